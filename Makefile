@@ -1,0 +1,30 @@
+# Every target works on a fresh machine: each depends on `install`, which builds .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench lint fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python -m fsw.demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m tests.bench
+
+lint: install
+	$(BIN)/ruff check fsw hil ground tests
+
+clean:
+	rm -rf $(VENV) build .pytest_cache
