@@ -7,9 +7,10 @@ raises a typed :class:`~fsw.protocol.errors.PacketError` naming the first thing 
 from __future__ import annotations
 
 import struct
+from binascii import crc_hqx
 from typing import NamedTuple
 
-from .crc import crc16
+from .crc import CRC_INIT
 from .cuc import P_FIELD, TIME_FIELD_LEN, from_cuc, to_cuc
 from .errors import (
     BadCrcError,
@@ -46,6 +47,7 @@ ACK_COMPLETION = 0b0001
 ACK_ALL = 0b1111
 
 _PRIMARY = struct.Struct(">HHH")
+_CRC = struct.Struct(">H")
 # Primary header + TC secondary header: pus version|ack, service, subtype, source id.
 _TC_HEAD = struct.Struct(">HHHBBBH")
 TC_HEADER_LEN = _TC_HEAD.size  # 11
@@ -125,7 +127,7 @@ def _check_common(raw: bytes, min_len: int, max_size: int) -> tuple[int, int, in
         raise LengthMismatchError(f"data length field says {data_length + 7} octets, got {size}")
     if size < min_len:
         raise TooShortError(f"packet of {size} octets is shorter than the minimum {min_len}")
-    if crc16(raw):
+    if crc_hqx(raw, CRC_INIT):
         raise BadCrcError("CRC-16 check failed")
     if not packet_id & 0x0800:
         raise FieldRangeError("secondary header flag is 0; a PUS packet needs one")
@@ -171,24 +173,25 @@ class PusTc:
         return (self.packet_id << 16) | self.seq_ctrl
 
     def pack(self, max_size: int = DEFAULT_MAX_PACKET_SIZE) -> bytes:
-        apid, seq, ack, service, subtype, source = (
-            self.apid, self.seq_count, self.ack_flags, self.service, self.subtype, self.source_id
-        )
-        # One chained comparison per field keeps packing cheap while still validating all of them.
-        if not (
-            0 <= apid <= MAX_APID and 0 <= seq < SEQ_COUNT_MODULO and 0 <= ack <= 15
-            and 0 <= service <= 255 and 0 <= subtype <= 255 and 0 <= source <= 0xFFFF
-            and 0 <= self.seq_flags <= 3
-        ):
+        app_data = self.app_data
+        size = TC_MIN_LEN + len(app_data)
+        apid, seq, ack, flags = self.apid, self.seq_count, self.ack_flags, self.seq_flags
+        # Validation on the hot path is cheap: a right shift is non-zero for a negative value or
+        # one too wide for its bit field, and struct rejects octet and 16-bit fields out of range
+        # (service, subtype, source id). Any failure re-checks field by field to name the culprit.
+        try:
+            if apid >> 11 or seq >> 14 or ack >> 4 or flags >> 2:
+                raise FieldRangeError("header field out of range")
+            body = _TC_HEAD.pack(
+                0x1800 | apid, (flags << 14) | seq, size - 7, 0x20 | ack, self.service, self.subtype, self.source_id
+            )
+        except (FieldRangeError, struct.error, TypeError):
             _raise_first_bad_tc_field(self)
-        size = TC_MIN_LEN + len(self.app_data)
+            raise
         if size > max_size:
             raise OversizeError(f"packet of {size} octets exceeds the {max_size}-octet limit")
-        body = _TC_HEAD.pack(
-            0x1800 | apid, (self.seq_flags << 14) | seq, size - 7,
-            0x20 | ack, service, subtype, source,
-        ) + self.app_data
-        return body + crc16(body).to_bytes(2, "big")
+        body += app_data
+        return body + _CRC.pack(crc_hqx(body, CRC_INIT))
 
     @classmethod
     def unpack(cls, raw: bytes, max_size: int = DEFAULT_MAX_PACKET_SIZE) -> PusTc:
@@ -279,23 +282,24 @@ class PusTm:
         return from_cuc(self.time_coarse, self.time_fine)
 
     def pack(self, max_size: int = DEFAULT_MAX_PACKET_SIZE) -> bytes:
-        apid, seq, service, subtype = self.apid, self.seq_count, self.service, self.subtype
-        if not (
-            0 <= apid <= MAX_APID and 0 <= seq < SEQ_COUNT_MODULO and 0 <= service <= 255
-            and 0 <= subtype <= 255 and 0 <= self.msg_counter <= 0xFFFF
-            and 0 <= self.dest_id <= 0xFFFF and 0 <= self.time_ref_status <= 15
-            and 0 <= self.seq_flags <= 3
-        ):
+        source_data = self.source_data
+        size = TM_MIN_LEN + len(source_data)
+        apid, seq, flags, time_ref = self.apid, self.seq_count, self.seq_flags, self.time_ref_status
+        # Same cheap validation as PusTc.pack: shifts for the bit fields, struct for the rest.
+        try:
+            if apid >> 11 or seq >> 14 or flags >> 2 or time_ref >> 4:
+                raise FieldRangeError("header field out of range")
+            body = _TM_HEAD.pack(
+                0x0800 | apid, (flags << 14) | seq, size - 7, 0x20 | time_ref, self.service, self.subtype,
+                self.msg_counter, self.dest_id, P_FIELD, self.time_coarse, self.time_fine,
+            )
+        except (FieldRangeError, struct.error, TypeError):
             _raise_first_bad_tm_field(self)
-        size = TM_MIN_LEN + len(self.source_data)
+            raise
         if size > max_size:
             raise OversizeError(f"packet of {size} octets exceeds the {max_size}-octet limit")
-        body = _TM_HEAD.pack(
-            0x0800 | apid, (self.seq_flags << 14) | seq, size - 7,
-            0x20 | self.time_ref_status, service, subtype, self.msg_counter, self.dest_id,
-            P_FIELD, self.time_coarse, self.time_fine,
-        ) + self.source_data
-        return body + crc16(body).to_bytes(2, "big")
+        body += source_data
+        return body + _CRC.pack(crc_hqx(body, CRC_INIT))
 
     @classmethod
     def unpack(cls, raw: bytes, max_size: int = DEFAULT_MAX_PACKET_SIZE) -> PusTm:
@@ -342,6 +346,8 @@ def _raise_first_bad_tm_field(tm: PusTm) -> None:
     _check_range("message type counter", tm.msg_counter, 0, 0xFFFF)
     _check_range("destination id", tm.dest_id, 0, 0xFFFF)
     _check_range("time reference status", tm.time_ref_status, 0, 15)
+    _check_range("CUC coarse time", tm.time_coarse, 0, 0xFFFFFFFF)
+    _check_range("CUC fine time", tm.time_fine, 0, 0xFFFF)
 
 
 def unpack_packet(raw: bytes, max_size: int = DEFAULT_MAX_PACKET_SIZE) -> PusTc | PusTm:
