@@ -1,0 +1,48 @@
+"""``ilrs-hil``: hardware-in-the-loop bench tools, one argparse subcommand per tool.
+
+To add a subcommand, write ``add_<name>_command(subparsers)`` that creates its parser and sets
+``handler`` (a function ``(argparse.Namespace) -> int``), and append it to ``COMMANDS``. Import the
+tool's module inside the function so that one tool's imports do not slow down the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Subparsers = Any  # argparse's _SubParsersAction is private
+
+
+def add_link_command(subparsers: Subparsers) -> None:
+    from hil.link import command
+
+    parser = subparsers.add_parser(
+        "link",
+        help="pty null-modem bridge with delay, UART pacing, frame loss, bit errors and outages",
+        description="Create two ptys, publish them as symlinks A and B, and bridge them like a null-modem "
+        "cable with seeded impairment. Prints a ready line once the symlinks exist and counters on exit.",
+    )
+    command.add_arguments(parser)
+    parser.set_defaults(handler=command.run)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_link_command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ilrs-hil", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add_command in COMMANDS:
+        add_command(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
