@@ -17,8 +17,10 @@ from pathlib import Path
 from .impairment import ImpairmentConfig, LinkImpairment, direction_rng
 
 READ_SIZE = 65536
-# Octets waiting for a receiver that does not read; beyond this they are lost, like a UART overrun.
-MAX_PENDING_OUTPUT = 1 << 20
+# Flow control: with this many octets in flight (delayed, paced, or waiting for a receiver that does
+# not read), the bridge stops reading the sender, whose writes then block as on a full UART; it reads
+# again once half have gone out. 1 MiB covers the bandwidth-delay product of any link modelled here.
+MAX_IN_FLIGHT = 1 << 20
 # asyncio may run a timer up to its clock resolution early; deliveries within this are due.
 _DUE_TOLERANCE_S = 1e-6
 
@@ -83,14 +85,19 @@ class _Direction:
         self.timer: asyncio.TimerHandle | None = None
         self.output = bytearray()
         self.writer_armed = False
+        self.reading = False
+        self.in_flight = 0
         self.bytes_out = 0
-        self.overrun_bytes = 0
+        self.flow_control_pauses = 0
 
     def start(self) -> None:
         self.loop.add_reader(self.source_fd, self.on_readable)
+        self.reading = True
 
     def stop(self) -> None:
-        self.loop.remove_reader(self.source_fd)
+        if self.reading:
+            self.loop.remove_reader(self.source_fd)
+            self.reading = False
         if self.writer_armed:
             self.loop.remove_writer(self.dest_fd)
             self.writer_armed = False
@@ -109,7 +116,13 @@ class _Direction:
             raise
         if not data:
             return
-        self.queue.extend(self.impairment.feed(self.loop.time(), data))
+        deliveries = self.impairment.feed(self.loop.time(), data)
+        self.in_flight += sum(len(chunk) for _, chunk in deliveries)
+        self.queue.extend(deliveries)
+        if self.in_flight >= MAX_IN_FLIGHT:
+            self.loop.remove_reader(self.source_fd)
+            self.reading = False
+            self.flow_control_pauses += 1
         self.schedule()
 
     def schedule(self) -> None:
@@ -121,12 +134,7 @@ class _Direction:
         now = self.loop.time() + _DUE_TOLERANCE_S
         queue = self.queue
         while queue and queue[0][0] <= now:
-            _, chunk = queue.popleft()
-            room = MAX_PENDING_OUTPUT - len(self.output)
-            if len(chunk) > room:
-                self.overrun_bytes += len(chunk) - max(room, 0)
-                chunk = chunk[: max(room, 0)]
-            self.output += chunk
+            self.output += queue.popleft()[1]
         self.flush()
         self.schedule()
 
@@ -137,6 +145,7 @@ class _Direction:
             except BlockingIOError:
                 break
             self.bytes_out += written
+            self.in_flight -= written
             del self.output[:written]
         if self.output and not self.writer_armed:
             self.loop.add_writer(self.dest_fd, self.flush)
@@ -144,6 +153,9 @@ class _Direction:
         elif not self.output and self.writer_armed:
             self.loop.remove_writer(self.dest_fd)
             self.writer_armed = False
+        if not self.reading and self.in_flight <= MAX_IN_FLIGHT // 2:
+            self.loop.add_reader(self.source_fd, self.on_readable)
+            self.reading = True
 
     def counters(self) -> dict[str, int]:
         counters = self.impairment.counters_dict(self.loop.time())
@@ -152,8 +164,8 @@ class _Direction:
             "bytes_in": counters.pop("bytes_in"),
             "bytes_out": self.bytes_out,
             **counters,
-            "bytes_in_flight": sum(len(chunk) for _, chunk in self.queue) + len(self.output),
-            "overrun_bytes": self.overrun_bytes,
+            "bytes_in_flight": self.in_flight,
+            "flow_control_pauses": self.flow_control_pauses,
         }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import signal
@@ -170,3 +171,34 @@ def test_refuses_to_replace_a_regular_file(tmp_path: Path) -> None:
         start_link_process(tmp_path / "a", tmp_path / "b")
     assert (tmp_path / "a").read_text() == "precious"
     assert not os.path.lexists(tmp_path / "b")
+
+
+async def test_flow_control_pauses_the_sender_instead_of_losing_octets(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hil.link.bridge
+
+    monkeypatch.setattr(hil.link.bridge, "MAX_IN_FLIGHT", 4096)
+    data = random.Random(4).randbytes(200_000)
+    with PtyPair() as a, PtyPair() as b:
+        async with NullModemBridge(a, b, a_to_b=ImpairmentConfig(delay=0.01)) as bridge:
+            a_client = os.open(a.slave_name, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            b_client = os.open(b.slave_name, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            try:
+                received = bytearray()
+                sent = 0
+                deadline = asyncio.get_running_loop().time() + 10
+                while len(received) < len(data) and asyncio.get_running_loop().time() < deadline:
+                    # BlockingIOError on write: the bridge stopped reading and the sender's buffer is full.
+                    if sent < len(data):
+                        with contextlib.suppress(BlockingIOError):
+                            sent += os.write(a_client, data[sent : sent + 8192])
+                    try:
+                        received += os.read(b_client, 65536)
+                    except BlockingIOError:
+                        await asyncio.sleep(0.002)
+            finally:
+                os.close(a_client)
+                os.close(b_client)
+            counters = bridge.counters()["A->B"]
+    assert bytes(received) == data
+    assert counters["flow_control_pauses"] > 0
+    assert counters["bytes_in_flight"] == 0
