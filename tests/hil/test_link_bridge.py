@@ -202,3 +202,30 @@ async def test_flow_control_pauses_the_sender_instead_of_losing_octets(monkeypat
     assert bytes(received) == data
     assert counters["flow_control_pauses"] > 0
     assert counters["bytes_in_flight"] == 0
+
+
+@pytest.mark.slow
+def test_bit_errors_reach_the_receiver_and_are_counted(tmp_path: Path) -> None:
+    data = bytes(4000)
+    process = start_link_process(tmp_path / "a", tmp_path / "b", "--ber", "0.01", "--seed", "8")
+    with port(tmp_path / "a") as a, port(tmp_path / "b") as b:
+        a.write(data)
+        received = b.read(len(data))
+    counters = parse_counters(stop_link_process(process))
+    flipped = sum(octet.bit_count() for octet in received)  # every 1 bit was a 0 on the way in
+    assert len(received) == len(data)
+    assert flipped == counters["A->B"]["bits_flipped"]
+    assert 320 - 5 * 18 < flipped < 320 + 5 * 18  # 32000 bits at 1e-2, binomial sigma ~18
+
+
+def test_publish_replaces_a_stale_symlink_and_removes_only_its_own(tmp_path: Path) -> None:
+    link = tmp_path / "a"
+    link.symlink_to("/dev/pts/does-not-exist")
+    with PtyPair() as first:
+        first.publish(link)
+        assert os.readlink(link) == first.slave_name
+        with PtyPair() as second:
+            second.publish(link)  # another bridge took the name over
+            first.unpublish()
+            assert os.readlink(link) == second.slave_name
+        assert not os.path.lexists(link)
