@@ -1,0 +1,74 @@
+"""Wiring: which components exist and how they connect. Kept apart from the components."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fsw.clock import Clock
+from fsw.core.executive import Executive
+from fsw.core.store import Store
+from fsw.link import SerialLink
+from fsw.services.linkmon import LinkMonitor
+
+log = logging.getLogger("fsw")
+
+
+@dataclass
+class FlightConfig:
+    port: str
+    baud: int = 115200
+    clock: str = "realtime"
+    store: Path = Path("build/fsw-store.sqlite")
+    hal: str = "emulator"
+    seed: int = 1
+
+
+def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[Executive, SerialLink]:
+    executive = Executive(clock, store)
+    link_monitor: LinkMonitor | None = None
+
+    def on_state(state: str, detail: str) -> None:
+        if link_monitor is not None:
+            link_monitor.on_link_state(state, detail)
+
+    link = SerialLink(config.port, config.baud, on_state=on_state)
+    link_monitor = LinkMonitor(executive, link)
+    executive.add(link_monitor)
+    return executive, link
+
+
+def build_dictionary_executive() -> Executive:
+    """An executive wired like a flight one, for exporting the dictionary (no link is opened)."""
+    directory = tempfile.mkdtemp(prefix="ilrs-dictionary-")
+    executive, _ = build_executive(FlightConfig(port="loop://"), Clock("afap"), Store(Path(directory) / "store.sqlite"))
+    return executive
+
+
+async def run_flight(config: FlightConfig, clock: Clock) -> int:
+    store = Store(config.store)
+    executive, link = build_executive(config, clock, store)
+    loop = asyncio.get_running_loop()
+    stop_reason: list[str] = []
+
+    def request_stop(signum: int) -> None:
+        stop_reason.append(signal.Signals(signum).name)
+        executive.shutdown_requested.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, request_stop, signum)
+    await link.open_with_retry()
+    await executive.start()
+    await executive.shutdown_requested.wait()
+    await executive.stop(stop_reason[0] if stop_reason else "commanded")
+    # Give the final event a moment to leave the port before it closes.
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(link.drain(), 1.0)
+    await link.close()
+    store.close()
+    return 0

@@ -1,0 +1,69 @@
+"""``ilrs-fsw``: run the flight software, or export its dictionary."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from fsw.clock import Clock, ClockError, ClockMode
+from fsw.clock import run as run_on_clock
+
+
+def _run(args: argparse.Namespace) -> int:
+    from fsw.app import FlightConfig, run_flight
+
+    try:
+        mode = ClockMode.parse(args.clock)
+    except ClockError as error:
+        print(f"ilrs-fsw: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
+                          seed=args.seed)
+    clock = Clock(mode)
+    return int(run_on_clock(run_flight(config, clock), clock) or 0)  # type: ignore[arg-type]
+
+
+def _dictionary(args: argparse.Namespace) -> int:
+    from fsw.app import build_dictionary_executive
+
+    executive = build_dictionary_executive()
+    if args.format == "json":
+        text = executive.dictionary.to_json(executive.apid)
+    else:
+        text = executive.dictionary.to_markdown(executive.apid)
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ilrs-fsw", description="Lunar lander flight software")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the flight software on a serial port")
+    run.add_argument("--port", required=True, help="device path (/dev/ttyUSB0, a pty) or pyserial URL")
+    run.add_argument("--baud", type=int, default=115200)
+    run.add_argument("--clock", default="realtime", help="realtime | scaled:K | afap")
+    run.add_argument("--store", default="build/fsw-store.sqlite", help="persistent store (SQLite)")
+    run.add_argument("--hal", default="emulator", choices=("emulator", "pi"), help="device backends")
+    run.add_argument("--seed", type=int, default=1, help="emulator seed")
+    run.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
+    run.set_defaults(handler=_run)
+    dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")
+    dictionary.add_argument("--format", choices=("json", "markdown"), default="json")
+    dictionary.add_argument("--output", help="write to this file instead of standard output")
+    dictionary.set_defaults(handler=_dictionary)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""The executive's one clock, in three modes.
+
+- ``realtime``: wall time (bench and flight).
+- ``scaled:K``: K times real time (demos).
+- ``afap``: as-fast-as-possible virtual time (CI). When nothing is ready to run and no I/O has
+  arrived, time jumps straight to the next due timer, so quiet hours of a mission cost no wall time.
+
+It works by giving asyncio an event loop whose ``time()`` is the clock and whose selector turns a
+wait of T seconds into a jump of T virtual seconds. Every ``asyncio.sleep``, ``wait_for`` and
+``call_later`` therefore runs on flight time without flight code knowing the mode. A task awaiting
+another process (for instance a plant step over a serial link) takes a ``hold()`` so that virtual
+time stands still until the answer arrives; that is what keeps a seeded afap run deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fsw.protocol.cuc import UNIX_TO_TAI_1958
+
+# Below this, the selector's millisecond rounding dominates: spin on the clock instead (see docs).
+SPIN_MARGIN_S = 0.0015
+# While a hold is taken, how long to wait for real I/O before looking again.
+HOLD_POLL_S = 0.05
+
+
+class ClockError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ClockMode:
+    kind: str  # "realtime" | "scaled" | "afap"
+    factor: float = 1.0
+
+    @classmethod
+    def parse(cls, text: str) -> ClockMode:
+        if text == "realtime":
+            return cls("realtime")
+        if text == "afap":
+            return cls("afap")
+        if text.startswith("scaled:"):
+            try:
+                factor = float(text.split(":", 1)[1])
+            except ValueError as error:
+                raise ClockError(f"bad scale factor in {text!r}") from error
+            if not factor > 0:
+                raise ClockError(f"scale factor must be positive, got {factor}")
+            return cls("scaled", factor)
+        raise ClockError(f"clock mode {text!r}: expected realtime, scaled:K or afap")
+
+    def __str__(self) -> str:
+        return f"scaled:{self.factor:g}" if self.kind == "scaled" else self.kind
+
+
+class Clock:
+    """Monotonic flight time plus on-board time correlation (TAI seconds since 1958)."""
+
+    def __init__(self, mode: ClockMode | str = "realtime", *, start_tai: float | None = None) -> None:
+        self.mode = ClockMode.parse(mode) if isinstance(mode, str) else mode
+        self._real_origin = time.monotonic()
+        self._virtual = 0.0
+        self._holds = 0
+        # On-board time = monotonic + offset. A virtual run starts at a fixed epoch so that its
+        # telemetry is the same twice; a real-time run starts at the host's TAI estimate.
+        if start_tai is None:
+            start_tai = 2_100_000_000.0 if self.mode.kind == "afap" else time.time() + UNIX_TO_TAI_1958
+        self._tai_offset = start_tai - self.monotonic()
+        self.correlation_changes = 0
+
+    # --- reading time --------------------------------------------------------------------------
+    def monotonic(self) -> float:
+        """Seconds of flight time since the clock was made; never goes backwards."""
+        kind = self.mode.kind
+        if kind == "afap":
+            return self._virtual
+        elapsed = time.monotonic() - self._real_origin
+        return elapsed * self.mode.factor if kind == "scaled" else elapsed
+
+    def onboard_time(self) -> float:
+        return self.monotonic() + self._tai_offset
+
+    def to_monotonic(self, onboard: float) -> float:
+        return onboard - self._tai_offset
+
+    # --- time correlation ----------------------------------------------------------------------
+    def set_onboard_time(self, tai: float) -> float:
+        """Set on-board time; returns the step applied (seconds)."""
+        step = tai - self.onboard_time()
+        self._tai_offset += step
+        self.correlation_changes += 1
+        return step
+
+    def adjust_onboard_time(self, delta: float) -> None:
+        self._tai_offset += delta
+        self.correlation_changes += 1
+
+    # --- sleeping ------------------------------------------------------------------------------
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    async def sleep_until(self, deadline: float, precise: bool = False) -> None:
+        """Sleep until monotonic ``deadline``. ``precise`` spins the last 1.5 ms in real time,
+        trading a little CPU for sub-millisecond wake-up (the selector rounds up to 1 ms)."""
+        remaining = deadline - self.monotonic()
+        if precise and self.mode.kind == "realtime":
+            if remaining > SPIN_MARGIN_S:
+                await asyncio.sleep(remaining - SPIN_MARGIN_S)
+            while self.monotonic() < deadline:
+                pass
+            return
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+
+    # --- holding virtual time ------------------------------------------------------------------
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep afap time still while awaiting another process."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+
+    @property
+    def holds(self) -> int:
+        return self._holds
+
+    # --- event loop ----------------------------------------------------------------------------
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        if self.mode.kind == "realtime":
+            return _RealtimeLoop(self)
+        return ClockedEventLoop(self)
+
+    def _advance(self, seconds: float) -> None:
+        self._virtual += seconds
+
+
+class _RealtimeLoop(asyncio.SelectorEventLoop):
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.flight_clock = clock
+
+    def time(self) -> float:
+        return self.flight_clock.monotonic()
+
+
+class _ClockSelector(selectors.BaseSelector):
+    """Delegates to a real selector, but waits in flight time rather than wall time."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._real = selectors.DefaultSelector()
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        clock = self._clock
+        if clock.mode.kind == "scaled":
+            return self._real.select(None if timeout is None else timeout / clock.mode.factor)
+        events = self._real.select(0)
+        if events or timeout is None or timeout <= 0:
+            return events if events or timeout is not None else self._real.select(None)
+        if clock.holds:
+            return self._real.select(min(timeout, HOLD_POLL_S))
+        clock._advance(timeout)
+        return []
+
+    def register(self, fileobj: selectors._FileObject, events: int, data: object = None) -> selectors.SelectorKey:
+        return self._real.register(fileobj, events, data)
+
+    def unregister(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+        return self._real.unregister(fileobj)
+
+    def modify(self, fileobj: selectors._FileObject, events: int, data: object = None) -> selectors.SelectorKey:
+        return self._real.modify(fileobj, events, data)
+
+    def get_key(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+        return self._real.get_key(fileobj)
+
+    def get_map(self) -> selectors._SelectorMapping:  # type: ignore[override]
+        return self._real.get_map()
+
+    def close(self) -> None:
+        self._real.close()
+
+
+class ClockedEventLoop(asyncio.SelectorEventLoop):
+    """An asyncio loop on flight time (scaled or as fast as possible)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(selector=_ClockSelector(clock))
+        self.flight_clock = clock
+
+    def time(self) -> float:
+        return self.flight_clock.monotonic()
+
+
+def run(main: object, clock: Clock) -> object:
+    """Run a coroutine to completion on an event loop driven by ``clock``."""
+    with asyncio.Runner(loop_factory=clock.new_event_loop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]

@@ -1,0 +1,97 @@
+"""Components: a start/stop lifecycle, declarations in one place, and access to the executive."""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .declarations import CommandDef, EventDef, ParameterDef, TelemetryDef
+
+if TYPE_CHECKING:
+    from .executive import Executive
+
+
+class Component:
+    """Base class of everything the executive runs.
+
+    Subclasses declare ``name``, ``telemetry``, ``events`` and ``parameters`` as class attributes
+    and mark command handlers with :func:`fsw.core.declarations.command`. ``hk_structure`` is the
+    PUS 3 structure id of the component's housekeeping report (0: none).
+    """
+
+    name: ClassVar[str] = ""
+    hk_structure: ClassVar[int] = 0
+    hk_period_s: ClassVar[float] = 1.0
+    # Structure whose report carries this component's points, when another component reports them.
+    reported_in: ClassVar[int] = 0
+    telemetry: ClassVar[tuple[TelemetryDef, ...]] = ()
+    events: ClassVar[tuple[EventDef, ...]] = ()
+    parameters: ClassVar[tuple[ParameterDef, ...]] = ()
+
+    def __init__(self, executive: Executive) -> None:
+        self.executive = executive
+        self.clock = executive.clock
+
+    # --- declarations ------------------------------------------------------------------------
+    @classmethod
+    def command_defs(cls) -> list[CommandDef]:
+        found = []
+        for _, member in inspect.getmembers(cls, predicate=inspect.isfunction):
+            definition: CommandDef | None = getattr(member, "__command__", None)
+            if definition is not None:
+                found.append(definition)
+        return sorted(found, key=lambda definition: definition.opcode)
+
+    @classmethod
+    def telemetry_defs(cls) -> list[TelemetryDef]:
+        return [_owned(point, cls) for point in cls.telemetry]
+
+    @classmethod
+    def event_defs(cls) -> list[EventDef]:
+        return [_owned(event, cls) for event in cls.events]
+
+    @classmethod
+    def parameter_defs(cls) -> list[ParameterDef]:
+        return [_owned(parameter, cls) for parameter in cls.parameters]
+
+    def bound_command_defs(self) -> list[CommandDef]:
+        """Command definitions with the handler bound to this instance."""
+        bound = []
+        for definition in self.command_defs():
+            method_name = next(
+                name for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction)
+                if getattr(member, "__command__", None) is definition
+            )
+            bound.append(_replace(definition, component=self.name, handler=getattr(self, method_name)))
+        return bound
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Called once, in wiring order, before rate groups start."""
+
+    async def stop(self) -> None:
+        """Called once on shutdown, in reverse wiring order."""
+
+    def housekeeping(self) -> dict[str, Any]:
+        """Current values of this component's telemetry points."""
+        return {}
+
+    # --- conveniences ------------------------------------------------------------------------
+    def emit(self, event: str, **args: Any) -> None:
+        self.executive.events.emit(event, **args)
+
+    def param(self, name: str) -> Any:
+        return self.executive.parameters.get(name)
+
+
+def _owned(definition: Any, cls: type[Component]) -> Any:
+    changes: dict[str, Any] = {"component": cls.name}
+    if isinstance(definition, TelemetryDef):
+        changes["structure"] = cls.reported_in or cls.hk_structure
+    return _replace(definition, **changes)
+
+
+def _replace(definition: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(definition, **changes)

@@ -1,0 +1,50 @@
+"""Health: every periodic task heartbeats; a stalled task is detected and reported."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Heartbeat:
+    name: str
+    limit_s: float
+    last: float
+    stalled: bool = False
+    stalls: int = 0
+
+
+class HealthMonitor:
+    def __init__(self, executive: Any) -> None:
+        self.executive = executive
+        self.clock = executive.clock
+        self.tasks: dict[str, Heartbeat] = {}
+
+    def watch(self, name: str, limit_s: float) -> None:
+        self.tasks[name] = Heartbeat(name, limit_s, self.clock.monotonic())
+
+    def beat(self, name: str) -> None:
+        heartbeat = self.tasks.get(name)
+        if heartbeat is not None:
+            heartbeat.last = self.clock.monotonic()
+
+    def check(self) -> list[str]:
+        """Names of tasks that have not beaten within their limit; reports each new stall once."""
+        now = self.clock.monotonic()
+        stalled = []
+        for heartbeat in self.tasks.values():
+            late = now - heartbeat.last > heartbeat.limit_s
+            if late:
+                stalled.append(heartbeat.name)
+                if not heartbeat.stalled:
+                    heartbeat.stalls += 1
+                    self.executive.events.emit("TASK_STALLED", task=heartbeat.name, age=round(now - heartbeat.last, 3))
+            elif heartbeat.stalled:
+                self.executive.events.emit("TASK_RECOVERED", task=heartbeat.name)
+            heartbeat.stalled = late
+        return stalled
+
+    @property
+    def healthy(self) -> bool:
+        return not any(h.stalled for h in self.tasks.values())

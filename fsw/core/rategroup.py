@@ -1,0 +1,85 @@
+"""Rate groups: members run in a fixed order at a fixed rate; overruns and jitter are measured."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from fsw.clock import Clock
+
+JITTER_WINDOW = 1000  # samples kept for the p99 figure: bounded memory
+
+
+class RateGroup:
+    def __init__(self, name: str, rate_hz: float, clock: Clock, members: list[Callable[[], Any]] | None = None,
+                 precise: bool = False) -> None:
+        self.name = name
+        self.rate_hz = rate_hz
+        self.period = 1.0 / rate_hz
+        self.clock = clock
+        self.members: list[Callable[[], Any]] = list(members or [])
+        self.precise = precise
+        self.cycles = 0
+        self.overruns = 0
+        self.skipped_cycles = 0
+        self.cycle_time_max = 0.0
+        self.jitter_max = 0.0
+        self.last_cycle_end = clock.monotonic()
+        self._jitter: deque[float] = deque(maxlen=JITTER_WINDOW)
+        self._awaitable = [False] * len(self.members)
+        self.enabled = True
+
+    def add(self, member: Callable[[], Any]) -> None:
+        self.members.append(member)
+
+    def jitter_p99(self) -> float:
+        if not self._jitter:
+            return 0.0
+        ordered = sorted(self._jitter)
+        return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+    def jitter_p50(self) -> float:
+        if not self._jitter:
+            return 0.0
+        ordered = sorted(self._jitter)
+        return ordered[len(ordered) // 2]
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            f"{self.name}_cycles": self.cycles,
+            f"{self.name}_overruns": self.overruns,
+            f"{self.name}_cycle_max_ms": round(self.cycle_time_max * 1e3, 3),
+            f"{self.name}_jitter_max_ms": round(self.jitter_max * 1e3, 3),
+            f"{self.name}_jitter_p99_ms": round(self.jitter_p99() * 1e3, 3),
+        }
+
+    async def run(self) -> None:
+        clock = self.clock
+        period = self.period
+        deadline = clock.monotonic()
+        while True:
+            await clock.sleep_until(deadline, self.precise)
+            start = clock.monotonic()
+            lateness = start - deadline
+            self._jitter.append(lateness)
+            if lateness > self.jitter_max:
+                self.jitter_max = lateness
+            if self.enabled:
+                for member in self.members:
+                    result = member()
+                    if inspect.isawaitable(result):
+                        await result
+            end = clock.monotonic()
+            self.last_cycle_end = end
+            self.cycles += 1
+            self.cycle_time_max = max(self.cycle_time_max, end - start)
+            deadline += period
+            if end > deadline:
+                # Overrun: count it and skip the cycles already missed rather than bunching them.
+                self.overruns += 1
+                missed = math.ceil((end - deadline) / period)
+                self.skipped_cycles += missed
+                deadline += missed * period

@@ -1,0 +1,283 @@
+"""An asyncio serial link on pyserial: COBS frames in and out, never blocking the event loop.
+
+Ports are device paths (``/dev/ttyUSB0``, ``/dev/ttyAMA0``, a pty) or pyserial URLs (``loop://``,
+``socket://host:port``, ``rfc2217://...``). Ports with a file descriptor are read with
+``loop.add_reader`` and written non-blocking; URL ports without one are served by a reader thread.
+When the device disappears (a USB-UART unplugged on a bench) the link closes it, retries the open
+every ``reconnect_interval`` seconds, and reports both through ``on_state``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import serial
+
+from fsw.protocol.framing import Deframer, frame
+from fsw.protocol.packet import DEFAULT_MAX_PACKET_SIZE
+
+RECEIVE_QUEUE_DEPTH = 1024
+
+
+class LinkClosedError(ConnectionError):
+    """The link was closed by its owner."""
+
+
+@dataclass
+class LinkCounters:
+    octets_in: int = 0
+    octets_out: int = 0
+    packets_in: int = 0
+    packets_out: int = 0
+    receive_overflows: int = 0
+    disconnects: int = 0
+    reconnects: int = 0
+    write_errors: int = 0
+
+
+class SerialLink:
+    """One end of a serial link carrying space packets.
+
+    ``validate`` is applied to each deframed packet (for instance ``PusTc.unpack`` on the flight
+    side); rejected frames are counted in ``deframer.rejected``, never raised.
+    """
+
+    def __init__(
+        self,
+        port: str,
+        baud: int = 115200,
+        *,
+        validate: Callable[[bytes], Any] | None = None,
+        max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
+        reconnect_interval: float = 0.5,
+        on_state: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.port = port
+        self.baud = baud
+        self.reconnect_interval = reconnect_interval
+        self.deframer = Deframer(validate, max_packet_size)
+        self.counters = LinkCounters()
+        self._on_state = on_state or (lambda state, detail: None)
+        self._serial: serial.SerialBase | None = None
+        self._fd: int | None = None
+        self._thread: threading.Thread | None = None
+        self._writer_thread: threading.Thread | None = None
+        self._write_queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread_stop = threading.Event()
+        self._received: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue(RECEIVE_QUEUE_DEPTH)
+        self._pending_out = bytearray()
+        self._connected = asyncio.Event()
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def open(self) -> None:
+        """Open the port; raises ``serial.SerialException`` when it cannot be opened now."""
+        self._loop = asyncio.get_running_loop()
+        self._open_port()
+
+    async def open_with_retry(self) -> None:
+        """Open the port, retrying in the background until it appears."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._open_port()
+        except (serial.SerialException, OSError) as error:
+            self._on_state("waiting", f"{self.port}: {error}")
+            self._schedule_reconnect()
+
+    def _open_port(self) -> None:
+        assert self._loop is not None
+        port = serial.serial_for_url(self.port, baudrate=self.baud, timeout=0, write_timeout=0, exclusive=False)
+        self._serial = port
+        fd: int | None = None
+        with contextlib.suppress(AttributeError, OSError, ValueError, TypeError, serial.SerialException):
+            fd = port.fileno()
+        if isinstance(fd, int) and fd >= 0:
+            self._fd = fd
+            os.set_blocking(fd, False)
+            self._loop.add_reader(fd, self._on_readable)
+        else:
+            # No descriptor to poll (loop://, socket://, rfc2217://): blocking I/O on two threads.
+            self._fd = None
+            port.timeout = 0.05
+            port.write_timeout = None
+            self._thread_stop.clear()
+            self._write_queue = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._reader_thread, args=(port,), daemon=True)
+            self._thread.start()
+            self._writer_thread = threading.Thread(
+                target=self._writer_loop, args=(port, self._write_queue), daemon=True
+            )
+            self._writer_thread.start()
+        self._connected.set()
+        self._on_state("connected", self.port)
+        if self._pending_out:
+            self._flush()
+
+    # --- receiving -------------------------------------------------------------------------
+    def _on_readable(self) -> None:
+        assert self._fd is not None
+        try:
+            data = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError as error:
+            self._lost(f"read failed: {error}")
+            return
+        if not data:
+            self._lost("end of file")
+            return
+        self._accept(data)
+
+    def _reader_thread(self, port: serial.SerialBase) -> None:
+        loop = self._loop
+        assert loop is not None
+        while not self._thread_stop.is_set():
+            try:
+                data = port.read(max(1, port.in_waiting))
+            except (serial.SerialException, OSError, TypeError, AttributeError) as error:
+                if not self._thread_stop.is_set():
+                    loop.call_soon_threadsafe(self._lost, f"read failed: {error}")
+                return
+            if data:
+                loop.call_soon_threadsafe(self._accept, data)
+
+    def _accept(self, data: bytes) -> None:
+        self.counters.octets_in += len(data)
+        for item in self.deframer.feed(data):
+            self.counters.packets_in += 1
+            try:
+                self._received.put_nowait(item)
+            except asyncio.QueueFull:
+                # A consumer that falls behind loses the newest packets, counted, never memory.
+                self.counters.receive_overflows += 1
+
+    async def receive(self) -> tuple[bytes, Any]:
+        """Next good packet as (raw octets, validated value)."""
+        if self._closed and self._received.empty():
+            raise LinkClosedError(self.port)
+        return await self._received.get()
+
+    def receive_nowait(self) -> tuple[bytes, Any] | None:
+        try:
+            return self._received.get_nowait()
+        except asyncio.QueueEmpty:
+            return None
+
+    # --- sending ---------------------------------------------------------------------------
+    def send(self, packet: bytes) -> None:
+        """Queue one packet for transmission (framed); returns at once."""
+        if self._closed:
+            raise LinkClosedError(self.port)
+        self._pending_out += frame(packet)
+        self.counters.packets_out += 1
+        if self._connected.is_set():
+            self._flush()
+
+    def _flush(self) -> None:
+        port = self._serial
+        if port is None or not self._pending_out:
+            return
+        if self._fd is None:
+            self._write_queue.put(bytes(self._pending_out))
+            self.counters.octets_out += len(self._pending_out)
+            self._pending_out.clear()
+            return
+        try:
+            written = os.write(self._fd, self._pending_out)
+        except BlockingIOError:
+            written = 0
+        except serial.SerialTimeoutException:
+            written = 0
+        except (OSError, serial.SerialException) as error:
+            if getattr(error, "errno", None) == errno.EAGAIN:
+                written = 0
+            else:
+                self.counters.write_errors += 1
+                self._lost(f"write failed: {error}")
+                return
+        self.counters.octets_out += written
+        del self._pending_out[:written]
+        if self._pending_out and self._fd is not None and self._loop is not None:
+            self._loop.add_writer(self._fd, self._on_writable)
+
+    def _writer_loop(self, port: serial.SerialBase, chunks: queue.SimpleQueue[bytes | None]) -> None:
+        loop = self._loop
+        assert loop is not None
+        while (chunk := chunks.get()) is not None:
+            try:
+                port.write(chunk)
+            except (serial.SerialException, OSError, TypeError, AttributeError) as error:
+                if not self._thread_stop.is_set():
+                    loop.call_soon_threadsafe(self._lost, f"write failed: {error}")
+                return
+
+    def _on_writable(self) -> None:
+        if self._fd is not None and self._loop is not None:
+            self._loop.remove_writer(self._fd)
+        self._flush()
+
+    async def drain(self) -> None:
+        """Wait until every queued octet has been handed to the device."""
+        while self._pending_out and not self._closed:
+            await asyncio.sleep(0.001)
+
+    # --- connection loss and reconnection --------------------------------------------------
+    def _release_port(self) -> None:
+        if self._fd is not None and self._loop is not None:
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+        self._fd = None
+        self._thread_stop.set()
+        self._write_queue.put(None)
+        if self._serial is not None:
+            with contextlib.suppress(Exception):
+                self._serial.close()
+        self._serial = None
+        self._connected.clear()
+
+    def _lost(self, reason: str) -> None:
+        if not self._connected.is_set() or self._closed:
+            return
+        self._release_port()
+        self.counters.disconnects += 1
+        # Frames cut in half by the loss must not glue onto the first frame after reconnection.
+        self.deframer.feed(b"\x00")
+        self._on_state("disconnected", f"{self.port}: {reason}")
+        self._schedule_reconnect()
+
+    def _schedule_reconnect(self) -> None:
+        if self._reconnect_task is None or self._reconnect_task.done():
+            assert self._loop is not None
+            self._reconnect_task = self._loop.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        while not self._closed and not self._connected.is_set():
+            await asyncio.sleep(self.reconnect_interval)
+            try:
+                self._open_port()
+            except (serial.SerialException, OSError):
+                continue
+            self.counters.reconnects += 1
+            self._on_state("reconnected", self.port)
+
+    async def wait_connected(self) -> None:
+        await self._connected.wait()
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+        self._release_port()

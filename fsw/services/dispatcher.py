@@ -1,0 +1,221 @@
+"""Command dispatch with PUS 1 verification.
+
+Every TC gets an acceptance verdict: 1,1 (when its acknowledgement flags ask) or 1,2 with a
+failure code. Accepted TCs then run as their own task: 1,3 start, optional 1,5 progress steps,
+and 1,7 completion, or 1,4 / 1,8 with a failure code. Failure reports are always sent, whatever
+the flags say, so that the ground never mistakes silence for success.
+
+PUS 8,1 (perform function) carries CBOR ``[opcode, arg, ...]``: compact, because the real relay
+uplink is as slow as 125 bit/s. Arguments are checked against the dictionary (type, range, enum),
+then the mode, then, for critical commands, a live arm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import (
+    ALL_MODES,
+    Arg,
+    CommandDef,
+    EventDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    ValidationError,
+    command,
+)
+from fsw.core.errors import CommandFailed, CommandRejected, CommandStartFailed
+from fsw.protocol import appdata
+from fsw.protocol.errors import FailureCode, PacketError
+from fsw.protocol.packet import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
+from fsw.protocol.verification import Subtype, VerificationReport
+
+Execution = Callable[[], Any]
+Route = Callable[[PusTc], Execution]
+MAX_RUNNING = 32
+
+
+class Dispatcher(Component):
+    name = "dispatcher"
+    reported_in = 1
+    telemetry = (
+        TelemetryDef("cmds_received", "u32", "", "TCs handed to the dispatcher"),
+        TelemetryDef("cmds_accepted", "u32", "", "TCs accepted (1,1)"),
+        TelemetryDef("cmds_rejected", "u32", "", "TCs rejected at acceptance (1,2)"),
+        TelemetryDef("cmds_completed", "u32", "", "TCs completed (1,7)"),
+        TelemetryDef("cmds_failed", "u32", "", "TCs failed at start or completion (1,4 / 1,8)"),
+        TelemetryDef("cmds_running", "u16", "", "TCs executing now"),
+        TelemetryDef("armed_opcode", "u16", "", "opcode of the critical command armed now (0: none)"),
+    )
+    events = (
+        EventDef(0x0101, "CMD_REJECTED", Severity.LOW, "TC {service},{subtype} seq {seq} rejected: {reason} {detail}"),
+        EventDef(0x0102, "CMD_FAILED", Severity.MEDIUM, "TC {service},{subtype} seq {seq} failed: {reason} {detail}"),
+        EventDef(0x0103, "CMD_ARMED", Severity.MEDIUM, "critical command {name} armed for {window} s"),
+    )
+    parameters = (
+        ParameterDef(0x0101, "arm_window_s", "f64", 10.0, "how long an arm stays live before its fire", 0.5, 600.0,
+                     unit="s"),
+    )
+
+    def __init__(self, executive: Any) -> None:
+        super().__init__(executive)
+        self.route_table: dict[tuple[int, int], Route] = {}
+        self.commands: dict[int, CommandDef] = {}
+        self.commands_by_name: dict[str, CommandDef] = {}
+        self.received = self.accepted = self.rejected = self.completed = self.failed = 0
+        self.running: set[asyncio.Task[None]] = set()
+        self.armed: tuple[int, float] | None = None
+        self.route_table[(8, 1)] = self._perform_function
+
+    def add_routes(self, routes: dict[tuple[int, int], Route]) -> None:
+        for key, route in routes.items():
+            if key in self.route_table:
+                raise ValueError(f"service {key[0]},{key[1]} routed twice")
+            self.route_table[key] = route
+
+    def register(self, definitions: list[CommandDef]) -> None:
+        for definition in definitions:
+            if definition.opcode in self.commands or definition.name in self.commands_by_name:
+                raise ValueError(f"command {definition.name} (0x{definition.opcode:04X}) declared twice")
+            self.commands[definition.opcode] = definition
+            self.commands_by_name[definition.name] = definition
+
+    def housekeeping(self) -> dict[str, Any]:
+        return {
+            "cmds_received": self.received, "cmds_accepted": self.accepted, "cmds_rejected": self.rejected,
+            "cmds_completed": self.completed, "cmds_failed": self.failed, "cmds_running": len(self.running),
+            "armed_opcode": self._live_arm() or 0,
+        }
+
+    # --- verification reports ----------------------------------------------------------------
+    def _report(self, tc: PusTc, subtype: Subtype, code: int | None = None, data: Any = None,
+                step: int | None = None) -> None:
+        report = VerificationReport(subtype, tc.request_id, step, code, data)
+        self.executive.send_tm_raw(1, int(subtype), report.pack())
+
+    def reject(self, tc: PusTc, code: FailureCode, detail: str = "", data: Any = None) -> None:
+        self.rejected += 1
+        self._report(tc, Subtype.ACCEPTANCE_FAILED, int(code), data if data is not None else detail or None)
+        self.emit("CMD_REJECTED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
+                  detail=detail)
+
+    # --- intake ------------------------------------------------------------------------------
+    def submit(self, tc: PusTc) -> bool:
+        """Take one TC: give the acceptance verdict now and start its execution. True if accepted."""
+        self.received += 1
+        if tc.apid != self.executive.apid:
+            self.reject(tc, FailureCode.UNKNOWN_APID, f"APID {tc.apid}")
+            return False
+        route = self.route_table.get((tc.service, tc.subtype))
+        if route is None:
+            known_service = any(service == tc.service for service, _ in self.route_table)
+            code = FailureCode.UNKNOWN_SUBTYPE if known_service else FailureCode.UNKNOWN_SERVICE
+            self.reject(tc, code, f"service {tc.service},{tc.subtype}")
+            return False
+        if len(self.running) >= MAX_RUNNING:
+            self.reject(tc, FailureCode.BUSY, f"{MAX_RUNNING} commands already running")
+            return False
+        try:
+            execution = route(tc)
+        except CommandRejected as rejection:
+            self.reject(tc, rejection.code, rejection.message, rejection.data)
+            return False
+        except ValidationError as error:
+            self.reject(tc, error.code, error.message)
+            return False
+        except PacketError as error:
+            self.reject(tc, error.code, error.message)
+            return False
+        self.accepted += 1
+        if tc.ack_flags & ACK_ACCEPTANCE:
+            self._report(tc, Subtype.ACCEPTANCE_OK)
+        task = asyncio.get_running_loop().create_task(self._execute(tc, execution))
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+        return True
+
+    async def _execute(self, tc: PusTc, execution: Execution) -> None:
+        started = False
+        try:
+            if tc.ack_flags & ACK_START:
+                self._report(tc, Subtype.START_OK)
+            started = True
+            result = execution()
+            if inspect.isawaitable(result):
+                await result
+        except CommandRejected as failure:
+            subtype = Subtype.START_FAILED if isinstance(failure, CommandStartFailed) else Subtype.COMPLETION_FAILED
+            self._fail(tc, subtype, failure.code, failure.message, failure.data)
+            return
+        except asyncio.CancelledError:
+            self._fail(tc, Subtype.COMPLETION_FAILED, FailureCode.EXECUTION_FAILED, "cancelled at shutdown")
+            raise
+        except Exception as error:  # a handler bug must not take the executive down
+            subtype = Subtype.COMPLETION_FAILED if started else Subtype.START_FAILED
+            self._fail(tc, subtype, FailureCode.EXECUTION_FAILED, f"{type(error).__name__}: {error}")
+            return
+        self.completed += 1
+        if tc.ack_flags & ACK_COMPLETION:
+            self._report(tc, Subtype.COMPLETION_OK)
+
+    def _fail(self, tc: PusTc, subtype: Subtype, code: FailureCode, detail: str, data: Any = None) -> None:
+        self.failed += 1
+        self._report(tc, subtype, int(code), data if data is not None else detail or None)
+        self.emit("CMD_FAILED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
+                  detail=detail)
+
+    def progress(self, tc: PusTc, step: int) -> None:
+        self._report(tc, Subtype.PROGRESS_OK, step=step)
+
+    # --- PUS 8,1 -----------------------------------------------------------------------------
+    def _perform_function(self, tc: PusTc) -> Execution:
+        request = appdata.decode(tc.app_data)
+        if not isinstance(request, list) or not request or not isinstance(request[0], int) or isinstance(
+            request[0], bool
+        ):
+            raise CommandRejected(FailureCode.BAD_ARGUMENT, "8,1 data must be a CBOR list [opcode, args...]")
+        opcode, *values = request
+        definition = self.commands.get(opcode)
+        if definition is None:
+            raise CommandRejected(FailureCode.UNKNOWN_COMMAND, f"no command with opcode 0x{opcode:04X}")
+        arguments = definition.validate_args(values)
+        mode = self.executive.modes.mode
+        if mode not in definition.modes:
+            raise CommandRejected(FailureCode.WRONG_MODE, f"{definition.name} not allowed in {mode}")
+        if definition.critical:
+            if self._live_arm() != opcode:
+                raise CommandRejected(FailureCode.NOT_ARMED, f"{definition.name} is critical and not armed")
+            self.armed = None  # an arm is good for one fire
+        handler = definition.handler
+        assert handler is not None
+        if "progress" in inspect.signature(handler).parameters:
+            return lambda: handler(*arguments, progress=lambda step: self.progress(tc, step))
+        return lambda: handler(*arguments)
+
+    def _live_arm(self) -> int | None:
+        if self.armed is None:
+            return None
+        opcode, armed_at = self.armed
+        if self.clock.monotonic() - armed_at > self.param("arm_window_s"):
+            self.armed = None
+            return None
+        return opcode
+
+    @command(0x0001, Arg("opcode", "u16", "opcode of the critical command to arm"), modes=ALL_MODES)
+    def cmd_arm(self, opcode: int) -> None:
+        """Arm one critical command; its fire must follow within arm_window_s."""
+        definition = self.commands.get(opcode)
+        if definition is None or not definition.critical:
+            raise CommandFailed(FailureCode.BAD_ARGUMENT, f"0x{opcode:04X} is not a critical command")
+        self.armed = (opcode, self.clock.monotonic())
+        self.emit("CMD_ARMED", name=definition.name, window=self.param("arm_window_s"))
+
+    @command(0x0002, modes=ALL_MODES)
+    def cmd_noop(self) -> None:
+        """Do nothing; proves the command path end to end."""
+

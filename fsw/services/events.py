@@ -1,0 +1,115 @@
+"""PUS 5 event reporting: severities info/low/medium/high, an on-board ring buffer the ground can
+dump, and enable/disable per event id."""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import Arg, EventDef, Severity, TelemetryDef, command
+from fsw.core.errors import CommandRejected
+from fsw.protocol import appdata
+from fsw.protocol.errors import FailureCode
+from fsw.protocol.packet import PusTc
+
+log = logging.getLogger("fsw.events")
+
+RING_DEPTH = 512
+SUBTYPE_ENABLE = 5
+SUBTYPE_DISABLE = 6
+SUBTYPE_REPORT_DISABLED = 7
+SUBTYPE_DISABLED_LIST = 8
+SUBTYPE_LOG_DUMP = 130  # mission-specific: a chunk of the on-board event log
+DUMP_CHUNK = 32
+
+
+class EventService(Component):
+    name = "events"
+    reported_in = 1
+    telemetry = (
+        TelemetryDef("events_emitted", "u32", "", "events emitted since boot"),
+        TelemetryDef("events_suppressed", "u32", "", "events not reported because their id is disabled"),
+        TelemetryDef("events_in_log", "u16", "", "entries in the on-board event log"),
+    )
+
+    def __init__(self, executive: Any) -> None:
+        super().__init__(executive)
+        self.by_name: dict[str, EventDef] = {}
+        self.by_id: dict[int, EventDef] = {}
+        self.disabled: set[int] = set()
+        self.ring: deque[tuple[float, int, dict[str, Any]]] = deque(maxlen=RING_DEPTH)
+        self.emitted = 0
+        self.suppressed = 0
+
+    def register(self, definitions: list[EventDef]) -> None:
+        for definition in definitions:
+            if definition.id in self.by_id or definition.name in self.by_name:
+                raise ValueError(f"event {definition.name} ({definition.id}) declared twice")
+            self.by_id[definition.id] = definition
+            self.by_name[definition.name] = definition
+
+    def emit(self, name: str, **args: Any) -> None:
+        definition = self.by_name[name]
+        now = self.clock.onboard_time()
+        self.ring.append((now, definition.id, args))
+        self.emitted += 1
+        log.log(
+            logging.WARNING if definition.severity >= Severity.MEDIUM else logging.INFO,
+            "%s %s: %s", definition.severity.name, definition.name, definition.format(args),
+        )
+        if definition.id in self.disabled:
+            self.suppressed += 1
+            return
+        self.executive.send_tm(5, int(definition.severity), [definition.id, args])
+
+    def housekeeping(self) -> dict[str, Any]:
+        return {"events_emitted": self.emitted, "events_suppressed": self.suppressed, "events_in_log": len(self.ring)}
+
+    # --- PUS 5 requests ----------------------------------------------------------------------
+    def routes(self) -> dict[tuple[int, int], Any]:
+        return {
+            (5, SUBTYPE_ENABLE): self._enable,
+            (5, SUBTYPE_DISABLE): self._disable,
+            (5, SUBTYPE_REPORT_DISABLED): self._report_disabled,
+        }
+
+    def _ids(self, tc: PusTc) -> list[int]:
+        ids = appdata.decode(tc.app_data)
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise CommandRejected(FailureCode.BAD_ARGUMENT, "expected a CBOR list of event ids")
+        unknown = [i for i in ids if i not in self.by_id]
+        if unknown:
+            raise CommandRejected(FailureCode.UNKNOWN_EVENT, f"unknown event ids {unknown}", unknown)
+        return ids
+
+    def _enable(self, tc: PusTc) -> Any:
+        ids = self._ids(tc)
+        return lambda: self.disabled.difference_update(ids)
+
+    def _disable(self, tc: PusTc) -> Any:
+        ids = self._ids(tc)
+        return lambda: self.disabled.update(ids)
+
+    def _report_disabled(self, tc: PusTc) -> Any:
+        return lambda: self.executive.send_tm(5, SUBTYPE_DISABLED_LIST, sorted(self.disabled))
+
+    @command(0x0201, Arg("last", "u16", "how many of the newest entries (0: all)", max=RING_DEPTH))
+    def cmd_event_log_dump(self, last: int) -> None:
+        """Downlink the on-board event log (TM 5,130 chunks of [time, id, args])."""
+        entries = list(self.ring)[-last:] if last else list(self.ring)
+        for start in range(0, len(entries), DUMP_CHUNK):
+            chunk = [[t, event_id, args] for t, event_id, args in entries[start:start + DUMP_CHUNK]]
+            self.executive.send_tm(5, SUBTYPE_LOG_DUMP, chunk)
+
+    @command(0x0202)
+    def cmd_event_log_clear(self) -> None:
+        """Empty the on-board event log."""
+        self.ring.clear()
+
+
+def require_list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise CommandRejected(FailureCode.BAD_ARGUMENT, f"expected a CBOR list of {what}")
+    return value

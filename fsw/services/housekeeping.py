@@ -1,0 +1,143 @@
+"""PUS 3 housekeeping: one periodic report per structure id, flowing from boot without being asked.
+
+Report TM 3,25 carries CBOR ``[structure_id, {point_name: value}]``. Requests: 3,5 enable and 3,6
+disable periodic generation (CBOR list of structure ids), 3,27 one-shot report, 3,31 change the
+collection interval (CBOR list of [structure_id, seconds]).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.errors import CommandRejected
+from fsw.protocol import appdata
+from fsw.protocol.errors import FailureCode
+from fsw.protocol.packet import PusTc
+
+MIN_PERIOD_S = 0.05
+MAX_PERIOD_S = 86_400.0
+
+
+@dataclass
+class Structure:
+    sid: int
+    component: Component
+    period: float
+    enabled: bool = True
+    next_due: float = 0.0
+    reports: int = 0
+
+
+class HousekeepingService(Component):
+    name = "hk"
+
+    def __init__(self, executive: Any) -> None:
+        super().__init__(executive)
+        self.structures: dict[int, Structure] = {}
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def register(self, component: Component) -> None:
+        sid = component.hk_structure
+        if not sid:
+            return
+        if sid in self.structures:
+            raise ValueError(f"housekeeping structure {sid} declared twice")
+        self.structures[sid] = Structure(sid, component, component.hk_period_s)
+
+    def report(self, sid: int) -> None:
+        structure = self.structures[sid]
+        structure.reports += 1
+        self.executive.send_tm(3, 25, [sid, structure.component.housekeeping()])
+
+    async def start(self) -> None:
+        now = self.clock.monotonic()
+        for structure in self.structures.values():
+            structure.next_due = now
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="housekeeping")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        while True:
+            now = self.clock.monotonic()
+            due = [s for s in self.structures.values() if s.enabled and s.next_due <= now + 1e-9]
+            for structure in sorted(due, key=lambda s: s.sid):
+                self.report(structure.sid)
+                # Keep the grid: a late report does not shift later ones.
+                while structure.next_due <= now + 1e-9:
+                    structure.next_due += structure.period
+            self.executive.health.beat("hk")
+            pending = [s.next_due for s in self.structures.values() if s.enabled]
+            self._changed.clear()
+            timeout = (min(pending) - self.clock.monotonic()) if pending else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout)
+
+    # --- PUS 3 requests ----------------------------------------------------------------------
+    def routes(self) -> dict[tuple[int, int], Any]:
+        return {(3, 5): self._enable, (3, 6): self._disable, (3, 27): self._one_shot, (3, 31): self._modify}
+
+    def _sids(self, tc: PusTc) -> list[int]:
+        sids = appdata.decode(tc.app_data)
+        if not isinstance(sids, list) or not all(isinstance(s, int) for s in sids):
+            raise CommandRejected(FailureCode.BAD_ARGUMENT, "expected a CBOR list of structure ids")
+        unknown = [s for s in sids if s not in self.structures]
+        if unknown:
+            raise CommandRejected(FailureCode.UNKNOWN_STRUCTURE, f"unknown structure ids {unknown}", unknown)
+        return sids
+
+    def _set_enabled(self, sids: list[int], enabled: bool) -> None:
+        now = self.clock.monotonic()
+        for sid in sids:
+            structure = self.structures[sid]
+            if enabled and not structure.enabled:
+                structure.next_due = now
+            structure.enabled = enabled
+        self._changed.set()
+
+    def _enable(self, tc: PusTc) -> Any:
+        sids = self._sids(tc)
+        return lambda: self._set_enabled(sids, True)
+
+    def _disable(self, tc: PusTc) -> Any:
+        sids = self._sids(tc)
+        return lambda: self._set_enabled(sids, False)
+
+    def _one_shot(self, tc: PusTc) -> Any:
+        sids = self._sids(tc)
+
+        def send() -> None:
+            for sid in sids:
+                self.report(sid)
+
+        return send
+
+    def _modify(self, tc: PusTc) -> Any:
+        pairs = appdata.decode(tc.app_data)
+        if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise CommandRejected(FailureCode.BAD_ARGUMENT, "expected a CBOR list of [structure id, seconds]")
+        for sid, period in pairs:
+            if sid not in self.structures:
+                raise CommandRejected(FailureCode.UNKNOWN_STRUCTURE, f"unknown structure id {sid}")
+            if isinstance(period, bool) or not isinstance(period, int | float) or not (
+                MIN_PERIOD_S <= period <= MAX_PERIOD_S
+            ):
+                raise CommandRejected(
+                    FailureCode.ARGUMENT_RANGE, f"period {period!r} outside {MIN_PERIOD_S}..{MAX_PERIOD_S} s"
+                )
+
+        def apply() -> None:
+            now = self.clock.monotonic()
+            for sid, period in pairs:
+                self.structures[sid].period = float(period)
+                self.structures[sid].next_due = now + float(period)
+            self._changed.set()
+
+        return apply

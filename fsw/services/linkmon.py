@@ -1,0 +1,114 @@
+"""The ground link as seen from the executive: TC intake, TM output, link housekeeping (structure 2).
+
+Every octet from the link is untrusted. A frame that does not decode is counted; a packet that
+decodes but is wrong (bad CRC, wrong version, oversize, ...) is counted and reported by an event;
+one whose header and CRC are sound but whose content is wrong (unknown PUS version, not a TC) also
+gets a 1,2 tied to its request id. A TC with a bad CRC is never executed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import Counter
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from fsw.link import LinkClosedError, SerialLink
+from fsw.protocol.crc import crc16
+from fsw.protocol.errors import FailureCode, PacketError
+from fsw.protocol.packet import PusTc, SpacePacketHeader
+
+EVENT_INTERVAL_S = 1.0  # at most one rejection event per reason per second: garbage must not flood
+
+
+class LinkMonitor(Component):
+    name = "link"
+    hk_structure = 2
+    telemetry = (
+        TelemetryDef("link_connected", "bool", "", "ground link device open"),
+        TelemetryDef("link_octets_in", "u32", "octet", "octets received"),
+        TelemetryDef("link_octets_out", "u32", "octet", "octets sent"),
+        TelemetryDef("link_packets_in", "u32", "", "frames deframed"),
+        TelemetryDef("link_packets_out", "u32", "", "packets sent"),
+        TelemetryDef("link_frames_rejected", "u32", "", "frames that did not decode (COBS) or were oversize"),
+        TelemetryDef("link_packets_rejected", "u32", "", "packets rejected by the codec (CRC, length, version...)"),
+        TelemetryDef("link_bad_crc", "u32", "", "packets with a bad CRC (never executed)"),
+        TelemetryDef("link_reconnects", "u16", "", "times the device came back after a loss"),
+        TelemetryDef("link_receive_overflows", "u32", "", "packets dropped because intake fell behind"),
+    )
+    events = (
+        EventDef(0x0501, "PACKET_REJECTED", Severity.LOW, "packet rejected: {reason} ({count} so far)"),
+        EventDef(0x0502, "LINK_STATE", Severity.MEDIUM, "ground link {state}: {detail}"),
+    )
+
+    def __init__(self, executive: Any, link: SerialLink) -> None:
+        super().__init__(executive)
+        self.link = link
+        self.packet_rejections: Counter[str] = Counter()
+        self._last_event: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def on_link_state(self, state: str, detail: str) -> None:
+        self.emit("LINK_STATE", state=state, detail=detail)
+
+    async def start(self) -> None:
+        self.executive.tm_sinks.append(self._send)
+        self._task = asyncio.get_running_loop().create_task(self._intake(), name="tc_intake")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    def _send(self, packet: bytes) -> None:
+        with contextlib.suppress(LinkClosedError):
+            self.link.send(packet)
+
+    async def _intake(self) -> None:
+        while True:
+            try:
+                raw, _ = await self.link.receive()
+            except LinkClosedError:
+                return
+            self.take(raw)
+
+    def take(self, raw: bytes) -> None:
+        try:
+            tc = PusTc.unpack(raw, self.executive.max_packet_size)
+        except PacketError as error:
+            self._rejected(raw, error)
+            return
+        self.executive.bus.publish("tc", tc)
+        self.executive.dispatcher.submit(tc)
+
+    def _rejected(self, raw: bytes, error: PacketError) -> None:
+        reason = error.code.name
+        self.packet_rejections[reason] += 1
+        now = self.clock.monotonic()
+        if now - self._last_event.get(reason, -1e9) >= EVENT_INTERVAL_S:
+            self._last_event[reason] = now
+            self.emit("PACKET_REJECTED", reason=reason, count=self.packet_rejections[reason])
+        if error.code in (FailureCode.UNKNOWN_PUS_VERSION, FailureCode.NOT_TELECOMMAND, FailureCode.FIELD_RANGE) and (
+            len(raw) >= 8 and crc16(raw) == 0
+        ):
+            # Header and CRC are sound, so the request id can be trusted: tell the sender why.
+            header = SpacePacketHeader.unpack(raw)
+            stand_in = PusTc(header.apid, 0, 0, seq_count=header.seq_count, seq_flags=header.seq_flags)
+            self.executive.dispatcher.reject(stand_in, error.code, error.message)
+
+    def housekeeping(self) -> dict[str, Any]:
+        counters = self.link.counters
+        deframer = self.link.deframer
+        return {
+            "link_connected": self.link.connected,
+            "link_octets_in": counters.octets_in,
+            "link_octets_out": counters.octets_out,
+            "link_packets_in": counters.packets_in,
+            "link_packets_out": counters.packets_out,
+            "link_frames_rejected": deframer.rejected_total,
+            "link_packets_rejected": sum(self.packet_rejections.values()),
+            "link_bad_crc": self.packet_rejections.get("BAD_CRC", 0),
+            "link_reconnects": counters.reconnects,
+            "link_receive_overflows": counters.receive_overflows,
+        }

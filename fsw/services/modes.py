@@ -1,0 +1,83 @@
+"""Modes: BOOT -> SAFE -> NOMINAL, plus a CRITICAL flag while an irreversible sequence runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import MODES, Arg, EventDef, Severity, TelemetryDef, command
+from fsw.core.errors import CommandRejected
+from fsw.protocol.errors import FailureCode
+
+STORE_KEY = "mode"
+
+
+class ModeManager(Component):
+    name = "modes"
+    reported_in = 1
+    telemetry = (
+        TelemetryDef("mode", "enum", "", "executive mode", enum=MODES),
+        TelemetryDef("critical", "bool", "", "an irreversible sequence is running"),
+        TelemetryDef("safe_entries", "u16", "", "times SAFE was entered since boot"),
+    )
+    events = (
+        EventDef(0x0401, "MODE_CHANGED", Severity.LOW, "mode {old} -> {new} ({reason})"),
+        EventDef(0x0402, "SAFE_ENTERED", Severity.HIGH, "entered SAFE: {reason}"),
+        EventDef(0x0403, "CRITICAL_SEQUENCE", Severity.MEDIUM, "critical sequence {name} {state}"),
+    )
+
+    def __init__(self, executive: Any) -> None:
+        super().__init__(executive)
+        self.mode = "BOOT"
+        self.critical_sequences: set[str] = set()
+        self.safe_entries = 0
+
+    @property
+    def critical(self) -> bool:
+        return bool(self.critical_sequences)
+
+    def boot_complete(self, force_safe_reason: str | None) -> None:
+        """Leave BOOT: the mode persisted before the reset, or SAFE on first boot or on a fault."""
+        stored = self.executive.store.get(STORE_KEY)
+        if force_safe_reason:
+            self.enter_safe(force_safe_reason)
+        elif stored in ("SAFE", "NOMINAL"):
+            self._change(stored, "restored after restart")
+        else:
+            self._change("SAFE", "first boot")
+
+    def _change(self, new: str, reason: str) -> None:
+        old = self.mode
+        if new == old:
+            return
+        self.mode = new
+        self.executive.store.put(STORE_KEY, new)
+        self.emit("MODE_CHANGED", old=old, new=new, reason=reason)
+        self.executive.bus.publish("mode", new)
+
+    def enter_safe(self, reason: str) -> None:
+        """Fault handling forces SAFE from anywhere."""
+        self.safe_entries += 1
+        self.emit("SAFE_ENTERED", reason=reason)
+        self._change("SAFE", reason)
+
+    def begin_critical(self, name: str) -> None:
+        self.critical_sequences.add(name)
+        self.emit("CRITICAL_SEQUENCE", name=name, state="started")
+
+    def end_critical(self, name: str) -> None:
+        self.critical_sequences.discard(name)
+        self.emit("CRITICAL_SEQUENCE", name=name, state="ended")
+
+    def housekeeping(self) -> dict[str, Any]:
+        return {"mode": self.mode, "critical": self.critical, "safe_entries": self.safe_entries}
+
+    @command(0x0101, Arg("mode", "enum", "target mode", enum=("SAFE", "NOMINAL")))
+    def cmd_mode_set(self, mode: str) -> None:
+        """Command the executive mode."""
+        if mode == "SAFE":
+            self.enter_safe("commanded")
+        else:
+            if self.critical:
+                raise CommandRejected(FailureCode.BUSY, "a critical sequence is running")
+            self._change("NOMINAL", "commanded")

@@ -1,0 +1,143 @@
+"""A ground station's connection to a vehicle: sends TCs, tracks their verification, receives TM.
+
+Uses only ``fsw.protocol`` (the codec) and ``fsw.link`` (the transport); it could talk to another
+vehicle that speaks the same ICD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fsw.link import SerialLink
+from fsw.protocol import appdata
+from fsw.protocol.errors import PacketError
+from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
+from fsw.protocol.verification import Subtype, VerificationReport
+
+DEFAULT_APID = 100
+GROUND_SOURCE_ID = 0x0A  # this console's PUS source id
+
+
+@dataclass
+class CommandRecord:
+    """One TC's verification history, as reports arrive."""
+
+    tc: PusTc
+    sent_at: float
+    stages: list[VerificationReport] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    accepted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def request_id(self) -> int:
+        return self.tc.request_id
+
+    @property
+    def failure(self) -> VerificationReport | None:
+        return next((stage for stage in self.stages if not stage.ok), None)
+
+    @property
+    def completed(self) -> bool:
+        return any(stage.subtype == Subtype.COMPLETION_OK for stage in self.stages)
+
+    def stage_names(self) -> list[str]:
+        return [stage.subtype.name for stage in self.stages]
+
+
+class GroundClient:
+    def __init__(self, port: str, baud: int = 115200, *, apid: int = DEFAULT_APID,
+                 source_id: int = GROUND_SOURCE_ID) -> None:
+        self.link = SerialLink(port, baud)
+        self.apid = apid
+        self.source_id = source_id
+        self.sequence = SequenceCounters()
+        self.pending: dict[int, CommandRecord] = {}
+        self.listeners: list[Callable[[PusTm], None]] = []
+        self.tm_received = 0
+        self.tm_rejected = 0
+        self._reader: asyncio.Task[None] | None = None
+        self._last_seq: dict[int, int] = {}
+        self.sequence_gaps = 0
+
+    async def open(self) -> None:
+        await self.link.open()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self.link.drain()
+        await self.link.close()
+
+    async def _read(self) -> None:
+        while True:
+            raw, _ = await self.link.receive()
+            try:
+                tm = PusTm.unpack(raw)
+            except PacketError:
+                self.tm_rejected += 1
+                continue
+            self.tm_received += 1
+            last = self._last_seq.get(tm.apid)
+            if last is not None and tm.seq_count != (last + 1) & 0x3FFF:
+                self.sequence_gaps += 1
+            self._last_seq[tm.apid] = tm.seq_count
+            if tm.service == 1:
+                self._on_verification(tm)
+            for listener in list(self.listeners):
+                listener(tm)
+
+    def _on_verification(self, tm: PusTm) -> None:
+        try:
+            report = VerificationReport.unpack(tm.subtype, tm.source_data)
+        except PacketError:
+            self.tm_rejected += 1
+            return
+        record = self.pending.get(report.request_id)
+        if record is None:
+            return
+        record.stages.append(report)
+        if report.subtype in (Subtype.ACCEPTANCE_OK, Subtype.ACCEPTANCE_FAILED):
+            record.accepted.set()
+        if not report.ok or report.subtype == Subtype.COMPLETION_OK:
+            record.done.set()
+
+    def send(self, service: int, subtype: int, data: Any = None, *, raw_data: bytes | None = None,
+             ack_flags: int = ACK_ALL) -> CommandRecord:
+        app_data = raw_data if raw_data is not None else (b"" if data is None else appdata.encode(data))
+        tc = PusTc(self.apid, service, subtype, app_data, self.sequence.next(self.apid), ack_flags, self.source_id)
+        record = CommandRecord(tc, asyncio.get_running_loop().time())
+        self.pending[tc.request_id] = record
+        self.link.send(tc.pack())
+        return record
+
+    async def wait(self, record: CommandRecord, timeout: float) -> CommandRecord:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(record.done.wait(), timeout)
+        return record
+
+    async def ping(self, timeout: float) -> tuple[CommandRecord, float | None]:
+        """17,1 -> 17,2: returns the record and the round-trip time to the 17,2 (None if none came)."""
+        loop = asyncio.get_running_loop()
+        answered = asyncio.Event()
+        arrival: list[float] = []
+
+        def on_tm(tm: PusTm) -> None:
+            if tm.service == 17 and tm.subtype == 2 and not arrival and not record.done.is_set():
+                arrival.append(loop.time())
+                answered.set()
+
+        self.listeners.append(on_tm)
+        record = self.send(17, 1)
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(answered.wait(), record.done.wait()), timeout)
+        finally:
+            self.listeners.remove(on_tm)
+        return record, (arrival[0] - record.sent_at) if arrival else None
