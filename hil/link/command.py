@@ -104,7 +104,11 @@ async def serve(
     seed: int | None,
     out: TextIO,
 ) -> dict[str, dict[str, int]]:
-    """Bridge until SIGINT, SIGTERM or SIGHUP; symlinks exist only while this runs."""
+    """Bridge until SIGINT, SIGTERM or SIGHUP; symlinks exist only while this runs.
+
+    Meant as the main of a process: it leaves those signals ignored when it returns, so that the
+    caller can print the counters. In-process users want ``NullModemBridge`` instead.
+    """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -122,6 +126,9 @@ async def serve(
             bridge.stop()
             for signum in signals:
                 loop.remove_signal_handler(signum)
+                # A second signal must not kill the process before the symlinks are gone and the
+                # counters printed.
+                signal.signal(signum, signal.SIG_IGN)
         return bridge.counters()
 
 
