@@ -32,7 +32,7 @@ COMMANDS: list[Callable[[Subparsers], None]] = [add_link_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ilrs-hil", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="ilrs-hil", description="Hardware-in-the-loop bench tools.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_command in COMMANDS:
         add_command(subparsers)
