@@ -229,3 +229,11 @@ def test_publish_replaces_a_stale_symlink_and_removes_only_its_own(tmp_path: Pat
             first.unpublish()
             assert os.readlink(link) == second.slave_name
         assert not os.path.lexists(link)
+
+
+def test_invalid_impairment_exits_with_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hil.cli import main
+
+    assert main(["link", "--a", str(tmp_path / "a"), "--b", str(tmp_path / "b"), "--outage-every", "10"]) == 2
+    assert "outage_length" in capsys.readouterr().err
+    assert not os.path.lexists(tmp_path / "a")
