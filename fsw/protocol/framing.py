@@ -52,50 +52,57 @@ class Deframer:
     def feed(self, data: bytes) -> list[tuple[bytes, object]]:
         """Feed octets; return (raw packet, validated value) for each good frame completed."""
         out: list[tuple[bytes, object]] = []
+        # Split once in C: every piece but the last ends at a delimiter; the first continues the
+        # frame already buffered and the last is the start of the next one.
+        pieces = bytes(data).split(DELIMITER)
         buffer = self._buffer
-        start = 0
-        while True:
-            end = data.find(0, start)
-            if end < 0:
-                chunk = data[start:]
-                if not self._discarding:
-                    buffer += chunk
-                    if len(buffer) > self._max_frame:
-                        # Too long to be a frame: drop all of it until the next delimiter.
-                        self.rejected["OVERSIZE"] += 1
-                        buffer.clear()
-                        self._discarding = True
-                return out
+        if len(pieces) > 1:
             if self._discarding:
                 self._discarding = False
+                del pieces[0]
+            elif buffer:
+                buffer += pieces[0]
+                pieces[0] = bytes(buffer)
+            buffer.clear()
+            self._take(pieces, out)
+        if not self._discarding:
+            buffer += pieces[-1]
+            if len(buffer) > self._max_frame:
+                # Too long to be a frame: drop all of it until the next delimiter.
+                self.rejected["OVERSIZE"] += 1
                 buffer.clear()
-            else:
-                buffer += data[start:end]
-                self._take(bytes(buffer), out)
-                buffer.clear()
-            start = end + 1
+                self._discarding = True
+        return out
 
-    def _take(self, encoded: bytes, out: list[tuple[bytes, object]]) -> None:
-        if not encoded:
-            self.empty_frames += 1
-            return
-        if len(encoded) > self._max_frame:
-            self.rejected["OVERSIZE"] += 1
-            return
-        try:
-            packet = cobs.decode(encoded)
-        except cobs.DecodeError:
-            self.rejected["BAD_COBS"] += 1
-            return
-        value: object = packet
-        if self._validate is not None:
+    def _take(self, pieces: list[bytes], out: list[tuple[bytes, object]]) -> None:
+        """Decode and validate every complete frame: all pieces but the last."""
+        validate, max_frame, rejected = self._validate, self._max_frame, self.rejected
+        decode, decode_error = cobs.decode, cobs.DecodeError
+        empty = good = 0
+        for index in range(len(pieces) - 1):
+            encoded = pieces[index]
+            if not encoded:
+                empty += 1
+                continue
+            if len(encoded) > max_frame:
+                rejected["OVERSIZE"] += 1
+                continue
             try:
-                value = self._validate(packet)
-            except PacketError as error:
-                self.rejected[error.code.name] += 1
-                return
-        self.good_frames += 1
-        out.append((packet, value))
+                packet = decode(encoded)
+            except decode_error:
+                rejected["BAD_COBS"] += 1
+                continue
+            value: object = packet
+            if validate is not None:
+                try:
+                    value = validate(packet)
+                except PacketError as error:
+                    rejected[error.code.name] += 1
+                    continue
+            good += 1
+            out.append((packet, value))
+        self.empty_frames += empty
+        self.good_frames += good
 
     def counters(self) -> dict[str, int]:
         return {"good_frames": self.good_frames, "empty_frames": self.empty_frames, **self.rejected}
