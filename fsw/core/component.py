@@ -77,7 +77,7 @@ class Component:
         return {}
 
     # --- conveniences ------------------------------------------------------------------------
-    def emit(self, event: str, **args: Any) -> None:
+    def emit(self, event: str, /, **args: Any) -> None:
         self.executive.events.emit(event, **args)
 
     def param(self, name: str) -> Any:

@@ -50,8 +50,8 @@ class EventService(Component):
             self.by_id[definition.id] = definition
             self.by_name[definition.name] = definition
 
-    def emit(self, name: str, **args: Any) -> None:
-        definition = self.by_name[name]
+    def emit(self, event: str, /, **args: Any) -> None:
+        definition = self.by_name[event]
         now = self.clock.onboard_time()
         self.ring.append((now, definition.id, args))
         self.emitted += 1

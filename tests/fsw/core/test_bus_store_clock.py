@@ -1,0 +1,85 @@
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from fsw.clock import Clock, ClockError, ClockMode, run
+from fsw.core.bus import SoftwareBus
+from fsw.core.store import Store
+
+
+def test_bus_delivers_by_id_and_counts_drops_when_full() -> None:
+    bus = SoftwareBus()
+    small = bus.subscribe("tm", depth=2)
+    other = bus.subscribe("tc")
+    for n in range(5):
+        bus.publish("tm", n)
+    assert [small.get_nowait(), small.get_nowait(), small.get_nowait()] == [0, 1, None]
+    assert small.dropped == 3 and bus.dropped == 3
+    assert len(other) == 0
+    assert bus.publish("nobody", 1) == 0 and bus.unrouted == 1
+
+
+def test_store_round_trip_and_row_checksum(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    store = Store(path)
+    store.put("latches", {"ignition": 12.5})
+    store.put("counters", {"100": 7}, durable=False)
+    store.close()
+    store = Store(path)
+    assert store.get("latches") == {"ignition": 12.5}
+    assert store.corruption is None
+    store._db.execute("UPDATE kv SET value = ? WHERE key = 'latches'", (b"\xa1\x61x\x01",))
+    store.close()
+    damaged = Store(path)
+    assert damaged.corruption is not None and "latches" in damaged.corruption
+    assert damaged.get("latches") is None
+    assert Path(f"{path}.corrupt").exists()
+
+
+def test_afap_clock_jumps_over_idle_time_exactly() -> None:
+    clock = Clock("afap")
+
+    async def main() -> tuple[float, float]:
+        start = clock.monotonic()
+        await asyncio.sleep(3600.0)
+        middle = clock.monotonic()
+        await clock.sleep_until(middle + 0.25)
+        return middle - start, clock.monotonic() - middle
+
+    assert run(main(), clock) == (3600.0, 0.25)
+
+
+def test_afap_clock_stands_still_while_held() -> None:
+    clock = Clock("afap")
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[float] = loop.create_future()
+        # An answer from "another process" arrives on a thread after some wall time.
+        loop.call_soon(lambda: loop.run_in_executor(None, lambda: __import__("time").sleep(0.05))
+                       .add_done_callback(lambda _: reply.set_result(clock.monotonic())))
+        with clock.hold():
+            timer = asyncio.ensure_future(asyncio.sleep(100.0))
+            answered_at = await reply
+        timer.cancel()
+        return answered_at
+
+    assert run(main(), clock) == 0.0
+
+
+def test_onboard_time_correlation() -> None:
+    clock = Clock("afap", start_tai=1000.0)
+    assert clock.onboard_time() == 1000.0
+    assert clock.set_onboard_time(1500.0) == 500.0
+    clock.adjust_onboard_time(-0.5)
+    assert clock.onboard_time() == 1499.5
+    assert clock.to_monotonic(1499.5) == clock.monotonic()
+
+
+def test_clock_mode_parsing() -> None:
+    assert ClockMode.parse("scaled:10").factor == 10.0
+    assert str(ClockMode.parse("afap")) == "afap"
+    for bad in ("fast", "scaled:x", "scaled:-1"):
+        with pytest.raises(ClockError):
+            ClockMode.parse(bad)

@@ -1,0 +1,83 @@
+"""An in-process executive on the afap clock with captured telemetry, for tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fsw.clock import Clock
+from fsw.clock import run as run_on_clock
+from fsw.core.executive import Executive
+from fsw.core.store import Store
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
+from fsw.protocol.verification import VerificationReport
+
+
+class Harness:
+    def __init__(self, store_path: Path, mode: str = "afap") -> None:
+        self.clock = Clock(mode)
+        self.store = Store(store_path)
+        self.executive = Executive(self.clock, self.store)
+        self.packets: list[bytes] = []
+        self.executive.tm_sinks.append(self.packets.append)
+        self.sequence = SequenceCounters()
+
+    # --- telemetry views -----------------------------------------------------------------------
+    @property
+    def tm(self) -> list[PusTm]:
+        return [PusTm.unpack(raw) for raw in self.packets]
+
+    def reports(self, tc: PusTc) -> list[VerificationReport]:
+        found = []
+        for tm in self.tm:
+            if tm.service == 1:
+                report = VerificationReport.unpack(tm.subtype, tm.source_data)
+                if report.request_id == tc.request_id:
+                    found.append(report)
+        return found
+
+    def stages(self, tc: PusTc) -> list[str]:
+        return [report.subtype.name for report in self.reports(tc)]
+
+    def events(self) -> list[tuple[str, dict[str, Any]]]:
+        by_id = self.executive.events.by_id
+        return [
+            (by_id[event_id].name, args)
+            for tm in self.tm if tm.service == 5 and tm.subtype <= 4
+            for event_id, args in [appdata.decode(tm.source_data)]
+        ]
+
+    def hk(self, sid: int) -> list[dict[str, Any]]:
+        return [
+            values for tm in self.tm if (tm.service, tm.subtype) == (3, 25)
+            for structure, values in [appdata.decode(tm.source_data)] if structure == sid
+        ]
+
+    # --- commanding ----------------------------------------------------------------------------
+    def tc(self, service: int, subtype: int, data: Any = None, *, raw: bytes | None = None,
+           ack: int = ACK_ALL, apid: int | None = None) -> PusTc:
+        app_data = raw if raw is not None else (b"" if data is None else appdata.encode(data))
+        apid = self.executive.apid if apid is None else apid
+        return PusTc(apid, service, subtype, app_data, self.sequence.next(apid), ack)
+
+    def command(self, name: str, *args: Any, ack: int = ACK_ALL) -> PusTc:
+        opcode = self.executive.dispatcher.commands_by_name[name].opcode
+        return self.tc(8, 1, [opcode, *args], ack=ack)
+
+    def run(self, scenario: Callable[[Harness], Awaitable[Any]], *, start: bool = True) -> Any:
+        async def main() -> Any:
+            if start:
+                await self.executive.start()
+            try:
+                return await scenario(self)
+            finally:
+                await self.executive.stop("test over")
+
+        return run_on_clock(main(), self.clock)
+
+    async def submit(self, tc: PusTc, settle_s: float = 0.1) -> list[str]:
+        self.executive.dispatcher.submit(tc)
+        await self.clock.sleep(settle_s)
+        return self.stages(tc)

@@ -1,0 +1,47 @@
+from pathlib import Path
+
+from fsw.protocol.errors import FailureCode
+from tests.fsw.harness import Harness
+
+
+def test_housekeeping_flows_from_boot_without_being_asked(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+
+    async def scenario(h: Harness) -> None:
+        await h.clock.sleep(10.01)
+        reports = h.hk(1)
+        assert len(reports) == 11  # t = 0, 1, ..., 10 s
+        assert reports[-1]["mode"] == "SAFE"
+        assert reports[-1]["uptime_s"] >= 10.0
+        assert reports[-1]["fast_cycles"] >= 500
+        declared = {p.name for p in h.executive.dictionary.telemetry if p.structure == 1}
+        assert set(reports[-1]) == declared
+
+    h.run(scenario)
+
+
+def test_enable_disable_one_shot_and_period(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+
+    async def scenario(h: Harness) -> None:
+        await h.clock.sleep(0.5)
+        assert await h.submit(h.tc(3, 6, [1])) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        before = len(h.hk(1))
+        await h.clock.sleep(5)
+        assert len(h.hk(1)) == before
+        await h.submit(h.tc(3, 27, [1]))
+        assert len(h.hk(1)) == before + 1
+        await h.submit(h.tc(3, 31, [[1, 0.5]]))
+        await h.submit(h.tc(3, 5, [1]))
+        start = len(h.hk(1))
+        await h.clock.sleep(5.0)
+        assert len(h.hk(1)) - start in (10, 11)
+        for bad, code in (([99], FailureCode.UNKNOWN_STRUCTURE), ("x", FailureCode.BAD_ARGUMENT)):
+            tc = h.tc(3, 5, bad)
+            assert await h.submit(tc) == ["ACCEPTANCE_FAILED"]
+            assert h.reports(tc)[0].code == code
+        tc = h.tc(3, 31, [[1, 0.0]])
+        assert await h.submit(tc) == ["ACCEPTANCE_FAILED"]
+        assert h.reports(tc)[0].code == FailureCode.ARGUMENT_RANGE
+
+    h.run(scenario)
