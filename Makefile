@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m fsw.demo
+	$(BIN)/python -m hil.demo
 
 test: install
 	$(BIN)/python -m pytest -q
