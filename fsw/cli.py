@@ -29,8 +29,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _dictionary(args: argparse.Namespace) -> int:
     from fsw.app import build_dictionary_executive
+    from fsw.core.dictionary import splice_into_icd
 
     executive = build_dictionary_executive()
+    if args.update_docs:
+        docs = Path(args.update_docs)
+        (docs / "dictionary.json").write_text(executive.dictionary.to_json(executive.apid))
+        icd = docs / "icd.md"
+        icd.write_text(splice_into_icd(icd.read_text(), executive.dictionary.to_markdown(executive.apid)))
+        print(f"updated {docs / 'dictionary.json'} and {icd}")
+        return 0
     if args.format == "json":
         text = executive.dictionary.to_json(executive.apid)
     else:
@@ -57,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")
     dictionary.add_argument("--format", choices=("json", "markdown"), default="json")
     dictionary.add_argument("--output", help="write to this file instead of standard output")
+    dictionary.add_argument("--update-docs", nargs="?", const="docs", metavar="DOCS",
+                            help="regenerate DOCS/dictionary.json and the tables in DOCS/icd.md (default docs/)")
     dictionary.set_defaults(handler=_dictionary)
     args = parser.parse_args(argv)
     try:
