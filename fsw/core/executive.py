@@ -14,16 +14,20 @@ from fsw.core.component import Component
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.core.dictionary import Dictionary
 from fsw.core.health import HealthMonitor
+from fsw.core.latches import Latches
 from fsw.core.rategroup import RateGroup
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import DEFAULT_MAX_PACKET_SIZE, PusTm, SequenceCounters
 from fsw.services.dispatcher import Dispatcher
 from fsw.services.events import EventService
+from fsw.services.health import HealthService
 from fsw.services.housekeeping import HousekeepingService
 from fsw.services.modes import ModeManager
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
+from fsw.services.scheduler import Scheduler
+from fsw.services.timeman import TimeManager
 
 log = logging.getLogger("fsw.executive")
 
@@ -124,8 +128,12 @@ class Executive:
         self.modes = ModeManager(self)
         self.dispatcher = Dispatcher(self)
         self.housekeeping = HousekeepingService(self)
+        self.latches = Latches(store, clock)
+        self.time = TimeManager(self)
+        self.scheduler = Scheduler(self)
+        self.health_service = HealthService(self)
         for component in (self.core, self.events, self.parameters, self.modes, self.dispatcher, self.housekeeping,
-                          TestService(self)):
+                          TestService(self), self.time, self.scheduler, self.health_service):
             self.add(component)
 
     # --- wiring ------------------------------------------------------------------------------

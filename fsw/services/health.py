@@ -1,0 +1,95 @@
+"""Health: checks every task's heartbeat at 10 Hz and strokes the hardware watchdog only while all
+of them are healthy.
+
+Each periodic task beats ``executive.health`` (the monitor in ``fsw.core.health``); a task that
+misses its limit is reported by TASK_STALLED within the limit plus one 10 Hz cycle, and counted in
+housekeeping. While any task is stalled, or when the 10 Hz group itself stops, the watchdog is not
+stroked and resets the computer after its timeout. At boot, a reset by the watchdog is reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from hil.watchdog import Watchdog, read_bite_record
+
+BITES_SEEN_KEY = "watchdog_bites_seen"
+CHECK_GROUP = "medium"
+
+
+class HealthService(Component):
+    name = "health"
+    hk_structure = 12
+    telemetry = (
+        TelemetryDef("health_watched", "u16", "", "tasks whose heartbeat is watched"),
+        TelemetryDef("health_stalled", "u16", "", "tasks stalled now"),
+        TelemetryDef("health_stalls", "u32", "", "stalls detected since boot"),
+        TelemetryDef("watchdog_armed", "bool", "", "a watchdog backend is armed"),
+        TelemetryDef("watchdog_strokes", "u32", "", "watchdog strokes since boot"),
+        TelemetryDef("watchdog_withheld", "u32", "", "10 Hz cycles without a stroke because a task was stalled"),
+        TelemetryDef("watchdog_bites", "u32", "", "watchdog resets recorded (all time)"),
+        TelemetryDef("latches_fired", "u16", "", "irreversible acts recorded in the store"),
+    )
+    events = (
+        EventDef(0x0C01, "WATCHDOG_WITHHELD", Severity.HIGH, "watchdog not stroked: {tasks} stalled"),
+        EventDef(0x0C02, "WATCHDOG_RESET", Severity.HIGH, "restarted by the watchdog ({bites} resets recorded)"),
+    )
+
+    def __init__(self, executive: Any) -> None:
+        super().__init__(executive)
+        self.watchdog: Watchdog | None = None
+        self.watchdog_timeout_s = 0.0
+        self.bite_record: Path | None = None
+        self.strokes = 0
+        self.withheld = 0
+        self.bites = 0
+        self._withholding = False
+
+    def use_watchdog(self, watchdog: Watchdog, timeout_s: float, bite_record: Path | None = None) -> None:
+        """Attach a watchdog backend before start. ``bite_record`` is where its bites are recorded."""
+        self.watchdog = watchdog
+        self.watchdog_timeout_s = timeout_s
+        self.bite_record = bite_record
+
+    async def start(self) -> None:
+        self.bites = int(read_bite_record(self.bite_record)["bites"])
+        seen = int(self.executive.store.get(BITES_SEEN_KEY, 0) or 0)
+        if self.bites > seen:
+            self.emit("WATCHDOG_RESET", bites=self.bites)
+            self.executive.store.put(BITES_SEEN_KEY, self.bites)
+        self.executive.rate_groups[CHECK_GROUP].add(self._cycle)
+        if self.watchdog is not None:
+            self.watchdog.start(self.watchdog_timeout_s)
+
+    async def stop(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
+
+    def _cycle(self) -> None:
+        stalled = self.executive.health.check()
+        if stalled:
+            self.withheld += 1
+            if not self._withholding and self.watchdog is not None:
+                self.emit("WATCHDOG_WITHHELD", tasks=", ".join(stalled))
+            self._withholding = True
+            return
+        self._withholding = False
+        if self.watchdog is not None:
+            self.watchdog.stroke()
+            self.strokes += 1
+
+    def housekeeping(self) -> dict[str, Any]:
+        tasks = self.executive.health.tasks.values()
+        return {
+            "health_watched": len(tasks),
+            "health_stalled": sum(task.stalled for task in tasks),
+            "health_stalls": sum(task.stalls for task in tasks),
+            "watchdog_armed": self.watchdog is not None,
+            "watchdog_strokes": self.strokes,
+            "watchdog_withheld": self.withheld,
+            "watchdog_bites": self.bites,
+            "latches_fired": len(self.executive.latches.fired),
+        }
