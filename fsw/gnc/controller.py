@@ -1,0 +1,211 @@
+"""Descent GNC rate group: device I/O around the navigator and the guidance.
+
+``DescentController.step(t, dt)`` is meant to be called by the executive at the IMU rate (50 Hz);
+sensors, guidance and actuator commands run every ``divider``-th call (10 Hz by default). It talks
+to devices only through the ``hil.interfaces`` Protocols.
+
+Fault handling built in (mission-profile.md anomalies):
+* go/no-go before ignition: accelerometers on and valid, altimeter valid; otherwise hold in orbit
+  (Luna-25, IM-1);
+* IMU plausibility against engine thrust feedback; a failing unit is swapped for the redundant one
+  and bad samples are not integrated (Beresheet);
+* thrust efficiency (delivered / commanded) is estimated and guidance compensates (Vikram, SLIM);
+* altimeter readings are gated, never latched failed (Hakuto-R) - see ``fsw.gnc.navigation``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from fsw.gnc.guidance import (
+    FREE_FALL,
+    LANDED,
+    MAIN_BRAKING,
+    DescentGuidance,
+    GuidanceCommand,
+)
+from fsw.gnc.navigation import Navigator
+from hil.interfaces import (
+    AttitudeThrusters,
+    HazardImager,
+    Imu,
+    ImuReading,
+    LaserDopplerVelocimeter,
+    LaserRangeFinder,
+    MainEngine,
+    PropellantGauge,
+)
+
+PREFLIGHT = "preflight_checks"
+HOLD_ORBIT = "hold_orbit"
+
+
+@dataclass
+class DescentDevices:
+    imu: Imu
+    range_finder: LaserRangeFinder
+    velocimeter: LaserDopplerVelocimeter
+    hazard_imager: HazardImager
+    main_engine: MainEngine
+    attitude: AttitudeThrusters
+    propellant: PropellantGauge
+
+
+class DescentController:
+    PREFLIGHT_S = 4.0
+    IMU_SWITCH_SCORE = 3.0
+
+    def __init__(
+        self, devices: DescentDevices, navigator: Navigator, guidance: DescentGuidance, *, divider: int = 5
+    ) -> None:
+        self.dev = devices
+        self.nav = navigator
+        self.guidance = guidance
+        self.divider = divider
+        self.phase = PREFLIGHT
+        self.events: list[tuple[float, str, str]] = []
+        self.no_go_reasons: list[str] = []
+        self.last_command: GuidanceCommand | None = None
+        self._count = 0
+        self._started_t: float | None = None
+        self._checks_ok = {"accelerometer": False, "altimeter": False}
+        self._imu_bad_score = 0.0
+        self._imu_switched = False
+        self._short_beam = False
+        self._thrust_cmd = 0.0
+        self._measured_thrust = 0.0
+        self._bias_sum = [0.0, 0.0, 0.0]
+        self._bias_n = 0
+
+    def _event(self, t: float, name: str, detail: str = "") -> None:
+        self.events.append((t, name, detail))
+
+    @property
+    def engine_burning(self) -> bool:
+        return self.phase not in (PREFLIGHT, HOLD_ORBIT, FREE_FALL, LANDED)
+
+    # ------------------------------------------------------------ IMU health
+
+    def _imu_plausible(self, r: ImuReading) -> bool:
+        if not r.valid or not r.accelerometer_on:
+            return False
+        fx, fy, fz = r.specific_force_body
+        if not (math.isfinite(fx) and math.isfinite(fy) and math.isfinite(fz)):
+            return False
+        if self.phase in (FREE_FALL, LANDED):
+            return abs(fy) < 3.0 and abs(fz) < 3.0
+        expected = self._measured_thrust / max(1.0, self.nav.dry_mass + self.nav.propellant)
+        return abs(fx - expected) < 1.5 and abs(fy) < 1.0 and abs(fz) < 1.0
+
+    def _read_imu(self, t: float) -> ImuReading | None:
+        reading = self.dev.imu.read()
+        self._imu_bad_score *= 0.9
+        if self._imu_plausible(reading):
+            return reading
+        self._imu_bad_score += 1.0
+        if self._imu_bad_score > self.IMU_SWITCH_SCORE and self.phase != PREFLIGHT:
+            new_unit = 1 - reading.unit
+            self.dev.imu.select_unit(new_unit)
+            self._imu_bad_score = 0.0
+            self._imu_switched = True
+            self._event(t, "imu_switched_to_redundant", f"unit {reading.unit} implausible, now unit {new_unit}")
+        return None
+
+    # ------------------------------------------------------------ step
+
+    def step(self, t: float, dt: float) -> None:
+        self._count += 1
+        if self.phase == HOLD_ORBIT:
+            return
+        if self.phase == PREFLIGHT:
+            self._preflight(t)
+            # Coasting: propagate so the estimate stays current until ignition.
+            self.nav.propagate(None, dt)
+            return
+        imu = self._read_imu(t)
+        self.nav.propagate(imu, dt)
+        if self.phase == FREE_FALL and imu is not None and imu.specific_force_body[0] > 1.0:
+            cutoff = self.guidance.cutoff_t or t
+            if t - cutoff > 0.2:
+                self.guidance.touchdown_sensed(t, self.nav.state())
+                self.phase = LANDED
+                self.dev.attitude.set_enabled(False)
+                self._event(t, "touchdown_sensed", f"{t - cutoff:.2f} s after cutoff")
+        if self._count % self.divider:
+            return
+        self._slow_cycle(t)
+
+    def _preflight(self, t: float) -> None:
+        if self._started_t is None:
+            self._started_t = t
+            self.dev.imu.set_power(True)
+            self.dev.imu.set_accelerometer(True)
+            self.dev.range_finder.set_power(True)
+            self.dev.range_finder.select_beam("long")
+            self._event(t, "preflight_checks_started")
+        imu = self.dev.imu.read()
+        if imu.valid and imu.accelerometer_on:
+            self._checks_ok["accelerometer"] = True
+            # Coasting: the accelerometers should read zero, so the mean is their bias.
+            self._bias_sum = [a + b for a, b in zip(self._bias_sum, imu.specific_force_body, strict=True)]
+            self._bias_n += 1
+        lrf = self.dev.range_finder.read()
+        if lrf.valid:
+            self._checks_ok["altimeter"] = True
+        if t - self._started_t < self.PREFLIGHT_S:
+            return
+        failed = [name for name, ok in self._checks_ok.items() if not ok]
+        if failed:
+            self.no_go_reasons = failed
+            self.phase = HOLD_ORBIT
+            self._event(t, "no_go_hold_orbit", ", ".join(f"{name} not valid" for name in failed))
+            return
+        self.nav.accel_bias = tuple(a / self._bias_n for a in self._bias_sum)
+        bias = ", ".join(f"{b:.5f}" for b in self.nav.accel_bias)
+        self._event(t, "go_for_powered_descent", f"accelerometer bias {bias}")
+        self.dev.velocimeter.set_power(True)
+        self.phase = MAIN_BRAKING
+        self.dev.main_engine.set_thrust(7500.0)
+        self.dev.main_engine.set_on(True)
+        self._thrust_cmd = 7500.0
+
+    def _slow_cycle(self, t: float) -> None:
+        dev, nav = self.dev, self.nav
+        engine = dev.main_engine.read()
+        self._measured_thrust = engine.measured_thrust_n if engine.valid else self._thrust_cmd
+        if self.engine_burning and self._thrust_cmd > 0:
+            nav.update_thrust_efficiency(self._thrust_cmd)
+        dev_range = dev.range_finder.read()
+        status = nav.update_range(dev_range)
+        if status == "readmitted":
+            self._event(t, "altimeter_readmitted")
+        if self.phase not in (MAIN_BRAKING,):
+            nav.update_velocity(dev.velocimeter.read())
+        gauge = dev.propellant.read()
+        if gauge.valid:
+            nav.update_propellant(gauge.mass_kg)
+        state = nav.state()
+        if not self._short_beam and abs(state.pitch) < math.radians(25.0) and state.height_above_ground < 3_500.0:
+            dev.range_finder.select_beam("short")
+            self._short_beam = True
+            self._event(t, "lrf_short_beam")
+        cmd = self.guidance.step(t, state)
+        self.last_command = cmd
+        for name, detail in cmd.events:
+            self._event(t, name, detail)
+        if cmd.phase != self.phase and self.phase != LANDED:
+            self.phase = cmd.phase
+        if self.phase == LANDED:
+            return
+        if cmd.engine_on:
+            dev.main_engine.set_thrust(cmd.thrust_n)
+            self._thrust_cmd = cmd.thrust_n
+            dev.attitude.command_attitude(cmd.pitch, cmd.yaw)
+        else:
+            if self._thrust_cmd > 0:
+                dev.main_engine.set_on(False)
+                self._thrust_cmd = 0.0
+            dev.attitude.command_attitude(0.0, 0.0)
+        if cmd.request_hazard_scan:
+            self.guidance.provide_hazard_map(dev.hazard_imager.scan())

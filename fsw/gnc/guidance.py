@@ -1,0 +1,419 @@
+"""Powered-descent guidance through the CE-3/5 phase sequence.
+
+``DescentGuidance.step(t, nav) -> GuidanceCommand`` is pure with respect to I/O: it reads a
+:class:`NavState` (and a hazard map handed in through :meth:`provide_hazard_map`) and returns the
+main-engine thrust, the thrust-axis attitude, the phase and any sub-events. Phases:
+
+main_braking -> rapid_adjustment -> approach -> hover -> hazard_avoidance -> slow_descent
+-> free_fall -> landed.  A propellant bingo after main braking jumps straight to slow_descent.
+
+Guidance laws (details and reasons in docs/gnc.md):
+* main braking: thrust near maximum with range control (throttle chosen so the predicted
+  full-thrust stopping distance lands on the braking gate), vertical channel tracks a height vs
+  horizontal-speed profile, crossrange by an explicit (E-guidance) law;
+* rapid adjustment: velocity-to-be-gained over a fixed time, pitching to near vertical;
+* approach and hazard avoidance: E-guidance (quadratic acceleration) to a position and velocity
+  at a time-to-go, tilt limited so the velocimeter keeps lock;
+* hover and slow descent: velocity and position hold with a fixed descent-rate profile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from fsw.gnc.navigation import GM_MOON, NavState
+from hil.interfaces import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, HazardMapReading
+
+MAIN_BRAKING = "main_braking"
+RAPID_ADJUSTMENT = "rapid_adjustment"
+APPROACH = "approach"
+HOVER = "hover"
+HAZARD_AVOIDANCE = "hazard_avoidance"
+SLOW_DESCENT = "slow_descent"
+FREE_FALL = "free_fall"
+LANDED = "landed"
+PHASES = (MAIN_BRAKING, RAPID_ADJUSTMENT, APPROACH, HOVER, HAZARD_AVOIDANCE, SLOW_DESCENT, FREE_FALL, LANDED)
+
+
+@dataclass(frozen=True)
+class GuidanceConfig:
+    target_downrange_m: float
+    target_crossrange_m: float = 0.0
+    target_terrain_height_m: float = 0.0  # from the onboard map, for the braking height profile
+    exhaust_velocity_m_s: float = 3_000.0
+    braking_start_height_m: float = 15_000.0
+    braking_start_speed_m_s: float = 1_692.0
+    braking_end_height_m: float = 3_000.0
+    braking_end_speed_m_s: float = 57.0
+    braking_gate_before_target_m: float = 1_600.0
+    braking_max_duration_s: float = 850.0  # burn-time limit cross-check (Luna-25 lesson)
+    rapid_adjustment_duration_s: float = 15.0
+    approach_end_height_m: float = 100.0
+    approach_entry_descent_rate_m_s: float = 35.0
+    approach_min_duration_s: float = 70.0
+    approach_max_duration_s: float = 85.0
+    approach_max_tilt_rad: float = math.radians(18.0)
+    hover_settle_s: float = 3.0
+    hover_max_scans: int = 3
+    avoidance_end_height_m: float = 30.0
+    avoidance_duration_s: float = 20.0
+    slow_descent_rate_m_s: float = 1.5
+    final_descent_rate_m_s: float = 0.8
+    final_descent_below_m: float = 8.0
+    cutoff_height_m: float = 1.5
+    bingo_propellant_kg: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class GuidanceCommand:
+    t: float
+    phase: str
+    engine_on: bool
+    thrust_n: float  # what to command the engine (already corrected for thrust efficiency)
+    pitch: float
+    yaw: float
+    request_hazard_scan: bool = False
+    events: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Target:
+    s: float
+    c: float
+
+
+def full_thrust_braking_distance(v0: float, v1: float, mass: float, force: float, ve: float) -> float:
+    """Ground distance to slow from v0 to v1 under constant force with mass flow force/ve."""
+
+    def stop(v: float, m0: float) -> float:
+        mdot = force / ve
+        mb = m0 * math.exp(-v / ve)
+        tb = (m0 - mb) / mdot
+        return (v - ve) * tb + mb * v / mdot
+
+    if v0 <= v1:
+        return 0.0
+    m1 = mass * math.exp(-(v0 - v1) / ve)
+    return stop(v0, mass) - stop(v1, m1)
+
+
+def e_guidance(r: float, v: float, rf: float, vf: float, tgo: float) -> float:
+    """Acceleration (per axis) reaching position rf and velocity vf in tgo with minimum effort."""
+    return 6.0 * (rf - r) / (tgo * tgo) - (4.0 * v + 2.0 * vf) / tgo
+
+
+@dataclass
+class DescentGuidance:
+    config: GuidanceConfig
+    phase: str = MAIN_BRAKING
+    target: _Target = field(init=False)
+    events: list[tuple[float, str, str]] = field(default_factory=list)
+    phase_started_t: float = 0.0
+    _pending: list[tuple[str, str]] = field(default_factory=list)
+    _hazard_map: HazardMapReading | None = None
+    _scans_requested: int = 0
+    _scan_pending: bool = False
+    _settled_since: float | None = None
+    _phase_start_state: NavState | None = None
+    bingo: bool = False
+    braking_throttle: float = 1.0
+    cutoff_t: float | None = None
+
+    def __post_init__(self) -> None:
+        self.target = _Target(self.config.target_downrange_m, self.config.target_crossrange_m)
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def _event(self, t: float, name: str, detail: str = "") -> None:
+        self.events.append((t, name, detail))
+        self._pending.append((name, detail))
+
+    def _enter(self, t: float, phase: str, nav: NavState, detail: str = "") -> None:
+        self.phase = phase
+        self.phase_started_t = t
+        self._phase_start_state = nav
+        self._event(t, f"phase:{phase}", detail)
+
+    def provide_hazard_map(self, reading: HazardMapReading) -> None:
+        self._hazard_map = reading
+        self._scan_pending = False
+
+    def touchdown_sensed(self, t: float, nav: NavState) -> None:
+        if self.phase == FREE_FALL:
+            self._enter(t, LANDED, nav)
+
+    # ------------------------------------------------------------ main step
+
+    def step(self, t: float, nav: NavState) -> GuidanceCommand:
+        cfg = self.config
+        if self._phase_start_state is None:
+            self._phase_start_state = nav
+            self.phase_started_t = t
+            self._event(t, f"phase:{self.phase}", "ignition")
+        hag = nav.height_above_ground
+        if (
+            not self.bingo
+            and self.phase not in (MAIN_BRAKING, FREE_FALL, LANDED)
+            and nav.propellant_kg < cfg.bingo_propellant_kg
+        ):
+            self.bingo = True
+            self._event(t, "bingo_propellant", f"{nav.propellant_kg:.0f} kg left")
+            if self.phase != SLOW_DESCENT:
+                self.target = _Target(nav.s, nav.c)
+                self._enter(t, SLOW_DESCENT, nav, "bingo")
+
+        # Phase transitions
+        if self.phase == MAIN_BRAKING:
+            if nav.vd <= cfg.braking_end_speed_m_s or hag <= cfg.braking_end_height_m * 0.9:
+                self._enter(t, RAPID_ADJUSTMENT, nav)
+            elif t - self.phase_started_t > cfg.braking_max_duration_s:
+                self._event(t, "braking_time_limit", f"{t - self.phase_started_t:.0f} s")
+                self._enter(t, RAPID_ADJUSTMENT, nav, "burn time limit")
+        if self.phase == RAPID_ADJUSTMENT and t - self.phase_started_t >= cfg.rapid_adjustment_duration_s:
+            self._enter(t, APPROACH, nav)
+            self._retarget_if_unreachable(t, nav)
+        if self.phase == APPROACH and (hag <= cfg.approach_end_height_m + 3.0 or self._approach_tgo(t) <= 1.0):
+            self._enter(t, HOVER, nav)
+            self._settled_since = None
+        if self.phase == HAZARD_AVOIDANCE and (
+            hag <= cfg.avoidance_end_height_m + 1.0 or t - self.phase_started_t >= cfg.avoidance_duration_s
+        ):
+            self._enter(t, SLOW_DESCENT, nav)
+        if self.phase == SLOW_DESCENT and hag <= cfg.cutoff_height_m:
+            self.cutoff_t = t
+            self._enter(t, FREE_FALL, nav, f"cutoff at {hag:.2f} m")
+
+        if self.phase == MAIN_BRAKING:
+            ax = self._main_braking(nav)
+        elif self.phase == RAPID_ADJUSTMENT:
+            ax = self._rapid_adjustment(t, nav)
+        elif self.phase == APPROACH:
+            ax = self._approach(t, nav)
+        elif self.phase == HOVER:
+            ax = self._hover(t, nav)
+        elif self.phase == HAZARD_AVOIDANCE:
+            ax = self._avoidance(t, nav)
+        elif self.phase == SLOW_DESCENT:
+            ax = self._slow_descent(nav)
+        else:
+            events = tuple(self._pending)
+            self._pending.clear()
+            return GuidanceCommand(t, self.phase, False, 0.0, 0.0, 0.0, False, events)
+
+        a_u, a_d, a_c = ax
+        pitch = math.atan2(a_d, a_u)
+        norm = math.sqrt(a_u * a_u + a_d * a_d + a_c * a_c)
+        yaw = math.asin(max(-1.0, min(1.0, a_c / norm))) if norm > 0 else 0.0
+        eff = max(0.3, nav.thrust_efficiency)
+        thrust = norm * nav.mass_kg / eff
+        thrust = max(MAIN_ENGINE_MIN_THRUST_N, min(MAIN_ENGINE_MAX_THRUST_N, thrust))
+        request = False
+        if self.phase == HOVER and self._scan_pending:
+            request = True
+        events = tuple(self._pending)
+        self._pending.clear()
+        return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events)
+
+    # ------------------------------------------------------------ helpers
+
+    def _max_accel(self, nav: NavState) -> float:
+        return MAIN_ENGINE_MAX_THRUST_N * max(0.3, nav.thrust_efficiency) / nav.mass_kg
+
+    def _min_accel(self, nav: NavState) -> float:
+        return MAIN_ENGINE_MIN_THRUST_N * max(0.3, nav.thrust_efficiency) / nav.mass_kg
+
+    def _limit(
+        self, nav: NavState, a_u: float, a_h: tuple[float, float], max_tilt: float
+    ) -> tuple[float, float, float]:
+        """Clamp a thrust-acceleration request: vertical first, tilt limit, engine range."""
+        a_max = self._max_accel(nav)
+        a_u = max(0.2, min(a_max * 0.98, a_u))
+        a_d, a_c = a_h
+        lim = min(a_u * math.tan(max_tilt), math.sqrt(max(0.0, a_max * a_max - a_u * a_u)))
+        mag = math.hypot(a_d, a_c)
+        if mag > lim:
+            a_d, a_c = a_d * lim / mag, a_c * lim / mag
+        return a_u, a_d, a_c
+
+    # ------------------------------------------------------------ phase laws
+
+    def _main_braking(self, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        a_max = self._max_accel(nav)
+        g_eff = nav.effective_gravity
+        v = max(nav.vd, cfg.braking_end_speed_m_s + 1.0)
+        range_to_gate = cfg.target_downrange_m - cfg.braking_gate_before_target_m - nav.s
+        # Vertical: follow height(speed) profile, relative to the target's map height.
+        span_v = cfg.braking_start_speed_m_s - cfg.braking_end_speed_m_s
+        span_h = cfg.braking_start_height_m - cfg.braking_end_height_m
+        frac = max(0.0, min(1.0, (nav.vd - cfg.braking_end_speed_m_s) / span_v))
+        h_ref = cfg.braking_end_height_m + span_h * frac
+        h_rel = nav.h - cfg.target_terrain_height_m
+        a_h_now = a_max * 0.9
+        vu_ref = -(span_h / span_v) * a_h_now
+        a_u = g_eff + 0.004 * (h_ref - h_rel) + 0.15 * (vu_ref - nav.vu)
+        a_u = max(-0.3, min(0.7 * a_max, a_u))
+        # Range control: predicted distance at full thrust vs distance to the gate.
+        # The vertical share of thrust grows as orbital speed (centripetal relief) is lost: use the
+        # need at mid-speed, which errs on the long side (we would rather throttle up later).
+        v_mid = 0.5 * (v + cfg.braking_end_speed_m_s)
+        a_u_pred = max(a_u, GM_MOON / nav.r**2 - v_mid * v_mid / nav.r)
+        f_h = nav.mass_kg * math.sqrt(max(1e-6, a_max * a_max - a_u_pred * a_u_pred))
+        predicted = full_thrust_braking_distance(
+            v, cfg.braking_end_speed_m_s, nav.mass_kg, f_h, cfg.exhaust_velocity_m_s
+        )
+        k = 1.0 if range_to_gate <= 0 else max(0.75, min(1.0, predicted / range_to_gate))
+        self.braking_throttle = k
+        a_tot = k * a_max
+        # Crossrange: explicit law with time-to-go from the remaining speed.
+        tgo = max(20.0, v / max(0.5, a_tot))
+        a_c = e_guidance(nav.c, nav.vc, self.target.c, 0.0, tgo)
+        a_c = max(-0.2, min(0.2, a_c))
+        a_d_sq = a_tot * a_tot - a_u * a_u - a_c * a_c
+        a_d = -math.sqrt(max(0.0, a_d_sq))
+        return a_u, a_d, a_c
+
+    def _rapid_adjustment(self, t: float, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        tgo = max(2.0, cfg.rapid_adjustment_duration_s - (t - self.phase_started_t))
+        g_eff = nav.effective_gravity
+        a_u = g_eff + (-cfg.approach_entry_descent_rate_m_s - nav.vu) / tgo
+        # Leave the horizontal speed that a uniform deceleration over the approach turns into the target.
+        t_app = cfg.approach_max_duration_s
+        vd_target = max(0.0, min(40.0, 2.0 * (self.target.s - nav.s) / (t_app + 2.0 * tgo)))
+        a_d = (vd_target - nav.vd) / tgo
+        a_c = (0.0 - nav.vc) / tgo
+        a_max = self._max_accel(nav)
+        a_u = max(0.2, min(a_max * 0.98, a_u))
+        lim = math.sqrt(max(0.0, a_max * a_max - a_u * a_u))
+        mag = math.hypot(a_d, a_c)
+        if mag > lim:
+            a_d, a_c = a_d * lim / mag, a_c * lim / mag
+        return a_u, a_d, a_c
+
+    def _approach_tgo(self, t: float) -> float:
+        start = self._phase_start_state
+        if start is None:
+            return 100.0
+        cfg = self.config
+        # Constant deceleration from the entry descent rate to rest, bounded to a nominal duration.
+        drop = start.height_above_ground - cfg.approach_end_height_m
+        total = max(cfg.approach_min_duration_s, min(cfg.approach_max_duration_s, 2.0 * drop / max(1.0, -start.vu)))
+        return total - (t - self.phase_started_t)
+
+    def _retarget_if_unreachable(self, t: float, nav: NavState) -> None:
+        """Move the aim point inside the approach divert envelope instead of chasing it (Vikram lesson)."""
+        cfg = self.config
+        tgo = max(3.0, self._approach_tgo(t))
+        a_lim = 0.7 * nav.effective_gravity * math.tan(cfg.approach_max_tilt_rad)
+        # Coasting aim (where zero divert effort ends) plus the distance a bounded divert can add.
+        s_free, c_free = nav.s + nav.vd * tgo / 2.0, nav.c + nav.vc * tgo / 2.0
+        reach = a_lim * tgo * tgo / 6.0
+        ds, dc = self.target.s - s_free, self.target.c - c_free
+        dist = math.hypot(ds, dc)
+        if dist <= reach:
+            return
+        k = reach / dist
+        old = (self.target.s, self.target.c)
+        self.target = _Target(s_free + ds * k, c_free + dc * k)
+        moved = math.hypot(self.target.s - old[0], self.target.c - old[1])
+        self._event(t, "retarget_reachable", f"aim moved {moved:.0f} m into the divert envelope")
+
+    def _approach(self, t: float, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        tgo = max(3.0, self._approach_tgo(t))
+        hag = nav.height_above_ground
+        a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.approach_end_height_m, 0.0, tgo)
+        a_d = e_guidance(nav.s, nav.vd, self.target.s, 0.0, tgo)
+        a_c = e_guidance(nav.c, nav.vc, self.target.c, 0.0, tgo)
+        return self._limit(nav, a_u, (a_d, a_c), cfg.approach_max_tilt_rad)
+
+    def _hold(self, nav: NavState, hag_ref: float, vu_ref: float | None = None) -> tuple[float, float, float]:
+        hag = nav.height_above_ground
+        if vu_ref is None:
+            vu_ref = max(-3.0, min(3.0, 0.3 * (hag_ref - hag)))
+        a_u = nav.effective_gravity + 1.0 * (vu_ref - nav.vu)
+        # Position hold through a speed-limited velocity reference (a far target is flown to, not jumped at).
+        vd_ref = max(-3.0, min(3.0, 0.08 * (self.target.s - nav.s)))
+        vc_ref = max(-3.0, min(3.0, 0.08 * (self.target.c - nav.c)))
+        a_d = 0.5 * (vd_ref - nav.vd)
+        a_c = 0.5 * (vc_ref - nav.vc)
+        return self._limit(nav, a_u, (a_d, a_c), math.radians(10.0))
+
+    def _hover(self, t: float, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        settled = abs(nav.vu) < 0.5 and math.hypot(nav.vd, nav.vc) < 0.5 and abs(nav.pitch) < math.radians(5)
+        if settled and self._settled_since is None:
+            self._settled_since = t
+        if (
+            self._settled_since is not None
+            and t - self._settled_since >= cfg.hover_settle_s
+            and not self._scan_pending
+            and self._hazard_map is None
+        ):
+            if self._scans_requested < cfg.hover_max_scans:
+                self._scans_requested += 1
+                self._scan_pending = True
+                self._event(t, "hazard_scan_requested", f"scan {self._scans_requested}")
+            else:
+                self._event(t, "no_hazard_map", "keeping the current target")
+                self._enter(t, HAZARD_AVOIDANCE, nav)
+        if self._hazard_map is not None:
+            reading = self._hazard_map
+            self._hazard_map = None
+            if not reading.valid:
+                self._event(t, "hazard_scan_invalid", "")
+                self._settled_since = t
+            else:
+                self._select_site(t, nav, reading)
+                self._enter(t, HAZARD_AVOIDANCE, nav)
+        return self._hold(nav, cfg.approach_end_height_m)
+
+    def _select_site(self, t: float, nav: NavState, reading: HazardMapReading) -> None:
+        if not reading.safe_sites:
+            self._event(t, "no_safe_site", "keeping the current target")
+            return
+        # Where the target falls in the map (relative to the point under us).
+        rel_s, rel_c = self.target.s - nav.s, self.target.c - nav.c
+        i = round((rel_s - reading.origin_downrange_m) / reading.cell_m)
+        j = round((rel_c - reading.origin_crossrange_m) / reading.cell_m)
+        cells = reading.hazard_cells
+        target_safe = False
+        safe_set = {(round(a / reading.cell_m), round(b / reading.cell_m)) for a, b in reading.safe_sites}
+        if 0 <= i < len(cells) and 0 <= j < len(cells[0]):
+            key = (
+                round((reading.origin_downrange_m + i * reading.cell_m) / reading.cell_m),
+                round((reading.origin_crossrange_m + j * reading.cell_m) / reading.cell_m),
+            )
+            target_safe = key in safe_set
+        if target_safe:
+            self._event(t, "site_confirmed_safe", f"target at ({rel_s:.1f}, {rel_c:.1f}) m")
+            return
+        best = min(reading.safe_sites, key=lambda p: (p[0] - rel_s) ** 2 + (p[1] - rel_c) ** 2)
+        self.target = _Target(nav.s + best[0], nav.c + best[1])
+        shift = math.hypot(best[0] - rel_s, best[1] - rel_c)
+        self._event(t, "hazard_detected_retargeting", f"new site {shift:.1f} m from the old one")
+
+    def _avoidance(self, t: float, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        tgo = max(3.0, cfg.avoidance_duration_s - (t - self.phase_started_t))
+        if tgo <= 3.0:
+            return self._hold(nav, cfg.avoidance_end_height_m)
+        hag = nav.height_above_ground
+        a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.avoidance_end_height_m, 0.0, tgo)
+        a_d = e_guidance(nav.s, nav.vd, self.target.s, 0.0, tgo)
+        a_c = e_guidance(nav.c, nav.vc, self.target.c, 0.0, tgo)
+        return self._limit(nav, a_u, (a_d, a_c), math.radians(10.0))
+
+    def _slow_descent(self, nav: NavState) -> tuple[float, float, float]:
+        cfg = self.config
+        hag = nav.height_above_ground
+        if hag > cfg.avoidance_end_height_m + 5.0:
+            # Only reached directly on a bingo: come down briskly, then the slow profile.
+            rate = max(cfg.slow_descent_rate_m_s, min(15.0, 0.12 * hag))
+        elif hag > cfg.final_descent_below_m:
+            rate = cfg.slow_descent_rate_m_s
+        else:
+            rate = cfg.final_descent_rate_m_s
+        return self._hold(nav, 0.0, vu_ref=-rate)

@@ -1,0 +1,277 @@
+"""Descent navigation: IMU propagation fused with the laser altimeter and velocimeter.
+
+Frames and state follow ``hil.interfaces``: height ``h`` above the reference sphere, ground arcs
+``s`` (downrange) and ``c`` (crossrange) from the descent start point, local-level velocity.
+
+Vertical channel: a 3-state Kalman filter ``[h, vu, map_error]``. The altimeter observes the height
+above the terrain the beam hits, ``z = h - (map(s_hit) + map_error)``; the map error is a random walk
+whose step grows with horizontal speed (the coarse onboard map is good to tens of metres at km
+scale, the local site is only seen by the sensor). Outliers are rejected by innovation gating
+against ``k * sqrt(S)``; after a run of rejections whose innovations agree with one another the
+sensor is re-admitted by inflating the covariance (never latched failed: the Hakuto-R lesson).
+
+Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity when it is valid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hil.interfaces import (
+    LRF_LONG_BEAM_MOUNT_RAD,
+    LRF_SHORT_BEAM_MOUNT_RAD,
+    ImuReading,
+    RangeReading,
+    VelocityReading,
+    beam_direction_local,
+    body_to_local,
+)
+
+GM_MOON = 4.9049e12
+R_MOON = 1_737_400.0
+
+
+@dataclass(frozen=True)
+class TerrainMap:
+    """Coarse onboard terrain heights (m above the reference sphere) along the ground track."""
+
+    spacing_m: float
+    heights_m: tuple[float, ...]
+
+    def height(self, s: float) -> float:
+        x = s / self.spacing_m
+        i = math.floor(x)
+        if i < 0:
+            return self.heights_m[0]
+        if i >= len(self.heights_m) - 1:
+            return self.heights_m[-1]
+        f = x - i
+        return self.heights_m[i] * (1.0 - f) + self.heights_m[i + 1] * f
+
+
+@dataclass(frozen=True, slots=True)
+class NavState:
+    t: float
+    h: float  # above reference sphere
+    s: float
+    c: float
+    vu: float
+    vd: float
+    vc: float
+    height_above_ground: float
+    altimeter_ok: bool  # an altimeter reading was accepted recently
+    mass_kg: float
+    propellant_kg: float
+    pitch: float
+    yaw: float
+    specific_force: float  # along the thrust axis, m/s^2
+    thrust_efficiency: float  # delivered / commanded thrust, estimated
+
+    @property
+    def r(self) -> float:
+        return R_MOON + self.h
+
+    @property
+    def effective_gravity(self) -> float:
+        """Gravity minus centripetal relief, the vertical acceleration thrust must supply to hover."""
+        r = R_MOON + self.h
+        return GM_MOON / (r * r) - (self.vd * self.vd + self.vc * self.vc) / r
+
+
+class Navigator:
+    GATE_SIGMAS = 5.0
+    READMIT_AFTER = 15  # consecutive rejected readings before checking their self-consistency
+    ALTIMETER_STALE_S = 2.0
+
+    def __init__(
+        self,
+        terrain_map: TerrainMap,
+        *,
+        t: float,
+        h: float,
+        s: float,
+        c: float,
+        vu: float,
+        vd: float,
+        vc: float,
+        dry_mass_kg: float,
+        propellant_kg: float,
+    ) -> None:
+        self.map = terrain_map
+        self.t = t
+        self.h, self.s, self.c = h, s, c
+        self.vu, self.vd, self.vc = vu, vd, vc
+        self.dry_mass = dry_mass_kg
+        self.propellant = propellant_kg
+        self.map_error = 0.0
+        # Covariance of [h, vu, map_error] (orbit determination ~50 m, 0.2 m/s; map ~30 m).
+        self.P = [[50.0**2, 0.0, 0.0], [0.0, 0.2**2, 0.0], [0.0, 0.0, 30.0**2]]
+        self.var_vd = self.var_vc = 0.2**2
+        self.pitch = self.yaw = 0.0
+        self.specific_force = 0.0
+        self.thrust_efficiency = 1.0
+        self.last_altimeter_accept = -1e9
+        self.altimeter_accepted = 0
+        self.altimeter_rejected = 0
+        self._rejected_run: list[float] = []
+        self.events: list[tuple[float, str, str]] = []
+        self._have_attitude = False
+        self.accel_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self._last_accel: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    # ------------------------------------------------------------ propagation
+
+    def propagate(self, imu: ImuReading | None, dt: float) -> None:
+        """Advance by ``dt`` with the IMU reading (None: hold the last good specific force)."""
+        if imu is not None:
+            self.pitch, self.yaw = imu.pitch, imu.yaw
+            bx, by, bz = self.accel_bias
+            f0, f1, f2 = imu.specific_force_body
+            fb = (f0 - bx, f1 - by, f2 - bz)
+            self.specific_force = fb[0]
+            self._have_attitude = True
+            a_u, a_d, a_c = body_to_local(imu.pitch, imu.yaw, fb)
+            self._last_accel = (a_u, a_d, a_c)
+        else:
+            a_u, a_d, a_c = self._last_accel
+        r = R_MOON + self.h
+        inv_r = 1.0 / r
+        vu, vd, vc = self.vu, self.vd, self.vc
+        vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
+        vd += (a_d - vu * vd * inv_r) * dt
+        vc += (a_c - vu * vc * inv_r) * dt
+        self.vu, self.vd, self.vc = vu, vd, vc
+        self.h += vu * dt
+        scale = R_MOON * inv_r * dt
+        self.s += vd * scale
+        self.c += vc * scale
+        self.t += dt
+        # Covariance: F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]], accel noise and map-error walk.
+        P = self.P
+        q_acc = (0.003 if imu is not None else 0.3) ** 2 * dt
+        horizontal = math.hypot(vd, vc)
+        q_map = (0.01 * horizontal) ** 2 * dt + 0.01 * dt
+        p00 = P[0][0] + dt * (P[1][0] + P[0][1]) + dt * dt * P[1][1]
+        p01 = P[0][1] + dt * P[1][1]
+        p02 = P[0][2] + dt * P[1][2]
+        P[0][0], P[0][1], P[1][0] = p00, p01, p01
+        P[0][2] = P[2][0] = p02
+        P[1][1] += q_acc
+        P[2][2] += q_map
+        self.var_vd += q_acc
+        self.var_vc += q_acc
+
+    # ------------------------------------------------------------ measurements
+
+    def _terrain_under(self, hag: float, bd: float, bc: float, bu: float) -> float:
+        # Beam hit point ahead of the lander; crossrange is not in the coarse map.
+        return self.map.height(self.s + hag / -bu * bd)
+
+    def update_range(self, reading: RangeReading) -> str:
+        """Fuse a laser range reading. Returns 'accepted', 'rejected', 'readmitted' or 'invalid'."""
+        if not reading.valid or not self._have_attitude:
+            return "invalid"
+        mount = LRF_LONG_BEAM_MOUNT_RAD if reading.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
+        bu, bd, bc = beam_direction_local(self.pitch, self.yaw, mount)
+        if -bu < 0.2:
+            return "invalid"
+        measured_hag = reading.slant_range_m * -bu  # height above the terrain at the hit point
+        terrain = self._terrain_under(measured_hag, bd, bc, bu)
+        predicted_hag = self.h - terrain - self.map_error
+        innovation = measured_hag - predicted_hag
+        slant = reading.slant_range_m
+        sigma = (1.0 + 0.001 * slant) if reading.beam == "long" else 0.05 + 0.0005 * slant
+        R = (sigma * -bu) ** 2 + 0.5**2
+        P = self.P
+        # H = [1, 0, -1]
+        S = P[0][0] - 2.0 * P[0][2] + P[2][2] + R
+        status = "accepted"
+        if innovation * innovation > (self.GATE_SIGMAS**2) * S and abs(innovation) > 3.0:
+            self.altimeter_rejected += 1
+            self._rejected_run.append(innovation)
+            if len(self._rejected_run) < self.READMIT_AFTER:
+                return "rejected"
+            recent = self._rejected_run[-self.READMIT_AFTER :]
+            spread = max(recent) - min(recent)
+            if spread > max(30.0, 0.05 * abs(innovation)):
+                return "rejected"
+            # Consistent disagreement: our estimate is what drifted. Re-admit with wider covariance.
+            P[0][0] += innovation * innovation
+            S = P[0][0] - 2.0 * P[0][2] + P[2][2] + R
+            self.events.append((self.t, "altimeter_readmitted", f"innovation {innovation:.0f} m"))
+            status = "readmitted"
+        self._rejected_run.clear()
+        PHt = (P[0][0] - P[0][2], P[1][0] - P[1][2], P[2][0] - P[2][2])
+        K = (PHt[0] / S, PHt[1] / S, PHt[2] / S)
+        self.h += K[0] * innovation
+        self.vu += K[1] * innovation
+        self.map_error += K[2] * innovation
+        # P = P - K (H P);  H P = PHt^T (symmetric P)
+        for i in range(3):
+            for j in range(3):
+                P[i][j] -= K[i] * PHt[j]
+        self.last_altimeter_accept = reading.t
+        self.altimeter_accepted += 1
+        return status
+
+    def update_velocity(self, reading: VelocityReading) -> bool:
+        if not reading.valid or not self._have_attitude:
+            return False
+        mu, md, mc = body_to_local(self.pitch, self.yaw, reading.velocity_body)
+        R = 0.05**2
+        P = self.P
+        innov_u = mu - self.vu
+        S = P[1][1] + R
+        if innov_u * innov_u > 25.0 * S and abs(innov_u) > 0.5:
+            return False
+        K = (P[0][1] / S, P[1][1] / S, P[2][1] / S)
+        PHt = (P[0][1], P[1][1], P[2][1])
+        self.h += K[0] * innov_u
+        self.vu += K[1] * innov_u
+        self.map_error += K[2] * innov_u
+        for i in range(3):
+            for j in range(3):
+                P[i][j] -= K[i] * PHt[j]
+        k = self.var_vd / (self.var_vd + R)
+        self.vd += k * (md - self.vd)
+        self.var_vd *= 1.0 - k
+        k = self.var_vc / (self.var_vc + R)
+        self.vc += k * (mc - self.vc)
+        self.var_vc *= 1.0 - k
+        return True
+
+    def update_propellant(self, mass_kg: float) -> None:
+        self.propellant += 0.1 * (mass_kg - self.propellant)
+
+    def update_thrust_efficiency(self, commanded_n: float) -> None:
+        """Thrust detection: compare the accelerometer with what the commanded thrust should give."""
+        if commanded_n <= 0.0:
+            return
+        measured = self.specific_force * (self.dry_mass + self.propellant) / commanded_n
+        if 0.2 < measured < 2.0:
+            self.thrust_efficiency += 0.02 * (measured - self.thrust_efficiency)
+
+    # ------------------------------------------------------------ output
+
+    def height_above_ground(self) -> float:
+        return self.h - self.map.height(self.s) - self.map_error
+
+    def state(self) -> NavState:
+        return NavState(
+            t=self.t,
+            h=self.h,
+            s=self.s,
+            c=self.c,
+            vu=self.vu,
+            vd=self.vd,
+            vc=self.vc,
+            height_above_ground=self.height_above_ground(),
+            altimeter_ok=self.t - self.last_altimeter_accept < self.ALTIMETER_STALE_S,
+            mass_kg=self.dry_mass + self.propellant,
+            propellant_kg=self.propellant,
+            pitch=self.pitch,
+            yaw=self.yaw,
+            specific_force=self.specific_force,
+            thrust_efficiency=self.thrust_efficiency,
+        )

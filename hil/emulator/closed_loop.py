@@ -1,0 +1,142 @@
+"""Closed-loop powered descent: emulator plant + devices driven by the flight GNC.
+
+This is the in-process bench: the flight side (``fsw.gnc``) sees only the device Protocols; the
+loop steps the plant at the IMU rate. Used by the demo, the tests and the fault scenarios.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import struct
+import time
+from dataclasses import dataclass, field, replace
+
+from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
+from fsw.gnc.guidance import LANDED, DescentGuidance, GuidanceConfig
+from fsw.gnc.navigation import Navigator, TerrainMap
+from hil.emulator.devices import LanderDevices, make_lander_devices
+from hil.emulator.plant import LunarLanderPlant, PlantConfig, TouchdownReport
+
+
+@dataclass
+class DescentRun:
+    seed: int
+    touchdown: TouchdownReport | None
+    phase_log: list[tuple[float, str]]
+    events: list[tuple[float, str, str]]
+    final_phase: str
+    duration_s: float
+    wall_s: float
+    digest: str
+    true_height_at_cutoff_m: float | None
+    min_true_height_while_guidance_thought_landed_m: float | None
+    plant: LunarLanderPlant = field(repr=False)
+    controller: DescentController = field(repr=False)
+
+    def event_names(self) -> list[str]:
+        return [name for _, name, _ in self.events]
+
+
+def build_descent(
+    seed: int, plant_config: PlantConfig | None = None, guidance_config: GuidanceConfig | None = None
+) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
+    plant = LunarLanderPlant(seed, plant_config)
+    devices = make_lander_devices(plant)
+    spacing, heights = plant.terrain.coarse_map()
+    terrain_map = TerrainMap(spacing, heights)
+    cfg = plant.config
+    od = random.Random(f"od-{seed}")  # orbit determination errors at descent start [est.]
+    navigator = Navigator(
+        terrain_map,
+        t=0.0,
+        h=plant.h + od.gauss(0.0, 30.0),
+        s=plant.s + od.gauss(0.0, 100.0),
+        c=plant.c + od.gauss(0.0, 50.0),
+        vu=plant.vu + od.gauss(0.0, 0.1),
+        vd=plant.vd + od.gauss(0.0, 0.1),
+        vc=plant.vc + od.gauss(0.0, 0.1),
+        dry_mass_kg=cfg.wet_mass_kg - cfg.propellant_kg,
+        propellant_kg=cfg.propellant_kg,
+    )
+    if guidance_config is None:
+        guidance_config = GuidanceConfig(
+            target_downrange_m=cfg.target_downrange_m,
+            target_crossrange_m=cfg.target_crossrange_m,
+            target_terrain_height_m=terrain_map.height(cfg.target_downrange_m),
+            exhaust_velocity_m_s=cfg.exhaust_velocity_m_s,
+            braking_start_height_m=cfg.perilune_alt_m,
+            braking_start_speed_m_s=plant.vd,
+        )
+    guidance = DescentGuidance(guidance_config)
+    flight_devices = DescentDevices(
+        imu=devices.imu,
+        range_finder=devices.range_finder,
+        velocimeter=devices.velocimeter,
+        hazard_imager=devices.hazard_imager,
+        main_engine=devices.main_engine,
+        attitude=devices.attitude,
+        propellant=devices.propellant,
+    )
+    return plant, devices, DescentController(flight_devices, navigator, guidance)
+
+
+def fly_descent(
+    seed: int,
+    plant_config: PlantConfig | None = None,
+    guidance_config: GuidanceConfig | None = None,
+    *,
+    dt: float = 0.02,
+    max_time_s: float = 1_200.0,
+    settle_after_landing_s: float = 2.0,
+) -> DescentRun:
+    wall0 = time.perf_counter()
+    plant, _devices, controller = build_descent(seed, plant_config, guidance_config)
+    digest = hashlib.sha256()
+    phase_log: list[tuple[float, str]] = [(0.0, controller.phase)]
+    cutoff_height: float | None = None
+    false_landed_height: float | None = None
+    landed_at: float | None = None
+    t = 0.0
+    steps = int(max_time_s / dt)
+    for n in range(steps):
+        controller.step(t, dt)
+        if controller.phase != phase_log[-1][1]:
+            phase_log.append((t, controller.phase))
+            if controller.phase == "free_fall":
+                cutoff_height = plant.height_above_ground
+            if controller.phase == LANDED and not plant.landed:
+                false_landed_height = plant.height_above_ground
+        plant.step(dt)
+        t = (n + 1) * dt
+        if n % 50 == 0:
+            digest.update(struct.pack("<6d", plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.mass))
+        if controller.phase == HOLD_ORBIT and t > 5.0:
+            break
+        if plant.landed and landed_at is None:
+            landed_at = t
+        if landed_at is not None and t - landed_at >= settle_after_landing_s:
+            break
+    if plant.touchdown is not None:
+        td = plant.touchdown
+        digest.update(struct.pack("<4d", td.vertical_speed_m_s, td.horizontal_speed_m_s, td.tilt_deg, td.downrange_m))
+    return DescentRun(
+        seed=seed,
+        touchdown=plant.touchdown,
+        phase_log=phase_log,
+        events=list(controller.events) + list(controller.nav.events),
+        final_phase=controller.phase,
+        duration_s=plant.touchdown.t if plant.touchdown else t,
+        wall_s=time.perf_counter() - wall0,
+        digest=digest.hexdigest(),
+        true_height_at_cutoff_m=cutoff_height,
+        min_true_height_while_guidance_thought_landed_m=false_landed_height,
+        plant=plant,
+        controller=controller,
+    )
+
+
+def with_faults(config: PlantConfig | None = None, **faults: object) -> PlantConfig:
+    """Convenience: a plant config with some ``FaultConfig`` fields changed."""
+    base = config or PlantConfig()
+    return replace(base, faults=replace(base.faults, **faults))

@@ -1,0 +1,288 @@
+"""Emulated devices over :class:`LunarLanderPlant`, implementing the ``hil.interfaces`` Protocols.
+
+Each device owns a seeded ``random.Random`` (derived from the plant seed and the device name), so a
+seeded run is bit-for-bit repeatable and adding reads to one device does not perturb another.
+Noise figures are estimates for CE-3/5 class sensors and are listed in docs/gnc.md.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from hil.emulator.plant import GM_MOON, R_MOON, LunarLanderPlant
+from hil.interfaces import (
+    LRF_LONG_BEAM_MOUNT_RAD,
+    LRF_SHORT_BEAM_MOUNT_RAD,
+    AttitudeStatus,
+    EngineStatus,
+    HazardMapReading,
+    ImuReading,
+    PropellantReading,
+    RangeReading,
+    RangeVelocityReading,
+    VelocityReading,
+    beam_direction_local,
+    local_to_body,
+)
+
+
+class EmulatedImu:
+    ACCEL_NOISE = 0.003  # m/s^2 per sample
+    ACCEL_BIAS_SIGMA = 0.0005  # m/s^2 (~50 micro-g) [est.]
+    ATTITUDE_NOISE = 0.0005  # rad
+    GYRO_NOISE = 0.0005  # rad/s
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"imu-{plant.seed}")
+        self.powered = True
+        self.accelerometer_on = True
+        self.unit = 0
+        self.biases = [tuple(self.rng.gauss(0.0, self.ACCEL_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
+        self.glitched_units: set[int] = set()
+
+    def set_power(self, on: bool) -> None:
+        self.powered = on
+
+    def set_accelerometer(self, on: bool) -> None:
+        self.accelerometer_on = on and not self.plant.faults.accelerometer_stuck_off
+
+    def select_unit(self, unit: int) -> None:
+        if unit not in (0, 1):
+            raise ValueError(f"no IMU unit {unit}")
+        self.unit = unit
+
+    def read(self) -> ImuReading:
+        p = self.plant
+        if self.plant.faults.accelerometer_stuck_off:
+            self.accelerometer_on = False
+        glitch_alt = p.faults.imu_glitch_altitude_m
+        if glitch_alt is not None and p.h < glitch_alt and not p.landed:
+            self.glitched_units.add(0)
+        if not self.powered:
+            return ImuReading(p.t, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, 0.0, self.unit, False, False)
+        g = self.rng.gauss
+        if self.accelerometer_on:
+            f = p.specific_force if not p.landed else GM_MOON / (R_MOON + p.h) ** 2
+            bx, by, bz = self.biases[self.unit]
+            sf = (f + bx + g(0.0, self.ACCEL_NOISE), by + g(0.0, self.ACCEL_NOISE), bz + g(0.0, self.ACCEL_NOISE))
+        else:
+            sf = (0.0, 0.0, 0.0)
+        rates = (0.0, p.pitch_rate + g(0.0, self.GYRO_NOISE), p.yaw_rate + g(0.0, self.GYRO_NOISE))
+        pitch = p.pitch + g(0.0, self.ATTITUDE_NOISE)
+        yaw = p.yaw + g(0.0, self.ATTITUDE_NOISE)
+        valid = True
+        if self.unit in self.glitched_units:
+            # Beresheet-like: intermittent dropouts and large spikes from the failing unit.
+            if self.rng.random() < 0.4:
+                valid = False
+            else:
+                sf = (sf[0] + g(0.0, 25.0), sf[1] + g(0.0, 25.0), sf[2] + g(0.0, 25.0))
+                pitch += g(0.0, 0.3)
+        return ImuReading(p.t, sf, rates, pitch, yaw, self.unit, self.accelerometer_on, valid)
+
+
+class EmulatedLaserRangeFinder:
+    LONG_MAX_M = 50_000.0
+    SHORT_MAX_M = 4_000.0
+    DROPOUT = 0.02
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"lrf-{plant.seed}")
+        self.powered = False
+        self.beam = "long"
+
+    def set_power(self, on: bool) -> None:
+        if self.plant.faults.altimeter_never_enabled:
+            return
+        self.powered = on
+
+    def select_beam(self, beam: str) -> None:
+        if beam not in ("long", "short"):
+            raise ValueError(f"unknown beam {beam!r}")
+        self.beam = beam
+
+    def read(self) -> RangeReading:
+        p = self.plant
+        if not self.powered:
+            return RangeReading(p.t, 0.0, self.beam, False)
+        mount = LRF_LONG_BEAM_MOUNT_RAD if self.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
+        bu, bd, bc = beam_direction_local(p.pitch, p.yaw, mount)
+        if -bu < 0.17:  # grazing the horizon: no return
+            return RangeReading(p.t, 0.0, self.beam, False)
+        terrain = p.terrain
+        rng0 = (p.h - terrain.height(p.s, p.c)) / -bu
+        rng1 = (p.h - terrain.height(p.s + rng0 * bd, p.c + rng0 * bc)) / -bu
+        limit = self.LONG_MAX_M if self.beam == "long" else self.SHORT_MAX_M
+        if rng1 <= 0.0 or rng1 > limit or self.rng.random() < self.DROPOUT:
+            return RangeReading(p.t, 0.0, self.beam, False)
+        sigma = 1.0 + 0.001 * rng1 if self.beam == "long" else 0.05 + 0.0005 * rng1
+        return RangeReading(p.t, rng1 + self.rng.gauss(0.0, sigma), self.beam, True)
+
+
+class EmulatedLaserDopplerVelocimeter:
+    MAX_TILT = math.radians(20.0)
+    MAX_RANGE_M = 3_000.0
+    NOISE = 0.03
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"ldv-{plant.seed}")
+        self.powered = False
+
+    def set_power(self, on: bool) -> None:
+        self.powered = on
+
+    def read(self) -> VelocityReading:
+        p = self.plant
+        if (
+            not self.powered
+            or p.tilt > self.MAX_TILT
+            or p.height_above_ground > self.MAX_RANGE_M
+            or self.rng.random() < 0.01
+        ):
+            return VelocityReading(p.t, (0.0, 0.0, 0.0), False)
+        vb = local_to_body(p.pitch, p.yaw, (p.vu, p.vd, p.vc))
+        g = self.rng.gauss
+        n = self.NOISE
+        return VelocityReading(p.t, (vb[0] + g(0.0, n), vb[1] + g(0.0, n), vb[2] + g(0.0, n)), True)
+
+
+class EmulatedMicrowaveRangeVelocity:
+    MAX_TILT = math.radians(45.0)
+    MAX_RANGE_M = 15_000.0
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"mrv-{plant.seed}")
+        self.powered = False
+
+    def set_power(self, on: bool) -> None:
+        self.powered = on
+
+    def read(self) -> RangeVelocityReading:
+        p = self.plant
+        hag = p.height_above_ground
+        if not self.powered or p.tilt > self.MAX_TILT or hag > self.MAX_RANGE_M:
+            return RangeVelocityReading(p.t, 0.0, (0.0, 0.0, 0.0), False)
+        g = self.rng.gauss
+        rng = hag / math.cos(p.tilt)
+        vb = local_to_body(p.pitch, p.yaw, (p.vu, p.vd, p.vc))
+        return RangeVelocityReading(
+            p.t, rng + g(0.0, 0.5 + 0.002 * rng), (vb[0] + g(0.0, 0.2), vb[1] + g(0.0, 0.2), vb[2] + g(0.0, 0.2)), True
+        )
+
+
+class EmulatedHazardImager:
+    CELL_M = 2.0
+    MIN_RANGE_M = 20.0
+    MAX_RANGE_M = 250.0
+    HALF_FOV = math.radians(20.0)
+    MARGIN_CELLS = 1  # a safe site needs its neighbours safe as well (position uncertainty)
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+
+    def scan(self) -> HazardMapReading:
+        p = self.plant
+        hag = p.height_above_ground
+        if not (self.MIN_RANGE_M <= hag <= self.MAX_RANGE_M) or p.tilt > math.radians(10.0):
+            return HazardMapReading(p.t, 0.0, 0.0, self.CELL_M, (), (), False)
+        half = min(50.0, hag * math.tan(self.HALF_FOV))
+        n = int(2 * half / self.CELL_M) + 1
+        s0 = round((p.s - half) / self.CELL_M) * self.CELL_M
+        c0 = round((p.c - half) / self.CELL_M) * self.CELL_M
+        terrain = p.terrain
+        cell = self.CELL_M
+        cells = [[bool(terrain.hazards_at(s0 + i * cell, c0 + j * cell)) for j in range(n)] for i in range(n)]
+        m = self.MARGIN_CELLS
+        sites: list[tuple[float, float, float]] = []
+        for i in range(m, n - m):
+            for j in range(m, n - m):
+                if any(cells[a][b] for a in range(i - m, i + m + 1) for b in range(j - m, j + m + 1)):
+                    continue
+                s, c = s0 + i * self.CELL_M, c0 + j * self.CELL_M
+                sites.append((math.hypot(s - p.s, c - p.c), s, c))
+        sites.sort()
+        # The imager measures relative to the lander: report offsets from the point under it.
+        return HazardMapReading(
+            p.t,
+            s0 - p.s,
+            c0 - p.c,
+            self.CELL_M,
+            tuple(tuple(row) for row in cells),
+            tuple((s - p.s, c - p.c) for _, s, c in sites),
+            True,
+        )
+
+
+class EmulatedMainEngine:
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"engine-{plant.seed}")
+
+    def set_on(self, on: bool) -> None:
+        self.plant.engine_on = on
+
+    def set_thrust(self, newtons: float) -> None:
+        self.plant.thrust_cmd = newtons
+
+    def read(self) -> EngineStatus:
+        p = self.plant
+        return EngineStatus(p.t, p.engine_on, p.thrust_cmd, max(0.0, p.thrust + self.rng.gauss(0.0, 10.0)), True)
+
+
+class EmulatedAttitudeThrusters:
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+
+    def set_enabled(self, on: bool) -> None:
+        self.plant.attitude_enabled = on
+
+    def command_attitude(self, pitch: float, yaw: float) -> None:
+        self.plant.pitch_cmd = pitch
+        self.plant.yaw_cmd = yaw
+
+    def read(self) -> AttitudeStatus:
+        p = self.plant
+        return AttitudeStatus(p.t, p.pitch_cmd, p.yaw_cmd, p.attitude_enabled, True)
+
+
+class EmulatedPropellantGauge:
+    NOISE_KG = 3.0
+
+    def __init__(self, plant: LunarLanderPlant) -> None:
+        self.plant = plant
+        self.rng = random.Random(f"gauge-{plant.seed}")
+
+    def read(self) -> PropellantReading:
+        p = self.plant
+        return PropellantReading(p.t, max(0.0, p.propellant + self.rng.gauss(0.0, self.NOISE_KG)), True)
+
+
+@dataclass
+class LanderDevices:
+    imu: EmulatedImu
+    range_finder: EmulatedLaserRangeFinder
+    velocimeter: EmulatedLaserDopplerVelocimeter
+    microwave: EmulatedMicrowaveRangeVelocity
+    hazard_imager: EmulatedHazardImager
+    main_engine: EmulatedMainEngine
+    attitude: EmulatedAttitudeThrusters
+    propellant: EmulatedPropellantGauge
+
+
+def make_lander_devices(plant: LunarLanderPlant) -> LanderDevices:
+    return LanderDevices(
+        imu=EmulatedImu(plant),
+        range_finder=EmulatedLaserRangeFinder(plant),
+        velocimeter=EmulatedLaserDopplerVelocimeter(plant),
+        microwave=EmulatedMicrowaveRangeVelocity(plant),
+        hazard_imager=EmulatedHazardImager(plant),
+        main_engine=EmulatedMainEngine(plant),
+        attitude=EmulatedAttitudeThrusters(plant),
+        propellant=EmulatedPropellantGauge(plant),
+    )

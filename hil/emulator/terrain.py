@@ -1,0 +1,177 @@
+"""Seeded lunar terrain along the descent ground track.
+
+Heights are metres above the reference sphere (R = 1737.4 km) as a function of ground
+coordinates (downrange arc, crossrange arc) measured from the descent start point. The field has
+three layers:
+
+* a smooth base profile (a few seeded sinusoids, tens of km wavelengths, hundreds of metres);
+* an optional large crater whose wall makes a laser altimeter reading jump by kilometres
+  (the Hakuto-R M1 failure mode);
+* near the landing target, seeded mounds (slopes) and boulders (bumps) that make hazards.
+
+``coarse_map()`` returns the kind of map the flight side carries: the base profile and the crater
+sampled on a coarse grid, without the metre-scale site features.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+TWO_PI = 2.0 * math.pi
+
+
+@dataclass(frozen=True)
+class TerrainConfig:
+    target_downrange_m: float
+    target_crossrange_m: float = 0.0
+    crater: bool = True
+    crater_downrange_m: float = 160_000.0  # passed over in main braking at ~10 km altitude [est.]
+    crater_crossrange_m: float = 3_000.0
+    crater_radius_m: float = 9_000.0
+    crater_depth_m: float = 2_800.0
+    crater_rim_m: float = 250.0
+    crater_wall_m: float = 1_200.0
+    site_radius_m: float = 160.0  # region around the target populated with boulders and mounds
+    boulder_count: int = 90
+    mound_count: int = 6
+    hazard_at_target: bool = False  # put a boulder field on the target itself
+    bump_limit_m: float = 0.2  # bumps above this under the footprint are hazards (CE-5 imager figure)
+    slope_limit_deg: float = 8.0
+    footprint_radius_m: float = 2.5  # [est.] leg circle radius of a CE-5 class lander
+
+
+@dataclass(frozen=True, slots=True)
+class Boulder:
+    s: float
+    c: float
+    radius: float
+    height: float
+
+
+_BUCKET_M = 10.0
+
+
+class Terrain:
+    def __init__(self, seed: int, config: TerrainConfig) -> None:
+        self.config = config
+        rng = random.Random(f"terrain-{seed}")
+        # Base: (amplitude m, wavelength m, phase) in downrange and one in crossrange.
+        self._waves_s = [
+            (rng.uniform(250.0, 450.0), rng.uniform(50_000.0, 80_000.0), rng.uniform(0, TWO_PI)),
+            (rng.uniform(80.0, 160.0), rng.uniform(12_000.0, 20_000.0), rng.uniform(0, TWO_PI)),
+            (rng.uniform(15.0, 40.0), rng.uniform(3_000.0, 6_000.0), rng.uniform(0, TWO_PI)),
+        ]
+        self._wave_c = (rng.uniform(50.0, 150.0), rng.uniform(20_000.0, 40_000.0), rng.uniform(0, TWO_PI))
+        ts, tc = config.target_downrange_m, config.target_crossrange_m
+        r = config.site_radius_m
+        self._mounds: list[tuple[float, float, float, float]] = []
+        for _ in range(config.mound_count):
+            self._mounds.append(
+                (ts + rng.uniform(-r, r), tc + rng.uniform(-r, r), rng.uniform(2.0, 7.0), rng.uniform(12.0, 30.0))
+            )
+        boulders: list[Boulder] = []
+        for _ in range(config.boulder_count):
+            # Heavy tail: most boulders are small, a few are metre class.
+            radius = min(3.0, 0.25 + rng.expovariate(1.6))
+            boulders.append(
+                Boulder(ts + rng.uniform(-r, r), tc + rng.uniform(-r, r), radius, radius * rng.uniform(0.4, 0.8))
+            )
+        if config.hazard_at_target:
+            for _ in range(12):
+                boulders.append(
+                    Boulder(ts + rng.uniform(-6.0, 6.0), tc + rng.uniform(-6.0, 6.0), rng.uniform(0.8, 1.5), 0.9)
+                )
+        self.boulders = boulders
+        self._buckets: dict[tuple[int, int], list[Boulder]] = {}
+        for b in boulders:
+            reach = b.radius + config.footprint_radius_m
+            for i in range(int((b.s - reach) // _BUCKET_M), int((b.s + reach) // _BUCKET_M) + 1):
+                for j in range(int((b.c - reach) // _BUCKET_M), int((b.c + reach) // _BUCKET_M) + 1):
+                    self._buckets.setdefault((i, j), []).append(b)
+        self._site_s, self._site_c = ts, tc
+        self._site_reach = r + 60.0
+
+    # ------------------------------------------------------------ height layers
+
+    def base_height(self, s: float, c: float) -> float:
+        h = 0.0
+        for amp, wl, ph in self._waves_s:
+            h += amp * math.sin(TWO_PI * s / wl + ph)
+        amp, wl, ph = self._wave_c
+        h += amp * math.sin(TWO_PI * c / wl + ph)
+        if self.config.crater:
+            h += self._crater(s, c)
+        return h
+
+    def _crater(self, s: float, c: float) -> float:
+        cfg = self.config
+        ds, dc = s - cfg.crater_downrange_m, c - cfg.crater_crossrange_m
+        radius = cfg.crater_radius_m
+        if abs(ds) > 4.0 * radius or abs(dc) > 4.0 * radius:
+            return 0.0
+        d = math.sqrt(ds * ds + dc * dc)
+        inner = radius - cfg.crater_wall_m
+        if d <= inner:
+            return -cfg.crater_depth_m
+        if d <= radius:
+            return -cfg.crater_depth_m + (cfg.crater_depth_m + cfg.crater_rim_m) * (d - inner) / cfg.crater_wall_m
+        return cfg.crater_rim_m * math.exp(-(d - radius) / (0.3 * radius))
+
+    def smooth_height(self, s: float, c: float) -> float:
+        """Base plus site mounds (no boulders)."""
+        h = self.base_height(s, c)
+        if abs(s - self._site_s) < self._site_reach and abs(c - self._site_c) < self._site_reach:
+            for ms, mc, mh, sig in self._mounds:
+                dx, dy = s - ms, c - mc
+                q = (dx * dx + dy * dy) / (2.0 * sig * sig)
+                if q < 12.0:
+                    h += mh * math.exp(-q)
+        return h
+
+    def height(self, s: float, c: float) -> float:
+        """Surface height including boulders."""
+        h = self.smooth_height(s, c)
+        bucket = self._buckets.get((int(s // _BUCKET_M), int(c // _BUCKET_M)))
+        if bucket:
+            bump = 0.0
+            for b in bucket:
+                dx, dy = s - b.s, c - b.c
+                q = (dx * dx + dy * dy) / (b.radius * b.radius)
+                if q < 1.0:
+                    bump = max(bump, b.height * (1.0 - q))
+            h += bump
+        return h
+
+    # ------------------------------------------------------------ hazards
+
+    def slope_deg(self, s: float, c: float) -> float:
+        e = 2.0
+        gs = (self.smooth_height(s + e, c) - self.smooth_height(s - e, c)) / (2 * e)
+        gc = (self.smooth_height(s, c + e) - self.smooth_height(s, c - e)) / (2 * e)
+        return math.degrees(math.atan(math.hypot(gs, gc)))
+
+    def hazards_at(self, s: float, c: float) -> list[str]:
+        """Reasons why a footprint centred at (s, c) is unsafe (empty list when safe)."""
+        cfg = self.config
+        reasons: list[str] = []
+        slope = self.slope_deg(s, c)
+        if slope > cfg.slope_limit_deg:
+            reasons.append(f"slope {slope:.1f} deg")
+        bucket = self._buckets.get((int(s // _BUCKET_M), int(c // _BUCKET_M)), ())
+        for b in bucket:
+            if b.height > cfg.bump_limit_m and math.hypot(s - b.s, c - b.c) < b.radius + cfg.footprint_radius_m:
+                reasons.append(f"boulder {b.height:.2f} m")
+                break
+        return reasons
+
+    def coarse_map(self, spacing_m: float = 1_000.0) -> tuple[float, tuple[float, ...]]:
+        """Onboard-map product: base profile + crater sampled along the track every ``spacing_m``.
+
+        Returns ``(spacing_m, heights_m)``; the flight side wraps it in its own map type.
+        """
+        span = self.config.target_downrange_m + 40_000.0
+        n = int(span / spacing_m) + 1
+        c0 = self.config.target_crossrange_m
+        return spacing_m, tuple(self.base_height(i * spacing_m, c0) for i in range(n))

@@ -1,0 +1,225 @@
+"""Device interfaces seen by the flight software.
+
+The flight side only ever talks to these ``typing.Protocol`` classes; the backend (emulator plant
+or Raspberry Pi adapters) is chosen at start-up. Every reading is a small frozen dataclass with a
+``valid`` flag and a timestamp ``t`` (seconds of mission elapsed time, the executive's clock).
+
+Frames and conventions (SI units throughout):
+
+* Local-level frame at the lander: ``(up, downrange, crossrange)``. Downrange is along the
+  descent ground track, crossrange completes a right-handed-enough set for a near-planar descent.
+* Attitude is given by the thrust axis: ``pitch`` tilts it from local vertical towards
+  +downrange, ``yaw`` towards +crossrange. Braking therefore flies at a large negative pitch.
+* Body frame: ``x`` = thrust axis (the lander's "up" when standing), ``y`` = the pitch direction,
+  ``z`` completes the triad. :func:`body_to_local` turns a body vector into local-level.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+Vector3 = tuple[float, float, float]
+
+MAIN_ENGINE_MIN_THRUST_N = 1500.0
+MAIN_ENGINE_MAX_THRUST_N = 7500.0
+ASCENT_ENGINE_THRUST_N = 3000.0
+
+#: Long beam of the laser range finder is tilted from the body -x axis by this angle (towards -y)
+#: so that it looks at the ground while the lander flies nearly horizontal in main braking.
+LRF_LONG_BEAM_MOUNT_RAD = math.radians(70.0)
+#: Short beam looks straight down the body -x axis (useful once the lander is vertical).
+LRF_SHORT_BEAM_MOUNT_RAD = 0.0
+
+
+def thrust_axis(pitch: float, yaw: float) -> Vector3:
+    """Unit thrust axis in the local-level frame for the given attitude angles."""
+    cy = math.cos(yaw)
+    return (math.cos(pitch) * cy, math.sin(pitch) * cy, math.sin(yaw))
+
+
+def body_to_local(pitch: float, yaw: float, v: Vector3) -> Vector3:
+    """Rotate a body-frame vector into the local-level frame (columns x_b, y_b, z_b)."""
+    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
+    x, y, z = v
+    return (
+        cp * cy * x - sp * y - sy * cp * z,
+        sp * cy * x + cp * y - sy * sp * z,
+        sy * x + cy * z,
+    )
+
+
+def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
+    """Inverse of :func:`body_to_local` (the rotation is orthonormal, so its transpose)."""
+    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
+    u, d, c = v
+    return (
+        cp * cy * u + sp * cy * d + sy * c,
+        -sp * u + cp * d,
+        -sy * cp * u - sy * sp * d + cy * c,
+    )
+
+
+def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:
+    """Unit direction of a range-finder beam (mounted ``mount`` rad from body -x towards -y)."""
+    return body_to_local(pitch, yaw, (-math.cos(mount), -math.sin(mount), 0.0))
+
+
+def tilt_from_vertical(pitch: float, yaw: float) -> float:
+    """Angle between the thrust axis and local vertical (rad)."""
+    return math.acos(max(-1.0, min(1.0, math.cos(pitch) * math.cos(yaw))))
+
+
+# ---------------------------------------------------------------- readings
+
+
+@dataclass(frozen=True, slots=True)
+class ImuReading:
+    t: float
+    specific_force_body: Vector3  # m/s^2, non-gravitational acceleration in body frame
+    angular_rate_body: Vector3  # rad/s
+    pitch: float  # rad, attitude from the inertial unit aided by the star sensor
+    yaw: float
+    unit: int  # which redundant unit produced the reading (0 or 1)
+    accelerometer_on: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RangeReading:
+    t: float
+    slant_range_m: float  # along the active beam
+    beam: str  # "long" or "short"
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VelocityReading:
+    t: float
+    velocity_body: Vector3  # m/s, lander velocity relative to the ground in body frame
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RangeVelocityReading:
+    t: float
+    range_m: float  # along body -x
+    velocity_body: Vector3
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HazardMapReading:
+    """3-D laser imager product: a hazard grid centred under the lander and ranked safe sites.
+
+    ``hazard_cells[i][j]`` is True when a lander footprint centred on that cell would be unsafe
+    (bump above the limit or local slope too steep). Cell ``(i, j)`` lies at
+    ``(origin_downrange_m + i * cell_m, origin_crossrange_m + j * cell_m)`` measured from the
+    point directly under the lander at scan time (the imager only knows relative geometry).
+    ``safe_sites`` are such offsets (downrange, crossrange) of safe footprint centres, nearest first.
+    """
+
+    t: float
+    origin_downrange_m: float
+    origin_crossrange_m: float
+    cell_m: float
+    hazard_cells: tuple[tuple[bool, ...], ...]
+    safe_sites: tuple[tuple[float, float], ...]
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    t: float
+    on: bool
+    commanded_thrust_n: float
+    measured_thrust_n: float  # thrust feedback (chamber-pressure derived)
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AttitudeStatus:
+    t: float
+    commanded_pitch: float
+    commanded_yaw: float
+    enabled: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PropellantReading:
+    t: float
+    mass_kg: float
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """Generic health word a backend may report (free text reasons for telemetry)."""
+
+    t: float
+    ok: bool
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+# ---------------------------------------------------------------- devices
+
+
+@runtime_checkable
+class Imu(Protocol):
+    def set_power(self, on: bool) -> None: ...
+    def set_accelerometer(self, on: bool) -> None: ...
+    def select_unit(self, unit: int) -> None: ...
+    def read(self) -> ImuReading: ...
+
+
+@runtime_checkable
+class LaserRangeFinder(Protocol):
+    def set_power(self, on: bool) -> None: ...
+    def select_beam(self, beam: str) -> None: ...
+    def read(self) -> RangeReading: ...
+
+
+@runtime_checkable
+class LaserDopplerVelocimeter(Protocol):
+    def set_power(self, on: bool) -> None: ...
+    def read(self) -> VelocityReading: ...
+
+
+@runtime_checkable
+class MicrowaveRangeVelocity(Protocol):
+    def set_power(self, on: bool) -> None: ...
+    def read(self) -> RangeVelocityReading: ...
+
+
+@runtime_checkable
+class HazardImager(Protocol):
+    def scan(self) -> HazardMapReading: ...
+
+
+@runtime_checkable
+class MainEngine(Protocol):
+    def set_on(self, on: bool) -> None: ...
+    def set_thrust(self, newtons: float) -> None: ...
+    def read(self) -> EngineStatus: ...
+
+
+@runtime_checkable
+class AttitudeThrusters(Protocol):
+    """Attitude control loop: takes a thrust-axis attitude command, the backend slews to it."""
+
+    def set_enabled(self, on: bool) -> None: ...
+    def command_attitude(self, pitch: float, yaw: float) -> None: ...
+    def read(self) -> AttitudeStatus: ...
+
+
+@runtime_checkable
+class AscentEngine(Protocol):
+    def set_on(self, on: bool) -> None: ...
+    def read(self) -> EngineStatus: ...
+
+
+@runtime_checkable
+class PropellantGauge(Protocol):
+    def read(self) -> PropellantReading: ...
