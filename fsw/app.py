@@ -27,6 +27,29 @@ class FlightConfig:
     store: Path = Path("build/fsw-store.sqlite")
     hal: str = "emulator"
     seed: int = 1
+    watchdog: str = "none"  # none | emulator | dev
+    watchdog_timeout_s: float = 3.0
+
+
+# A virtual clock may stand still in wall time while it waits for another process (a hold), and
+# its strokes then pause too: give the wall-time watchdog that much more slack.
+AFAP_WATCHDOG_SLACK = 10.0
+
+
+def attach_watchdog(executive: Executive, config: FlightConfig, clock: Clock) -> None:
+    """Give the health service the configured watchdog, its timeout scaled to wall time."""
+    if config.watchdog == "none":
+        return
+    from hil.watchdog import DevWatchdog, EmulatedWatchdog, Watchdog, record_path_for
+
+    timeout = config.watchdog_timeout_s
+    if clock.mode.kind == "afap":
+        timeout *= AFAP_WATCHDOG_SLACK
+    elif clock.mode.kind == "scaled" and clock.mode.factor < 1:
+        timeout /= clock.mode.factor  # strokes come at 10 Hz of flight time: slower in wall time
+    record = record_path_for(config.store)
+    watchdog: Watchdog = EmulatedWatchdog(record) if config.watchdog == "emulator" else DevWatchdog()
+    executive.health_service.use_watchdog(watchdog, timeout, record)
 
 
 def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[Executive, SerialLink]:
@@ -53,6 +76,7 @@ def build_dictionary_executive() -> Executive:
 async def run_flight(config: FlightConfig, clock: Clock) -> int:
     store = Store(config.store)
     executive, link = build_executive(config, clock, store)
+    attach_watchdog(executive, config, clock)
     loop = asyncio.get_running_loop()
     stop_reason: list[str] = []
 

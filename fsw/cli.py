@@ -19,10 +19,13 @@ def _run(args: argparse.Namespace) -> int:
     except ClockError as error:
         print(f"ilrs-fsw: {error}", file=sys.stderr)
         return 2
+    if not args.watchdog_timeout > 0:
+        print(f"ilrs-fsw: watchdog timeout must be positive, got {args.watchdog_timeout}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
-                          seed=args.seed)
+                          seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout)
     clock = Clock(mode)
     return int(run_on_clock(run_flight(config, clock), clock) or 0)  # type: ignore[arg-type]
 
@@ -60,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--store", default="build/fsw-store.sqlite", help="persistent store (SQLite)")
     run.add_argument("--hal", default="emulator", choices=("emulator", "pi"), help="device backends")
     run.add_argument("--seed", type=int, default=1, help="emulator seed")
+    run.add_argument("--watchdog", default="emulator", choices=("emulator", "none", "dev"),
+                     help="hardware watchdog: in-process emulator (restarts the process), none, or /dev/watchdog")
+    run.add_argument("--watchdog-timeout", type=float, default=3.0,
+                     help="watchdog timeout in wall-time seconds (x10 on the afap clock)")
     run.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
     run.set_defaults(handler=_run)
     dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")
