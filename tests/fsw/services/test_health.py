@@ -1,0 +1,108 @@
+"""Health: a stalled task is reported and starves the watchdog, which bites; a healthy run is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from fsw.core.errors import CommandFailed
+from fsw.protocol import appdata
+from fsw.protocol.errors import FailureCode
+from hil.watchdog import EmulatedWatchdog
+from tests.fsw.harness import Harness
+
+
+def test_stalled_task_is_reported_and_the_watchdog_bites(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db", mode="realtime")
+    record = tmp_path / "s.db.watchdog.json"
+
+    async def scenario(h: Harness) -> None:
+        loop = asyncio.get_running_loop()
+        bitten = asyncio.Event()
+        watchdog = EmulatedWatchdog(record, on_bite=lambda: loop.call_soon_threadsafe(bitten.set), poll_s=0.01)
+        h.executive.health_service.use_watchdog(watchdog, 1.0, record)
+        await h.executive.start()
+        beats = asyncio.Event()
+
+        async def worker() -> None:  # a periodic task that stops beating when told to
+            while not beats.is_set():
+                h.executive.health.beat("worker")
+                await asyncio.sleep(0.05)
+            await asyncio.Event().wait()
+
+        h.executive.health.watch("worker", 0.4)
+        task = loop.create_task(worker())
+        await asyncio.sleep(0.5)
+        assert h.executive.health_service.strokes > 0 and not bitten.is_set()
+        beats.set()
+        await asyncio.wait_for(bitten.wait(), 10.0)
+        task.cancel()
+        names = [name for name, _ in h.events()]
+        assert ("TASK_STALLED", "worker") in [(n, a.get("task")) for n, a in h.events()]
+        assert "WATCHDOG_WITHHELD" in names
+        hk = h.executive.health_service.housekeeping()
+        assert hk["health_stalled"] == 1 and hk["health_stalls"] == 1 and hk["watchdog_withheld"] > 0
+        assert json.loads(record.read_text())["bites"] == 1
+
+    h.run(scenario, start=False)
+    # The next boot reports the reset, once.
+    h.store.close()
+    again = Harness(tmp_path / "s.db")
+    again.executive.health_service.use_watchdog(EmulatedWatchdog(record, on_bite=lambda: None), 30.0, record)
+
+    async def reboot(h: Harness) -> None:
+        await h.clock.sleep(1.0)
+        assert [a for n, a in h.events() if n == "WATCHDOG_RESET"] == [{"bites": 1}]
+        assert h.executive.health_service.housekeeping()["watchdog_bites"] == 1
+
+    again.run(reboot)
+
+
+def test_healthy_afap_run_strokes_and_is_not_bitten(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+    bites: list[int] = []
+    watchdog = EmulatedWatchdog(None, on_bite=lambda: bites.append(1), poll_s=0.01)
+    h.executive.health_service.use_watchdog(watchdog, 2.0)
+
+    async def scenario(h: Harness) -> None:
+        await h.clock.sleep(600.0)  # ten minutes of flight time, far less wall time
+        hk = h.executive.health_service.housekeeping()
+        assert hk["watchdog_armed"] and hk["health_stalled"] == 0
+        assert hk["watchdog_strokes"] >= 5900
+        assert watchdog.running
+
+    h.run(scenario)
+    assert bites == [] and not watchdog.running  # stopped with the executive
+
+
+def test_stall_is_detected_within_its_limit_plus_one_check(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+
+    async def scenario(h: Harness) -> None:
+        h.executive.health.watch("worker", 2.0)
+        start = h.clock.onboard_time()
+        await h.clock.sleep(5.0)
+        stalls = [tm.time for tm in h.tm if tm.service == 5 and appdata.decode(tm.source_data)[0] == 0x0005]
+        assert len(stalls) == 1
+        assert 2.0 < stalls[0] - start <= 2.0 + 0.1 + 1e-3
+        assert h.hk(12)[-1]["health_stalled"] == 1
+
+    h.run(scenario)
+
+
+def test_latch_fires_once_across_a_restart(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+    h.executive.latches.fire("descent_pyro")
+    with pytest.raises(CommandFailed) as refused:
+        h.executive.latches.fire("descent_pyro")
+    assert refused.value.code == FailureCode.ALREADY_FIRED
+    # No clean shutdown: the latch was on disk before fire() returned.
+    again = Harness(tmp_path / "s.db")
+    assert again.executive.latches.is_fired("descent_pyro")
+    with pytest.raises(CommandFailed):
+        again.executive.latches.fire("descent_pyro")
+    again.executive.latches.fire("ascent_ignition")
+    assert sorted(again.executive.latches.fired) == ["ascent_ignition", "descent_pyro"]
