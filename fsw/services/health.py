@@ -47,6 +47,7 @@ class HealthService(Component):
         self.withheld = 0
         self.bites = 0
         self._withholding = False
+        self._report_reset = False
 
     def use_watchdog(self, watchdog: Watchdog, timeout_s: float, bite_record: Path | None = None) -> None:
         """Attach a watchdog backend before start. ``bite_record`` is where its bites are recorded."""
@@ -56,10 +57,7 @@ class HealthService(Component):
 
     async def start(self) -> None:
         self.bites = int(read_bite_record(self.bite_record)["bites"])
-        seen = int(self.executive.store.get(BITES_SEEN_KEY, 0) or 0)
-        if self.bites > seen:
-            self.emit("WATCHDOG_RESET", bites=self.bites)
-            self.executive.store.put(BITES_SEEN_KEY, self.bites)
+        self._report_reset = self.bites > int(self.executive.store.get(BITES_SEEN_KEY, 0) or 0)
         self.executive.rate_groups[CHECK_GROUP].add(self._cycle)
         if self.watchdog is not None:
             self.watchdog.start(self.watchdog_timeout_s)
@@ -69,6 +67,11 @@ class HealthService(Component):
             self.watchdog.stop()
 
     def _cycle(self) -> None:
+        if self._report_reset:
+            # On the first cycle rather than in start(): every component (the ground link too) is up.
+            self._report_reset = False
+            self.emit("WATCHDOG_RESET", bites=self.bites)
+            self.executive.store.put(BITES_SEEN_KEY, self.bites)
         stalled = self.executive.health.check()
         if stalled:
             self.withheld += 1

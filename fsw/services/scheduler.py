@@ -129,7 +129,6 @@ class Scheduler(Component):
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._load()
-        self._drop_passed("time passed while the software was down")
         subscription = self.executive.bus.subscribe(CORRELATION_TOPIC, depth=8)
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -157,6 +156,8 @@ class Scheduler(Component):
 
     async def _release_loop(self) -> None:
         clock = self.clock
+        # Here rather than in start(): every component (the ground link too) is up to hear the events.
+        self._drop_passed("time passed while the software was down")
         while True:
             self._wake.clear()
             if self.enabled and self.entries:
