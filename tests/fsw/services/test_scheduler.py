@@ -179,6 +179,7 @@ def test_schedule_survives_restart_and_passed_entries_are_reported_not_run(tmp_p
 
     async def after(h: Harness) -> None:
         scheduler = h.executive.scheduler
+        await h.clock.sleep(0.01)
         assert [e.tc.request_id for e in scheduler.entries] == [tcs["later"].request_id]
         assert not scheduler.enabled
         missed = [a for n, a in h.events() if n == "SCHEDULE_MISSED"]
