@@ -160,7 +160,11 @@ class DescentGuidance:
             self.bingo = True
             self._event(t, "bingo_propellant", f"{nav.propellant_kg:.0f} kg left")
             if self.phase != SLOW_DESCENT:
-                self.target = _Target(nav.s, nav.c)
+                # Land where a bounded-tilt stop puts us: no lateral excursions on the reserve.
+                a_stop = 0.7 * nav.effective_gravity * math.tan(math.radians(10.0))
+                self.target = _Target(
+                    nav.s + nav.vd * abs(nav.vd) / (2.0 * a_stop), nav.c + nav.vc * abs(nav.vc) / (2.0 * a_stop)
+                )
                 self._enter(t, SLOW_DESCENT, nav, "bingo")
 
         # Phase transitions
@@ -329,14 +333,19 @@ class DescentGuidance:
         a_c = e_guidance(nav.c, nav.vc, self.target.c, 0.0, tgo)
         return self._limit(nav, a_u, (a_d, a_c), cfg.approach_max_tilt_rad)
 
-    def _hold(self, nav: NavState, hag_ref: float, vu_ref: float | None = None) -> tuple[float, float, float]:
+    def _hold(
+        self, nav: NavState, hag_ref: float, vu_ref: float | None = None, track_position: bool = True
+    ) -> tuple[float, float, float]:
         hag = nav.height_above_ground
         if vu_ref is None:
             vu_ref = max(-3.0, min(3.0, 0.3 * (hag_ref - hag)))
         a_u = nav.effective_gravity + 1.0 * (vu_ref - nav.vu)
         # Position hold through a speed-limited velocity reference (a far target is flown to, not jumped at).
-        vd_ref = max(-3.0, min(3.0, 0.08 * (self.target.s - nav.s)))
-        vc_ref = max(-3.0, min(3.0, 0.08 * (self.target.c - nav.c)))
+        gain = 0.08 if track_position else 0.0
+        # Lateral speed allowed shrinks near the ground so drift is gone before the final metres.
+        v_lim = min(3.0, max(0.0, 0.06 * (nav.height_above_ground - self.config.final_descent_below_m)))
+        vd_ref = max(-v_lim, min(v_lim, gain * (self.target.s - nav.s)))
+        vc_ref = max(-v_lim, min(v_lim, gain * (self.target.c - nav.c)))
         a_d = 0.5 * (vd_ref - nav.vd)
         a_c = 0.5 * (vc_ref - nav.vc)
         return self._limit(nav, a_u, (a_d, a_c), math.radians(10.0))
@@ -416,4 +425,5 @@ class DescentGuidance:
             rate = cfg.slow_descent_rate_m_s
         else:
             rate = cfg.final_descent_rate_m_s
-        return self._hold(nav, 0.0, vu_ref=-rate)
+        # Touchdown attitude and zero drift before position (SLIM lesson): low down, stop chasing the site.
+        return self._hold(nav, 0.0, vu_ref=-rate, track_position=hag > cfg.final_descent_below_m)

@@ -79,19 +79,33 @@ class Terrain:
                 Boulder(ts + rng.uniform(-r, r), tc + rng.uniform(-r, r), radius, radius * rng.uniform(0.4, 0.8))
             )
         if config.hazard_at_target:
-            for _ in range(12):
-                boulders.append(
-                    Boulder(ts + rng.uniform(-6.0, 6.0), tc + rng.uniform(-6.0, 6.0), rng.uniform(0.8, 1.5), 0.9)
-                )
-        self.boulders = boulders
+            boulders.extend(self.boulder_field(ts, tc, 6.0, 12, seed))
+        self.boulders: list[Boulder] = []
         self._buckets: dict[tuple[int, int], list[Boulder]] = {}
+        self.add_boulders(boulders)
+        self._site_s, self._site_c = ts, tc
+        self._seed = seed
+        self._site_reach = r + 60.0
+
+    def add_boulders(self, boulders: list[Boulder]) -> None:
+        """Add boulders (also used by scenarios to drop a boulder field under the hover point)."""
+        reach_fp = self.config.footprint_radius_m
         for b in boulders:
-            reach = b.radius + config.footprint_radius_m
+            self.boulders.append(b)
+            reach = b.radius + reach_fp
             for i in range(int((b.s - reach) // _BUCKET_M), int((b.s + reach) // _BUCKET_M) + 1):
                 for j in range(int((b.c - reach) // _BUCKET_M), int((b.c + reach) // _BUCKET_M) + 1):
                     self._buckets.setdefault((i, j), []).append(b)
-        self._site_s, self._site_c = ts, tc
-        self._site_reach = r + 60.0
+
+    def boulder_field(self, s: float, c: float, radius_m: float, count: int, seed: int) -> list[Boulder]:
+        """A seeded cluster of metre-class boulders centred on (s, c)."""
+        rng = random.Random(f"field-{seed}-{s:.1f}-{c:.1f}")
+        return [
+            Boulder(
+                s + rng.uniform(-radius_m, radius_m), c + rng.uniform(-radius_m, radius_m), rng.uniform(0.8, 1.5), 0.9
+            )
+            for _ in range(count)
+        ]
 
     # ------------------------------------------------------------ height layers
 
