@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import random
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,8 @@ class CommandRecord:
     stages: list[VerificationReport] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
+    # Every report as it arrives, for printing stages live.
+    updates: asyncio.Queue[VerificationReport] = field(default_factory=asyncio.Queue)
 
     @property
     def request_id(self) -> int:
@@ -47,6 +51,21 @@ class CommandRecord:
     def stage_names(self) -> list[str]:
         return [stage.subtype.name for stage in self.stages]
 
+    async def stages_until_done(self, timeout: float) -> AsyncIterator[VerificationReport]:
+        """Yield each verification report as it arrives until completion, failure or ``timeout``."""
+        loop = asyncio.get_running_loop()
+        deadline = self.sent_at + timeout
+        while True:
+            if self.done.is_set() and self.updates.empty():
+                return
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                yield await asyncio.wait_for(self.updates.get(), remaining)
+            except TimeoutError:
+                return
+
 
 class GroundClient:
     def __init__(self, port: str, baud: int = 115200, *, apid: int = DEFAULT_APID,
@@ -54,9 +73,13 @@ class GroundClient:
         self.link = SerialLink(port, baud)
         self.apid = apid
         self.source_id = source_id
-        self.sequence = SequenceCounters()
+        # A random first sequence count: verification reports still queued in the link from an
+        # earlier session must not match this session's request ids.
+        self.sequence = SequenceCounters({apid: random.randrange(0x4000)})
         self.pending: dict[int, CommandRecord] = {}
         self.listeners: list[Callable[[PusTm], None]] = []
+        # Called with (raw octets, the TM or None when it did not decode, reception time in Unix seconds).
+        self.packet_listeners: list[Callable[[bytes, PusTm | None, float], None]] = []
         self.tm_received = 0
         self.tm_rejected = 0
         self._reader: asyncio.Task[None] | None = None
@@ -78,11 +101,16 @@ class GroundClient:
     async def _read(self) -> None:
         while True:
             raw, _ = await self.link.receive()
+            received_at = time.time()
             try:
                 tm = PusTm.unpack(raw)
             except PacketError:
                 self.tm_rejected += 1
+                for packet_listener in list(self.packet_listeners):
+                    packet_listener(raw, None, received_at)
                 continue
+            for packet_listener in list(self.packet_listeners):
+                packet_listener(raw, tm, received_at)
             self.tm_received += 1
             last = self._last_seq.get(tm.apid)
             if last is not None and tm.seq_count != (last + 1) & 0x3FFF:
@@ -103,6 +131,7 @@ class GroundClient:
         if record is None:
             return
         record.stages.append(report)
+        record.updates.put_nowait(report)
         if report.subtype in (Subtype.ACCEPTANCE_OK, Subtype.ACCEPTANCE_FAILED):
             record.accepted.set()
         if not report.ok or report.subtype == Subtype.COMPLETION_OK:
