@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -135,7 +136,7 @@ class GroundConsole(App[None]):
     ConfirmCritical { align: center middle; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+a", "acknowledge", "ack alarms"),
+        Binding("f8", "acknowledge", "ack alarms"),
         Binding("ctrl+q", "quit", "quit"),
     ]
 
@@ -144,7 +145,7 @@ class GroundConsole(App[None]):
         self.session = session
         self.dictionary = session.dictionary
         self.entries: list[CommandEntry] = []
-        self.events_shown = 0
+        self.event_lines: deque[str] = deque(maxlen=2000)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- layout ------------------------------------------------------------------------------
@@ -166,15 +167,15 @@ class GroundConsole(App[None]):
     def on_mount(self) -> None:
         for sid in self.dictionary.structures:
             table = self.query_one(f"#tlm-{sid}", DataTable)
-            table.add_columns("point", "value", "limit", "on-board time", "description")
+            _columns(table, "point", "value", "limit", "on-board time", "description")
             for point in sorted(self.dictionary.points_in(sid), key=lambda p: p.name):
                 table.add_row(point.name, "-", "", "", point.description, key=point.name)
         alarms = self.query_one("#alarms", DataTable)
-        alarms.border_title = "limit alarms (ctrl+a: acknowledge)"
-        alarms.add_columns("point", "state", "worst", "value", "since", "ack")
+        alarms.border_title = "limit alarms (F8: acknowledge)"
+        _columns(alarms, "point", "state", "worst", "value", "since", "ack")
         history = self.query_one("#history", DataTable)
         history.border_title = "commands"
-        history.add_columns("sent", "command", "status", "stages")
+        _columns(history, "sent", "command", "status", "stages")
         self.query_one("#events", RichLog).border_title = "events"
         self.sub_title = f"{self.session.port}  light time {self.session.link_delay:g} s"
         self.session.add_listener(self.on_received)
@@ -214,7 +215,7 @@ class GroundConsole(App[None]):
         d = received.decoded
         line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {d['name']}: {d['text']}"
         self.query_one("#events", RichLog).write(Text(line, style=SEVERITY_STYLE.get(d["severity"], "")))
-        self.events_shown += 1
+        self.event_lines.append(line)
 
     def refresh_panels(self) -> None:
         self._refresh_alarms()
@@ -230,7 +231,7 @@ class GroundConsole(App[None]):
                           alarm.worst.upper(), spec.format(alarm.value) if spec else str(alarm.value),
                           utc_text(alarm.since)[11:], "yes" if alarm.acknowledged else "NO", key=alarm.point)
         unacknowledged = len(self.session.state.unacknowledged())
-        table.border_title = (f"limit alarms: {unacknowledged} unacknowledged (ctrl+a)" if unacknowledged
+        table.border_title = (f"limit alarms: {unacknowledged} unacknowledged (F8)" if unacknowledged
                               else "limit alarms")
 
     def _refresh_history(self) -> None:
@@ -317,6 +318,11 @@ class GroundConsole(App[None]):
         done = self.session.state.acknowledge(point)
         self.query_one("#hint", Static).update(f"acknowledged: {', '.join(done) or 'nothing'}")
         self._refresh_alarms()
+
+
+def _columns(table: DataTable[Any], *names: str) -> None:
+    for name in names:
+        table.add_column(name, key=name)
 
 
 def _label(spec: CommandSpec, values: list[Any]) -> str:

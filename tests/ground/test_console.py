@@ -1,0 +1,126 @@
+"""The full-screen console driven by Textual's test pilot, against a live flight software over ptys."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, RichLog, Static
+
+from ground.console import GroundConsole, complete
+from ground.dictionary import Dictionary
+from ground.session import GroundSession
+from ground.telemetry import Received
+from tests.ground.conftest import LiveVehicle
+
+pytestmark = pytest.mark.slow
+
+
+async def until(condition: Callable[[], bool], pilot: object, timeout: float = 8.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+
+
+def history_rows(app: GroundConsole) -> list[list[str]]:
+    table = app.query_one("#history", DataTable)
+    return [[str(cell) for cell in table.get_row(key)] for key in table.rows]
+
+
+def cell(app: GroundConsole, sid: int, point: str, column: str) -> str:
+    return str(app.query_one(f"#tlm-{sid}", DataTable).get_cell(point, column))
+
+
+def test_completion_of_names_arguments_and_enum_values(dictionary: Dictionary) -> None:
+    assert complete(dictionary, "MODE_")[0] == "MODE_SET "
+    assert complete(dictionary, "EVENT_LOG_")[0] == "EVENT_LOG_"
+    assert set(complete(dictionary, "EVENT_LOG_")[1]) == {"EVENT_LOG_CLEAR", "EVENT_LOG_DUMP"}
+    assert complete(dictionary, "MODE_SET m")[0] == "MODE_SET mode="
+    assert complete(dictionary, "MODE_SET mode=n")[0] == "MODE_SET mode=NOMINAL "
+    assert complete(dictionary, "NOSUCH x")[1] == []
+
+
+async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> None:
+    session = GroundSession(vehicle.port, dictionary)
+    await session.open()
+    try:
+        app = GroundConsole(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            # Telemetry pages fill from live housekeeping, with units.
+            await until(lambda: cell(app, 1, "uptime_s", "value").endswith(" s"), pilot)
+
+            # Tab completion in the command line, inline validation, then send.
+            await pilot.press(*"MODE_")
+            await pilot.press("tab")
+            assert app.query_one("#command").value == "MODE_SET "
+            await pilot.press(*"mode=bogus")
+            assert "not one of SAFE, NOMINAL" in str(app.query_one("#hint", Static).render())
+            for _ in range(5):
+                await pilot.press("backspace")
+            await pilot.press("N", "tab")
+            assert app.query_one("#command").value == "MODE_SET mode=NOMINAL "
+            await pilot.press("enter")
+            await until(lambda: any(row[2] == "completed" for row in history_rows(app)), pilot)
+            row = history_rows(app)[0]
+            assert row[1] == "MODE_SET mode=NOMINAL"
+            assert row[3] == "accepted, started, completed"
+            await until(lambda: cell(app, 1, "mode", "value") == "NOMINAL", pilot)
+
+            # A limit violation raises an alarm the operator acknowledges; events are logged.
+            session.state.take(Received(time.time(), b"", "hk", 100, 3, 25, 0, None,
+                                        {"sid": 1, "values": {"fast_jitter_p99_ms": 9.0}}))
+            app.refresh_panels()
+            alarms = app.query_one("#alarms", DataTable)
+            assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][1:3] == ["RED", "RED"]
+            assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "NO"
+            await pilot.press("f8")
+            assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
+            assert session.state.unacknowledged() == []
+            # The next live value replaces the injected one: back in limits clears the acknowledged
+            # alarm, still out of limits keeps it with the live state (a loaded bench may jitter).
+            await until(lambda: "fast_jitter_p99_ms" not in session.state.alarms
+                        or session.state.alarms["fast_jitter_p99_ms"].value != 9.0, pilot)
+            live = session.state.value("fast_jitter_p99_ms")
+            state = dictionary.points["fast_jitter_p99_ms"].limit_state(live)
+            assert ("fast_jitter_p99_ms" in session.state.alarms) == (state != "ok")
+            # The mode change came down as an event, shown with its severity and formatted text.
+            await until(lambda: any("LOW    MODE_CHANGED: mode SAFE -> NOMINAL (commanded)" in line
+                                    for line in app.event_lines), pilot)
+            assert len(app.query_one("#events", RichLog).lines) >= 1
+    finally:
+        await session.close()
+
+
+async def test_console_critical_command_asks_then_arms(vehicle: LiveVehicle, dictionary_path: Path,
+                                                       tmp_path: Path) -> None:
+    data = json.loads(dictionary_path.read_text())
+    for command in data["commands"]:
+        if command["name"] == "EVENT_LOG_CLEAR":
+            command["critical"] = True  # the flight side disagrees: its ARM must fail
+    session = GroundSession(vehicle.port, Dictionary.from_json(data))
+    await session.open()
+    try:
+        app = GroundConsole(session)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press(*"EVENT_LOG_CLEAR", "enter")
+            await pilot.pause(0.1)
+            assert type(app.screen).__name__ == "ConfirmCritical"
+            await pilot.press("n")  # cancelled: nothing sent
+            await pilot.pause(0.1)
+            assert session.history == []
+            await pilot.press(*"EVENT_LOG_CLEAR", "enter")
+            await pilot.pause(0.1)
+            await pilot.press("y")
+            await until(lambda: bool(history_rows(app)) and history_rows(app)[0][2] != "arming", pilot)
+            row = history_rows(app)[0]
+            assert row[2] == "arm failed at completion: BAD_ARGUMENT (0x0202 is not a critical command)"
+            assert row[3].startswith("arm accepted, arm started, arm failed")
+            assert session.history[0].fire is None  # never fired without a completed arm
+            await asyncio.sleep(0)
+    finally:
+        await session.close()
