@@ -14,6 +14,7 @@ from fsw.clock import Clock
 from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.link import SerialLink
+from fsw.protocol.security import KeyRing
 from fsw.services.linkmon import LinkMonitor
 
 log = logging.getLogger("fsw")
@@ -29,6 +30,7 @@ class FlightConfig:
     seed: int = 1
     watchdog: str = "none"  # none | emulator | dev
     watchdog_timeout_s: float = 3.0
+    keys: Path | None = None  # TOML key file: when given, every TC must be signed
 
 
 # A virtual clock may stand still in wall time while it waits for another process (a hold), and
@@ -54,6 +56,8 @@ def attach_watchdog(executive: Executive, config: FlightConfig, clock: Clock) ->
 
 def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[Executive, SerialLink]:
     executive = Executive(clock, store)
+    if config.keys is not None:
+        executive.keys = KeyRing.load(config.keys)
     link_monitor: LinkMonitor | None = None
 
     def on_state(state: str, detail: str) -> None:

@@ -25,7 +25,16 @@ def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
-                          seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout)
+                          seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
+                          keys=Path(args.keys) if args.keys else None)
+    if config.keys is not None:
+        from fsw.protocol.security import KeyFileError, KeyRing
+
+        try:
+            KeyRing.load(config.keys)
+        except KeyFileError as error:
+            print(f"ilrs-fsw: {error}", file=sys.stderr)
+            return 2
     clock = Clock(mode)
     return int(run_on_clock(run_flight(config, clock), clock) or 0)  # type: ignore[arg-type]
 
@@ -67,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
                      help="hardware watchdog: in-process emulator (restarts the process), none, or /dev/watchdog")
     run.add_argument("--watchdog-timeout", type=float, default=3.0,
                      help="watchdog timeout in wall-time seconds (x10 on the afap clock)")
+    run.add_argument("--keys", help="TOML key file ([[key]] spi, hex): every TC must then be signed")
     run.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
     run.set_defaults(handler=_run)
     dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")

@@ -19,6 +19,7 @@ from fsw.core.rategroup import RateGroup
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import DEFAULT_MAX_PACKET_SIZE, PusTm, SequenceCounters
+from fsw.protocol.security import KeyRing
 from fsw.services.dispatcher import Dispatcher
 from fsw.services.events import EventService
 from fsw.services.health import HealthService
@@ -104,7 +105,7 @@ class Executive:
         self.apid = apid
         self.max_packet_size = max_packet_size
         self.bus = SoftwareBus()
-        self.authenticated = False
+        self.keys: KeyRing | None = None  # set by the wiring when TCs must be signed
         self.boot_time = clock.monotonic()
         self.boot_count = int(store.get("boot_count", 0)) + 1
         restored = store.get(SEQUENCE_KEY, {}) or {}
@@ -135,6 +136,10 @@ class Executive:
         for component in (self.core, self.events, self.parameters, self.modes, self.dispatcher, self.housekeeping,
                           TestService(self), self.time, self.scheduler, self.health_service):
             self.add(component)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.keys is not None
 
     # --- wiring ------------------------------------------------------------------------------
     def add(self, component: Component) -> Component:

@@ -13,7 +13,9 @@ then the mode, then, for critical commands, a live arm.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +40,9 @@ from fsw.protocol.verification import Subtype, VerificationReport
 Execution = Callable[[], Any]
 Route = Callable[[PusTc], Execution]
 MAX_RUNNING = 32
+# How many recent TCs are remembered to recognise a retransmission (bounded memory).
+DUPLICATE_WINDOW = 1024
+History = list[tuple[int, bytes]]
 
 
 class Dispatcher(Component):
@@ -51,11 +56,14 @@ class Dispatcher(Component):
         TelemetryDef("cmds_failed", "u32", "", "TCs failed at start or completion (1,4 / 1,8)"),
         TelemetryDef("cmds_running", "u16", "", "TCs executing now"),
         TelemetryDef("armed_opcode", "u16", "", "opcode of the critical command armed now (0: none)"),
+        TelemetryDef("cmds_duplicate", "u32", "", "retransmitted TCs recognised and not executed again"),
     )
     events = (
         EventDef(0x0101, "CMD_REJECTED", Severity.LOW, "TC {service},{subtype} seq {seq} rejected: {reason} {detail}"),
         EventDef(0x0102, "CMD_FAILED", Severity.MEDIUM, "TC {service},{subtype} seq {seq} failed: {reason} {detail}"),
         EventDef(0x0103, "CMD_ARMED", Severity.MEDIUM, "critical command {name} armed for {window} s"),
+        EventDef(0x0104, "CMD_DUPLICATE", Severity.INFO,
+                 "TC {service},{subtype} seq {seq} is a retransmission: verification re-sent, not executed"),
     )
     parameters = (
         ParameterDef(0x0101, "arm_window_s", "f64", 10.0, "how long an arm stays live before its fire", 0.5, 600.0,
@@ -70,6 +78,8 @@ class Dispatcher(Component):
         self.received = self.accepted = self.rejected = self.completed = self.failed = 0
         self.running: set[asyncio.Task[None]] = set()
         self.armed: tuple[int, float] | None = None
+        self.duplicates = 0
+        self._recent: OrderedDict[bytes, History] = OrderedDict()
         self.route_table[(8, 1)] = self._perform_function
 
     def add_routes(self, routes: dict[tuple[int, int], Route]) -> None:
@@ -89,83 +99,118 @@ class Dispatcher(Component):
         return {
             "cmds_received": self.received, "cmds_accepted": self.accepted, "cmds_rejected": self.rejected,
             "cmds_completed": self.completed, "cmds_failed": self.failed, "cmds_running": len(self.running),
-            "armed_opcode": self._live_arm() or 0,
+            "armed_opcode": self._live_arm() or 0, "cmds_duplicate": self.duplicates,
         }
 
     # --- verification reports ----------------------------------------------------------------
     def _report(self, tc: PusTc, subtype: Subtype, code: int | None = None, data: Any = None,
-                step: int | None = None) -> None:
-        report = VerificationReport(subtype, tc.request_id, step, code, data)
-        self.executive.send_tm_raw(1, int(subtype), report.pack())
+                step: int | None = None, history: History | None = None) -> None:
+        payload = VerificationReport(subtype, tc.request_id, step, code, data).pack()
+        if history is not None:
+            history.append((int(subtype), payload))
+        self.executive.send_tm_raw(1, int(subtype), payload)
 
-    def reject(self, tc: PusTc, code: FailureCode, detail: str = "", data: Any = None) -> None:
+    # --- retransmissions -----------------------------------------------------------------------
+    @staticmethod
+    def packet_key(raw: bytes) -> bytes:
+        """Same source, same sequence, same content: a retransmission is byte-identical."""
+        return hashlib.blake2b(raw, digest_size=16).digest()
+
+    def resend_if_duplicate(self, tc: PusTc, raw: bytes) -> bool:
+        """If ``raw`` was already taken, re-send its verification so far and report True."""
+        history = self._recent.get(self.packet_key(raw))
+        if history is None:
+            return False
+        self.duplicates += 1
+        for subtype, payload in list(history):
+            self.executive.send_tm_raw(1, subtype, payload)
+        self.emit("CMD_DUPLICATE", service=tc.service, subtype=tc.subtype, seq=tc.seq_count)
+        return True
+
+    def remember(self, raw: bytes | None) -> History | None:
+        if raw is None:
+            return None
+        history: History = []
+        self._recent[self.packet_key(raw)] = history
+        while len(self._recent) > DUPLICATE_WINDOW:
+            self._recent.popitem(last=False)
+        return history
+
+    def reject(self, tc: PusTc, code: FailureCode, detail: str = "", data: Any = None,
+               history: History | None = None) -> None:
         self.rejected += 1
-        self._report(tc, Subtype.ACCEPTANCE_FAILED, int(code), data if data is not None else detail or None)
+        self._report(tc, Subtype.ACCEPTANCE_FAILED, int(code), data if data is not None else detail or None,
+                     history=history)
         self.emit("CMD_REJECTED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
                   detail=detail)
 
     # --- intake ------------------------------------------------------------------------------
-    def submit(self, tc: PusTc) -> bool:
-        """Take one TC: give the acceptance verdict now and start its execution. True if accepted."""
+    def submit(self, tc: PusTc, raw: bytes | None = None) -> bool:
+        """Take one TC: give the acceptance verdict now and start its execution. True if accepted.
+
+        ``raw`` (the octets as received) lets a later retransmission of the same packet be
+        recognised: its verification is re-sent and it is not executed again.
+        """
         self.received += 1
+        history = self.remember(raw)
         if tc.apid != self.executive.apid:
-            self.reject(tc, FailureCode.UNKNOWN_APID, f"APID {tc.apid}")
+            self.reject(tc, FailureCode.UNKNOWN_APID, f"APID {tc.apid}", history=history)
             return False
         route = self.route_table.get((tc.service, tc.subtype))
         if route is None:
             known_service = any(service == tc.service for service, _ in self.route_table)
             code = FailureCode.UNKNOWN_SUBTYPE if known_service else FailureCode.UNKNOWN_SERVICE
-            self.reject(tc, code, f"service {tc.service},{tc.subtype}")
+            self.reject(tc, code, f"service {tc.service},{tc.subtype}", history=history)
             return False
         if len(self.running) >= MAX_RUNNING:
-            self.reject(tc, FailureCode.BUSY, f"{MAX_RUNNING} commands already running")
+            self.reject(tc, FailureCode.BUSY, f"{MAX_RUNNING} commands already running", history=history)
             return False
         try:
             execution = route(tc)
         except CommandRejected as rejection:
-            self.reject(tc, rejection.code, rejection.message, rejection.data)
+            self.reject(tc, rejection.code, rejection.message, rejection.data, history=history)
             return False
-        except ValidationError as error:
-            self.reject(tc, error.code, error.message)
-            return False
-        except PacketError as error:
-            self.reject(tc, error.code, error.message)
+        except (ValidationError, PacketError) as error:
+            self.reject(tc, error.code, error.message, history=history)
             return False
         self.accepted += 1
         if tc.ack_flags & ACK_ACCEPTANCE:
-            self._report(tc, Subtype.ACCEPTANCE_OK)
-        task = asyncio.get_running_loop().create_task(self._execute(tc, execution))
+            self._report(tc, Subtype.ACCEPTANCE_OK, history=history)
+        task = asyncio.get_running_loop().create_task(self._execute(tc, execution, history))
         self.running.add(task)
         task.add_done_callback(self.running.discard)
         return True
 
-    async def _execute(self, tc: PusTc, execution: Execution) -> None:
+    async def _execute(self, tc: PusTc, execution: Execution, history: History | None) -> None:
         started = False
         try:
             if tc.ack_flags & ACK_START:
-                self._report(tc, Subtype.START_OK)
+                self._report(tc, Subtype.START_OK, history=history)
             started = True
             result = execution()
             if inspect.isawaitable(result):
                 await result
         except CommandRejected as failure:
             subtype = Subtype.START_FAILED if isinstance(failure, CommandStartFailed) else Subtype.COMPLETION_FAILED
-            self._fail(tc, subtype, failure.code, failure.message, failure.data)
+            self._fail(tc, subtype, failure.code, failure.message, failure.data, history)
             return
         except asyncio.CancelledError:
-            self._fail(tc, Subtype.COMPLETION_FAILED, FailureCode.EXECUTION_FAILED, "cancelled at shutdown")
+            self._fail(tc, Subtype.COMPLETION_FAILED, FailureCode.EXECUTION_FAILED, "cancelled at shutdown",
+                       history=history)
             raise
         except Exception as error:  # a handler bug must not take the executive down
             subtype = Subtype.COMPLETION_FAILED if started else Subtype.START_FAILED
-            self._fail(tc, subtype, FailureCode.EXECUTION_FAILED, f"{type(error).__name__}: {error}")
+            self._fail(tc, subtype, FailureCode.EXECUTION_FAILED, f"{type(error).__name__}: {error}",
+                       history=history)
             return
         self.completed += 1
         if tc.ack_flags & ACK_COMPLETION:
-            self._report(tc, Subtype.COMPLETION_OK)
+            self._report(tc, Subtype.COMPLETION_OK, history=history)
 
-    def _fail(self, tc: PusTc, subtype: Subtype, code: FailureCode, detail: str, data: Any = None) -> None:
+    def _fail(self, tc: PusTc, subtype: Subtype, code: FailureCode, detail: str, data: Any = None,
+              history: History | None = None) -> None:
         self.failed += 1
-        self._report(tc, subtype, int(code), data if data is not None else detail or None)
+        self._report(tc, subtype, int(code), data if data is not None else detail or None, history=history)
         self.emit("CMD_FAILED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
                   detail=detail)
 

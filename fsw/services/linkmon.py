@@ -14,12 +14,14 @@ from collections import Counter
 from typing import Any
 
 from fsw.core.component import Component
-from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.link import LinkClosedError, SerialLink
 from fsw.protocol.crc import crc16
 from fsw.protocol.errors import FailureCode, PacketError
 from fsw.protocol.packet import PusTc, SpacePacketHeader
+from fsw.protocol.security import SecurityError, Verified, verify
 
+SEQUENCE_STORE_KEY = "sdls_last_sequence"
 EVENT_INTERVAL_S = 1.0  # at most one rejection event per reason per second: garbage must not flood
 
 
@@ -37,6 +39,8 @@ class LinkMonitor(Component):
         TelemetryDef("link_bad_crc", "u32", "", "packets with a bad CRC (never executed)"),
         TelemetryDef("link_reconnects", "u16", "", "times the device came back after a loss"),
         TelemetryDef("link_receive_overflows", "u32", "", "packets dropped because intake fell behind"),
+        TelemetryDef("link_auth_rejected", "u32", "", "TCs refused by authentication (SPI, MAC, replay)",
+                     yellow=Limits(high=0)),
     )
     events = (
         EventDef(0x0501, "PACKET_REJECTED", Severity.LOW, "packet rejected: {reason} ({count} so far)"),
@@ -47,6 +51,7 @@ class LinkMonitor(Component):
         super().__init__(executive)
         self.link = link
         self.packet_rejections: Counter[str] = Counter()
+        self.security_rejections: Counter[str] = Counter()
         self._last_event: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -79,8 +84,32 @@ class LinkMonitor(Component):
         except PacketError as error:
             self._rejected(raw, error)
             return
+        dispatcher = self.executive.dispatcher
+        # A retransmission is recognised before the anti-replay check, which would refuse it.
+        if dispatcher.resend_if_duplicate(tc, raw):
+            return
+        keys = self.executive.keys
+        if keys is not None:
+            try:
+                verified = verify(raw, keys)
+                self._check_sequence(verified)
+            except SecurityError as error:
+                dispatcher.received += 1
+                self.security_rejections[error.code.name] += 1
+                dispatcher.reject(tc, error.code, error.message, history=dispatcher.remember(raw))
+                return
+            tc.app_data = verified.app_data
         self.executive.bus.publish("tc", tc)
-        self.executive.dispatcher.submit(tc)
+        dispatcher.submit(tc, raw)
+
+    def _check_sequence(self, verified: Verified) -> None:
+        """Per SPI, each accepted number must exceed the last; the last is persisted at once."""
+        last: dict[int, int] = self.executive.store.get(SEQUENCE_STORE_KEY, {}) or {}
+        previous = last.get(verified.spi, -1)
+        if verified.sequence <= previous:
+            raise SecurityError(FailureCode.REPLAYED_SEQUENCE,
+                                f"sequence {verified.sequence} not above {previous} for SPI {verified.spi}")
+        self.executive.store.put(SEQUENCE_STORE_KEY, {**last, verified.spi: verified.sequence})
 
     def _rejected(self, raw: bytes, error: PacketError) -> None:
         reason = error.code.name
@@ -111,4 +140,5 @@ class LinkMonitor(Component):
             "link_bad_crc": self.packet_rejections.get("BAD_CRC", 0),
             "link_reconnects": counters.reconnects,
             "link_receive_overflows": counters.receive_overflows,
+            "link_auth_rejected": sum(self.security_rejections.values()),
         }
