@@ -52,10 +52,10 @@ def _error(message: str) -> None:
 class Printer:
     """Telemetry and events as text lines; ANSI colour only on a terminal."""
 
-    def __init__(self, dictionary: Dictionary, out: TextIO = sys.stdout, colour: bool | None = None) -> None:
+    def __init__(self, dictionary: Dictionary, out: TextIO | None = None, colour: bool | None = None) -> None:
         self.dictionary = dictionary
-        self.out = out
-        self.colour = out.isatty() if colour is None else colour
+        self.out = out or sys.stdout
+        self.colour = self.out.isatty() if colour is None else colour
 
     def _paint(self, key: str, text: str) -> str:
         return f"{COLOURS[key]}{text}{RESET}" if self.colour and key in COLOURS else text

@@ -292,7 +292,7 @@ class Dictionary:
     def command(self, name: str) -> CommandSpec:
         spec = self.commands.get(name) or self.commands.get(name.upper())
         if spec is None:
-            close = [known for known in self.commands if name.upper() in known]
+            close = sorted(known for known in self.commands if name.upper() in known)
             hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise ArgumentError(f"unknown command {name!r}{hint}")
         return spec

@@ -27,11 +27,11 @@ class ProcedureFailed(AssertionError):
 class Procedure:
     """The API a procedure sees."""
 
-    def __init__(self, session: GroundSession, *, interactive: bool = False, out: TextIO = sys.stdout,
+    def __init__(self, session: GroundSession, *, interactive: bool = False, out: TextIO | None = None,
                  answers: dict[str, str] | None = None) -> None:
         self.session = session
         self.interactive = interactive
-        self.out = out
+        self.out = out or sys.stdout
         self.answers = answers or {}
         self.checks_passed = 0
 
@@ -123,7 +123,7 @@ def load_procedure(path: Path) -> Callable[[Procedure], Any]:
 
 
 async def run_procedure(session: GroundSession, entry: Callable[[Procedure], Any], *,
-                        interactive: bool | None = None, out: TextIO = sys.stdout) -> int:
+                        interactive: bool | None = None, out: TextIO | None = None) -> int:
     """Run one procedure; returns 0 on success, 1 on failure (the reason is logged)."""
     proc = Procedure(session, interactive=sys.stdin.isatty() if interactive is None else interactive, out=out)
     name = getattr(entry, "__module__", "procedure")
@@ -136,7 +136,7 @@ async def run_procedure(session: GroundSession, entry: Callable[[Procedure], Any
         return 1
     except Exception as error:  # a bug in a procedure is a failed procedure, shown in full
         proc.log(f"FAILED: {type(error).__name__}: {error}")
-        traceback.print_exc(file=out)
+        traceback.print_exc(file=proc.out)
         return 1
     proc.log(f"procedure {name.removeprefix('ground_procedure_')} completed ({proc.checks_passed} checks)")
     return 0

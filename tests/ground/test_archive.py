@@ -1,0 +1,172 @@
+"""The archive (SQLite WAL), decoding, alarms, plotting and replay, on synthetic packets."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fsw.protocol import UNIX_TO_TAI_1958, PusTm, VerificationReport, encode_cbor
+from fsw.protocol.verification import Subtype
+from ground.archive import Archive, ArchiveError, parse_time, simulate_hk
+from ground.cli import main
+from ground.dictionary import Dictionary
+from ground.telemetry import TelemetryState, decode_packet
+from tests.ground.conftest import REPOSITORY
+
+T0 = 1.8e9
+
+
+def hk(dictionary: Dictionary, seq: int, values: dict[str, object], sid: int = 1) -> bytes:
+    return PusTm(dictionary.apid, 3, 25, encode_cbor([sid, values]), seq, T0 + seq + UNIX_TO_TAI_1958).pack()
+
+
+def event(dictionary: Dictionary, seq: int, severity: int, event_id: int, args: dict[str, object]) -> bytes:
+    return PusTm(dictionary.apid, 5, severity, encode_cbor([event_id, args]), seq, T0 + seq + UNIX_TO_TAI_1958).pack()
+
+
+def fill(path: Path, dictionary: Dictionary) -> None:
+    with Archive(path) as archive:
+        for seq in range(10):
+            raw = hk(dictionary, seq, {"uptime_s": float(seq), "mode": "SAFE" if seq < 5 else "NOMINAL",
+                                       "fast_jitter_p99_ms": 0.5 * seq})
+            archive.write(decode_packet(raw, dictionary, T0 + seq))
+        archive.write(decode_packet(event(dictionary, 10, 2, 0x0401,
+                                          {"old": "SAFE", "new": "NOMINAL", "reason": "commanded"}),
+                                    dictionary, T0 + 5.5))
+
+
+def test_decoding_by_kind(dictionary: Dictionary) -> None:
+    report = VerificationReport(Subtype.ACCEPTANCE_FAILED, 0x1234, code=23, data="no command").pack()
+    verification = decode_packet(PusTm(100, 1, 2, report, 7, 1.0).pack(), dictionary, 5.0)
+    assert verification.kind == "verification"
+    assert verification.decoded["reason"] == "UNKNOWN_COMMAND" and verification.decoded["data"] == "no command"
+    decoded = decode_packet(event(dictionary, 1, 4, 0x0402, {"reason": "battery"}), dictionary, 1.0)
+    assert (decoded.kind, decoded.decoded["severity"], decoded.decoded["text"]) == (
+        "event", "HIGH", "entered SAFE: battery")
+    garbage = decode_packet(b"\x00\x01\x02", dictionary, 1.0)
+    assert garbage.kind == "undecodable" and garbage.raw == b"\x00\x01\x02"
+
+
+def test_alarms_raise_escalate_and_clear_after_acknowledgement(dictionary: Dictionary) -> None:
+    state = TelemetryState(dictionary)
+
+    def take(value: float) -> None:
+        state.take(decode_packet(hk(dictionary, 0, {"fast_jitter_p99_ms": value}), dictionary, time.time()))
+
+    take(0.5)
+    assert state.alarms == {}
+    take(2.0)
+    assert state.alarms["fast_jitter_p99_ms"].state == "yellow"
+    state.acknowledge()
+    take(7.0)  # worse: needs a new acknowledgement
+    alarm = state.alarms["fast_jitter_p99_ms"]
+    assert (alarm.state, alarm.worst, alarm.acknowledged) == ("red", "red", False)
+    take(0.5)  # back in limits but unacknowledged: the operator must still see it happened
+    assert state.alarms["fast_jitter_p99_ms"].state == "ok"
+    assert [a.point for a in state.unacknowledged()] == ["fast_jitter_p99_ms"]
+    assert state.acknowledge("fast_jitter_p99_ms") == ["fast_jitter_p99_ms"]
+    assert state.alarms == {}
+
+
+def test_query_and_csv_export(dictionary: Dictionary, tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    fill(db, dictionary)
+    with Archive(db, readonly=True) as archive:
+        assert archive.count() == 11
+        rows = archive.query("uptime_s", since=T0 + 2, until=T0 + 4)
+        assert [value for _, _, value in rows] == [2.0, 3.0, 4.0]
+        assert rows[0][1] == pytest.approx(T0 + 2 + UNIX_TO_TAI_1958)
+        assert [v for _, _, v in archive.query("mode")][4:6] == ["SAFE", "NOMINAL"]
+        assert archive.query("no_such_point") == []
+        assert archive.export_csv(tmp_path / "mode.csv", ["mode"]) == 10
+        assert archive.export_csv(tmp_path / "all.csv") == 11
+    with (tmp_path / "all.csv").open() as handle:
+        packets = list(csv.DictReader(handle))
+    assert packets[6]["kind"] == "event" and '"MODE_CHANGED"' in packets[6]["decoded"]
+    assert bytes.fromhex(packets[0]["raw_hex"]) == hk(dictionary, 0, {"uptime_s": 0.0, "mode": "SAFE",
+                                                                        "fast_jitter_p99_ms": 0.0})
+
+
+def test_time_arguments() -> None:
+    assert parse_time("2027-01-01T00:00:00Z") == parse_time("2027-01-01T00:00:00") == 1798761600.0
+    assert parse_time("-2h", now=10_000.0) == 2800.0
+    assert parse_time("1800000000.5") == 1800000000.5
+    with pytest.raises(ArchiveError):
+        parse_time("yesterday-ish")
+
+
+def test_a_killed_writer_loses_nothing_it_wrote(dictionary_path: Path, tmp_path: Path) -> None:
+    db = tmp_path / "crash.sqlite"
+    script = (
+        "import sys, time\n"
+        "from ground.archive import Archive\n"
+        "from ground.dictionary import Dictionary\n"
+        "from ground.telemetry import decode_packet\n"
+        "from tests.ground.test_archive import hk\n"
+        f"d = Dictionary.load({str(dictionary_path)!r})\n"
+        f"a = Archive({str(db)!r})\n"
+        "for seq in range(50):\n"
+        "    a.write(decode_packet(hk(d, seq, {'uptime_s': float(seq)}), d, 1.0 + seq))\n"
+        "print('written', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPOSITORY)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "written"
+        os.kill(writer.pid, signal.SIGKILL)  # no close, no checkpoint
+    finally:
+        writer.wait(10)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM packets").fetchone()[0] == 50
+
+
+def test_simulated_hour_gives_a_size_per_packet(dictionary: Dictionary, tmp_path: Path) -> None:
+    db = tmp_path / "sim.sqlite"
+    with Archive(db) as archive:
+        packets = simulate_hk(archive, dictionary, 60)
+        assert packets == 60 * len(dictionary.structures)
+        assert archive.count() == packets
+        assert len(archive.query("uptime_s")) == 60
+    assert db.stat().st_size > packets * 100  # raw octets and decoded JSON both kept
+
+
+def test_cli_query_export_plot_and_replay(dictionary: Dictionary, dictionary_path: Path, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "a.sqlite"
+    fill(db, dictionary)
+    base = ["--dictionary", str(dictionary_path)]
+    assert main([*base, "archive", "--db", str(db), "query", "--point", "fast_jitter_p99_ms"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("fast_jitter_p99_ms = 0 ms")
+    assert lines[3].endswith("fast_jitter_p99_ms = 1.5 ms [YELLOW]")
+    assert lines[9].endswith("fast_jitter_p99_ms = 4.5 ms [YELLOW]")
+    out = tmp_path / "plot.png"
+    assert main([*base, "plot", "--db", str(db), "--point", "uptime_s", "--point", "mode", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*base, "plot", "--db", str(db), "--point", "uptime_s", "--since", str(T0 + 100),
+                 "--out", str(tmp_path / "empty.png")]) == 1
+    capsys.readouterr()
+    assert main([*base, "replay", "--db", str(db), "--what", "events"]) == 0
+    assert capsys.readouterr().out.strip().endswith("LOW    MODE_CHANGED: mode SAFE -> NOMINAL (commanded)")
+    assert main([*base, "replay", "--db", str(db), "--point", "mode", "--what", "tlm"]) == 0
+    assert capsys.readouterr().out.count("mode = ") == 10
+    assert main([*base, "archive", "--db", str(tmp_path / "absent.sqlite"), "info"]) == 2
+    assert main([*base, "archive", "--db", str(db), "query", "--point", "nope"]) == 2
+
+
+def test_cli_dict_formats(dictionary_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for fmt in ("json", "markdown", "xtce"):
+        assert main(["--dictionary", str(dictionary_path), "dict", "--format", fmt,
+                     "--output", str(tmp_path / fmt)]) == 0
+    assert "`MODE_SET`" in (tmp_path / "markdown").read_text()
+    assert (tmp_path / "xtce").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>\n<xtce:SpaceSystem')
+    assert main(["--dictionary", str(tmp_path / "missing.json"), "dict"]) == 2
+    assert "not found" in capsys.readouterr().err
