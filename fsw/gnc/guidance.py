@@ -51,13 +51,13 @@ class GuidanceConfig:
     rapid_adjustment_duration_s: float = 15.0
     approach_end_height_m: float = 100.0
     approach_entry_descent_rate_m_s: float = 35.0
-    approach_min_duration_s: float = 70.0
-    approach_max_duration_s: float = 85.0
+    approach_min_duration_s: float = 60.0
+    approach_max_duration_s: float = 80.0
     approach_max_tilt_rad: float = math.radians(18.0)
-    hover_settle_s: float = 3.0
+    hover_settle_s: float = 2.0
     hover_max_scans: int = 3
     avoidance_end_height_m: float = 30.0
-    avoidance_duration_s: float = 20.0
+    avoidance_duration_s: float = 18.0
     slow_descent_rate_m_s: float = 1.5
     final_descent_rate_m_s: float = 0.8
     final_descent_below_m: float = 8.0
@@ -261,7 +261,7 @@ class DescentGuidance:
         # Range control: predicted distance at full thrust vs distance to the gate.
         # The vertical share of thrust grows as orbital speed (centripetal relief) is lost: use the
         # need at mid-speed, which errs on the long side (we would rather throttle up later).
-        v_mid = 0.5 * (v + cfg.braking_end_speed_m_s)
+        v_mid = cfg.braking_end_speed_m_s + 0.7 * (v - cfg.braking_end_speed_m_s)
         a_u_pred = max(a_u, GM_MOON / nav.r**2 - v_mid * v_mid / nav.r)
         f_h = nav.mass_kg * math.sqrt(max(1e-6, a_max * a_max - a_u_pred * a_u_pred))
         predicted = full_thrust_braking_distance(

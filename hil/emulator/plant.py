@@ -51,13 +51,18 @@ class PlantConfig:
     perilune_alt_m: float = 15_000.0
     apolune_alt_m: float = 100_000.0
     # Landing target, arc from the descent start point; set so range control ends near 0.9 throttle.
-    target_downrange_m: float = 662_000.0
+    target_downrange_m: float = 670_000.0
     target_crossrange_m: float = 0.0
     initial_crossrange_m: float = 0.0
     initial_crossrange_velocity_m_s: float = 0.0
     engine_time_constant_s: float = 0.08
     attitude_time_constant_s: float = 0.6
     attitude_rate_limit_rad_s: float = math.radians(10.0)
+    # Seeded build dispersions (1 sigma) the flight side does not know: engine thrust scale,
+    # exhaust velocity, wet mass [est.].
+    thrust_dispersion: float = 0.01
+    exhaust_velocity_dispersion: float = 0.01
+    mass_dispersion_kg: float = 15.0
     terrain: TerrainConfig | None = None  # built from the target when None
     faults: FaultConfig = field(default_factory=FaultConfig)
 
@@ -107,7 +112,10 @@ class LunarLanderPlant:
         self.vu = 0.0
         self.vd = perilune_speed(cfg.perilune_alt_m, cfg.apolune_alt_m)
         self.vc = cfg.initial_crossrange_velocity_m_s
-        self.mass = cfg.wet_mass_kg
+        disp = random.Random(f"dispersion-{seed}")
+        self.thrust_scale_true = 1.0 + disp.gauss(0.0, cfg.thrust_dispersion)
+        self.exhaust_velocity = cfg.exhaust_velocity_m_s * (1.0 + disp.gauss(0.0, cfg.exhaust_velocity_dispersion))
+        self.mass = cfg.wet_mass_kg + disp.gauss(0.0, cfg.mass_dispersion_kg)
         self.propellant = cfg.propellant_kg
         # Start attitude: retrograde, thrust axis pointing against the velocity (pitch -90 deg).
         self.pitch = -math.pi / 2
@@ -144,7 +152,7 @@ class LunarLanderPlant:
         return tilt_from_vertical(self.pitch, self.yaw)
 
     def delivered_thrust_fraction(self) -> float:
-        f = self.faults.thrust_scale
+        f = self.faults.thrust_scale * self.thrust_scale_true
         if self._thrust_loss_active:
             f *= 1.0 - self.faults.thrust_loss_fraction
         return f
@@ -206,7 +214,7 @@ class LunarLanderPlant:
         self.c += vc * scale
 
         if self.thrust > 0.0:
-            burned = min(self.propellant, self.thrust / cfg.exhaust_velocity_m_s * dt)
+            burned = min(self.propellant, self.thrust / self.exhaust_velocity * dt)
             self.propellant -= burned
             self.mass -= burned
         self.t += dt

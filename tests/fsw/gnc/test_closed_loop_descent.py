@@ -175,6 +175,6 @@ def test_thrust_loss_near_the_ground_is_absorbed() -> None:
 
 
 def test_guidance_config_override_is_used() -> None:
-    cfg = GuidanceConfig(target_downrange_m=662_000.0, cutoff_height_m=3.0)
+    cfg = GuidanceConfig(target_downrange_m=670_000.0, cutoff_height_m=3.0)
     run = fly_descent(1, None, cfg)
     assert run.true_height_at_cutoff_m == pytest.approx(3.0, abs=0.5)

@@ -97,7 +97,8 @@ def test_descent_orbit_perilune_speed() -> None:
 
 
 def test_mass_depletes_at_thrust_over_exhaust_velocity() -> None:
-    plant = LunarLanderPlant(1)
+    cfg = replace(PlantConfig(), thrust_dispersion=0.0, exhaust_velocity_dispersion=0.0, mass_dispersion_kg=0.0)
+    plant = LunarLanderPlant(1, cfg)
     engine = EmulatedMainEngine(plant)
     engine.set_thrust(7_500.0)
     engine.set_on(True)
@@ -109,7 +110,7 @@ def test_mass_depletes_at_thrust_over_exhaust_velocity() -> None:
 
 
 def test_engine_thrust_is_clamped_to_the_throttle_range() -> None:
-    plant = LunarLanderPlant(1)
+    plant = LunarLanderPlant(1, replace(PlantConfig(), thrust_dispersion=0.0))
     engine = EmulatedMainEngine(plant)
     engine.set_on(True)
     engine.set_thrust(100.0)
@@ -223,7 +224,7 @@ def test_imu_glitch_affects_only_the_failing_unit() -> None:
 
 
 def test_thrust_scale_fault_delivers_more_thrust() -> None:
-    plant = LunarLanderPlant(1, with_faults(thrust_scale=1.1))
+    plant = LunarLanderPlant(1, with_faults(replace(PlantConfig(), thrust_dispersion=0.0), thrust_scale=1.1))
     engine = EmulatedMainEngine(plant)
     engine.set_thrust(5_000.0)
     engine.set_on(True)

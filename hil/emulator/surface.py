@@ -1,0 +1,622 @@
+"""Seeded emulators of the surface, rendezvous and return devices (:mod:`hil.surface`).
+
+The devices are passive: each read integrates the model from the previous read to ``now()`` in
+closed form, so a flight code that waits hours between reads costs nothing. Every device draws from
+its own ``random.Random`` seeded from the world seed and its name. Figures marked [est.] are
+estimates, listed in docs/state-machines.md.
+
+Faults (:class:`SurfaceFaults`) reproduce the mission-profile scenarios: rock at a depth (the drill
+torque rises and the drive stalls, CE-5), a sealing failure, and a rover mechanism fault before the
+lunar night (Yutu-1).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hil.surface import (
+    ArmStatus,
+    BurnStatus,
+    ContainerStatus,
+    DeployStatus,
+    DockingStatus,
+    DrillStatus,
+    ImageProduct,
+    MobilityStatus,
+    PowerStatus,
+    RadarProfile,
+    RendezvousReading,
+    SeparationStatus,
+    SunReading,
+    ThermalStatus,
+    TransferStatus,
+)
+
+G0 = 9.80665
+SYNODIC_MONTH_S = 29.530589 * 86_400.0
+REGOLITH_CORE_G_PER_M = 250.0  # [est.] ~0.5 kg over the 2 m design depth
+SCOOP_MEAN_G = 130.0  # [est.] per scoop cycle
+SCOOP_SIGMA_G = 20.0
+SCOOP_CYCLE_S = 600.0  # [est.] reach, scoop, deliver
+DRILL_TORQUE_REGOLITH_NM = 8.0  # [est.]
+DRILL_TORQUE_PER_M_NM = 6.0  # [est.] compaction increases with depth
+DRILL_STALL_TORQUE_NM = 60.0  # [est.] drive current limit
+DRILL_RETRACT_RATE_M_S = 0.005
+SEAL_TIME_S = 300.0
+TRANSFER_TIME_S = {"lander_to_ascender": 1200.0, "ascender_to_returner": 1800.0}
+TEI_THRUST_N = 4 * 150.0
+MCC_THRUST_N = 2 * 25.0
+ORBITER_ISP_S = 315.0  # [est.]
+ORBITER_MASS_KG = 2300.0  # [est.] orbiter + returner with samples, before TEI
+
+
+@dataclass(frozen=True)
+class SurfaceFaults:
+    rock_depth_m: float | None = None  # drill meets rock here: torque climbs and the drive stalls
+    radar_sees_rock: bool = True  # the GPR reports the rock (False: a buried rock the radar misses)
+    seal_fails: bool = False
+    rover_mechanism_fault_at_s: float | None = None  # Yutu-1: mechanisms stop working from this time
+    transfer_fault: bool = False
+    docking_claws_fail: bool = False
+
+
+@dataclass
+class SurfaceWorld:
+    """Shared state of the emulated surface segment: time source, seed, faults."""
+
+    now: Callable[[], float]
+    seed: int = 1
+    faults: SurfaceFaults = field(default_factory=SurfaceFaults)
+    # Sun: phase of the lunar day at t = 0 (0 = sunrise, 0.5 = sunset), see sun_elevation_deg.
+    sun_phase_at_start: float = 0.05
+    rendezvous_range_m: float = 60_000.0  # [est.] after orbit insertion, closing by orbit phasing
+    rendezvous_drift_m_s: float = -0.35  # [est.] ~2 days of far-range phasing
+
+    def rng(self, name: str) -> random.Random:
+        return random.Random(f"{name}-{self.seed}")
+
+    def sun_elevation_deg(self, t: float | None = None) -> float:
+        """Elevation of the Sun at a low-latitude site: a sine over the synodic month."""
+        t = self.now() if t is None else t
+        phase = self.sun_phase_at_start + t / SYNODIC_MONTH_S
+        return 80.0 * math.sin(2.0 * math.pi * phase)
+
+
+# ---------------------------------------------------------------- sampling
+
+
+class EmulatedDrill:
+    def __init__(self, world: SurfaceWorld, container: EmulatedContainer) -> None:
+        self.world = world
+        self.container = container
+        self.rng = world.rng("drill")
+        self.depth = 0.0
+        self.core_g = 0.0
+        self.target = 0.0
+        self.rate = 0.0
+        self.mode = "idle"  # idle | drilling | retracting | stalled
+        self.last = world.now()
+
+    def _advance(self) -> None:
+        now = self.world.now()
+        dt, self.last = now - self.last, now
+        if self.mode == "drilling":
+            limit = self.target
+            rock = self.world.faults.rock_depth_m
+            if rock is not None:
+                limit = min(limit, rock)
+            new_depth = min(limit, self.depth + self.rate * dt)
+            self.core_g += (new_depth - self.depth) * REGOLITH_CORE_G_PER_M
+            self.depth = new_depth
+            if rock is not None and self.depth >= rock - 1e-9:
+                self.mode = "stalled"
+            elif self.depth >= self.target - 1e-9:
+                self.mode = "idle"
+        elif self.mode == "retracting":
+            self.depth = max(0.0, self.depth - DRILL_RETRACT_RATE_M_S * dt)
+            if self.depth <= 0.0:
+                self.mode = "idle"
+
+    def start(self, target_depth_m: float, rate_m_s: float) -> None:
+        self._advance()
+        if self.mode == "stalled":
+            return
+        self.target, self.rate, self.mode = target_depth_m, rate_m_s, "drilling"
+
+    def stop(self) -> None:
+        self._advance()
+        if self.mode == "drilling":
+            self.mode = "idle"
+
+    def retract(self) -> None:
+        self._advance()
+        self.mode = "retracting"
+
+    def deliver_core(self) -> None:
+        self._advance()
+        if self.depth <= 0.0 and self.mode == "idle":
+            self.container.receive(self.core_g)
+            self.core_g = 0.0
+
+    def read(self) -> DrillStatus:
+        self._advance()
+        torque = DRILL_TORQUE_REGOLITH_NM + DRILL_TORQUE_PER_M_NM * self.depth
+        if self.mode == "stalled":
+            torque = DRILL_STALL_TORQUE_NM
+        elif self.mode != "drilling":
+            torque = 0.5 if self.mode == "retracting" else 0.0
+        torque = max(0.0, torque + self.rng.gauss(0.0, 0.3))
+        return DrillStatus(
+            self.last,
+            self.depth,
+            torque,
+            self.mode == "stalled",
+            self.mode == "drilling",
+            self.mode == "retracting",
+            self.core_g,
+            True,
+        )
+
+
+class EmulatedContainer:
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.rng = world.rng("container")
+        self.mass_g = 0.0
+        self.seal_started: float | None = None
+
+    def receive(self, grams: float) -> None:
+        if self.seal_started is None:
+            self.mass_g += grams
+
+    def seal(self) -> None:
+        if self.seal_started is None:
+            self.seal_started = self.world.now()
+
+    def read(self) -> ContainerStatus:
+        now = self.world.now()
+        done = self.seal_started is not None and now - self.seal_started >= SEAL_TIME_S
+        sealed = done and not self.world.faults.seal_fails
+        sealing = self.seal_started is not None and not done
+        noisy = max(0.0, self.mass_g + self.rng.gauss(0.0, 0.5))
+        return ContainerStatus(now, noisy, self.seal_started is not None, sealing, sealed, True)
+
+
+class EmulatedArm:
+    def __init__(self, world: SurfaceWorld, container: EmulatedContainer) -> None:
+        self.world = world
+        self.container = container
+        self.rng = world.rng("arm")
+        self.busy_until: float | None = None
+        self.pending_g = 0.0
+        self.scoops = 0
+        self.stowed = True
+
+    def _advance(self) -> None:
+        if self.busy_until is not None and self.world.now() >= self.busy_until:
+            self.busy_until = None
+            self.scoops += 1
+            self.container.receive(self.pending_g)
+
+    def start_scoop(self, point: int) -> None:
+        self._advance()
+        if self.busy_until is None:
+            self.stowed = False
+            self.pending_g = max(40.0, self.rng.gauss(SCOOP_MEAN_G, SCOOP_SIGMA_G))
+            self.busy_until = self.world.now() + SCOOP_CYCLE_S
+
+    def stow(self) -> None:
+        self._advance()
+        if self.busy_until is None:
+            self.stowed = True
+
+    def read(self) -> ArmStatus:
+        self._advance()
+        return ArmStatus(self.world.now(), self.busy_until is not None, self.scoops, self.stowed, False, True)
+
+
+class EmulatedTransfer:
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.stage = ""
+        self.started = 0.0
+        self.completed: set[str] = set()
+
+    def start(self, stage: str) -> None:
+        if stage not in TRANSFER_TIME_S:
+            raise ValueError(f"unknown transfer stage {stage!r}")
+        self.stage, self.started = stage, self.world.now()
+
+    def read(self) -> TransferStatus:
+        now = self.world.now()
+        fault = self.world.faults.transfer_fault
+        if self.stage and not fault and now - self.started >= TRANSFER_TIME_S[self.stage]:
+            self.completed.add(self.stage)
+        done = self.stage in self.completed
+        return TransferStatus(now, self.stage, bool(self.stage) and not done and not fault, done, fault, True)
+
+
+class EmulatedRadar:
+    MAX_DEPTH_M = 3.0
+
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.rng = world.rng("gpr")
+
+    def survey(self) -> RadarProfile:
+        rock = self.world.faults.rock_depth_m
+        seen = rock if rock is not None and self.world.faults.radar_sees_rock else None
+        if seen is not None:
+            seen = max(0.0, seen + self.rng.gauss(0.0, 0.05))
+        return RadarProfile(self.world.now(), seen, self.MAX_DEPTH_M, True)
+
+
+class EmulatedCamera:
+    def __init__(self, world: SurfaceWorld, width: int = 64, height: int = 48) -> None:
+        self.world = world
+        self.rng = world.rng("camera")
+        self.width, self.height = width, height
+
+    def capture(self) -> ImageProduct:
+        data = bytes(self.rng.randrange(256) for _ in range(self.width * self.height))
+        return ImageProduct(self.world.now(), self.width, self.height, data, True)
+
+
+# ---------------------------------------------------------------- separation, docking, rendezvous
+
+
+class EmulatedSeparation:
+    def __init__(self, world: SurfaceWorld, name: str) -> None:
+        self.world = world
+        self.name = name
+        self.fire_count = 0
+
+    def fire(self) -> None:
+        self.fire_count += 1
+
+    def read(self) -> SeparationStatus:
+        fired = self.fire_count > 0
+        return SeparationStatus(self.world.now(), fired, fired, True)
+
+
+class EmulatedRendezvous:
+    """1-D closing model along the line of sight: range r, range rate v, commanded acceleration a.
+
+    Far range closes by orbit phasing at a constant drift; the orbiter's thrusters add ``a``. Contact
+    stops the motion at r = 0; latched claws hold it there. The radar sees up to 100 km.
+    """
+
+    RADAR_MAX_M = 100_000.0
+    MAX_ACCEL = 0.1
+
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.rng = world.rng("rendezvous")
+        self.r = world.rendezvous_range_m
+        self.v = world.rendezvous_drift_m_s
+        self.a = 0.0
+        self.last = world.now()
+        self.claws_closed = False
+        self.latched = False
+
+    def _advance(self) -> None:
+        now = self.world.now()
+        dt, self.last = now - self.last, now
+        if dt <= 0 or self.latched:
+            return
+        r = self.r + self.v * dt + 0.5 * self.a * dt * dt
+        v = self.v + self.a * dt
+        if r <= 0.0:
+            r, v = 0.0, 0.0
+        self.r, self.v = r, v
+
+    # ApproachThrusters
+    def command_acceleration(self, acceleration_m_s2: float) -> None:
+        self._advance()
+        self.a = max(-self.MAX_ACCEL, min(self.MAX_ACCEL, acceleration_m_s2))
+
+    # RendezvousRadar
+    def read(self) -> RendezvousReading:
+        self._advance()
+        if self.r > self.RADAR_MAX_M:
+            return RendezvousReading(self.last, 0.0, 0.0, False)
+        return RendezvousReading(
+            self.last,
+            max(0.0, self.r + self.rng.gauss(0.0, 0.01 + 1e-4 * self.r)),
+            self.v + self.rng.gauss(0.0, 0.002),
+            True,
+        )
+
+
+class EmulatedDocking:
+    CAPTURE_RANGE_M = 0.3
+
+    def __init__(self, world: SurfaceWorld, rendezvous: EmulatedRendezvous) -> None:
+        self.world = world
+        self.rendezvous = rendezvous
+
+    def close_claws(self) -> None:
+        rv = self.rendezvous
+        rv._advance()
+        rv.claws_closed = True
+        if rv.r <= self.CAPTURE_RANGE_M and not self.world.faults.docking_claws_fail:
+            rv.latched, rv.r, rv.v, rv.a = True, 0.0, 0.0, 0.0
+
+    def open_claws(self) -> None:
+        self.rendezvous.claws_closed = False
+        self.rendezvous.latched = False
+
+    def read(self) -> DockingStatus:
+        rv = self.rendezvous
+        rv._advance()
+        return DockingStatus(self.world.now(), rv.r <= self.CAPTURE_RANGE_M, rv.claws_closed, rv.latched, True)
+
+
+class EmulatedOrbitEngines:
+    """Orbiter engines: 4 x 150 N for trans-Earth injection, 2 x 25 N for mid-course corrections."""
+
+    THRUST = {"tei": TEI_THRUST_N, "mcc": MCC_THRUST_N}
+
+    def __init__(self, world: SurfaceWorld, mass_kg: float = ORBITER_MASS_KG) -> None:
+        self.world = world
+        self.mass = mass_kg
+        self.engine_set = "tei"
+        self.started: float | None = None
+        self.delta_v = 0.0
+        self.last = world.now()
+
+    def _advance(self) -> None:
+        now = self.world.now()
+        dt, self.last = now - self.last, now
+        if self.started is None or dt <= 0:
+            return
+        thrust = self.THRUST[self.engine_set]
+        burned = thrust / (ORBITER_ISP_S * G0) * dt
+        new_mass = self.mass - burned
+        self.delta_v += ORBITER_ISP_S * G0 * math.log(self.mass / new_mass)
+        self.mass = new_mass
+
+    def start_burn(self, engine_set: str) -> None:
+        if engine_set not in self.THRUST:
+            raise ValueError(f"unknown engine set {engine_set!r}")
+        self._advance()
+        self.engine_set, self.started, self.delta_v = engine_set, self.world.now(), 0.0
+
+    def stop_burn(self) -> None:
+        self._advance()
+        self.started = None
+
+    def read(self) -> BurnStatus:
+        self._advance()
+        on = self.started is not None
+        return BurnStatus(
+            self.last, on, self.engine_set, self.THRUST[self.engine_set] if on else 0.0, self.delta_v, True, True
+        )
+
+
+# ---------------------------------------------------------------- power, thermal, sun, rover
+
+
+class EmulatedSunSensor:
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+
+    def read(self) -> SunReading:
+        return SunReading(self.world.now(), self.world.sun_elevation_deg(), True)
+
+
+class EmulatedPower:
+    """Battery integrated in closed form between reads from solar input and load."""
+
+    def __init__(
+        self,
+        world: SurfaceWorld,
+        capacity_wh: float = 1200.0,
+        array_w: float = 300.0,
+        load_w: float = 90.0,
+        hibernation_load_w: float = 2.0,
+    ) -> None:
+        self.world = world
+        self.capacity_wh = capacity_wh
+        self.array_w = array_w
+        self.active_load_w = load_w
+        self.hibernation_load_w = hibernation_load_w
+        self.hibernating = False
+        self.energy_wh = 0.8 * capacity_wh
+        self.last = world.now()
+
+    def _solar(self, t: float) -> float:
+        return self.array_w * max(0.0, math.sin(math.radians(self.world.sun_elevation_deg(t))))
+
+    def _load(self) -> float:
+        return self.hibernation_load_w if self.hibernating else self.active_load_w
+
+    def _advance(self) -> None:
+        now = self.world.now()
+        # Integrate in steps of at most an hour so that a long gap follows the Sun.
+        t = self.last
+        while t < now:
+            step = min(3600.0, now - t)
+            net = self._solar(t + step / 2) - self._load()
+            self.energy_wh = max(0.0, min(self.capacity_wh, self.energy_wh + net * step / 3600.0))
+            t += step
+        self.last = now
+
+    def set_hibernation(self, on: bool) -> None:
+        self._advance()
+        self.hibernating = on
+
+    def read(self) -> PowerStatus:
+        self._advance()
+        return PowerStatus(
+            self.last, self.energy_wh / self.capacity_wh, self._solar(self.last), self._load(), self.hibernating, True
+        )
+
+
+class EmulatedThermal:
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.heaters = False
+
+    def set_heaters(self, on: bool) -> None:
+        self.heaters = on
+
+    def read(self) -> ThermalStatus:
+        elevation = self.world.sun_elevation_deg()
+        surface = -190.0 + 310.0 * max(0.0, math.sin(math.radians(elevation))) if elevation > 0 else -190.0
+        avionics = 20.0 if elevation > 0 or self.heaters else -40.0  # [est.] radioisotope heat keeps it above -50
+        return ThermalStatus(self.world.now(), avionics, avionics - 5.0, surface, self.heaters, True)
+
+
+class EmulatedRoverDeploy:
+    DEPLOY_TIME_S = 1800.0
+
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.released_at: float | None = None
+
+    def release(self) -> None:
+        if self.released_at is None:
+            self.released_at = self.world.now()
+
+    def read(self) -> DeployStatus:
+        now = self.world.now()
+        released = self.released_at is not None
+        on_surface = released and now - self.released_at >= self.DEPLOY_TIME_S  # type: ignore[operator]
+        return DeployStatus(now, released, on_surface, False, True)
+
+
+class EmulatedRoverMobility:
+    """Drives straight at 0.05 m/s [est. Yutu-2 class]; stops at seeded hazards along the way."""
+
+    SPEED_M_S = 0.05
+    HAZARD_PROBABILITY = 0.3  # per drive leg [est.]
+
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.rng = world.rng("mobility")
+        self.east = self.north = 0.0
+        self.goal: tuple[float, float] | None = None
+        self.hazard_at: float | None = None  # distance along the leg at which a hazard stops the drive
+        self.hazard_stop = False
+        self.arrived = False
+        self.stowed = False
+        self.last = world.now()
+
+    def _fault(self) -> bool:
+        at = self.world.faults.rover_mechanism_fault_at_s
+        return at is not None and self.world.now() >= at
+
+    def _advance(self) -> None:
+        now = self.world.now()
+        dt, self.last = now - self.last, now
+        if self.goal is None or dt <= 0:
+            return
+        ge, gn = self.goal
+        de, dn = ge - self.east, gn - self.north
+        remaining = math.hypot(de, dn)
+        step = self.SPEED_M_S * dt
+        if self.hazard_at is not None and step >= self.hazard_at:
+            fraction = self.hazard_at / remaining if remaining else 1.0
+            self.east += de * fraction
+            self.north += dn * fraction
+            self.goal, self.hazard_at, self.hazard_stop = None, None, True
+            return
+        if self.hazard_at is not None:
+            self.hazard_at -= step
+        if step >= remaining:
+            self.east, self.north, self.goal, self.arrived = ge, gn, None, True
+        else:
+            self.east += de * step / remaining
+            self.north += dn * step / remaining
+
+    def drive_to(self, east_m: float, north_m: float) -> None:
+        self._advance()
+        if self._fault() or self.stowed:
+            return
+        self.goal = (east_m, north_m)
+        self.arrived = self.hazard_stop = False
+        distance = math.hypot(east_m - self.east, north_m - self.north)
+        self.hazard_at = self.rng.uniform(0.2, 0.9) * distance if self.rng.random() < self.HAZARD_PROBABILITY else None
+
+    def stop(self) -> None:
+        self._advance()
+        self.goal = None
+
+    def stow(self) -> None:
+        self._advance()
+        if not self._fault():
+            self.goal = None
+            self.stowed = True
+
+    def unstow(self) -> None:
+        if not self._fault():
+            self.stowed = False
+
+    def read(self) -> MobilityStatus:
+        self._advance()
+        return MobilityStatus(
+            self.last,
+            self.east,
+            self.north,
+            self.goal is not None,
+            self.arrived,
+            self.hazard_stop,
+            self.stowed,
+            self._fault(),
+            True,
+        )
+
+
+@dataclass
+class SurfaceDevices:
+    world: SurfaceWorld
+    arm: EmulatedArm
+    drill: EmulatedDrill
+    container: EmulatedContainer
+    transfer: EmulatedTransfer
+    radar: EmulatedRadar
+    camera: EmulatedCamera
+    ascender_separation: EmulatedSeparation
+    ascender_release: EmulatedSeparation
+    returner_separation: EmulatedSeparation
+    rendezvous: EmulatedRendezvous
+    docking: EmulatedDocking
+    orbit_engines: EmulatedOrbitEngines
+    power: EmulatedPower
+    thermal: EmulatedThermal
+    sun: EmulatedSunSensor
+    rover_deploy: EmulatedRoverDeploy
+    rover_mobility: EmulatedRoverMobility
+    rover_power: EmulatedPower
+    rover_thermal: EmulatedThermal
+
+
+def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
+    container = EmulatedContainer(world)
+    rendezvous = EmulatedRendezvous(world)
+    return SurfaceDevices(
+        world=world,
+        arm=EmulatedArm(world, container),
+        drill=EmulatedDrill(world, container),
+        container=container,
+        transfer=EmulatedTransfer(world),
+        radar=EmulatedRadar(world),
+        camera=EmulatedCamera(world),
+        ascender_separation=EmulatedSeparation(world, "ascender_separation"),
+        ascender_release=EmulatedSeparation(world, "ascender_release"),
+        returner_separation=EmulatedSeparation(world, "returner_separation"),
+        rendezvous=rendezvous,
+        docking=EmulatedDocking(world, rendezvous),
+        orbit_engines=EmulatedOrbitEngines(world),
+        power=EmulatedPower(world, capacity_wh=4000.0, array_w=1500.0, load_w=400.0),
+        thermal=EmulatedThermal(world),
+        sun=EmulatedSunSensor(world),
+        rover_deploy=EmulatedRoverDeploy(world),
+        rover_mobility=EmulatedRoverMobility(world),
+        rover_power=EmulatedPower(world),
+        rover_thermal=EmulatedThermal(world),
+    )
