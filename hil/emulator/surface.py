@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from hil.interfaces import ASCENT_ENGINE_THRUST_N, EngineStatus
 from hil.surface import (
     ArmStatus,
     BurnStatus,
@@ -397,6 +398,25 @@ class EmulatedOrbitEngines:
         )
 
 
+class EmulatedAscentEngine:
+    """Fixed-thrust 3000 N ascent engine (``hil.interfaces.AscentEngine``): thrust builds up in 0.2 s."""
+
+    RISE_S = 0.2
+
+    def __init__(self, world: SurfaceWorld) -> None:
+        self.world = world
+        self.lit_at: float | None = None
+
+    def set_on(self, on: bool) -> None:
+        self.lit_at = self.world.now() if on else None
+
+    def read(self) -> EngineStatus:
+        now = self.world.now()
+        on = self.lit_at is not None
+        thrust = ASCENT_ENGINE_THRUST_N * min(1.0, (now - self.lit_at) / self.RISE_S) if on else 0.0  # type: ignore[operator]
+        return EngineStatus(now, on, ASCENT_ENGINE_THRUST_N if on else 0.0, thrust, True)
+
+
 # ---------------------------------------------------------------- power, thermal, sun, rover
 
 
@@ -586,6 +606,7 @@ class SurfaceDevices:
     rendezvous: EmulatedRendezvous
     docking: EmulatedDocking
     orbit_engines: EmulatedOrbitEngines
+    ascent_engine: EmulatedAscentEngine
     power: EmulatedPower
     thermal: EmulatedThermal
     sun: EmulatedSunSensor
@@ -612,6 +633,7 @@ def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
         rendezvous=rendezvous,
         docking=EmulatedDocking(world, rendezvous),
         orbit_engines=EmulatedOrbitEngines(world),
+        ascent_engine=EmulatedAscentEngine(world),
         power=EmulatedPower(world, capacity_wh=4000.0, array_w=1500.0, load_w=400.0),
         thermal=EmulatedThermal(world),
         sun=EmulatedSunSensor(world),

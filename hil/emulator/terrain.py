@@ -98,14 +98,13 @@ class Terrain:
                     self._buckets.setdefault((i, j), []).append(b)
 
     def boulder_field(self, s: float, c: float, radius_m: float, count: int, seed: int) -> list[Boulder]:
-        """A seeded cluster of metre-class boulders centred on (s, c)."""
+        """A seeded cluster of metre-class boulders, one of them right on (s, c)."""
         rng = random.Random(f"field-{seed}-{s:.1f}-{c:.1f}")
-        return [
-            Boulder(
-                s + rng.uniform(-radius_m, radius_m), c + rng.uniform(-radius_m, radius_m), rng.uniform(0.8, 1.5), 0.9
-            )
-            for _ in range(count)
-        ]
+        field = [Boulder(s, c, 1.2, 0.9)]
+        for _ in range(count - 1):
+            bs, bc = s + rng.uniform(-radius_m, radius_m), c + rng.uniform(-radius_m, radius_m)
+            field.append(Boulder(bs, bc, rng.uniform(0.8, 1.5), 0.9))
+        return field
 
     # ------------------------------------------------------------ height layers
 
