@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -74,3 +76,32 @@ def test_dev_watchdog_strokes_and_closes_with_the_magic_character(tmp_path: Path
     watchdog.stroke()
     watchdog.stop()
     assert device.read_bytes() == b"\0\0V"
+
+
+RESTARTING_SCRIPT = """
+import sys, time
+from hil.watchdog import EmulatedWatchdog, read_bite_record
+record = sys.argv[1]
+bites = read_bite_record(record)["bites"]
+print(f"life {bites}", flush=True)
+if bites >= 2:
+    sys.exit(0)
+EmulatedWatchdog(record, poll_s=0.01).start(0.1)  # never stroked: bites, and restarts this process
+time.sleep(30)
+sys.exit(3)
+"""
+
+
+@pytest.mark.slow
+def test_default_bite_restarts_the_process_in_place(tmp_path: Path) -> None:
+    script = tmp_path / "starved.py"
+    script.write_text(RESTARTING_SCRIPT)
+    record = tmp_path / "store.sqlite.watchdog.json"
+    process = subprocess.Popen([sys.executable, str(script), str(record)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    stdout, stderr = process.communicate(timeout=60)
+    # Three lives of one process (execv keeps the pid), two bites recorded.
+    assert stdout.split("\n")[:3] == ["life 0", "life 1", "life 2"], stderr
+    assert process.returncode == 0
+    assert read_bite_record(record)["bites"] == 2
+    assert read_bite_record(record)["pid"] == process.pid
