@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from fsw.app import FlightConfig, attach_watchdog
+from fsw.cli import main
 from fsw.core.errors import CommandFailed
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
@@ -106,3 +108,24 @@ def test_latch_fires_once_across_a_restart(tmp_path: Path) -> None:
         again.executive.latches.fire("descent_pyro")
     again.executive.latches.fire("ascent_ignition")
     assert sorted(again.executive.latches.fired) == ["ascent_ignition", "descent_pyro"]
+
+
+@pytest.mark.parametrize(("mode", "kind", "timeout"), [
+    ("realtime", EmulatedWatchdog, 3.0), ("afap", EmulatedWatchdog, 30.0), ("scaled:0.5", EmulatedWatchdog, 6.0),
+    ("scaled:4", EmulatedWatchdog, 3.0),
+])
+def test_watchdog_timeout_is_scaled_to_wall_time(tmp_path: Path, mode: str, kind: type, timeout: float) -> None:
+    store = tmp_path / "s.db"
+    h = Harness(store, mode=mode)
+    attach_watchdog(h.executive, FlightConfig(port="loop://", store=store, watchdog="emulator"), h.clock)
+    service = h.executive.health_service
+    assert isinstance(service.watchdog, kind) and service.watchdog_timeout_s == timeout
+    assert service.bite_record == Path(f"{store}.watchdog.json")
+    none = Harness(tmp_path / "t.db")
+    attach_watchdog(none.executive, FlightConfig(port="loop://", watchdog="none"), none.clock)
+    assert none.executive.health_service.watchdog is None
+
+
+def test_run_refuses_a_watchdog_timeout_that_is_not_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--port", "loop://", "--watchdog-timeout", "0"]) == 2
+    assert "watchdog timeout" in capsys.readouterr().err
