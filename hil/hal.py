@@ -1,0 +1,79 @@
+"""Backend selection: the one door through which the flight software reaches device backends.
+
+``select_backend("pi", config_path)`` builds the Raspberry Pi devices named in a bench TOML file
+(``hil/pi/bench.toml`` when no path is given) and returns them with the problems found on the
+way; ``select_backend("emulator")`` returns an empty device set (the emulator plant's devices are
+built with the plant, see ``hil.emulator``). Hardware that is missing never raises here: it comes
+back as a :class:`DeviceReport` for the flight side to turn into events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+# Device states as reported in telemetry.
+OK = "OK"  # real hardware answering
+EMULATED = "EMULATED"  # a stand-in runs the real driver
+ABSENT = "ABSENT"  # configured but not found at start-up
+DEGRADED = "DEGRADED"  # found at start-up, failing now
+DISABLED = "DISABLED"  # configured absent
+STATES = (OK, EMULATED, ABSENT, DEGRADED, DISABLED)
+BACKENDS = ("emulator", "pi")
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """A device's change of state: ``state`` is ABSENT, DEGRADED, or OK/EMULATED after a recovery."""
+
+    device: str
+    state: str
+    reason: str
+
+
+class DeviceSet(Protocol):
+    backend: str
+
+    def status(self) -> dict[str, str]:
+        """State of every configured device, by name."""
+
+    def check(self) -> list[DeviceReport]:
+        """Exercise the devices cheaply and report those whose state changed since the last check."""
+
+    def close(self) -> None:
+        """Leave every output safe (de-energised) and release the hardware."""
+
+
+class EmptyDeviceSet:
+    backend = "emulator"
+
+    def status(self) -> dict[str, str]:
+        return {}
+
+    def check(self) -> list[DeviceReport]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class BackendError(ValueError):
+    pass
+
+
+def select_backend(name: str, config_path: str | Path | None = None) -> tuple[DeviceSet, list[DeviceReport]]:
+    """Devices of the named backend and the problems met building them.
+
+    Raises :class:`BackendError` for an unknown backend and ``hil.config.ConfigError`` for a bad
+    configuration file: those are operator mistakes to fix before flight, not hardware faults.
+    """
+    if name == "emulator":
+        return EmptyDeviceSet(), []
+    if name == "pi":
+        from hil.config import default_config_path, load_config
+        from hil.pi.devices import build_devices
+
+        config = load_config(config_path if config_path is not None else default_config_path())
+        return build_devices(config)
+    raise BackendError(f"unknown device backend {name!r} (expected one of {', '.join(BACKENDS)})")
