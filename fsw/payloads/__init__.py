@@ -1,0 +1,48 @@
+"""Partner payload plug-ins.
+
+A payload is one module defining a :class:`fsw.payloads.base.PayloadComponent` subclass, its
+device Protocol and emulated backend, and a module attribute ``PAYLOAD`` naming the class. The
+built-in instruments are listed in :data:`BUILTIN`; a partner's package can add its own without
+touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``package.module``).
+:func:`add_payloads` wires them into an executive; the core never imports a payload.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+ENTRY_POINT_GROUP = "ilrs_fsw.payloads"
+BUILTIN: dict[str, str] = {
+    "camera": "fsw.payloads.camera",
+    "neutron_dosimeter": "fsw.payloads.neutron_dosimeter",
+    "radar": "fsw.payloads.radar",
+}
+
+
+def available() -> dict[str, str]:
+    """Payload name -> module path: the built-ins, then any installed through entry points."""
+    found = dict(BUILTIN)
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(point.name, point.value.split(":", 1)[0])
+    return found
+
+
+def load(name: str) -> type[Any]:
+    modules = available()
+    if name not in modules:
+        raise KeyError(f"unknown payload {name!r}; known: {', '.join(sorted(modules))}")
+    module = importlib.import_module(modules[name])
+    payload: type[Any] = module.PAYLOAD
+    return payload
+
+
+def add_payloads(executive: Any, names: list[str] | None = None, seed: int = 1) -> list[Any]:
+    """Create and wire the named payloads (default: every built-in one), each seeded from ``seed``."""
+    components = []
+    for name in names if names is not None else list(BUILTIN):
+        component = load(name)(executive, seed=seed)
+        executive.add(component)
+        components.append(component)
+    return components

@@ -1,0 +1,126 @@
+"""Ground-penetrating radar surveying the drill site: depth profiles (radargrams) as CBOR products.
+
+The emulated radar sees a seeded layered regolith: a few reflectors between 0.2 m and 2 m depth,
+gently dipping along the survey line, returned as Ricker wavelets at the two-way travel time
+``2 d sqrt(eps) / c``, attenuated with depth, plus noise.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+from typing import Any, Protocol
+
+import cbor2
+
+from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
+from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
+
+SPEED_OF_LIGHT = 299_792_458.0
+CENTRE_FREQUENCY_HZ = 1.5e9
+SAMPLE_INTERVAL_S = 0.1e-9
+SAMPLES_PER_TRACE = 256
+ATTENUATION_PER_M = 0.9  # amplitude e-folding per metre of two-way path in dry regolith [est.]
+
+
+class RadarDevice(PayloadDevice, Protocol):
+    def sweep(self, position_m: float, permittivity: float) -> list[int]:
+        """One trace of ``SAMPLES_PER_TRACE`` signed 16-bit samples at ``position_m`` along the line."""
+        ...
+
+
+class EmulatedRadar:
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(f"radar:{seed}")
+        self.layers = sorted((rng.uniform(0.2, 2.0), rng.uniform(0.2, 0.8) * rng.choice((-1, 1)),
+                              rng.uniform(-0.05, 0.05)) for _ in range(4))  # (depth m, reflectivity, dip)
+        self.noise = random.Random(f"radar-noise:{seed}")
+        self.powered = False
+
+    def set_power(self, on: bool) -> None:
+        self.powered = on
+
+    def temperature_c(self) -> float:
+        return 24.0 + (9.0 if self.powered else 0.0)
+
+    def sweep(self, position_m: float, permittivity: float) -> list[int]:
+        if not self.powered:
+            raise OSError("radar not powered")
+        velocity = SPEED_OF_LIGHT / math.sqrt(permittivity)
+        trace = []
+        for index in range(SAMPLES_PER_TRACE):
+            t = index * SAMPLE_INTERVAL_S
+            value = _ricker(t - 1.0e-9) * 0.9  # direct coupling
+            for depth, reflectivity, dip in self.layers:
+                depth_here = depth + dip * position_m
+                arrival = 2.0 * depth_here / velocity + 1.0e-9
+                value += reflectivity * math.exp(-ATTENUATION_PER_M * 2.0 * depth_here) * _ricker(t - arrival)
+            value += self.noise.gauss(0.0, 0.004)
+            trace.append(max(-32768, min(32767, round(value * 30000))))
+        return trace
+
+
+def _ricker(t: float) -> float:
+    a = (math.pi * CENTRE_FREQUENCY_HZ * t) ** 2
+    return (1.0 - 2.0 * a) * math.exp(-a)
+
+
+class GroundPenetratingRadar(PayloadComponent):
+    name = "radar"
+    prefix = "GPR"
+    product_extension = "cbor"
+    hk_structure = 22
+    hk_period_s = 2.0
+    telemetry = (*standard_points("GPR"),
+                 TelemetryDef("gpr_traces", "u32", "", "traces recorded since boot"))
+    events = standard_events("GPR", 0x2201)
+    parameters = (
+        ParameterDef(0x2201, "gpr_permittivity", "f64", 3.0, "regolith relative permittivity for depth", 1.0, 12.0),
+        ParameterDef(0x2202, "gpr_trace_spacing_m", "f64", 0.05, "distance between traces on the line", 0.001, 1.0,
+                     unit="m"),
+    )
+
+    def __init__(self, executive: Any, seed: int = 1, device: RadarDevice | None = None) -> None:
+        super().__init__(executive, seed, device)
+        self.traces = 0
+
+    def make_device(self, seed: int) -> RadarDevice:
+        return EmulatedRadar(seed)
+
+    @command(0x2201)
+    def cmd_gpr_power_on(self) -> None:
+        """Power the radar on."""
+        self.set_power(True)
+
+    @command(0x2202)
+    def cmd_gpr_power_off(self) -> None:
+        """Power the radar off."""
+        self.set_power(False)
+
+    @command(0x2203, Arg("traces", "u16", "traces along the survey line", 1, 512))
+    async def cmd_gpr_acquire(self, traces: int) -> None:
+        """Survey a line and store the radargram with its depth axis as a CBOR product."""
+        await self.acquire(traces)
+
+    def make_product(self, index: int, traces: int) -> bytes:
+        device: RadarDevice = self.device
+        permittivity = float(self.param("gpr_permittivity"))
+        spacing = float(self.param("gpr_trace_spacing_m"))
+        samples = bytearray()
+        for trace in range(traces):
+            samples += struct.pack(f">{SAMPLES_PER_TRACE}h", *device.sweep(trace * spacing, permittivity))
+        self.traces += traces
+        depth_step = SPEED_OF_LIGHT / math.sqrt(permittivity) * SAMPLE_INTERVAL_S / 2.0
+        return cbor2.dumps({
+            "product": index, "centre_frequency_hz": CENTRE_FREQUENCY_HZ, "sample_interval_s": SAMPLE_INTERVAL_S,
+            "permittivity": permittivity, "trace_spacing_m": spacing, "traces": traces,
+            "samples_per_trace": SAMPLES_PER_TRACE, "depth_step_m": depth_step, "zero_time_s": 1.0e-9,
+            "samples_i16_be": bytes(samples),
+        })
+
+    def extra_housekeeping(self) -> dict[str, Any]:
+        return {"gpr_traces": self.traces}
+
+
+PAYLOAD = GroundPenetratingRadar
