@@ -147,7 +147,7 @@ async def _send(args: argparse.Namespace, dictionary: Dictionary) -> int:
     label = " ".join([spec.name, *(f"{a.name}={v}" for a, v in zip(spec.args, values, strict=True))])
     if spec.critical and not _confirm(f"{label} is CRITICAL (arm then fire). Send it?", args.yes):
         print(f"{label}: not sent")
-        return EXIT_FAILED
+        return EXIT_LOCAL
     async with _session(args, dictionary) as session:
         timeout = args.timeout if args.timeout is not None else session.timeout()
 
@@ -169,10 +169,15 @@ async def _send(args: argparse.Namespace, dictionary: Dictionary) -> int:
 
 
 async def _watch(args: argparse.Namespace, dictionary: Dictionary,
-                 on_packet: Callable[[Received], None], done: Callable[[], bool]) -> int:
+                 on_packet: Callable[[Received], None], done: Callable[[], bool],
+                 on_open: Callable[[GroundSession], Awaitable[int | None]] | None = None) -> int:
     """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up."""
     async with _session(args, dictionary) as session:
         session.add_listener(on_packet)
+        if on_open is not None:
+            code = await on_open(session)
+            if code is not None:
+                return code
         loop = asyncio.get_running_loop()
         first_wait = args.timeout if args.timeout is not None else session.timeout(3.0)
         limit = args.duration if args.follow else first_wait
@@ -238,8 +243,17 @@ async def _events(args: argparse.Namespace, dictionary: Dictionary) -> int:
         elif received.kind == "event_log":
             printer.event_log(received)
 
-    code = await _watch(args, dictionary, on_packet, lambda: False)
-    if code == EXIT_OK and count[0] == 0:
+    async def ask_for_log(session: GroundSession) -> int | None:
+        # The on-board log (5,130) holds what happened while nobody listened.
+        entry = await session.command("EVENT_LOG_DUMP", [args.log])
+        if entry.ok:
+            return None
+        _error(f"EVENT_LOG_DUMP: {entry.status}")
+        return EXIT_NO_ANSWER if entry.status == "timed out" else EXIT_FAILED
+
+    code = await _watch(args, dictionary, on_packet, lambda: False,
+                        ask_for_log if args.log is not None else None)
+    if code == EXIT_OK and count[0] == 0 and args.log is None:
         print("no events received")
     return code
 
@@ -417,6 +431,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--follow", "-f", action="store_true", help="keep printing as packets arrive")
         sub.add_argument("--duration", type=float, default=None, help="with --follow: stop after this many seconds")
         sub.add_argument("--timeout", type=float, default=None, help="seconds to wait for the vehicle")
+        if name == "events":
+            sub.add_argument("--log", type=int, metavar="N", default=None,
+                             help="first download the newest N entries of the on-board event log (0: all)")
         sub.set_defaults(handler=handler)
 
     archive = commands.add_parser("archive", help="record, query and export the telemetry archive")

@@ -209,3 +209,39 @@ def test_cli_module_runs_with_python_dash_m() -> None:
     assert result.returncode == 0
     for command in ("send", "tlm", "events", "archive", "plot", "run", "dict", "replay", "console"):
         assert command in result.stdout
+
+
+def test_events_with_the_onboard_log(vehicle: LiveVehicle) -> None:
+    result = vehicle.ground("events", "--log", "0", "--timeout", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert "log    BOOT: flight software boot 1, clock realtime" in result.stdout
+
+
+def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: Path) -> None:
+    # Commanding SAFE produces a HIGH event; archived while connected, then printed by replay.
+    db = tmp_path / "events.sqlite"
+    sent = vehicle.ground("send", "MODE_SET", "mode=SAFE", global_args=("--archive", str(db)))
+    assert sent.returncode == 0, sent.stderr
+    followed = vehicle.ground("events", "--follow", "--duration", "1.0", global_args=("--archive", str(db)))
+    assert followed.returncode == 0, followed.stderr
+    replay = vehicle.ground("replay", "--db", str(db), "--what", "events")
+    assert replay.returncode == 0, replay.stderr
+    assert "HIGH   SAFE_ENTERED: entered SAFE: commanded" in replay.stdout
+
+
+def test_critical_send_needs_confirmation_then_arms_first(vehicle: LiveVehicle, dictionary_path: Path,
+                                                          tmp_path: Path) -> None:
+    data = json.loads(dictionary_path.read_text())
+    for command in data["commands"]:
+        if command["name"] == "EVENT_LOG_CLEAR":
+            command["critical"] = True  # the flight side does not agree, so its ARM must fail
+    critical_dictionary = tmp_path / "critical.json"
+    critical_dictionary.write_text(json.dumps(data))
+    refused = vehicle.ground("send", "EVENT_LOG_CLEAR", global_args=("--dictionary", str(critical_dictionary)))
+    assert refused.returncode == 2
+    assert "needs confirmation" in refused.stderr and "not sent" in refused.stdout
+    sent = vehicle.ground("send", "EVENT_LOG_CLEAR", "--yes", global_args=("--dictionary", str(critical_dictionary)))
+    assert sent.returncode == 1
+    assert "EVENT_LOG_CLEAR: arm: accepted" in sent.stdout
+    assert "EVENT_LOG_CLEAR: arm: failed at completion: BAD_ARGUMENT" in sent.stdout
+    assert "fire:" not in sent.stdout
