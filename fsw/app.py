@@ -15,7 +15,9 @@ from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.link import SerialLink
 from fsw.protocol.security import KeyRing
+from fsw.services.devices import DeviceStatusService
 from fsw.services.linkmon import LinkMonitor
+from hil.hal import BackendError, DeviceReport, DeviceSet, select_backend
 
 log = logging.getLogger("fsw")
 
@@ -31,6 +33,7 @@ class FlightConfig:
     watchdog: str = "none"  # none | emulator | dev
     watchdog_timeout_s: float = 3.0
     keys: Path | None = None  # TOML key file: when given, every TC must be signed
+    hal_config: Path | None = None  # bench TOML for --hal pi (None: the example hil/pi/bench.toml)
 
 
 # A virtual clock may stand still in wall time while it waits for another process (a hold), and
@@ -67,7 +70,18 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     link = SerialLink(config.port, config.baud, on_state=on_state)
     link_monitor = LinkMonitor(executive, link)
     executive.add(link_monitor)
+    executive.add(DeviceStatusService(executive, *select_devices(config)))
     return executive, link
+
+
+def select_devices(config: FlightConfig) -> tuple[DeviceSet, list[DeviceReport]]:
+    """The configured device backend; missing hardware is reported, a bad configuration stops the start."""
+    from hil.config import ConfigError
+
+    try:
+        return select_backend(config.hal, config.hal_config)
+    except (ConfigError, BackendError) as error:
+        raise SystemExit(f"ilrs-fsw: {error}") from error
 
 
 def build_dictionary_executive() -> Executive:

@@ -26,7 +26,8 @@ def _run(args: argparse.Namespace) -> int:
                         format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
                           seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
-                          keys=Path(args.keys) if args.keys else None)
+                          keys=Path(args.keys) if args.keys else None,
+                          hal_config=Path(args.hal_config) if args.hal_config else None)
     if config.keys is not None:
         from fsw.protocol.security import KeyFileError, KeyRing
 
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--clock", default="realtime", help="realtime | scaled:K | afap")
     run.add_argument("--store", default="build/fsw-store.sqlite", help="persistent store (SQLite)")
     run.add_argument("--hal", default="emulator", choices=("emulator", "pi"), help="device backends")
+    run.add_argument("--hal-config", metavar="TOML",
+                     help="bench device selection for --hal pi (default: hil/pi/bench.toml)")
     run.add_argument("--seed", type=int, default=1, help="emulator seed")
     run.add_argument("--watchdog", default="emulator", choices=("emulator", "none", "dev"),
                      help="hardware watchdog: in-process emulator (restarts the process), none, or /dev/watchdog")
