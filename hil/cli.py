@@ -28,7 +28,20 @@ def add_link_command(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=command.run)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [add_link_command]
+def add_bench_check_command(subparsers: Subparsers) -> None:
+    from hil import bench_check
+
+    parser = subparsers.add_parser(
+        "bench-check",
+        help="toggle and read back every bench line, probe the I2C chips, loop back a UART",
+        description="Check the Raspberry Pi bench wiring against its TOML configuration; prints a pass/fail "
+        "table and exits 1 on any failure. Off the Pi, GPIOZERO_PIN_FACTORY=mock gives mock pins.",
+    )
+    bench_check.add_arguments(parser)
+    parser.set_defaults(handler=bench_check.run)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_link_command, add_bench_check_command]
 
 
 def build_parser() -> argparse.ArgumentParser:
