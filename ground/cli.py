@@ -258,6 +258,41 @@ async def _events(args: argparse.Namespace, dictionary: Dictionary) -> int:
     return code
 
 
+async def _params(args: argparse.Namespace, dictionary: Dictionary) -> int:
+    """PUS 20,1 (report) or, with NAME=VALUE words, 20,3 (set, checked locally first)."""
+    setting = [word for word in args.names if "=" in word]
+    if setting and len(setting) != len(args.names):
+        raise ArgumentError("give either names to report or NAME=VALUE pairs to set, not both")
+    pairs: list[list[Any]] = []
+    for word in setting:
+        name, text = word.split("=", 1)
+        spec = dictionary.parameter(name)
+        pairs.append([spec.id, spec.as_arg().parse(text)])
+    ids = [dictionary.parameter(name).id for name in args.names] if not setting else []
+    reports: list[dict[str, Any]] = []
+
+    def on_packet(received: Received) -> None:
+        if received.kind == "parameters":
+            reports.append(received.decoded["values"])
+
+    async with _session(args, dictionary) as session:
+        session.add_listener(on_packet)
+        timeout = args.timeout if args.timeout is not None else session.timeout()
+        record = session.client.send(20, 3, pairs) if setting else session.client.send(20, 1, ids)
+        async for report in record.stages_until_done(timeout):
+            print(f"{'set' if setting else 'report'}: {stage_text(report)}", flush=True)
+        if not record.completed:
+            if record.failure is None:
+                _error(f"no verification from {args.port} within {timeout:.1f} s")
+                return EXIT_NO_ANSWER
+            return EXIT_FAILED
+    units = {p.name: p.unit for p in dictionary.parameters.values()}
+    for values in reports:
+        for name, value in values.items():
+            print(f"{name} = {value}{' ' + units[name] if units.get(name) else ''}")
+    return EXIT_OK
+
+
 # --- procedures and console ----------------------------------------------------------------
 
 async def _run(args: argparse.Namespace, dictionary: Dictionary) -> int:
@@ -395,7 +430,7 @@ async def _replay(args: argparse.Namespace, dictionary: Dictionary) -> int:
 
 # --- parser ----------------------------------------------------------------------------------
 
-LIVE = {"ping", "send", "tlm", "events", "run", "console"}
+LIVE = {"ping", "send", "tlm", "events", "params", "run", "console"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -435,6 +470,11 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--log", type=int, metavar="N", default=None,
                              help="first download the newest N entries of the on-board event log (0: all)")
         sub.set_defaults(handler=handler)
+
+    params = commands.add_parser("params", help="report on-board parameters (20,1), or set NAME=VALUE (20,3)")
+    params.add_argument("names", nargs="*", metavar="NAME[=VALUE]")
+    params.add_argument("--timeout", type=float, default=None)
+    params.set_defaults(handler=_params)
 
     archive = commands.add_parser("archive", help="record, query and export the telemetry archive")
     archive.add_argument("--db", type=Path, required=True, help="archive SQLite file")

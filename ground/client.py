@@ -136,6 +136,8 @@ class GroundClient:
             record.accepted.set()
         if not report.ok or report.subtype == Subtype.COMPLETION_OK:
             record.done.set()
+            # Finished: the caller holds the record; a long console session must not grow forever.
+            self.pending.pop(report.request_id, None)
 
     def send(self, service: int, subtype: int, data: Any = None, *, raw_data: bytes | None = None,
              ack_flags: int = ACK_ALL) -> CommandRecord:

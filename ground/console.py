@@ -147,6 +147,8 @@ class GroundConsole(App[None]):
         self.entries: list[CommandEntry] = []
         self.event_lines: deque[str] = deque(maxlen=2000)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._alarm_signature: tuple[Any, ...] | None = None
+        self._history_shown: dict[str, tuple[str, str]] = {}
 
     # --- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -222,6 +224,11 @@ class GroundConsole(App[None]):
         self._refresh_history()
 
     def _refresh_alarms(self) -> None:
+        signature = tuple((a.point, a.state, a.worst, a.value, a.acknowledged)
+                          for a in self.session.state.alarms.values())
+        if signature == self._alarm_signature:
+            return  # rebuilding an unchanged table would only cost redraws
+        self._alarm_signature = signature
         table = self.query_one("#alarms", DataTable)
         table.clear()
         for alarm in sorted(self.session.state.alarms.values(), key=lambda a: (a.acknowledged, a.point)):
@@ -242,6 +249,9 @@ class GroundConsole(App[None]):
             status = entry.status_at(now)
             style = "green" if status == "completed" else ("yellow" if status in ("in flight", "arming") else "red")
             cells = (Text(status, style=style), ", ".join(entry.stages))
+            if self._history_shown.get(key) == (status, cells[1]):
+                continue
+            self._history_shown[key] = (status, cells[1])
             if key not in table.rows:
                 table.add_row(utc_text(entry_sent_wall(entry))[11:19], entry.label, *cells, key=key)
             else:

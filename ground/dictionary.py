@@ -242,11 +242,17 @@ class ParameterSpec:
     min: float | None = None
     max: float | None = None
     unit: str = ""
+    enum: tuple[str, ...] | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ParameterSpec:
         return cls(int(data["id"]), data["name"], data["type"], data.get("default"), data.get("description", ""),
-                   data.get("min"), data.get("max"), data.get("unit", ""))
+                   data.get("min"), data.get("max"), data.get("unit", ""),
+                   tuple(data["enum"]) if data.get("enum") else None)
+
+    def as_arg(self) -> ArgSpec:
+        """The same checks as a command argument of that type and range."""
+        return ArgSpec(self.name, self.type, self.description, self.min, self.max, self.enum, self.unit)
 
 
 @dataclass
@@ -299,6 +305,13 @@ class Dictionary:
 
     def command_by_opcode(self, opcode: int) -> CommandSpec | None:
         return next((spec for spec in self.commands.values() if spec.opcode == opcode), None)
+
+    def parameter(self, name: str) -> ParameterSpec:
+        spec = next((p for p in self.parameters.values() if p.name == name), None)
+        if spec is None:
+            known = ", ".join(sorted(p.name for p in self.parameters.values()))
+            raise ArgumentError(f"unknown parameter {name!r} (parameters: {known})")
+        return spec
 
     def point(self, name: str) -> PointSpec:
         spec = self.points.get(name)

@@ -245,3 +245,17 @@ def test_critical_send_needs_confirmation_then_arms_first(vehicle: LiveVehicle, 
     assert "EVENT_LOG_CLEAR: arm: accepted" in sent.stdout
     assert "EVENT_LOG_CLEAR: arm: failed at completion: BAD_ARGUMENT" in sent.stdout
     assert "fire:" not in sent.stdout
+
+
+def test_parameters_report_and_set_with_local_range_check(vehicle: LiveVehicle) -> None:
+    too_small = vehicle.ground("params", "arm_window_s=0.1")
+    assert too_small.returncode == 2
+    assert "arm_window_s: 0.1 is below the minimum 0.5" in too_small.stderr
+    assert vehicle.ground("params", "no_such_parameter").returncode == 2
+    changed = vehicle.ground("params", "arm_window_s=12.5")
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.splitlines()[-1] == "set: completed"
+    report = vehicle.ground("params", "arm_window_s")
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.splitlines()[-1] == "arm_window_s = 12.5 s"
+    assert vehicle.ground("params", "arm_window_s=10").returncode == 0
