@@ -177,9 +177,7 @@ class DescentController:
         if self.engine_burning and self._thrust_cmd > 0:
             nav.update_thrust_efficiency(self._thrust_cmd)
         dev_range = dev.range_finder.read()
-        status = nav.update_range(dev_range)
-        if status == "readmitted":
-            self._event(t, "altimeter_readmitted")
+        nav.update_range(dev_range)  # re-admissions are reported in the navigator's events
         if self.phase not in (MAIN_BRAKING,):
             nav.update_velocity(dev.velocimeter.read())
         gauge = dev.propellant.read()

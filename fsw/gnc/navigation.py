@@ -8,7 +8,8 @@ above the terrain the beam hits, ``z = h - (map(s_hit) + map_error)``; the map e
 whose step grows with horizontal speed (the coarse onboard map is good to tens of metres at km
 scale, the local site is only seen by the sensor). Outliers are rejected by innovation gating
 against ``k * sqrt(S)``; after a run of rejections whose innovations agree with one another the
-sensor is re-admitted by inflating the covariance (never latched failed: the Hakuto-R lesson).
+sensor is re-admitted by inflating the map-error covariance (never latched failed: the Hakuto-R
+lesson), so an unmapped cliff moves the height above ground, not the vehicle's own height.
 
 Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity when it is valid.
 """
@@ -151,7 +152,9 @@ class Navigator:
         P = self.P
         q_acc = (0.003 if imu is not None else 0.3) ** 2 * dt
         horizontal = math.hypot(vd, vc)
-        q_map = (0.01 * horizontal) ** 2 * dt + 0.01 * dt
+        # Terrain under the beam changes with ground speed: km-scale map residuals at orbital speed,
+        # metre-scale mounds and rocks (slopes ~0.2) when creeping over the site.
+        q_map = ((0.01 * horizontal) ** 2 + (0.2 * min(horizontal, 20.0)) ** 2 + 0.01) * dt
         p00 = P[0][0] + dt * (P[1][0] + P[0][1]) + dt * dt * P[1][1]
         p01 = P[0][1] + dt * P[1][1]
         p02 = P[0][2] + dt * P[1][2]
@@ -196,8 +199,11 @@ class Navigator:
             spread = max(recent) - min(recent)
             if spread > max(30.0, 0.05 * abs(innovation)):
                 return "rejected"
-            # Consistent disagreement: our estimate is what drifted. Re-admit with wider covariance.
-            P[0][0] += innovation * innovation
+            # Consistent disagreement that began as a step the IMU did not feel: the ground under
+            # the beam is not where the map says (crater wall, cliff). Re-admit, and let the map
+            # error absorb the step rather than our own height. Slow drifts never get here: they
+            # pass the gate a little at a time.
+            P[2][2] += innovation * innovation
             S = P[0][0] - 2.0 * P[0][2] + P[2][2] + R
             self.events.append((self.t, "altimeter_readmitted", f"innovation {innovation:.0f} m"))
             status = "readmitted"

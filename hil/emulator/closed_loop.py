@@ -39,11 +39,15 @@ class DescentRun:
 
 
 def build_descent(
-    seed: int, plant_config: PlantConfig | None = None, guidance_config: GuidanceConfig | None = None
+    seed: int,
+    plant_config: PlantConfig | None = None,
+    guidance_config: GuidanceConfig | None = None,
+    *,
+    map_includes_crater: bool = True,
 ) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
     plant = LunarLanderPlant(seed, plant_config)
     devices = make_lander_devices(plant)
-    spacing, heights = plant.terrain.coarse_map()
+    spacing, heights = plant.terrain.coarse_map(include_crater=map_includes_crater)
     terrain_map = TerrainMap(spacing, heights)
     cfg = plant.config
     od = random.Random(f"od-{seed}")  # orbit determination errors at descent start [est.]
@@ -89,9 +93,12 @@ def fly_descent(
     dt: float = 0.02,
     max_time_s: float = 1_200.0,
     settle_after_landing_s: float = 2.0,
+    map_includes_crater: bool = True,
 ) -> DescentRun:
     wall0 = time.perf_counter()
-    plant, _devices, controller = build_descent(seed, plant_config, guidance_config)
+    plant, _devices, controller = build_descent(
+        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater
+    )
     digest = hashlib.sha256()
     phase_log: list[tuple[float, str]] = [(0.0, controller.phase)]
     cutoff_height: float | None = None
@@ -124,7 +131,7 @@ def fly_descent(
         seed=seed,
         touchdown=plant.touchdown,
         phase_log=phase_log,
-        events=list(controller.events) + list(controller.nav.events),
+        events=sorted([*controller.events, *controller.nav.events], key=lambda e: e[0]),
         final_phase=controller.phase,
         duration_s=plant.touchdown.t if plant.touchdown else t,
         wall_s=time.perf_counter() - wall0,

@@ -179,7 +179,7 @@ class Terrain:
                 break
         return reasons
 
-    def coarse_map(self, spacing_m: float = 1_000.0) -> tuple[float, tuple[float, ...]]:
+    def coarse_map(self, spacing_m: float = 1_000.0, include_crater: bool = True) -> tuple[float, tuple[float, ...]]:
         """Onboard-map product: base profile + crater sampled along the track every ``spacing_m``.
 
         Returns ``(spacing_m, heights_m)``; the flight side wraps it in its own map type.
@@ -187,4 +187,7 @@ class Terrain:
         span = self.config.target_downrange_m + 40_000.0
         n = int(span / spacing_m) + 1
         c0 = self.config.target_crossrange_m
-        return spacing_m, tuple(self.base_height(i * spacing_m, c0) for i in range(n))
+        heights = [self.base_height(i * spacing_m, c0) for i in range(n)]
+        if not include_crater and self.config.crater:
+            heights = [h - self._crater(i * spacing_m, c0) for i, h in enumerate(heights)]
+        return spacing_m, tuple(heights)

@@ -178,3 +178,23 @@ def test_guidance_config_override_is_used() -> None:
     cfg = GuidanceConfig(target_downrange_m=670_000.0, cutoff_height_m=3.0)
     run = fly_descent(1, None, cfg)
     assert run.true_height_at_cutoff_m == pytest.approx(3.0, abs=0.5)
+
+
+@pytest.mark.slow
+def test_crater_missing_from_the_onboard_map_is_absorbed_as_terrain_not_altitude() -> None:
+    # Hakuto-R: a cliff the software did not expect. The altimeter is gated out at the wall, then
+    # re-admitted once its readings agree with each other; our own height must not jump.
+    plant, _devices, controller = build_descent(1, map_includes_crater=False)
+    dt, t = 0.02, 0.0
+    worst_height_error = 0.0
+    while not plant.landed and t < 1_200.0:
+        controller.step(t, dt)
+        plant.step(dt)
+        t += dt
+        if controller.phase == "main_braking":
+            worst_height_error = max(worst_height_error, abs(controller.nav.h - plant.h))
+    readmissions = [detail for _, name, detail in controller.nav.events if name == "altimeter_readmitted"]
+    assert len(readmissions) >= 2  # entering and leaving the crater
+    assert controller.nav.altimeter_rejected >= 2 * controller.nav.READMIT_AFTER
+    assert worst_height_error < 200.0
+    assert plant.touchdown is not None and plant.touchdown.safe
