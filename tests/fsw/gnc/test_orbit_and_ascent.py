@@ -1,0 +1,49 @@
+"""Orbit figures and the closed-loop ascent to a 15 x 180 km orbit."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fsw.gnc.orbit import GM_MOON, R_MOON, orbit_from_state, speed_at_periapsis
+from hil.emulator.ascent import fly_ascent
+
+
+def test_circular_orbit_has_equal_apsides() -> None:
+    r = R_MOON + 100_000.0
+    orbit = orbit_from_state(r, 0.0, math.sqrt(GM_MOON / r))
+    assert orbit.eccentricity == pytest.approx(0.0, abs=1e-9)
+    assert orbit.periapsis_alt_m == pytest.approx(100_000.0, abs=1e-3)
+    assert orbit.apoapsis_alt_m == pytest.approx(100_000.0, abs=1e-3)
+    assert orbit.bound
+
+
+def test_descent_orbit_apsides_round_trip() -> None:
+    v = speed_at_periapsis(15_000.0, 100_000.0)
+    orbit = orbit_from_state(R_MOON + 15_000.0, 0.0, v)
+    assert orbit.periapsis_alt_m == pytest.approx(15_000.0, abs=1e-3)
+    assert orbit.apoapsis_alt_m == pytest.approx(100_000.0, abs=1e-2)
+
+
+def test_escape_speed_is_unbound() -> None:
+    r = R_MOON
+    orbit = orbit_from_state(r, 0.0, 1.01 * math.sqrt(2 * GM_MOON / r))
+    assert not orbit.bound and orbit.apoapsis_alt_m == math.inf
+
+
+def test_surface_hop_periapsis_is_below_ground() -> None:
+    orbit = orbit_from_state(R_MOON + 1_000.0, 20.0, 300.0)
+    assert orbit.periapsis_alt_m < 0.0 < orbit.apoapsis_alt_m
+
+
+def test_ascent_reaches_a_15_by_180_km_orbit_in_about_six_minutes() -> None:
+    run = fly_ascent(1)
+    assert run.orbit_true.periapsis_alt_m == pytest.approx(15_000.0, abs=2_000.0)
+    assert run.orbit_true.apoapsis_alt_m == pytest.approx(180_000.0, abs=10_000.0)
+    assert 300.0 <= run.burn_time_s <= 420.0
+    assert run.propellant_used_kg < 480.0
+    # Navigation on the IMU alone knows the orbit it put itself into.
+    assert run.orbit_estimated.apoapsis_alt_m == pytest.approx(run.orbit_true.apoapsis_alt_m, abs=3_000.0)
+    phases = [name for _, name, _ in run.events]
+    assert phases == ["phase:vertical_rise", "phase:pitch_over", "phase:orbit_insertion", "phase:orbit"]
