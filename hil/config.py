@@ -250,7 +250,7 @@ def _i2c_device(document: dict[str, Any], name: str, valid_addresses: tuple[int,
             raise BadValueError(key, f"expected integer addresses, got {address!r}")
         if address not in valid_addresses:
             choices = " or ".join(f"0x{a:02X}" for a in valid_addresses)
-            raise BadValueError(key, f"0x{address:02X} is not a {name} address ({choices})")
+            raise BadValueError(key, f"0x{address:02X} is not an address of the {name} ({choices})")
         addresses.append(address)
     if len(set(addresses)) != len(addresses):
         raise BadValueError(key, "the same address twice")
