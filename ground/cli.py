@@ -24,6 +24,7 @@ from fsw.protocol import VerificationReport
 from .archive import Archive, ArchiveError, parse_time, simulate_hk
 from .client import GroundClient
 from .dictionary import ArgumentError, Dictionary, DictionaryError
+from .sequence import PersistentSequence, default_sequence_file
 from .session import CommandEntry, GroundSession, PortError, scaled_timeout, stage_text
 from .telemetry import Received, onboard_utc_text, utc_text
 
@@ -89,6 +90,7 @@ class Printer:
 
 async def _ping(args: argparse.Namespace) -> int:
     client = GroundClient(args.port, args.baud)
+    client.sequence = PersistentSequence(args.sequence_file)  # type: ignore[assignment]
     try:
         await client.open()
     except (serial.SerialException, OSError) as error:
@@ -128,7 +130,8 @@ async def _ping(args: argparse.Namespace) -> int:
 
 def _session(args: argparse.Namespace, dictionary: Dictionary) -> GroundSession:
     archive = Archive(args.archive) if args.archive else None
-    return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive)
+    return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive,
+                         sequence_file=args.sequence_file)
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -443,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one-way light time in seconds; default timeouts grow by 2*S*1.5")
     parser.add_argument("--archive", type=Path, metavar="DB",
                         help="archive every received packet into this SQLite file while connected")
+    parser.add_argument("--sequence-file", type=Path, default=default_sequence_file(), metavar="FILE",
+                        help="TC sequence counts reserved across runs (default: %(default)s)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     ping = commands.add_parser("ping", help="PUS 17,1 are-you-alive round trips")

@@ -124,12 +124,13 @@ class ConfirmCritical(ModalScreen[bool]):
 class GroundConsole(App[None]):
     TITLE = "ILRS ground console"
     CSS = """
+    #main { height: 3fr; }
     #left { width: 3fr; }
     #right { width: 2fr; }
-    TabbedContent { height: 3fr; }
-    #events { height: 2fr; border: round $accent; }
+    TabbedContent { height: 1fr; }
+    #events { height: 1fr; min-height: 5; border: round $accent; }
     #alarms { height: 1fr; border: round $error; }
-    #history { height: 2fr; border: round $primary; }
+    #history { height: 1fr; border: round $primary; }
     #hint { height: 1; padding: 0 1; }
     #confirm { width: 72; height: auto; border: thick $error; background: $surface; padding: 1 2; }
     #confirm-title { text-style: bold; color: $error; }
@@ -153,7 +154,7 @@ class GroundConsole(App[None]):
     # --- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal():
+        with Horizontal(id="main"):
             with Vertical(id="left"), TabbedContent(id="pages"):
                 for sid in sorted(self.dictionary.structures):
                     with TabPane(f"{sid} {self.dictionary.structure_name(sid)}", id=f"page-{sid}"):

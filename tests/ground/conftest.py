@@ -42,7 +42,7 @@ class LiveVehicle:
     def ground(self, *args: str, timeout: float = 60.0, global_args: tuple[str, ...] = ()
                ) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "ground.cli", "--port", self.port, "--dictionary", str(self.dictionary_path),
-                   *global_args, *args]
+                   "--sequence-file", str(self.directory / "sequence.json"), *global_args, *args]
         return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPOSITORY,
                               stdin=subprocess.DEVNULL)
 

@@ -259,3 +259,19 @@ def test_parameters_report_and_set_with_local_range_check(vehicle: LiveVehicle) 
     assert report.returncode == 0, report.stderr
     assert report.stdout.splitlines()[-1] == "arm_window_s = 12.5 s"
     assert vehicle.ground("params", "arm_window_s=10").returncode == 0
+
+
+def test_the_same_command_twice_runs_twice(vehicle: LiveVehicle) -> None:
+    # Byte-identical TCs are treated on board as retransmissions; the persisted sequence count keeps
+    # two separate runs of the same command from ever being byte-identical.
+    def counters() -> dict[str, int]:
+        result = vehicle.ground("tlm", "cmds_completed", "cmds_duplicate")
+        assert result.returncode == 0, result.stderr
+        return {line.split(" = ")[0].split()[-1]: int(line.split(" = ")[1]) for line in result.stdout.splitlines()}
+
+    before = counters()
+    assert vehicle.ground("send", "NOOP").returncode == 0
+    assert vehicle.ground("send", "NOOP").returncode == 0
+    after = counters()
+    assert after["cmds_duplicate"] == before["cmds_duplicate"]
+    assert after["cmds_completed"] - before["cmds_completed"] == 3  # two NOOPs and the first snapshot's 3,27

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from fsw.protocol import PusTc, VerificationReport
 from fsw.protocol.verification import Subtype
@@ -54,3 +55,24 @@ async def test_critical_entry_reports_arm_then_fire(dictionary: Dictionary) -> N
     assert not entry.ok
     assert entry.stages == ["arm accepted", "arm failed at completion: NOT_ARMED (window closed)"]
     await asyncio.sleep(0)
+
+
+def test_sequence_counts_are_never_shared_between_processes(tmp_path: Path) -> None:
+    from ground.sequence import PersistentSequence
+
+    path = tmp_path / "state" / "sequence.json"
+    first, second = PersistentSequence(path, block=4), PersistentSequence(path, block=4)
+    taken = [first.next(100) for _ in range(3)] + [second.next(100) for _ in range(6)] + [first.next(100)]
+    assert taken == [0, 1, 2, 4, 5, 6, 7, 8, 9, 3]
+    assert len(set(taken)) == len(taken)
+    assert PersistentSequence(path).next(100) == 12  # a new process continues after every reservation
+    assert PersistentSequence(path).next(7) == 0  # per APID
+
+
+def test_sequence_wraps_at_14_bits(tmp_path: Path) -> None:
+    from ground.sequence import PersistentSequence
+
+    path = tmp_path / "sequence.json"
+    path.write_text('{"100": 16383}')
+    sequence = PersistentSequence(path)
+    assert [sequence.next(100), sequence.next(100)] == [16383, 0]
