@@ -35,6 +35,9 @@ class DeviceReport:
 class DeviceSet(Protocol):
     backend: str
 
+    async def start(self) -> None:
+        """Open what needs the event loop (serial links); called once the loop runs."""
+
     def status(self) -> dict[str, str]:
         """State of every configured device, by name."""
 
@@ -44,9 +47,18 @@ class DeviceSet(Protocol):
     def close(self) -> None:
         """Leave every output safe (de-energised) and release the hardware."""
 
+    async def stop(self) -> None:
+        """Close the serial links, then :meth:`close`."""
+
 
 class EmptyDeviceSet:
     backend = "emulator"
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
 
     def status(self) -> dict[str, str]:
         return {}

@@ -42,6 +42,7 @@ class DeviceStatusService(Component):
     async def start(self) -> None:
         for report in self.start_up_reports:
             self._report(report)
+        await self.devices.start()
         self.executive.rate_groups["slow"].add(self.check)
 
     def check(self) -> None:
@@ -57,7 +58,7 @@ class DeviceStatusService(Component):
             self.emit("DEVICE_RECOVERED", device=report.device, state=report.state)
 
     async def stop(self) -> None:
-        self.devices.close()  # outputs de-energised before the process goes
+        await self.devices.stop()  # outputs de-energised before the process goes
 
     def housekeeping(self) -> dict[str, Any]:
         states = self.devices.status()

@@ -26,6 +26,7 @@ from hil.pi.plant_link import PlantBusClient
 from hil.pi.simulated import Bmp280Model, Mpu6050Model, SimulatedI2cBus
 
 BusOpener = Callable[[int], I2cBus]
+REPROBE_EVERY_CHECKS = 10  # absent I2C chips are looked for again every 10 s at the 1 Hz check
 
 
 class BusUnavailableError(OSError):
@@ -45,13 +46,26 @@ class PiDevices:
     states: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     buses: dict[tuple[str, int], I2cBus] = field(default_factory=dict)
+    open_bus: BusOpener = open_smbus
+    clock: Callable[[], float] = time.monotonic
     backend: str = "pi"
+    checks: int = 0
+
+    async def start(self) -> None:
+        if self.plant is not None:
+            await self.plant.open()
+
+    async def stop(self) -> None:
+        if self.plant is not None:
+            await self.plant.close()
+        self.close()
 
     def status(self) -> dict[str, str]:
         return dict(self.states)
 
     def check(self) -> list[DeviceReport]:
         changes: list[DeviceReport] = []
+        self.checks += 1
         for name, sensor in (("imu", self.imu), ("barometer", self.barometer)):
             if sensor is None or self.states.get(name) not in (OK, EMULATED, DEGRADED):
                 continue
@@ -59,18 +73,42 @@ class PiDevices:
             valid = sensor.read().valid
             failing = not valid and sensor.errors > errors_before
             self._transition(name, failing, sensor.last_error, changes)
+        if self.checks % REPROBE_EVERY_CHECKS == 0:
+            # A chip missing at start-up (loose wire, plugged in late) is looked for again.
+            for name in ("imu", "barometer"):
+                if self.states.get(name) == ABSENT and self.bring_up_sensor(name) is None:
+                    changes.append(DeviceReport(name, self.states[name], "found"))
         if self.plant is not None:
             self._transition("plant", not self.plant.connected, self.plant.detail or "port not open", changes)
         return changes
 
+    def bring_up_sensor(self, name: str) -> str | None:
+        """Open, identify and configure the named I2C sensor; None on success, else the reason."""
+        config: I2cDeviceConfig = getattr(self.config, name)
+        try:
+            bus = _bus(self, config, self.open_bus)
+            if name == "imu":
+                imu = PiImu(bus, config.addresses, self.clock)
+                imu.start()
+                self.imu = imu
+            else:
+                barometer = PiBarometer(bus, config.addresses[0], self.clock)
+                barometer.start()
+                self.barometer = barometer
+        except (OSError, ValueError) as error:
+            return _i2c_reason(config, error)
+        self.states[name] = EMULATED if config.mode == "emulated" else OK
+        self.reasons.pop(name, None)
+        return None
+
     def _transition(self, name: str, failing: bool, reason: str, changes: list[DeviceReport]) -> None:
         state = self.states[name]
         healthy_state = EMULATED if self._mode(name) == "emulated" else OK
-        if failing and state != DEGRADED:
+        if failing and state == healthy_state:
             self.states[name] = DEGRADED
             self.reasons[name] = reason
             changes.append(DeviceReport(name, DEGRADED, reason))
-        elif not failing and state == DEGRADED:
+        elif not failing and state in (DEGRADED, ABSENT):
             self.states[name] = healthy_state
             self.reasons.pop(name, None)
             changes.append(DeviceReport(name, healthy_state, "recovered"))
@@ -97,7 +135,7 @@ class PiDevices:
 
 def build_devices(config: BenchConfig, *, open_bus: BusOpener = open_smbus,
                   clock: Callable[[], float] = time.monotonic) -> tuple[PiDevices, list[DeviceReport]]:
-    devices = PiDevices(config)
+    devices = PiDevices(config, open_bus=open_bus, clock=clock)
     reports: list[DeviceReport] = []
 
     def absent(name: str, reason: str) -> None:
@@ -131,29 +169,13 @@ def build_devices(config: BenchConfig, *, open_bus: BusOpener = open_smbus,
             continue
         devices.states[item.name] = EMULATED if item.mode == "emulated" else OK
 
-    imu_config, baro_config = config.imu, config.barometer
-    if imu_config.mode == "absent":
-        devices.states["imu"] = DISABLED
-    else:
-        try:
-            imu = PiImu(_bus(devices, imu_config, open_bus), imu_config.addresses, clock)
-            imu.start()
-        except (OSError, ValueError) as error:
-            absent("imu", _i2c_reason(imu_config, error))
+    for name in ("imu", "barometer"):
+        if getattr(config, name).mode == "absent":
+            devices.states[name] = DISABLED
         else:
-            devices.imu = imu
-            devices.states["imu"] = EMULATED if imu_config.mode == "emulated" else OK
-    if baro_config.mode == "absent":
-        devices.states["barometer"] = DISABLED
-    else:
-        try:
-            barometer = PiBarometer(_bus(devices, baro_config, open_bus), baro_config.addresses[0], clock)
-            barometer.start()
-        except (OSError, ValueError) as error:
-            absent("barometer", _i2c_reason(baro_config, error))
-        else:
-            devices.barometer = barometer
-            devices.states["barometer"] = EMULATED if baro_config.mode == "emulated" else OK
+            reason = devices.bring_up_sensor(name)
+            if reason is not None:
+                absent(name, reason)
 
     plant = config.plant
     if plant.mode == "absent":

@@ -10,7 +10,7 @@ from gpiozero.pins.mock import MockFactory
 
 from hil.config import parse_config
 from hil.hal import ABSENT, DEGRADED, DISABLED, EMULATED, OK, BackendError, select_backend
-from hil.pi.devices import build_devices
+from hil.pi.devices import REPROBE_EVERY_CHECKS, build_devices
 from hil.pi.simulated import Bmp280Model, Mpu6050Model, SimulatedI2cBus
 
 BENCH = """
@@ -163,3 +163,26 @@ def test_select_backend(tmp_path: Path, mock_pins: MockFactory) -> None:
     devices.close()
     with pytest.raises(BackendError):
         select_backend("arduino")
+
+
+def test_chip_missing_at_start_up_is_found_by_a_later_probe(mock_pins: MockFactory) -> None:
+    bus = SimulatedI2cBus()
+    devices, reports = build_devices(parse_config(BENCH), open_bus=lambda n: bus)
+    assert {r.device for r in reports} == {"imu", "barometer"}
+    bus.attach(0x76, Bmp280Model())  # plugged in after boot
+    changes = [change for _ in range(REPROBE_EVERY_CHECKS) for change in devices.check()]
+    assert [(c.device, c.state, c.reason) for c in changes] == [("barometer", OK, "found")]
+    assert devices.barometer is not None and devices.barometer.read().valid
+    assert devices.states["imu"] == ABSENT
+    devices.close()
+
+
+async def test_plant_link_state_follows_the_port(tmp_path: Path) -> None:
+    config = parse_config("[plant]\nmode = 'real'\nport = 'loop://'\n")
+    devices, reports = build_devices(config)
+    assert reports == [] and devices.states["plant"] == OK
+    assert [(c.device, c.state) for c in devices.check()] == [("plant", DEGRADED)]  # not opened yet
+    await devices.start()
+    assert [(c.device, c.state) for c in devices.check()] == [("plant", OK)]
+    await devices.stop()
+    assert [(c.device, c.state) for c in devices.check()] == [("plant", DEGRADED)]
