@@ -24,7 +24,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="needs Raspberry Pi hardware (/proc/device-tree/model)")
     for item in items:
-        if "hardware" in item.keywords and Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        if "hardware" in item.keywords and item.path.is_relative_to(Path(__file__).parent):
             item.add_marker(skip)
 
 
