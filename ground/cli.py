@@ -437,7 +437,11 @@ LIVE = {"ping", "send", "tlm", "events", "params", "run", "console"}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ilrs-ground", description="Ground console for the lunar lander")
+    parser = argparse.ArgumentParser(
+        prog="ilrs-ground", description="Ground console for the lunar lander (see docs/operations.md)",
+        epilog="exit codes: 0 done; 1 the vehicle rejected or failed it (or a procedure failed); 2 local error "
+               "(usage, unknown name, bad argument, missing port or dictionary); 3 nothing answered in time; "
+               "130 interrupted")
     parser.add_argument("--port", help="device path or pyserial URL (commands that talk to the vehicle)")
     parser.add_argument("--baud", type=int, default=115200)
     parser.add_argument("--dictionary", type=Path, default=None,

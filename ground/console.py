@@ -7,6 +7,7 @@ command's verification stages (arm and fire for critical commands, confirmed fir
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from typing import Any, ClassVar
@@ -184,6 +185,10 @@ class GroundConsole(App[None]):
         self.session.add_listener(self.on_received)
         self.set_interval(0.25, self.refresh_panels)
         self.query_one("#command", CommandInput).focus()
+
+    def on_unmount(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.session.state.listeners.remove(self.on_received)
 
     # --- telemetry ---------------------------------------------------------------------------
     def on_received(self, received: Received) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,8 @@ from .client import CommandRecord, GroundClient
 from .dictionary import ARM_COMMAND, ArgumentError, CommandSpec, Dictionary
 from .sequence import PersistentSequence
 from .telemetry import Received, TelemetryState, decode_packet
+
+log = logging.getLogger("ground.session")
 
 DEFAULT_COMMAND_TIMEOUT_S = 5.0
 # Round trips are budgeted at this multiple of the two-way light time (queueing, relay hand-over).
@@ -131,6 +135,7 @@ class GroundSession:
         self.archive = archive
         self.history: list[CommandEntry] = []
         self.packets = 0
+        self.archive_errors = 0
         # On-board time of the newest verification report: telemetry older than it predates the
         # last command's effect (for instance a backlog still queued in the link).
         self.last_verification_onboard: float | None = None
@@ -164,7 +169,13 @@ class GroundSession:
         received = decode_packet(raw, self.dictionary, rx_time, tm)
         self.packets += 1
         if self.archive is not None:
-            self.archive.write(received)
+            try:
+                self.archive.write(received)
+            except sqlite3.Error as error:
+                # Keep receiving and showing telemetry; say loudly that the archive is failing.
+                self.archive_errors += 1
+                if self.archive_errors == 1:
+                    log.error("archive %s: %s (further errors counted, not logged)", self.archive.path, error)
         if received.kind == "verification" and received.onboard_time is not None:
             self.last_verification_onboard = received.onboard_time
         self.state.take(received)

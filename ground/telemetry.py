@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,8 @@ from fsw.protocol import UNIX_TO_TAI_1958, PacketError, PusTm, VerificationRepor
 from fsw.protocol.verification import Subtype
 
 from .dictionary import SEVERITIES, Dictionary
+
+log = logging.getLogger("ground.telemetry")
 
 STATE_RANK = {"ok": 0, "yellow": 1, "red": 2}
 
@@ -148,6 +151,7 @@ class TelemetryState:
         self.alarms: dict[str, Alarm] = {}
         self.reports_by_structure: dict[int, int] = {}
         self.listeners: list[Callable[[Received], None]] = []
+        self.listener_errors = 0
 
     def take(self, received: Received) -> list[str]:
         """Apply one packet; returns the names of the points it updated."""
@@ -162,7 +166,11 @@ class TelemetryState:
                 self._judge(name, value, state, received.rx_time)
                 updated.append(name)
         for listener in list(self.listeners):
-            listener(received)
+            try:
+                listener(received)
+            except Exception:  # a display bug must not stop reception (and the archive)
+                self.listener_errors += 1
+                log.exception("telemetry listener failed")
         return updated
 
     def _judge(self, name: str, value: Any, state: str, now: float) -> None:

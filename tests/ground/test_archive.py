@@ -170,3 +170,16 @@ def test_cli_dict_formats(dictionary_path: Path, tmp_path: Path, capsys: pytest.
     assert (tmp_path / "xtce").read_text().startswith('<?xml version="1.0" encoding="UTF-8"?>\n<xtce:SpaceSystem')
     assert main(["--dictionary", str(tmp_path / "missing.json"), "dict"]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_failing_listener_does_not_stop_the_others(dictionary: Dictionary) -> None:
+    state = TelemetryState(dictionary)
+    seen: list[str] = []
+
+    def broken(received: object) -> None:
+        raise RuntimeError("display bug")
+
+    state.listeners += [broken, lambda received: seen.append(received.kind)]  # type: ignore[attr-defined]
+    state.take(decode_packet(hk(dictionary, 0, {"uptime_s": 1.0}), dictionary, 1.0))
+    assert seen == ["hk"] and state.listener_errors == 1
+    assert state.value("uptime_s") == 1.0
