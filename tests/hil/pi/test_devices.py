@@ -186,3 +186,20 @@ async def test_plant_link_state_follows_the_port(tmp_path: Path) -> None:
     assert [(c.device, c.state) for c in devices.check()] == [("plant", OK)]
     await devices.stop()
     assert [(c.device, c.state) for c in devices.check()] == [("plant", DEGRADED)]
+
+
+def test_no_pin_factory_at_all_makes_every_line_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gpiozero import Device
+    from gpiozero.exc import BadPinFactory
+
+    def no_factory() -> None:
+        raise BadPinFactory("Unable to load any default pin factory!")
+
+    monkeypatch.setattr(Device, "pin_factory", None)
+    monkeypatch.setattr(Device, "_default_pin_factory", staticmethod(no_factory))
+    devices, reports = build_devices(parse_config(BENCH), open_bus=lambda n: SimulatedI2cBus())
+    lines = {r.device: r.reason for r in reports if r.device not in ("imu", "barometer")}
+    assert set(lines) == {"main_valve", "motor_enable", "arm_plug"}
+    assert lines["main_valve"] == "BCM 17: BadPinFactory: Unable to load any default pin factory!"
+    assert devices.outputs == {} and devices.inputs == {}
+    devices.close()
