@@ -25,7 +25,7 @@ from .archive import Archive, ArchiveError, parse_time, simulate_hk
 from .client import GroundClient
 from .dictionary import ArgumentError, Dictionary, DictionaryError
 from .sequence import PersistentSequence, default_sequence_file
-from .session import CommandEntry, GroundSession, PortError, scaled_timeout, stage_text
+from .session import CommandEntry, GroundSession, PortError, ReplaySession, scaled_timeout, stage_text
 from .telemetry import Received, onboard_utc_text, utc_text
 
 EXIT_OK = 0
@@ -308,6 +308,15 @@ async def _run(args: argparse.Namespace, dictionary: Dictionary) -> int:
 async def _console(args: argparse.Namespace, dictionary: Dictionary) -> int:
     from .console import GroundConsole
 
+    if args.replay:
+        since, until = _time_range(args)
+        replay = ReplaySession(dictionary, Archive(args.replay, readonly=True), speed=args.speed, since=since,
+                               until=until)
+        try:
+            await GroundConsole(replay).run_async()
+        finally:
+            await replay.close()
+        return EXIT_OK
     async with _session(args, dictionary) as session:
         app = GroundConsole(session)
         await app.run_async()
@@ -533,13 +542,18 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=0.0, help="pace at this multiple of real time (0: no pacing)")
     replay.set_defaults(handler=_replay)
 
-    commands.add_parser("console", help="full-screen console").set_defaults(handler=_console)
+    console = commands.add_parser("console", help="full-screen console (live, or --replay an archive)")
+    console.add_argument("--replay", type=Path, metavar="DB", help="show an archive instead of a live vehicle")
+    console.add_argument("--speed", type=float, default=0.0, help="replay pace, multiple of real time (0: at once)")
+    console.add_argument("--since")
+    console.add_argument("--until")
+    console.set_defaults(handler=_console)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in LIVE:
+    if args.command in LIVE and not getattr(args, "replay", None):
         if not args.port:
             _error(f"{args.command} needs --port")
             return EXIT_LOCAL

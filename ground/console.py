@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, RichLog, Static, TabbedContent, TabPane
 
 from .dictionary import ArgumentError, CommandSpec, Dictionary
-from .session import CommandEntry, GroundSession
+from .session import CommandEntry, GroundSession, ReplaySession
 from .telemetry import Received, onboard_utc_text, utc_text
 
 STATE_STYLE = {"ok": "", "yellow": "bold yellow", "red": "bold white on red"}
@@ -142,7 +142,7 @@ class GroundConsole(App[None]):
         Binding("ctrl+q", "quit", "quit"),
     ]
 
-    def __init__(self, session: GroundSession) -> None:
+    def __init__(self, session: GroundSession | ReplaySession) -> None:
         super().__init__()
         self.session = session
         self.dictionary = session.dictionary
@@ -185,6 +185,9 @@ class GroundConsole(App[None]):
         self.session.add_listener(self.on_received)
         self.set_interval(0.25, self.refresh_panels)
         self.query_one("#command", CommandInput).focus()
+        if isinstance(self.session, ReplaySession):
+            self.query_one("#hint", Static).update("replay: read-only, commanding is disabled")
+            self.run_worker(self.session.play(), exclusive=True)
 
     def on_unmount(self) -> None:
         with contextlib.suppress(ValueError):
@@ -290,6 +293,9 @@ class GroundConsole(App[None]):
         if words[0] == "ack":
             self.acknowledge(words[1] if len(words) > 1 else None)
             event.input.value = ""
+            return
+        if isinstance(self.session, ReplaySession):
+            self.query_one("#hint", Static).update(Text("replay: commanding is disabled", style="bold red"))
             return
         try:
             spec, values = parse_line(self.dictionary, line)

@@ -127,3 +127,28 @@ async def test_console_critical_command_asks_then_arms(vehicle: LiveVehicle, dic
             await asyncio.sleep(0)
     finally:
         await session.close()
+
+
+async def test_console_replays_an_archive_read_only(dictionary: Dictionary, tmp_path: Path) -> None:
+    from ground.archive import Archive
+    from ground.session import ReplaySession
+    from tests.ground.test_archive import fill
+
+    fill(tmp_path / "a.sqlite", dictionary)
+    replay = ReplaySession(dictionary, Archive(tmp_path / "a.sqlite", readonly=True))
+    app = GroundConsole(replay)
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(lambda: replay.finished.is_set(), pilot)
+            await pilot.pause(0.3)
+            assert replay.packets == 11
+            assert cell(app, 1, "mode", "value") == "NOMINAL"
+            assert cell(app, 1, "fast_jitter_p99_ms", "value") == "4.5 ms"
+            assert cell(app, 1, "fast_jitter_p99_ms", "limit") == "YELLOW"
+            assert any("MODE_CHANGED: mode SAFE -> NOMINAL (commanded)" in line for line in app.event_lines)
+            app.query_one("#command").value = "NOOP"
+            await pilot.press("enter")
+            assert "commanding is disabled" in str(app.query_one("#hint", Static).render())
+            assert app.entries == []
+    finally:
+        await replay.close()
