@@ -1,0 +1,1 @@
+"""Flight-side guidance, navigation and control: powered descent and ascent (see docs/gnc.md)."""

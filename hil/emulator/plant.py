@@ -132,6 +132,7 @@ class LunarLanderPlant:
         self.landed = False
         self.touchdown: TouchdownReport | None = None
         self._thrust_loss_active = False
+        self._terrain_ceiling = self.terrain.max_height_m + 50.0
 
     # ------------------------------------------------------------ truth helpers
 
@@ -170,6 +171,7 @@ class LunarLanderPlant:
         if (
             flt.thrust_loss_altitude_m is not None
             and not self._thrust_loss_active
+            and self.h < self._terrain_ceiling + flt.thrust_loss_altitude_m
             and self.h - self.terrain.base_height(self.s, self.c) < flt.thrust_loss_altitude_m
         ):
             self._thrust_loss_active = True
@@ -219,8 +221,12 @@ class LunarLanderPlant:
             self.mass -= burned
         self.t += dt
 
-        # Cheap ground check first: the base layer is within ~20 m of the full surface.
-        if self.h - self.terrain.base_height(self.s, self.c) < 50.0 and self.height_above_ground <= 0.0:
+        # Cheap ground checks first: the terrain ceiling, then the base layer (within ~20 m of the surface).
+        if (
+            self.h < self._terrain_ceiling
+            and self.h - self.terrain.base_height(self.s, self.c) < 50.0
+            and self.height_above_ground <= 0.0
+        ):
             self._touch_down()
 
     def _touch_down(self) -> None:

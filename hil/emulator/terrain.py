@@ -85,6 +85,14 @@ class Terrain:
         self.add_boulders(boulders)
         self._site_s, self._site_c = ts, tc
         self._seed = seed
+        #: No point of the surface is higher than this (lets the plant skip ground checks aloft).
+        self.max_height_m = (
+            sum(a for a, _, _ in self._waves_s)
+            + self._wave_c[0]
+            + (config.crater_rim_m if config.crater else 0.0)
+            + sum(m[2] for m in self._mounds)
+            + 5.0
+        )
         self._site_reach = r + 60.0
 
     def add_boulders(self, boulders: list[Boulder]) -> None:
