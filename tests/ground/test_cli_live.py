@@ -275,3 +275,19 @@ def test_the_same_command_twice_runs_twice(vehicle: LiveVehicle) -> None:
     after = counters()
     assert after["cmds_duplicate"] == before["cmds_duplicate"]
     assert after["cmds_completed"] - before["cmds_completed"] == 3  # two NOOPs and the first snapshot's 3,27
+
+
+def test_procedure_main_entry_and_local_argument_errors(vehicle: LiveVehicle, tmp_path: Path) -> None:
+    good = tmp_path / "sync_main.py"
+    good.write_text("def main(p):\n    p.log('hello')\n"
+                    "    p.check(p.tlm('mode') in (None, 'SAFE', 'NOMINAL'), 'mode known or not yet received')\n")
+    result = vehicle.ground("run", str(good))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "check ok: mode known or not yet received" in result.stdout
+    bad = tmp_path / "bad_argument.py"
+    bad.write_text("async def procedure(p):\n    await p.send('MODE_SET', mode='LANDED')\n")
+    result = vehicle.ground("run", str(bad))
+    assert result.returncode == 1
+    assert "FAILED: mode: 'LANDED' is not one of SAFE, NOMINAL" in result.stdout
+    missing = vehicle.ground("run", str(tmp_path / "absent.py"))
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
