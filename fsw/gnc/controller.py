@@ -34,6 +34,7 @@ from hil.interfaces import (
     LaserDopplerVelocimeter,
     LaserRangeFinder,
     MainEngine,
+    MicrowaveRangeVelocity,
     PropellantGauge,
 )
 
@@ -50,6 +51,7 @@ class DescentDevices:
     main_engine: MainEngine
     attitude: AttitudeThrusters
     propellant: PropellantGauge
+    microwave: MicrowaveRangeVelocity | None = None  # backup altimeter
 
 
 class DescentController:
@@ -75,6 +77,7 @@ class DescentController:
         self._short_beam = False
         self._thrust_cmd = 0.0
         self._measured_thrust = 0.0
+        self._on_backup_altimeter = False
         self._bias_sum = [0.0, 0.0, 0.0]
         self._bias_n = 0
 
@@ -165,6 +168,8 @@ class DescentController:
         bias = ", ".join(f"{b:.5f}" for b in self.nav.accel_bias)
         self._event(t, "go_for_powered_descent", f"accelerometer bias {bias}")
         self.dev.velocimeter.set_power(True)
+        if self.dev.microwave is not None:
+            self.dev.microwave.set_power(True)
         self.phase = MAIN_BRAKING
         self.dev.main_engine.set_thrust(7500.0)
         self.dev.main_engine.set_on(True)
@@ -178,6 +183,14 @@ class DescentController:
             nav.update_thrust_efficiency(self._thrust_cmd)
         dev_range = dev.range_finder.read()
         nav.update_range(dev_range)  # re-admissions are reported in the navigator's events
+        if dev.microwave is not None and t - nav.last_altimeter_accept > 1.0:
+            if not self._on_backup_altimeter:
+                self._on_backup_altimeter = True
+                self._event(t, "altimeter_backup_microwave", "no laser range accepted for 1 s")
+            nav.update_microwave(dev.microwave.read())
+        elif self._on_backup_altimeter and t - nav.last_altimeter_accept < 0.2 and dev_range.valid:
+            self._on_backup_altimeter = False
+            self._event(t, "altimeter_laser_restored")
         if self.phase not in (MAIN_BRAKING,):
             nav.update_velocity(dev.velocimeter.read())
         gauge = dev.propellant.read()

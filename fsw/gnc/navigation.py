@@ -24,6 +24,7 @@ from hil.interfaces import (
     LRF_SHORT_BEAM_MOUNT_RAD,
     ImuReading,
     RangeReading,
+    RangeVelocityReading,
     VelocityReading,
     beam_direction_local,
     body_to_local,
@@ -181,11 +182,27 @@ class Navigator:
             return "invalid"
         measured_hag = reading.slant_range_m * -bu  # height above the terrain at the hit point
         terrain = self._terrain_under(measured_hag, bd, bc, bu)
-        predicted_hag = self.h - terrain - self.map_error
-        innovation = measured_hag - predicted_hag
         slant = reading.slant_range_m
         sigma = (1.0 + 0.001 * slant) if reading.beam == "long" else 0.05 + 0.0005 * slant
-        R = (sigma * -bu) ** 2 + 0.5**2
+        return self._fuse_height(reading.t, measured_hag, terrain, (sigma * -bu) ** 2 + 0.5**2)
+
+    def update_microwave(self, reading: RangeVelocityReading) -> str:
+        """Backup altimeter: the microwave sensor's range along body -x (flat-ground projection).
+
+        The validity flag is honoured before anything else (the IM-1 backup patch missed it).
+        """
+        if not reading.valid or not self._have_attitude:
+            return "invalid"
+        cos_tilt = math.cos(self.pitch) * math.cos(self.yaw)
+        if cos_tilt < 0.5:
+            return "invalid"
+        measured_hag = reading.range_m * cos_tilt
+        sigma = 0.5 + 0.002 * reading.range_m
+        return self._fuse_height(reading.t, measured_hag, self.map.height(self.s), (sigma * cos_tilt) ** 2 + 0.5**2)
+
+    def _fuse_height(self, t: float, measured_hag: float, terrain: float, R: float) -> str:
+        predicted_hag = self.h - terrain - self.map_error
+        innovation = measured_hag - predicted_hag
         P = self.P
         # H = [1, 0, -1]
         S = P[0][0] - 2.0 * P[0][2] + P[2][2] + R
@@ -217,7 +234,7 @@ class Navigator:
         for i in range(3):
             for j in range(3):
                 P[i][j] -= K[i] * PHt[j]
-        self.last_altimeter_accept = reading.t
+        self.last_altimeter_accept = t
         self.altimeter_accepted += 1
         return status
 

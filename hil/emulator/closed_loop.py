@@ -81,6 +81,7 @@ def build_descent(
         main_engine=devices.main_engine,
         attitude=devices.attitude,
         propellant=devices.propellant,
+        microwave=devices.microwave,
     )
     return plant, devices, DescentController(flight_devices, navigator, guidance)
 

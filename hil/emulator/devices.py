@@ -93,6 +93,7 @@ class EmulatedLaserRangeFinder:
         self.plant = plant
         self.rng = random.Random(f"lrf-{plant.seed}")
         self.powered = False
+        self.dead = False
         self.beam = "long"
 
     def set_power(self, on: bool) -> None:
@@ -107,7 +108,10 @@ class EmulatedLaserRangeFinder:
 
     def read(self) -> RangeReading:
         p = self.plant
-        if not self.powered:
+        dead_below = p.faults.range_finder_dead_below_m
+        if dead_below is not None and not self.dead and p.height_above_ground < dead_below:
+            self.dead = True
+        if not self.powered or self.dead:
             return RangeReading(p.t, 0.0, self.beam, False)
         mount = LRF_LONG_BEAM_MOUNT_RAD if self.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
         bu, bd, bc = beam_direction_local(p.pitch, p.yaw, mount)

@@ -38,6 +38,7 @@ class FaultConfig:
     imu_glitch_altitude_m: float | None = None  # Beresheet: IMU unit 0 goes bad below this height
     accelerometer_stuck_off: bool = False  # Luna-25: accelerometers never switch on
     altimeter_never_enabled: bool = False  # IM-1: laser range finder power command has no effect
+    range_finder_dead_below_m: float | None = None  # laser range finder dies below this height
     thrust_loss_altitude_m: float | None = None  # SLIM: thrust shortfall below this height above ground
     thrust_loss_fraction: float = 0.0
     thrust_scale: float = 1.0  # Vikram: delivered thrust / commanded (1.1 = +10 %)

@@ -56,7 +56,8 @@ def test_nominal_descent_meets_ce5_class_touchdown_figures(seed: int) -> None:
 
 
 def test_same_seed_gives_an_identical_trajectory() -> None:
-    a, b = fly_descent(11), fly_descent(11)
+    # 300 s covers ignition, the crater crossing and half the braking, at a third of the cost.
+    a, b = fly_descent(11, max_time_s=300.0), fly_descent(11, max_time_s=300.0)
     assert a.digest == b.digest
     assert a.touchdown == b.touchdown
     assert [e for e in a.events] == [e for e in b.events]
@@ -102,7 +103,7 @@ def test_crater_rim_altimeter_jump_does_not_fool_navigation() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [3, 8])
+@pytest.mark.parametrize("seed", [3])
 def test_hazard_at_the_hover_site_triggers_a_retarget_to_a_safe_site(seed: int) -> None:
     plant, _devices, controller = build_descent(seed)
     dt, t = 0.02, 0.0
@@ -198,3 +199,11 @@ def test_crater_missing_from_the_onboard_map_is_absorbed_as_terrain_not_altitude
     assert controller.nav.altimeter_rejected >= 2 * controller.nav.READMIT_AFTER
     assert worst_height_error < 200.0
     assert plant.touchdown is not None and plant.touchdown.safe
+
+
+@pytest.mark.slow
+def test_laser_altimeter_dying_low_falls_back_to_the_microwave_sensor() -> None:
+    run = fly_descent(2, with_faults(range_finder_dead_below_m=1_500.0))
+    backup = [t for t, name, _ in run.events if name == "altimeter_backup_microwave"]
+    assert backup and backup[-1] > 600.0  # the switch that matters happens in the approach
+    assert_good_landing(run)

@@ -17,7 +17,7 @@ from fsw.gnc.guidance import (
     full_thrust_braking_distance,
 )
 from fsw.gnc.navigation import Navigator, NavState, TerrainMap
-from hil.interfaces import ImuReading, RangeReading
+from hil.interfaces import ImuReading, RangeReading, RangeVelocityReading
 
 G = 1.62
 
@@ -130,3 +130,21 @@ def test_invalid_readings_are_ignored() -> None:
     nav = make_nav()
     nav.propagate(hover_imu(0.1), 0.1)
     assert nav.update_range(RangeReading(0.1, 0.0, "short", False)) == "invalid"
+
+
+def test_microwave_backup_honours_its_valid_flag() -> None:
+    nav = make_nav()
+    nav.propagate(hover_imu(0.1), 0.1)
+    before = nav.height_above_ground()
+    # A garbage range flagged invalid must not be fused (the IM-1 backup patch missed this).
+    assert nav.update_microwave(RangeVelocityReading(0.1, 5.0, (0.0, 0.0, 0.0), False)) == "invalid"
+    assert nav.height_above_ground() == before
+    assert nav.update_microwave(RangeVelocityReading(0.2, 1_000.0, (0.0, 0.0, 0.0), True)) == "accepted"
+
+
+def test_main_braking_burn_time_limit_forces_the_next_phase() -> None:
+    g = DescentGuidance(GuidanceConfig(target_downrange_m=662_000.0, braking_max_duration_s=100.0))
+    g.step(0.0, nav_state())
+    cmd = g.step(100.5, nav_state(vd=900.0, h=9_000.0, height_above_ground=9_000.0))
+    assert "braking_time_limit" in [name for name, _ in cmd.events]
+    assert cmd.phase == "rapid_adjustment"
