@@ -14,8 +14,10 @@ from fsw.clock import Clock
 from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.link import SerialLink
+from fsw.payloads import add_payloads
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
+from fsw.services.filetransfer import FileTransferService
 from fsw.services.linkmon import LinkMonitor
 from hil.hal import BackendError, DeviceReport, DeviceSet, select_backend
 
@@ -71,6 +73,8 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     link_monitor = LinkMonitor(executive, link)
     executive.add(link_monitor)
     executive.add(DeviceStatusService(executive, *select_devices(config)))
+    executive.add(FileTransferService(executive))
+    add_payloads(executive, seed=config.seed)
     return executive, link
 
 
