@@ -183,7 +183,9 @@ class DescentController:
             nav.update_thrust_efficiency(self._thrust_cmd)
         dev_range = dev.range_finder.read()
         nav.update_range(dev_range)  # re-admissions are reported in the navigator's events
-        if dev.microwave is not None and t - nav.last_altimeter_accept > 1.0:
+        # The backup matters once near vertical (it cannot see the ground in braking) and until cutoff.
+        backup_useful = self.phase not in (MAIN_BRAKING, FREE_FALL, LANDED)
+        if backup_useful and dev.microwave is not None and t - nav.last_altimeter_accept > 1.0:
             if not self._on_backup_altimeter:
                 self._on_backup_altimeter = True
                 self._event(t, "altimeter_backup_microwave", "no laser range accepted for 1 s")
