@@ -22,6 +22,7 @@ from fsw.gnc.guidance import (
     FREE_FALL,
     LANDED,
     MAIN_BRAKING,
+    PHASES,
     DescentGuidance,
     GuidanceCommand,
 )
@@ -40,6 +41,8 @@ from hil.interfaces import (
 
 PREFLIGHT = "preflight_checks"
 HOLD_ORBIT = "hold_orbit"
+#: Every value ``DescentController.phase`` can take, in flight order.
+CONTROLLER_PHASES = (PREFLIGHT, HOLD_ORBIT, *PHASES)
 
 
 @dataclass
@@ -78,11 +81,22 @@ class DescentController:
         self._thrust_cmd = 0.0
         self._measured_thrust = 0.0
         self._on_backup_altimeter = False
+        self._drained = 0
+        self._nav_drained = 0
         self._bias_sum = [0.0, 0.0, 0.0]
         self._bias_n = 0
 
     def _event(self, t: float, name: str, detail: str = "") -> None:
         self.events.append((t, name, detail))
+
+    def drain_events(self) -> list[tuple[float, str, str]]:
+        """Events (controller, guidance and navigation) not yet returned by an earlier call.
+
+        For the mission state machine and telemetry: ``(t, name, detail)``, time ordered.
+        """
+        fresh = self.events[self._drained :] + self.nav.events[self._nav_drained :]
+        self._drained, self._nav_drained = len(self.events), len(self.nav.events)
+        return sorted(fresh, key=lambda e: e[0])
 
     @property
     def engine_burning(self) -> bool:

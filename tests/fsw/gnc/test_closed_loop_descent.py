@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 
+from fsw.gnc.controller import CONTROLLER_PHASES
 from fsw.gnc.guidance import LANDED, GuidanceConfig
 from hil.emulator.closed_loop import build_descent, fly_descent, with_faults
 from hil.emulator.plant import PlantConfig
@@ -207,3 +208,23 @@ def test_laser_altimeter_dying_low_falls_back_to_the_microwave_sensor() -> None:
     backup = [t for t, name, _ in run.events if name == "altimeter_backup_microwave"]
     assert backup and backup[-1] > 600.0  # the switch that matters happens in the approach
     assert_good_landing(run)
+
+
+def test_controller_events_can_be_drained_incrementally_for_the_state_machine() -> None:
+    plant, _devices, controller = build_descent(1)
+    seen: list[tuple[float, str, str]] = []
+    phases: list[str] = []
+    dt, t = 0.02, 0.0
+    while t < 30.0:
+        controller.step(t, dt)
+        plant.step(dt)
+        t += dt
+        seen.extend(controller.drain_events())
+        if not phases or phases[-1] != controller.phase:
+            phases.append(controller.phase)
+    names = [name for _, name, _ in seen]
+    assert names[:3] == ["preflight_checks_started", "go_for_powered_descent", "phase:main_braking"]
+    assert len(names) == len(set(names))  # each event delivered once
+    assert controller.drain_events() == []
+    assert phases == ["preflight_checks", "main_braking"]
+    assert all(p in CONTROLLER_PHASES for p in phases)
