@@ -126,7 +126,7 @@ class FileReceiver:
         self.failed: dict[int, Condition] = {}
         self.pdus_received = self.pdus_rejected = self.crc_errors = 0
         self._changed: asyncio.Event | None = None
-        self._resumed = False
+        self._restored: list[int] = []
         self._restore()
 
     # --- persistence ---------------------------------------------------------------------------
@@ -154,6 +154,7 @@ class FileReceiver:
                 continue  # a record cut short: the sender's prompts rebuild it
             transaction.attach_machine()
             self.transactions[transaction.txn] = transaction
+            self._restored.append(transaction.txn)
             if transaction.state == "closed" and transaction.condition == Condition.NO_ERROR and transaction.name:
                 self.delivered[transaction.name] = self.directory / transaction.name
 
@@ -230,8 +231,12 @@ class FileReceiver:
                 self._save(transaction, durable=True)
             return
         if transaction.state in ("finishing", "closed"):
-            # Our FINISHED did not reach the sender, or its ACK did not reach us: say it again.
-            self.send(encode_pdu(Finished(transaction.txn, transaction.condition)))
+            if transaction.eof:
+                # A repeated EOF: our FINISHED did not reach the sender, or its ACK did not reach us.
+                self.send(encode_pdu(Finished(transaction.txn, transaction.condition)))
+            else:  # every octet came before the EOF: FINISHED is already on its way
+                transaction.eof = True
+                self._save(transaction)
             return
         transaction.eof = True
         if transaction.size is None:
@@ -294,14 +299,14 @@ class FileReceiver:
 
     def tick(self, now: float) -> float | None:
         """Run the timers; return the next deadline (None: nothing is waiting on time)."""
-        if not self._resumed:
+        if self._restored:
             # After a restart, transactions that had their EOF ask at once for what they lack.
-            self._resumed = True
-            for transaction in self.transactions.values():
+            for transaction in (self.transactions[txn] for txn in self._restored):
                 if transaction.state == "gathering":
                     transaction.nak_deadline = now
                 elif transaction.state == "finishing":
                     transaction.finished_deadline = now
+            self._restored = []
         deadlines = []
         for transaction in list(self.transactions.values()):
             if transaction.state == "gathering":
@@ -413,14 +418,28 @@ def attach(client: Any, receiver: FileReceiver) -> ReceiverSession:
     return session
 
 
-async def request_downlink(client: Any, name: str, timeout: float = 10.0) -> Any:
+async def send_reliably(client: Any, service: int, subtype: int, data: Any = None, *, attempts: int = 5,
+                        timeout_each: float = 2.0) -> Any:
+    """Send a TC and wait for its completion or failure; on silence re-send the same octets (the
+    flight software recognises a retransmission and repeats its reports instead of executing
+    twice). Returns the CommandRecord (``record.done`` unset if every attempt went unanswered)."""
+    record = client.send(service, subtype, data)
+    for _ in range(attempts - 1):
+        await client.wait(record, timeout_each)
+        if record.done.is_set():
+            return record
+        client.link.send(record.tc.pack())
+    return await client.wait(record, timeout_each)
+
+
+async def request_downlink(client: Any, name: str, *, attempts: int = 5, timeout_each: float = 2.0) -> Any:
     """Send FILE_DOWNLINK (8,1) and wait for its verification; returns the CommandRecord."""
-    record = client.send(8, 1, [FILE_DOWNLINK_OPCODE, name])
-    return await client.wait(record, timeout)
+    return await send_reliably(client, 8, 1, [FILE_DOWNLINK_OPCODE, name], attempts=attempts,
+                               timeout_each=timeout_each)
 
 
-async def request_listing(client: Any, timeout: float = 10.0) -> list[tuple[str, int]]:
-    """TC 23,12 -> TM 23,13: the products on board as (name, size)."""
+async def request_listing(client: Any, *, attempts: int = 5, timeout_each: float = 2.0) -> list[tuple[str, int]]:
+    """TC 23,12 -> TM 23,13: the products on board as (name, size); raises TimeoutError."""
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[list[tuple[str, int]]] = loop.create_future()
 
@@ -430,10 +449,16 @@ async def request_listing(client: Any, timeout: float = 10.0) -> list[tuple[str,
 
     client.listeners.append(on_tm)
     try:
-        client.send(23, 12)
-        return await asyncio.wait_for(answer, timeout)
+        for _ in range(attempts):
+            # A fresh TC each time (listing is harmless to repeat): a retransmission of the same
+            # octets would only get its verification reports again, not the listing.
+            client.send(23, 12)
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(answer), timeout_each)
+        raise TimeoutError("no product listing (23,13)")
     finally:
         client.listeners.remove(on_tm)
 
 
-__all__ = ["FileReceiver", "Pdu", "ReceiverSession", "attach", "request_downlink", "request_listing", "uplink_for"]
+__all__ = ["FileReceiver", "Pdu", "ReceiverSession", "attach", "request_downlink", "request_listing", "send_reliably",
+           "uplink_for"]
