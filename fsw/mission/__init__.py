@@ -1,0 +1,94 @@
+"""Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover.
+
+Wiring: build a :class:`MissionDevices` bundle of device Protocol instances and call
+:func:`add_mission` with the executive; it adds every mission component and returns them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fsw.core.executive import Executive
+from fsw.mission.ascent import AscentMachine
+from fsw.mission.drivers import PhaseDriver
+from fsw.mission.machine import MissionMachine
+from fsw.mission.mission import MissionControl
+from fsw.mission.rendezvous import RendezvousMachine
+from fsw.mission.returns import ReturnMachine
+from fsw.mission.sampling import SamplingMachine
+from hil.interfaces import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
+from hil.surface import (
+    ApproachThrusters,
+    DockingMechanism,
+    Drill,
+    GroundPenetratingRadar,
+    OrbitEngines,
+    Power,
+    RendezvousRadar,
+    RoboticArm,
+    SampleContainer,
+    SeparationDevice,
+    TransferMechanism,
+)
+
+
+@dataclass
+class MissionDevices:
+    imu: Imu
+    range_finder: LaserRangeFinder
+    main_engine: MainEngine
+    propellant: PropellantGauge
+    ascent_engine: AscentEngine
+    drill: Drill
+    arm: RoboticArm
+    container: SampleContainer
+    transfer: TransferMechanism
+    radar: GroundPenetratingRadar
+    power: Power
+    ascender_separation: SeparationDevice
+    rendezvous_radar: RendezvousRadar
+    approach_thrusters: ApproachThrusters
+    docking: DockingMechanism
+    ascender_release: SeparationDevice
+    orbit_engines: OrbitEngines
+    returner_separation: SeparationDevice
+
+
+@dataclass
+class MissionComponents:
+    mission: MissionControl
+    sampling: SamplingMachine
+    ascent: AscentMachine
+    rendezvous: RendezvousMachine
+    returns: ReturnMachine
+
+    def machines(self) -> list[MissionMachine]:
+        return [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
+
+
+def build_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
+                  ascent_driver: PhaseDriver | None = None) -> MissionComponents:
+    """Make the mission components (not yet added to the executive)."""
+    sampling = SamplingMachine(executive, devices.drill, devices.arm, devices.container, devices.transfer,
+                               devices.radar, devices.power)
+    ascent = AscentMachine(executive, devices.ascent_engine, devices.ascender_separation, ascent_driver)
+    rendezvous = RendezvousMachine(executive, devices.rendezvous_radar, devices.approach_thrusters, devices.docking,
+                                   devices.transfer, devices.ascender_release)
+    returns = ReturnMachine(executive, devices.orbit_engines, devices.returner_separation)
+    mission = MissionControl(
+        executive, imu=devices.imu, range_finder=devices.range_finder, main_engine=devices.main_engine,
+        propellant=devices.propellant, descent_driver=descent_driver,
+        phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
+    )
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns)
+
+
+def add_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
+                ascent_driver: PhaseDriver | None = None) -> MissionComponents:
+    """Add every mission component to ``executive`` (phase machines first, the mission last, so that
+    the phases have restored their state before the mission resumes and delegates to them)."""
+    components = build_mission(executive, devices, descent_driver=descent_driver, ascent_driver=ascent_driver)
+    for machine in (components.sampling, components.ascent, components.rendezvous, components.returns,
+                    components.mission):
+        executive.add(machine)
+    return components

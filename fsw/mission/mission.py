@@ -1,0 +1,245 @@
+"""The mission: pre-descent go/no-go, powered descent, surface operations, ascent, rendezvous and
+docking, sample transfer, lunar orbit wait, trans-Earth injection, coast, returner separation.
+
+Each later phase delegates to its own machine and completes when that machine reaches its goal; the
+powered descent is flown by guidance (a :class:`~fsw.mission.drivers.PhaseDriver`) that reports the
+outcome. Before descent the sensors are checked: without a valid altimeter (IM-1) the lander holds in
+orbit and checks again one orbit later instead of descending blind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsw.core.declarations import (
+    Arg,  # noqa: F401  (commands below take no arguments yet)
+    EventDef,
+    ParameterDef,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from fsw.core.errors import CommandStartFailed
+from fsw.mission.drivers import PhaseDriver
+from fsw.mission.machine import AUTO_GO, MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
+from fsw.mission.machine import TransitionSpec as T
+from fsw.protocol.errors import FailureCode
+from hil.interfaces import Imu, LaserRangeFinder, MainEngine, PropellantGauge
+
+DESCENT_LATCH = "descent_ignition"
+SPEC = MachineSpec(
+    name="mission",
+    initial="predescent_checks",
+    states=(
+        StateSpec("predescent_checks", "sensor health go/no-go in the landing preparation orbit", 600.0,
+                  timeout_trigger="checks_failed"),
+        StateSpec("orbit_hold", "no-go: staying in orbit, checks again after one orbit", 259_200.0,
+                  dwell_s="orbit_hold_s", dwell_trigger="recheck"),
+        StateSpec("powered_descent", "autonomous powered descent flown by guidance (critical)", 1_200.0),
+        StateSpec("surface_operations", "sampling on the surface", 216_000.0),
+        StateSpec("ascent", "ascent to lunar orbit", 259_200.0),
+        StateSpec("rendezvous_docking", "rendezvous and capture by the orbiter", 345_600.0),
+        StateSpec("sample_transfer", "container into the returner, ascender release", 86_400.0),
+        StateSpec("lunar_orbit_wait", "waiting in lunar orbit for the return window", 864_000.0),
+        StateSpec("trans_earth_injection", "two trans-Earth injection burns", 259_200.0),
+        StateSpec("coast", "Earth transfer coast with the mid-course correction", 691_200.0),
+        StateSpec("returner_separation", "returner separation", 3_600.0),
+        StateSpec("complete", "returner on its way home", final=True),
+        StateSpec("safe", "mission safed: waiting for the ground", final=True),
+    ),
+    transitions=(
+        T("checks_passed", "predescent_checks", "powered_descent",
+          ("altimeter_valid", "imu_valid", "accelerometers_on", "propellant_ok", "engine_ready"), "all sensors go"),
+        T("checks_failed", "predescent_checks", "orbit_hold", description="a sensor no-go (or checks timed out)"),
+        T("recheck", "orbit_hold", "predescent_checks", description="one orbit later, or ground recheck"),
+        T("landed", "powered_descent", "surface_operations", ("main_engine_off",), "guidance: touchdown"),
+        T("samples_stowed", "surface_operations", "ascent", description="samples sealed in the ascender"),
+        T("in_orbit", "ascent", "rendezvous_docking", description="ascender in orbit"),
+        T("captured", "rendezvous_docking", "sample_transfer", description="claws latched"),
+        T("transfer_complete", "sample_transfer", "lunar_orbit_wait", description="ascender released"),
+        T("tei_started", "lunar_orbit_wait", "trans_earth_injection", description="first TEI burn started"),
+        T("tei_complete", "trans_earth_injection", "coast", description="both TEI burns done"),
+        T("separation_started", "coast", "returner_separation", description="separation point reached"),
+        T("returned", "returner_separation", "complete", description="returner separated"),
+        T("abort", "*", "safe", description="phase failure, timeout or ground abort"),
+    ),
+)
+
+
+class MissionControl(MissionMachine):
+    name = "mission"
+    spec = SPEC
+    event_prefix = "MISSION"
+    hk_structure = 40
+    telemetry = (
+        *machine_telemetry(SPEC),
+        TelemetryDef("auto_go", "bool", "", "go/no-go points pass without ground commands"),
+        TelemetryDef("hold_count", "u16", "", "times the descent was held for a sensor no-go"),
+        TelemetryDef("last_no_go", "str", "", "the check that failed last"),
+    )
+    events = (
+        *machine_events("MISSION", 0x4000),
+        EventDef(0x4008, "DESCENT_NO_GO", Severity.HIGH, "descent no-go: {reasons}; holding in orbit"),
+        EventDef(0x4009, "DESCENT_OUTCOME", Severity.MEDIUM, "powered descent reported {outcome}"),
+    )
+    parameters = (
+        ParameterDef(0x4000, AUTO_GO, "bool", False, "go/no-go points pass without ground commands"),
+        ParameterDef(0x4001, "orbit_hold_s", "f64", 7_200.0, "hold before checking again (one orbit)", 60.0,
+                     86_400.0, unit="s"),
+        ParameterDef(0x4002, "min_descent_propellant_kg", "f64", 1_950.0, "propellant needed to start descent", 0.0,
+                     5_000.0, unit="kg"),
+    )
+
+    CHECK_SAMPLES = 10
+    CHECK_VALID_FRACTION = 0.8
+
+    def __init__(self, executive: Any, *, imu: Imu, range_finder: LaserRangeFinder, main_engine: MainEngine,
+                 propellant: PropellantGauge, descent_driver: PhaseDriver | None = None,
+                 phases: dict[str, MissionMachine] | None = None) -> None:
+        super().__init__(executive)
+        self.imu, self.range_finder, self.main_engine, self.propellant = imu, range_finder, main_engine, propellant
+        self.descent_driver = descent_driver
+        self.phases = phases or {}
+        self.hold_count = 0
+        self.last_no_go = ""
+        self._altimeter_valid_fraction = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"hold_count": self.hold_count, "last_no_go": self.last_no_go}
+
+    def restore_snapshot(self, values: dict[str, Any]) -> None:
+        self.hold_count = int(values.get("hold_count", 0))
+        self.last_no_go = str(values.get("last_no_go", ""))
+
+    def housekeeping(self) -> dict[str, Any]:
+        return {**self.machine_housekeeping(), "auto_go": bool(self.param(AUTO_GO)), "hold_count": self.hold_count,
+                "last_no_go": self.last_no_go}
+
+    # --- go/no-go guards on measured values --------------------------------------------------
+    def guard_altimeter_valid(self) -> bool:
+        return self._altimeter_valid_fraction >= self.CHECK_VALID_FRACTION
+
+    def guard_imu_valid(self) -> bool:
+        return self.imu.read().valid
+
+    def guard_accelerometers_on(self) -> bool:
+        return self.imu.read().accelerometer_on
+
+    def guard_propellant_ok(self) -> bool:
+        reading = self.propellant.read()
+        return reading.valid and reading.mass_kg >= self.param("min_descent_propellant_kg")
+
+    def guard_engine_ready(self) -> bool:
+        status = self.main_engine.read()
+        return status.valid and not status.on
+
+    def guard_main_engine_off(self) -> bool:
+        status = self.main_engine.read()
+        return status.valid and not status.on
+
+    def no_go_reasons(self) -> list[str]:
+        checks = ("altimeter_valid", "imu_valid", "accelerometers_on", "propellant_ok", "engine_ready")
+        return [name for name in checks if not getattr(self, f"guard_{name}")()]
+
+    # --- activities --------------------------------------------------------------------------
+    async def do_predescent_checks(self) -> None:
+        self.imu.set_power(True)
+        self.imu.set_accelerometer(True)
+        self.range_finder.set_power(True)
+        self.range_finder.select_beam("long")
+        valid = 0
+        for _ in range(self.CHECK_SAMPLES):  # validity flags over several samples, not one
+            await self.clock.sleep(1.0)
+            valid += self.range_finder.read().valid
+        self._altimeter_valid_fraction = valid / self.CHECK_SAMPLES
+        if await self.fire("checks_passed"):
+            return
+        reasons = self.no_go_reasons()
+        self.hold_count += 1
+        self.last_no_go = ",".join(reasons)
+        self.emit("DESCENT_NO_GO", reasons=self.last_no_go)
+        await self.fire("checks_failed")
+
+    async def do_powered_descent(self, resumed: bool) -> None:
+        latches = self.executive.latches
+        if not latches.is_fired(DESCENT_LATCH):
+            self.executive.modes.begin_critical("powered_descent")
+            latches.fire(DESCENT_LATCH)
+            resumed = False
+        if self.descent_driver is not None:
+            self.descent_driver.begin(self.descent_complete, resumed)
+
+    def descent_complete(self, outcome: str) -> None:
+        """Guidance reports the end of the powered descent: "landed" or "aborted"."""
+        self.emit("DESCENT_OUTCOME", outcome=outcome)
+        self.executive.modes.end_critical("powered_descent")
+        if outcome == "landed":
+            self.post("landed")
+        else:
+            self.post("abort", f"powered descent {outcome}")
+
+    async def do_surface_operations(self) -> None:
+        rover = self.phases.get("rover")
+        if rover is not None:
+            await rover.begin()
+        await self.run_child(self.phases["sampling"], "complete", "samples_stowed")
+
+    async def do_ascent(self) -> None:
+        await self.run_child(self.phases["ascent"], "in_orbit", "in_orbit")
+
+    async def do_rendezvous_docking(self) -> None:
+        await self.run_child(self.phases["rendezvous"], "transfer", "captured")
+
+    async def do_sample_transfer(self) -> None:
+        await self.run_child(self.phases["rendezvous"], "released", "transfer_complete")
+
+    async def do_lunar_orbit_wait(self) -> None:
+        await self.run_child(self.phases["return"], "tei_burn_1", "tei_started")
+
+    async def do_trans_earth_injection(self) -> None:
+        await self.run_child(self.phases["return"], "coast", "tei_complete")
+
+    async def do_coast(self) -> None:
+        await self.run_child(self.phases["return"], "separation", "separation_started")
+
+    async def do_returner_separation(self) -> None:
+        await self.run_child(self.phases["return"], "returned", "returned")
+
+    # --- ground commands ---------------------------------------------------------------------
+    @command(0x4001)
+    def cmd_go_sampling(self) -> Any:
+        """Ground go: start sampling."""
+        return self.phases["sampling"].go("GO_SAMPLING")
+
+    @command(0x4002)
+    def cmd_go_ascent(self) -> Any:
+        """Ground go: ascent ignition."""
+        return self.phases["ascent"].go("GO_ASCENT")
+
+    @command(0x4003)
+    def cmd_go_short_range(self) -> Any:
+        """Ground go: hand the rendezvous over to the autonomous short range."""
+        return self.phases["rendezvous"].go("GO_SHORT_RANGE")
+
+    @command(0x4004)
+    def cmd_go_tei(self) -> Any:
+        """Ground go: trans-Earth injection."""
+        return self.phases["return"].go("GO_TEI")
+
+    @command(0x4005)
+    def cmd_mission_recheck(self) -> Any:
+        """Run the pre-descent checks again now (from the orbit hold)."""
+        if self.state != "orbit_hold":
+            raise CommandStartFailed(FailureCode.WRONG_MODE, f"mission is in {self.state}, not orbit_hold")
+        return self.fire("recheck")
+
+    @command(0x4006)
+    def cmd_mission_abort(self) -> Any:
+        """Safe the mission and every phase machine that is running."""
+        return self._abort_all("ground abort")
+
+    async def _abort_all(self, reason: str) -> None:
+        for machine in self.phases.values():
+            if not machine.spec.by_name[machine.state].dormant:
+                await machine.fire("abort", reason)
+        await self.fire("abort", reason)

@@ -1,0 +1,270 @@
+"""Surface, rendezvous and return device interfaces seen by the flight software.
+
+Like :mod:`hil.interfaces`, the flight side only talks to these ``typing.Protocol`` classes and the
+backend (emulator or hardware adapters) is chosen at start-up. Mechanisms are asynchronous: a
+command starts an action and ``read()`` reports its progress, so that flight code waits on its own
+clock (event-driven, or a slow poll) instead of blocking. Readings carry a ``valid`` flag and a
+time ``t`` (seconds of flight time). SI units, except sample masses in grams (how they are reported).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+# ---------------------------------------------------------------- readings
+
+
+@dataclass(frozen=True, slots=True)
+class ArmStatus:
+    t: float
+    busy: bool  # a scoop cycle (reach, scoop, deliver to the container) is running
+    scoops_done: int
+    stowed: bool
+    fault: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DrillStatus:
+    t: float
+    depth_m: float  # bit depth below the surface
+    torque_nm: float  # rotary torque on the drill string
+    jammed: bool  # the drive stalled (motor current limit reached)
+    drilling: bool
+    retracting: bool
+    core_mass_g: float  # regolith held in the core bag
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStatus:
+    t: float
+    sample_mass_g: float  # load-cell reading of the primary container contents
+    lid_closed: bool
+    sealing: bool
+    sealed: bool  # seal made and the leak check passed
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TransferStatus:
+    t: float
+    stage: str  # "", "lander_to_ascender" or "ascender_to_returner"
+    busy: bool
+    done: bool
+    fault: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SeparationStatus:
+    t: float
+    fired: bool
+    separated: bool  # separation switch confirms the two bodies parted
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DockingStatus:
+    t: float
+    contact: bool
+    claws_closed: bool
+    latched: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RendezvousReading:
+    """Microwave rendezvous radar on the orbiter: range and range rate to the ascender."""
+
+    t: float
+    range_m: float
+    range_rate_m_s: float  # negative while closing
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BurnStatus:
+    t: float
+    on: bool
+    engine_set: str  # "tei" (4 x 150 N) or "mcc" (2 x 25 N)
+    thrust_n: float
+    delta_v_m_s: float  # accumulated from the accelerometers since the burn started
+    accelerometer_valid: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PowerStatus:
+    t: float
+    battery_soc: float  # state of charge, 0..1
+    solar_w: float
+    load_w: float
+    hibernating: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ThermalStatus:
+    t: float
+    avionics_c: float
+    battery_c: float
+    surface_c: float
+    heaters_on: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RadarProfile:
+    """Ground-penetrating radar survey of the drill site."""
+
+    t: float
+    depth_to_rock_m: float | None  # None: no reflector above max_depth_m
+    max_depth_m: float
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImageProduct:
+    t: float
+    width: int
+    height: int
+    data: bytes
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeployStatus:
+    t: float
+    released: bool
+    on_surface: bool
+    fault: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MobilityStatus:
+    t: float
+    east_m: float
+    north_m: float
+    driving: bool
+    arrived: bool
+    hazard_stop: bool  # stopped by the hazard cameras before an obstacle
+    stowed: bool  # mast and arrays in the night configuration
+    mechanism_fault: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SunReading:
+    t: float
+    elevation_deg: float
+    valid: bool
+
+
+# ---------------------------------------------------------------- devices
+
+
+@runtime_checkable
+class RoboticArm(Protocol):
+    def start_scoop(self, point: int) -> None: ...
+    def stow(self) -> None: ...
+    def read(self) -> ArmStatus: ...
+
+
+@runtime_checkable
+class Drill(Protocol):
+    def start(self, target_depth_m: float, rate_m_s: float) -> None: ...
+    def stop(self) -> None: ...
+    def retract(self) -> None: ...
+    def deliver_core(self) -> None: ...
+    def read(self) -> DrillStatus: ...
+
+
+@runtime_checkable
+class SampleContainer(Protocol):
+    def seal(self) -> None: ...
+    def read(self) -> ContainerStatus: ...
+
+
+@runtime_checkable
+class TransferMechanism(Protocol):
+    def start(self, stage: str) -> None: ...
+    def read(self) -> TransferStatus: ...
+
+
+@runtime_checkable
+class SeparationDevice(Protocol):
+    """A pyro-like separation: fires once, never again."""
+
+    def fire(self) -> None: ...
+    def read(self) -> SeparationStatus: ...
+
+
+@runtime_checkable
+class DockingMechanism(Protocol):
+    def close_claws(self) -> None: ...
+    def open_claws(self) -> None: ...
+    def read(self) -> DockingStatus: ...
+
+
+@runtime_checkable
+class RendezvousRadar(Protocol):
+    def read(self) -> RendezvousReading: ...
+
+
+@runtime_checkable
+class ApproachThrusters(Protocol):
+    """Orbiter translation thrusters along the line of sight (positive: opens the range)."""
+
+    def command_acceleration(self, acceleration_m_s2: float) -> None: ...
+
+
+@runtime_checkable
+class OrbitEngines(Protocol):
+    def start_burn(self, engine_set: str) -> None: ...
+    def stop_burn(self) -> None: ...
+    def read(self) -> BurnStatus: ...
+
+
+@runtime_checkable
+class Power(Protocol):
+    def set_hibernation(self, on: bool) -> None: ...
+    def read(self) -> PowerStatus: ...
+
+
+@runtime_checkable
+class Thermal(Protocol):
+    def set_heaters(self, on: bool) -> None: ...
+    def read(self) -> ThermalStatus: ...
+
+
+@runtime_checkable
+class GroundPenetratingRadar(Protocol):
+    def survey(self) -> RadarProfile: ...
+
+
+@runtime_checkable
+class Camera(Protocol):
+    def capture(self) -> ImageProduct: ...
+
+
+@runtime_checkable
+class RoverDeployMechanism(Protocol):
+    def release(self) -> None: ...
+    def read(self) -> DeployStatus: ...
+
+
+@runtime_checkable
+class RoverMobility(Protocol):
+    def drive_to(self, east_m: float, north_m: float) -> None: ...
+    def stop(self) -> None: ...
+    def stow(self) -> None: ...
+    def unstow(self) -> None: ...
+    def read(self) -> MobilityStatus: ...
+
+
+@runtime_checkable
+class SunSensor(Protocol):
+    def read(self) -> SunReading: ...
