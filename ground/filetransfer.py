@@ -405,8 +405,14 @@ class ReceiverSession:
 
 
 def uplink_for(client: Any) -> Callable[[bytes], None]:
-    """PDUs go up as TC 128,1 without verification reports (acknowledgement flags 0)."""
-    return lambda raw: client.send(FILE_PDU_SERVICE, PDU_TC_SUBTYPE, raw_data=raw, ack_flags=0)
+    """PDUs go up as TC 128,1 without verification reports (acknowledgement flags 0); they are
+    not tracked as pending commands (the protocol's own timers cover their loss)."""
+
+    def send(raw: bytes) -> None:
+        record = client.send(FILE_PDU_SERVICE, PDU_TC_SUBTYPE, raw_data=raw, ack_flags=0)
+        client.pending.pop(record.request_id, None)
+
+    return send
 
 
 def attach(client: Any, receiver: FileReceiver) -> ReceiverSession:

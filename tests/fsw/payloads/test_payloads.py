@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import cbor2
@@ -122,3 +123,26 @@ def test_product_store_refuses_paths_and_overwrites(tmp_path: Path) -> None:
         with pytest.raises(ProductError):
             store.write(bad, b"z")
     assert store.read("a.bin") == b"x" and store.listing() == [("a.bin", 1)]
+
+
+def test_a_partner_module_outside_the_tree_plugs_in_through_the_entry_point_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsw.payloads
+
+    point = EntryPoint("ena", "tests.fsw.payloads.example_partner:NeutralAtomAnalyser", fsw.payloads.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(fsw.payloads, "entry_points", lambda group: [point] if group == point.group else [])
+    assert available()["ena"] == "tests.fsw.payloads.example_partner"
+    harness = Harness(tmp_path / "store.sqlite")
+    add_payloads(harness.executive, ["ena", "camera"])
+
+    async def scenario(h: Harness) -> None:
+        assert await h.submit(h.command("ENA_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        assert await h.submit(h.command("ENA_ACQUIRE", 2.0)) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        await h.clock.sleep(1.5)
+
+    harness.run(scenario)
+    spectrum = cbor2.loads(ProductStore(products_directory(harness.store.path)).read("ena_0001.cbor"))
+    assert len(spectrum["counts"]) == 16
+    assert harness.hk(30)[-1]["ena_products"] == 1
+    assert "ENA_ACQUIRE" in {c["name"] for c in harness.executive.dictionary.to_dict(100)["commands"]}
