@@ -541,6 +541,8 @@ class FileTransferService(Component):
                 self._cancel(transaction, pdu.condition, f"receiver reports {pdu.condition.name}", notify=False)
             return
         if transaction.terminal:
+            if transaction.state == "cancelled":  # the receiver missed the cancelling EOF: repeat it
+                self._send(Eof(transaction.txn, transaction.condition, transaction.size, transaction.sha256))
             return
         transaction.prompts = 0
         transaction.prompt_deadline = now + self._prompt_timeout(transaction)

@@ -268,3 +268,51 @@ def test_ranges_and_gaps_partition_the_file(segments: list[tuple[int, int]], siz
     assert {i for low, high in gaps for i in range(low, high)} == set(range(size)) - covered
     assert ranges.covered() == len(covered)
     assert all(high < low2 for (_, high), (low2, _) in zip(ranges.ranges, ranges.ranges[1:], strict=False))
+
+
+def test_outage_from_the_start_suspends_and_a_commanded_resume_delivers(tmp_path: Path) -> None:
+    data = product_bytes(6, 9_000)
+    harness, service, receiver, channel = setup(tmp_path, {"q.bin": data}, 0.0, 6)
+
+    async def scenario(h: Harness) -> None:
+        h.executive.parameters.set("ft_rtt_s", RTT_S)
+        session = channel.open()
+        channel.outage = True  # the receiver never hears of the transaction
+        assert await h.submit(h.command("FILE_DOWNLINK", "q.bin")) == OK
+        assert await until(lambda: states(service) == ["suspended"], 60.0)
+        await asyncio.sleep(10.0)
+        assert receiver.transactions == {} and states(service) == ["suspended"]  # nobody wakes it by itself
+        channel.outage = False
+        assert await h.submit(h.command("FILE_RESUME", 1)) == OK
+        await receiver.wait_for("q.bin", timeout=30.0)
+        assert await until(lambda: states(service) == ["completed"], 30.0)
+        await session.close()
+
+    harness.run(scenario)
+    assert (tmp_path / "ground" / "q.bin").read_bytes() == data
+    assert ("FT_RESUMED", {"txn": 1, "reason": "commanded"}) in harness.events()
+
+
+def test_a_product_changed_across_a_restart_cancels_its_downlink(tmp_path: Path) -> None:
+    harness, service, receiver, channel = setup(tmp_path, {"m.bin": product_bytes(4, 40_000)}, 0.0, 4)
+
+    async def first(h: Harness) -> None:
+        h.executive.parameters.set("ft_rate_bps", 50_000.0)
+        session = channel.open()
+        assert await h.submit(h.command("FILE_DOWNLINK", "m.bin")) == OK
+        await asyncio.sleep(1.0)
+        await session.close()
+
+    harness.run(first)
+    harness.store.close()
+    (products_directory(tmp_path / "store.sqlite") / "m.bin").write_bytes(b"overwritten")
+    harness, service, receiver, channel = setup(tmp_path, {}, 0.0, 4)
+
+    async def second(h: Harness) -> None:
+        session = channel.open()
+        await asyncio.sleep(1.0)
+        await session.close()
+
+    harness.run(second)
+    assert states(service) == ["cancelled"]
+    assert receiver.failed == {1: Condition.FILE_GONE} and not (tmp_path / "ground" / "m.bin").exists()
