@@ -23,6 +23,10 @@ test: install
 bench: install
 	$(BIN)/python -m tests.bench
 
+fuzz: install
+	$(BIN)/pip install --quiet atheris || echo "atheris did not install: using the seeded mutation fuzzer"
+	$(BIN)/python -m tests.fuzz --seconds $${FUZZ_SECONDS:-120}
+
 lint: install
 	$(BIN)/ruff check fsw hil ground tests
 

@@ -54,12 +54,13 @@ class LinkMonitor(Component):
         self.security_rejections: Counter[str] = Counter()
         self._last_event: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
+        # Connected at once, so that the boot events queue on the link rather than vanish.
+        executive.tm_sinks.append(self._send)
 
     def on_link_state(self, state: str, detail: str) -> None:
         self.emit("LINK_STATE", state=state, detail=detail)
 
     async def start(self) -> None:
-        self.executive.tm_sinks.append(self._send)
         self._task = asyncio.get_running_loop().create_task(self._intake(), name="tc_intake")
 
     async def stop(self) -> None:
