@@ -38,7 +38,10 @@ MAX_NAK_SEGMENTS = 32  # keeps one NAK small on a 125 bit/s uplink; later rounds
 PACKET_OVERHEAD = 26  # primary + PUS TM secondary header, CRC, COBS framing: for pacing
 EOF_ACK_TIMEOUT_RTT = 2.0
 FINISHED_TIMEOUT_RTT = 4.0
+# First-pass progress is saved (without fsync) every 16 chunks or 0.5 s, whichever comes first:
+# a reset then costs at most that much sent again.
 PROGRESS_PERSIST_CHUNKS = 16
+PROGRESS_PERSIST_S = 0.5
 KEPT_TERMINAL_TRANSACTIONS = 32
 STORE_PREFIX = "ft.txn."
 NEXT_ID_KEY = "ft.next_txn"
@@ -325,6 +328,7 @@ class SenderTransaction:
     prompts: int = 0
     retransmitted: int = 0
     chunks_since_persist: int = 0
+    persisted_at: float = 0.0
     state: str = "sending"
 
     def attach_machine(self) -> None:
@@ -592,7 +596,9 @@ class FileTransferService(Component):
             if end > start:  # an empty file goes straight to its EOF
                 sent = self._send_chunk(transaction, start, end)
                 transaction.chunks_since_persist += 1
-                if transaction.chunks_since_persist >= PROGRESS_PERSIST_CHUNKS:
+                now = self.clock.monotonic()
+                if (transaction.chunks_since_persist >= PROGRESS_PERSIST_CHUNKS
+                        or now - transaction.persisted_at >= PROGRESS_PERSIST_S):
                     self._persist(transaction, durable=False)
                 return sent
         if transaction.eof_pending:
@@ -677,6 +683,7 @@ class FileTransferService(Component):
 
     def _persist(self, transaction: SenderTransaction, durable: bool = True) -> None:
         transaction.chunks_since_persist = 0
+        transaction.persisted_at = self.clock.monotonic()
         self.executive.store.put(f"{STORE_PREFIX}{transaction.txn}", transaction.to_record(), durable)
 
     def _prune(self) -> None:

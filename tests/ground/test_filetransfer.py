@@ -179,3 +179,46 @@ async def test_every_payload_product_arrives_byte_identical_through_ten_percent_
     print(f"\n{total} octets in {len(listing)} products through 10% loss in {elapsed:.2f} s; "
           f"chunks resent {sender['ft_retransmitted']}, NAKs received {sender['ft_naks_received']}, "
           f"PDUs sent {sender['ft_pdus_sent']}; receiver {statistics}; link frames dropped {dropped}")
+
+
+@pytest.mark.slow
+async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(tmp_path: Path) -> None:
+    fsw_port, ground_port, store = tmp_path / "fsw", tmp_path / "ground", tmp_path / "store.sqlite"
+    link = start_link_process(fsw_port, ground_port, "--loss", "0.05", "--seed", "11")
+    flight = FlightProcess(fsw_port, store, "--watchdog", "none", "--seed", "5")
+    flight.start()
+    client = GroundClient(str(ground_port))
+    await client.open()
+    receiver = FileReceiver(tmp_path / "received", rtt_s=0.3)
+    session = attach(client, receiver)
+    flight_hk: list[dict[str, object]] = []
+    client.listeners.append(lambda tm: flight_hk.extend(
+        values for sid, values in [appdata.decode(tm.source_data)] if sid == 23) if (tm.service, tm.subtype) == (3, 25)
+        else None)
+    try:
+        # Slow enough (40 kbit/s, ~4 s for the radargram) to be killed in the middle; parameters persist.
+        assert (await send_reliably(client, 20, 3, [[0x1702, 0.3], [0x1701, 40_000.0]])).completed
+        assert (await send_reliably(client, 8, 1, [0x2201])).completed
+        assert (await send_reliably(client, 8, 1, [0x2203, 32], timeout_each=5.0)).completed
+        assert (await request_downlink(client, "gpr_0001.cbor")).completed
+        await asyncio.sleep(1.5)
+        flight.kill9()
+        before = receiver.transactions[1].received.covered()
+        size = receiver.transactions[1].size
+        assert size is not None and 0 < before < size
+        flight_hk.clear()
+        flight.start()
+        path = await receiver.wait_for("gpr_0001.cbor", timeout=60.0)
+        original = (products_directory(store) / "gpr_0001.cbor").read_bytes()
+        assert path.read_bytes() == original
+        await asyncio.sleep(2.5)
+    finally:
+        await session.close()
+        await client.close()
+        flight.stop()
+        stop_link_process(link)
+    after_restart = flight_hk[-1]
+    assert after_restart["ft_completed"] == 1
+    assert after_restart["ft_bytes_sent"] < size  # the restarted sender sent what was missing, not the whole file
+    print(f"\n{size} octets: {before} received before the kill, {after_restart['ft_bytes_sent']} sent after the "
+          f"restart; receiver {receiver.statistics()}")
