@@ -60,6 +60,7 @@ NAK_LIMIT = 20  # NAK rounds without any new octet before the transaction suspen
 # this NAK is what wakes the sender (which stays silent while suspended, to spare the downlink).
 SUSPENDED_NAK_INTERVAL_RTT = 10.0
 FINISHED_LIMIT = 10
+MAX_FILE_OCTETS = 1 << 32  # bound on offsets before the size is known
 
 RECEIVER_STATES = ["receiving", "gathering", "suspended", "finishing", "closed"]
 RECEIVER_TRANSITIONS: list[dict[str, Any]] = [
@@ -201,6 +202,10 @@ class FileReceiver:
     def _on_data(self, transaction: ReceiverTransaction, pdu: FileData, now: float) -> None:
         if not pdu.intact:
             self.crc_errors += 1
+            return
+        limit = transaction.size if transaction.size is not None else MAX_FILE_OCTETS
+        if pdu.offset + len(pdu.data) > limit:  # never write past the announced end
+            self.pdus_rejected += 1
             return
         if transaction.state in ("finishing", "closed"):
             transaction.duplicate_pdus += 1

@@ -611,9 +611,16 @@ class FileTransferService(Component):
         return 0
 
     def _send_chunk(self, transaction: SenderTransaction, start: int, end: int) -> int:
-        with open(self.products.path(transaction.name), "rb") as handle:
-            handle.seek(start)
-            data = handle.read(end - start)
+        try:
+            with open(self.products.path(transaction.name), "rb") as handle:
+                handle.seek(start)
+                data = handle.read(end - start)
+        except OSError as error:
+            self._cancel(transaction, Condition.FILE_GONE, f"product unreadable: {error}")
+            return 0
+        if len(data) != end - start:
+            self._cancel(transaction, Condition.FILE_GONE, "product shorter than announced")
+            return 0
         self.bytes_sent += len(data)
         return self._send(FileData.of(transaction.txn, start, data))
 

@@ -222,3 +222,10 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
     assert after_restart["ft_bytes_sent"] < size  # the restarted sender sent what was missing, not the whole file
     print(f"\n{size} octets: {before} received before the kill, {after_restart['ft_bytes_sent']} sent after the "
           f"restart; receiver {receiver.statistics()}")
+
+
+def test_data_past_the_announced_size_is_refused(tmp_path: Path) -> None:
+    receiver, _ = receiver_with_outbox(tmp_path)
+    feed(receiver, Metadata(6, "s.bin", 10, DIGEST, 1024))
+    feed(receiver, FileData.of(6, 8, b"abcd"))
+    assert receiver.pdus_rejected == 1 and not receiver.transactions[6].received

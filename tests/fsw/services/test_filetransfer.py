@@ -316,3 +316,19 @@ def test_a_product_changed_across_a_restart_cancels_its_downlink(tmp_path: Path)
     harness.run(second)
     assert states(service) == ["cancelled"]
     assert receiver.failed == {1: Condition.FILE_GONE} and not (tmp_path / "ground" / "m.bin").exists()
+
+
+def test_a_product_deleted_under_a_downlink_cancels_it(tmp_path: Path) -> None:
+    harness, service, receiver, channel = setup(tmp_path, {"d.bin": product_bytes(8, 30_000)}, 0.0, 8)
+
+    async def scenario(h: Harness) -> None:
+        h.executive.parameters.set("ft_rate_bps", 50_000.0)
+        session = channel.open()
+        assert await h.submit(h.command("FILE_DOWNLINK", "d.bin")) == OK
+        await asyncio.sleep(1.0)
+        service.products.path("d.bin").unlink()  # behind the service's back
+        await asyncio.sleep(1.0)
+        await session.close()
+
+    harness.run(scenario)
+    assert states(service) == ["cancelled"] and receiver.failed == {1: Condition.FILE_GONE}
