@@ -89,7 +89,7 @@ class SamplingMachine(MissionMachine):
         ParameterDef(0x4015, "min_battery_soc", "f64", 0.4, "battery charge needed to start sampling", 0.0, 1.0),
     )
 
-    ROCK_MARGIN_M = 0.05
+    ROCK_MARGIN_M = 0.15  # three sigma of the radar depth
     POLL_S = 1.0
     SCOOP_POINTS = 16
 
