@@ -94,7 +94,7 @@ def test_go_points_wait_for_ground_commands(store: Path) -> None:
         await until(c.sampling, "awaiting_go")
         await h.clock.sleep(3_600.0)
         assert c.sampling.state == "awaiting_go"
-        assert await h.submit(h.command("GO_ASCENT")) == ["ACCEPTANCE_OK", "START_OK", "START_FAILED"]  # not awaiting it
+        assert await h.submit(h.command("GO_ASCENT")) == ["ACCEPTANCE_OK", "START_OK", "START_FAILED"]
         assert await h.submit(h.command("GO_SAMPLING")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         await until(c.ascent, "awaiting_go")
 
