@@ -41,7 +41,20 @@ def add_bench_check_command(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=bench_check.run)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [add_link_command, add_bench_check_command]
+def add_plant_command(subparsers: Subparsers) -> None:
+    from hil import plant_process
+
+    parser = subparsers.add_parser(
+        "plant",
+        help="the emulator plant (lander truth model and devices) on a serial device bus",
+        description="Answer the flight software's device bus step requests on PORT; the plant advances only "
+        "when stepped, so a seeded run is deterministic.",
+    )
+    plant_process.add_arguments(parser)
+    parser.set_defaults(handler=plant_process.run)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [add_plant_command, add_link_command, add_bench_check_command]
 
 
 def build_parser() -> argparse.ArgumentParser:

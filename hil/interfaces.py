@@ -195,7 +195,10 @@ class MicrowaveRangeVelocity(Protocol):
 
 @runtime_checkable
 class HazardImager(Protocol):
-    def scan(self) -> HazardMapReading: ...
+    def scan(self) -> HazardMapReading | None:
+        """The latest hazard map; None while a requested point cloud is still being acquired
+        (ask again next cycle)."""
+        ...
 
 
 @runtime_checkable

@@ -235,4 +235,6 @@ class DescentController:
                 self._thrust_cmd = 0.0
             dev.attitude.command_attitude(0.0, 0.0)
         if cmd.request_hazard_scan:
-            self.guidance.provide_hazard_map(dev.hazard_imager.scan())
+            scan = dev.hazard_imager.scan()
+            if scan is not None:  # an imager on a device bus answers on a later cycle
+                self.guidance.provide_hazard_map(scan)

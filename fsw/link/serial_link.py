@@ -88,6 +88,15 @@ class SerialLink:
         self._loop = asyncio.get_running_loop()
         self._open_port()
 
+    async def open_fd(self, fd: int) -> None:
+        """Serve an already open descriptor (a pty master this process made) instead of a path."""
+        self._loop = asyncio.get_running_loop()
+        self._fd = fd
+        os.set_blocking(fd, False)
+        self._loop.add_reader(fd, self._on_readable)
+        self._connected.set()
+        self._on_state("connected", f"fd {fd}")
+
     async def open_with_retry(self) -> None:
         """Open the port, retrying in the background until it appears."""
         self._loop = asyncio.get_running_loop()
@@ -188,7 +197,7 @@ class SerialLink:
 
     def _flush(self) -> None:
         port = self._serial
-        if port is None or not self._pending_out:
+        if (port is None and self._fd is None) or not self._pending_out:
             return
         if self._fd is None:
             self._write_queue.put(bytes(self._pending_out))

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
-from fsw.gnc.guidance import LANDED, DescentGuidance, GuidanceConfig
-from fsw.gnc.navigation import Navigator, TerrainMap
+from fsw.gnc.guidance import LANDED, GuidanceConfig
+from fsw.gnc.setup import DescentHandover, make_descent_controller
 from hil.emulator.devices import LanderDevices, make_lander_devices
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, TouchdownReport
 
@@ -38,42 +38,32 @@ class DescentRun:
         return [name for _, name, _ in self.events]
 
 
-def build_descent(
-    seed: int,
-    plant_config: PlantConfig | None = None,
-    guidance_config: GuidanceConfig | None = None,
-    *,
-    map_includes_crater: bool = True,
-) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
-    plant = LunarLanderPlant(seed, plant_config)
-    devices = make_lander_devices(plant)
+def descent_handover(plant: LunarLanderPlant, *, map_includes_crater: bool = True) -> DescentHandover:
+    """What the ground uploads before descent: the orbit-determination state (truth plus seeded
+    errors [est.]) and the coarse terrain map of the landing site."""
     spacing, heights = plant.terrain.coarse_map(include_crater=map_includes_crater)
-    terrain_map = TerrainMap(spacing, heights)
     cfg = plant.config
-    od = random.Random(f"od-{seed}")  # orbit determination errors at descent start [est.]
-    navigator = Navigator(
-        terrain_map,
-        t=0.0,
-        h=plant.h + od.gauss(0.0, 30.0),
-        s=plant.s + od.gauss(0.0, 100.0),
-        c=plant.c + od.gauss(0.0, 50.0),
-        vu=plant.vu + od.gauss(0.0, 0.1),
-        vd=plant.vd + od.gauss(0.0, 0.1),
-        vc=plant.vc + od.gauss(0.0, 0.1),
+    od = random.Random(f"od-{plant.seed}")
+    return DescentHandover(
+        map_spacing_m=spacing,
+        map_heights_m=tuple(heights),
+        height_m=plant.h + od.gauss(0.0, 30.0),
+        downrange_m=plant.s + od.gauss(0.0, 100.0),
+        crossrange_m=plant.c + od.gauss(0.0, 50.0),
+        vertical_speed_m_s=plant.vu + od.gauss(0.0, 0.1),
+        downrange_speed_m_s=plant.vd + od.gauss(0.0, 0.1),
+        crossrange_speed_m_s=plant.vc + od.gauss(0.0, 0.1),
         dry_mass_kg=cfg.wet_mass_kg - cfg.propellant_kg,
         propellant_kg=cfg.propellant_kg,
+        target_downrange_m=cfg.target_downrange_m,
+        target_crossrange_m=cfg.target_crossrange_m,
+        exhaust_velocity_m_s=cfg.exhaust_velocity_m_s,
+        braking_start_height_m=cfg.perilune_alt_m,
     )
-    if guidance_config is None:
-        guidance_config = GuidanceConfig(
-            target_downrange_m=cfg.target_downrange_m,
-            target_crossrange_m=cfg.target_crossrange_m,
-            target_terrain_height_m=terrain_map.height(cfg.target_downrange_m),
-            exhaust_velocity_m_s=cfg.exhaust_velocity_m_s,
-            braking_start_height_m=cfg.perilune_alt_m,
-            braking_start_speed_m_s=plant.vd,
-        )
-    guidance = DescentGuidance(guidance_config)
-    flight_devices = DescentDevices(
+
+
+def descent_devices(devices: LanderDevices) -> DescentDevices:
+    return DescentDevices(
         imu=devices.imu,
         range_finder=devices.range_finder,
         velocimeter=devices.velocimeter,
@@ -83,7 +73,19 @@ def build_descent(
         propellant=devices.propellant,
         microwave=devices.microwave,
     )
-    return plant, devices, DescentController(flight_devices, navigator, guidance)
+
+
+def build_descent(
+    seed: int,
+    plant_config: PlantConfig | None = None,
+    guidance_config: GuidanceConfig | None = None,
+    *,
+    map_includes_crater: bool = True,
+) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
+    plant = LunarLanderPlant(seed, plant_config)
+    devices = make_lander_devices(plant)
+    handover = descent_handover(plant, map_includes_crater=map_includes_crater)
+    return plant, devices, make_descent_controller(descent_devices(devices), handover, guidance_config)
 
 
 def fly_descent(

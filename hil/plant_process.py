@@ -1,0 +1,132 @@
+"""``ilrs-hil plant --port PORT --seed S``: the emulator plant as its own process on a device bus.
+
+The lander's truth model and its emulated devices answer the flight software's step requests
+(see :mod:`hil.devicebus`). The plant advances only when it is stepped. On exit it writes its
+truth report (touchdown figures and the final state) as JSON when ``--report`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import hil.interfaces
+from fsw.gnc import setup as gnc_setup
+from fsw.link import SerialLink
+from hil.devicebus import MAX_PACKET_SIZE, DeviceBusServer, register_readings, serve
+from hil.emulator.closed_loop import descent_handover, with_faults
+from hil.emulator.devices import make_lander_devices
+from hil.emulator.plant import LunarLanderPlant, PlantConfig
+from hil.link.bridge import PtyPair
+
+MAX_SUBSTEP_S = 0.02
+
+
+class LanderWorld:
+    """The truth the flight software flies against: the lander plant and its devices."""
+
+    def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
+        self.plant = LunarLanderPlant(seed, config)
+        devices = make_lander_devices(self.plant)
+        self.devices: dict[str, Any] = {
+            "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
+            "microwave": devices.microwave, "hazard_imager": devices.hazard_imager,
+            "main_engine": devices.main_engine, "attitude": devices.attitude, "propellant": devices.propellant,
+        }
+        self.max_height_error_m = 0.0
+
+    def advance(self, dt: float) -> None:
+        plant = self.plant
+        remaining = dt
+        while remaining > 1e-9:
+            step = min(MAX_SUBSTEP_S, remaining)
+            if plant.landed:
+                plant.t += remaining  # resting on the surface: nothing to integrate
+                return
+            plant.step(step)
+            remaining -= step
+
+    def handover(self) -> Any:
+        return descent_handover(self.plant)
+
+    def report(self) -> dict[str, Any]:
+        plant = self.plant
+        touchdown = asdict(plant.touchdown) if plant.touchdown is not None else None
+        return {
+            "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
+            "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
+            "mass_kg": plant.mass,
+        }
+
+
+async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
+                    pty: Path | None = None) -> int:
+    register_readings(hil.interfaces, gnc_setup)
+    link = SerialLink(port or "pty", baud, max_packet_size=MAX_PACKET_SIZE)
+    pair = None
+    if pty is not None:
+        # Our own pty: the flight software opens its slave, one hop fewer than through a bridge.
+        pair = PtyPair()
+        pair.publish(pty)
+        await link.open_fd(pair.master_fd)
+        print(f"plant ready: {pty}", flush=True)
+    else:
+        assert port is not None
+        await link.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    server = DeviceBusServer(world.devices, world.advance, world.handover)
+    serving = asyncio.ensure_future(serve(link, server))
+    try:
+        await stop.wait()
+    finally:
+        serving.cancel()
+        if pair is not None:
+            pair.unpublish()
+        await link.close()
+        if report is not None:
+            summary = {**world.report(), "exchanges": server.exchanges}
+            report.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--port", help="device path (a pty, a USB-UART) or pyserial URL to serve on")
+    where.add_argument("--pty", type=Path, help="make a pty and publish its tty at this path (symlink)")
+    parser.add_argument("--baud", type=int, default=115200)
+    parser.add_argument("--seed", type=int, default=1, help="seed of the terrain, sensors and dispersions")
+    parser.add_argument("--fault", action="append", default=[], metavar="FIELD=VALUE",
+                        help="set a plant fault (hil.emulator.plant.FaultConfig field), repeatable")
+    parser.add_argument("--report", type=Path, help="write the truth report here (JSON) on exit")
+
+
+def parse_faults(items: list[str]) -> dict[str, Any]:
+    faults: dict[str, Any] = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        if not name or not text:
+            raise ValueError(f"--fault {item!r}: expected FIELD=VALUE")
+        try:
+            faults[name] = json.loads(text)
+        except json.JSONDecodeError:
+            faults[name] = text
+    return faults
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        faults = parse_faults(args.fault)
+        config = with_faults(None, **faults) if faults else None
+    except (ValueError, TypeError) as error:
+        print(f"ilrs-hil plant: {error}")
+        return 2
+    world = LanderWorld(args.seed, config)
+    return asyncio.run(run_plant(args.port, args.baud, world, args.report, args.pty))

@@ -1,0 +1,82 @@
+"""The device bus: a plant in its own process, stepped by the flight side over a real pty."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hil.interfaces
+from fsw.clock import Clock, run
+from fsw.gnc import setup as gnc_setup
+from fsw.gnc.setup import DescentHandover
+from fsw.link import SerialLink
+from hil.devicebus import MAX_PACKET_SIZE, DeviceBusClient, DeviceBusServer, decode, encode, register_readings
+from hil.emulator.closed_loop import build_descent
+from hil.interfaces import HazardMapReading, ImuReading
+
+register_readings(hil.interfaces, gnc_setup)
+
+
+def test_readings_round_trip_positionally() -> None:
+    reading = ImuReading(1.5, (0.1, 0.2, 9.0), (0.0, 0.0, 0.01), -1.2, 0.0, 1, True, True)
+    assert decode(encode(reading)) == reading
+    hazard = HazardMapReading(2.0, -4.0, -4.0, 2.0, ((True, False), (False, False)), ((2.0, 0.0),), True)
+    assert decode(encode(hazard)) == hazard
+    with pytest.raises(Exception, match="unknown reading type"):
+        decode({"NoSuchReading": [1]})
+
+
+def test_server_applies_calls_then_advances_then_reads() -> None:
+    plant, devices, _ = build_descent(3)
+    server = DeviceBusServer({"imu": devices.imu, "engine": devices.main_engine}, plant.step)
+    reply = server.step({"dt": 0.02, "calls": [["imu", "set_power", [False]], ["engine", "bogus", []]],
+                         "poll": [["imu", "read"]], "requests": []})
+    (imu,) = [decode(value) for value in reply["readings"]]
+    assert imu.valid is False and imu.t == pytest.approx(0.02)
+    assert reply["errors"] and "bogus" in reply["errors"][0]
+    again = server.step({"dt": 0.02, "calls": [["imu", "set_power", [True]]], "requests": []})
+    assert decode(again["readings"][0]).t == pytest.approx(0.04)  # the poll list is remembered
+
+
+@pytest.mark.slow
+def test_flight_side_steps_a_plant_process_over_a_pty(tmp_path: Path) -> None:
+    port, report = tmp_path / "plant.tty", tmp_path / "report.json"
+    plant = subprocess.Popen([sys.executable, "-m", "hil.cli", "plant", "--pty", str(port), "--seed", "5",
+                              "--report", str(report)], stdout=subprocess.PIPE, text=True)
+    assert plant.stdout is not None
+    assert plant.stdout.readline().startswith("plant ready")
+    clock = Clock("afap")
+
+    async def fly() -> tuple[DescentHandover, list[float], float | None, float]:
+        link = SerialLink(str(port), max_packet_size=MAX_PACKET_SIZE)
+        await link.open()
+        bus = DeviceBusClient(link, clock)
+        handover = await bus.handover()
+        imu = bus.device("imu")
+        scanner = bus.device("hazard_imager", (), ("scan",))
+        times = []
+        for _ in range(300):
+            await bus.exchange()
+            times.append(imu.read().t)
+            await clock.sleep(0.02)
+        imu.set_power(False)
+        await bus.exchange()
+        assert scanner.scan() is None  # asked now, answered on the next exchange
+        await bus.exchange()
+        scan = scanner.scan()
+        await link.close()
+        return handover, times, imu.read().valid, scan.t if scan is not None else -1.0
+
+    handover, times, valid_after_off, scan_time = run(fly(), clock)  # type: ignore[misc]
+    plant.terminate()
+    assert plant.wait(10) == 0
+    assert isinstance(handover, DescentHandover) and handover.height_m == pytest.approx(15_000, abs=200)
+    assert times[0] == 0.0 and times[-1] == pytest.approx(299 * 0.02)
+    assert valid_after_off is False
+    assert scan_time == pytest.approx(300 * 0.02)
+    truth = json.loads(report.read_text())
+    assert truth["exchanges"] == 302 and truth["t"] == pytest.approx(300 * 0.02)
