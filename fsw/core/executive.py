@@ -36,6 +36,7 @@ EXECUTIVE_APID = 100
 SEQUENCE_KEY = "sequence_counters"
 SEQUENCE_FLUSH_S = 1.0
 RATE_GROUPS = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
+DORMANT_RATE_HZ = 1.0 / 60.0
 
 
 def _rate_group_points() -> tuple[TelemetryDef, ...]:
@@ -67,6 +68,7 @@ class ExecutiveComponent(Component):
         TelemetryDef("tm_sent", "u32", "", "telemetry packets sent"),
         TelemetryDef("store_writes", "u32", "", "persistent store transactions"),
         TelemetryDef("tasks_stalled", "u16", "", "tasks that missed their heartbeat", red=Limits(high=0)),
+        TelemetryDef("dormant", "bool", "", "quiet phase: fast rate group stopped"),
         *_rate_group_points(),
     )
     events = (
@@ -76,6 +78,7 @@ class ExecutiveComponent(Component):
         EventDef(0x0004, "UNAUTHENTICATED", Severity.HIGH, "telecommands are not authenticated"),
         EventDef(0x0005, "TASK_STALLED", Severity.HIGH, "task {task} missed its heartbeat for {age} s"),
         EventDef(0x0006, "TASK_RECOVERED", Severity.LOW, "task {task} beats again"),
+        EventDef(0x0007, "DORMANCY", Severity.INFO, "executive {state}: fast rate group stopped while quiet"),
     )
 
     def housekeeping(self) -> dict[str, Any]:
@@ -89,6 +92,7 @@ class ExecutiveComponent(Component):
             "tm_sent": executive.tm_sent,
             "store_writes": executive.store.writes,
             "tasks_stalled": sum(h.stalled for h in executive.health.tasks.values()),
+            "dormant": executive.dormant,
         }
         for group in executive.rate_groups.values():
             values.update(group.stats())
@@ -120,6 +124,7 @@ class Executive:
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = False
         self.shutdown_requested = asyncio.Event()
+        self.dormant = False
         self._last_sequence_flush = 0.0
         for name, rate in RATE_GROUPS:
             self.rate_groups[name] = RateGroup(name, rate, clock, precise=(name == "fast"))
@@ -191,6 +196,29 @@ class Executive:
             self.health.watch(f"rate_group_{group.name}", max(1.0, 5 * group.period))
             self._tasks.append(loop.create_task(self._run_group(group), name=f"rate_group_{group.name}"))
         self.health.watch("hk", 5.0)
+
+    def set_dormant(self, dormant: bool) -> None:
+        """Quiet phases: the 50 Hz group stops; on the afap clock the 10 Hz and 1 Hz groups drop to
+        one cycle a minute, so that days of coasting cost no wall time (health checks, watchdog
+        strokes and persistence still run, just less often)."""
+        if dormant == self.dormant:
+            return
+        self.dormant = dormant
+        fast = self.rate_groups["fast"]
+        if dormant:
+            fast.suspend()
+            self.health.unwatch("rate_group_fast")
+        else:
+            fast.resume()
+            self.health.watch("rate_group_fast", max(1.0, 5 * fast.period))
+        if self.clock.mode.kind == "afap":
+            for name, rate in RATE_GROUPS:
+                if name == "fast":
+                    continue
+                group = self.rate_groups[name]
+                group.set_rate(DORMANT_RATE_HZ if dormant else rate)
+                self.health.watch(f"rate_group_{name}", max(1.0, 5 * group.period))
+        self.events.emit("DORMANCY", state="dormant" if dormant else "active")
 
     async def _run_group(self, group: RateGroup) -> None:
         original = list(group.members)

@@ -24,6 +24,9 @@ class HealthMonitor:
     def watch(self, name: str, limit_s: float) -> None:
         self.tasks[name] = Heartbeat(name, limit_s, self.clock.monotonic())
 
+    def unwatch(self, name: str) -> None:
+        self.tasks.pop(name, None)
+
     def beat(self, name: str) -> None:
         heartbeat = self.tasks.get(name)
         if heartbeat is not None:

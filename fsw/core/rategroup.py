@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 from collections import deque
@@ -29,11 +30,40 @@ class RateGroup:
         self.jitter_max = 0.0
         self.last_cycle_end = clock.monotonic()
         self._jitter: deque[float] = deque(maxlen=JITTER_WINDOW)
-        self._awaitable = [False] * len(self.members)
         self.enabled = True
+        self._wake = asyncio.Event()  # set to cut a sleep short: a rate change or a resume
 
     def add(self, member: Callable[[], Any]) -> None:
         self.members.append(member)
+
+    def suspend(self) -> None:
+        """Stop running cycles (and stop waking up) until ``resume``."""
+        self.enabled = False
+        self._wake.set()
+
+    def resume(self) -> None:
+        self.enabled = True
+        self._wake.set()
+
+    def set_rate(self, rate_hz: float) -> None:
+        """Change the rate; the next cycle comes one new period after the last one."""
+        self.rate_hz = rate_hz
+        self.period = 1.0 / rate_hz
+        self._wake.set()
+
+    async def _sleep_until(self, deadline: float) -> bool:
+        """Sleep until ``deadline``; False when woken early by a change."""
+        if self.precise and not self._wake.is_set():
+            await self.clock.sleep_until(deadline, True)
+            return not self._wake.is_set()
+        remaining = deadline - self.clock.monotonic()
+        if remaining <= 0:
+            return True
+        try:
+            await asyncio.wait_for(self._wake.wait(), remaining)
+        except TimeoutError:
+            return True
+        return False
 
     def jitter_p99(self) -> float:
         if not self._jitter:
@@ -58,16 +88,27 @@ class RateGroup:
 
     async def run(self) -> None:
         clock = self.clock
-        period = self.period
         deadline = clock.monotonic()
+        last_start = deadline
         while True:
-            await clock.sleep_until(deadline, self.precise)
-            start = clock.monotonic()
+            if not self.enabled:
+                self._wake.clear()
+                while not self.enabled:
+                    await self._wake.wait()
+                    self._wake.clear()
+                deadline = clock.monotonic()
+            if not await self._sleep_until(deadline):
+                self._wake.clear()
+                if self.enabled:
+                    deadline = max(clock.monotonic(), last_start + self.period)
+                continue
+            period = self.period
+            start = last_start = clock.monotonic()
             lateness = start - deadline
             self._jitter.append(lateness)
             if lateness > self.jitter_max:
                 self.jitter_max = lateness
-            if self.enabled:
+            if self.enabled:  # (a suspend during a cycle takes effect at the next one)
                 for member in self.members:
                     result = member()
                     if inspect.isawaitable(result):

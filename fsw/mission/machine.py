@@ -256,6 +256,7 @@ class MissionMachine(Component):
         self.entered_at = self.clock.monotonic()
         self.emit(f"{self.event_prefix}_TRANSITION", machine=self.spec.name, source=source, dest=dest,
                   trigger=trigger)
+        self.executive.bus.publish("mission.state", (self.spec.name, dest))
         if dest == self.spec.safe_state:
             reason = self.safe_reason or trigger
             self.emit(f"{self.event_prefix}_SAFED", machine=self.spec.name, source=source, reason=reason)
