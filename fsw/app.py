@@ -13,13 +13,15 @@ from pathlib import Path
 from fsw.clock import Clock
 from fsw.core.executive import Executive
 from fsw.core.store import Store
+from fsw.gnc.component import GncComponent
 from fsw.link import SerialLink
+from fsw.mission import MissionDevices, add_mission
 from fsw.payloads import add_payloads
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.linkmon import LinkMonitor
-from hil.hal import BackendError, DeviceReport, DeviceSet, select_backend
+from hil.hal import BackendError, DeviceReport, DeviceSet, emulator_mission_backend, select_backend
 
 log = logging.getLogger("fsw")
 
@@ -35,6 +37,8 @@ class FlightConfig:
     watchdog: str = "none"  # none | emulator | dev
     watchdog_timeout_s: float = 3.0
     keys: Path | None = None  # TOML key file: when given, every TC must be signed
+    plant_port: str | None = None  # the plant on a device bus in another process (emulator HAL)
+    mission: bool = True  # fly the mission machines (emulator HAL)
     hal_config: Path | None = None  # bench TOML for --hal pi (None: the example hil/pi/bench.toml)
 
 
@@ -75,7 +79,31 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     executive.add(DeviceStatusService(executive, *select_devices(config)))
     executive.add(FileTransferService(executive))
     add_payloads(executive, seed=config.seed)
+    if config.hal == "emulator" and config.mission:
+        add_emulated_mission(executive, config, clock)
     return executive, link
+
+
+def add_emulated_mission(executive: Executive, config: FlightConfig, clock: Clock) -> GncComponent:
+    """The mission machines and the GNC, flying the emulator plant (in this process, or on the
+    device bus at ``config.plant_port``)."""
+    bus, surface = emulator_mission_backend(config.seed, clock, config.plant_port)
+    gnc = GncComponent(executive, bus)
+    executive.add(gnc)
+    devices = MissionDevices(
+        imu=gnc.lander.imu, range_finder=gnc.lander.range_finder, main_engine=gnc.lander.main_engine,
+        propellant=gnc.lander.propellant, ascent_engine=gnc.ascender.engine,
+        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,  # type: ignore[attr-defined]
+        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,  # type: ignore[attr-defined]
+        rendezvous_radar=surface.rendezvous, approach_thrusters=surface.rendezvous,  # type: ignore[attr-defined]
+        docking=surface.docking, ascender_release=surface.ascender_release,  # type: ignore[attr-defined]
+        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,  # type: ignore[attr-defined]
+    )
+    components = add_mission(executive, devices, descent_driver=gnc.descent_driver, ascent_driver=gnc.ascent_driver)
+    gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})
+    executive.mission = components  # type: ignore[attr-defined]
+    executive.gnc = gnc  # type: ignore[attr-defined]
+    return gnc
 
 
 def select_devices(config: FlightConfig) -> tuple[DeviceSet, list[DeviceReport]]:

@@ -26,7 +26,8 @@ def _run(args: argparse.Namespace) -> int:
                         format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
                           seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
-                          keys=Path(args.keys) if args.keys else None,
+                          keys=Path(args.keys) if args.keys else None, plant_port=args.plant_port,
+                          mission=not args.no_mission,
                           hal_config=Path(args.hal_config) if args.hal_config else None)
     if config.keys is not None:
         from fsw.protocol.security import KeyFileError, KeyRing
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="hardware watchdog: in-process emulator (restarts the process), none, or /dev/watchdog")
     run.add_argument("--watchdog-timeout", type=float, default=3.0,
                      help="watchdog timeout in wall-time seconds (x10 on the afap clock)")
+    run.add_argument("--plant-port", help="the emulator plant's device bus (ilrs-hil plant); default: in-process")
+    run.add_argument("--no-mission", action="store_true", help="executive and services only, no mission machines")
     run.add_argument("--keys", help="TOML key file ([[key]] spi, hex): every TC must then be signed")
     run.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
     run.set_defaults(handler=_run)

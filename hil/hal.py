@@ -89,3 +89,29 @@ def select_backend(name: str, config_path: str | Path | None = None) -> tuple[De
         config = load_config(config_path if config_path is not None else default_config_path())
         return build_devices(config)
     raise BackendError(f"unknown device backend {name!r} (expected one of {', '.join(BACKENDS)})")
+
+
+def emulator_mission_backend(seed: int, clock: object, plant_port: str | None = None) -> tuple[object, object]:
+    """The emulator's mission devices: the device bus to the lander/ascender plant (in this process,
+    or another one on ``plant_port``) and the in-process surface, rendezvous and return devices.
+
+    Returns ``(bus, surface devices)``. The surface mechanisms are time-driven emulators on the
+    flight clock; the powered-flight physics is the plant on the bus.
+    """
+    import hil.interfaces
+    import hil.surface
+    from fsw.gnc import setup as gnc_setup
+    from fsw.link import SerialLink
+    from hil.devicebus import MAX_PACKET_SIZE, DeviceBusClient, DeviceBusServer, LocalDeviceBus, register_readings
+    from hil.emulator.surface import SurfaceWorld, make_surface_devices
+    from hil.plant_process import LanderWorld
+
+    register_readings(hil.interfaces, hil.surface, gnc_setup)
+    bus: DeviceBusClient
+    if plant_port:
+        bus = DeviceBusClient(SerialLink(plant_port, max_packet_size=MAX_PACKET_SIZE), clock)  # type: ignore[arg-type]
+    else:
+        world = LanderWorld(seed)
+        bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), clock)  # type: ignore[arg-type]
+    surface = make_surface_devices(SurfaceWorld(clock.monotonic, seed))  # type: ignore[attr-defined]
+    return bus, surface

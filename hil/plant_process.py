@@ -17,11 +17,18 @@ from typing import Any
 
 import hil.interfaces
 from fsw.gnc import setup as gnc_setup
+from fsw.gnc.orbit import orbit_from_state
 from fsw.link import SerialLink
 from hil.devicebus import MAX_PACKET_SIZE, DeviceBusServer, register_readings, serve
+from hil.emulator.ascent import AscentPlant, EmulatedAscentEngine
 from hil.emulator.closed_loop import descent_handover, with_faults
-from hil.emulator.devices import make_lander_devices
-from hil.emulator.plant import LunarLanderPlant, PlantConfig
+from hil.emulator.devices import (
+    EmulatedAttitudeThrusters,
+    EmulatedImu,
+    EmulatedPropellantGauge,
+    make_lander_devices,
+)
+from hil.emulator.plant import R_MOON, LunarLanderPlant, PlantConfig
 from hil.link.bridge import PtyPair
 
 MAX_SUBSTEP_S = 0.02
@@ -32,24 +39,37 @@ class LanderWorld:
 
     def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
         self.plant = LunarLanderPlant(seed, config)
+        self.ascender = AscentPlant(seed)
         devices = make_lander_devices(self.plant)
         self.devices: dict[str, Any] = {
             "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
             "microwave": devices.microwave, "hazard_imager": devices.hazard_imager,
             "main_engine": devices.main_engine, "attitude": devices.attitude, "propellant": devices.propellant,
+            # The ascender is the same kind of point mass; its devices read its own state.
+            "ascent_imu": EmulatedImu(self.ascender),  # type: ignore[arg-type]
+            "ascent_attitude": EmulatedAttitudeThrusters(self.ascender),  # type: ignore[arg-type]
+            "ascent_engine": EmulatedAscentEngine(self.ascender),
+            "ascent_propellant": EmulatedPropellantGauge(self.ascender),  # type: ignore[arg-type]
         }
-        self.max_height_error_m = 0.0
 
     def advance(self, dt: float) -> None:
-        plant = self.plant
+        """Integrate whichever vehicle is flying; a vehicle at rest only keeps time."""
+        plant, ascender = self.plant, self.ascender
         remaining = dt
         while remaining > 1e-9:
             step = min(MAX_SUBSTEP_S, remaining)
-            if plant.landed:
-                plant.t += remaining  # resting on the surface: nothing to integrate
-                return
-            plant.step(step)
+            if not plant.landed:
+                plant.step(step)
+            elif ascender.engine_on or not ascender.on_pad:
+                ascender.step(step)
+            else:
+                break
             remaining -= step
+        if remaining > 1e-9:  # both at rest: nothing to integrate
+            plant.t += remaining
+            ascender.t += remaining
+        if plant.landed:
+            ascender.t = max(ascender.t, plant.t)
 
     def handover(self) -> Any:
         return descent_handover(self.plant)
@@ -57,10 +77,18 @@ class LanderWorld:
     def report(self) -> dict[str, Any]:
         plant = self.plant
         touchdown = asdict(plant.touchdown) if plant.touchdown is not None else None
+        ascender = self.ascender
+        orbit = orbit_from_state(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,
+            "ascent": {
+                "lifted_off": not ascender.on_pad,
+                "periapsis_km": orbit.periapsis_alt_m / 1e3 if not ascender.on_pad else None,
+                "apoapsis_km": orbit.apoapsis_alt_m / 1e3 if not ascender.on_pad else None,
+                "propellant_used_kg": ascender.config.propellant_kg - ascender.propellant,
+            },
         }
 
 

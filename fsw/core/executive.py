@@ -37,6 +37,7 @@ SEQUENCE_KEY = "sequence_counters"
 SEQUENCE_FLUSH_S = 1.0
 RATE_GROUPS = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
 DORMANT_RATE_HZ = 1.0 / 60.0
+DORMANT_HK_SCALE = 600.0  # a 1 s report comes every 10 min while dormant on the afap clock
 
 
 def _rate_group_points() -> tuple[TelemetryDef, ...]:
@@ -212,6 +213,8 @@ class Executive:
             fast.resume()
             self.health.watch("rate_group_fast", max(1.0, 5 * fast.period))
         if self.clock.mode.kind == "afap":
+            self.housekeeping.set_period_scale(DORMANT_HK_SCALE if dormant else 1.0)
+            self.health.watch("hk", 5.0 * (DORMANT_HK_SCALE if dormant else 1.0))
             for name, rate in RATE_GROUPS:
                 if name == "fast":
                     continue

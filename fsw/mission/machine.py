@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ class MissionMachine(Component):
     def __init__(self, executive: Any) -> None:
         super().__init__(executive)
         self.model = _Model()
-        self.machine = AsyncMachine(
+        self.machine = SerialAsyncMachine(
             model=self.model,
             states=list(self.spec.state_names),
             transitions=[
@@ -155,6 +156,7 @@ class MissionMachine(Component):
         self._started = False
         self._waiters: list[asyncio.Future[None]] = []
         self._lock = asyncio.Lock()
+        self._firing: asyncio.Task[Any] | None = None  # the task whose trigger is being processed
 
     # --- helpers for subclasses --------------------------------------------------------------
     @property
@@ -176,14 +178,20 @@ class MissionMachine(Component):
         # One trigger at a time: ``transitions`` would otherwise cancel a trigger still being processed.
         async with self._lock:
             before = self.state
-            result = await self.model.trigger(trigger)  # type: ignore[attr-defined]
+            self._firing = asyncio.current_task()
+            try:
+                result = await self.model.trigger(trigger)  # type: ignore[attr-defined]
+            finally:
+                self._firing = None
+            # A transition that happened counts as done even if a callback after it was interrupted.
+            result = bool(result) or self.state != before
         if not result:
             log.info("%s: %s refused in %s", self.spec.name, trigger, before)
         return bool(result)
 
     def post(self, trigger: str, reason: str = "") -> None:
         """Fire a trigger from synchronous code (device callbacks, drivers)."""
-        asyncio.get_running_loop().create_task(self.fire(trigger, reason))
+        _spawn(self.fire(trigger, reason), f"{self.spec.name}-post")
 
     async def safe(self, reason: str) -> bool:
         return await self.fire("abort", reason)
@@ -241,9 +249,11 @@ class MissionMachine(Component):
         self._cancel_tasks()
 
     def _cancel_tasks(self) -> None:
-        current = asyncio.current_task()
+        # ``transitions`` runs callbacks in tasks of their own: the task that fired the trigger is
+        # ``_firing``, not the current one, and must be left to finish its transition.
+        spared = {asyncio.current_task(), self._firing}
         for task in [self._activity, *self._timers]:
-            if task is not None and task is not current and not task.done():
+            if task is not None and task not in spared and not task.done():
                 task.cancel()
         self._activity = None
         self._timers = []
@@ -307,17 +317,16 @@ class MissionMachine(Component):
 
     def _enter_state(self, resumed: bool) -> None:
         state = self.spec.by_name[self.state]
-        loop = asyncio.get_running_loop()
         if state.timeout_s is not None:
-            self._timers.append(loop.create_task(self._timeout(state), name=f"{self.spec.name}-timeout"))
+            self._timers.append(_spawn(self._timeout(state), f"{self.spec.name}-timeout"))
         dwell = self.dwell_seconds(state)
         if dwell is not None:
-            self._timers.append(loop.create_task(self._dwell(state, dwell), name=f"{self.spec.name}-dwell"))
+            self._timers.append(_spawn(self._dwell(state, dwell), f"{self.spec.name}-dwell"))
         if state.go_command is not None and self.param(AUTO_GO):
-            self._timers.append(loop.create_task(self.fire("go"), name=f"{self.spec.name}-auto-go"))
+            self._timers.append(_spawn(self.fire("go"), f"{self.spec.name}-auto-go"))
         activity = getattr(self, f"do_{state.name}", None)
         if activity is not None:
-            self._activity = loop.create_task(self._run_activity(activity, resumed), name=f"{self.spec.name}-activity")
+            self._activity = _spawn(self._run_activity(activity, resumed), f"{self.spec.name}-activity")
 
     async def _run_activity(self, activity: Callable[..., Any], resumed: bool) -> None:
         try:
@@ -358,6 +367,22 @@ class MissionMachine(Component):
                 return False
             await self.clock.sleep(period_s)
         return True
+
+
+class SerialAsyncMachine(AsyncMachine):
+    """``AsyncMachine`` without its cancellation of triggers it believes superseded: :meth:`fire`
+    already lets one trigger through at a time, and a transition that has begun must finish (its
+    entry actions start the next activity)."""
+
+    async def cancel_running_transitions(self, model: Any, msg: str | None = None) -> None:
+        return None
+
+
+def _spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
+    """A task with a fresh context. A task made while ``transitions`` processes a trigger would
+    otherwise inherit that trigger's context and be taken for part of it: its own triggers would not
+    be tracked, and the library would cancel triggers it believes are superseded."""
+    return asyncio.get_running_loop().create_task(coroutine, name=name, context=contextvars.Context())
 
 
 def _takes_resumed(activity: Callable[..., Any]) -> bool:

@@ -40,6 +40,14 @@ class HousekeepingService(Component):
         self.structures: dict[int, Structure] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.period_scale = 1.0  # > 1 in dormant afap phases: fewer reports over quiet days
+
+    def set_period_scale(self, scale: float) -> None:
+        now = self.clock.monotonic()
+        self.period_scale = scale
+        for structure in self.structures.values():
+            structure.next_due = min(structure.next_due, now + structure.period * scale)
+        self._changed.set()
 
     def register(self, component: Component) -> None:
         sid = component.hk_structure
@@ -72,7 +80,7 @@ class HousekeepingService(Component):
                 self.report(structure.sid)
                 # Keep the grid: a late report does not shift later ones.
                 while structure.next_due <= now + 1e-9:
-                    structure.next_due += structure.period
+                    structure.next_due += structure.period * self.period_scale
             self.executive.health.beat("hk")
             pending = [s.next_due for s in self.structures.values() if s.enabled]
             self._changed.clear()

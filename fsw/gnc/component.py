@@ -1,0 +1,226 @@
+"""The GNC component: flies the powered phases (descent, ascent) for the mission machines.
+
+Each 50 Hz cycle it exchanges with the devices on the device bus (the plant advances one cycle),
+then steps the active controller. It reports to the mission machines through the
+:class:`fsw.mission.drivers.PhaseDriver` interface, and puts the executive to sleep (dormant) when
+no powered phase is near, so that days of surface work and coasting cost no wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fsw.core.component import Component
+from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
+from fsw.gnc.ascent_flight import AscentController, AscentDevices
+from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
+from fsw.gnc.guidance import LANDED
+from fsw.gnc.setup import make_descent_controller
+from fsw.mission.drivers import Report
+
+STRUCTURE = 30
+SETTLE_AFTER_LANDING_S = 2.0
+# Mission states in which the device bus must run every cycle (sensors powered, engines live).
+ACTIVE_STATES = {
+    "mission": {"predescent_checks", "powered_descent"},
+    "ascent": {"checks", "ignition", "vertical_rise", "pitch_over", "orbit_insertion", "cutoff"},
+}
+DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
+ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
+
+
+class GncComponent(Component):
+    name = "gnc"
+    hk_structure = STRUCTURE
+    telemetry = (
+        TelemetryDef("gnc_vehicle", "enum", "", "vehicle in powered flight", enum=("none", "lander", "ascender")),
+        TelemetryDef("gnc_phase", "str", "", "guidance phase of the vehicle in powered flight"),
+        TelemetryDef("gnc_altitude_m", "f64", "m", "estimated height above the terrain map"),
+        TelemetryDef("gnc_vertical_speed_m_s", "f64", "m/s", "estimated vertical speed (up positive)"),
+        TelemetryDef("gnc_horizontal_speed_m_s", "f64", "m/s", "estimated horizontal speed"),
+        TelemetryDef("gnc_downrange_m", "f64", "m", "estimated downrange position"),
+        TelemetryDef("gnc_thrust_n", "f64", "N", "commanded main engine thrust", red=Limits(high=7_600.0)),
+        TelemetryDef("gnc_propellant_kg", "f64", "kg", "estimated propellant of the vehicle in flight",
+                     yellow=Limits(low=150.0)),
+        TelemetryDef("gnc_time_s", "f64", "s", "time since the powered phase began"),
+        TelemetryDef("gnc_bus_exchanges", "u32", "", "device bus exchanges since boot"),
+        TelemetryDef("gnc_bus_errors", "u32", "", "device calls the plant refused"),
+    )
+    events = (
+        EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
+        EventDef(0x3002, "GNC_PHASE", Severity.LOW, "{vehicle} guidance phase {old} -> {new}"),
+        EventDef(0x3003, "GNC_BUS_FAILED", Severity.HIGH, "device bus failed: {reason}"),
+    )
+
+    def __init__(self, executive: Any, bus: Any, period_s: float = 0.02) -> None:
+        super().__init__(executive)
+        self.bus = bus
+        self.period_s = period_s
+        self.lander = DescentDevices(
+            imu=bus.device("imu"), range_finder=bus.device("range_finder"), velocimeter=bus.device("velocimeter"),
+            hazard_imager=bus.device("hazard_imager", (), ("scan",)), main_engine=bus.device("main_engine"),
+            attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
+        )
+        self.ascender = AscentDevices(imu=bus.device("ascent_imu"), attitude=bus.device("ascent_attitude"),
+                                      engine=bus.device("ascent_engine"), propellant=bus.device("ascent_propellant"))
+        self.descent: DescentController | None = None
+        self.ascent: AscentController | None = None
+        self._descent_report: Report | None = None
+        self._ascent_report: Report | None = None
+        self._started_at = 0.0
+        self._landed_at: float | None = None
+        self._phase = "none"
+        self._ascent_stage_reported: set[str] = set()
+        self._machines: dict[str, Any] = {}
+        self._subscription = executive.bus.subscribe("mission.state", depth=256)
+        self._watcher: asyncio.Task[None] | None = None
+        self.failed = False
+        self.descent_driver = _Driver(self._begin_descent)
+        self.ascent_driver = _Driver(self._begin_ascent)
+
+    def watch_machines(self, machines: dict[str, Any]) -> None:
+        """The mission machines whose states decide when the bus must run."""
+        self._machines = machines
+
+    # --- life cycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        link = getattr(self.bus, "link", None)
+        if link is not None:
+            await link.open()
+        self.executive.rate_groups["fast"].add(self._cycle)
+        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="gnc_activity")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+        link = getattr(self.bus, "link", None)
+        if link is not None:
+            await link.close()
+
+    async def _watch(self) -> None:
+        self._update_activity()
+        while True:
+            await self._subscription.get()
+            while self._subscription.get_nowait() is not None:
+                pass
+            self._update_activity()
+
+    def _update_activity(self) -> None:
+        busy = self.descent is not None or self.ascent is not None or any(
+            getattr(self._machines.get(name), "state", None) in states for name, states in ACTIVE_STATES.items()
+        )
+        self.executive.set_dormant(not busy)
+
+    # --- drivers -----------------------------------------------------------------------------
+    def _begin_descent(self, report: Report, resumed: bool) -> None:
+        async def begin() -> None:
+            handover = await self.bus.handover()
+            self.descent = make_descent_controller(self.lander, handover)
+            self._descent_report = report
+            self._started_at = self.clock.monotonic()
+            self._landed_at = None
+            self._update_activity()
+
+        asyncio.get_running_loop().create_task(begin())
+
+    def _begin_ascent(self, report: Report, resumed: bool) -> None:
+        self.ascent = AscentController(self.ascender)
+        self._ascent_report = report
+        self._ascent_stage_reported = set()
+        self._started_at = self.clock.monotonic()
+        self.bus.stop_polling(DESCENT_SENSORS)
+        self._update_activity()
+
+    # --- the 50 Hz cycle ---------------------------------------------------------------------
+    async def _cycle(self) -> None:
+        if self.executive.dormant or self.failed:
+            return
+        try:
+            await self.bus.exchange()
+        except Exception as error:  # the plant or its link is gone: say so once, keep flying what we can
+            self.failed = True
+            self.emit("GNC_BUS_FAILED", reason=f"{type(error).__name__}: {error}")
+            return
+        t = self.clock.monotonic() - self._started_at
+        if self.descent is not None:
+            self._step_descent(self.descent, t)
+        elif self.ascent is not None:
+            self._step_ascent(self.ascent, t)
+
+    def _step_descent(self, controller: DescentController, t: float) -> None:
+        controller.step(t, self.period_s)
+        self._note_phase("lander", controller.phase)
+        for when, event, detail in controller.drain_events():
+            self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
+        if controller.phase == HOLD_ORBIT:
+            self._finish_descent("aborted")
+        elif controller.phase == LANDED:
+            if self._landed_at is None:
+                self._landed_at = t
+            elif t - self._landed_at >= SETTLE_AFTER_LANDING_S:
+                self._finish_descent("landed")
+
+    def _finish_descent(self, outcome: str) -> None:
+        report, self._descent_report = self._descent_report, None
+        self.descent_final = self.descent
+        self.descent = None
+        self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
+        self._update_activity()
+        if report is not None:
+            report(outcome)
+
+    def _step_ascent(self, controller: AscentController, t: float) -> None:
+        controller.step(t, self.period_s)
+        self._note_phase("ascender", controller.phase)
+        stages = []
+        if controller.phase in ("pitch_over", "orbit_insertion"):
+            stages = ["pitch_over"] if controller.phase == "pitch_over" else ["pitch_over", "orbit_insertion"]
+        if controller.cutoff_t is not None:
+            stages = ["pitch_over", "orbit_insertion", "cutoff"]
+            if t - controller.cutoff_t >= 1.0:
+                stages.append("in_orbit")
+        for stage in stages:
+            if stage not in self._ascent_stage_reported:
+                self._ascent_stage_reported.add(stage)
+                if self._ascent_report is not None:
+                    self._ascent_report(stage)
+        if "in_orbit" in self._ascent_stage_reported:
+            self.ascent_final = controller
+            self.ascent = None
+            self.bus.stop_polling(ASCENT_SENSORS)
+            self._update_activity()
+
+    def _note_phase(self, vehicle: str, phase: str) -> None:
+        if phase != self._phase:
+            self.emit("GNC_PHASE", vehicle=vehicle, old=self._phase, new=phase)
+            self._phase = phase
+
+    def housekeeping(self) -> dict[str, Any]:
+        values: dict[str, Any] = {"gnc_vehicle": "none", "gnc_phase": self._phase,
+                                  "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors)}
+        controller = self.descent or self.ascent
+        if controller is not None:
+            nav = controller.nav.state()
+            values.update({
+                "gnc_vehicle": "lander" if controller is self.descent else "ascender",
+                "gnc_altitude_m": round(nav.h - controller.nav.map.height(nav.s), 2),
+                "gnc_vertical_speed_m_s": round(nav.vu, 3),
+                "gnc_horizontal_speed_m_s": round((nav.vd**2 + nav.vc**2) ** 0.5, 3),
+                "gnc_downrange_m": round(nav.s, 1),
+                "gnc_propellant_kg": round(controller.nav.propellant, 1),
+                "gnc_time_s": round(self.clock.monotonic() - self._started_at, 2),
+            })
+            if controller is self.descent and self.descent.last_command is not None:
+                values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
+        return values
+
+
+class _Driver:
+    """A PhaseDriver handing its phase to the GNC component."""
+
+    def __init__(self, begin: Any) -> None:
+        self._begin = begin
+
+    def begin(self, report: Report, resumed: bool) -> None:
+        self._begin(report, resumed)
