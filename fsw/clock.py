@@ -127,6 +127,13 @@ class Clock:
         finally:
             self._holds -= 1
 
+    def acquire_hold(self) -> None:
+        """Like :meth:`hold`, for a wait that does not fit a ``with`` block; pair with release_hold."""
+        self._holds += 1
+
+    def release_hold(self) -> None:
+        self._holds = max(0, self._holds - 1)
+
     @property
     def holds(self) -> int:
         return self._holds

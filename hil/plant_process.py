@@ -40,6 +40,7 @@ class LanderWorld:
     def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
         self.plant = LunarLanderPlant(seed, config)
         self.ascender = AscentPlant(seed)
+        self.ignition_t: float | None = None
         devices = make_lander_devices(self.plant)
         self.devices: dict[str, Any] = {
             "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
@@ -60,6 +61,8 @@ class LanderWorld:
             step = min(MAX_SUBSTEP_S, remaining)
             if not plant.landed:
                 plant.step(step)
+                if plant.engine_on and self.ignition_t is None:
+                    self.ignition_t = plant.t
             elif ascender.engine_on or not ascender.on_pad:
                 ascender.step(step)
             else:
@@ -81,6 +84,7 @@ class LanderWorld:
         orbit = orbit_from_state(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
+            "ignition_t": self.ignition_t,
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,
             "ascent": {

@@ -36,6 +36,7 @@ log = logging.getLogger("fsw.mission")
 
 STORE_PREFIX = "mission."
 AUTO_GO = "auto_go"
+GROUND_HOLD = "ground_hold"
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,10 @@ def machine_events(prefix: str, base_id: int) -> tuple[EventDef, ...]:
 
 def machine_telemetry(spec: MachineSpec) -> tuple[TelemetryDef, ...]:
     return (
-        TelemetryDef("state", "enum", "", f"{spec.name} machine state", enum=spec.state_names),
-        TelemetryDef("state_age_s", "f64", "s", "time in the current state"),
-        TelemetryDef("transitions", "u32", "", "transitions since boot"),
-        TelemetryDef("awaiting_go", "bool", "", "waiting for a ground go command"),
+        TelemetryDef(f"{spec.name}_state", "enum", "", f"{spec.name} machine state", enum=spec.state_names),
+        TelemetryDef(f"{spec.name}_state_age_s", "f64", "s", "time in the current state"),
+        TelemetryDef(f"{spec.name}_transitions", "u32", "", "transitions since boot"),
+        TelemetryDef(f"{spec.name}_awaiting_go", "bool", "", "waiting for a ground go command"),
     )
 
 
@@ -157,6 +158,7 @@ class MissionMachine(Component):
         self._waiters: list[asyncio.Future[None]] = []
         self._lock = asyncio.Lock()
         self._firing: asyncio.Task[Any] | None = None  # the task whose trigger is being processed
+        self._holding_for_ground = False
 
     # --- helpers for subclasses --------------------------------------------------------------
     @property
@@ -248,7 +250,13 @@ class MissionMachine(Component):
         self._started = False
         self._cancel_tasks()
 
+    def _release_ground_hold(self) -> None:
+        if self._holding_for_ground:
+            self._holding_for_ground = False
+            self.clock.release_hold()
+
     def _cancel_tasks(self) -> None:
+        self._release_ground_hold()
         # ``transitions`` runs callbacks in tasks of their own: the task that fired the trigger is
         # ``_firing``, not the current one, and must be left to finish its transition.
         spared = {asyncio.current_task(), self._firing}
@@ -324,6 +332,10 @@ class MissionMachine(Component):
             self._timers.append(_spawn(self._dwell(state, dwell), f"{self.spec.name}-dwell"))
         if state.go_command is not None and self.param(AUTO_GO):
             self._timers.append(_spawn(self.fire("go"), f"{self.spec.name}-auto-go"))
+        elif state.go_command is not None and self.param(GROUND_HOLD) and self.clock.mode.kind == "afap":
+            # Waiting for the ground is waiting for another process: virtual time must not run on.
+            self.clock.acquire_hold()
+            self._holding_for_ground = True
         activity = getattr(self, f"do_{state.name}", None)
         if activity is not None:
             self._activity = _spawn(self._run_activity(activity, resumed), f"{self.spec.name}-activity")
@@ -353,8 +365,9 @@ class MissionMachine(Component):
                 await asyncio.shield(self.fire(state.dwell_trigger))
 
     def machine_housekeeping(self) -> dict[str, Any]:
-        return {"state": self.state, "state_age_s": round(self.state_age(), 3),
-                "transitions": self.transition_count, "awaiting_go": self.awaiting_go()}
+        name = self.spec.name
+        return {f"{name}_state": self.state, f"{name}_state_age_s": round(self.state_age(), 3),
+                f"{name}_transitions": self.transition_count, f"{name}_awaiting_go": self.awaiting_go()}
 
     def housekeeping(self) -> dict[str, Any]:
         return self.machine_housekeeping()

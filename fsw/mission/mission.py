@@ -21,7 +21,15 @@ from fsw.core.declarations import (
 )
 from fsw.core.errors import CommandStartFailed
 from fsw.mission.drivers import PhaseDriver
-from fsw.mission.machine import AUTO_GO, MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
+from fsw.mission.machine import (
+    AUTO_GO,
+    GROUND_HOLD,
+    MachineSpec,
+    MissionMachine,
+    StateSpec,
+    machine_events,
+    machine_telemetry,
+)
 from fsw.mission.machine import TransitionSpec as T
 from fsw.protocol.errors import FailureCode
 from hil.interfaces import Imu, LaserRangeFinder, MainEngine, PropellantGauge
@@ -84,6 +92,8 @@ class MissionControl(MissionMachine):
     )
     parameters = (
         ParameterDef(0x4000, AUTO_GO, "bool", False, "go/no-go points pass without ground commands"),
+        ParameterDef(0x4047, GROUND_HOLD, "bool", False,
+                     "on the afap clock, flight time stands still while a go/no-go waits for the ground"),
         ParameterDef(0x4001, "orbit_hold_s", "f64", 7_200.0, "hold before checking again (one orbit)", 60.0,
                      86_400.0, unit="s"),
         ParameterDef(0x4002, "min_descent_propellant_kg", "f64", 1_950.0, "propellant needed to start descent", 0.0,

@@ -179,9 +179,9 @@ def test_every_transition_is_an_event_and_state_is_in_housekeeping(store: Path) 
     for machine in c.machines():
         assert machine.transition_count == len(rig.transitions(machine.spec.name))
     mission_hk = rig.harness.hk(40)
-    assert mission_hk and mission_hk[-1]["state"] == "surface_operations"
-    assert {"predescent_checks", "powered_descent"} <= {values["state"] for values in mission_hk}
-    assert rig.harness.hk(41)[-1]["state"] in ("awaiting_go", "radar_survey", "drilling")
+    assert mission_hk and mission_hk[-1]["mission_state"] == "surface_operations"
+    assert {"predescent_checks", "powered_descent"} <= {values["mission_state"] for values in mission_hk}
+    assert rig.harness.hk(41)[-1]["sampling_state"] in ("awaiting_go", "radar_survey", "drilling")
 
 
 def test_state_diagrams_document_matches_the_machines() -> None:
