@@ -20,9 +20,10 @@ from typing import Any, TextIO
 import serial
 
 from fsw.protocol import VerificationReport
+from fsw.protocol.security import KeyFileError
 
 from .archive import Archive, ArchiveError, parse_time, simulate_hk
-from .client import GroundClient
+from .client import GroundClient, Signer
 from .dictionary import ArgumentError, Dictionary, DictionaryError
 from .sequence import PersistentSequence, default_sequence_file
 from .session import CommandEntry, GroundSession, PortError, ReplaySession, scaled_timeout, stage_text
@@ -130,8 +131,13 @@ async def _ping(args: argparse.Namespace) -> int:
 
 def _session(args: argparse.Namespace, dictionary: Dictionary) -> GroundSession:
     archive = Archive(args.archive) if args.archive else None
+    try:
+        signer = Signer(args.keys, args.spi) if args.keys else None
+    except KeyFileError as error:
+        print(f"ilrs-ground: {error}", file=sys.stderr)
+        sys.exit(2)
     return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive,
-                         sequence_file=args.sequence_file)
+                         sequence_file=args.sequence_file, signer=signer)
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -459,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one-way light time in seconds; default timeouts grow by 2*S*1.5")
     parser.add_argument("--archive", type=Path, metavar="DB",
                         help="archive every received packet into this SQLite file while connected")
+    parser.add_argument("--keys", type=Path, metavar="FILE",
+                        help="sign every TC with this TOML key file (the vehicle runs with --keys)")
+    parser.add_argument("--spi", type=int, help="security parameter index to sign with (default: the lowest)")
     parser.add_argument("--sequence-file", type=Path, default=default_sequence_file(), metavar="FILE",
                         help="TC sequence counts reserved across runs (default: %(default)s)")
     commands = parser.add_subparsers(dest="command", required=True)

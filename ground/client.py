@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
+from fsw.protocol.security import KeyFileError, KeyRing, sign
 from fsw.protocol.verification import Subtype, VerificationReport
 
 DEFAULT_APID = 100
@@ -31,6 +34,7 @@ class CommandRecord:
     tc: PusTc
     sent_at: float
     stages: list[VerificationReport] = field(default_factory=list)
+    raw: bytes = b""  # the octets sent: a retransmission repeats them exactly
     done: asyncio.Event = field(default_factory=asyncio.Event)
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
     # Every report as it arrives, for printing stages live.
@@ -67,10 +71,38 @@ class CommandRecord:
                 return
 
 
+class Signer:
+    """Signs TCs as the ICD's authenticated commanding says, with a per-SPI sequence number kept
+    in a file beside the key file so that it keeps rising across ground sessions."""
+
+    def __init__(self, keys_path: Path, spi: int | None = None) -> None:
+        self.keys = KeyRing.load(keys_path)
+        self.spi = spi if spi is not None else min(self.keys.keys)
+        if self.spi not in self.keys.keys:
+            raise KeyFileError(f"{keys_path} has no key for SPI {self.spi}")
+        self.counter_path = Path(f"{keys_path}.ground-sequence")
+
+    def next_sequence(self) -> int:
+        counters: dict[str, int] = {}
+        if self.counter_path.exists():
+            with contextlib.suppress(ValueError):
+                counters = json.loads(self.counter_path.read_text())
+        sequence = int(counters.get(str(self.spi), 0)) + 1
+        counters[str(self.spi)] = sequence
+        temporary = self.counter_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(counters))
+        temporary.replace(self.counter_path)
+        return sequence
+
+    def sign(self, tc: PusTc) -> bytes:
+        return sign(tc, self.spi, self.next_sequence(), self.keys.keys[self.spi])
+
+
 class GroundClient:
     def __init__(self, port: str, baud: int = 115200, *, apid: int = DEFAULT_APID,
-                 source_id: int = GROUND_SOURCE_ID) -> None:
+                 source_id: int = GROUND_SOURCE_ID, signer: Signer | None = None) -> None:
         self.link = SerialLink(port, baud)
+        self.signer = signer
         self.apid = apid
         self.source_id = source_id
         # A random first sequence count: verification reports still queued in the link from an
@@ -145,7 +177,8 @@ class GroundClient:
         tc = PusTc(self.apid, service, subtype, app_data, self.sequence.next(self.apid), ack_flags, self.source_id)
         record = CommandRecord(tc, asyncio.get_running_loop().time())
         self.pending[tc.request_id] = record
-        self.link.send(tc.pack())
+        record.raw = self.signer.sign(tc) if self.signer is not None else tc.pack()
+        self.link.send(record.raw)
         return record
 
     async def wait(self, record: CommandRecord, timeout: float) -> CommandRecord:

@@ -18,7 +18,7 @@ from fsw.protocol import PusTm, VerificationReport
 from fsw.protocol.verification import Subtype
 
 from .archive import Archive
-from .client import CommandRecord, GroundClient
+from .client import CommandRecord, GroundClient, Signer
 from .dictionary import ARM_COMMAND, ArgumentError, CommandSpec, Dictionary
 from .sequence import PersistentSequence
 from .telemetry import Received, TelemetryState, decode_packet
@@ -124,11 +124,12 @@ StageCallback = Callable[[CommandEntry, str, VerificationReport], None]
 
 class GroundSession:
     def __init__(self, port: str, dictionary: Dictionary, *, baud: int = 115200, link_delay: float = 0.0,
-                 archive: Archive | None = None, sequence_file: Path | None = None) -> None:
+                 archive: Archive | None = None, sequence_file: Path | None = None,
+                 signer: Signer | None = None) -> None:
         self.port = port
         self.dictionary = dictionary
         self.link_delay = link_delay
-        self.client = GroundClient(port, baud, apid=dictionary.apid)
+        self.client = GroundClient(port, baud, apid=dictionary.apid, signer=signer)
         if sequence_file is not None:
             self.client.sequence = PersistentSequence(sequence_file)  # type: ignore[assignment]
         self.state = TelemetryState(dictionary)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.declarations import EventDef, Severity
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
@@ -30,10 +31,15 @@ class Structure:
     enabled: bool = True
     next_due: float = 0.0
     reports: int = 0
+    failures: int = 0
 
 
 class HousekeepingService(Component):
     name = "hk"
+    events = (
+        EventDef(0x0601, "HK_REPORT_FAILED", Severity.MEDIUM,
+                 "housekeeping structure {sid} ({component}) could not be collected: {reason} ({count} times)"),
+    )
 
     def __init__(self, executive: Any) -> None:
         super().__init__(executive)
@@ -59,8 +65,16 @@ class HousekeepingService(Component):
 
     def report(self, sid: int) -> None:
         structure = self.structures[sid]
+        try:
+            values = structure.component.housekeeping()
+        except Exception as error:  # one broken report must not stop the others
+            structure.failures += 1
+            if structure.failures == 1 or structure.failures % 1000 == 0:
+                self.emit("HK_REPORT_FAILED", sid=sid, component=structure.component.name,
+                          reason=f"{type(error).__name__}: {error}", count=structure.failures)
+            return
         structure.reports += 1
-        self.executive.send_tm(3, 25, [sid, structure.component.housekeeping()])
+        self.executive.send_tm(3, 25, [sid, values])
 
     async def start(self) -> None:
         now = self.clock.monotonic()

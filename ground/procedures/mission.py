@@ -1,0 +1,89 @@
+"""The sample-return mission from the ground: go/no-go commands at each ground decision point,
+a progress line per phase, and the figures the operator reports at the end.
+
+The landing itself is autonomous; the ground gives the go for sampling, liftoff, autonomous
+short-range rendezvous and trans-Earth injection when the vehicle asks for it.
+
+Run with: ilrs-ground --port PORT --archive DB run ground/procedures/mission.py
+Writes ``mission-ground.json`` next to the archive (or in the working directory).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ground.procedure import Procedure
+from ground.telemetry import Received
+
+GO_COMMANDS = {"sampling": "GO_SAMPLING", "ascent": "GO_ASCENT", "rendezvous": "GO_SHORT_RANGE",
+               "return": "GO_TEI"}
+END_STATES = {"complete", "safe"}
+MISSION_TIMEOUT_S = float(os.environ.get("ILRS_MISSION_TIMEOUT_S", "600"))
+
+
+async def procedure(p: Procedure) -> None:
+    session = p.session
+    transitions: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    values: dict[str, Any] = {}
+    seen_events: list[str] = []
+
+    def on_packet(received: Received) -> None:
+        if received.kind == "event":
+            name = received.decoded.get("name", "")
+            seen_events.append(name)
+            if name.endswith("_TRANSITION"):
+                transitions.put_nowait(received.decoded.get("args", {}))
+            elif name in ("DESCENT_OUTCOME", "DOCKED", "ASCENT_IGNITION") or received.decoded["severity"] == "HIGH":
+                p.log(f"  event {name}: {received.decoded.get('text', '')}")
+        elif received.kind == "hk":
+            values.update(received.decoded.get("values", {}))
+
+    session.add_listener(on_packet)
+    await p.ping()
+    # Time on the vehicle must wait for the ground at each go/no-go (it runs as fast as possible).
+    parameter = session.dictionary.parameter("ground_hold")
+    record = session.client.send(20, 3, [[parameter.id, True]])
+    await session.client.wait(record, session.timeout())
+    p.check(record.completed, "ground_hold set")
+    p.log("mission: waiting for the vehicle (landing is autonomous)")
+    outcome = "timeout"
+    try:
+        async with asyncio.timeout(MISSION_TIMEOUT_S):
+            while True:
+                change = await transitions.get()
+                machine, dest = change.get("machine"), change.get("dest")
+                if machine == "mission" or dest == "awaiting_go":
+                    p.log(f"phase {machine}: {change.get('source')} -> {dest}")
+                if dest == "awaiting_go" and machine in GO_COMMANDS:
+                    await p.send(GO_COMMANDS[machine])
+                if machine == "mission" and dest in END_STATES:
+                    outcome = "success" if dest == "complete" else "safe"
+                    break
+    except TimeoutError:
+        p.log(f"mission did not end within {MISSION_TIMEOUT_S:.0f} s")
+    # Fresh housekeeping of every structure for the final figures.
+    structures = sorted(int(sid) for sid in session.dictionary.structures)
+    record = session.client.send(3, 27, structures)
+    await session.client.wait(record, session.timeout())
+    await asyncio.sleep(0.5)
+    summary = {
+        "outcome": outcome,
+        "sample_mass_g": values.get("sample_mass_g"),
+        "docked": bool(values.get("claws_latched")) or "DOCKED" in seen_events,
+        "tei_delta_v_mps": _sum(values.get("tei_1_delta_v_m_s"), values.get("tei_2_delta_v_m_s")),
+        "returned": bool(values.get("returned")),
+        "events_seen": len(seen_events),
+    }
+    out = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json"))
+    out.write_text(json.dumps(summary, indent=2) + "\n")
+    p.log(f"mission outcome {outcome}: {summary}")
+    p.check(outcome == "success", "mission complete")
+
+
+def _sum(*values: Any) -> float | None:
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    return round(sum(numbers), 2) if numbers else None

@@ -1,0 +1,204 @@
+"""``make run``: the whole emulated mission, flight + plant + ground as separate processes over ptys.
+
+Starts ``ilrs-hil link`` (flight <-> ground, two ptys bridged like a null-modem cable),
+``ilrs-hil plant`` (the lander/ascender truth model on its own pty: the device bus),
+``ilrs-fsw run`` on the afap clock, authenticated with a key file made on first use, and the
+ground's mission procedure (``ilrs-ground run``), which archives every packet and gives the go at
+each ground decision point. Prints a progress line per phase, then a summary, and leaves a run
+folder with ``summary.json``, the telemetry archive (SQLite) and PNG plots.
+Exit 0 only on mission success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hil.link.process import running_link
+
+REPO = Path(__file__).resolve().parents[1]
+PROCEDURE = REPO / "ground" / "procedures" / "mission.py"
+DEFAULT_KEYS = REPO / "build" / "keys.toml"
+
+
+def ensure_keys(path: Path) -> Path:
+    from fsw.protocol.security import KeyRing
+
+    if not path.exists():
+        KeyRing.generate(path, (1,))
+        print(f"made a new key file {path} (never committed)")
+    return path
+
+
+def wait_for_line(process: subprocess.Popen[str], prefix: str, timeout: float) -> bool:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        line = process.stdout.readline()
+        if line.startswith(prefix):
+            return True
+    return False
+
+
+def wait_for_text(path: Path, text: str, process: subprocess.Popen[Any], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> int:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[str, Any]:
+    fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
+    archive, plant_report = run_dir / "archive.sqlite", run_dir / "plant-report.json"
+    ground_json = run_dir / "mission-ground.json"
+    started = time.monotonic()
+    python = sys.executable
+    with running_link(fsw_port, ground_port):
+        plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
+                                  "--report", str(plant_report)], stdout=subprocess.PIPE, text=True)
+        fsw_log = (run_dir / "fsw.log").open("w")
+        fsw: subprocess.Popen[Any] | None = None
+        try:
+            if not wait_for_line(plant, "plant ready", 15.0):
+                raise RuntimeError("the plant did not start")
+            command = [python, "-m", "fsw.cli", "run", "--port", str(fsw_port), "--plant-port", str(plant_port),
+                       "--clock", "afap", "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed),
+                       "--verbose"]
+            if keys is not None:
+                command += ["--keys", str(keys)]
+            fsw = subprocess.Popen(command, stdout=fsw_log, stderr=subprocess.STDOUT)
+            if not wait_for_text(run_dir / "fsw.log", "BOOT", fsw, 30.0):
+                raise RuntimeError("the flight software did not boot")
+            ground_command = [python, "-m", "ground.cli", "--port", str(ground_port), "--archive", str(archive),
+                              "--sequence-file", str(run_dir / "ground-sequence")]
+            if keys is not None:
+                ground_command += ["--keys", str(keys)]
+            ground = subprocess.run(
+                [*ground_command, "run", str(PROCEDURE)], check=False,
+                env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
+                     "ILRS_MISSION_TIMEOUT_S": str(timeout_s)},
+            )
+        finally:
+            if fsw is not None:
+                stop(fsw)
+            fsw_log.close()
+            stop(plant)
+    truth = json.loads(plant_report.read_text()) if plant_report.exists() else {}
+    ground_view = json.loads(ground_json.read_text()) if ground_json.exists() else {}
+    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started)
+
+
+def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_code: int,
+              wall: float) -> dict[str, Any]:
+    touchdown = truth.get("touchdown") or {}
+    ascent = truth.get("ascent") or {}
+    ignition = truth.get("ignition_t")
+    outcome = ground.get("outcome", "no ground report")
+    if outcome == "success" and ground_code != 0:
+        outcome = f"ground procedure failed ({ground_code})"
+    return {
+        "outcome": outcome,
+        "touchdown_vertical_speed_mps": touchdown.get("vertical_speed_m_s"),
+        "touchdown_horizontal_speed_mps": touchdown.get("horizontal_speed_m_s"),
+        "touchdown_tilt_deg": touchdown.get("tilt_deg"),
+        "landing_error_m": touchdown.get("landing_error_m"),
+        "touchdown_hazards": touchdown.get("hazards"),
+        "propellant_used_kg": truth.get("propellant_used_kg"),
+        "descent_duration_s": (touchdown["t"] - ignition) if touchdown and ignition is not None else None,
+        "sample_mass_g": ground.get("sample_mass_g"),
+        "ascent_orbit_km": [ascent.get("periapsis_km"), ascent.get("apoapsis_km")],
+        "docked": ground.get("docked", False),
+        "tei_delta_v_mps": ground.get("tei_delta_v_mps"),
+        "returned": ground.get("returned", False),
+        "seed": seed,
+        "wall_time_s": round(wall, 1),
+    }
+
+
+def plot(run_dir: Path) -> list[Path]:
+    """Descent (altitude, velocity, thrust) and ascent profiles against flight time, from the archive."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ground.archive import Archive
+
+    archive = Archive(run_dir / "archive.sqlite", readonly=True)
+    rows = [json.loads(decoded) for (decoded,) in archive.db.execute(
+        "SELECT decoded FROM packets WHERE kind = 'hk' AND json_extract(decoded, '$.values.gnc_vehicle') IN "
+        "('lander', 'ascender') ORDER BY onboard_time, id")]
+    archive.close()
+    made = []
+    for vehicle, panels, name in (
+        ("lander", (("gnc_altitude_m", "height above terrain [m]"),
+                    ("gnc_vertical_speed_m_s", "vertical speed [m/s]"),
+                    ("gnc_horizontal_speed_m_s", "horizontal speed [m/s]"),
+                    ("gnc_thrust_n", "commanded thrust [N]")), "descent.png"),
+        ("ascender", (("gnc_altitude_m", "altitude [m]"), ("gnc_vertical_speed_m_s", "vertical speed [m/s]"),
+                      ("gnc_horizontal_speed_m_s", "horizontal speed [m/s]")), "ascent.png"),
+    ):
+        samples = [row["values"] for row in rows if row["values"].get("gnc_vehicle") == vehicle]
+        if not samples:
+            continue
+        figure, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(9, 2.3 * len(panels)))
+        for axis, (point, label) in zip(axes, panels, strict=True):
+            pairs = [(s["gnc_time_s"], s[point]) for s in samples
+                     if isinstance(s.get(point), int | float) and isinstance(s.get("gnc_time_s"), int | float)
+                     and math.isfinite(s[point])]
+            axis.plot([p[0] for p in pairs], [p[1] for p in pairs], linewidth=1.2)
+            axis.set_ylabel(label, fontsize=8)
+            axis.grid(True, alpha=0.3)
+        axes[0].set_title(f"{vehicle}: powered flight from telemetry")
+        axes[-1].set_xlabel("time since the powered phase began [s]")
+        figure.tight_layout()
+        figure.savefig(run_dir / name, dpi=90)
+        plt.close(figure)
+        made.append(run_dir / name)
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hil.mission_run", description=__doc__)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--run-dir", type=Path, help="run folder (default: runs/<time>-seed<S>)")
+    parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS, help="key file (made on first use)")
+    parser.add_argument("--unauthenticated", action="store_true", help="fly without signed commands")
+    parser.add_argument("--timeout", type=float, default=600.0, help="wall seconds the mission may take")
+    args = parser.parse_args(argv)
+    run_dir = args.run_dir or REPO / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-seed{args.seed}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keys = None if args.unauthenticated else ensure_keys(args.keys)
+    print(f"run folder: {run_dir}")
+    summary = fly(run_dir, args.seed, keys, args.timeout)
+    plots = plot(run_dir) if (run_dir / "archive.sqlite").exists() else []
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print("\nmission summary")
+    for key, value in summary.items():
+        print(f"  {key:34} {value}")
+    print(f"\nrun folder: {run_dir}")
+    print(f"  summary.json, archive.sqlite, {', '.join(p.name for p in plots) or 'no plots'}, fsw.log")
+    return 0 if summary["outcome"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
