@@ -54,7 +54,27 @@ def add_plant_command(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=plant_process.run)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [add_plant_command, add_link_command, add_bench_check_command]
+def add_scenario_command(subparsers: Subparsers) -> None:
+    from hil import scenarios
+
+    parser = subparsers.add_parser("scenario", help="replay a real landing anomaly and check the response",
+                                   description=scenarios.__doc__)
+    scenarios.add_arguments(parser)
+    parser.set_defaults(handler=scenarios.run)
+
+
+def add_campaign_command(subparsers: Subparsers) -> None:
+    from hil import campaign
+
+    parser = subparsers.add_parser("campaign", help="Monte Carlo over dispersed powered descents",
+                                   description=campaign.__doc__)
+    campaign.add_arguments(parser)
+    parser.set_defaults(handler=campaign.run)
+
+
+COMMANDS: list[Callable[[Subparsers], None]] = [
+    add_plant_command, add_scenario_command, add_campaign_command, add_link_command, add_bench_check_command,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

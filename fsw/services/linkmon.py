@@ -119,7 +119,8 @@ class LinkMonitor(Component):
         if now - self._last_event.get(reason, -1e9) >= EVENT_INTERVAL_S:
             self._last_event[reason] = now
             self.emit("PACKET_REJECTED", reason=reason, count=self.packet_rejections[reason])
-        if error.code in (FailureCode.UNKNOWN_PUS_VERSION, FailureCode.NOT_TELECOMMAND, FailureCode.FIELD_RANGE) and (
+        # (A telemetry packet is not a request: answering it would ping-pong with a looped-back port.)
+        if error.code in (FailureCode.UNKNOWN_PUS_VERSION, FailureCode.FIELD_RANGE) and (
             len(raw) >= 8 and crc16(raw) == 0
         ):
             # Header and CRC are sound, so the request id can be trusted: tell the sender why.

@@ -1,0 +1,38 @@
+"""The whole mission, as ``make run`` flies it: link, plant, flight software and ground procedure as
+separate processes over ptys, authenticated, on the afap clock."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    out = subprocess.run([sys.executable, "-m", "hil.mission_run", "--seed", "3", "--run-dir", str(run_dir),
+                          "--keys", str(tmp_path / "keys.toml")], capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["outcome"] == "success"
+    assert summary["touchdown_vertical_speed_mps"] <= 3.6
+    assert summary["touchdown_horizontal_speed_mps"] <= 1.0
+    assert summary["touchdown_tilt_deg"] <= 8.0
+    assert 1_600 <= summary["propellant_used_kg"] <= 2_200
+    assert 600 <= summary["descent_duration_s"] <= 900
+    assert 1_500 <= summary["sample_mass_g"] <= 2_000
+    periapsis, apoapsis = summary["ascent_orbit_km"]
+    assert periapsis > 10 and apoapsis > periapsis
+    assert summary["docked"] is True and summary["returned"] is True
+    assert summary["tei_delta_v_mps"] > 500
+    assert summary["seed"] == 3
+    for name in ("archive.sqlite", "descent.png", "ascent.png"):
+        assert (run_dir / name).stat().st_size > 0
+    assert "SDLS" not in out.stdout  # no authentication failures reported
+    log = (run_dir / "fsw.log").read_text()
+    assert "UNAUTHENTICATED" not in log and "CMD_REJECTED" not in log
