@@ -25,6 +25,11 @@ from fsw.protocol.verification import Subtype, VerificationReport
 
 DEFAULT_APID = 100
 GROUND_SOURCE_ID = 0x0A  # this console's PUS source id
+# Retransmission back-off for send_reliably, in link round trips: the first re-send after two round
+# trips (a verdict has had time to come back), then each wait 1.5 times longer, up to this cap.
+RETRANSMIT_FIRST_WAIT_RTT = 2.0
+RETRANSMIT_BACKOFF = 1.5
+RETRANSMIT_MAX_WAIT_RTT = 10.0
 
 
 @dataclass
@@ -35,6 +40,7 @@ class CommandRecord:
     sent_at: float
     stages: list[VerificationReport] = field(default_factory=list)
     raw: bytes = b""  # the octets sent: a retransmission repeats them exactly
+    transmissions: int = 1  # how many times ``raw`` went up
     done: asyncio.Event = field(default_factory=asyncio.Event)
     accepted: asyncio.Event = field(default_factory=asyncio.Event)
     # Every report as it arrives, for printing stages live.
@@ -117,6 +123,7 @@ class GroundClient:
         self._reader: asyncio.Task[None] | None = None
         self._last_seq: dict[int, int] = {}
         self.sequence_gaps = 0
+        self.retransmissions = 0  # re-sends of a TC's octets by send_reliably
 
     async def open(self) -> None:
         await self.link.open()
@@ -179,6 +186,30 @@ class GroundClient:
         self.pending[tc.request_id] = record
         record.raw = self.signer.sign(tc) if self.signer is not None else tc.pack()
         self.link.send(record.raw)
+        return record
+
+    async def send_reliably(self, service: int, subtype: int, data: Any = None, *, rtt_s: float,
+                            attempts: int = 20, raw_data: bytes | None = None) -> CommandRecord:
+        """Send a TC and re-send the same octets until its completion or failure is reported.
+
+        The flight software recognises a byte-identical retransmission (within its duplicate
+        window): it re-sends the verification reports it has for that packet and does not execute
+        it again, so a command whose verdict was lost on the way down still runs exactly once.
+        The waits start at two round trips (``rtt_s``) and grow 1.5 times each, capped; after
+        ``attempts`` transmissions the record is returned as it stands (``record.done`` unset if
+        no final verdict came).
+        """
+        record = self.send(service, subtype, data, raw_data=raw_data)
+        wait_s = RETRANSMIT_FIRST_WAIT_RTT * rtt_s
+        for transmission in range(attempts):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(record.done.wait(), wait_s)
+            if record.done.is_set() or transmission == attempts - 1:
+                break
+            self.link.send(record.raw)
+            record.transmissions += 1
+            self.retransmissions += 1
+            wait_s = min(wait_s * RETRANSMIT_BACKOFF, RETRANSMIT_MAX_WAIT_RTT * rtt_s)
         return record
 
     async def wait(self, record: CommandRecord, timeout: float) -> CommandRecord:

@@ -51,6 +51,7 @@ from fsw.services.filetransfer import (
     decode_pdu,
     encode_pdu,
 )
+from ground.client import RETRANSMIT_FIRST_WAIT_RTT
 
 FILE_DOWNLINK_OPCODE = 0x1701
 NAK_TIMEOUT_RTT = 2.0
@@ -431,16 +432,11 @@ def attach(client: Any, receiver: FileReceiver) -> ReceiverSession:
 
 async def send_reliably(client: Any, service: int, subtype: int, data: Any = None, *, attempts: int = 5,
                         timeout_each: float = 2.0) -> Any:
-    """Send a TC and wait for its completion or failure; on silence re-send the same octets (the
-    flight software recognises a retransmission and repeats its reports instead of executing
-    twice). Returns the CommandRecord (``record.done`` unset if every attempt went unanswered)."""
-    record = client.send(service, subtype, data)
-    for _ in range(attempts - 1):
-        await client.wait(record, timeout_each)
-        if record.done.is_set():
-            return record
-        client.link.send(record.tc.pack())
-    return await client.wait(record, timeout_each)
+    """Send a TC and wait for its completion or failure, re-sending the same octets on silence:
+    :meth:`ground.client.GroundClient.send_reliably` with a first wait of ``timeout_each``.
+    Returns the CommandRecord (``record.done`` unset if every attempt went unanswered)."""
+    return await client.send_reliably(service, subtype, data, rtt_s=timeout_each / RETRANSMIT_FIRST_WAIT_RTT,
+                                      attempts=attempts)
 
 
 async def request_downlink(client: Any, name: str, *, attempts: int = 5, timeout_each: float = 2.0) -> Any:
