@@ -15,6 +15,7 @@ from fsw.mission.machine import MissionMachine
 from fsw.mission.mission import MissionControl
 from fsw.mission.rendezvous import RendezvousMachine
 from fsw.mission.returns import ReturnMachine
+from fsw.mission.rover import RoverMachine
 from fsw.mission.sampling import SamplingMachine
 from hil.interfaces import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
 from hil.surface import (
@@ -26,8 +27,12 @@ from hil.surface import (
     Power,
     RendezvousRadar,
     RoboticArm,
+    RoverDeployMechanism,
+    RoverMobility,
     SampleContainer,
     SeparationDevice,
+    SunSensor,
+    Thermal,
     TransferMechanism,
 )
 
@@ -52,6 +57,12 @@ class MissionDevices:
     ascender_release: SeparationDevice
     orbit_engines: OrbitEngines
     returner_separation: SeparationDevice
+    # The rover (optional): without its deploy mechanism and mobility there is no rover machine.
+    rover_deploy: RoverDeployMechanism | None = None
+    rover_mobility: RoverMobility | None = None
+    sun: SunSensor | None = None
+    rover_power: Power | None = None
+    rover_thermal: Thermal | None = None
 
 
 @dataclass
@@ -61,9 +72,11 @@ class MissionComponents:
     ascent: AscentMachine
     rendezvous: RendezvousMachine
     returns: ReturnMachine
+    rover: RoverMachine | None = None  # started by the ground (ROVER_DEPLOY), not by the mission
 
     def machines(self) -> list[MissionMachine]:
-        return [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
+        machines: list[MissionMachine] = [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
+        return machines + ([self.rover] if self.rover is not None else [])
 
 
 def build_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
@@ -80,7 +93,15 @@ def build_mission(executive: Executive, devices: MissionDevices, *, descent_driv
         propellant=devices.propellant, descent_driver=descent_driver,
         phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
     )
-    return MissionComponents(mission, sampling, ascent, rendezvous, returns)
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(executive, devices))
+
+
+def build_rover(executive: Executive, devices: MissionDevices) -> RoverMachine | None:
+    """The rover machine when the devices include a rover (its power falls back to the lander's)."""
+    if devices.rover_deploy is None or devices.rover_mobility is None or devices.sun is None:
+        return None
+    return RoverMachine(executive, devices.rover_deploy, devices.rover_mobility, devices.sun,
+                        devices.rover_power or devices.power, devices.rover_thermal)
 
 
 def add_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
@@ -89,6 +110,7 @@ def add_mission(executive: Executive, devices: MissionDevices, *, descent_driver
     the phases have restored their state before the mission resumes and delegates to them)."""
     components = build_mission(executive, devices, descent_driver=descent_driver, ascent_driver=ascent_driver)
     for machine in (components.sampling, components.ascent, components.rendezvous, components.returns,
-                    components.mission):
-        executive.add(machine)
+                    components.rover, components.mission):
+        if machine is not None:
+            executive.add(machine)
     return components
