@@ -23,7 +23,7 @@ STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
 # Mission states in which the device bus must run every cycle (sensors powered, engines live).
 ACTIVE_STATES = {
-    "mission": {"predescent_checks", "powered_descent"},
+    "mission": {"predescent_checks", "awaiting_descent_go", "powered_descent"},
     "ascent": {"checks", "ignition", "vertical_rise", "pitch_over", "orbit_insertion", "cutoff"},
 }
 DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")

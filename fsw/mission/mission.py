@@ -43,6 +43,8 @@ SPEC = MachineSpec(
                   timeout_trigger="checks_failed"),
         StateSpec("orbit_hold", "no-go: staying in orbit, checks again after one orbit", 259_200.0,
                   dwell_s="orbit_hold_s", dwell_trigger="recheck"),
+        StateSpec("awaiting_descent_go", "sensors go: waiting for the ground go for powered descent", 86_400.0,
+                  go_command="GO_DESCENT"),
         StateSpec("powered_descent", "autonomous powered descent flown by guidance (critical)", 1_200.0),
         StateSpec("surface_operations", "sampling on the surface", 216_000.0),
         StateSpec("ascent", "ascent to lunar orbit", 259_200.0),
@@ -56,8 +58,9 @@ SPEC = MachineSpec(
         StateSpec("safe", "mission safed: waiting for the ground", final=True),
     ),
     transitions=(
-        T("checks_passed", "predescent_checks", "powered_descent",
+        T("checks_passed", "predescent_checks", "awaiting_descent_go",
           ("altimeter_valid", "imu_valid", "accelerometers_on", "propellant_ok", "engine_ready"), "all sensors go"),
+        T("go", "awaiting_descent_go", "powered_descent", description="ground go (or auto_go) for powered descent"),
         T("checks_failed", "predescent_checks", "orbit_hold", description="a sensor no-go (or checks timed out)"),
         T("recheck", "orbit_hold", "predescent_checks", description="one orbit later, or ground recheck"),
         T("landed", "powered_descent", "surface_operations", ("main_engine_off",), "guidance: touchdown"),
@@ -216,6 +219,11 @@ class MissionControl(MissionMachine):
         await self.run_child(self.phases["return"], "returned", "returned")
 
     # --- ground commands ---------------------------------------------------------------------
+    @command(0x4007)
+    def cmd_go_descent(self) -> Any:
+        """Ground go for powered descent (the descent itself is autonomous)."""
+        return self.go("GO_DESCENT")
+
     @command(0x4001)
     def cmd_go_sampling(self) -> Any:
         """Ground go: start sampling."""

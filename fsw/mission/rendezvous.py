@@ -83,6 +83,7 @@ class RendezvousMachine(MissionMachine):
         super().__init__(executive)
         self.radar, self.thrusters, self.docking, self.transfer, self.release_device = (
             radar, thrusters, docking, transfer, release)
+        self._tracked: Any = None  # the radar reading that ended the last track
 
     def housekeeping(self) -> dict[str, Any]:
         reading = self.radar.read()
@@ -95,12 +96,17 @@ class RendezvousMachine(MissionMachine):
         reading = self.radar.read()
         return reading.valid and reading.range_m <= self.param("handover_range_m")
 
+    def _gate_reading(self) -> Any:
+        # The guard judges the very reading that ended the track: a fresh one has fresh noise, and
+        # a contact seen once must not be refused by the next sample.
+        return self._tracked if self._tracked is not None else self.radar.read()
+
     def guard_inside_gate(self) -> bool:
-        reading = self.radar.read()
+        reading = self._gate_reading()
         return reading.valid and reading.range_m <= self.GATE_M
 
     def guard_contact_conditions(self) -> bool:
-        reading = self.radar.read()
+        reading = self._gate_reading()
         return (reading.valid and reading.range_m <= self.CAPTURE_RANGE_M
                 and abs(reading.range_rate_m_s) <= self.CAPTURE_SPEED_M_S)
 
@@ -126,6 +132,7 @@ class RendezvousMachine(MissionMachine):
 
     async def _track(self, until: Any) -> bool:
         lost = 0
+        self._tracked = None
         while True:
             reading = self.radar.read()
             if not reading.valid:
@@ -136,6 +143,7 @@ class RendezvousMachine(MissionMachine):
             else:
                 lost = 0
                 if until(reading):
+                    self._tracked = reading
                     return True
                 error = self.desired_range_rate(reading.range_m) - reading.range_rate_m_s
                 self.thrusters.command_acceleration(max(-self.MAX_ACCEL, min(self.MAX_ACCEL, self.GAIN * error)))
@@ -150,7 +158,7 @@ class RendezvousMachine(MissionMachine):
     async def do_final_approach(self) -> None:
         if await self._track(lambda r: r.range_m <= self.CAPTURE_RANGE_M):
             self.thrusters.command_acceleration(0.0)
-            speed = abs(self.radar.read().range_rate_m_s)
+            speed = abs(self._gate_reading().range_rate_m_s)
             if await self.fire("contact"):
                 self.emit("DOCKED", speed_m_s=speed)
                 return

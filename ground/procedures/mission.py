@@ -1,8 +1,8 @@
 """The sample-return mission from the ground: go/no-go commands at each ground decision point,
 a progress line per phase, and the figures the operator reports at the end.
 
-The landing itself is autonomous; the ground gives the go for sampling, liftoff, autonomous
-short-range rendezvous and trans-Earth injection when the vehicle asks for it.
+The landing itself is autonomous; the ground gives the go for powered descent, sampling, liftoff,
+autonomous short-range rendezvous and trans-Earth injection when the vehicle asks for it.
 
 Run with: ilrs-ground --port PORT --archive DB run ground/procedures/mission.py
 Writes ``mission-ground.json`` next to the archive (or in the working directory).
@@ -19,8 +19,10 @@ from typing import Any
 from ground.procedure import Procedure
 from ground.telemetry import Received
 
-GO_COMMANDS = {"sampling": "GO_SAMPLING", "ascent": "GO_ASCENT", "rendezvous": "GO_SHORT_RANGE",
-               "return": "GO_TEI"}
+# (machine, state waiting for the ground) -> the go command it waits for
+GO_COMMANDS = {("mission", "awaiting_descent_go"): "GO_DESCENT", ("sampling", "awaiting_go"): "GO_SAMPLING",
+               ("ascent", "awaiting_go"): "GO_ASCENT", ("rendezvous", "awaiting_go"): "GO_SHORT_RANGE",
+               ("return", "awaiting_go"): "GO_TEI"}
 END_STATES = {"complete", "safe"}
 MISSION_TIMEOUT_S = float(os.environ.get("ILRS_MISSION_TIMEOUT_S", "600"))
 
@@ -56,10 +58,11 @@ async def procedure(p: Procedure) -> None:
             while True:
                 change = await transitions.get()
                 machine, dest = change.get("machine"), change.get("dest")
-                if machine == "mission" or dest == "awaiting_go":
+                go = GO_COMMANDS.get((machine, dest))
+                if machine == "mission" or go:
                     p.log(f"phase {machine}: {change.get('source')} -> {dest}")
-                if dest == "awaiting_go" and machine in GO_COMMANDS:
-                    await p.send(GO_COMMANDS[machine])
+                if go:
+                    await p.send(go)
                 if machine == "mission" and dest in END_STATES:
                     outcome = "success" if dest == "complete" else "safe"
                     break

@@ -333,7 +333,9 @@ class EmulatedRendezvous:
 
 
 class EmulatedDocking:
-    CAPTURE_RANGE_M = 0.3
+    # The claws' envelope [est.] is wider than the 0.3 m the approach aims at, which it judges on a
+    # noisy radar range.
+    CAPTURE_RANGE_M = 0.5
 
     def __init__(self, world: SurfaceWorld, rendezvous: EmulatedRendezvous) -> None:
         self.world = world

@@ -7,8 +7,8 @@ from pathlib import Path
 from tests.fsw.mission.conftest import make_rig
 
 NOMINAL_PATH = [
-    "powered_descent", "surface_operations", "ascent", "rendezvous_docking", "sample_transfer", "lunar_orbit_wait",
-    "trans_earth_injection", "coast", "returner_separation", "complete",
+    "awaiting_descent_go", "powered_descent", "surface_operations", "ascent", "rendezvous_docking",
+    "sample_transfer", "lunar_orbit_wait", "trans_earth_injection", "coast", "returner_separation", "complete",
 ]
 
 

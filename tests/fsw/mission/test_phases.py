@@ -91,6 +91,10 @@ def test_go_points_wait_for_ground_commands(store: Path) -> None:
     c = rig.components
 
     async def scenario(h):
+        await until(c.mission, "awaiting_descent_go")
+        await h.clock.sleep(3_600.0)
+        assert c.mission.state == "awaiting_descent_go"  # no descent without the ground's go
+        assert await h.submit(h.command("GO_DESCENT")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         await until(c.sampling, "awaiting_go")
         await h.clock.sleep(3_600.0)
         assert c.sampling.state == "awaiting_go"
