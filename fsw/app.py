@@ -98,6 +98,8 @@ def add_emulated_mission(executive: Executive, config: FlightConfig, clock: Cloc
         rendezvous_radar=surface.rendezvous, approach_thrusters=surface.rendezvous,  # type: ignore[attr-defined]
         docking=surface.docking, ascender_release=surface.ascender_release,  # type: ignore[attr-defined]
         orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,  # type: ignore[attr-defined]
+        rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility,  # type: ignore[attr-defined]
+        sun=surface.sun, rover_power=surface.rover_power, rover_thermal=surface.rover_thermal,  # type: ignore[attr-defined]
     )
     components = add_mission(executive, devices, descent_driver=gnc.descent_driver, ascent_driver=gnc.ascent_driver)
     gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})

@@ -13,9 +13,10 @@ from fsw.mission.machine import MachineSpec
 from fsw.mission.mission import SPEC as MISSION
 from fsw.mission.rendezvous import SPEC as RENDEZVOUS
 from fsw.mission.returns import SPEC as RETURN
+from fsw.mission.rover import SPEC as ROVER
 from fsw.mission.sampling import SPEC as SAMPLING
 
-SPECS: tuple[MachineSpec, ...] = (MISSION, SAMPLING, ASCENT, RENDEZVOUS, RETURN)
+SPECS: tuple[MachineSpec, ...] = (MISSION, SAMPLING, ASCENT, RENDEZVOUS, RETURN, ROVER)
 DEFAULT_OUTPUT = Path("docs/state-machines.md")
 
 HEADER = """# Mission state machines

@@ -32,6 +32,7 @@ def fly(tmp: Path, seed: int, seconds: float) -> list[tuple[int, int, float, obj
         config = FlightConfig(port=os.ttyname(slave), clock="afap", store=tmp / "s.db", seed=seed, watchdog="none")
         executive, link = build_executive(config, clock, Store(tmp / "s.db"))
         executive.tm_sinks.append(packets.append)
+        executive.parameters.set("auto_go", True)  # no ground here to give the go for descent
         await link.open()
         await executive.start()
         await clock.sleep(seconds)
