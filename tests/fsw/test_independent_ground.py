@@ -74,7 +74,7 @@ def ground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndependentGrou
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         station = IndependentGround(str(ground_port))
-        station.collect(1.0)  # boot events and first housekeeping
+        station.collect(20.0, lambda tms: len(tms) > 0)  # the first telemetry: the software is up
         try:
             yield station
         finally:

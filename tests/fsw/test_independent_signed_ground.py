@@ -29,7 +29,7 @@ def signed_ground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Independ
         fsw = subprocess.Popen([sys.executable, "-m", "fsw.cli", "run", "--port", str(tmp / "fsw"), "--store",
                                 str(tmp / "store.sqlite"), "--keys", str(keys)], stderr=subprocess.PIPE)
         station = IndependentGround(str(tmp / "ground"))
-        station.collect(1.0)
+        station.collect(20.0, lambda tms: len(tms) > 0)  # the first telemetry: the software is up
         try:
             yield station
         finally:
