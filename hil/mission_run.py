@@ -19,13 +19,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from hil.link.process import running_link
 
 REPO = Path(__file__).resolve().parents[1]
 PROCEDURE = REPO / "ground" / "procedures" / "mission.py"
 DEFAULT_KEYS = REPO / "build" / "keys.toml"
+BOOT_LINE = "BOOT: flight software boot"  # the BOOT event as --verbose logs it
 
 
 def ensure_keys(path: Path) -> Path:
@@ -66,6 +67,31 @@ def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> int:
         return process.wait()
 
 
+def fsw_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
+    """``ilrs-fsw run`` as ``make run`` starts it; the same command restarts it on the same store."""
+    command = [sys.executable, "-m", "fsw.cli", "run", "--port", str(run_dir / "fsw.tty"),
+               "--plant-port", str(run_dir / "plant.tty"), "--clock", "afap",
+               "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed), "--verbose"]
+    if keys is not None:
+        command += ["--keys", str(keys)]
+    return command
+
+
+def start_fsw(run_dir: Path, seed: int, keys: Path | None, log: IO[str], boots: int = 1,
+              timeout: float = 30.0) -> subprocess.Popen[Any]:
+    """Start the flight software (logging to ``log``, which is ``run_dir/fsw.log``) and return once
+    its log shows ``boots`` BOOT events in all: after a restart the log holds the earlier ones too."""
+    fsw = subprocess.Popen(fsw_command(run_dir, seed, keys), stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + timeout
+    log_path = run_dir / "fsw.log"
+    while time.monotonic() < deadline and fsw.poll() is None:
+        if log_path.exists() and log_path.read_text(errors="replace").count(BOOT_LINE) >= boots:
+            return fsw
+        time.sleep(0.05)
+    stop(fsw)
+    raise RuntimeError("the flight software did not boot")
+
+
 def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[str, Any]:
     fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
     archive, plant_report = run_dir / "archive.sqlite", run_dir / "plant-report.json"
@@ -80,14 +106,7 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
         try:
             if not wait_for_line(plant, "plant ready", 15.0):
                 raise RuntimeError("the plant did not start")
-            command = [python, "-m", "fsw.cli", "run", "--port", str(fsw_port), "--plant-port", str(plant_port),
-                       "--clock", "afap", "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed),
-                       "--verbose"]
-            if keys is not None:
-                command += ["--keys", str(keys)]
-            fsw = subprocess.Popen(command, stdout=fsw_log, stderr=subprocess.STDOUT)
-            if not wait_for_text(run_dir / "fsw.log", "BOOT", fsw, 30.0):
-                raise RuntimeError("the flight software did not boot")
+            fsw = start_fsw(run_dir, seed, keys, fsw_log)
             ground_command = [python, "-m", "ground.cli", "--port", str(ground_port), "--archive", str(archive),
                               "--sequence-file", str(run_dir / "ground-sequence")]
             if keys is not None:

@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ground.procedure import Procedure
+from fsw.protocol import PusTc
+from ground.procedure import Procedure, ProcedureFailed
 from ground.telemetry import Received
 
 # (machine, state waiting for the ground) -> the go command it waits for
@@ -25,6 +26,8 @@ GO_COMMANDS = {("mission", "awaiting_descent_go"): "GO_DESCENT", ("sampling", "a
                ("return", "awaiting_go"): "GO_TEI"}
 END_STATES = {"complete", "safe"}
 MISSION_TIMEOUT_S = float(os.environ.get("ILRS_MISSION_TIMEOUT_S", "600"))
+# When set: a time-tagged ping (PUS 11,4) released this many on-board seconds after the hold is set.
+TIME_TAGGED_PING_S = os.environ.get("ILRS_MISSION_TIME_TAGGED_PING_S")
 
 
 async def procedure(p: Procedure) -> None:
@@ -39,6 +42,10 @@ async def procedure(p: Procedure) -> None:
             seen_events.append(name)
             if name.endswith("_TRANSITION"):
                 transitions.put_nowait(received.decoded.get("args", {}))
+            elif name.endswith("_RESUMED"):
+                # After a restart a machine waiting for a go may never have received it: ask again.
+                args = received.decoded.get("args", {})
+                transitions.put_nowait({"machine": args.get("machine"), "source": "restart", "dest": args.get("state")})
             elif name in ("DESCENT_OUTCOME", "DOCKED", "ASCENT_IGNITION") or received.decoded["severity"] == "HIGH":
                 p.log(f"  event {name}: {received.decoded.get('text', '')}")
         elif received.kind == "hk":
@@ -51,6 +58,15 @@ async def procedure(p: Procedure) -> None:
     record = session.client.send(20, 3, [[parameter.id, True]])
     await session.client.wait(record, session.timeout())
     p.check(record.completed, "ground_hold set")
+    time_tagged_seq = None
+    if TIME_TAGGED_PING_S is not None and session.last_verification_onboard is not None:
+        client = session.client
+        ping = PusTc(client.apid, 17, 1, b"", client.sequence.next(client.apid), source_id=client.source_id)
+        release = session.last_verification_onboard + float(TIME_TAGGED_PING_S)
+        record = client.send(11, 4, [[release, ping.pack()]])
+        await client.wait(record, session.timeout())
+        p.check(record.completed, "time-tagged ping inserted")
+        time_tagged_seq = ping.seq_count
     p.log("mission: waiting for the vehicle (landing is autonomous)")
     outcome = "timeout"
     try:
@@ -62,7 +78,10 @@ async def procedure(p: Procedure) -> None:
                 if machine == "mission" or go:
                     p.log(f"phase {machine}: {change.get('source')} -> {dest}")
                 if go:
-                    await p.send(go)
+                    try:
+                        await p.send(go)
+                    except ProcedureFailed as failure:  # lost to a restart: the RESUMED event asks again
+                        p.log(f"  {go} not completed: {failure}")
                 if machine == "mission" and dest in END_STATES:
                     outcome = "success" if dest == "complete" else "safe"
                     break
@@ -80,6 +99,7 @@ async def procedure(p: Procedure) -> None:
         "tei_delta_v_mps": _sum(values.get("tei_1_delta_v_m_s"), values.get("tei_2_delta_v_m_s")),
         "returned": bool(values.get("returned")),
         "events_seen": len(seen_events),
+        "time_tagged_seq": time_tagged_seq,
     }
     out = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json"))
     out.write_text(json.dumps(summary, indent=2) + "\n")
