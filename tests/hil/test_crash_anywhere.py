@@ -34,6 +34,9 @@ pytestmark = pytest.mark.slow
 SEED = 7
 KILLS = 3
 MISSION_TIMEOUT_S = 150.0
+# On-board seconds from insertion to release of the time-tagged ping: in the final coast, after the
+# kill points, so that the entry waits in the schedule across the restarts.
+TIME_TAGGED_PING_S = 1_000_000
 # (machine, state) in which a restart is not survivable yet: powered flight. A descent restarted from a
 # fresh handover starts a new controller mid-flight; an ascent resumed in vertical_rise has no activity
 # to restart its guidance and never leaves the state. Kill points falling there wait for the state to end.
@@ -126,7 +129,7 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
                 stdout=(run_dir / "ground.log").open("w"), stderr=subprocess.STDOUT,
                 env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
                      "ILRS_MISSION_TIMEOUT_S": str(MISSION_TIMEOUT_S),
-                     "ILRS_MISSION_TIME_TAGGED_PING_S": "3600"},
+                     "ILRS_MISSION_TIME_TAGGED_PING_S": str(TIME_TAGGED_PING_S)},
             )
             deadline = time.monotonic() + MISSION_TIMEOUT_S + 30
             while ground.poll() is None and time.monotonic() < deadline:
@@ -140,10 +143,12 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
                         kill_after[len(kills)] += 1  # wait for the phase to end
                         continue
                     rows, digest = archive_snapshot(archive)
+                    schedule = store_value(run_dir / "fsw-store.sqlite", "schedule") or {}
                     os.kill(fsw.pid, signal.SIGKILL)
                     fsw.wait()
                     kills.append({"after_transition": len(seen), "last": seen[-1] if seen else None,
-                                  "mission_state": state, "archive_rows": rows, "archive_digest": digest})
+                                  "mission_state": state, "archive_rows": rows, "archive_digest": digest,
+                                  "scheduled": len(schedule.get("entries", []))})
                     fsw = start_fsw(run_dir, SEED, keys, fsw_log, boots=len(kills) + 1)
                 time.sleep(0.02)
             assert ground.poll() is not None, "the ground procedure did not end"
@@ -192,3 +197,6 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     released = [e for e in events if e.get("name") == "SCHEDULE_RELEASED" and e["args"].get("seq") == seq]
     missed = [e for e in events if e.get("name") == "SCHEDULE_MISSED" and e["args"].get("seq") == seq]
     assert len(released) + len(missed) <= 1, (released, missed)
+    assert any(kill["scheduled"] for kill in kills), "no kill found the ping waiting in the schedule"
+    if report["outcome"] == "success":
+        assert len(released) == 1  # it waited through every restart and ran once
