@@ -23,6 +23,8 @@ from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import PusTc
 
+AFAP_TIME_KEY = "afap_onboard_time"
+AFAP_TIME_SAVE_S = 10.0  # of flight time: a restart repeats at most this much
 STORE_KEY = "time_correlation"
 CORRELATION_TOPIC = "time_correlation"
 MAX_REPORT_PERIOD_S = 86_400
@@ -49,6 +51,7 @@ class TimeManager(Component):
         self.correction_s = 0.0
         self.report_period_s = 0
         self._next_report = 0.0
+        self._afap_time_saved = 0.0
 
     async def start(self) -> None:
         stored = self.executive.store.get(STORE_KEY, {}) or {}
@@ -58,7 +61,20 @@ class TimeManager(Component):
         if self.clock.mode.kind != "afap" and isinstance(correction, float) and correction:
             self.clock.adjust_onboard_time(correction)
             self.correction_s = correction
+        # ...and after a restart it carries on from where the last run was, so that deadlines kept
+        # in on-board time (schedules, state timeouts) are not waited for a second time.
+        resumed_at = self.executive.store.get(AFAP_TIME_KEY)
+        if self.clock.mode.kind == "afap" and isinstance(resumed_at, float) and resumed_at > self.clock.onboard_time():
+            self.clock.set_onboard_time(resumed_at)
         self.executive.rate_groups["slow"].add(self._report_if_due)
+        if self.clock.mode.kind == "afap":
+            self.executive.rate_groups["slow"].add(self._remember_afap_time)
+
+    def _remember_afap_time(self) -> None:
+        now = self.clock.onboard_time()
+        if now - self._afap_time_saved >= AFAP_TIME_SAVE_S:
+            self._afap_time_saved = now
+            self.executive.store.put(AFAP_TIME_KEY, now, durable=False)
 
     def housekeeping(self) -> dict[str, Any]:
         return {

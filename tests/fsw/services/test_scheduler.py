@@ -204,3 +204,24 @@ def test_time_report_service_9(tmp_path: Path) -> None:
         assert failure(h, bad) == FailureCode.BAD_ARGUMENT
 
     h.run(scenario)
+
+
+def test_afap_on_board_time_carries_on_after_a_restart(tmp_path: Path) -> None:
+    from tests.fsw.harness import Harness
+
+    first = Harness(tmp_path / "s.db")
+
+    async def fly(h: Harness) -> float:
+        await h.clock.sleep(100.0)
+        return h.clock.onboard_time()
+
+    reached = first.run(fly)
+    first.store.close()
+    again = Harness(tmp_path / "s.db")
+
+    async def resumed(h: Harness) -> float:
+        return h.clock.onboard_time()
+
+    restarted_at = again.run(resumed)
+    # Saved every 10 s of flight time: a restart repeats at most that much, never the whole run.
+    assert reached - 10.0 <= restarted_at <= reached
