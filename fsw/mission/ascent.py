@@ -113,5 +113,15 @@ class AscentMachine(MissionMachine):
         if not await self.fire("engine_lit"):
             await self.safe("no thrust after ignition")
 
+    async def _resume_powered_flight(self, resumed: bool) -> None:
+        """After a reset in powered flight the engine still burns and must never be lit again: hand
+        the phase back to guidance, which reports the remaining stages."""
+        if resumed:
+            self.executive.modes.begin_critical("ascent")
+            if self.driver is not None:
+                self.driver.begin(self.report, True)
+
+    do_vertical_rise = do_pitch_over = do_orbit_insertion = do_cutoff = _resume_powered_flight
+
     async def do_in_orbit(self) -> None:
         self.executive.modes.end_critical("ascent")
