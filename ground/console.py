@@ -16,6 +16,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, RichLog, Static, TabbedContent, TabPane
 
@@ -229,8 +230,13 @@ class GroundConsole(App[None]):
         self.event_lines.append(line)
 
     def refresh_panels(self) -> None:
-        self._refresh_alarms()
-        self._refresh_history()
+        # The timer can fire while the screen is still being built or already torn down: a panel
+        # that is not (or no longer) mounted is skipped, not an error.
+        try:
+            self._refresh_alarms()
+            self._refresh_history()
+        except NoMatches:
+            return
 
     def _refresh_alarms(self) -> None:
         signature = tuple((a.point, a.state, a.worst, a.value, a.acknowledged)
