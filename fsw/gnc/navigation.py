@@ -20,18 +20,18 @@ import math
 from dataclasses import dataclass
 
 from hil.interfaces import (
+    GM_MOON,
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
+    R_MOON,
     ImuReading,
     RangeReading,
     RangeVelocityReading,
     VelocityReading,
     beam_direction_local,
     body_to_local,
+    curved_moon_step,
 )
-
-GM_MOON = 4.9049e12
-R_MOON = 1_737_400.0
 
 
 @dataclass(frozen=True)
@@ -137,17 +137,9 @@ class Navigator:
             self._last_accel = (a_u, a_d, a_c)
         else:
             a_u, a_d, a_c = self._last_accel
-        r = R_MOON + self.h
-        inv_r = 1.0 / r
-        vu, vd, vc = self.vu, self.vd, self.vc
-        vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
-        vd += (a_d - vu * vd * inv_r) * dt
-        vc += (a_c - vu * vc * inv_r) * dt
-        self.vu, self.vd, self.vc = vu, vd, vc
-        self.h += vu * dt
-        scale = R_MOON * inv_r * dt
-        self.s += vd * scale
-        self.c += vc * scale
+        self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
+            self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
+        vd, vc = self.vd, self.vc
         self.t += dt
         # Covariance: F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]], accel noise and map-error walk.
         P = self.P

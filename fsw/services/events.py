@@ -108,8 +108,3 @@ class EventService(Component):
         """Empty the on-board event log."""
         self.ring.clear()
 
-
-def require_list(value: Any, what: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise CommandRejected(FailureCode.BAD_ARGUMENT, f"expected a CBOR list of {what}")
-    return value

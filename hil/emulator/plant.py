@@ -20,10 +20,14 @@ import random
 from dataclasses import dataclass, field
 
 from hil.emulator.terrain import Terrain, TerrainConfig
-from hil.interfaces import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, tilt_from_vertical
-
-GM_MOON = 4.9049e12  # m^3/s^2
-R_MOON = 1_737_400.0  # m
+from hil.interfaces import (
+    GM_MOON,
+    MAIN_ENGINE_MAX_THRUST_N,
+    MAIN_ENGINE_MIN_THRUST_N,
+    R_MOON,
+    curved_moon_step,
+    tilt_from_vertical,
+)
 
 
 def perilune_speed(perilune_alt_m: float, apolune_alt_m: float) -> float:
@@ -204,17 +208,8 @@ class LunarLanderPlant:
         a_u = acc * math.cos(self.pitch) * cy
         a_d = acc * math.sin(self.pitch) * cy
         a_c = acc * math.sin(self.yaw)
-        r = R_MOON + self.h
-        inv_r = 1.0 / r
-        vu, vd, vc = self.vu, self.vd, self.vc
-        vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
-        vd += (a_d - vu * vd * inv_r) * dt
-        vc += (a_c - vu * vc * inv_r) * dt
-        self.vu, self.vd, self.vc = vu, vd, vc
-        self.h += vu * dt
-        scale = R_MOON * inv_r * dt
-        self.s += vd * scale
-        self.c += vc * scale
+        self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
+            self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
 
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / self.exhaust_velocity * dt)
