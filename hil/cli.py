@@ -57,7 +57,7 @@ def add_plant_command(subparsers: Subparsers) -> None:
 def add_scenario_command(subparsers: Subparsers) -> None:
     from hil import scenarios
 
-    parser = subparsers.add_parser("scenario", help="replay a real landing anomaly and check the response",
+    parser = subparsers.add_parser("scenario", help="replay a real landing or rover anomaly and check the response",
                                    description=scenarios.__doc__)
     scenarios.add_arguments(parser)
     parser.set_defaults(handler=scenarios.run)

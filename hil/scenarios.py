@@ -1,8 +1,10 @@
-"""``ilrs-hil scenario NAME``: real landing anomalies replayed against the flight GNC, each with the
-response the flight software must give (documented in docs/fault-scenarios.md).
+"""``ilrs-hil scenario NAME``: real landing and surface anomalies replayed against the flight
+software, each with the response it must give (documented in docs/fault-scenarios.md).
 
-Each scenario is a seeded closed-loop descent of the emulator plant with one fault injected; it
-prints the outcome and whether the expected response happened, and exits 0 only if it did.
+A landing scenario is a seeded closed-loop descent of the emulator plant with one fault injected;
+the rover scenario (``yutu1``) runs the rover machine on an executive through a lunar night
+(:mod:`hil.rover_scenario`). Each prints the outcome and whether the expected response happened, and
+the command exits 0 only if it did.
 """
 
 from __future__ import annotations
@@ -13,6 +15,15 @@ from dataclasses import dataclass
 
 from fsw.gnc.controller import HOLD_ORBIT
 from hil.emulator.closed_loop import DescentRun, fly_descent, with_faults
+from hil.rover_scenario import RoverRun, check_yutu1, fly_rover_night
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    outcome: str  # one line: what happened
+    problems: list[str]  # the unmet expectations (empty: response correct)
+    wall_s: float
+    run: DescentRun | RoverRun  # the whole record, for a closer look
 
 
 @dataclass(frozen=True)
@@ -20,8 +31,32 @@ class Scenario:
     name: str
     anomaly: str
     expected: str
-    faults: dict[str, object]
-    check: Callable[[DescentRun], list[str]]  # the unmet expectations (empty: response correct)
+    run: Callable[[int], ScenarioResult]  # seed -> result
+
+
+def descent(faults: dict[str, object], check: Callable[[DescentRun], list[str]]) -> Callable[[int], ScenarioResult]:
+    """A closed-loop descent with ``faults`` injected (see ``with_faults``), judged by ``check``."""
+
+    def run(seed: int) -> ScenarioResult:
+        flown = fly_descent(seed, with_faults(None, **faults) if faults else None)
+        touchdown = flown.touchdown
+        outcome = (f"touchdown {touchdown.vertical_speed_m_s:.2f} m/s vertical, "
+                   f"{touchdown.horizontal_speed_m_s:.2f} m/s horizontal, tilt {touchdown.tilt_deg:.1f} deg"
+                   if touchdown else f"no touchdown, final phase {flown.final_phase}")
+        return ScenarioResult(outcome, check(flown), flown.wall_s, flown)
+
+    return run
+
+
+def rover_night(run_rover: Callable[[int], RoverRun], check: Callable[[RoverRun], list[str]]
+                ) -> Callable[[int], ScenarioResult]:
+    """A rover scenario through a lunar night (:mod:`hil.rover_scenario`), judged by ``check``."""
+
+    def run(seed: int) -> ScenarioResult:
+        night = run_rover(seed)
+        return ScenarioResult(night.outcome(), check(night), night.wall_s, night)
+
+    return run
 
 
 def _landed_safely(run: DescentRun) -> list[str]:
@@ -59,35 +94,36 @@ SCENARIOS = {
     for s in (
         Scenario("beresheet", "IMU glitch at 14 km (Beresheet 2019)",
                  "switch to the redundant IMU autonomously, keep the engine burning, land",
-                 {"imu_glitch_altitude_m": 14_000.0}, _with_event("imu_switched_to_redundant", _landed_safely)),
+                 descent({"imu_glitch_altitude_m": 14_000.0},
+                         _with_event("imu_switched_to_redundant", _landed_safely))),
         Scenario("luna25", "accelerometers never switch on (Luna-25 2023)",
                  "refuse to start the burn without accelerometer data; hold in orbit",
-                 {"accelerometer_stuck_off": True}, _held_in_orbit),
+                 descent({"accelerometer_stuck_off": True}, _held_in_orbit)),
         Scenario("hakuto", "crater rim makes the laser altitude jump ~3 km (Hakuto-R M1 2023)",
                  "reject the jump against the terrain map, never latch the altimeter failed, no false "
-                 "touchdown, land", {}, _landed_safely),
+                 "touchdown, land", descent({}, _landed_safely)),
         Scenario("slim", "30 % thrust lost 50 m above the ground (SLIM 2024)",
                  "estimate the delivered thrust, compensate, touch down upright",
-                 {"thrust_loss_altitude_m": 50.0, "thrust_loss_fraction": 0.3}, _landed_safely),
+                 descent({"thrust_loss_altitude_m": 50.0, "thrust_loss_fraction": 0.3}, _landed_safely)),
         Scenario("im1", "laser range finders never enabled (IM-1 2024)",
                  "sensor go/no-go fails before descent: wait in orbit without an altimeter",
-                 {"altimeter_never_enabled": True}, _held_in_orbit),
+                 descent({"altimeter_never_enabled": True}, _held_in_orbit)),
         Scenario("vikram", "engines 10 % hotter than modelled in braking (Chandrayaan-2 2019)",
                  "guidance absorbs the dispersion (thrust efficiency estimated), land",
-                 {"thrust_scale": 1.1}, _landed_safely),
+                 descent({"thrust_scale": 1.1}, _landed_safely)),
+        Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
+                 "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
+                 rover_night(fly_rover_night, check_yutu1)),
     )
 }
 
 
-def run_scenario(name: str, seed: int = 1) -> tuple[DescentRun, list[str]]:
-    scenario = SCENARIOS[name]
-    config = with_faults(None, **scenario.faults) if scenario.faults else None
-    run = fly_descent(seed, config)
-    return run, scenario.check(run)
+def run_scenario(name: str, seed: int = 1) -> ScenarioResult:
+    return SCENARIOS[name].run(seed)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", choices=[*SCENARIOS, "all"], help="the anomaly to replay")
+    parser.add_argument("name", choices=[*SCENARIOS, "all"], help="the anomaly to replay (all: every one)")
     parser.add_argument("--seed", type=int, default=1)
 
 
@@ -96,14 +132,10 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for name in names:
         scenario = SCENARIOS[name]
-        result, problems = run_scenario(name, args.seed)
-        touchdown = result.touchdown
-        outcome = (f"touchdown {touchdown.vertical_speed_m_s:.2f} m/s vertical, "
-                   f"{touchdown.horizontal_speed_m_s:.2f} m/s horizontal, tilt {touchdown.tilt_deg:.1f} deg"
-                   if touchdown else f"no touchdown, final phase {result.final_phase}")
+        result = run_scenario(name, args.seed)
         print(f"{name}: {scenario.anomaly}")
         print(f"  expected: {scenario.expected}")
-        print(f"  outcome:  {outcome}; wall {result.wall_s:.1f} s")
-        print(f"  verdict:  {'RESPONSE CORRECT' if not problems else 'WRONG: ' + '; '.join(problems)}")
-        failures += bool(problems)
+        print(f"  outcome:  {result.outcome}; wall {result.wall_s:.1f} s")
+        print(f"  verdict:  {'RESPONSE CORRECT' if not result.problems else 'WRONG: ' + '; '.join(result.problems)}")
+        failures += bool(result.problems)
     return 1 if failures else 0
