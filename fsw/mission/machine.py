@@ -154,6 +154,7 @@ class MissionMachine(Component):
         self.listeners: list[Callable[[str, str, str], None]] = []
         self._activity: asyncio.Task[None] | None = None
         self._timers: list[asyncio.Task[None]] = []
+        self._detached: set[asyncio.Task[Any]] = set()  # triggers fired outside an activity or timer
         self._started = False
         self._waiters: list[asyncio.Future[None]] = []
         self._lock = asyncio.Lock()
@@ -193,7 +194,14 @@ class MissionMachine(Component):
 
     def post(self, trigger: str, reason: str = "") -> None:
         """Fire a trigger from synchronous code (device callbacks, drivers)."""
-        _spawn(self.fire(trigger, reason), f"{self.spec.name}-post")
+        self._fire_detached(trigger, reason, "post")
+
+    def _fire_detached(self, trigger: str, reason: str, kind: str) -> asyncio.Task[bool]:
+        """Fire a trigger in a task of its own that :meth:`stop` cancels if it is still running."""
+        task = _spawn(self.fire(trigger, reason), f"{self.spec.name}-{kind}")
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        return task
 
     async def safe(self, reason: str) -> bool:
         return await self.fire("abort", reason)
@@ -247,8 +255,22 @@ class MissionMachine(Component):
         self._enter_state(resumed=bool(saved))
 
     async def stop(self) -> None:
+        """Cancel every task of this machine, the one firing a trigger included, and wait for them to end;
+        whoever waits for a transition is cancelled too (there will be none)."""
         self._started = False
-        self._cancel_tasks()
+        self._release_ground_hold()
+        current = asyncio.current_task()
+        tasks = [task for task in (self._activity, *self._timers, *self._detached)
+                 if task is not None and task is not current and not task.done()]
+        self._activity = None
+        self._timers = []
+        for task in tasks:
+            task.cancel()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
 
     def _release_ground_hold(self) -> None:
         if self._holding_for_ground:
@@ -356,13 +378,13 @@ class MissionMachine(Component):
         if self.state == state.name:
             self.emit(f"{self.event_prefix}_TIMEOUT", machine=self.spec.name, state=state.name, limit=state.timeout_s)
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self.fire(state.timeout_trigger, f"{state.name} timed out"))
+                await asyncio.shield(self._fire_detached(state.timeout_trigger, f"{state.name} timed out", "timeout"))
 
     async def _dwell(self, state: StateSpec, dwell: float) -> None:
         await self.clock.sleep(dwell - self.state_age())
         if self.state == state.name:
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self.fire(state.dwell_trigger))
+                await asyncio.shield(self._fire_detached(state.dwell_trigger, "", "dwell"))
 
     def machine_housekeeping(self) -> dict[str, Any]:
         name = self.spec.name
@@ -389,6 +411,17 @@ class SerialAsyncMachine(AsyncMachine):
 
     async def cancel_running_transitions(self, model: Any, msg: str | None = None) -> None:
         return None
+
+    async def process_context(self, func: Any, model: Any) -> Any:
+        """The library takes any cancellation of the task processing a trigger for the supersession it
+        no longer does, and returns False. The cancellation came from outside (a shutdown): keep it, or
+        the task would go on, e.g. to wait for a transition that never comes."""
+        task = asyncio.current_task()
+        requested = task.cancelling() if task is not None else 0
+        result = await super().process_context(func, model)
+        if task is not None and task.cancelling() > requested:
+            raise asyncio.CancelledError
+        return result
 
 
 def _spawn(coroutine: Any, name: str) -> asyncio.Task[Any]:
