@@ -106,15 +106,24 @@ class DeviceBusServer:
     """Sans-IO plant side: turns a request into a reply against real (emulated) devices."""
 
     def __init__(self, devices: dict[str, Any], advance: Callable[[float], None],
-                 handover: Callable[[], dict[str, Any]] | None = None) -> None:
+                 handover: Callable[[], dict[str, Any]] | None = None, reset_outage_s: float = 0.0) -> None:
         self.devices = devices
         self.advance = advance
         self.handover = handover
+        # The hardware runs on while the flight computer reboots: a client whose exchange count
+        # starts again from 0 has restarted, and the plant first advances this long, actuators as
+        # last commanded (the engine keeps burning).
+        self.reset_outage_s = reset_outage_s
+        self.flight_restarts = 0
         self.exchanges = 0
         self.poll: list[list[str]] = []
 
     def step(self, request: dict[str, Any]) -> dict[str, Any]:
         errors: list[str] = []
+        if request.get("n") == 0 and self.exchanges > 0:
+            self.flight_restarts += 1
+            if self.reset_outage_s > 0:
+                self.advance(self.reset_outage_s)
         for name, method, args in request.get("calls", []):
             try:
                 getattr(self.devices[name], method)(*decode(args))

@@ -34,6 +34,9 @@ from hil.link.bridge import PtyPair
 MAX_SUBSTEP_S = 0.02
 
 
+RESET_OUTAGE_S = 1.0  # [est.] a flight computer's reboot to its first device exchange
+
+
 class LanderWorld:
     """The truth the flight software flies against: the lander plant and its devices."""
 
@@ -97,7 +100,7 @@ class LanderWorld:
 
 
 async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
-                    pty: Path | None = None) -> int:
+                    pty: Path | None = None, reset_outage_s: float = 0.0) -> int:
     register_readings(hil.interfaces, gnc_setup)
     link = SerialLink(port or "pty", baud, max_packet_size=MAX_PACKET_SIZE)
     pair = None
@@ -114,7 +117,7 @@ async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Pat
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    server = DeviceBusServer(world.devices, world.advance, world.handover)
+    server = DeviceBusServer(world.devices, world.advance, world.handover, reset_outage_s)
     serving = asyncio.ensure_future(serve(link, server))
     try:
         await stop.wait()
@@ -124,7 +127,7 @@ async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Pat
             pair.unpublish()
         await link.close()
         if report is not None:
-            summary = {**world.report(), "exchanges": server.exchanges}
+            summary = {**world.report(), "exchanges": server.exchanges, "flight_restarts": server.flight_restarts}
             report.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return 0
 
@@ -138,6 +141,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="FIELD=VALUE",
                         help="set a plant fault (hil.emulator.plant.FaultConfig field), repeatable")
     parser.add_argument("--report", type=Path, help="write the truth report here (JSON) on exit")
+    parser.add_argument("--reset-outage", type=float, default=RESET_OUTAGE_S, metavar="SECONDS",
+                        help="plant time that passes while the flight computer restarts, actuators as last "
+                             f"commanded (default {RESET_OUTAGE_S})")
 
 
 def parse_faults(items: list[str]) -> dict[str, Any]:
@@ -161,4 +167,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"ilrs-hil plant: {error}")
         return 2
     world = LanderWorld(args.seed, config)
-    return asyncio.run(run_plant(args.port, args.baud, world, args.report, args.pty))
+    if args.reset_outage < 0:
+        print("ilrs-hil plant: --reset-outage must not be negative")
+        return 2
+    return asyncio.run(run_plant(args.port, args.baud, world, args.report, args.pty, args.reset_outage))

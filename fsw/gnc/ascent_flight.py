@@ -42,6 +42,27 @@ class AscentController:
         self.cutoff_t: float | None = None
         self.phase = "on_pad"
 
+    def __getstate__(self) -> dict[str, object]:
+        # The devices are this computer's handles on the hardware, not flight state.
+        return {key: value for key, value in self.__dict__.items() if key != "dev"}
+
+    def attach(self, devices: AscentDevices) -> None:
+        """Give a controller restored from a checkpoint its devices back."""
+        self.dev = devices
+
+    def catch_up(self, gap_s: float, dt: float) -> None:
+        """Propagate over ``gap_s`` of flight this controller did not see (a restart)."""
+        reading = self.dev.imu.read()
+        steps = max(1, round(gap_s / dt))
+        for _ in range(steps):
+            self.nav.propagate(reading if reading.valid else None, gap_s / steps)
+
+    def reconcile_actuators(self, t: float) -> None:
+        """After a restart: an engine this controller already cut off stays off."""
+        status = self.dev.engine.read()
+        if self.cutoff_t is not None and status.valid and status.on:
+            self.dev.engine.set_on(False)
+
     def step(self, t: float, dt: float) -> None:
         reading = self.dev.imu.read()
         if reading.valid:

@@ -9,6 +9,7 @@ no powered phase is near, so that days of surface work and coasting cost no wall
 from __future__ import annotations
 
 import asyncio
+import pickle
 from typing import Any
 
 from fsw.core.component import Component
@@ -21,6 +22,9 @@ from fsw.mission.drivers import Report
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
+CHECKPOINT_KEY = "gnc.checkpoint"
+CHECKPOINT_VERSION = 1
+CHECKPOINT_EVERY_CYCLES = 50  # once a second: a resumed controller propagates over what it missed
 # Mission states in which the device bus must run every cycle (sensors powered, engines live).
 ACTIVE_STATES = {
     "mission": {"predescent_checks", "awaiting_descent_go", "powered_descent"},
@@ -51,6 +55,10 @@ class GncComponent(Component):
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
         EventDef(0x3002, "GNC_PHASE", Severity.LOW, "{vehicle} guidance phase {old} -> {new}"),
         EventDef(0x3003, "GNC_BUS_FAILED", Severity.HIGH, "device bus failed: {reason}"),
+        EventDef(0x3004, "GNC_RESUMED", Severity.MEDIUM,
+                 "{vehicle} guidance resumed after restart at t={t}s in {phase}, {gap}s not seen"),
+        EventDef(0x3005, "GNC_CHECKPOINT_LOST", Severity.HIGH,
+                 "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
     )
 
     def __init__(self, executive: Any, bus: Any, period_s: float = 0.02) -> None:
@@ -72,6 +80,10 @@ class GncComponent(Component):
         self._landed_at: float | None = None
         self._phase = "none"
         self._ascent_stage_reported: set[str] = set()
+        self._resuming = False  # a controller restored from a checkpoint has not flown a cycle yet
+        self._catch_up_from: float | None = None  # sensor time of that checkpoint
+        self._cycles = 0
+        self._checkpointed_as: tuple[str, bool] | None = None
         self._machines: dict[str, Any] = {}
         self._subscription = executive.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
@@ -115,22 +127,94 @@ class GncComponent(Component):
     # --- drivers -----------------------------------------------------------------------------
     def _begin_descent(self, report: Report, resumed: bool) -> None:
         async def begin() -> None:
-            handover = await self.bus.handover()
-            self.descent = make_descent_controller(self.lander, handover)
+            controller = self._restore("lander") if resumed else None
+            if controller is None:
+                handover = await self.bus.handover()
+                controller = make_descent_controller(self.lander, handover)
+                self._started_at = self.clock.monotonic()
+            self.descent = controller
             self._descent_report = report
-            self._started_at = self.clock.monotonic()
             self._landed_at = None
             self._update_activity()
+            if not self._resuming:
+                self._checkpoint()
 
         asyncio.get_running_loop().create_task(begin())
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
-        self.ascent = AscentController(self.ascender)
+        controller = self._restore("ascender") if resumed else None
+        if controller is None:
+            controller = AscentController(self.ascender)
+            self._ascent_stage_reported = set()
+            self._started_at = self.clock.monotonic()
+        self.ascent = controller
         self._ascent_report = report
-        self._ascent_stage_reported = set()
-        self._started_at = self.clock.monotonic()
         self.bus.stop_polling(DESCENT_SENSORS)
         self._update_activity()
+        if not self._resuming:
+            self._checkpoint()
+
+    # --- checkpoints: powered flight survives a restart of the flight software ------------------
+    def _checkpoint(self) -> None:
+        """Save the controller in flight (navigation, guidance, timers) with the sensor time it was
+        taken at. A process crash loses at most a second, which :meth:`_catch_up` propagates over."""
+        controller, vehicle, devices = (
+            (self.descent, "lander", self.lander) if self.descent is not None else (self.ascent, "ascender",
+                                                                                    self.ascender))
+        if controller is None:
+            return
+        self._checkpointed_as = _milestone(controller)
+        try:
+            sensor_t = float(devices.imu.read().t)
+        except Exception:  # no exchange yet: no sensor time to measure the gap from
+            sensor_t = None
+        self.executive.store.put(CHECKPOINT_KEY, {
+            "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
+            "sensor_t": sensor_t, "stages": sorted(self._ascent_stage_reported),
+            "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
+        }, durable=False)
+
+    def _restore(self, vehicle: str) -> Any:
+        saved = self.executive.store.get(CHECKPOINT_KEY)
+        reason = ""
+        if not isinstance(saved, dict) or saved.get("version") != CHECKPOINT_VERSION:
+            reason = "none saved" if saved is None else "unknown version"
+        elif saved.get("vehicle") != vehicle:
+            reason = f"the checkpoint is of the {saved.get('vehicle')}"
+        if reason:
+            self.emit("GNC_CHECKPOINT_LOST", vehicle=vehicle, reason=reason)
+            return None
+        try:
+            controller = pickle.loads(saved["controller"])
+        except Exception as error:  # written by another software version
+            self.emit("GNC_CHECKPOINT_LOST", vehicle=vehicle, reason=f"unreadable: {type(error).__name__}")
+            return None
+        controller.attach(self.lander if vehicle == "lander" else self.ascender)
+        self._started_at = self.clock.monotonic() - float(saved["t"])
+        self._ascent_stage_reported = set(saved.get("stages", ()))
+        self._catch_up_from = saved.get("sensor_t")
+        self._resuming = True
+        self._phase = controller.phase
+        return controller
+
+    def _catch_up(self, controller: Any, vehicle: str, devices: Any) -> None:
+        """First cycle after a restart: propagate over the flight time no controller saw (from the
+        checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
+        since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
+        gap = 0.0
+        if since is not None:
+            gap = max(0.0, float(devices.imu.read().t) - since)
+            if gap > 0:
+                controller.catch_up(gap, self.period_s)
+                self._started_at -= gap
+        t = self.clock.monotonic() - self._started_at
+        self.emit("GNC_RESUMED", vehicle=vehicle, t=round(t, 2), phase=controller.phase, gap=round(gap, 2))
+        controller.reconcile_actuators(t)
+        self._checkpoint()
+
+    def _clear_checkpoint(self) -> None:
+        if CHECKPOINT_KEY in self.executive.store:
+            self.executive.store.delete(CHECKPOINT_KEY)
 
     # --- the 50 Hz cycle ---------------------------------------------------------------------
     async def _cycle(self) -> None:
@@ -142,11 +226,23 @@ class GncComponent(Component):
             self.failed = True
             self.emit("GNC_BUS_FAILED", reason=f"{type(error).__name__}: {error}")
             return
+        if self._resuming and (self.descent or self.ascent) is not None:
+            if self.descent is not None:
+                self._catch_up(self.descent, "lander", self.lander)
+            else:
+                self._catch_up(self.ascent, "ascender", self.ascender)
         t = self.clock.monotonic() - self._started_at
         if self.descent is not None:
             self._step_descent(self.descent, t)
         elif self.ascent is not None:
             self._step_ascent(self.ascent, t)
+        self._cycles += 1
+        controller = self.descent or self.ascent
+        if controller is not None and (self._cycles % CHECKPOINT_EVERY_CYCLES == 0
+                                       or _milestone(controller) != self._checkpointed_as):
+            # A new phase (an ignition, a cutoff) is saved in the cycle that decides it, before its
+            # commands go out on the next exchange: a reset never finds the act done but not recorded.
+            self._checkpoint()
 
     def _step_descent(self, controller: DescentController, t: float) -> None:
         controller.step(t, self.period_s)
@@ -165,6 +261,7 @@ class GncComponent(Component):
         report, self._descent_report = self._descent_report, None
         self.descent_final = self.descent
         self.descent = None
+        self._clear_checkpoint()
         self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
         self._update_activity()
         if report is not None:
@@ -188,6 +285,7 @@ class GncComponent(Component):
         if "in_orbit" in self._ascent_stage_reported:
             self.ascent_final = controller
             self.ascent = None
+            self._clear_checkpoint()
             self.bus.stop_polling(ASCENT_SENSORS)
             self._update_activity()
 
@@ -214,6 +312,10 @@ class GncComponent(Component):
             if controller is self.descent and self.descent.last_command is not None:
                 values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
         return values
+
+
+def _milestone(controller: Any) -> tuple[str, bool]:
+    return controller.phase, getattr(controller, "cutoff_t", None) is not None
 
 
 class _Driver:

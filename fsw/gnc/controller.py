@@ -86,6 +86,41 @@ class DescentController:
         self._bias_sum = [0.0, 0.0, 0.0]
         self._bias_n = 0
 
+    # ------------------------------------------------------------ checkpoint
+
+    def __getstate__(self) -> dict[str, object]:
+        # The devices are this computer's handles on the hardware, not flight state.
+        return {key: value for key, value in self.__dict__.items() if key != "dev"}
+
+    def attach(self, devices: DescentDevices) -> None:
+        """Give a controller restored from a checkpoint its devices back."""
+        self.dev = devices
+
+    def catch_up(self, gap_s: float, dt: float) -> None:
+        """Propagate over ``gap_s`` of flight this controller did not see (a restart), holding the
+        current IMU reading: the engine kept burning as last commanded."""
+        imu = self.dev.imu.read()
+        usable = imu if self.phase != PREFLIGHT and self._imu_plausible(imu) else None
+        steps = max(1, round(gap_s / dt))
+        for _ in range(steps):
+            self.nav.propagate(usable, gap_s / steps)
+
+    def reconcile_actuators(self, t: float) -> None:
+        """After a restart: put the engine back in the state this controller's phase commands. A
+        command queued in the cycle before the reset may never have reached the engine; the
+        checkpoint was written before it went out."""
+        status = self.dev.main_engine.read()
+        if not status.valid:
+            return
+        self._measured_thrust = status.measured_thrust_n  # the IMU check compares against it
+        if self.engine_burning and not status.on:
+            self.dev.main_engine.set_thrust(self._thrust_cmd)
+            self.dev.main_engine.set_on(True)
+            self._event(t, "engine_restored_after_reset", f"{self._thrust_cmd:.0f} N")
+        elif not self.engine_burning and status.on:
+            self.dev.main_engine.set_on(False)
+            self._event(t, "engine_shut_after_reset", self.phase)
+
     def _event(self, t: float, name: str, detail: str = "") -> None:
         self.events.append((t, name, detail))
 

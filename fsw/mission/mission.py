@@ -179,6 +179,8 @@ class MissionControl(MissionMachine):
             self.executive.modes.begin_critical("powered_descent")
             latches.fire(DESCENT_LATCH)
             resumed = False
+        elif resumed:  # a reset in powered flight: guidance resumes, the engine is never re-ignited
+            self.executive.modes.begin_critical("powered_descent")
         if self.descent_driver is not None:
             self.descent_driver.begin(self.descent_complete, resumed)
 

@@ -42,6 +42,16 @@ def test_server_applies_calls_then_advances_then_reads() -> None:
     assert decode(again["readings"][0]).t == pytest.approx(0.04)  # the poll list is remembered
 
 
+
+def test_a_restarted_flight_computer_finds_the_plant_moved_on_by_the_reset_outage() -> None:
+    advanced: list[float] = []
+    server = DeviceBusServer({}, advanced.append, reset_outage_s=1.5)
+    for n in (0, 1, 2):
+        server.step({"n": n, "dt": 0.02, "calls": [], "requests": []})
+    assert advanced == [0.02, 0.02, 0.02] and server.flight_restarts == 0  # the first boot is no restart
+    server.step({"n": 0, "dt": 0.0, "calls": [], "requests": []})
+    assert advanced[3:] == [1.5] and server.flight_restarts == 1
+
 @pytest.mark.slow
 def test_flight_side_steps_a_plant_process_over_a_pty(tmp_path: Path) -> None:
     port, report = tmp_path / "plant.tty", tmp_path / "report.json"
