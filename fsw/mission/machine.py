@@ -44,7 +44,7 @@ class StateSpec:
     name: str
     description: str
     timeout_s: float | None = None  # None only for final states
-    timeout_trigger: str = "timeout"
+    timeout_trigger: str = "abort"  # every machine's safing transition, unless the state says otherwise
     dwell_s: float | str | None = None  # seconds, or the name of a parameter giving them
     dwell_trigger: str = "dwell_over"
     go_command: str | None = None  # the ground command that lets this state proceed (trigger "go")
@@ -75,10 +75,16 @@ class MachineSpec:
         for state in self.states:
             if not state.final and not state.dormant and state.timeout_s is None:
                 raise ValueError(f"{self.name}.{state.name}: a non-final state needs a timeout")
-        for transition in self.expanded_transitions():
+        expanded = self.expanded_transitions()
+        for transition in expanded:
             for end in (transition.source, transition.dest):
                 if end not in self.by_name:
                     raise ValueError(f"{self.name}: transition {transition.trigger} names unknown state {end}")
+        leaving = {(t.source, t.trigger) for t in expanded}
+        for state in self.states:
+            for limit, trigger in ((state.timeout_s, state.timeout_trigger), (state.dwell_s, state.dwell_trigger)):
+                if limit is not None and (state.name, trigger) not in leaving:
+                    raise ValueError(f"{self.name}.{state.name}: no transition {trigger!r} to take when it runs out")
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -176,6 +182,9 @@ class MissionMachine(Component):
 
     async def fire(self, trigger: str, reason: str = "") -> bool:
         """Fire a trigger; False when the current state has no such transition or a guard refused."""
+        if trigger not in self.machine.events:
+            log.error("%s: no trigger %r", self.spec.name, trigger)
+            return False
         if reason:
             self.safe_reason = reason
         # One trigger at a time: ``transitions`` would otherwise cancel a trigger still being processed.

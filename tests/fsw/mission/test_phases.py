@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fsw.mission import diagrams
 from fsw.mission.ascent import IGNITION_LATCH
+from fsw.mission.machine import MachineSpec, StateSpec, TransitionSpec
 from hil.emulator.plant import FaultConfig
 from hil.emulator.surface import SurfaceFaults
 from tests.fsw.mission.conftest import make_rig
@@ -187,3 +190,28 @@ def test_every_transition_is_an_event_and_state_is_in_housekeeping(store: Path) 
 def test_state_diagrams_document_matches_the_machines() -> None:
     assert (ROOT / "docs/state-machines.md").read_text() == diagrams.document(), (
         "run python -m fsw.mission.diagrams --output docs/state-machines.md")
+
+
+def test_a_state_that_times_out_takes_its_safing_transition(store: Path) -> None:
+    rig = make_rig(store)  # no auto_go: nobody sends the go for powered descent
+    mission = rig.components.mission
+
+    async def scenario(h):
+        await until(mission, "safe")
+        return h.clock.monotonic()
+
+    elapsed = rig.run(scenario)
+    assert rig.states("mission") == ["awaiting_descent_go", "safe"]
+    events = rig.harness.events()
+    assert ("MISSION_TIMEOUT", {"machine": "mission", "state": "awaiting_descent_go", "limit": 86_400.0}) in events
+    safed = [args for name, args in events if name == "MISSION_SAFED"]
+    assert safed and safed[0]["reason"] == "awaiting_descent_go timed out"
+    assert 86_400.0 <= elapsed < 86_400.0 + 600.0
+    assert rig.descent.begun == []
+
+
+def test_a_timeout_without_a_transition_to_take_is_refused_when_declared() -> None:
+    with pytest.raises(ValueError, match="no transition 'expired'"):
+        MachineSpec("broken", "waiting", (StateSpec("waiting", "waits", 10.0, timeout_trigger="expired"),
+                                          StateSpec("done", "done", final=True)),
+                    (TransitionSpec("finish", "waiting", "done"),))
