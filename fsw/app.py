@@ -21,7 +21,14 @@ from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.linkmon import LinkMonitor
-from hil.hal import BackendError, DeviceReport, DeviceSet, emulator_mission_backend, select_backend
+from hil.hal import (
+    BackendError,
+    DeviceReport,
+    DeviceSet,
+    emulator_mission_backend,
+    select_backend,
+    surface_state_path_for,
+)
 
 log = logging.getLogger("fsw")
 
@@ -87,7 +94,8 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
 def add_emulated_mission(executive: Executive, config: FlightConfig, clock: Clock) -> GncComponent:
     """The mission machines and the GNC, flying the emulator plant (in this process, or on the
     device bus at ``config.plant_port``)."""
-    bus, surface = emulator_mission_backend(config.seed, clock, config.plant_port)
+    bus, surface = emulator_mission_backend(config.seed, clock, config.plant_port,
+                                            surface_state_path_for(config.store))
     gnc = GncComponent(executive, bus)
     executive.add(gnc)
     devices = MissionDevices(

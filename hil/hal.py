@@ -91,19 +91,29 @@ def select_backend(name: str, config_path: str | Path | None = None) -> tuple[De
     raise BackendError(f"unknown device backend {name!r} (expected one of {', '.join(BACKENDS)})")
 
 
-def emulator_mission_backend(seed: int, clock: object, plant_port: str | None = None) -> tuple[object, object]:
+def surface_state_path_for(store: str | Path) -> Path:
+    """The emulated surface hardware's state file, next to the flight store ``store``."""
+    store = Path(store)
+    return store.with_name(store.name + ".surface-hardware.sqlite")
+
+
+def emulator_mission_backend(seed: int, clock: object, plant_port: str | None = None,
+                             surface_state: str | Path | None = None) -> tuple[object, object]:
     """The emulator's mission devices: the device bus to the lander/ascender plant (in this process,
     or another one on ``plant_port``) and the in-process surface, rendezvous and return devices.
 
     Returns ``(bus, surface devices)``. The surface mechanisms are time-driven emulators on the
-    flight clock; the powered-flight physics is the plant on the bus.
+    flight clock's on-board time; the powered-flight physics is the plant on the bus. With
+    ``surface_state`` (a file, see :func:`surface_state_path_for`) the surface hardware keeps its
+    state there and continues from it after a restart of the flight software; without, it lives
+    in memory only.
     """
     import hil.interfaces
     import hil.surface
     from fsw.gnc import setup as gnc_setup
     from fsw.link import SerialLink
     from hil.devicebus import MAX_PACKET_SIZE, DeviceBusClient, DeviceBusServer, LocalDeviceBus, register_readings
-    from hil.emulator.surface import SurfaceWorld, make_surface_devices
+    from hil.emulator.surface import HardwareTime, SurfaceWorld, make_surface_devices, open_surface_devices
     from hil.plant_process import LanderWorld
 
     register_readings(hil.interfaces, hil.surface, gnc_setup)
@@ -113,5 +123,7 @@ def emulator_mission_backend(seed: int, clock: object, plant_port: str | None = 
     else:
         world = LanderWorld(seed)
         bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), clock)  # type: ignore[arg-type]
-    surface = make_surface_devices(SurfaceWorld(clock.monotonic, seed))  # type: ignore[attr-defined]
-    return bus, surface
+    onboard = clock.onboard_time  # type: ignore[attr-defined]
+    if surface_state is not None:
+        return bus, open_surface_devices(surface_state, onboard, seed)
+    return bus, make_surface_devices(SurfaceWorld(HardwareTime(onboard), seed))
