@@ -44,6 +44,9 @@ class LanderWorld:
         self.plant = LunarLanderPlant(seed, config)
         self.ascender = AscentPlant(seed)
         self.ignition_t: float | None = None
+        # Engine starts seen by the truth: a restarted flight computer must never light one twice.
+        self.ignitions = {"main_engine": 0, "ascent_engine": 0}
+        self._burning = {"main_engine": False, "ascent_engine": False}
         devices = make_lander_devices(self.plant)
         self.devices: dict[str, Any] = {
             "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
@@ -76,18 +79,22 @@ class LanderWorld:
             ascender.t += remaining
         if plant.landed:
             ascender.t = max(ascender.t, plant.t)
+        for engine, on in (("main_engine", plant.engine_on), ("ascent_engine", ascender.engine_on)):
+            if on and not self._burning[engine]:
+                self.ignitions[engine] += 1
+            self._burning[engine] = on
 
     def handover(self) -> Any:
         return descent_handover(self.plant)
 
     def report(self) -> dict[str, Any]:
         plant = self.plant
-        touchdown = asdict(plant.touchdown) if plant.touchdown is not None else None
+        touchdown = {**asdict(plant.touchdown), "safe": plant.touchdown.safe} if plant.touchdown is not None else None
         ascender = self.ascender
         orbit = orbit_from_state(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
-            "ignition_t": self.ignition_t,
+            "ignition_t": self.ignition_t, "ignitions": dict(self.ignitions),
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,
             "ascent": {

@@ -1,11 +1,14 @@
 """Crash anywhere: SIGKILL the flight software at seeded points of the emulated mission, restart it on
-the same store, and check that the mission still ends (complete or safe), that no irreversible act
-fired twice, that the time-tagged command ran at most once, and that the ground archive lost nothing.
+the same store, and check that the mission still completes, that no irreversible act fired twice and no
+engine was lit twice (the plant's truth), that the time-tagged command ran at most once, and that the
+ground archive lost nothing.
 
 One mission as ``make run`` flies it (link, plant, flight software, ground procedure as processes over
-ptys, authenticated, afap clock). The plant and the ground keep running across the restarts. A kill
-point is the k-th mission state transition seen in the flight log plus a seeded delay, so the points
-land in the same phases on a fast or a slow machine.
+ptys, authenticated, afap clock). The plant and the ground keep running across the restarts; the plant
+lets a reset outage of flight time pass, engines as last commanded, when the restarted flight computer
+first talks to it. Kill points are the k-th mission state transition seen in the flight log, and a
+guidance phase of the lander's descent and of the ascender's ascent, each plus a seeded delay, so the
+points land in the same phases on a fast or a slow machine.
 """
 
 from __future__ import annotations
@@ -32,16 +35,16 @@ from hil.mission_run import BOOT_LINE, PROCEDURE, ensure_keys, start_fsw, stop, 
 pytestmark = pytest.mark.slow
 
 SEED = 7
-KILLS = 3
+TRANSITION_KILLS = 3
 MISSION_TIMEOUT_S = 150.0
 # On-board seconds from insertion to release of the time-tagged ping: in the final coast, after the
 # kill points, so that the entry waits in the schedule across the restarts.
 TIME_TAGGED_PING_S = 1_000_000
-# (machine, state) in which a restart is not survivable yet: powered flight. A descent restarted from a
-# fresh handover starts a new controller mid-flight; an ascent resumed in vertical_rise has no activity
-# to restart its guidance and never leaves the state. Kill points falling there wait for the state to end.
-UNRESUMABLE_STATES = frozenset({("mission", "powered_descent"), ("ascent", "ignition"), ("ascent", "vertical_rise"),
-                                ("ascent", "pitch_over"), ("ascent", "orbit_insertion")})
+# Powered flight, where a reset is most dangerous: one kill in a seeded guidance phase of each vehicle
+# (as the flight log reports them), besides the kills at seeded mission transitions.
+DESCENT_KILL_PHASES = ("main_braking", "rapid_adjustment", "approach", "hover", "slow_descent")
+ASCENT_KILL_PHASES = ("vertical_rise", "pitch_over", "orbit_insertion")
+GNC_PHASE = re.compile(r"GNC_PHASE: (\w+) guidance phase \w+ -> (\w+)")
 TRANSITION = re.compile(r"_TRANSITION: (\w+): (\w+) -> (\w+) on (\w+)")
 # The events that accompany each irreversible act, once per act (the descent latch has no event of its own).
 ACT_EVENTS = ("ASCENT_IGNITION", "ASCENDER_RELEASED", "RETURNER_SEPARATED")
@@ -54,6 +57,11 @@ def transitions(log: Path) -> list[tuple[str, str, str]]:
 
 def machine_states(seen: list[tuple[str, str, str]]) -> dict[str, str]:
     return {machine: dest for machine, _, dest in seen}
+
+
+def guidance_phases(log: Path) -> list[tuple[str, str]]:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [(m[1], m[2]) for m in GNC_PHASE.finditer(text)]
 
 
 def archive_snapshot(path: Path) -> tuple[int, str]:
@@ -106,10 +114,13 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     archive, log_path = run_dir / "archive.sqlite", run_dir / "fsw.log"
     ground_json = run_dir / "mission-ground.json"
     rng = random.Random(SEED)
-    # The k-th transition of any machine (the nominal mission makes 46, the last into "complete"),
-    # then a short wait.
-    kill_after = sorted(rng.sample(range(1, 45), KILLS))
-    kill_delays = [rng.uniform(0.0, 0.5) for _ in range(KILLS)]
+    # Kill points: the k-th transition of any machine (the nominal mission makes 46, the last into
+    # "complete"), and a guidance phase of each vehicle in powered flight; each then a short wait.
+    points: list[tuple[str, Any]] = [("transition", k) for k in sorted(rng.sample(range(1, 45), TRANSITION_KILLS))]
+    points += [("phase", ("lander", rng.choice(DESCENT_KILL_PHASES))),
+               ("phase", ("ascender", rng.choice(ASCENT_KILL_PHASES)))]
+    delays = [rng.uniform(0.0, 0.5) for _ in points]
+    pending = list(range(len(points)))
     kills: list[dict[str, Any]] = []
     python = sys.executable
     with running_link(run_dir / "fsw.tty", run_dir / "ground.tty"):
@@ -134,20 +145,23 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
             deadline = time.monotonic() + MISSION_TIMEOUT_S + 30
             while ground.poll() is None and time.monotonic() < deadline:
                 seen = transitions(log_path)
-                if len(kills) < KILLS and len(seen) >= kill_after[len(kills)]:
-                    time.sleep(kill_delays[len(kills)])
+                phases = guidance_phases(log_path)
+                due = [i for i in pending if (points[i][0] == "transition" and len(seen) >= points[i][1])
+                       or (points[i][0] == "phase" and points[i][1] in phases)]
+                if due:
+                    index = due[0]
+                    pending.remove(index)
+                    time.sleep(delays[index])
                     seen = transitions(log_path)
-                    states = machine_states(seen)
-                    state = states.get("mission")
-                    if UNRESUMABLE_STATES & set(states.items()):
-                        kill_after[len(kills)] += 1  # wait for the phase to end
-                        continue
                     rows, digest = archive_snapshot(archive)
                     schedule = store_value(run_dir / "fsw-store.sqlite", "schedule") or {}
                     os.kill(fsw.pid, signal.SIGKILL)
                     fsw.wait()
-                    kills.append({"after_transition": len(seen), "last": seen[-1] if seen else None,
-                                  "mission_state": state, "archive_rows": rows, "archive_digest": digest,
+                    phases = guidance_phases(log_path)
+                    kills.append({"point": points[index], "after_transition": len(seen),
+                                  "last": seen[-1] if seen else None,
+                                  "states": machine_states(seen), "guidance": phases[-1] if phases else None,
+                                  "archive_rows": rows, "archive_digest": digest,
                                   "scheduled": len(schedule.get("entries", []))})
                     fsw = start_fsw(run_dir, SEED, keys, fsw_log, boots=len(kills) + 1)
                 time.sleep(0.02)
@@ -163,13 +177,17 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     report = json.loads(ground_json.read_text())
     print(json.dumps({"kills": [{k: v for k, v in kill.items() if k != "archive_digest"} for kill in kills],
                       "ground": report}, indent=1))
-    assert len(kills) == KILLS, f"only {len(kills)} kills happened: {kills}"
-    assert report["outcome"] in ("success", "safe"), report
+    assert len(kills) == len(points), f"only {len(kills)} of {len(points)} kills happened: {kills}"
+    assert report["outcome"] == "success", report
+    # The kills in powered flight did land there: guidance resumed mid-flight, on each vehicle.
+    powered = [kill for kill in kills if kill["point"][0] == "phase"]
+    assert {kill["guidance"][0] for kill in powered} == {"lander", "ascender"}, powered
+    assert all(kill["guidance"][1] not in ("landed", "orbit") for kill in powered), powered
 
     # Restarts counted: one BOOT per start, and the store's boot count agrees.
     store = run_dir / "fsw-store.sqlite"
-    assert log_path.read_text(errors="replace").count(BOOT_LINE) == KILLS + 1
-    assert store_value(store, "boot_count") == KILLS + 1
+    assert log_path.read_text(errors="replace").count(BOOT_LINE) == len(kills) + 1
+    assert store_value(store, "boot_count") == len(kills) + 1
 
     # The archive only grew, and every row stored before a kill is still there, unchanged.
     final_rows, _ = archive_snapshot(archive)
@@ -179,7 +197,17 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
 
     events = archived_events(archive)
     names = [event.get("name") for event in events]
-    assert names.count("MISSION_RESUMED") == KILLS  # the mission machine resumed after each restart
+    assert names.count("MISSION_RESUMED") == len(kills)  # the mission machine resumed after each restart
+    resumed_guidance = [event["args"] for event in events if event.get("name") == "GNC_RESUMED"]
+    assert {args["vehicle"] for args in resumed_guidance} >= {"lander", "ascender"}, resumed_guidance
+    assert "GNC_CHECKPOINT_LOST" not in names
+
+    # The truth: each engine lit once, the restarts seen by the plant, a safe touchdown.
+    plant_report = json.loads((run_dir / "plant-report.json").read_text())
+    assert plant_report["ignitions"] == {"main_engine": 1, "ascent_engine": 1}, plant_report["ignitions"]
+    # (A flight computer restarted in a quiet phase never talks to the plant again.)
+    assert len(powered) <= plant_report["flight_restarts"] <= len(kills)
+    assert plant_report["touchdown"]["safe"], plant_report["touchdown"]
 
     # No irreversible act twice: each act's event at most once, and the latches say the same.
     for act in ACT_EVENTS:
