@@ -163,17 +163,20 @@ class _Device:
 
     world: SurfaceWorld
     STATE: tuple[str, ...] = ()
-    _rng_cache: tuple[object, dict[str, Any]] | None = None
+
+    def physical_state(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.STATE}
+
+    def stream_state(self) -> dict[str, Any] | None:
+        """The device's random stream (None: it has none)."""
+        rng = getattr(self, "rng", None)
+        return encode_rng(rng) if isinstance(rng, random.Random) else None
 
     def state(self) -> dict[str, Any]:
-        state = {name: getattr(self, name) for name in self.STATE}
-        rng = getattr(self, "rng", None)
-        if isinstance(rng, random.Random):
-            # Encoding the 625 words costs more than the rest: reuse it while the stream stands still.
-            words = rng.getstate()
-            if self._rng_cache is None or self._rng_cache[0] != words:
-                self._rng_cache = (words, encode_rng(rng))
-            state["rng"] = self._rng_cache[1]
+        state = self.physical_state()
+        stream = self.stream_state()
+        if stream is not None:
+            state["rng"] = stream
         return state
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -377,8 +380,8 @@ class EmulatedTransfer(_Device):
             raise ValueError(f"unknown transfer stage {stage!r}")
         self.stage, self.started = stage, self.world.now()
 
-    def state(self) -> dict[str, Any]:
-        return {**super().state(), "completed": sorted(self.completed)}
+    def physical_state(self) -> dict[str, Any]:
+        return {**super().physical_state(), "completed": sorted(self.completed)}
 
     def restore(self, state: dict[str, Any]) -> None:
         super().restore(state)
@@ -881,7 +884,8 @@ class CorruptHardwareState(ValueError):
 
 
 class SurfaceHardwareFile:
-    """The hardware-state file: one SQLite row per device (JSON), plus the world's time and seed.
+    """The hardware-state file: one SQLite row per device (its physical state and its random stream,
+    JSON), plus the world's time and seed.
 
     Each save is one transaction of the rows that changed, so a kill at any moment leaves the file
     either before or after the whole change. WAL with synchronous=NORMAL: a commit survives the
@@ -905,13 +909,17 @@ class SurfaceHardwareFile:
                     if tables:
                         raise CorruptHardwareState(f"no hardware table in {self.path}")
                     return None  # made, but killed before its first save
-                rows = dict(db.execute("SELECT name, state FROM hardware").fetchall())
+                rows = {name: (text, rng) for name, text, rng in db.execute("SELECT name, state, rng FROM hardware")}
             finally:
                 db.close()
             if "world" not in rows:
                 raise CorruptHardwareState(f"no world row in {self.path}")
-            state = json.loads(rows.pop("world"))
-            state["devices"] = {name: json.loads(text) for name, text in rows.items()}
+            state = json.loads(rows.pop("world")[0])
+            state["devices"] = devices = {}
+            for name, (text, rng) in rows.items():
+                devices[name] = json.loads(text)
+                if rng is not None:
+                    devices[name]["rng"] = json.loads(rng)
             return state  # type: ignore[no-any-return]
         except (sqlite3.Error, ValueError, TypeError, AttributeError) as error:
             if isinstance(error, CorruptHardwareState):
@@ -933,16 +941,23 @@ class SurfaceHardwareFile:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS hardware (name TEXT PRIMARY KEY, state TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS hardware (name TEXT PRIMARY KEY, state TEXT NOT NULL, rng TEXT)")
             self.db = db
         return self.db
 
-    def save(self, world: dict[str, Any], devices: dict[str, dict[str, Any]]) -> None:
+    def save(self, world: dict[str, Any], devices: dict[str, dict[str, Any]],
+             streams: dict[str, dict[str, Any]] | None = None) -> None:
+        """Save, in one transaction, the world, the physical state of ``devices`` and the random
+        ``streams`` given (a device's stream row stays as it was when not given)."""
         db = self._open()
         rows = [("world", json.dumps(world))] + [(name, json.dumps(state)) for name, state in devices.items()]
         with db:
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO hardware (name, state) VALUES (?, ?)", rows)
+            db.executemany("INSERT INTO hardware (name, state) VALUES (?, ?) "
+                           "ON CONFLICT (name) DO UPDATE SET state = excluded.state", rows)
+            if streams:
+                db.executemany("UPDATE hardware SET rng = ? WHERE name = ?",
+                               [(json.dumps(stream), name) for name, stream in streams.items()])
 
     def close(self) -> None:
         if self.db is not None:
@@ -952,7 +967,9 @@ class SurfaceHardwareFile:
 
 class SurfaceHardware:
     """Keeps the hardware-state file in step with the devices: an act is saved before it returns,
-    what readings change at most every ``reading_save_interval_s`` of wall time (and with any act)."""
+    what readings change at most every ``reading_save_interval_s`` of wall time. The random streams
+    (2.5 kB each) go with the readings' saves only: a killed run may repeat a little noise, never
+    lose an act."""
 
     def __init__(self, devices: SurfaceDevices, file: SurfaceHardwareFile,
                  reading_save_interval_s: float = READING_SAVE_INTERVAL_S) -> None:
@@ -961,23 +978,37 @@ class SurfaceHardware:
         self.reading_save_interval_s = reading_save_interval_s
         self.names = {device: name for name, device in devices.devices().items()}
         self.saves = 0
+        self._streams_changed: set[_Device] = set()
         self._last_save_wall = -math.inf
         devices.world.on_change = self.on_change
         # An orderly exit keeps the last readings' changes too.
         atexit.register(_flush_if_alive, weakref.ref(self))
 
     def on_change(self, act: bool) -> None:
-        if act or time.monotonic() - self._last_save_wall >= self.reading_save_interval_s:
+        if time.monotonic() - self._last_save_wall >= self.reading_save_interval_s:
             self.flush()
+        elif act:
+            self.flush(streams=False)
 
-    def flush(self) -> None:
-        """Save the world and the devices changed since the last save."""
+    def flush(self, streams: bool = True) -> None:
+        """Save the world and the devices changed since the last save (with their random streams
+        unless ``streams`` is False)."""
         world = self.devices.world
         world.now()  # the time of the change is part of it (not every act reads the clock)
         changed, world.changed = world.changed, set()
-        self.file.save(self.devices.world_state(), {self.names[d]: d.state() for d in changed if d in self.names})
+        changed &= self.names.keys()
+        self._streams_changed |= changed
+        saved_streams: dict[str, dict[str, Any]] = {}
+        if streams:
+            for device in self._streams_changed:
+                stream = device.stream_state()
+                if stream is not None:
+                    saved_streams[self.names[device]] = stream
+            self._streams_changed = set()
+            self._last_save_wall = time.monotonic()
+        self.file.save(self.devices.world_state(), {self.names[d]: d.physical_state() for d in changed},
+                       saved_streams)
         self.saves += 1
-        self._last_save_wall = time.monotonic()
 
     def save_all(self) -> None:
         world = self.devices.world
