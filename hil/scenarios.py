@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fsw.gnc.controller import HOLD_ORBIT
 from hil.emulator.closed_loop import DescentRun, fly_descent, with_faults
+from hil.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
 from hil.rover_scenario import RoverRun, check_yutu1, fly_rover_night
 
 
@@ -23,7 +24,7 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRun | RoverRun  # the whole record, for a closer look
+    run: DescentRun | RoverRun | ResetRun  # the whole record, for a closer look
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,18 @@ def rover_night(run_rover: Callable[[int], RoverRun], check: Callable[[RoverRun]
     return run
 
 
+def through_reset(run_reset: Callable[[int], ResetRun], check: Callable[[ResetRun], list[str]]
+                  ) -> Callable[[int], ScenarioResult]:
+    """A descent flown by the flight software with a reset of the flight computer in the burn
+    (:mod:`hil.reset_scenario`), judged by ``check``."""
+
+    def run(seed: int) -> ScenarioResult:
+        flown = run_reset(seed)
+        return ScenarioResult(flown.outcome(), check(flown), flown.wall_s, flown)
+
+    return run
+
+
 def _landed_safely(run: DescentRun) -> list[str]:
     problems = []
     if run.touchdown is None:
@@ -79,23 +92,12 @@ def _held_in_orbit(run: DescentRun) -> list[str]:
     return problems
 
 
-def _with_event(name: str, base: Callable[[DescentRun], list[str]]) -> Callable[[DescentRun], list[str]]:
-    def check(run: DescentRun) -> list[str]:
-        problems = base(run)
-        if name not in run.event_names():
-            problems.append(f"no {name} event")
-        return problems
-
-    return check
-
-
 SCENARIOS = {
     s.name: s
     for s in (
-        Scenario("beresheet", "IMU glitch at 14 km (Beresheet 2019)",
-                 "switch to the redundant IMU autonomously, keep the engine burning, land",
-                 descent({"imu_glitch_altitude_m": 14_000.0},
-                         _with_event("imu_switched_to_redundant", _landed_safely))),
+        Scenario("beresheet", "IMU glitch at 14 km, then a reset of the flight computer in the burn (Beresheet 2019)",
+                 "switch to the redundant IMU autonomously; through the reset keep the engine burning, resume "
+                 "guidance from its checkpoint, land", through_reset(fly_descent_through_reset, check_beresheet)),
         Scenario("luna25", "accelerometers never switch on (Luna-25 2023)",
                  "refuse to start the burn without accelerometer data; hold in orbit",
                  descent({"accelerometer_stuck_off": True}, _held_in_orbit)),
