@@ -215,3 +215,29 @@ def test_a_timeout_without_a_transition_to_take_is_refused_when_declared() -> No
         MachineSpec("broken", "waiting", (StateSpec("waiting", "waits", 10.0, timeout_trigger="expired"),
                                           StateSpec("done", "done", final=True)),
                     (TransitionSpec("finish", "waiting", "done"),))
+
+
+# Each mission phase alone, from a store saved as the phase begins: (mission state, the state it must
+# reach next, the machine that flies the phase, that machine's final state).
+PHASES_ALONE = [
+    ("surface_operations", "ascent", "sampling", "complete"),
+    ("ascent", "rendezvous_docking", "ascent", "in_orbit"),
+    ("rendezvous_docking", "sample_transfer", "rendezvous", "capture"),
+]
+
+
+@pytest.mark.parametrize(("state", "next_state", "machine", "final"), PHASES_ALONE)
+def test_each_phase_alone_from_a_saved_state(store: Path, state: str, next_state: str, machine: str,
+                                             final: str) -> None:
+    rig = make_rig(store, params={"auto_go": True})
+    rig.harness.store.put("mission.mission", {"state": state, "entered": rig.harness.clock.onboard_time(), "data": {}})
+    c = rig.components
+
+    async def scenario(h):
+        await until(c.mission, next_state, "safe")
+
+    rig.run(scenario)
+    assert c.mission.state == next_state, rig.states("mission")
+    assert rig.states("mission") == [next_state]  # started in the saved phase, nothing before it replayed
+    assert final in rig.states(machine)
+    assert rig.descent.begun == []  # the descent is behind: its guidance was never called again
