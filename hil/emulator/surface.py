@@ -123,11 +123,13 @@ class SurfaceWorld:
     sun_phase_at_start: float = 0.05
     rendezvous_range_m: float = 60_000.0  # [est.] after orbit insertion, closing by orbit phasing
     rendezvous_drift_m_s: float = -0.35  # [est.] ~2 days of far-range phasing
-    # Bookkeeping for the hardware-state file (see _Device): devices changed since the last save,
-    # and how deep in device calls we are (a call that calls another device saves once, at the end).
+    # Bookkeeping for the hardware-state file (see _recorded): devices changed since the last save,
+    # how deep in device calls we are (a call that calls another device saves once, at the end),
+    # and whether an act happened in this call (a reading may complete one: a scoop delivered).
     changed: set[_Device] = field(default_factory=set, repr=False, compare=False)
     on_change: Callable[[bool], None] | None = field(default=None, repr=False, compare=False)
     call_depth: int = field(default=0, repr=False, compare=False)
+    acted: bool = field(default=False, repr=False, compare=False)
 
     def rng(self, name: str) -> random.Random:
         return random.Random(f"{name}-{self.seed}")
@@ -202,9 +204,12 @@ def _recorded(act: bool) -> Callable[[_Call], _Call]:
                 return method(self, *args, **kwargs)
             finally:
                 world.changed.add(self)
+                world.acted = world.acted or act
                 world.call_depth -= 1
-                if world.call_depth == 0 and world.on_change is not None:
-                    world.on_change(act)
+                if world.call_depth == 0:
+                    acted, world.acted = world.acted, False
+                    if world.on_change is not None:
+                        world.on_change(acted)
 
         return call  # type: ignore[return-value]
 

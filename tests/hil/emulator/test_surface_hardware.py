@@ -254,7 +254,8 @@ def test_a_corrupt_file_is_set_aside_with_a_warning_and_the_hardware_starts_fres
 
 
 def test_readings_are_saved_lazily_and_acts_at_once(tmp_path: Path) -> None:
-    devices = open_devices(tmp_path / "hw.sqlite", OnboardClock(EPOCH), reading_save_interval_s=float("inf"))
+    clock = OnboardClock(EPOCH)
+    devices = open_devices(tmp_path / "hw.sqlite", clock, reading_save_interval_s=float("inf"))
     hardware = devices.hardware
     assert hardware is not None
     saves = hardware.saves
@@ -266,6 +267,14 @@ def test_readings_are_saved_lazily_and_acts_at_once(tmp_path: Path) -> None:
     assert hardware.saves == saves + 1
     devices.drill.deliver_core()  # calls the container: still one save
     assert hardware.saves == saves + 2
+    devices.arm.start_scoop(1)
+    assert hardware.saves == saves + 3
+    devices.arm.read()  # the scoop is still on its way: a reading
+    assert hardware.saves == saves + 3
+    clock.t = EPOCH + 1000.0
+    devices.arm.read()  # delivers the scoop into the container: an act, saved at once
+    assert hardware.saves == saves + 4
+    assert SurfaceHardwareFile(hardware.file.path).load()["devices"]["container"]["mass_g"] > 0.0  # type: ignore[index]
 
 
 def test_the_mission_backend_keeps_the_surface_in_the_file_next_to_the_store(tmp_path: Path) -> None:
