@@ -9,9 +9,9 @@ The devices stand for hardware that outlives the flight computer. Their world ti
 since an epoch (:class:`HardwareTime`), and :func:`open_surface_devices` keeps the physical state of
 every device, its random stream and the epoch in a hardware-state file (SQLite), so that a restart of
 the flight software finds the container as full, the pyros as fired and the Sun as high as it left
-them. A command (an act) is saved before it returns; what a reading changes (noise drawn, a model
-integrated) is saved at most every ``READING_SAVE_INTERVAL_S`` of wall time, and with the next act:
-a kill loses at most that much noise history, never an act.
+them. The physical change of a command (an act) is saved before it returns; what a reading changes
+(noise drawn, a model integrated) and the random streams are saved at most every
+``READING_SAVE_INTERVAL_S`` of wall time: a kill may repeat that much noise, never lose an act.
 
 Faults (:class:`SurfaceFaults`) reproduce the mission-profile scenarios: rock at a depth (the drill
 torque rises and the drive stalls, CE-5), a sealing failure, and a rover mechanism fault before the
