@@ -62,6 +62,7 @@ class SamplingMachine(MissionMachine):
     telemetry = (
         *machine_telemetry(SPEC),
         TelemetryDef("sample_mass_g", "f32", "g", "container mass (load cell)"),
+        TelemetryDef("sealed_mass_g", "f32", "g", "container mass measured when the seal was confirmed"),
         TelemetryDef("core_mass_g", "f32", "g", "drill core delivered"),
         TelemetryDef("drill_depth_m", "f32", "m", "drill bit depth"),
         TelemetryDef("drill_torque_nm", "f32", "N.m", "drill torque"),
@@ -102,16 +103,19 @@ class SamplingMachine(MissionMachine):
         self.core_mass_g = 0.0
         self.drill_jammed = False
         self.scoop_point = 0
+        self.sealed_mass_g: float | None = None
 
     def snapshot(self) -> dict[str, Any]:
         return {"drill_target_m": self.drill_target_m, "core_mass_g": self.core_mass_g,
-                "drill_jammed": self.drill_jammed, "scoop_point": self.scoop_point}
+                "drill_jammed": self.drill_jammed, "scoop_point": self.scoop_point, "sealed_mass_g": self.sealed_mass_g}
 
     def restore_snapshot(self, values: dict[str, Any]) -> None:
         self.drill_target_m = float(values.get("drill_target_m", 0.0))
         self.core_mass_g = float(values.get("core_mass_g", 0.0))
         self.drill_jammed = bool(values.get("drill_jammed", False))
         self.scoop_point = int(values.get("scoop_point", 0))
+        sealed_mass = values.get("sealed_mass_g")
+        self.sealed_mass_g = None if sealed_mass is None else float(sealed_mass)
 
     @property
     def sample_mass_g(self) -> float:
@@ -120,10 +124,14 @@ class SamplingMachine(MissionMachine):
     def housekeeping(self) -> dict[str, Any]:
         drill = self.drill.read()
         container = self.container.read()
-        return {**self.machine_housekeeping(), "sample_mass_g": round(container.sample_mass_g, 1),
-                "core_mass_g": round(self.core_mass_g, 1), "drill_depth_m": round(drill.depth_m, 4),
-                "drill_torque_nm": round(drill.torque_nm, 2), "drill_target_m": self.drill_target_m,
-                "drill_jammed": self.drill_jammed, "scoops": self.arm.read().scoops_done, "sealed": container.sealed}
+        values = {**self.machine_housekeeping(), "sample_mass_g": round(container.sample_mass_g, 1),
+                  "core_mass_g": round(self.core_mass_g, 1), "drill_depth_m": round(drill.depth_m, 4),
+                  "drill_torque_nm": round(drill.torque_nm, 2), "drill_target_m": self.drill_target_m,
+                  "drill_jammed": self.drill_jammed, "scoops": self.arm.read().scoops_done,
+                  "sealed": container.sealed}
+        if self.sealed_mass_g is not None:
+            values["sealed_mass_g"] = round(self.sealed_mass_g, 1)
+        return values
 
     # --- guards on measured values -----------------------------------------------------------
     def guard_power_ok(self) -> bool:
@@ -212,6 +220,10 @@ class SamplingMachine(MissionMachine):
     async def do_sealing(self) -> None:
         self.container.seal()
         sealed = await self.wait_for(lambda: self.container.read().sealed, 10.0, limit_s=900.0)
+        if sealed:
+            # The mission's sample figure: measured once, when the lid is confirmed, so that it does
+            # not depend on when (or how often) the ground asks for housekeeping afterwards.
+            self.sealed_mass_g = self.sample_mass_g
         await self.fire("sealed" if sealed else "seal_failed", "" if sealed else "seal not confirmed")
 
     async def do_transfer(self) -> None:

@@ -94,7 +94,8 @@ async def procedure(p: Procedure) -> None:
     await asyncio.sleep(0.5)
     summary = {
         "outcome": outcome,
-        "sample_mass_g": values.get("sample_mass_g"),
+        # The mass measured at sealing: a fresh load-cell reading differs with when it is asked for.
+        "sample_mass_g": values.get("sealed_mass_g", values.get("sample_mass_g")),
         "docked": bool(values.get("claws_latched")) or "DOCKED" in seen_events,
         "tei_delta_v_mps": _sum(values.get("tei_1_delta_v_m_s"), values.get("tei_2_delta_v_m_s")),
         "returned": bool(values.get("returned")),
