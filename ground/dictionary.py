@@ -1,26 +1,23 @@
 """The ground's view of the flight dictionary, read from the exported JSON (``ilrs-fsw dictionary``).
 
 Everything the console shows or sends is driven by this file: command names, argument types and
-ranges, telemetry units and limits, event text templates. Argument checks mirror the flight
-checks so that an operator's typo is caught before it costs uplink time.
+ranges, telemetry units and limits, event text templates. Arguments are checked with the flight's
+own code (``fsw.protocol.arguments``) so that an operator's typo is caught before it costs uplink time.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fsw.protocol.arguments import FLOAT_TYPES, INT_RANGES, ArgumentSpec, format_number
+from fsw.protocol.errors import BadArgumentError
+
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DICTIONARY = REPOSITORY_ROOT / "docs" / "dictionary.json"
 
-INT_RANGES: dict[str, tuple[int, int]] = {
-    "u8": (0, 0xFF), "u16": (0, 0xFFFF), "u32": (0, 0xFFFFFFFF),
-    "i8": (-0x80, 0x7F), "i16": (-0x8000, 0x7FFF), "i32": (-0x80000000, 0x7FFFFFFF),
-}
-FLOAT_TYPES = frozenset({"f32", "f64"})
 TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")  # index + 1 is the PUS 5 subtype
@@ -36,26 +33,19 @@ class ArgumentError(ValueError):
 
 
 @dataclass(frozen=True)
-class ArgSpec:
-    name: str
-    type: str
-    description: str = ""
-    min: float | None = None
-    max: float | None = None
-    enum: tuple[str, ...] | None = None
-    unit: str = ""
-    max_length: int | None = None
+class ArgSpec(ArgumentSpec):
+    """An argument as the exported dictionary declares it; the checks are the flight's own
+    (``fsw.protocol.arguments``), only the operator's text is parsed here."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ArgSpec:
-        return cls(data["name"], data["type"], data.get("description", ""), data.get("min"), data.get("max"),
-                   tuple(data["enum"]) if data.get("enum") else None, data.get("unit", ""), data.get("max_length"))
+        return cls.from_dict(data)
 
     def describe(self) -> str:
         text = f"{self.name}:{'|'.join(self.enum) if self.enum else self.type}"
         if self.min is not None or self.max is not None:
-            low = "" if self.min is None else _number(self.min)
-            high = "" if self.max is None else _number(self.max)
+            low = "" if self.min is None else format_number(self.min)
+            high = "" if self.max is None else format_number(self.max)
             text += f" [{low}..{high}]"
         return text + (f" {self.unit}" if self.unit else "")
 
@@ -88,39 +78,13 @@ class ArgSpec:
             value = text
         return self.check(value)
 
-    def check(self, value: Any) -> Any:
-        """Check a Python value against the declaration (the flight side checks the same)."""
-        kind = self.type
-        if kind in INT_RANGES:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise ArgumentError(f"{self.name}: expected an integer ({kind}), got {value!r}")
-            low, high = INT_RANGES[kind]
-            if not low <= value <= high:
-                raise ArgumentError(f"{self.name}: {value} does not fit in {kind} ({low}..{high})")
-        elif kind in FLOAT_TYPES:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ArgumentError(f"{self.name}: expected a number, got {value!r}")
-            value = float(value)
-            if not math.isfinite(value):
-                raise ArgumentError(f"{self.name}: {value} is not finite")
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                raise ArgumentError(f"{self.name}: expected true or false, got {value!r}")
-        elif kind == "enum":
-            choices = self.enum or ()
-            if value not in choices:
-                raise ArgumentError(f"{self.name}: {value!r} is not one of {', '.join(choices)}")
-        elif kind in ("str", "bytes"):
-            expected = str if kind == "str" else bytes
-            if not isinstance(value, expected):
-                raise ArgumentError(f"{self.name}: expected {kind}, got {value!r}")
-            if self.max_length is not None and len(value) > self.max_length:
-                raise ArgumentError(f"{self.name}: longer than {self.max_length}")
-        if self.min is not None and value < self.min:
-            raise ArgumentError(f"{self.name}: {value} is below the minimum {_number(self.min)}")
-        if self.max is not None and value > self.max:
-            raise ArgumentError(f"{self.name}: {value} is above the maximum {_number(self.max)}")
-        return value
+    def check(self, value: Any, *, enum_index: bool = False) -> Any:
+        """Check a Python value as the flight will. An enum is sent by name, so an index is refused
+        here unless ``enum_index``."""
+        try:
+            return super().check(value, enum_index=enum_index)
+        except BadArgumentError as error:
+            raise ArgumentError(error.message) from None
 
 
 @dataclass(frozen=True)
@@ -366,7 +330,3 @@ def _limits(bounds: tuple[float | None, float | None] | None) -> str:
     low, high = bounds
     return " ".join(part for part in (f"< {low}" if low is not None else "", f"> {high}" if high is not None else "")
                     if part)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -6,20 +6,13 @@ declarations and nothing else.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from fsw.protocol.errors import FailureCode
-
-INT_RANGES: dict[str, tuple[int, int]] = {
-    "u8": (0, 0xFF), "u16": (0, 0xFFFF), "u32": (0, 0xFFFFFFFF),
-    "i8": (-0x80, 0x7F), "i16": (-0x8000, 0x7FFF), "i32": (-0x80000000, 0x7FFFFFFF),
-}
-FLOAT_TYPES = frozenset({"f32", "f64"})
-VALUE_TYPES = frozenset(INT_RANGES) | FLOAT_TYPES | {"bool", "str", "enum", "bytes"}
+from fsw.protocol.arguments import VALUE_TYPES, ArgumentSpec
+from fsw.protocol.errors import BadArgumentError
 
 MODES = ("BOOT", "SAFE", "NOMINAL")
 ALL_MODES = frozenset(MODES)
@@ -35,66 +28,14 @@ class Severity(IntEnum):
     HIGH = 4
 
 
-class ValidationError(ValueError):
-    """A value that does not fit its declaration. ``code`` goes into the failure report."""
-
-    def __init__(self, code: FailureCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def check_value(name: str, kind: str, value: Any, low: float | None, high: float | None,
-                enum: tuple[str, ...] | None, max_length: int | None = None) -> Any:
-    """Check one value against its declared type and range; return it in canonical form."""
-    if kind in INT_RANGES:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError(FailureCode.BAD_ARGUMENT, f"{name}: expected integer {kind}, got {value!r}")
-        type_low, type_high = INT_RANGES[kind]
-        if not type_low <= value <= type_high:
-            raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: {value} outside {kind}")
-    elif kind in FLOAT_TYPES:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValidationError(FailureCode.BAD_ARGUMENT, f"{name}: expected number, got {value!r}")
-        value = float(value)
-        if not math.isfinite(value):
-            raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: {value} is not finite")
-    elif kind == "bool":
-        if not isinstance(value, bool):
-            raise ValidationError(FailureCode.BAD_ARGUMENT, f"{name}: expected true/false, got {value!r}")
-    elif kind == "str":
-        if not isinstance(value, str):
-            raise ValidationError(FailureCode.BAD_ARGUMENT, f"{name}: expected text, got {value!r}")
-        if max_length is not None and len(value) > max_length:
-            raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: longer than {max_length} characters")
-    elif kind == "bytes":
-        if not isinstance(value, bytes):
-            raise ValidationError(FailureCode.BAD_ARGUMENT, f"{name}: expected bytes, got {type(value).__name__}")
-        if max_length is not None and len(value) > max_length:
-            raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: longer than {max_length} octets")
-    elif kind == "enum":
-        assert enum is not None
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(enum):
-            value = enum[value]  # compact uplink form: the enum's index
-        if value not in enum:
-            raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: {value!r} is not one of {', '.join(enum)}")
-    if low is not None and value < low:
-        raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: {value} below minimum {low}")
-    if high is not None and value > high:
-        raise ValidationError(FailureCode.ARGUMENT_RANGE, f"{name}: {value} above maximum {high}")
-    return value
+# The flight's name for an argument or parameter value refused by its declaration (BAD_ARGUMENT, or
+# ARGUMENT_RANGE through its subclass): ``code`` and ``message`` go into the failure report.
+ValidationError = BadArgumentError
 
 
 @dataclass(frozen=True)
-class Arg:
-    name: str
-    type: str
-    description: str = ""
-    min: float | None = None
-    max: float | None = None
-    enum: tuple[str, ...] | None = None
-    unit: str = ""
-    max_length: int | None = None
+class Arg(ArgumentSpec):
+    """A command argument, declared in code: the checks and the dictionary entry are ``ArgumentSpec``'s."""
 
     def __post_init__(self) -> None:
         if self.type not in VALUE_TYPES:
@@ -103,14 +44,7 @@ class Arg:
             raise TypeError(f"argument {self.name}: enum values go with type enum")
 
     def validate(self, value: Any) -> Any:
-        return check_value(self.name, self.type, value, self.min, self.max, self.enum, self.max_length)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _compact({
-            "name": self.name, "type": self.type, "description": self.description, "min": self.min,
-            "max": self.max, "enum": list(self.enum) if self.enum else None, "unit": self.unit,
-            "max_length": self.max_length,
-        })
+        return self.check(value)
 
 
 @dataclass(frozen=True)
@@ -126,9 +60,7 @@ class CommandDef:
 
     def validate_args(self, values: list[Any]) -> list[Any]:
         if len(values) != len(self.args):
-            raise ValidationError(
-                FailureCode.BAD_ARGUMENT, f"{self.name} takes {len(self.args)} arguments, got {len(values)}"
-            )
+            raise BadArgumentError(f"{self.name} takes {len(self.args)} arguments, got {len(values)}")
         return [arg.validate(value) for arg, value in zip(self.args, values, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,7 +137,7 @@ class ParameterDef:
     component: str = ""
 
     def validate(self, value: Any) -> Any:
-        return check_value(self.name, self.type, value, self.min, self.max, self.enum)
+        return ArgumentSpec(self.name, self.type, min=self.min, max=self.max, enum=self.enum).check(value)
 
     def to_dict(self) -> dict[str, Any]:
         return _compact({

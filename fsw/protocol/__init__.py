@@ -2,9 +2,10 @@
 
 from .appdata import decode as decode_cbor
 from .appdata import encode as encode_cbor
+from .arguments import ArgumentSpec
 from .crc import CRC_CHECK_VALUE, crc16
 from .cuc import UNIX_TO_TAI_1958, pack_cuc, unpack_cuc
-from .errors import FailureCode, PacketError
+from .errors import ArgumentRangeError, BadArgumentError, FailureCode, PacketError
 from .framing import Deframer, frame
 from .packet import (
     ACK_ACCEPTANCE,
@@ -31,6 +32,9 @@ __all__ = [
     "CRC_CHECK_VALUE",
     "DEFAULT_MAX_PACKET_SIZE",
     "UNIX_TO_TAI_1958",
+    "ArgumentRangeError",
+    "ArgumentSpec",
+    "BadArgumentError",
     "Deframer",
     "FailureCode",
     "PacketError",

@@ -94,3 +94,15 @@ class FieldRangeError(PacketError):
 
 class NotTelecommandError(PacketError):
     code = FailureCode.NOT_TELECOMMAND
+
+
+class BadArgumentError(PacketError):
+    """A command argument or parameter value of the wrong type (or the wrong number of arguments)."""
+
+    code = FailureCode.BAD_ARGUMENT
+
+
+class ArgumentRangeError(BadArgumentError):
+    """A value of the right type outside its declared range, length or enumeration."""
+
+    code = FailureCode.ARGUMENT_RANGE

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -66,6 +68,19 @@ def test_argument_types(spec: ArgSpec, text: str, value: object) -> None:
 def test_argument_types_refuse(spec: ArgSpec, text: str) -> None:
     with pytest.raises(ArgumentError):
         spec.parse(text)
+
+
+def test_an_enum_goes_by_name_from_the_ground(dictionary: Dictionary) -> None:
+    with pytest.raises(ArgumentError, match="mode: 1 is not one of SAFE, NOMINAL"):
+        dictionary.command("MODE_SET").build({"mode": 1})
+
+
+def test_the_dictionary_needs_only_the_packet_layer() -> None:
+    # The ground checks arguments with the flight's code, but must not pull in the flight executive.
+    probe = "import sys, ground.dictionary; print(*(m for m in sys.modules if m.startswith('fsw.')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert "fsw.protocol.arguments" in loaded
+    assert [name for name in loaded if not name.startswith("fsw.protocol")] == []
 
 
 def test_limits_and_units(dictionary: Dictionary) -> None:
