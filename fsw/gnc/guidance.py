@@ -58,7 +58,7 @@ class GuidanceConfig:
     hover_max_scans: int = 3
     avoidance_end_height_m: float = 30.0
     avoidance_duration_s: float = 18.0
-    slow_descent_rate_m_s: float = 1.5
+    slow_descent_rate_m_s: float = 2.0
     final_descent_rate_m_s: float = 0.8
     final_descent_below_m: float = 8.0
     cutoff_height_m: float = 1.5
