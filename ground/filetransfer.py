@@ -31,8 +31,7 @@ from typing import Any
 from transitions import Machine
 
 from fsw.protocol import appdata
-from fsw.protocol.packet import PusTm
-from fsw.services.filetransfer import (
+from fsw.protocol.file_pdu import (
     FILE_PDU_SERVICE,
     MAX_NAK_SEGMENTS,
     PDU_TC_SUBTYPE,
@@ -51,6 +50,7 @@ from fsw.services.filetransfer import (
     decode_pdu,
     encode_pdu,
 )
+from fsw.protocol.packet import PusTm
 from ground.client import RETRANSMIT_FIRST_WAIT_RTT
 
 FILE_DOWNLINK_OPCODE = 0x1701

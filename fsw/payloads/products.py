@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+from fsw.protocol.file_pdu import PRODUCT_NAME
+
+NAME_PATTERN = PRODUCT_NAME
 
 
 class ProductError(ValueError):

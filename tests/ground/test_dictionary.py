@@ -151,3 +151,13 @@ def test_xtce_validates_against_the_schema_when_available(dictionary: Dictionary
         pytest.skip("no XTCE 1.2 schema shipped by any installed package")
     schema = xmlschema.XMLSchema(str(candidates[0]))
     schema.validate(to_xtce(dictionary))
+
+
+def test_the_whole_console_needs_only_the_packet_and_link_layers() -> None:
+    # The ground station shares the packet codec (file PDUs included) and the serial link with the
+    # vehicle, nothing of the flight software itself.
+    modules = "ground.cli, ground.console, ground.filetransfer, ground.session, ground.procedures.mission"
+    probe = f"import sys, {modules}; print(*(m for m in sys.modules if m.startswith('fsw.')))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert "fsw.protocol.file_pdu" in loaded
+    assert [name for name in loaded if not name.startswith(("fsw.protocol", "fsw.link"))] == []

@@ -13,7 +13,7 @@ import pytest
 
 from fsw.payloads.products import products_directory
 from fsw.protocol import appdata
-from fsw.services.filetransfer import (
+from fsw.protocol.file_pdu import (
     Ack,
     Condition,
     Eof,

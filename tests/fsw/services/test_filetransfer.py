@@ -16,15 +16,13 @@ from hypothesis import strategies as st
 
 from fsw.payloads.products import ProductStore, products_directory
 from fsw.protocol import appdata
-from fsw.protocol.packet import PusTm
-from fsw.services.filetransfer import (
+from fsw.protocol.file_pdu import (
     FILE_PDU_SERVICE,
     PDU_TC_SUBTYPE,
     Ack,
     Condition,
     Eof,
     FileData,
-    FileTransferService,
     Finished,
     Metadata,
     Nak,
@@ -33,6 +31,10 @@ from fsw.services.filetransfer import (
     RangeSet,
     decode_pdu,
     encode_pdu,
+)
+from fsw.protocol.packet import PusTm
+from fsw.services.filetransfer import (
+    FileTransferService,
 )
 from ground.filetransfer import FileReceiver, ReceiverSession
 from tests.fsw.harness import Harness
