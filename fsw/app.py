@@ -128,8 +128,9 @@ def select_devices(config: FlightConfig) -> tuple[DeviceSet, list[DeviceReport]]
 
 def build_dictionary_executive() -> Executive:
     """An executive wired like a flight one, for exporting the dictionary (no link is opened)."""
-    directory = tempfile.mkdtemp(prefix="ilrs-dictionary-")
-    executive, _ = build_executive(FlightConfig(port="loop://"), Clock("afap"), Store(Path(directory) / "store.sqlite"))
+    store = Path(tempfile.mkdtemp(prefix="ilrs-dictionary-")) / "store.sqlite"
+    # Everything the wiring keeps on disk (the store, the emulated hardware's state) goes to a scratch folder.
+    executive, _ = build_executive(FlightConfig(port="loop://", store=store), Clock("afap"), Store(store))
     return executive
 
 
