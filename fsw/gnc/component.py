@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from dataclasses import dataclass
 from typing import Any
 
 from fsw.core.component import Component
@@ -31,6 +32,7 @@ ACTIVE_STATES = {
     "ascent": {"checks", "ignition", "vertical_rise", "pitch_over", "orbit_insertion", "cutoff"},
 }
 DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
+ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
@@ -128,6 +130,10 @@ class GncComponent(Component):
     def _begin_descent(self, report: Report, resumed: bool) -> None:
         async def begin() -> None:
             controller = self._restore("lander") if resumed else None
+            if isinstance(controller, _Finished):  # the phase ended; the report may not have been taken
+                self.emit("GNC_RESUMED", vehicle="lander", t=0.0, phase=controller.outcome, gap=0.0)
+                report(controller.outcome)
+                return
             if controller is None:
                 handover = await self.bus.handover()
                 controller = make_descent_controller(self.lander, handover)
@@ -143,6 +149,11 @@ class GncComponent(Component):
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
+        if isinstance(controller, _Finished):  # in orbit already: every stage again, the machine takes its own
+            self.emit("GNC_RESUMED", vehicle="ascender", t=0.0, phase=controller.outcome, gap=0.0)
+            for stage in ASCENT_STAGES:
+                report(stage)
+            return
         if controller is None:
             controller = AscentController(self.ascender)
             self._ascent_stage_reported = set()
@@ -170,7 +181,7 @@ class GncComponent(Component):
             sensor_t = None
         self.executive.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": sensor_t, "stages": sorted(self._ascent_stage_reported),
+            "sensor_t": sensor_t,
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
@@ -184,6 +195,8 @@ class GncComponent(Component):
         if reason:
             self.emit("GNC_CHECKPOINT_LOST", vehicle=vehicle, reason=reason)
             return None
+        if "finished" in saved:
+            return _Finished(str(saved["finished"]))
         try:
             controller = pickle.loads(saved["controller"])
         except Exception as error:  # written by another software version
@@ -191,7 +204,9 @@ class GncComponent(Component):
             return None
         controller.attach(self.lander if vehicle == "lander" else self.ascender)
         self._started_at = self.clock.monotonic() - float(saved["t"])
-        self._ascent_stage_reported = set(saved.get("stages", ()))
+        # Every stage reached is reported again: the machine may have missed the last one (it ignores
+        # the ones it is already past).
+        self._ascent_stage_reported = set()
         self._catch_up_from = saved.get("sensor_t")
         self._resuming = True
         self._phase = controller.phase
@@ -212,9 +227,10 @@ class GncComponent(Component):
         controller.reconcile_actuators(t)
         self._checkpoint()
 
-    def _clear_checkpoint(self) -> None:
-        if CHECKPOINT_KEY in self.executive.store:
-            self.executive.store.delete(CHECKPOINT_KEY)
+    def _checkpoint_finished(self, vehicle: str, outcome: str) -> None:
+        """The phase is over: a reset before the mission records the report finds it said again."""
+        self.executive.store.put(CHECKPOINT_KEY, {"version": CHECKPOINT_VERSION, "vehicle": vehicle,
+                                                  "finished": outcome}, durable=False)
 
     # --- the 50 Hz cycle ---------------------------------------------------------------------
     async def _cycle(self) -> None:
@@ -261,7 +277,7 @@ class GncComponent(Component):
         report, self._descent_report = self._descent_report, None
         self.descent_final = self.descent
         self.descent = None
-        self._clear_checkpoint()
+        self._checkpoint_finished("lander", outcome)
         self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
         self._update_activity()
         if report is not None:
@@ -285,7 +301,7 @@ class GncComponent(Component):
         if "in_orbit" in self._ascent_stage_reported:
             self.ascent_final = controller
             self.ascent = None
-            self._clear_checkpoint()
+            self._checkpoint_finished("ascender", "in_orbit")
             self.bus.stop_polling(ASCENT_SENSORS)
             self._update_activity()
 
@@ -312,6 +328,11 @@ class GncComponent(Component):
             if controller is self.descent and self.descent.last_command is not None:
                 values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
         return values
+
+
+@dataclass(frozen=True)
+class _Finished:
+    outcome: str
 
 
 def _milestone(controller: Any) -> tuple[str, bool]:
