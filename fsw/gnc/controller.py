@@ -7,6 +7,8 @@ to devices only through the ``hil.interfaces`` Protocols.
 Fault handling built in (mission-profile.md anomalies):
 * go/no-go before ignition: accelerometers on and valid, altimeter valid; otherwise hold in orbit
   (Luna-25, IM-1);
+* powered-descent initiation: after the go the lander coasts until the braking law would ask its
+  design throttle (``DescentGuidance.pdi_due``), so a weak engine has thrust to spare;
 * IMU plausibility against engine thrust feedback; a failing unit is swapped for the redundant one
   and bad samples are not integrated (Beresheet);
 * thrust efficiency (delivered / commanded) is estimated and guidance compensates (Vikram, SLIM);
@@ -28,6 +30,7 @@ from fsw.gnc.guidance import (
 )
 from fsw.gnc.navigation import Navigator
 from hil.interfaces import (
+    MAIN_ENGINE_MAX_THRUST_N,
     AttitudeThrusters,
     HazardImager,
     Imu,
@@ -41,8 +44,9 @@ from hil.interfaces import (
 
 PREFLIGHT = "preflight_checks"
 HOLD_ORBIT = "hold_orbit"
-#: Every value ``DescentController.phase`` can take, in flight order.
-CONTROLLER_PHASES = (PREFLIGHT, HOLD_ORBIT, *PHASES)
+PDI_COAST = "coast_to_pdi"
+#: Every value ``DescentController.phase`` can take, in flight order (hold_orbit instead of the rest).
+CONTROLLER_PHASES = (PREFLIGHT, HOLD_ORBIT, PDI_COAST, *PHASES)
 
 
 @dataclass
@@ -74,6 +78,7 @@ class DescentController:
         self.last_command: GuidanceCommand | None = None
         self._count = 0
         self._started_t: float | None = None
+        self._go_t: float | None = None
         self._checks_ok = {"accelerometer": False, "altimeter": False}
         self._imu_bad_score = 0.0
         self._imu_switched = False
@@ -100,7 +105,10 @@ class DescentController:
         """Propagate over ``gap_s`` of flight this controller did not see (a restart), holding the
         current IMU reading: the engine kept burning as last commanded."""
         imu = self.dev.imu.read()
-        usable = imu if self.phase != PREFLIGHT and self._imu_plausible(imu) else None
+        status = self.dev.main_engine.read()
+        if status.valid:  # judge the IMU against the thrust now, not the one saved (zero if saved at ignition)
+            self._measured_thrust = status.measured_thrust_n
+        usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and self._imu_plausible(imu) else None
         steps = max(1, round(gap_s / dt))
         for _ in range(steps):
             self.nav.propagate(usable, gap_s / steps)
@@ -135,7 +143,7 @@ class DescentController:
 
     @property
     def engine_burning(self) -> bool:
-        return self.phase not in (PREFLIGHT, HOLD_ORBIT, FREE_FALL, LANDED)
+        return self.phase not in (PREFLIGHT, HOLD_ORBIT, PDI_COAST, FREE_FALL, LANDED)
 
     # ------------------------------------------------------------ IMU health
 
@@ -174,6 +182,10 @@ class DescentController:
             self._preflight(t)
             # Coasting: propagate so the estimate stays current until ignition.
             self.nav.propagate(None, dt)
+            return
+        if self.phase == PDI_COAST:
+            self.nav.propagate(None, dt)
+            self._await_pdi(t + dt)
             return
         imu = self._read_imu(t)
         self.nav.propagate(imu, dt)
@@ -219,10 +231,29 @@ class DescentController:
         self.dev.velocimeter.set_power(True)
         if self.dev.microwave is not None:
             self.dev.microwave.set_power(True)
+        self.phase = PDI_COAST
+        self._go_t = t
+
+    def _await_pdi(self, t: float) -> None:
+        """Coast after the go until the powered-descent initiation point, then light the engine.
+
+        Decided from the navigation state alone, so a controller resumed from a checkpoint taken in
+        the coast waits for the same point (or lights at once if the restart carried it past)."""
+        state = self.nav.state()
+        coast = t - (self._go_t if self._go_t is not None else t)
+        due = self.guidance.pdi_due(state)
+        if not due and coast < self.guidance.config.pdi_max_coast_s:
+            return
+        to_gate = self.guidance.range_to_gate(state)
+        reason = f"{to_gate / 1e3:.1f} km to the braking gate after {coast:.1f} s coast"
+        if not due:
+            self._event(t, "pdi_coast_limit", reason)
+        self._event(t, "powered_descent_initiation", reason)
         self.phase = MAIN_BRAKING
-        self.dev.main_engine.set_thrust(7500.0)
+        thrust = MAIN_ENGINE_MAX_THRUST_N * self.guidance.config.pdi_design_throttle
+        self.dev.main_engine.set_thrust(thrust)
         self.dev.main_engine.set_on(True)
-        self._thrust_cmd = 7500.0
+        self._thrust_cmd = thrust
 
     def _slow_cycle(self, t: float) -> None:
         dev, nav = self.dev, self.nav

@@ -48,16 +48,23 @@ class GuidanceConfig:
     braking_end_speed_m_s: float = 57.0
     braking_gate_before_target_m: float = 1_600.0
     braking_max_duration_s: float = 850.0  # burn-time limit cross-check (Luna-25 lesson)
-    rapid_adjustment_duration_s: float = 15.0
+    # Powered-descent initiation: ignite where a nominal engine brakes onto the gate at this throttle,
+    # leaving the rest for an engine that delivers less than modelled.
+    pdi_design_throttle: float = 0.95
+    pdi_max_coast_s: float = 120.0  # a handover far before the PDI point must not coast on for ever
+    rapid_adjustment_duration_s: float = 12.0
     approach_end_height_m: float = 100.0
     approach_entry_descent_rate_m_s: float = 35.0
     approach_min_duration_s: float = 60.0
-    approach_max_duration_s: float = 80.0
+    approach_max_duration_s: float = 70.0
+    # A higher entry than planned (navigation off after a reset, say) gets more time rather than a
+    # dive the engine cannot stop.
+    approach_max_mean_descent_rate_m_s: float = 40.0
     approach_max_tilt_rad: float = math.radians(18.0)
     hover_settle_s: float = 2.0
     hover_max_scans: int = 3
     avoidance_end_height_m: float = 30.0
-    avoidance_duration_s: float = 18.0
+    avoidance_duration_s: float = 15.0
     slow_descent_rate_m_s: float = 2.0
     final_descent_rate_m_s: float = 0.8
     final_descent_below_m: float = 8.0
@@ -242,12 +249,35 @@ class DescentGuidance:
 
     # ------------------------------------------------------------ phase laws
 
+    def range_to_gate(self, nav: NavState) -> float:
+        cfg = self.config
+        return cfg.target_downrange_m - cfg.braking_gate_before_target_m - nav.s
+
+    def predicted_braking_distance(self, nav: NavState, a_u: float = 0.0) -> float:
+        """Ground distance a full-thrust burn from ``nav`` needs to reach the braking end speed."""
+        cfg = self.config
+        a_max = self._max_accel(nav)
+        v = max(nav.vd, cfg.braking_end_speed_m_s + 1.0)
+        # The vertical share of thrust grows as orbital speed (centripetal relief) is lost: use the
+        # need at mid-speed, which errs on the long side (we would rather throttle up later).
+        v_mid = cfg.braking_end_speed_m_s + 0.7 * (v - cfg.braking_end_speed_m_s)
+        a_u_pred = max(a_u, GM_MOON / nav.r**2 - v_mid * v_mid / nav.r)
+        f_h = nav.mass_kg * math.sqrt(max(1e-6, a_max * a_max - a_u_pred * a_u_pred))
+        return full_thrust_braking_distance(v, cfg.braking_end_speed_m_s, nav.mass_kg, f_h, cfg.exhaust_velocity_m_s)
+
+    def pdi_due(self, nav: NavState) -> bool:
+        """Powered-descent initiation: the braking law would now ask the design throttle (or more).
+
+        Before ignition the navigator knows no thrust shortfall, so this places a nominal engine on
+        the gate at ``pdi_design_throttle``; a weaker one throttles up into the margin."""
+        return self.range_to_gate(nav) * self.config.pdi_design_throttle <= self.predicted_braking_distance(nav)
+
     def _main_braking(self, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config
         a_max = self._max_accel(nav)
         g_eff = nav.effective_gravity
         v = max(nav.vd, cfg.braking_end_speed_m_s + 1.0)
-        range_to_gate = cfg.target_downrange_m - cfg.braking_gate_before_target_m - nav.s
+        range_to_gate = self.range_to_gate(nav)
         # Vertical: follow height(speed) profile, relative to the target's map height.
         span_v = cfg.braking_start_speed_m_s - cfg.braking_end_speed_m_s
         span_h = cfg.braking_start_height_m - cfg.braking_end_height_m
@@ -259,14 +289,7 @@ class DescentGuidance:
         a_u = g_eff + 0.004 * (h_ref - h_rel) + 0.15 * (vu_ref - nav.vu)
         a_u = max(-0.3, min(0.7 * a_max, a_u))
         # Range control: predicted distance at full thrust vs distance to the gate.
-        # The vertical share of thrust grows as orbital speed (centripetal relief) is lost: use the
-        # need at mid-speed, which errs on the long side (we would rather throttle up later).
-        v_mid = cfg.braking_end_speed_m_s + 0.7 * (v - cfg.braking_end_speed_m_s)
-        a_u_pred = max(a_u, GM_MOON / nav.r**2 - v_mid * v_mid / nav.r)
-        f_h = nav.mass_kg * math.sqrt(max(1e-6, a_max * a_max - a_u_pred * a_u_pred))
-        predicted = full_thrust_braking_distance(
-            v, cfg.braking_end_speed_m_s, nav.mass_kg, f_h, cfg.exhaust_velocity_m_s
-        )
+        predicted = self.predicted_braking_distance(nav, a_u)
         k = 1.0 if range_to_gate <= 0 else max(0.75, min(1.0, predicted / range_to_gate))
         self.braking_throttle = k
         a_tot = k * a_max
@@ -303,7 +326,8 @@ class DescentGuidance:
         cfg = self.config
         # Constant deceleration from the entry descent rate to rest, bounded to a nominal duration.
         drop = start.height_above_ground - cfg.approach_end_height_m
-        total = max(cfg.approach_min_duration_s, min(cfg.approach_max_duration_s, 2.0 * drop / max(1.0, -start.vu)))
+        longest = max(cfg.approach_max_duration_s, drop / cfg.approach_max_mean_descent_rate_m_s)
+        total = max(cfg.approach_min_duration_s, min(longest, 2.0 * drop / max(1.0, -start.vu)))
         return total - (t - self.phase_started_t)
 
     def _retarget_if_unreachable(self, t: float, nav: NavState) -> None:

@@ -26,7 +26,8 @@ class DescentRun:
     phase_log: list[tuple[float, str]]
     events: list[tuple[float, str, str]]
     final_phase: str
-    duration_s: float
+    duration_s: float  # ignition to touchdown (as the mission summary measures it), else the time flown
+    ignition_t: float | None
     wall_s: float
     digest: str
     true_height_at_cutoff_m: float | None
@@ -107,6 +108,7 @@ def fly_descent(
     cutoff_height: float | None = None
     false_landed_height: float | None = None
     landed_at: float | None = None
+    ignition_t: float | None = None
     t = 0.0
     steps = int(max_time_s / dt)
     for n in range(steps):
@@ -119,6 +121,8 @@ def fly_descent(
                 false_landed_height = plant.height_above_ground
         plant.step(dt)
         t = (n + 1) * dt
+        if plant.engine_on and ignition_t is None:
+            ignition_t = plant.t
         if n % 50 == 0:
             digest.update(struct.pack("<6d", plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.mass))
         if controller.phase == HOLD_ORBIT and t > 5.0:
@@ -136,7 +140,8 @@ def fly_descent(
         phase_log=phase_log,
         events=sorted([*controller.events, *controller.nav.events], key=lambda e: e[0]),
         final_phase=controller.phase,
-        duration_s=plant.touchdown.t if plant.touchdown else t,
+        duration_s=plant.touchdown.t - ignition_t if plant.touchdown and ignition_t is not None else t,
+        ignition_t=ignition_t,
         wall_s=time.perf_counter() - wall0,
         digest=digest.hexdigest(),
         true_height_at_cutoff_m=cutoff_height,

@@ -55,8 +55,12 @@ class PlantConfig:
     exhaust_velocity_m_s: float = 3_000.0  # [est.] bipropellant 7500 N class (CE-3 figure 2940)
     perilune_alt_m: float = 15_000.0
     apolune_alt_m: float = 100_000.0
-    # Landing target, arc from the descent start point; set so range control ends near 0.9 throttle.
-    target_downrange_m: float = 670_000.0
+    # Landing target, arc from the descent start point (the handover): far enough that the lander
+    # coasts ~31 s after its go to the powered-descent initiation point (~60 km downrange), ~20 s
+    # when the mission hands over ~12 s into the plant's run.
+    target_downrange_m: float = 765_000.0
+    # Crossed in main braking at ~10 km height, 90-110 s after the initiation point (~60 km downrange).
+    crater_downrange_m: float = 213_000.0
     target_crossrange_m: float = 0.0
     initial_crossrange_m: float = 0.0
     initial_crossrange_velocity_m_s: float = 0.0
@@ -74,7 +78,8 @@ class PlantConfig:
     def terrain_config(self) -> TerrainConfig:
         if self.terrain is not None:
             return self.terrain
-        return TerrainConfig(target_downrange_m=self.target_downrange_m, target_crossrange_m=self.target_crossrange_m)
+        return TerrainConfig(target_downrange_m=self.target_downrange_m, target_crossrange_m=self.target_crossrange_m,
+                             crater_downrange_m=self.crater_downrange_m)
 
 
 @dataclass(frozen=True)
