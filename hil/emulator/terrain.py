@@ -9,6 +9,10 @@ three layers:
   (the Hakuto-R M1 failure mode);
 * near the landing target, seeded mounds (slopes) and boulders (bumps) that make hazards.
 
+A landing site is chosen on level ground: within a few km of the target the regional tilt of the
+base undulations is taken out (their curvature stays), so the slopes that matter there are the site's
+own mounds, as on a real candidate site, and never a hillside across the whole imager's view.
+
 ``coarse_map()`` returns the kind of map the flight side carries: the base profile and the crater
 sampled on a coarse grid, without the metre-scale site features.
 """
@@ -34,6 +38,7 @@ class TerrainConfig:
     crater_rim_m: float = 250.0
     crater_wall_m: float = 1_200.0
     site_radius_m: float = 160.0  # region around the target populated with boulders and mounds
+    site_plain_radius_m: float = 3_000.0  # the regional tilt fades out over about this distance of the target
     boulder_count: int = 90
     mound_count: int = 6
     hazard_at_target: bool = False  # put a boulder field on the target itself
@@ -94,6 +99,9 @@ class Terrain:
             + 5.0
         )
         self._site_reach = r + 60.0
+        # Regional tilt of the undulations at the target, removed around it (site selection).
+        self._site_tilt = (0.0, 0.0)
+        self._site_tilt = self._base_gradient(ts, tc)
 
     def add_boulders(self, boulders: list[Boulder]) -> None:
         """Add boulders (also used by scenarios to drop a boulder field under the hover point)."""
@@ -116,12 +124,25 @@ class Terrain:
 
     # ------------------------------------------------------------ height layers
 
-    def base_height(self, s: float, c: float) -> float:
+    def _undulations(self, s: float, c: float) -> float:
         h = 0.0
         for amp, wl, ph in self._waves_s:
             h += amp * math.sin(TWO_PI * s / wl + ph)
         amp, wl, ph = self._wave_c
-        h += amp * math.sin(TWO_PI * c / wl + ph)
+        return h + amp * math.sin(TWO_PI * c / wl + ph)
+
+    def _base_gradient(self, s: float, c: float) -> tuple[float, float]:
+        e = 1.0
+        return ((self.base_height(s + e, c) - self.base_height(s - e, c)) / (2 * e),
+                (self.base_height(s, c + e) - self.base_height(s, c - e)) / (2 * e))
+
+    def base_height(self, s: float, c: float) -> float:
+        h = self._undulations(s, c)
+        ds, dc = s - self._site_s, c - self._site_c
+        reach = self.config.site_plain_radius_m
+        if abs(ds) < 4.0 * reach and abs(dc) < 4.0 * reach:
+            gs, gc = self._site_tilt
+            h -= (gs * ds + gc * dc) * math.exp(-(ds * ds + dc * dc) / (reach * reach))
         if self.config.crater:
             h += self._crater(s, c)
         return h
