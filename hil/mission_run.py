@@ -134,6 +134,9 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
     outcome = ground.get("outcome", "no ground report")
     if outcome == "success" and ground_code != 0:
         outcome = f"ground procedure failed ({ground_code})"
+    if outcome == "success":
+        # The flight software's word is checked against the plant's truth.
+        outcome = next((problem for problem in truth_problems(touchdown, ascent)), outcome)
     return {
         "outcome": outcome,
         "touchdown_vertical_speed_mps": touchdown.get("vertical_speed_m_s"),
@@ -151,6 +154,22 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
         "seed": seed,
         "wall_time_s": round(wall, 1),
     }
+
+
+MIN_ORBIT_PERIAPSIS_KM = 10.0  # the ascender's orbit must clear the highest lunar terrain
+
+
+def truth_problems(touchdown: dict[str, Any], ascent: dict[str, Any]) -> list[str]:
+    """What the plant saw that contradicts a successful mission."""
+    problems = []
+    if not touchdown:
+        problems.append("no touchdown in the plant")
+    elif not touchdown.get("safe", False):
+        problems.append(f"unsafe touchdown: {touchdown.get('hazards') or 'speeds or tilt over the limits'}")
+    periapsis = ascent.get("periapsis_km")
+    if not ascent.get("lifted_off") or periapsis is None or periapsis < MIN_ORBIT_PERIAPSIS_KM:
+        problems.append(f"ascender not in lunar orbit (periapsis {periapsis} km)")
+    return problems
 
 
 def plot(run_dir: Path) -> list[Path]:

@@ -34,7 +34,9 @@ def orbit_from_state(
     rp = p / (1.0 + ecc)
     if energy < 0.0:
         a = -gm / (2.0 * energy)
-        ra = p / (1.0 - ecc) if ecc < 1.0 else math.inf
+        # Not p / (1 - e): on a near-vertical climb e rounds to 1 and that gave an infinite apoapsis
+        # for a bound orbit (the ascent once cut off at pitch-over, "in orbit" 100 m up).
+        ra = 2.0 * a - rp
     else:
         a = math.inf if energy == 0.0 else -gm / (2.0 * energy)
         ra = math.inf

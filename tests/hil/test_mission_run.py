@@ -36,3 +36,25 @@ def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     assert "SDLS" not in out.stdout  # no authentication failures reported
     log = (run_dir / "fsw.log").read_text()
     assert "UNAUTHENTICATED" not in log and "CMD_REJECTED" not in log
+
+
+GOOD_TOUCHDOWN = {"t": 921.7, "vertical_speed_m_s": 2.3, "horizontal_speed_m_s": 0.01, "tilt_deg": 0.01,
+                  "landing_error_m": 160.0, "hazards": [], "safe": True}
+GOOD_ASCENT = {"lifted_off": True, "periapsis_km": 15.4, "apoapsis_km": 182.0}
+
+
+@pytest.mark.parametrize(("touchdown", "ascent", "outcome"), [
+    (GOOD_TOUCHDOWN, GOOD_ASCENT, "success"),
+    (GOOD_TOUCHDOWN, {"lifted_off": True, "periapsis_km": -1737.4, "apoapsis_km": 1.7},
+     "ascender not in lunar orbit (periapsis -1737.4 km)"),
+    (GOOD_TOUCHDOWN, {"lifted_off": False, "periapsis_km": None}, "ascender not in lunar orbit (periapsis None km)"),
+    ({**GOOD_TOUCHDOWN, "safe": False, "hazards": ["slope 9.1 deg"]}, GOOD_ASCENT,
+     "unsafe touchdown: ['slope 9.1 deg']"),
+    (None, GOOD_ASCENT, "no touchdown in the plant"),
+])
+def test_the_summary_checks_the_ground_s_success_against_the_plant_s_truth(touchdown, ascent, outcome) -> None:
+    from hil.mission_run import summarise
+
+    truth = {"touchdown": touchdown, "ascent": ascent, "ignition_t": 35.4, "propellant_used_kg": 1907.0}
+    summary = summarise(1, truth, {"outcome": "success", "sample_mass_g": 1815.3}, 0, 47.0)
+    assert summary["outcome"] == outcome

@@ -37,6 +37,15 @@ def test_surface_hop_periapsis_is_below_ground() -> None:
     assert orbit.periapsis_alt_m < 0.0 < orbit.apoapsis_alt_m
 
 
+@pytest.mark.parametrize("v_horizontal", [0.0, 1e-9, 0.014, -0.014, 0.5])
+def test_a_vertical_climb_is_a_bound_hop_not_an_infinite_apoapsis(v_horizontal: float) -> None:
+    # 117 m up at 21.5 m/s: the top of this hop is ~143 m, whatever rounding makes of e ~ 1.
+    orbit = orbit_from_state(R_MOON + 117.8, 21.49, v_horizontal)
+    assert orbit.bound and math.isfinite(orbit.apoapsis_alt_m)
+    top = 117.8 + 21.49**2 / (2.0 * GM_MOON / (R_MOON + 117.8) ** 2)
+    assert orbit.apoapsis_alt_m == pytest.approx(top, abs=1.0)
+
+
 def test_ascent_reaches_a_15_by_180_km_orbit_in_about_six_minutes() -> None:
     run = fly_ascent(1)
     assert run.orbit_true.periapsis_alt_m == pytest.approx(15_000.0, abs=2_000.0)
