@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no touchdown: final phase {run.final_phase}")
     else:
         verdict = "SAFE" if td.safe else "UNSAFE"
-        print(f"touchdown  T+{td.t:.1f} s ({td.t / 60:.1f} min)  {verdict}")
+        print(f"touchdown  T+{td.t:.1f} s, {run.duration_s:.1f} s ({run.duration_s / 60:.1f} min) after ignition  "
+              f"{verdict}")
         print(f"  vertical speed    {td.vertical_speed_m_s:6.2f} m/s   (CE-5: 1.99)")
         print(f"  horizontal speed  {td.horizontal_speed_m_s:6.3f} m/s  (CE-5: 0.0085)")
         print(f"  tilt              {td.tilt_deg:6.2f} deg   ground slope {td.ground_slope_deg:.1f} deg")
