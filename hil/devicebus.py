@@ -135,12 +135,22 @@ class DeviceBusServer:
         self.exchanges += 1
         if "poll" in request:
             self.poll = request["poll"]
-        return {
+        reply = {
             "n": request.get("n"),
             "readings": [value for _, _, value in self._read(self.poll, errors)],
             "results": self._read(request.get("requests", []), errors),
             "errors": errors,
         }
+        # Cycles ahead with no new commands (until the flight's next guidance cycle): one round trip
+        # carries them all, each cycle's readings as the flight would have had them in lock-step.
+        ahead, step_dt = int(request.get("ahead", 0)), float(request.get("step_dt", 0.0))
+        if ahead > 0 and step_dt > 0:
+            later = []
+            for _ in range(ahead):
+                self.advance(step_dt)
+                later.append([value for _, _, value in self._read(self.poll, errors)])
+            reply["later"] = later
+        return reply
 
     def _read(self, wanted: Iterable[list[str]], errors: list[str]) -> list[list[Any]]:
         out = []
@@ -217,7 +227,11 @@ class DeviceBusClient:
         self._readings: dict[tuple[str, str], Any] = {}
         self._results: dict[tuple[str, str], Any] = {}
         self._last_exchange: float | None = None
+        self._later: list[list[Any]] = []  # readings of cycles the plant has already flown, in order
+        self._later_keys: list[tuple[str, str]] = []
+        self._later_dt = 0.0
         self.exchanges = 0
+        self.round_trips = 0
         self.errors: list[str] = []
 
     def device(self, name: str, read_methods: Iterable[str] = ("read",),
@@ -271,8 +285,18 @@ class DeviceBusClient:
         """What the ground hands the lander before descent (orbit determination, terrain map)."""
         return decode(await self._transact(HANDOVER_REQUEST, {}, HANDOVER_REPLY))
 
-    async def exchange(self) -> None:
+    async def exchange(self, ahead: int = 0, step_dt: float = 0.0) -> None:
+        """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the
+        plant may fly them now and return their readings too; they are served one per cycle, and
+        the commands made meanwhile go out with the next round trip (the flight's next guidance cycle)."""
         now = self.clock.monotonic()
+        if self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
+            self._later = []  # the flight paused (dormant): those cycles' readings are stale
+        if self._later:
+            self._apply_readings(self._later_keys, self._later.pop(0))
+            self._last_exchange = now
+            self.exchanges += 1
+            return
         dt = 0.0 if self._last_exchange is None else now - self._last_exchange
         self._last_exchange = now
         poll = list(self._poll)
@@ -281,17 +305,24 @@ class DeviceBusClient:
         if poll != self._poll_sent:
             request["poll"] = [list(key) for key in poll]
             self._poll_sent = poll
+        if ahead > 0 and step_dt > 0:
+            request["ahead"], request["step_dt"] = ahead, step_dt
         self._calls = []
         self._requests = {}
         reply = await self._transact(STEP_REQUEST, request, STEP_REPLY)
         self.exchanges += 1
-        for key, value in zip(poll, reply["readings"], strict=True):
-            if value is not None:
-                self._readings[key] = decode(value)
+        self.round_trips += 1
+        self._apply_readings(poll, reply["readings"])
+        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), poll, step_dt
         for name, method, value in reply["results"]:
             if value is not None:
                 self._results[(name, method)] = decode(value)
         self.errors += reply.get("errors", [])
+
+    def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
+        for key, value in zip(keys, values, strict=True):
+            if value is not None:
+                self._readings[key] = decode(value)
 
 
 class LocalDeviceBus(DeviceBusClient):

@@ -63,6 +63,10 @@ class AscentController:
         if self.cutoff_t is not None and status.valid and status.on:
             self.dev.engine.set_on(False)
 
+    def cycles_without_commands(self) -> int:
+        """How many cycles after the next one will send no command (up to the next guidance cycle)."""
+        return (-self.count) % self.divider
+
     def step(self, t: float, dt: float) -> None:
         reading = self.dev.imu.read()
         if reading.valid:

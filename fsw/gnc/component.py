@@ -25,6 +25,9 @@ STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
 CHECKPOINT_KEY = "gnc.checkpoint"
 CHECKPOINT_VERSION = 1
+# Before and between powered phases only the mission machines' checks use the bus; their commands
+# (power switching) may wait for the fifth cycle.
+QUIET_CYCLES_AHEAD = 4
 CHECKPOINT_EVERY_CYCLES = 50  # once a second: a resumed controller propagates over what it missed
 # Mission states in which the device bus must run every cycle (sensors powered, engines live).
 ACTIVE_STATES = {
@@ -236,8 +239,10 @@ class GncComponent(Component):
     async def _cycle(self) -> None:
         if self.executive.dormant or self.failed:
             return
+        controller = self.descent or self.ascent
+        ahead = controller.cycles_without_commands() if controller is not None else QUIET_CYCLES_AHEAD
         try:
-            await self.bus.exchange()
+            await self.bus.exchange(ahead, self.period_s)
         except Exception as error:  # the plant or its link is gone: say so once, keep flying what we can
             self.failed = True
             self.emit("GNC_BUS_FAILED", reason=f"{type(error).__name__}: {error}")

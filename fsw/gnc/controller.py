@@ -160,6 +160,9 @@ class DescentController:
 
     def _read_imu(self, t: float) -> ImuReading | None:
         reading = self.dev.imu.read()
+        wanted = getattr(self, "_imu_unit_wanted", None)
+        if wanted is not None and reading.unit != wanted:
+            return None  # the switch has not reached the IMU yet: neither use nor judge the old unit
         self._imu_bad_score *= 0.9
         if self._imu_plausible(reading):
             return reading
@@ -167,12 +170,21 @@ class DescentController:
         if self._imu_bad_score > self.IMU_SWITCH_SCORE and self.phase != PREFLIGHT:
             new_unit = 1 - reading.unit
             self.dev.imu.select_unit(new_unit)
+            self._imu_unit_wanted = new_unit
             self._imu_bad_score = 0.0
             self._imu_switched = True
             self._event(t, "imu_switched_to_redundant", f"unit {reading.unit} implausible, now unit {new_unit}")
         return None
 
     # ------------------------------------------------------------ step
+
+    def cycles_without_commands(self) -> int:
+        """How many cycles after the next one will certainly send no command (up to the next
+        guidance cycle), so that a device bus may fly them in one round trip. None in the phases
+        that act on any cycle (checks, the coast to initiation, the free fall to touchdown)."""
+        if self.phase in (PREFLIGHT, PDI_COAST, FREE_FALL):
+            return 0
+        return (-(self._count + 1)) % self.divider
 
     def step(self, t: float, dt: float) -> None:
         self._count += 1

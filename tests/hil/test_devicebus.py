@@ -14,7 +14,15 @@ from fsw.clock import Clock, run
 from fsw.gnc import setup as gnc_setup
 from fsw.gnc.setup import DescentHandover
 from fsw.link import SerialLink
-from hil.devicebus import MAX_PACKET_SIZE, DeviceBusClient, DeviceBusServer, decode, encode, register_readings
+from hil.devicebus import (
+    MAX_PACKET_SIZE,
+    DeviceBusClient,
+    DeviceBusServer,
+    LocalDeviceBus,
+    decode,
+    encode,
+    register_readings,
+)
 from hil.emulator.closed_loop import build_descent
 from hil.interfaces import HazardMapReading, ImuReading
 
@@ -42,6 +50,47 @@ def test_server_applies_calls_then_advances_then_reads() -> None:
     assert decode(again["readings"][0]).t == pytest.approx(0.04)  # the poll list is remembered
 
 
+
+def test_cycles_flown_ahead_read_as_in_lock_step() -> None:
+    def server() -> DeviceBusServer:
+        plant, devices, _ = build_descent(3)
+        devices.main_engine.set_thrust(7500.0)
+        devices.main_engine.set_on(True)
+        return DeviceBusServer({"imu": devices.imu, "engine": devices.main_engine}, plant.step)
+
+    poll = [["imu", "read"], ["engine", "read"]]
+    lock_step, batched = server(), server()
+    one_by_one = [lock_step.step({"dt": 0.02, "calls": [], "requests": [], "poll": poll})["readings"]
+                  for _ in range(10)]
+    flown = []
+    for _ in range(2):
+        reply = batched.step({"dt": 0.02, "ahead": 4, "step_dt": 0.02, "calls": [], "requests": [], "poll": poll})
+        flown += [reply["readings"], *reply["later"]]
+    assert [[decode(v) for v in cycle] for cycle in flown] == [[decode(v) for v in cycle] for cycle in one_by_one]
+    assert batched.exchanges == 2 and decode(flown[-1][0]).t == pytest.approx(0.2)
+
+
+def test_the_client_serves_cycles_flown_ahead_one_per_cycle_and_sends_commands_after_them() -> None:
+    plant, devices, _ = build_descent(3)
+    server = DeviceBusServer({"imu": devices.imu, "engine": devices.main_engine}, plant.step)
+    clock = Clock("afap")
+    bus = LocalDeviceBus(server, clock)
+    imu = bus.device("imu")
+    engine = bus.device("engine")
+    seen: list[float] = []
+
+    async def cycles() -> None:
+        for n in range(10):
+            await bus.exchange(4 - n % 5, 0.02)
+            seen.append(imu.read().t)
+            if n == 2:
+                engine.set_on(True)  # waits for the round trip after the cycles already flown
+            await clock.sleep(0.02)
+
+    run(cycles(), clock)
+    assert seen == pytest.approx([0.0] + [0.02 * k for k in range(1, 10)], abs=1e-9)
+    assert server.exchanges == 2 and bus.round_trips == 2 and bus.exchanges == 10
+    assert plant.engine_on  # sent with the second round trip
 
 def test_a_restarted_flight_computer_finds_the_plant_moved_on_by_the_reset_outage() -> None:
     advanced: list[float] = []
