@@ -9,6 +9,7 @@ import signal
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fsw.clock import Clock
 from fsw.core.executive import Executive
@@ -47,6 +48,7 @@ class FlightConfig:
     plant_port: str | None = None  # the plant on a device bus in another process (emulator HAL)
     mission: bool = True  # fly the mission machines (emulator HAL)
     hal_config: Path | None = None  # bench TOML for --hal pi (None: the example hil/pi/bench.toml)
+    parameters: tuple[tuple[str, Any], ...] = ()  # start-up parameter values (name, value)
 
 
 # A virtual clock may stand still in wall time while it waits for another process (a hold), and
@@ -88,6 +90,13 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     add_payloads(executive, seed=config.seed)
     if config.hal == "emulator" and config.mission:
         add_emulated_mission(executive, config, clock)
+    for name, value in config.parameters:
+        try:
+            executive.parameters.preset(name, value)
+        except KeyError as error:
+            raise SystemExit(f"ilrs-fsw: --param {name}: no such parameter") from error
+        except ValueError as error:
+            raise SystemExit(f"ilrs-fsw: --param {name}: {error}") from error
     return executive, link
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from fsw.clock import Clock, ClockError, ClockMode
 from fsw.clock import run as run_on_clock
@@ -22,13 +24,18 @@ def _run(args: argparse.Namespace) -> int:
     if not args.watchdog_timeout > 0:
         print(f"ilrs-fsw: watchdog timeout must be positive, got {args.watchdog_timeout}", file=sys.stderr)
         return 2
+    try:
+        parameters = tuple(_parameter(item) for item in args.param)
+    except ValueError as error:
+        print(f"ilrs-fsw: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="fsw %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
                           seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
                           keys=Path(args.keys) if args.keys else None, plant_port=args.plant_port,
                           mission=not args.no_mission,
-                          hal_config=Path(args.hal_config) if args.hal_config else None)
+                          hal_config=Path(args.hal_config) if args.hal_config else None, parameters=parameters)
     if config.keys is not None:
         from fsw.protocol.security import KeyFileError, KeyRing
 
@@ -83,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--plant-port", help="the emulator plant's device bus (ilrs-hil plant); default: in-process")
     run.add_argument("--no-mission", action="store_true", help="executive and services only, no mission machines")
     run.add_argument("--keys", help="TOML key file ([[key]] spi, hex): every TC must then be signed")
+    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="set a parameter at start-up (VALUE in JSON: true, 2.5, \"text\"), repeatable")
     run.add_argument("-v", "--verbose", action="store_true", help="log events to stderr")
     run.set_defaults(handler=_run)
     dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")
@@ -98,5 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _parameter(item: str) -> tuple[str, Any]:
+    name, sep, text = item.partition("=")
+    if not name or not sep:
+        raise ValueError(f"--param {item!r}: expected NAME=VALUE")
+    try:
+        return name, json.loads(text)
+    except json.JSONDecodeError:
+        return name, text
+
+
 if __name__ == "__main__":
     sys.exit(main())
+

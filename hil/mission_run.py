@@ -71,7 +71,10 @@ def fsw_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
     """``ilrs-fsw run`` as ``make run`` starts it; the same command restarts it on the same store."""
     command = [sys.executable, "-m", "fsw.cli", "run", "--port", str(run_dir / "fsw.tty"),
                "--plant-port", str(run_dir / "plant.tty"), "--clock", "afap",
-               "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed), "--verbose"]
+               "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed), "--verbose",
+               # From the first instant, flight time waits for the ground at go/no-go points, however
+               # late the ground connects: a seeded run is then the same run every time.
+               "--param", "ground_hold=true"]
     if keys is not None:
         command += ["--keys", str(keys)]
     return command

@@ -51,6 +51,13 @@ class ParameterService(Component):
     def get(self, name: str) -> Any:
         return self.values[name]
 
+    def preset(self, name: str, value: Any) -> None:
+        """Set a value before the executive starts (a start-up override such as ``ilrs-fsw run
+        --param``); persisted, so the restore at start keeps it. KeyError for an unknown name,
+        ValidationError for a bad value."""
+        self.values[name] = self.by_name[name].validate(value)
+        self._persist()
+
     def set(self, name: str, value: Any) -> None:
         definition = self.by_name[name]
         self.values[name] = definition.validate(value)
