@@ -58,3 +58,16 @@ def test_the_summary_checks_the_ground_s_success_against_the_plant_s_truth(touch
     truth = {"touchdown": touchdown, "ascent": ascent, "ignition_t": 35.4, "propellant_used_kg": 1907.0}
     summary = summarise(1, truth, {"outcome": "success", "sample_mass_g": 1815.3}, 0, 47.0)
     assert summary["outcome"] == outcome
+
+
+def test_a_seeded_mission_flies_the_same_twice(tmp_path: Path) -> None:
+    summaries = []
+    for attempt in ("a", "b"):
+        run_dir = tmp_path / attempt
+        out = subprocess.run([sys.executable, "-m", "hil.mission_run", "--seed", "2", "--run-dir", str(run_dir),
+                              "--keys", str(tmp_path / "keys.toml")], capture_output=True, text=True, timeout=900)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        summary = json.loads((run_dir / "summary.json").read_text())
+        summary.pop("wall_time_s")
+        summaries.append(summary)
+    assert summaries[0] == summaries[1]
