@@ -137,9 +137,9 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
     outcome = ground.get("outcome", "no ground report")
     if outcome == "success" and ground_code != 0:
         outcome = f"ground procedure failed ({ground_code})"
-    if outcome == "success":
-        # The flight software's word is checked against the plant's truth.
-        outcome = next((problem for problem in truth_problems(touchdown, ascent)), outcome)
+    problems = truth_problems(touchdown, ascent) if outcome == "success" else []
+    if problems:  # the flight software's word is checked against the plant's truth
+        outcome = problems[0]
     return {
         "outcome": outcome,
         "touchdown_vertical_speed_mps": touchdown.get("vertical_speed_m_s"),

@@ -27,8 +27,6 @@ from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.gnc import setup as gnc_setup
 from fsw.gnc.component import GncComponent
-from fsw.protocol import appdata
-from fsw.protocol.packet import PusTm
 from hil.devicebus import DeviceBusServer, LocalDeviceBus, register_readings
 from hil.emulator.closed_loop import with_faults
 from hil.emulator.plant import TouchdownReport
@@ -98,14 +96,8 @@ class _FlightComputer:
         self.store.close()  # without a stop: the process is gone, the store holds what it wrote
 
     def events(self) -> list[tuple[str, dict[str, Any]]]:
-        by_id = self.executive.events.by_id
-        found = []
-        for raw in self.packets:
-            tm = PusTm.unpack(raw)
-            if tm.service == 5 and tm.subtype <= 4:
-                event_id, args = appdata.decode(tm.source_data)
-                found.append((by_id[event_id].name, args))
-        return found
+        decode = self.executive.events.decode_report
+        return [event for raw in self.packets if (event := decode(raw)) is not None]
 
 
 def fly_descent_through_reset(seed: int = 1, *, imu_glitch: bool = True, reset_height_m: float = RESET_HEIGHT_M,

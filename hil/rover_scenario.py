@@ -29,7 +29,7 @@ from fsw.mission.machine import AUTO_GO, GROUND_HOLD
 from fsw.mission.mission import MissionControl
 from fsw.mission.rover import RoverMachine
 from fsw.protocol import appdata
-from fsw.protocol.packet import ACK_ALL, PusTc, PusTm
+from fsw.protocol.packet import ACK_ALL, PusTc
 from hil.emulator.surface import SYNODIC_MONTH_S, SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices
 
 DAY_S = 86_400.0
@@ -201,11 +201,10 @@ def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = 
 
 
 def _record(raw: bytes, run: RoverRun, executive: Executive, world: SurfaceWorld) -> None:
-    tm = PusTm.unpack(raw)
-    if tm.service != 5 or tm.subtype > 4:
+    event = executive.events.decode_report(raw)
+    if event is None:
         return
-    event_id, args = appdata.decode(tm.source_data)
-    name = executive.events.by_id[event_id].name
+    name, args = event
     now = world.now()
     if name == "ROVER_TRANSITION":
         run.transitions.append((now, args["source"], args["dest"], args["trigger"]))

@@ -51,10 +51,7 @@ class Store:
             self._cache[key] = cbor2.loads(blob)
 
     def _quarantine(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                source.replace(Path(f"{self.path}.corrupt{suffix}"))
+        set_aside(self.path)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._cache.get(key, default)
@@ -90,3 +87,14 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+
+def set_aside(path: Path) -> Path:
+    """Move an unreadable SQLite file out of the way as ``<path>.corrupt``, with its WAL sidecars
+    (kept for a look); returns the new path."""
+    aside = path.with_name(path.name + ".corrupt")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.replace(Path(f"{aside}{suffix}"))
+    return aside

@@ -172,11 +172,10 @@ class GncComponent(Component):
     def _checkpoint(self) -> None:
         """Save the controller in flight (navigation, guidance, timers) with the sensor time it was
         taken at. A process crash loses at most a second, which :meth:`_catch_up` propagates over."""
-        controller, vehicle, devices = (
-            (self.descent, "lander", self.lander) if self.descent is not None else (self.ascent, "ascender",
-                                                                                    self.ascender))
-        if controller is None:
+        flying = self._flying()
+        if flying is None:
             return
+        controller, vehicle, devices = flying
         self._checkpointed_as = _milestone(controller)
         try:
             sensor_t = float(devices.imu.read().t)
@@ -215,6 +214,14 @@ class GncComponent(Component):
         self._phase = controller.phase
         return controller
 
+    def _flying(self) -> tuple[Any, str, Any] | None:
+        """(controller, vehicle, its devices) of the powered phase in progress, if any."""
+        if self.descent is not None:
+            return self.descent, "lander", self.lander
+        if self.ascent is not None:
+            return self.ascent, "ascender", self.ascender
+        return None
+
     def _catch_up(self, controller: Any, vehicle: str, devices: Any) -> None:
         """First cycle after a restart: propagate over the flight time no controller saw (from the
         checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
@@ -247,11 +254,9 @@ class GncComponent(Component):
             self.failed = True
             self.emit("GNC_BUS_FAILED", reason=f"{type(error).__name__}: {error}")
             return
-        if self._resuming and (self.descent or self.ascent) is not None:
-            if self.descent is not None:
-                self._catch_up(self.descent, "lander", self.lander)
-            else:
-                self._catch_up(self.ascent, "ascender", self.ascender)
+        flying = self._flying()
+        if self._resuming and flying is not None:
+            self._catch_up(*flying)
         t = self.clock.monotonic() - self._started_at
         if self.descent is not None:
             self._step_descent(self.descent, t)

@@ -82,6 +82,7 @@ class DescentController:
         self._checks_ok = {"accelerometer": False, "altimeter": False}
         self._imu_bad_score = 0.0
         self._imu_switched = False
+        self._imu_unit_wanted: int | None = None  # the unit last selected, until its readings arrive
         self._short_beam = False
         self._thrust_cmd = 0.0
         self._measured_thrust = 0.0
@@ -160,8 +161,7 @@ class DescentController:
 
     def _read_imu(self, t: float) -> ImuReading | None:
         reading = self.dev.imu.read()
-        wanted = getattr(self, "_imu_unit_wanted", None)
-        if wanted is not None and reading.unit != wanted:
+        if self._imu_unit_wanted is not None and reading.unit != self._imu_unit_wanted:
             return None  # the switch has not reached the IMU yet: neither use nor judge the old unit
         self._imu_bad_score *= 0.9
         if self._imu_plausible(reading):

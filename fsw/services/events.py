@@ -12,7 +12,7 @@ from fsw.core.declarations import Arg, EventDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
-from fsw.protocol.packet import PusTc
+from fsw.protocol.packet import PusTc, PusTm
 
 log = logging.getLogger("fsw.events")
 
@@ -63,6 +63,14 @@ class EventService(Component):
             self.suppressed += 1
             return
         self.executive.send_tm(5, int(definition.severity), [definition.id, args])
+
+    def decode_report(self, raw: bytes) -> tuple[str, dict[str, Any]] | None:
+        """``(name, args)`` of an event report this service sent (TM 5,1-4); None for other packets."""
+        tm = PusTm.unpack(raw)
+        if tm.service != 5 or not 1 <= tm.subtype <= 4:
+            return None
+        event_id, args = appdata.decode(tm.source_data)
+        return self.by_id[event_id].name, args
 
     def housekeeping(self) -> dict[str, Any]:
         return {"events_emitted": self.emitted, "events_suppressed": self.suppressed, "events_in_log": len(self.ring)}

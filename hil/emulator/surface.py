@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fsw.core.store import set_aside
 from hil.interfaces import ASCENT_ENGINE_THRUST_N, EngineStatus
 from hil.surface import (
     ArmStatus,
@@ -933,12 +934,7 @@ class SurfaceHardwareFile:
 
     def set_aside(self) -> Path:
         """Move an unreadable file out of the way (kept for a look), with its WAL sidecars."""
-        aside = self.path.with_name(self.path.name + ".corrupt")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{self.path}{suffix}")
-            if source.exists():
-                source.replace(Path(f"{aside}{suffix}"))
-        return aside
+        return set_aside(self.path)
 
     def _open(self) -> sqlite3.Connection:
         if self.db is None:

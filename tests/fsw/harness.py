@@ -42,12 +42,8 @@ class Harness:
         return [report.subtype.name for report in self.reports(tc)]
 
     def events(self) -> list[tuple[str, dict[str, Any]]]:
-        by_id = self.executive.events.by_id
-        return [
-            (by_id[event_id].name, args)
-            for tm in self.tm if tm.service == 5 and tm.subtype <= 4
-            for event_id, args in [appdata.decode(tm.source_data)]
-        ]
+        decode = self.executive.events.decode_report
+        return [event for raw in self.packets if (event := decode(raw)) is not None]
 
     def hk(self, sid: int) -> list[dict[str, Any]]:
         return [
