@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install
-	$(BIN)/python -m hil.mission_run
+	$(BIN)/python -m hil.rigs.mission_run
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -14,6 +14,14 @@ from typing import Any
 from fsw.clock import Clock
 from fsw.core.executive import Executive
 from fsw.core.store import Store
+from fsw.devices.platform import (
+    MissionHardware,
+    Platform,
+    PlatformError,
+    PlatformRequest,
+    load_platform,
+    load_watchdog,
+)
 from fsw.gnc.component import GncComponent
 from fsw.link import SerialLink
 from fsw.mission import MissionDevices, add_mission
@@ -22,14 +30,6 @@ from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.linkmon import LinkMonitor
-from hil.hal import (
-    BackendError,
-    DeviceReport,
-    DeviceSet,
-    emulator_mission_backend,
-    select_backend,
-    surface_state_path_for,
-)
 
 log = logging.getLogger("fsw")
 
@@ -60,16 +60,16 @@ def attach_watchdog(executive: Executive, config: FlightConfig, clock: Clock) ->
     """Give the health service the configured watchdog, its timeout scaled to wall time."""
     if config.watchdog == "none":
         return
-    from hil.watchdog import DevWatchdog, EmulatedWatchdog, Watchdog, record_path_for
-
     timeout = config.watchdog_timeout_s
     if clock.mode.kind == "afap":
         timeout *= AFAP_WATCHDOG_SLACK
     elif clock.mode.kind == "scaled" and clock.mode.factor < 1:
         timeout /= clock.mode.factor  # strokes come at 10 Hz of flight time: slower in wall time
-    record = record_path_for(config.store)
-    watchdog: Watchdog = EmulatedWatchdog(record) if config.watchdog == "emulator" else DevWatchdog()
-    executive.health_service.use_watchdog(watchdog, timeout, record)
+    try:
+        watchdog = load_watchdog(config.watchdog)(config.store)
+    except PlatformError as error:
+        raise SystemExit(f"ilrs-fsw: {error}") from error
+    executive.health_service.use_watchdog(watchdog, timeout)
 
 
 def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[Executive, SerialLink]:
@@ -85,11 +85,12 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     link = SerialLink(config.port, config.baud, on_state=on_state)
     link_monitor = LinkMonitor(executive, link)
     executive.add(link_monitor)
-    executive.add(DeviceStatusService(executive, *select_devices(config)))
+    platform = open_platform(config, clock)
+    executive.add(DeviceStatusService(executive, platform.devices, platform.reports))
     executive.add(FileTransferService(executive))
     add_payloads(executive, seed=config.seed)
-    if config.hal == "emulator" and config.mission:
-        add_emulated_mission(executive, config, clock)
+    if platform.mission is not None and config.mission:
+        add_mission_components(executive, platform.mission)
     for name, value in config.parameters:
         try:
             executive.parameters.preset(name, value)
@@ -100,23 +101,21 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     return executive, link
 
 
-def add_emulated_mission(executive: Executive, config: FlightConfig, clock: Clock) -> GncComponent:
-    """The mission machines and the GNC, flying the emulator plant (in this process, or on the
-    device bus at ``config.plant_port``)."""
-    bus, surface = emulator_mission_backend(config.seed, clock, config.plant_port,
-                                            surface_state_path_for(config.store))
-    gnc = GncComponent(executive, bus)
+def add_mission_components(executive: Executive, hardware: MissionHardware) -> GncComponent:
+    """The mission machines and the GNC, flying the platform's mission hardware."""
+    gnc = GncComponent(executive, hardware.bus)
     executive.add(gnc)
+    surface = hardware.surface
     devices = MissionDevices(
         imu=gnc.lander.imu, range_finder=gnc.lander.range_finder, main_engine=gnc.lander.main_engine,
         propellant=gnc.lander.propellant, ascent_engine=gnc.ascender.engine,
-        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,  # type: ignore[attr-defined]
-        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,  # type: ignore[attr-defined]
-        rendezvous_radar=surface.rendezvous, approach_thrusters=surface.rendezvous,  # type: ignore[attr-defined]
-        docking=surface.docking, ascender_release=surface.ascender_release,  # type: ignore[attr-defined]
-        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,  # type: ignore[attr-defined]
-        rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility,  # type: ignore[attr-defined]
-        sun=surface.sun, rover_power=surface.rover_power, rover_thermal=surface.rover_thermal,  # type: ignore[attr-defined]
+        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,
+        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,
+        rendezvous_radar=surface.rendezvous_radar, approach_thrusters=surface.approach_thrusters,
+        docking=surface.docking, ascender_release=surface.ascender_release,
+        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,
+        rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility,
+        sun=surface.sun, rover_power=surface.rover_power, rover_thermal=surface.rover_thermal,
     )
     components = add_mission(executive, devices, descent_driver=gnc.descent_driver, ascent_driver=gnc.ascent_driver)
     gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})
@@ -125,13 +124,13 @@ def add_emulated_mission(executive: Executive, config: FlightConfig, clock: Cloc
     return gnc
 
 
-def select_devices(config: FlightConfig) -> tuple[DeviceSet, list[DeviceReport]]:
-    """The configured device backend; missing hardware is reported, a bad configuration stops the start."""
-    from hil.config import ConfigError
-
+def open_platform(config: FlightConfig, clock: Clock) -> Platform:
+    """The configured platform's devices; missing hardware is reported, a bad configuration stops the start."""
+    request = PlatformRequest(clock=clock, store=config.store, seed=config.seed, config=config.hal_config,
+                              plant_port=config.plant_port, mission=config.mission)
     try:
-        return select_backend(config.hal, config.hal_config)
-    except (ConfigError, BackendError) as error:
+        return load_platform(config.hal)(request)
+    except PlatformError as error:
         raise SystemExit(f"ilrs-fsw: {error}") from error
 
 

@@ -24,6 +24,15 @@ def _run(args: argparse.Namespace) -> int:
     if not args.watchdog_timeout > 0:
         print(f"ilrs-fsw: watchdog timeout must be positive, got {args.watchdog_timeout}", file=sys.stderr)
         return 2
+    from fsw.devices.platform import PlatformError, load_platform, load_watchdog
+
+    try:
+        load_platform(args.hal)
+        if args.watchdog != "none":
+            load_watchdog(args.watchdog)
+    except PlatformError as error:
+        print(f"ilrs-fsw: --hal/--watchdog: {error}", file=sys.stderr)
+        return 2
     try:
         parameters = tuple(_parameter(item) for item in args.param)
     except ValueError as error:
@@ -79,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--baud", type=int, default=115200)
     run.add_argument("--clock", default="realtime", help="realtime | scaled:K | afap")
     run.add_argument("--store", default="build/fsw-store.sqlite", help="persistent store (SQLite)")
-    run.add_argument("--hal", default="emulator", choices=("emulator", "pi"), help="device backends")
+    run.add_argument("--hal", default="emulator", metavar="PLATFORM",
+                     help="device platform, by its registered name (this package: emulator, pi)")
     run.add_argument("--hal-config", metavar="TOML",
                      help="bench device selection for --hal pi (default: hil/pi/bench.toml)")
     run.add_argument("--seed", type=int, default=1, help="emulator seed")
-    run.add_argument("--watchdog", default="emulator", choices=("emulator", "none", "dev"),
+    run.add_argument("--watchdog", default="emulator", metavar="KIND",
                      help="hardware watchdog: in-process emulator (restarts the process), none, or /dev/watchdog")
     run.add_argument("--watchdog-timeout", type=float, default=3.0,
                      help="watchdog timeout in wall-time seconds (x10 on the afap clock)")

@@ -55,7 +55,7 @@ def add_plant_command(subparsers: Subparsers) -> None:
 
 
 def add_scenario_command(subparsers: Subparsers) -> None:
-    from hil import scenarios
+    from hil.rigs import scenarios
 
     parser = subparsers.add_parser("scenario", help="replay a real landing or rover anomaly and check the response",
                                    description=scenarios.__doc__)
@@ -64,7 +64,7 @@ def add_scenario_command(subparsers: Subparsers) -> None:
 
 
 def add_campaign_command(subparsers: Subparsers) -> None:
-    from hil import campaign
+    from hil.rigs import campaign
 
     parser = subparsers.add_parser("campaign", help="Monte Carlo over dispersed powered descents",
                                    description=campaign.__doc__)

@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from fsw.devices.platform import PlatformError
+
 MODES = ("real", "emulated", "absent")
 OUTPUT_KINDS = ("valve", "pyro", "motor", "led")
 INPUT_KINDS = ("limit_switch", "arm_plug")
@@ -31,7 +33,7 @@ def default_config_path() -> Path:
     return Path(str(resources.files("hil.pi").joinpath("bench.toml")))
 
 
-class ConfigError(ValueError):
+class ConfigError(PlatformError):
     """A bench configuration that cannot be used. ``key`` is the dotted path of the culprit."""
 
     def __init__(self, key: str, message: str) -> None:

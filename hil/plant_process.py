@@ -15,20 +15,19 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import hil.interfaces
-from fsw.gnc import setup as gnc_setup
-from fsw.gnc.orbit import orbit_from_state
+from fsw.devices.bus import MAX_PACKET_SIZE
 from fsw.link import SerialLink
-from hil.devicebus import MAX_PACKET_SIZE, DeviceBusServer, register_readings, serve
+from hil.devicebus import DeviceBusServer, serve
 from hil.emulator.ascent import AscentPlant, EmulatedAscentEngine
-from hil.emulator.closed_loop import descent_handover, with_faults
 from hil.emulator.devices import (
     EmulatedAttitudeThrusters,
     EmulatedImu,
     EmulatedPropellantGauge,
     make_lander_devices,
 )
-from hil.emulator.plant import R_MOON, LunarLanderPlant, PlantConfig
+from hil.emulator.dynamics import R_MOON, true_orbit
+from hil.emulator.orbit_determination import descent_handover
+from hil.emulator.plant import LunarLanderPlant, PlantConfig, with_faults
 from hil.link.bridge import PtyPair
 
 MAX_SUBSTEP_S = 0.02
@@ -91,7 +90,7 @@ class LanderWorld:
         plant = self.plant
         touchdown = {**asdict(plant.touchdown), "safe": plant.touchdown.safe} if plant.touchdown is not None else None
         ascender = self.ascender
-        orbit = orbit_from_state(R_MOON + ascender.h, ascender.vu, ascender.vd)
+        orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
             "ignition_t": self.ignition_t, "ignitions": dict(self.ignitions),
@@ -108,7 +107,6 @@ class LanderWorld:
 
 async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
                     pty: Path | None = None, reset_outage_s: float = 0.0) -> int:
-    register_readings(hil.interfaces, gnc_setup)
     link = SerialLink(port or "pty", baud, max_packet_size=MAX_PACKET_SIZE)
     pair = None
     if pty is not None:

@@ -1,6 +1,6 @@
 """The hardware watchdog: a timer the flight software must stroke, or it resets the computer.
 
-``Watchdog`` is the interface the flight side sees. Backends:
+Backends of the flight software's :class:`fsw.devices.watchdog.Watchdog` port:
 
 - ``EmulatedWatchdog``: a thread with a deadline in wall time. Starved past its timeout it records
   the bite in a JSON file (``<store>.watchdog.json``: bite count, time, timeout) and restarts the
@@ -22,23 +22,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 POLL_S = 0.02
 # ioctl WDIOC_SETTIMEOUT = _IOWR('W', 6, int)
 WDIOC_SETTIMEOUT = 0xC0045706
-
-
-@runtime_checkable
-class Watchdog(Protocol):
-    def start(self, timeout_s: float) -> None:
-        """Arm with a timeout in wall-time seconds."""
-
-    def stroke(self) -> None:
-        """Push the deadline back by the timeout."""
-
-    def stop(self) -> None:
-        """Disarm (the orderly shutdown path)."""
 
 
 def restart_process() -> None:
@@ -111,6 +99,9 @@ class EmulatedWatchdog:
             thread.join()
         self._thread = None
 
+    def resets_recorded(self) -> int:
+        return int(read_bite_record(self.record_path)["bites"])
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -146,6 +137,10 @@ class DevWatchdog:
         # Not every driver lets the timeout be set; its own default then applies.
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._fd, WDIOC_SETTIMEOUT, struct.pack("i", max(1, round(timeout_s))))
+
+    def resets_recorded(self) -> int:
+        # The Linux driver tells only whether the last boot was its doing (bootstatus), not how often.
+        return 0
 
     def stroke(self) -> None:
         if self._fd is not None:

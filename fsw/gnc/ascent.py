@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from fsw.devices.descent import ASCENT_ENGINE_THRUST_N
 from fsw.gnc.guidance import e_guidance
 from fsw.gnc.navigation import NavState
 from fsw.gnc.orbit import orbit_from_state, speed_at_periapsis
-from hil.interfaces import ASCENT_ENGINE_THRUST_N
 
 VERTICAL_RISE = "vertical_rise"
 PITCH_OVER = "pitch_over"

@@ -1,6 +1,6 @@
 """Ascent GNC rate-group step: IMU navigation around :class:`fsw.gnc.ascent.AscentGuidance`.
 
-Talks to devices only through the ``hil.interfaces`` Protocols (IMU, attitude thrusters, ascent
+Talks to devices only through the ``fsw.devices.descent`` Protocols (IMU, attitude thrusters, ascent
 engine, propellant gauge). The estimate is held on the pad until the engine is commanded on.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fsw.devices.descent import AscentEngine, AttitudeThrusters, Imu, PropellantGauge
 from fsw.gnc.ascent import ORBIT, AscentConfig, AscentGuidance
 from fsw.gnc.navigation import Navigator, TerrainMap
 from fsw.gnc.orbit import OrbitFigures, orbit_from_state
-from hil.interfaces import AscentEngine, AttitudeThrusters, Imu, PropellantGauge
 
 ASCENDER_LIFTOFF_MASS_KG = 800.0  # [est.] mission-profile.md
 ASCENDER_PROPELLANT_KG = 480.0  # [est.] ~1.85 km/s plus margin at 3000 m/s

@@ -2,7 +2,7 @@
 
 ``DescentController.step(t, dt)`` is meant to be called by the executive at the IMU rate (50 Hz);
 sensors, guidance and actuator commands run every ``divider``-th call (10 Hz by default). It talks
-to devices only through the ``hil.interfaces`` Protocols.
+to devices only through the ``fsw.devices.descent`` Protocols.
 
 Fault handling built in (mission-profile.md anomalies):
 * go/no-go before ignition: accelerometers on and valid, altimeter valid; otherwise hold in orbit
@@ -20,16 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fsw.gnc.guidance import (
-    FREE_FALL,
-    LANDED,
-    MAIN_BRAKING,
-    PHASES,
-    DescentGuidance,
-    GuidanceCommand,
-)
-from fsw.gnc.navigation import Navigator
-from hil.interfaces import (
+from fsw.devices.descent import (
     MAIN_ENGINE_MAX_THRUST_N,
     AttitudeThrusters,
     HazardImager,
@@ -41,6 +32,15 @@ from hil.interfaces import (
     MicrowaveRangeVelocity,
     PropellantGauge,
 )
+from fsw.gnc.guidance import (
+    FREE_FALL,
+    LANDED,
+    MAIN_BRAKING,
+    PHASES,
+    DescentGuidance,
+    GuidanceCommand,
+)
+from fsw.gnc.navigation import Navigator
 
 PREFLIGHT = "preflight_checks"
 HOLD_ORBIT = "hold_orbit"

@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, HazardMapReading
 from fsw.gnc.navigation import GM_MOON, NavState
-from hil.interfaces import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, HazardMapReading
 
 MAIN_BRAKING = "main_braking"
 RAPID_ADJUSTMENT = "rapid_adjustment"

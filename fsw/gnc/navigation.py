@@ -1,6 +1,6 @@
 """Descent navigation: IMU propagation fused with the laser altimeter and velocimeter.
 
-Frames and state follow ``hil.interfaces``: height ``h`` above the reference sphere, ground arcs
+Frames and state follow ``fsw.devices.descent``: height ``h`` above the reference sphere, ground arcs
 ``s`` (downrange) and ``c`` (crossrange) from the descent start point, local-level velocity.
 
 Vertical channel: a 3-state Kalman filter ``[h, vu, map_error]``. The altimeter observes the height
@@ -19,19 +19,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hil.interfaces import (
-    GM_MOON,
+from fsw.devices.descent import (
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
-    R_MOON,
     ImuReading,
     RangeReading,
     RangeVelocityReading,
     VelocityReading,
-    beam_direction_local,
-    body_to_local,
-    curved_moon_step,
 )
+from fsw.gnc.frames import GM_MOON, R_MOON, beam_direction_local, body_to_local, curved_moon_step
 
 
 @dataclass(frozen=True)

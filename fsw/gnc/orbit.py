@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-GM_MOON = 4.9049e12
-R_MOON = 1_737_400.0
+from fsw.gnc.frames import GM_MOON, R_MOON
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,31 +7,10 @@ construction serves an in-process emulator, a plant on a device bus, and a Raspb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from fsw.devices.descent import DescentHandover
 from fsw.gnc.controller import DescentController, DescentDevices
 from fsw.gnc.guidance import DescentGuidance, GuidanceConfig
 from fsw.gnc.navigation import Navigator, TerrainMap
-
-
-@dataclass(frozen=True)
-class DescentHandover:
-    """Ground-supplied initial state (SI units, landing-site frame) and onboard terrain map."""
-
-    map_spacing_m: float
-    map_heights_m: tuple[float, ...]
-    height_m: float
-    downrange_m: float
-    crossrange_m: float
-    vertical_speed_m_s: float
-    downrange_speed_m_s: float
-    crossrange_speed_m_s: float
-    dry_mass_kg: float
-    propellant_kg: float
-    target_downrange_m: float
-    target_crossrange_m: float
-    exhaust_velocity_m_s: float
-    braking_start_height_m: float
 
 
 def make_descent_controller(devices: DescentDevices, handover: DescentHandover,

@@ -9,16 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fsw.core.executive import Executive
-from fsw.mission.ascent import AscentMachine
-from fsw.mission.drivers import PhaseDriver
-from fsw.mission.machine import MissionMachine
-from fsw.mission.mission import MissionControl
-from fsw.mission.rendezvous import RendezvousMachine
-from fsw.mission.returns import ReturnMachine
-from fsw.mission.rover import RoverMachine
-from fsw.mission.sampling import SamplingMachine
-from hil.interfaces import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
-from hil.surface import (
+from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
+from fsw.devices.surface import (
     ApproachThrusters,
     DockingMechanism,
     Drill,
@@ -35,6 +27,14 @@ from hil.surface import (
     Thermal,
     TransferMechanism,
 )
+from fsw.mission.ascent import AscentMachine
+from fsw.mission.drivers import PhaseDriver
+from fsw.mission.machine import MissionMachine
+from fsw.mission.mission import MissionControl
+from fsw.mission.rendezvous import RendezvousMachine
+from fsw.mission.returns import ReturnMachine
+from fsw.mission.rover import RoverMachine
+from fsw.mission.sampling import SamplingMachine
 
 
 @dataclass

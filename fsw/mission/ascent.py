@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, AscentEngine
+from fsw.devices.surface import SeparationDevice
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import (
     MachineSpec,
@@ -16,8 +18,6 @@ from fsw.mission.machine import (
     machine_events,
     machine_telemetry,
 )
-from hil.interfaces import ASCENT_ENGINE_THRUST_N, AscentEngine
-from hil.surface import SeparationDevice
 
 IGNITION_LATCH = "ascent_ignition"
 T = TransitionSpec

@@ -20,6 +20,7 @@ from fsw.core.declarations import (
     command,
 )
 from fsw.core.errors import CommandStartFailed
+from fsw.devices.descent import Imu, LaserRangeFinder, MainEngine, PropellantGauge
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import (
     AUTO_GO,
@@ -32,7 +33,6 @@ from fsw.mission.machine import (
 )
 from fsw.mission.machine import TransitionSpec as T
 from fsw.protocol.errors import FailureCode
-from hil.interfaces import Imu, LaserRangeFinder, MainEngine, PropellantGauge
 
 DESCENT_LATCH = "descent_ignition"
 SPEC = MachineSpec(

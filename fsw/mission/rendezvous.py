@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
+from fsw.devices.surface import (
+    ApproachThrusters,
+    DockingMechanism,
+    RendezvousRadar,
+    SeparationDevice,
+    TransferMechanism,
+)
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
-from hil.surface import ApproachThrusters, DockingMechanism, RendezvousRadar, SeparationDevice, TransferMechanism
 
 RELEASE_LATCH = "ascender_release"
 SPEC = MachineSpec(

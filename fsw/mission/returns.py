@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
+from fsw.devices.surface import OrbitEngines, SeparationDevice
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
-from hil.surface import OrbitEngines, SeparationDevice
 
 SEPARATION_LATCH = "returner_separation"
 TEI_ACCEL_M_S2 = 600.0 / 2300.0  # [est.] for the burn-time limit: 4 x 150 N on ~2.3 t

@@ -19,10 +19,10 @@ from typing import Any
 
 from fsw.core.declarations import Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandStartFailed
+from fsw.devices.surface import Power, RoverDeployMechanism, RoverMobility, SunSensor, Thermal
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
 from fsw.protocol.errors import FailureCode
-from hil.surface import Power, RoverDeployMechanism, RoverMobility, SunSensor, Thermal
 
 DAY_S = 86_400.0
 MAX_WAYPOINTS = 32

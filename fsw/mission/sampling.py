@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
+from fsw.devices.surface import Drill, GroundPenetratingRadar, RoboticArm, SampleContainer, TransferMechanism
 from fsw.mission.machine import (
     MachineSpec,
     MissionMachine,
@@ -19,7 +20,6 @@ from fsw.mission.machine import (
     machine_events,
     machine_telemetry,
 )
-from hil.surface import Drill, GroundPenetratingRadar, RoboticArm, SampleContainer, TransferMechanism
 
 T = TransitionSpec
 SPEC = MachineSpec(

@@ -1,6 +1,6 @@
 """Device status: what the selected backend brought up, and what fails later (HK structure 13).
 
-The backend is chosen at start-up by :func:`hil.hal.select_backend`; missing hardware comes back as
+The platform is chosen at start-up by name (:mod:`fsw.devices.platform`); missing hardware comes back as
 reports, not exceptions, and each becomes an event here: ``DEVICE_ABSENT`` at boot for a device that
 did not answer, ``DEVICE_DEGRADED`` when one that did stops answering, ``DEVICE_RECOVERED`` when it
 answers again. The flight software keeps running in every case, on whatever is left.
@@ -12,7 +12,7 @@ from typing import Any
 
 from fsw.core.component import Component
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
-from hil.hal import ABSENT, DEGRADED, EMULATED, OK, DeviceReport, DeviceSet
+from fsw.devices.platform import ABSENT, DEGRADED, EMULATED, OK, DeviceReport, DeviceSet
 
 
 class DeviceStatusService(Component):

@@ -9,12 +9,11 @@ stroked and resets the computer after its timeout. At boot, a reset by the watch
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fsw.core.component import Component
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
-from hil.watchdog import Watchdog, read_bite_record
+from fsw.devices.watchdog import Watchdog
 
 BITES_SEEN_KEY = "watchdog_bites_seen"
 CHECK_GROUP = "medium"
@@ -42,21 +41,19 @@ class HealthService(Component):
         super().__init__(executive)
         self.watchdog: Watchdog | None = None
         self.watchdog_timeout_s = 0.0
-        self.bite_record: Path | None = None
         self.strokes = 0
         self.withheld = 0
         self.bites = 0
         self._withholding = False
         self._report_reset = False
 
-    def use_watchdog(self, watchdog: Watchdog, timeout_s: float, bite_record: Path | None = None) -> None:
-        """Attach a watchdog backend before start. ``bite_record`` is where its bites are recorded."""
+    def use_watchdog(self, watchdog: Watchdog, timeout_s: float) -> None:
+        """Attach a watchdog backend before start."""
         self.watchdog = watchdog
         self.watchdog_timeout_s = timeout_s
-        self.bite_record = bite_record
 
     async def start(self) -> None:
-        self.bites = int(read_bite_record(self.bite_record)["bites"])
+        self.bites = self.watchdog.resets_recorded() if self.watchdog is not None else 0
         self._report_reset = self.bites > int(self.executive.store.get(BITES_SEEN_KEY, 0) or 0)
         self.executive.rate_groups[CHECK_GROUP].add(self._cycle)
         if self.watchdog is not None:

@@ -1,4 +1,4 @@
-"""Emulated devices over :class:`LunarLanderPlant`, implementing the ``hil.interfaces`` Protocols.
+"""Emulated devices over :class:`LunarLanderPlant`, implementing the ``fsw.devices.descent`` Protocols.
 
 Each device owns a seeded ``random.Random`` (derived from the plant seed and the device name), so a
 seeded run is bit-for-bit repeatable and adding reads to one device does not perturb another.
@@ -11,8 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from hil.emulator.plant import GM_MOON, R_MOON, LunarLanderPlant
-from hil.interfaces import (
+from fsw.devices.descent import (
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
     AttitudeStatus,
@@ -23,9 +22,9 @@ from hil.interfaces import (
     RangeReading,
     RangeVelocityReading,
     VelocityReading,
-    beam_direction_local,
-    local_to_body,
 )
+from hil.emulator.dynamics import GM_MOON, R_MOON, beam_direction_local, local_to_body
+from hil.emulator.plant import LunarLanderPlant
 
 
 class EmulatedImu:

@@ -17,22 +17,11 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N
+from hil.emulator.dynamics import R_MOON, curved_moon_step, perilune_speed, tilt_from_vertical
 from hil.emulator.terrain import Terrain, TerrainConfig
-from hil.interfaces import (
-    GM_MOON,
-    MAIN_ENGINE_MAX_THRUST_N,
-    MAIN_ENGINE_MIN_THRUST_N,
-    R_MOON,
-    curved_moon_step,
-    tilt_from_vertical,
-)
-
-
-def perilune_speed(perilune_alt_m: float, apolune_alt_m: float) -> float:
-    rp, ra = R_MOON + perilune_alt_m, R_MOON + apolune_alt_m
-    return math.sqrt(GM_MOON * (2.0 / rp - 2.0 / (rp + ra)))
 
 
 @dataclass(frozen=True)
@@ -251,3 +240,9 @@ class LunarLanderPlant:
         self.h = self.terrain.height(self.s, self.c)
         self.vu = self.vd = self.vc = 0.0
         self.thrust = 0.0
+
+
+def with_faults(config: PlantConfig | None = None, **faults: object) -> PlantConfig:
+    """Convenience: a plant config with some ``FaultConfig`` fields changed."""
+    base = config or PlantConfig()
+    return replace(base, faults=replace(base.faults, **faults))

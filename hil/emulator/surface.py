@@ -1,4 +1,4 @@
-"""Seeded emulators of the surface, rendezvous and return devices (:mod:`hil.surface`).
+"""Seeded emulators of the surface, rendezvous and return devices (:mod:`fsw.devices.surface`).
 
 The devices are passive: each read integrates the model from the previous read to ``now()`` in
 closed form, so a flight code that waits hours between reads costs nothing. Every device draws from
@@ -36,9 +36,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fsw.core.store import set_aside
-from hil.interfaces import ASCENT_ENGINE_THRUST_N, EngineStatus
-from hil.surface import (
+from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
+from fsw.devices.surface import (
     ArmStatus,
     BurnStatus,
     ContainerStatus,
@@ -52,6 +51,7 @@ from hil.surface import (
     RendezvousReading,
     SeparationStatus,
     SunReading,
+    SurfaceSuite,
     ThermalStatus,
     TransferStatus,
 )
@@ -76,7 +76,7 @@ STATE_VERSION = 1
 READING_SAVE_INTERVAL_S = 0.25  # wall time between saves of what readings change (see module doc)
 _MT_WORDS = 625  # random.Random (Mersenne Twister) state: 624 words and the position
 
-log = logging.getLogger("hil.surface")
+log = logging.getLogger("fsw.devices.surface")
 
 
 @dataclass(frozen=True)
@@ -588,7 +588,7 @@ class EmulatedOrbitEngines(_Device):
 
 
 class EmulatedAscentEngine(_Device):
-    """Fixed-thrust 3000 N ascent engine (``hil.interfaces.AscentEngine``): thrust builds up in 0.2 s."""
+    """Fixed-thrust 3000 N ascent engine (``fsw.devices.descent.AscentEngine``): thrust builds up in 0.2 s."""
 
     RISE_S = 0.2
     STATE = ("lit_at",)
@@ -829,6 +829,17 @@ class SurfaceDevices:
 
     hardware: SurfaceHardware | None = field(default=None, repr=False, compare=False)
 
+    def suite(self) -> SurfaceSuite:
+        """These devices as the flight software's ports."""
+        return SurfaceSuite(
+            drill=self.drill, arm=self.arm, container=self.container, transfer=self.transfer, radar=self.radar,
+            power=self.power, ascender_separation=self.ascender_separation, rendezvous_radar=self.rendezvous,
+            approach_thrusters=self.rendezvous, docking=self.docking, ascender_release=self.ascender_release,
+            orbit_engines=self.orbit_engines, returner_separation=self.returner_separation,
+            rover_deploy=self.rover_deploy, rover_mobility=self.rover_mobility, sun=self.sun,
+            rover_power=self.rover_power, rover_thermal=self.rover_thermal,
+        )
+
     def devices(self) -> dict[str, _Device]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("world", "hardware")}
 
@@ -933,8 +944,15 @@ class SurfaceHardwareFile:
             raise CorruptHardwareState(f"{self.path}: {error}") from error
 
     def set_aside(self) -> Path:
-        """Move an unreadable file out of the way (kept for a look), with its WAL sidecars."""
-        return set_aside(self.path)
+        """Move an unreadable file out of the way as ``<path>.corrupt`` (kept for a look), with its
+        WAL sidecars; returns the new path. (The flight store does the same with its own code: the
+        hardware is not the flight software.)"""
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.replace(Path(f"{aside}{suffix}"))
+        return aside
 
     def _open(self) -> sqlite3.Connection:
         if self.db is None:

@@ -3,7 +3,7 @@
 ``build_devices(config)`` returns ``(PiDevices, reports)``. A device that cannot be brought up
 (no pin factory, pin in use, I2C bus missing, chip not acknowledging or of the wrong kind, plant
 port missing, no watchdog device) is left out of the bundle, marked ABSENT, and described in one
-:class:`hil.hal.DeviceReport`; everything else keeps working.
+:class:`fsw.devices.platform.DeviceReport`; everything else keeps working.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fsw.devices.platform import ABSENT, DEGRADED, DISABLED, EMULATED, OK, DeviceReport
 from hil.config import BenchConfig, I2cDeviceConfig
-from hil.hal import ABSENT, DEGRADED, DISABLED, EMULATED, OK, DeviceReport
 from hil.pi.bmp280 import PiBarometer
 from hil.pi.gpio import DigitalInput, DigitalOutput, ReadbackInput
 from hil.pi.i2c import I2cBus, describe_i2c_error, open_smbus

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hil.interfaces import ImuReading
+from fsw.devices.descent import ImuReading
 from hil.pi.i2c import I2cBus, signed16
 
 WHO_AM_I = 0x75
@@ -95,7 +95,7 @@ def tilt_from_gravity(accel: tuple[float, float, float]) -> tuple[float, float]:
 
 
 class PiImu:
-    """``hil.interfaces.Imu`` over one or two MPU-6050 (unit 0 at the first address).
+    """``fsw.devices.descent.Imu`` over one or two MPU-6050 (unit 0 at the first address).
 
     An I2C error never raises out of :meth:`read`: the reading comes back with ``valid=False`` and
     ``errors`` counts it, so a loose wire degrades the sensor instead of the flight software.

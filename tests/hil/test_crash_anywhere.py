@@ -30,7 +30,7 @@ import cbor2
 import pytest
 
 from hil.link.process import running_link
-from hil.mission_run import BOOT_LINE, PROCEDURE, ensure_keys, start_fsw, stop, truth_problems, wait_for_line
+from hil.rigs.mission_run import BOOT_LINE, PROCEDURE, ensure_keys, start_fsw, stop, truth_problems, wait_for_line
 
 pytestmark = pytest.mark.slow
 

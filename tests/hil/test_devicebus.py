@@ -9,24 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import hil.interfaces
 from fsw.clock import Clock, run
-from fsw.gnc import setup as gnc_setup
-from fsw.gnc.setup import DescentHandover
+from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient, decode, encode
+from fsw.devices.descent import DescentHandover, HazardMapReading, ImuReading
 from fsw.link import SerialLink
-from hil.devicebus import (
-    MAX_PACKET_SIZE,
-    DeviceBusClient,
-    DeviceBusServer,
-    LocalDeviceBus,
-    decode,
-    encode,
-    register_readings,
-)
-from hil.emulator.closed_loop import build_descent
-from hil.interfaces import HazardMapReading, ImuReading
-
-register_readings(hil.interfaces, gnc_setup)
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.rigs.closed_loop import build_descent
 
 
 def test_readings_round_trip_positionally() -> None:

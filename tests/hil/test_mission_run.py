@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    out = subprocess.run([sys.executable, "-m", "hil.mission_run", "--seed", "3", "--run-dir", str(run_dir),
+    out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", "3", "--run-dir", str(run_dir),
                           "--keys", str(tmp_path / "keys.toml")], capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -53,7 +53,7 @@ GOOD_ASCENT = {"lifted_off": True, "periapsis_km": 15.4, "apoapsis_km": 182.0}
     (None, GOOD_ASCENT, "no touchdown in the plant"),
 ])
 def test_the_summary_checks_the_ground_s_success_against_the_plant_s_truth(touchdown, ascent, outcome) -> None:
-    from hil.mission_run import summarise
+    from hil.rigs.mission_run import summarise
 
     truth = {"touchdown": touchdown, "ascent": ascent, "ignition_t": 35.4, "propellant_used_kg": 1907.0}
     summary = summarise(1, truth, {"outcome": "success", "sample_mass_g": 1815.3}, 0, 47.0)
@@ -64,7 +64,7 @@ def test_a_seeded_mission_flies_the_same_twice(tmp_path: Path) -> None:
     summaries = []
     for attempt in ("a", "b"):
         run_dir = tmp_path / attempt
-        out = subprocess.run([sys.executable, "-m", "hil.mission_run", "--seed", "2", "--run-dir", str(run_dir),
+        out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", "2", "--run-dir", str(run_dir),
                               "--keys", str(tmp_path / "keys.toml")], capture_output=True, text=True, timeout=900)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
         summary = json.loads((run_dir / "summary.json").read_text())

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from hil.reset_scenario import RESET_HEIGHT_M, check_beresheet, fly_descent_through_reset
+from hil.rigs.reset_scenario import RESET_HEIGHT_M, check_beresheet, fly_descent_through_reset
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 from hil.emulator.surface import SurfaceDevices
-from hil.rover_scenario import FAULT_BEFORE_EVENING_S, MIN_BATTERY_SOC, RoverRun, check_yutu1, fly_rover_night
-from hil.scenarios import SCENARIOS, add_arguments, run_scenario
+from hil.rigs.rover_scenario import FAULT_BEFORE_EVENING_S, MIN_BATTERY_SOC, RoverRun, check_yutu1, fly_rover_night
+from hil.rigs.scenarios import SCENARIOS, add_arguments, run_scenario
 
 DAY_S = 86_400.0
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hil.rover_scenario import RoverRun
-from hil.scenarios import SCENARIOS, run_scenario
+from hil.rigs.rover_scenario import RoverRun
+from hil.rigs.scenarios import SCENARIOS, run_scenario
 
 pytestmark = pytest.mark.slow
 

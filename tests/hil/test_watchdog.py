@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hil.watchdog import DevWatchdog, EmulatedWatchdog, Watchdog, read_bite_record, record_path_for
+from fsw.devices.watchdog import Watchdog
+from hil.watchdog import DevWatchdog, EmulatedWatchdog, read_bite_record, record_path_for
 
 
 def test_backends_satisfy_the_protocol(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from fsw.gnc.controller import CONTROLLER_PHASES, PDI_COAST
 from fsw.gnc.guidance import LANDED, GuidanceConfig
-from hil.emulator.closed_loop import build_descent, fly_descent, with_faults
-from hil.emulator.plant import PlantConfig
+from hil.emulator.plant import PlantConfig, with_faults
+from hil.rigs.closed_loop import build_descent, fly_descent
 
 NOMINAL_SEEDS = (1, 2, 3, 4, 5)
 

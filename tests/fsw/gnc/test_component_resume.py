@@ -13,12 +13,9 @@ from typing import Any
 
 import pytest
 
-import hil.interfaces
-import hil.surface
-from fsw.gnc import setup as gnc_setup
 from fsw.gnc.component import CHECKPOINT_KEY, GncComponent
 from fsw.gnc.guidance import APPROACH, HOVER, MAIN_BRAKING
-from hil.devicebus import DeviceBusServer, LocalDeviceBus, register_readings
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.plant_process import LanderWorld
 from tests.fsw.harness import Harness
 
@@ -56,7 +53,6 @@ def phase_reached(gnc: GncComponent, phase: str) -> bool:
 
 @pytest.fixture
 def plant() -> tuple[LanderWorld, DeviceBusServer, CountingEngine]:
-    register_readings(hil.interfaces, hil.surface, gnc_setup)
     world = LanderWorld(SEED)
     engine = CountingEngine(world.devices["main_engine"])
     world.devices["main_engine"] = engine

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from fsw.devices.descent import ImuReading, RangeReading, RangeVelocityReading
 from fsw.gnc.guidance import (
     APPROACH,
     MAIN_BRAKING,
@@ -17,7 +18,6 @@ from fsw.gnc.guidance import (
     full_thrust_braking_distance,
 )
 from fsw.gnc.navigation import Navigator, NavState, TerrainMap
-from hil.interfaces import ImuReading, RangeReading, RangeVelocityReading
 
 G = 1.62
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from fsw.gnc.orbit import GM_MOON, R_MOON, orbit_from_state, speed_at_periapsis
-from hil.emulator.ascent import fly_ascent
+from hil.rigs.ascent_loop import fly_ascent
 
 
 def test_circular_orbit_has_equal_apsides() -> None:

@@ -10,16 +10,13 @@ from typing import Any
 
 import pytest
 
-import hil.interfaces
-import hil.surface
-from fsw.gnc import setup as gnc_setup
 from fsw.gnc.controller import PDI_COAST, DescentController
 from fsw.gnc.guidance import MAIN_BRAKING, DescentGuidance, GuidanceConfig
 from fsw.gnc.navigation import NavState
-from hil.devicebus import DeviceBusServer, register_readings
-from hil.emulator.closed_loop import build_descent
+from hil.devicebus import DeviceBusServer
 from hil.emulator.plant import LunarLanderPlant, PlantConfig
 from hil.plant_process import LanderWorld
+from hil.rigs.closed_loop import build_descent
 from tests.fsw.gnc.test_component_resume import flight_computer
 from tests.fsw.harness import Harness
 
@@ -124,7 +121,6 @@ def test_controller_restored_from_a_coast_checkpoint_ignites_at_the_same_point_o
 
 @pytest.mark.slow
 def test_gnc_component_restarted_in_the_coast_lands_with_one_ignition(tmp_path: Path) -> None:
-    register_readings(hil.interfaces, hil.surface, gnc_setup)
     world = LanderWorld(3, PlantConfig())
     server = DeviceBusServer(world.devices, world.advance, world.handover, 1.0)
     store = tmp_path / "store.sqlite"

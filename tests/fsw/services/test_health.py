@@ -25,7 +25,7 @@ def test_stalled_task_is_reported_and_the_watchdog_bites(tmp_path: Path) -> None
         loop = asyncio.get_running_loop()
         bitten = asyncio.Event()
         watchdog = EmulatedWatchdog(record, on_bite=lambda: loop.call_soon_threadsafe(bitten.set), poll_s=0.01)
-        h.executive.health_service.use_watchdog(watchdog, 1.0, record)
+        h.executive.health_service.use_watchdog(watchdog, 1.0)
         await h.executive.start()
         beats = asyncio.Event()
 
@@ -53,7 +53,7 @@ def test_stalled_task_is_reported_and_the_watchdog_bites(tmp_path: Path) -> None
     # The next boot reports the reset, once.
     h.store.close()
     again = Harness(tmp_path / "s.db")
-    again.executive.health_service.use_watchdog(EmulatedWatchdog(record, on_bite=lambda: None), 30.0, record)
+    again.executive.health_service.use_watchdog(EmulatedWatchdog(record, on_bite=lambda: None), 30.0)
 
     async def reboot(h: Harness) -> None:
         await h.clock.sleep(1.0)
@@ -120,7 +120,7 @@ def test_watchdog_timeout_is_scaled_to_wall_time(tmp_path: Path, mode: str, kind
     attach_watchdog(h.executive, FlightConfig(port="loop://", store=store, watchdog="emulator"), h.clock)
     service = h.executive.health_service
     assert isinstance(service.watchdog, kind) and service.watchdog_timeout_s == timeout
-    assert service.bite_record == Path(f"{store}.watchdog.json")
+    assert service.watchdog.record_path == Path(f"{store}.watchdog.json")
     none = Harness(tmp_path / "t.db")
     attach_watchdog(none.executive, FlightConfig(port="loop://", watchdog="none"), none.clock)
     assert none.executive.health_service.watchdog is None

@@ -7,7 +7,16 @@ from dataclasses import replace
 
 import pytest
 
-from hil.emulator.closed_loop import with_faults
+from fsw.devices.descent import (
+    AttitudeThrusters,
+    HazardImager,
+    Imu,
+    LaserDopplerVelocimeter,
+    LaserRangeFinder,
+    MainEngine,
+    MicrowaveRangeVelocity,
+    PropellantGauge,
+)
 from hil.emulator.devices import (
     EmulatedAttitudeThrusters,
     EmulatedHazardImager,
@@ -19,20 +28,9 @@ from hil.emulator.devices import (
     EmulatedPropellantGauge,
     make_lander_devices,
 )
-from hil.emulator.plant import GM_MOON, R_MOON, LunarLanderPlant, PlantConfig, perilune_speed
+from hil.emulator.dynamics import GM_MOON, R_MOON, body_to_local, local_to_body, perilune_speed
+from hil.emulator.plant import LunarLanderPlant, PlantConfig, with_faults
 from hil.emulator.terrain import TerrainConfig
-from hil.interfaces import (
-    AttitudeThrusters,
-    HazardImager,
-    Imu,
-    LaserDopplerVelocimeter,
-    LaserRangeFinder,
-    MainEngine,
-    MicrowaveRangeVelocity,
-    PropellantGauge,
-    body_to_local,
-    local_to_body,
-)
 
 
 def place(plant: LunarLanderPlant, *, hag: float, s: float | None = None, vd: float = 0.0, vu: float = 0.0) -> None:

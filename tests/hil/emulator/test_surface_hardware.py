@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fsw.clock import Clock
+from fsw.devices.platform import PlatformRequest, load_platform
 from hil.emulator.surface import (
     SYNODIC_MONTH_S,
     SurfaceDevices,
@@ -18,7 +19,7 @@ from hil.emulator.surface import (
     SurfaceHardwareFile,
     open_surface_devices,
 )
-from hil.hal import emulator_mission_backend, surface_state_path_for
+from hil.platforms import surface_state_path_for
 
 EPOCH = 2_100_000_000.0  # on-board time (TAI s) of the first boot
 SEED = 7
@@ -239,7 +240,7 @@ def test_a_corrupt_file_is_set_aside_with_a_warning_and_the_hardware_starts_fres
                 db.execute("UPDATE hardware SET state = '[1, 2]' WHERE name = 'ascender_separation'")
         db.close()
 
-    with caplog.at_level(logging.WARNING, logger="hil.surface"):
+    with caplog.at_level(logging.WARNING, logger="fsw.devices.surface"):
         fresh = open_devices(path, OnboardClock(EPOCH + 200.0))
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and str(path) in warnings[0] and "fresh hardware" in warnings[0]
@@ -277,21 +278,28 @@ def test_readings_are_saved_lazily_and_acts_at_once(tmp_path: Path) -> None:
     assert SurfaceHardwareFile(hardware.file.path).load()["devices"]["container"]["mass_g"] > 0.0  # type: ignore[index]
 
 
-def test_the_mission_backend_keeps_the_surface_in_the_file_next_to_the_store(tmp_path: Path) -> None:
+def surface_of(clock: Clock, store: Path) -> Any:
+    platform = load_platform("emulator")(PlatformRequest(clock=clock, store=store))
+    assert platform.mission is not None
+    return platform.mission.surface
+
+
+def test_the_emulator_platform_keeps_the_surface_in_the_file_next_to_the_store(tmp_path: Path) -> None:
     store = tmp_path / "fsw-store.sqlite"
     state = surface_state_path_for(store)
     assert state.parent == tmp_path and state.name.startswith("fsw-store.sqlite.")
 
     clock = Clock("afap")
-    _, surface = emulator_mission_backend(1, clock, None, state)
+    surface = surface_of(clock, store)
     clock._advance(500.0)
-    surface.returner_separation.fire()  # type: ignore[attr-defined]
-    surface.container.receive(321.0)  # type: ignore[attr-defined]
-    surface.world.on_change = None  # type: ignore[attr-defined]
+    surface.returner_separation.fire()
+    surface.container.receive(321.0)
+    surface.container.world.on_change = None
+    assert state.exists()
 
     restarted = Clock("afap")  # monotonic 0 again, on-board time resumed by the time manager
     restarted.set_onboard_time(clock.onboard_time())
-    _, again = emulator_mission_backend(1, restarted, None, state)
-    assert again.returner_separation.read().fired  # type: ignore[attr-defined]
-    assert again.container.mass_g == 321.0  # type: ignore[attr-defined]
-    assert again.world.now() == pytest.approx(500.0)  # type: ignore[attr-defined]
+    again = surface_of(restarted, store)
+    assert again.returner_separation.read().fired
+    assert again.container.mass_g == 321.0
+    assert again.container.world.now() == pytest.approx(500.0)

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from gpiozero.pins.mock import MockFactory
 
+from fsw.clock import Clock
+from fsw.devices.platform import (
+    ABSENT,
+    DEGRADED,
+    DISABLED,
+    EMULATED,
+    OK,
+    PlatformRequest,
+    UnknownPlatform,
+    load_platform,
+)
 from hil.config import parse_config
-from hil.hal import ABSENT, DEGRADED, DISABLED, EMULATED, OK, BackendError, select_backend
 from hil.pi.devices import REPROBE_EVERY_CHECKS, build_devices
 from hil.pi.simulated import Bmp280Model, Mpu6050Model, SimulatedI2cBus
 
@@ -153,16 +164,18 @@ device = "{tmp_path / 'watchdog'}"
     assert devices.states["watchdog"] == OK and devices.watchdog_device == str(tmp_path / "watchdog")
 
 
-def test_select_backend(tmp_path: Path, mock_pins: MockFactory) -> None:
-    devices, reports = select_backend("emulator")
-    assert devices.status() == {} and reports == []
+def test_platforms_are_found_by_name(tmp_path: Path, mock_pins: MockFactory) -> None:
+    request = PlatformRequest(clock=Clock("afap"), store=tmp_path / "store.sqlite", mission=False)
+    emulator = load_platform("emulator")(request)
+    assert emulator.devices.status() == {} and emulator.reports == [] and emulator.mission is None
     path = tmp_path / "bench.toml"
     path.write_text("[imu]\nmode = 'emulated'\n")
-    devices, reports = select_backend("pi", path)
-    assert devices.status()["imu"] == EMULATED and reports == []
-    devices.close()
-    with pytest.raises(BackendError):
-        select_backend("arduino")
+    pi = load_platform("pi")(replace(request, config=path))
+    assert pi.devices.status()["imu"] == EMULATED and pi.reports == []
+    pi.devices.close()
+    with pytest.raises(UnknownPlatform) as refused:
+        load_platform("arduino")
+    assert refused.value.known == ["emulator", "pi"] and "emulator, pi" in str(refused.value)
 
 
 def test_chip_missing_at_start_up_is_found_by_a_later_probe(mock_pins: MockFactory) -> None:

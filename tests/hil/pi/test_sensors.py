@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from hil.interfaces import Imu
+from fsw.devices.descent import Imu
 from hil.pi import bmp280, mpu6050
 from hil.pi.bmp280 import DATASHEET_CALIBRATION, Bmp280, PiBarometer, compensate_pressure, compensate_temperature
 from hil.pi.mpu6050 import PiImu

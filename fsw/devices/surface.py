@@ -1,6 +1,6 @@
-"""Surface, rendezvous and return device interfaces seen by the flight software.
+"""Surface, rendezvous, return and rover device ports.
 
-Like :mod:`hil.interfaces`, the flight side only talks to these ``typing.Protocol`` classes and the
+Like :mod:`fsw.devices.descent`, the flight side only talks to these ``typing.Protocol`` classes and the
 backend (emulator or hardware adapters) is chosen at start-up. Mechanisms are asynchronous: a
 command starts an action and ``read()`` reports its progress, so that flight code waits on its own
 clock (event-driven, or a slow poll) instead of blocking. Readings carry a ``valid`` flag and a
@@ -268,3 +268,28 @@ class RoverMobility(Protocol):
 @runtime_checkable
 class SunSensor(Protocol):
     def read(self) -> SunReading: ...
+
+
+@dataclass(frozen=True)
+class SurfaceSuite:
+    """The mechanisms of the lander, ascender, orbiter and rover, as a platform provides them."""
+
+    drill: Drill
+    arm: RoboticArm
+    container: SampleContainer
+    transfer: TransferMechanism
+    radar: GroundPenetratingRadar
+    power: Power
+    ascender_separation: SeparationDevice
+    rendezvous_radar: RendezvousRadar
+    approach_thrusters: ApproachThrusters
+    docking: DockingMechanism
+    ascender_release: SeparationDevice
+    orbit_engines: OrbitEngines
+    returner_separation: SeparationDevice
+    # The rover (optional): without its deploy mechanism and mobility there is no rover machine.
+    rover_deploy: RoverDeployMechanism | None = None
+    rover_mobility: RoverMobility | None = None
+    sun: SunSensor | None = None
+    rover_power: Power | None = None
+    rover_thermal: Thermal | None = None

@@ -19,17 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hil.interfaces
-import hil.surface
 from fsw.clock import Clock
 from fsw.clock import run as run_on_clock
 from fsw.core.executive import Executive
 from fsw.core.store import Store
-from fsw.gnc import setup as gnc_setup
 from fsw.gnc.component import GncComponent
-from hil.devicebus import DeviceBusServer, LocalDeviceBus, register_readings
-from hil.emulator.closed_loop import with_faults
-from hil.emulator.plant import TouchdownReport
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.emulator.plant import TouchdownReport, with_faults
 from hil.plant_process import RESET_OUTAGE_S, LanderWorld
 
 IMU_GLITCH_HEIGHT_M = 14_000.0
@@ -103,7 +99,6 @@ class _FlightComputer:
 def fly_descent_through_reset(seed: int = 1, *, imu_glitch: bool = True, reset_height_m: float = RESET_HEIGHT_M,
                               outage_s: float = RESET_OUTAGE_S, workdir: Path | None = None) -> ResetRun:
     wall0 = time.perf_counter()
-    register_readings(hil.interfaces, hil.surface, gnc_setup)
     faults = {"imu_glitch_altitude_m": IMU_GLITCH_HEIGHT_M} if imu_glitch else {}
     world = LanderWorld(seed, with_faults(None, **faults) if faults else None)
     server = DeviceBusServer(world.devices, world.advance, world.handover, outage_s)

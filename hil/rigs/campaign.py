@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from hil.emulator.closed_loop import fly_descent
 from hil.emulator.plant import PlantConfig
+from hil.rigs.closed_loop import fly_descent
 
 ENGINE_DISPERSION = 0.025  # 1 sigma
 

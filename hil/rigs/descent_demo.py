@@ -1,6 +1,6 @@
 """Fly one seeded powered descent closed-loop and print the phases and touchdown figures.
 
-.venv/bin/python -m hil.emulator.descent_demo --seed 1 [--fault vikram] [--hazard-at-target]
+.venv/bin/python -m hil.rigs.descent_demo --seed 1 [--fault vikram] [--hazard-at-target]
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import argparse
 import sys
 from dataclasses import replace
 
-from hil.emulator.closed_loop import fly_descent, with_faults
-from hil.emulator.plant import PlantConfig
+from hil.emulator.plant import PlantConfig, with_faults
+from hil.rigs.closed_loop import fly_descent
 
 FAULTS: dict[str, dict[str, object]] = {
     "beresheet": {"imu_glitch_altitude_m": 14_000.0},

@@ -7,15 +7,15 @@ loop steps the plant at the IMU rate. Used by the demo, the tests and the fault 
 from __future__ import annotations
 
 import hashlib
-import random
 import struct
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
 from fsw.gnc.guidance import LANDED, GuidanceConfig
-from fsw.gnc.setup import DescentHandover, make_descent_controller
+from fsw.gnc.setup import make_descent_controller
 from hil.emulator.devices import LanderDevices, make_lander_devices
+from hil.emulator.orbit_determination import descent_handover
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, TouchdownReport
 
 
@@ -37,30 +37,6 @@ class DescentRun:
 
     def event_names(self) -> list[str]:
         return [name for _, name, _ in self.events]
-
-
-def descent_handover(plant: LunarLanderPlant, *, map_includes_crater: bool = True) -> DescentHandover:
-    """What the ground uploads before descent: the orbit-determination state (truth plus seeded
-    errors [est.]) and the coarse terrain map of the landing site."""
-    spacing, heights = plant.terrain.coarse_map(include_crater=map_includes_crater)
-    cfg = plant.config
-    od = random.Random(f"od-{plant.seed}")
-    return DescentHandover(
-        map_spacing_m=spacing,
-        map_heights_m=tuple(heights),
-        height_m=plant.h + od.gauss(0.0, 30.0),
-        downrange_m=plant.s + od.gauss(0.0, 100.0),
-        crossrange_m=plant.c + od.gauss(0.0, 50.0),
-        vertical_speed_m_s=plant.vu + od.gauss(0.0, 0.1),
-        downrange_speed_m_s=plant.vd + od.gauss(0.0, 0.1),
-        crossrange_speed_m_s=plant.vc + od.gauss(0.0, 0.1),
-        dry_mass_kg=cfg.wet_mass_kg - cfg.propellant_kg,
-        propellant_kg=cfg.propellant_kg,
-        target_downrange_m=cfg.target_downrange_m,
-        target_crossrange_m=cfg.target_crossrange_m,
-        exhaust_velocity_m_s=cfg.exhaust_velocity_m_s,
-        braking_start_height_m=cfg.perilune_alt_m,
-    )
 
 
 def descent_devices(devices: LanderDevices) -> DescentDevices:
@@ -149,9 +125,3 @@ def fly_descent(
         plant=plant,
         controller=controller,
     )
-
-
-def with_faults(config: PlantConfig | None = None, **faults: object) -> PlantConfig:
-    """Convenience: a plant config with some ``FaultConfig`` fields changed."""
-    base = config or PlantConfig()
-    return replace(base, faults=replace(base.faults, **faults))

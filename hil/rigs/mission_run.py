@@ -219,7 +219,7 @@ def plot(run_dir: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hil.mission_run", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hil.rigs.mission_run", description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--run-dir", type=Path, help="run folder (default: runs/<time>-seed<S>)")
     parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS, help="key file (made on first use)")

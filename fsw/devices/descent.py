@@ -1,4 +1,5 @@
-"""Device interfaces seen by the flight software.
+"""Powered-flight device ports: what the flight software needs from the IMU, range finders, velocimeters,
+imager, engines and gauges.
 
 The flight side only ever talks to these ``typing.Protocol`` classes; the backend (emulator plant
 or Raspberry Pi adapters) is chosen at start-up. Every reading is a small frozen dataclass with a
@@ -31,62 +32,6 @@ ASCENT_ENGINE_THRUST_N = 3000.0
 LRF_LONG_BEAM_MOUNT_RAD = math.radians(70.0)
 #: Short beam looks straight down the body -x axis (useful once the lander is vertical).
 LRF_SHORT_BEAM_MOUNT_RAD = 0.0
-
-
-def thrust_axis(pitch: float, yaw: float) -> Vector3:
-    """Unit thrust axis in the local-level frame for the given attitude angles."""
-    cy = math.cos(yaw)
-    return (math.cos(pitch) * cy, math.sin(pitch) * cy, math.sin(yaw))
-
-
-def body_to_local(pitch: float, yaw: float, v: Vector3) -> Vector3:
-    """Rotate a body-frame vector into the local-level frame (columns x_b, y_b, z_b)."""
-    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
-    x, y, z = v
-    return (
-        cp * cy * x - sp * y - sy * cp * z,
-        sp * cy * x + cp * y - sy * sp * z,
-        sy * x + cy * z,
-    )
-
-
-def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
-    """Inverse of :func:`body_to_local` (the rotation is orthonormal, so its transpose)."""
-    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
-    u, d, c = v
-    return (
-        cp * cy * u + sp * cy * d + sy * c,
-        -sp * u + cp * d,
-        -sy * cp * u - sy * sp * d + cy * c,
-    )
-
-
-GM_MOON = 4.9049e12  # m^3/s^2
-R_MOON = 1_737_400.0  # m
-
-
-def curved_moon_step(h: float, s: float, c: float, vu: float, vd: float, vc: float,
-                     a_u: float, a_d: float, a_c: float, dt: float) -> tuple[float, float, float, float, float, float]:
-    """One Euler step of a point mass over a spherical Moon in the local (up, downrange, crossrange)
-    frame: gravity plus the centripetal and Coriolis-like terms of the curved track. The plant's truth
-    and the flight navigator propagate with the same equations of motion."""
-    inv_r = 1.0 / (R_MOON + h)
-    vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
-    vd += (a_d - vu * vd * inv_r) * dt
-    vc += (a_c - vu * vc * inv_r) * dt
-    h += vu * dt
-    scale = R_MOON * inv_r * dt
-    return h, s + vd * scale, c + vc * scale, vu, vd, vc
-
-
-def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:
-    """Unit direction of a range-finder beam (mounted ``mount`` rad from body -x towards -y)."""
-    return body_to_local(pitch, yaw, (-math.cos(mount), -math.sin(mount), 0.0))
-
-
-def tilt_from_vertical(pitch: float, yaw: float) -> float:
-    """Angle between the thrust axis and local vertical (rad)."""
-    return math.acos(max(-1.0, min(1.0, math.cos(pitch) * math.cos(yaw))))
 
 
 # ---------------------------------------------------------------- readings
@@ -179,6 +124,28 @@ class DeviceHealth:
     t: float
     ok: bool
     reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class DescentHandover:
+    """What the ground hands over before descent: the orbit-determination state (SI units,
+    landing-site frame), the coarse terrain map of the site and the target. It arrives over the
+    device bus today (the emulated ground's product, see ``hil.emulator.orbit_determination``)."""
+
+    map_spacing_m: float
+    map_heights_m: tuple[float, ...]
+    height_m: float
+    downrange_m: float
+    crossrange_m: float
+    vertical_speed_m_s: float
+    downrange_speed_m_s: float
+    crossrange_speed_m_s: float
+    dry_mass_kg: float
+    propellant_kg: float
+    target_downrange_m: float
+    target_crossrange_m: float
+    exhaust_velocity_m_s: float
+    braking_start_height_m: float
 
 
 # ---------------------------------------------------------------- devices

@@ -3,7 +3,7 @@ software, each with the response it must give (documented in docs/fault-scenario
 
 A landing scenario is a seeded closed-loop descent of the emulator plant with one fault injected;
 the rover scenario (``yutu1``) runs the rover machine on an executive through a lunar night
-(:mod:`hil.rover_scenario`). Each prints the outcome and whether the expected response happened, and
+(:mod:`hil.rigs.rover_scenario`). Each prints the outcome and whether the expected response happened, and
 the command exits 0 only if it did.
 """
 
@@ -14,9 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fsw.gnc.controller import HOLD_ORBIT
-from hil.emulator.closed_loop import DescentRun, fly_descent, with_faults
-from hil.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
-from hil.rover_scenario import RoverRun, check_yutu1, fly_rover_night
+from hil.emulator.plant import with_faults
+from hil.rigs.closed_loop import DescentRun, fly_descent
+from hil.rigs.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
+from hil.rigs.rover_scenario import RoverRun, check_yutu1, fly_rover_night
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def descent(faults: dict[str, object], check: Callable[[DescentRun], list[str]])
 
 def rover_night(run_rover: Callable[[int], RoverRun], check: Callable[[RoverRun], list[str]]
                 ) -> Callable[[int], ScenarioResult]:
-    """A rover scenario through a lunar night (:mod:`hil.rover_scenario`), judged by ``check``."""
+    """A rover scenario through a lunar night (:mod:`hil.rigs.rover_scenario`), judged by ``check``."""
 
     def run(seed: int) -> ScenarioResult:
         night = run_rover(seed)
@@ -63,7 +64,7 @@ def rover_night(run_rover: Callable[[int], RoverRun], check: Callable[[RoverRun]
 def through_reset(run_reset: Callable[[int], ResetRun], check: Callable[[ResetRun], list[str]]
                   ) -> Callable[[int], ScenarioResult]:
     """A descent flown by the flight software with a reset of the flight computer in the burn
-    (:mod:`hil.reset_scenario`), judged by ``check``."""
+    (:mod:`hil.rigs.reset_scenario`), judged by ``check``."""
 
     def run(seed: int) -> ScenarioResult:
         flown = run_reset(seed)

@@ -1,0 +1,250 @@
+"""The device bus: flight software and a plant in another process, over a serial link.
+
+Once per flight cycle the flight side sends one step request (TC APID 300, service 130,1) and
+the plant answers with one reply (TM APID 301, service 130,2), both CBOR:
+
+- request ``{"n": exchange number, "dt": seconds to advance, "calls": [[device, method, args]...],
+  "poll": [[device, method]...] (only when it changed: the plant keeps the last one),
+  "requests": [[device, method]...]}``;
+- reply ``{"n": ..., "readings": [value, ...] (in poll order), "results": [[device, method, value]...],
+  "errors": [text...]}``, a reading being ``{type name: [field values...]}``.
+
+The plant applies the actuator calls, advances by ``dt``, then reads every polled method: so a
+reading is always of the plant state at the start of the flight cycle that uses it. ``requests``
+are slow acquisitions (a hazard scan) whose result the flight side receives on the next cycle.
+The plant advances only when the flight side steps it, and the flight clock holds still while it
+waits for the reply: a seeded run is deterministic.
+
+On the flight side each device is a :class:`RemoteDevice` that satisfies the same ``typing.Protocol``
+as the emulator or Pi backend: read methods return the reading of this cycle, request methods
+return None until their result has come back, and every other method is an actuator call queued
+for the next exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+import cbor2
+
+from fsw.devices import descent, surface
+from fsw.link import SerialLink
+from fsw.protocol import appdata
+from fsw.protocol.errors import PacketError
+from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
+
+FLIGHT_APID = 300
+PLANT_APID = 301
+SERVICE = 130  # a private PUS service of its own (128 is file delivery)
+STEP_REQUEST = 1
+STEP_REPLY = 2
+HANDOVER_REQUEST = 3
+HANDOVER_REPLY = 4
+REPLY_TIMEOUT_S = 10.0  # wall seconds: a plant that stays silent this long is lost
+# A hazard map is larger than a ground packet may be: the device bus allows the largest packet
+# the primary header can describe.
+MAX_PACKET_SIZE = 0xFFFF + 7
+
+
+
+
+class HoldingClock(Protocol):
+    """The flight clock as the bus needs it: virtual time stands still while the plant answers."""
+
+    def monotonic(self) -> float: ...
+    def hold(self) -> AbstractContextManager[None]: ...
+
+
+def canonical_cbor(value: Any) -> bytes:
+    # Canonical CBOR stores each float in the shortest exact form: grid offsets take 3 octets, not 9.
+    return cbor2.dumps(value, canonical=True)
+
+_READING_TYPES: dict[str, type] = {}
+
+
+def register_readings(*modules: Any) -> None:
+    """Make the reading dataclasses of these modules decodable on the bus."""
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value):
+                _READING_TYPES[value.__name__] = value
+
+
+_SCALARS = (int, float, str, bool, bytes, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def encode(value: Any) -> Any:
+    """Readings travel positionally, as a CBOR map ``{type name: [field values...]}``: compact,
+    and still self-describing enough to refuse a reading of an unknown type."""
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, tuple | list):
+        return [item if isinstance(item, _SCALARS) else encode(item) for item in value]
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if not dataclasses.is_dataclass(cls):
+            raise TypeError(f"{cls.__name__} cannot travel on the device bus")
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return {cls.__name__: [encode(getattr(value, name)) for name in names]}
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, fields),) = value.items()
+        cls = _READING_TYPES.get(name)
+        if cls is None:
+            raise PacketError(f"unknown reading type {name!r} on the device bus")
+        return cls(*[decode(item) if isinstance(item, list | dict) else item for item in fields])
+    if isinstance(value, list):
+        # Readings are frozen: tuples, not lists.
+        return tuple([decode(item) if isinstance(item, list | dict) else item for item in value])
+    return value
+
+
+class DeviceBusError(RuntimeError):
+    pass
+
+
+class RemoteDevice:
+    """A device on the other end of the bus, shaped by the Protocol it stands in for."""
+
+    def __init__(self, bus: DeviceBusClient, name: str, read_methods: Iterable[str],
+                 request_methods: Iterable[str] = ()) -> None:
+        self._bus = bus
+        self._name = name
+        self._read_methods = frozenset(read_methods)
+        self._request_methods = frozenset(request_methods)
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method.startswith("_"):
+            raise AttributeError(method)
+        bus, name = self._bus, self._name
+        if method in self._read_methods:
+            return lambda: bus.reading(name, method)
+        if method in self._request_methods:
+            return lambda: bus.request(name, method)
+        return lambda *args: bus.call(name, method, args)
+
+
+class DeviceBusClient:
+    """Flight side: queues actuator calls, exchanges once per cycle, serves readings from the reply."""
+
+    def __init__(self, link: SerialLink | None, clock: HoldingClock) -> None:
+        self.link = link
+        self.clock = clock
+        self.sequence = SequenceCounters()
+        self._calls: list[list[Any]] = []
+        self._poll: dict[tuple[str, str], None] = {}
+        self._poll_sent: list[tuple[str, str]] | None = None
+        self._requests: dict[tuple[str, str], None] = {}
+        self._readings: dict[tuple[str, str], Any] = {}
+        self._results: dict[tuple[str, str], Any] = {}
+        self._last_exchange: float | None = None
+        self._later: list[list[Any]] = []  # readings of cycles the plant has already flown, in order
+        self._later_keys: list[tuple[str, str]] = []
+        self._later_dt = 0.0
+        self.exchanges = 0
+        self.round_trips = 0
+        self.errors: list[str] = []
+
+    def device(self, name: str, read_methods: Iterable[str] = ("read",),
+               request_methods: Iterable[str] = ()) -> RemoteDevice:
+        for method in read_methods:
+            self._poll[(name, method)] = None
+        return RemoteDevice(self, name, read_methods, request_methods)
+
+    def reading(self, name: str, method: str) -> Any:
+        try:
+            return self._readings[(name, method)]
+        except KeyError as error:
+            raise DeviceBusError(f"no reading of {name}.{method} yet: exchange first") from error
+
+    def request(self, name: str, method: str) -> Any:
+        result = self._results.pop((name, method), None)
+        if result is None:
+            self._requests[(name, method)] = None
+        return result
+
+    def call(self, name: str, method: str, args: tuple[Any, ...]) -> None:
+        self._calls.append([name, method, encode(args)])
+
+    def stop_polling(self, names: Iterable[str]) -> None:
+        """Stop reading these devices every cycle (their phase is over)."""
+        dropped = set(names)
+        self._poll = {key: None for key in self._poll if key[0] not in dropped}
+
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int) -> Any:
+        tc = PusTc(FLIGHT_APID, SERVICE, subtype, canonical_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
+        if self.link is None:
+            raise DeviceBusError("no link to the plant")
+        link = self.link
+        with self.clock.hold():
+            link.send(tc.pack(MAX_PACKET_SIZE))
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + REPLY_TIMEOUT_S
+            while True:
+                try:
+                    raw, _ = await asyncio.wait_for(link.receive(), REPLY_TIMEOUT_S)
+                except TimeoutError as error:
+                    raise DeviceBusError(f"plant did not answer request {tc.seq_count}") from error
+                try:
+                    tm = PusTm.unpack(raw, MAX_PACKET_SIZE)
+                except PacketError:
+                    continue
+                if (tm.apid, tm.service, tm.subtype, tm.msg_counter) == (PLANT_APID, SERVICE, reply_subtype,
+                                                                          tc.seq_count):
+                    return appdata.decode(tm.source_data)
+                if loop.time() > deadline:
+                    raise DeviceBusError(f"plant did not answer request {tc.seq_count}")
+
+    async def handover(self) -> Any:
+        """What the ground hands the lander before descent (orbit determination, terrain map)."""
+        return decode(await self._transact(HANDOVER_REQUEST, {}, HANDOVER_REPLY))
+
+    async def exchange(self, ahead: int = 0, step_dt: float = 0.0) -> None:
+        """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the
+        plant may fly them now and return their readings too; they are served one per cycle, and
+        the commands made meanwhile go out with the next round trip (the flight's next guidance cycle)."""
+        now = self.clock.monotonic()
+        if self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
+            self._later = []  # the flight paused (dormant): those cycles' readings are stale
+        if self._later:
+            self._apply_readings(self._later_keys, self._later.pop(0))
+            self._last_exchange = now
+            self.exchanges += 1
+            return
+        dt = 0.0 if self._last_exchange is None else now - self._last_exchange
+        self._last_exchange = now
+        poll = list(self._poll)
+        request: dict[str, Any] = {"n": self.exchanges, "dt": dt, "calls": self._calls,
+                                   "requests": [list(key) for key in self._requests]}
+        if poll != self._poll_sent:
+            request["poll"] = [list(key) for key in poll]
+            self._poll_sent = poll
+        if ahead > 0 and step_dt > 0:
+            request["ahead"], request["step_dt"] = ahead, step_dt
+        self._calls = []
+        self._requests = {}
+        reply = await self._transact(STEP_REQUEST, request, STEP_REPLY)
+        self.exchanges += 1
+        self.round_trips += 1
+        self._apply_readings(poll, reply["readings"])
+        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), poll, step_dt
+        for name, method, value in reply["results"]:
+            if value is not None:
+                self._results[(name, method)] = decode(value)
+        self.errors += reply.get("errors", [])
+
+    def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
+        for key, value in zip(keys, values, strict=True):
+            if value is not None:
+                self._readings[key] = decode(value)
+
+
+register_readings(descent, surface)

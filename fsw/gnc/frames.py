@@ -1,0 +1,69 @@
+"""The flight software's model of geometry and motion over the Moon: frames and the navigator's
+equations of motion.
+
+Frames follow :mod:`fsw.devices.descent`: local level ``(up, downrange, crossrange)``; the thrust
+axis is given by ``pitch`` (towards +downrange) and ``yaw`` (towards +crossrange). This is the
+flight side's own code: the plant in ``hil/emulator`` has its own, so that a modelling error on
+board is not hidden by sharing it with the world it flies in.
+"""
+
+from __future__ import annotations
+
+import math
+
+Vector3 = tuple[float, float, float]
+
+def thrust_axis(pitch: float, yaw: float) -> Vector3:
+    """Unit thrust axis in the local-level frame for the given attitude angles."""
+    cy = math.cos(yaw)
+    return (math.cos(pitch) * cy, math.sin(pitch) * cy, math.sin(yaw))
+
+
+def body_to_local(pitch: float, yaw: float, v: Vector3) -> Vector3:
+    """Rotate a body-frame vector into the local-level frame (columns x_b, y_b, z_b)."""
+    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
+    x, y, z = v
+    return (
+        cp * cy * x - sp * y - sy * cp * z,
+        sp * cy * x + cp * y - sy * sp * z,
+        sy * x + cy * z,
+    )
+
+
+def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
+    """Inverse of :func:`body_to_local` (the rotation is orthonormal, so its transpose)."""
+    sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
+    u, d, c = v
+    return (
+        cp * cy * u + sp * cy * d + sy * c,
+        -sp * u + cp * d,
+        -sy * cp * u - sy * sp * d + cy * c,
+    )
+
+
+GM_MOON = 4.9049e12  # m^3/s^2, the Moon's GM (published value)
+R_MOON = 1_737_400.0  # m
+
+
+def curved_moon_step(h: float, s: float, c: float, vu: float, vd: float, vc: float,
+                     a_u: float, a_d: float, a_c: float, dt: float) -> tuple[float, float, float, float, float, float]:
+    """One Euler step of a point mass over a spherical Moon in the local (up, downrange, crossrange)
+    frame: gravity plus the centripetal and Coriolis-like terms of the curved track: the navigator's
+    dynamics model."""
+    inv_r = 1.0 / (R_MOON + h)
+    vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
+    vd += (a_d - vu * vd * inv_r) * dt
+    vc += (a_c - vu * vc * inv_r) * dt
+    h += vu * dt
+    scale = R_MOON * inv_r * dt
+    return h, s + vd * scale, c + vc * scale, vu, vd, vc
+
+
+def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:
+    """Unit direction of a range-finder beam (mounted ``mount`` rad from body -x towards -y)."""
+    return body_to_local(pitch, yaw, (-math.cos(mount), -math.sin(mount), 0.0))
+
+
+def tilt_from_vertical(pitch: float, yaw: float) -> float:
+    """Angle between the thrust axis and local vertical (rad)."""
+    return math.acos(max(-1.0, min(1.0, math.cos(pitch) * math.cos(yaw))))

@@ -1,0 +1,58 @@
+"""This distribution's platforms and watchdogs, registered in ``pyproject.toml`` under the
+``ilrs_fsw.platforms`` and ``ilrs_fsw.watchdogs`` entry-point groups (see :mod:`fsw.devices.platform`).
+
+- ``emulator``: the lander/ascender plant behind the device bus (in this process, or another one on
+  ``plant_port``) and the emulated surface, rendezvous, return and rover mechanisms, whose state
+  lives in a file next to the flight store so that a flight-software restart does not reset them.
+- ``pi``: the Raspberry Pi bench devices named in a bench TOML file (``hil/pi/bench.toml`` when
+  none is given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
+from fsw.devices.platform import MissionHardware, NoDevices, Platform, PlatformRequest
+from fsw.link import SerialLink
+from hil.watchdog import DevWatchdog, EmulatedWatchdog, record_path_for
+
+
+def surface_state_path_for(store: str | Path) -> Path:
+    """The emulated surface hardware's state file, next to the flight store ``store``."""
+    store = Path(store)
+    return store.with_name(store.name + ".surface-hardware.sqlite")
+
+
+def emulator(request: PlatformRequest) -> Platform:
+    if not request.mission:
+        return Platform(NoDevices("emulator"))
+    from hil.devicebus import DeviceBusServer, LocalDeviceBus
+    from hil.emulator.surface import open_surface_devices
+    from hil.plant_process import LanderWorld
+
+    bus: DeviceBusClient
+    if request.plant_port:
+        bus = DeviceBusClient(SerialLink(request.plant_port, max_packet_size=MAX_PACKET_SIZE), request.clock)
+    else:
+        world = LanderWorld(request.seed)
+        bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), request.clock)
+    surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed)
+    return Platform(NoDevices("emulator"), [], MissionHardware(bus, surface.suite()))
+
+
+def pi(request: PlatformRequest) -> Platform:
+    from hil.config import default_config_path, load_config
+    from hil.pi.devices import build_devices
+
+    config = load_config(request.config if request.config is not None else default_config_path())
+    devices, reports = build_devices(config)
+    return Platform(devices, reports)
+
+
+def emulated_watchdog(store: Path) -> EmulatedWatchdog:
+    return EmulatedWatchdog(record_path_for(store))
+
+
+def dev_watchdog(store: Path) -> DevWatchdog:
+    return DevWatchdog()
