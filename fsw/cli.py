@@ -58,10 +58,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _dictionary(args: argparse.Namespace) -> int:
-    from fsw.app import build_dictionary_executive
     from fsw.core.dictionary import splice_into_icd
+    from fsw.topology import dictionary_vehicle
 
-    executive = build_dictionary_executive()
+    executive = dictionary_vehicle()
     if args.update_docs:
         docs = Path(args.update_docs)
         (docs / "dictionary.json").write_text(executive.dictionary.to_json(executive.apid))

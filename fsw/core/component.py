@@ -1,4 +1,4 @@
-"""Components: a start/stop lifecycle, declarations in one place, and access to the executive."""
+"""Components: a start/stop lifecycle, declarations in one place, and a typed context."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .declarations import CommandDef, EventDef, ParameterDef, TelemetryDef
 
 if TYPE_CHECKING:
-    from .executive import Executive
+    from .context import Context
 
 
 class Component:
@@ -28,9 +28,9 @@ class Component:
     events: ClassVar[tuple[EventDef, ...]] = ()
     parameters: ClassVar[tuple[ParameterDef, ...]] = ()
 
-    def __init__(self, executive: Executive) -> None:
-        self.executive = executive
-        self.clock = executive.clock
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.clock = ctx.clock
 
     # --- declarations ------------------------------------------------------------------------
     @classmethod
@@ -76,12 +76,15 @@ class Component:
         """Current values of this component's telemetry points."""
         return {}
 
+    def dormancy_changed(self, dormant: bool) -> None:
+        """The executive entered or left a quiet phase (its fast rate group stopped or restarted)."""
+
     # --- conveniences ------------------------------------------------------------------------
     def emit(self, event: str, /, **args: Any) -> None:
-        self.executive.events.emit(event, **args)
+        self.ctx.events.emit(event, **args)
 
     def param(self, name: str) -> Any:
-        return self.executive.parameters.get(name)
+        return self.ctx.parameters.get(name)
 
 
 def _owned(definition: Any, cls: type[Component]) -> Any:

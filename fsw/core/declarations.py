@@ -78,9 +78,6 @@ class Limits:
     low: float | None = None
     high: float | None = None
 
-    def violated(self, value: float) -> bool:
-        return (self.low is not None and value < self.low) or (self.high is not None and value > self.high)
-
 
 @dataclass(frozen=True)
 class TelemetryDef:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+
+from fsw.clock import Clock
 
 
 @dataclass
@@ -16,9 +18,9 @@ class Heartbeat:
 
 
 class HealthMonitor:
-    def __init__(self, executive: Any) -> None:
-        self.executive = executive
-        self.clock = executive.clock
+    def __init__(self, clock: Clock, emit: Callable[..., None]) -> None:
+        self.clock = clock
+        self.emit = emit  # reports a stall or a recovery as an event
         self.tasks: dict[str, Heartbeat] = {}
 
     def watch(self, name: str, limit_s: float) -> None:
@@ -42,9 +44,9 @@ class HealthMonitor:
                 stalled.append(heartbeat.name)
                 if not heartbeat.stalled:
                     heartbeat.stalls += 1
-                    self.executive.events.emit("TASK_STALLED", task=heartbeat.name, age=round(now - heartbeat.last, 3))
+                    self.emit("TASK_STALLED", task=heartbeat.name, age=round(now - heartbeat.last, 3))
             elif heartbeat.stalled:
-                self.executive.events.emit("TASK_RECOVERED", task=heartbeat.name)
+                self.emit("TASK_RECOVERED", task=heartbeat.name)
             heartbeat.stalled = late
         return stalled
 

@@ -25,7 +25,6 @@ class RateGroup:
         self.precise = precise
         self.cycles = 0
         self.overruns = 0
-        self.skipped_cycles = 0
         self.cycle_time_max = 0.0
         self.jitter_max = 0.0
         self.last_cycle_end = clock.monotonic()
@@ -70,12 +69,6 @@ class RateGroup:
             return 0.0
         ordered = sorted(self._jitter)
         return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
-
-    def jitter_p50(self) -> float:
-        if not self._jitter:
-            return 0.0
-        ordered = sorted(self._jitter)
-        return ordered[len(ordered) // 2]
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -122,5 +115,4 @@ class RateGroup:
                 # Overrun: count it and skip the cycles already missed rather than bunching them.
                 self.overruns += 1
                 missed = math.ceil((end - deadline) / period)
-                self.skipped_cycles += missed
                 deadline += missed * period

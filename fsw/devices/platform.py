@@ -150,14 +150,16 @@ def watchdog_names() -> list[str]:
 
 def load_platform(name: str) -> PlatformFactory:
     """The factory registered as ``name``; :class:`UnknownPlatform` lists the known ones."""
-    return _load(PLATFORM_GROUP, "platform", name)  # type: ignore[no-any-return]
+    factory: PlatformFactory = _load(PLATFORM_GROUP, "platform", name)
+    return factory
 
 
 def load_watchdog(name: str) -> WatchdogFactory:
-    return _load(WATCHDOG_GROUP, "watchdog", name)  # type: ignore[no-any-return]
+    factory: WatchdogFactory = _load(WATCHDOG_GROUP, "watchdog", name)
+    return factory
 
 
-def _load(group: str, kind: str, name: str) -> object:
+def _load(group: str, kind: str, name: str) -> Any:
     registered = _registered(group)
     entry = registered.get(name)
     if entry is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
@@ -66,8 +67,8 @@ class GncComponent(Component):
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
     )
 
-    def __init__(self, executive: Any, bus: Any, period_s: float = 0.02) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
+        super().__init__(ctx)
         self.bus = bus
         self.period_s = period_s
         self.lander = DescentDevices(
@@ -90,7 +91,7 @@ class GncComponent(Component):
         self._cycles = 0
         self._checkpointed_as: tuple[str, bool] | None = None
         self._machines: dict[str, Any] = {}
-        self._subscription = executive.bus.subscribe("mission.state", depth=256)
+        self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self.failed = False
         self.descent_driver = _Driver(self._begin_descent)
@@ -105,7 +106,7 @@ class GncComponent(Component):
         link = getattr(self.bus, "link", None)
         if link is not None:
             await link.open()
-        self.executive.rate_groups["fast"].add(self._cycle)
+        self.ctx.rate_groups["fast"].add(self._cycle)
         self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="gnc_activity")
 
     async def stop(self) -> None:
@@ -127,7 +128,7 @@ class GncComponent(Component):
         busy = self.descent is not None or self.ascent is not None or any(
             getattr(self._machines.get(name), "state", None) in states for name, states in ACTIVE_STATES.items()
         )
-        self.executive.set_dormant(not busy)
+        self.ctx.dormancy.set_dormant(not busy)
 
     # --- drivers -----------------------------------------------------------------------------
     def _begin_descent(self, report: Report, resumed: bool) -> None:
@@ -181,14 +182,14 @@ class GncComponent(Component):
             sensor_t = float(devices.imu.read().t)
         except Exception:  # no exchange yet: no sensor time to measure the gap from
             sensor_t = None
-        self.executive.store.put(CHECKPOINT_KEY, {
+        self.ctx.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
             "sensor_t": sensor_t,
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
     def _restore(self, vehicle: str) -> Any:
-        saved = self.executive.store.get(CHECKPOINT_KEY)
+        saved = self.ctx.store.get(CHECKPOINT_KEY)
         reason = ""
         if not isinstance(saved, dict) or saved.get("version") != CHECKPOINT_VERSION:
             reason = "none saved" if saved is None else "unknown version"
@@ -239,12 +240,12 @@ class GncComponent(Component):
 
     def _checkpoint_finished(self, vehicle: str, outcome: str) -> None:
         """The phase is over: a reset before the mission records the report finds it said again."""
-        self.executive.store.put(CHECKPOINT_KEY, {"version": CHECKPOINT_VERSION, "vehicle": vehicle,
+        self.ctx.store.put(CHECKPOINT_KEY, {"version": CHECKPOINT_VERSION, "vehicle": vehicle,
                                                   "finished": outcome}, durable=False)
 
     # --- the 50 Hz cycle ---------------------------------------------------------------------
     async def _cycle(self) -> None:
-        if self.executive.dormant or self.failed:
+        if self.ctx.dormancy.dormant or self.failed:
             return
         controller = self.descent or self.ascent
         ahead = controller.cycles_without_commands() if controller is not None else QUIET_CYCLES_AHEAD
@@ -285,7 +286,6 @@ class GncComponent(Component):
 
     def _finish_descent(self, outcome: str) -> None:
         report, self._descent_report = self._descent_report, None
-        self.descent_final = self.descent
         self.descent = None
         self._checkpoint_finished("lander", outcome)
         self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
@@ -309,7 +309,6 @@ class GncComponent(Component):
                 if self._ascent_report is not None:
                     self._ascent_report(stage)
         if "in_orbit" in self._ascent_stage_reported:
-            self.ascent_final = controller
             self.ascent = None
             self._checkpoint_finished("ascender", "in_orbit")
             self.bus.stop_polling(ASCENT_SENSORS)

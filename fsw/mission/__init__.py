@@ -1,14 +1,14 @@
 """Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover.
 
-Wiring: build a :class:`MissionDevices` bundle of device Protocol instances and call
-:func:`add_mission` with the executive; it adds every mission component and returns them.
+Wiring: the topology builds a :class:`MissionDevices` bundle of device ports, calls
+:func:`build_mission` with the context and adds the components in :meth:`MissionComponents.wiring_order`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fsw.core.executive import Executive
+from fsw.core.context import Context
 from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
 from fsw.devices.surface import (
     ApproachThrusters,
@@ -74,43 +74,37 @@ class MissionComponents:
     returns: ReturnMachine
     rover: RoverMachine | None = None  # started by the ground (ROVER_DEPLOY), not by the mission
 
+    def wiring_order(self) -> list[MissionMachine]:
+        """Phase machines first, the mission last, so that the phases have restored their state
+        before the mission resumes and delegates to them."""
+        phases: list[MissionMachine | None] = [self.sampling, self.ascent, self.rendezvous, self.returns, self.rover]
+        return [machine for machine in phases if machine is not None] + [self.mission]
+
     def machines(self) -> list[MissionMachine]:
         machines: list[MissionMachine] = [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
         return machines + ([self.rover] if self.rover is not None else [])
 
 
-def build_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
+def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
                   ascent_driver: PhaseDriver | None = None) -> MissionComponents:
     """Make the mission components (not yet added to the executive)."""
-    sampling = SamplingMachine(executive, devices.drill, devices.arm, devices.container, devices.transfer,
+    sampling = SamplingMachine(ctx, devices.drill, devices.arm, devices.container, devices.transfer,
                                devices.radar, devices.power)
-    ascent = AscentMachine(executive, devices.ascent_engine, devices.ascender_separation, ascent_driver)
-    rendezvous = RendezvousMachine(executive, devices.rendezvous_radar, devices.approach_thrusters, devices.docking,
+    ascent = AscentMachine(ctx, devices.ascent_engine, devices.ascender_separation, ascent_driver)
+    rendezvous = RendezvousMachine(ctx, devices.rendezvous_radar, devices.approach_thrusters, devices.docking,
                                    devices.transfer, devices.ascender_release)
-    returns = ReturnMachine(executive, devices.orbit_engines, devices.returner_separation)
+    returns = ReturnMachine(ctx, devices.orbit_engines, devices.returner_separation)
     mission = MissionControl(
-        executive, imu=devices.imu, range_finder=devices.range_finder, main_engine=devices.main_engine,
+        ctx, imu=devices.imu, range_finder=devices.range_finder, main_engine=devices.main_engine,
         propellant=devices.propellant, descent_driver=descent_driver,
         phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
     )
-    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(executive, devices))
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices))
 
 
-def build_rover(executive: Executive, devices: MissionDevices) -> RoverMachine | None:
+def build_rover(ctx: Context, devices: MissionDevices) -> RoverMachine | None:
     """The rover machine when the devices include a rover (its power falls back to the lander's)."""
     if devices.rover_deploy is None or devices.rover_mobility is None or devices.sun is None:
         return None
-    return RoverMachine(executive, devices.rover_deploy, devices.rover_mobility, devices.sun,
+    return RoverMachine(ctx, devices.rover_deploy, devices.rover_mobility, devices.sun,
                         devices.rover_power or devices.power, devices.rover_thermal)
-
-
-def add_mission(executive: Executive, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
-                ascent_driver: PhaseDriver | None = None) -> MissionComponents:
-    """Add every mission component to ``executive`` (phase machines first, the mission last, so that
-    the phases have restored their state before the mission resumes and delegates to them)."""
-    components = build_mission(executive, devices, descent_driver=descent_driver, ascent_driver=ascent_driver)
-    for machine in (components.sampling, components.ascent, components.rendezvous, components.returns,
-                    components.rover, components.mission):
-        if machine is not None:
-            executive.add(machine)
-    return components

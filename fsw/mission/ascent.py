@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, AscentEngine
 from fsw.devices.surface import SeparationDevice
@@ -65,15 +66,15 @@ class AscentMachine(MissionMachine):
         EventDef(0x4028, "ASCENT_IGNITION", Severity.MEDIUM, "ascent ignition fired"),
     )
 
-    def __init__(self, executive: Any, engine: AscentEngine, separation: SeparationDevice,
+    def __init__(self, ctx: Context, engine: AscentEngine, separation: SeparationDevice,
                  driver: PhaseDriver | None = None) -> None:
-        super().__init__(executive)
+        super().__init__(ctx)
         self.engine = engine
         self.separation = separation
         self.driver = driver
 
     def housekeeping(self) -> dict[str, Any]:
-        return {**self.machine_housekeeping(), "ignition_latched": self.executive.latches.is_fired(IGNITION_LATCH),
+        return {**self.machine_housekeeping(), "ignition_latched": self.ctx.latches.is_fired(IGNITION_LATCH),
                 "engine_thrust_n": round(self.engine.read().measured_thrust_n, 1)}
 
     def guard_engine_ready(self) -> bool:
@@ -100,9 +101,9 @@ class AscentMachine(MissionMachine):
             await self.safe("ascent engine not ready")
 
     async def do_ignition(self, resumed: bool) -> None:
-        latches = self.executive.latches
+        latches = self.ctx.latches
         if not latches.is_fired(IGNITION_LATCH):
-            self.executive.modes.begin_critical("ascent")
+            self.ctx.modes.begin_critical("ascent")
             latches.fire(IGNITION_LATCH)  # recorded before the act: a reset never re-ignites
             self.separation.fire()
             self.engine.set_on(True)
@@ -117,11 +118,11 @@ class AscentMachine(MissionMachine):
         """After a reset in powered flight the engine still burns and must never be lit again: hand
         the phase back to guidance, which reports the remaining stages."""
         if resumed:
-            self.executive.modes.begin_critical("ascent")
+            self.ctx.modes.begin_critical("ascent")
             if self.driver is not None:
                 self.driver.begin(self.report, True)
 
     do_vertical_rise = do_pitch_over = do_orbit_insertion = do_cutoff = _resume_powered_flight
 
     async def do_in_orbit(self) -> None:
-        self.executive.modes.end_critical("ascent")
+        self.ctx.modes.end_critical("ascent")

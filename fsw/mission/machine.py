@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from transitions.extensions.asyncio import AsyncMachine
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
 from fsw.core.errors import CommandStartFailed
 from fsw.protocol.errors import FailureCode
@@ -137,8 +138,8 @@ class MissionMachine(Component):
     spec: ClassVar[MachineSpec]
     event_prefix: ClassVar[str]
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.model = _Model()
         self.machine = SerialAsyncMachine(
             model=self.model,
@@ -223,7 +224,7 @@ class MissionMachine(Component):
         """Take back what :meth:`snapshot` saved (override)."""
 
     def persist(self) -> None:
-        self.executive.store.put(self.store_key, {
+        self.ctx.store.put(self.store_key, {
             "state": self.state, "entered": self.clock.onboard_time() - self.state_age(),
             "data": self.snapshot(),
         })
@@ -251,7 +252,7 @@ class MissionMachine(Component):
 
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        saved = self.executive.store.get(self.store_key)
+        saved = self.ctx.store.get(self.store_key)
         self._started = True
         if saved and saved.get("state") in self.spec.by_name:
             self.restore_snapshot(saved.get("data") or {})
@@ -305,7 +306,7 @@ class MissionMachine(Component):
         self.entered_at = self.clock.monotonic()
         self.emit(f"{self.event_prefix}_TRANSITION", machine=self.spec.name, source=source, dest=dest,
                   trigger=trigger)
-        self.executive.bus.publish("mission.state", (self.spec.name, dest))
+        self.ctx.bus.publish("mission.state", (self.spec.name, dest))
         if dest == self.spec.safe_state:
             reason = self.safe_reason or trigger
             self.emit(f"{self.event_prefix}_SAFED", machine=self.spec.name, source=source, reason=reason)
@@ -352,7 +353,7 @@ class MissionMachine(Component):
 
     def on_safe(self, source: str, reason: str) -> None:
         """Put the hardware in a safe configuration (override); the executive goes SAFE."""
-        self.executive.modes.enter_safe(f"{self.spec.name}: {reason}")
+        self.ctx.modes.enter_safe(f"{self.spec.name}: {reason}")
 
     def _enter_state(self, resumed: bool) -> None:
         state = self.spec.by_name[self.state]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import (
     Arg,  # noqa: F401  (commands below take no arguments yet)
     EventDef,
@@ -106,10 +107,10 @@ class MissionControl(MissionMachine):
     CHECK_SAMPLES = 10
     CHECK_VALID_FRACTION = 0.8
 
-    def __init__(self, executive: Any, *, imu: Imu, range_finder: LaserRangeFinder, main_engine: MainEngine,
+    def __init__(self, ctx: Context, *, imu: Imu, range_finder: LaserRangeFinder, main_engine: MainEngine,
                  propellant: PropellantGauge, descent_driver: PhaseDriver | None = None,
                  phases: dict[str, MissionMachine] | None = None) -> None:
-        super().__init__(executive)
+        super().__init__(ctx)
         self.imu, self.range_finder, self.main_engine, self.propellant = imu, range_finder, main_engine, propellant
         self.descent_driver = descent_driver
         self.phases = phases or {}
@@ -174,20 +175,20 @@ class MissionControl(MissionMachine):
         await self.fire("checks_failed")
 
     async def do_powered_descent(self, resumed: bool) -> None:
-        latches = self.executive.latches
+        latches = self.ctx.latches
         if not latches.is_fired(DESCENT_LATCH):
-            self.executive.modes.begin_critical("powered_descent")
+            self.ctx.modes.begin_critical("powered_descent")
             latches.fire(DESCENT_LATCH)
             resumed = False
         elif resumed:  # a reset in powered flight: guidance resumes, the engine is never re-ignited
-            self.executive.modes.begin_critical("powered_descent")
+            self.ctx.modes.begin_critical("powered_descent")
         if self.descent_driver is not None:
             self.descent_driver.begin(self.descent_complete, resumed)
 
     def descent_complete(self, outcome: str) -> None:
         """Guidance reports the end of the powered descent: "landed" or "aborted"."""
         self.emit("DESCENT_OUTCOME", outcome=outcome)
-        self.executive.modes.end_critical("powered_descent")
+        self.ctx.modes.end_critical("powered_descent")
         if outcome == "landed":
             self.post("landed")
         else:

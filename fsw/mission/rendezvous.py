@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.surface import (
     ApproachThrusters,
@@ -84,9 +85,9 @@ class RendezvousMachine(MissionMachine):
     GAIN = 0.05  # 1/s, range-rate loop
     MAX_ACCEL = 0.05  # m/s^2 [est.]
 
-    def __init__(self, executive: Any, radar: RendezvousRadar, thrusters: ApproachThrusters,
+    def __init__(self, ctx: Context, radar: RendezvousRadar, thrusters: ApproachThrusters,
                  docking: DockingMechanism, transfer: TransferMechanism, release: SeparationDevice) -> None:
-        super().__init__(executive)
+        super().__init__(ctx)
         self.radar, self.thrusters, self.docking, self.transfer, self.release_device = (
             radar, thrusters, docking, transfer, release)
         self._tracked: Any = None  # the radar reading that ended the last track
@@ -186,7 +187,7 @@ class RendezvousMachine(MissionMachine):
             await self.safe("transfer into the returner failed")
 
     async def do_release(self) -> None:
-        latches = self.executive.latches
+        latches = self.ctx.latches
         if not latches.is_fired(RELEASE_LATCH):
             latches.fire(RELEASE_LATCH)
             self.docking.open_claws()

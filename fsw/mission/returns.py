@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.surface import OrbitEngines, SeparationDevice
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
@@ -87,8 +88,8 @@ class ReturnMachine(MissionMachine):
     BURN_LIMIT_MARGIN = 1.15
     DELTA_V_TOLERANCE = 0.02
 
-    def __init__(self, executive: Any, engines: OrbitEngines, separation: SeparationDevice) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context, engines: OrbitEngines, separation: SeparationDevice) -> None:
+        super().__init__(ctx)
         self.engines = engines
         self.separation = separation
         self.delta_v: dict[str, float] = {}
@@ -157,7 +158,7 @@ class ReturnMachine(MissionMachine):
         await self._burn("mcc", "mcc", None, float(self.param("mcc_duration_s")))
 
     async def do_separation(self) -> None:
-        latches = self.executive.latches
+        latches = self.ctx.latches
         if not latches.is_fired(SEPARATION_LATCH):
             latches.fire(SEPARATION_LATCH)
             self.separation.fire()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandStartFailed
 from fsw.devices.surface import Power, RoverDeployMechanism, RoverMobility, SunSensor, Thermal
@@ -129,9 +130,9 @@ class RoverMachine(MissionMachine):
     ARRIVAL_TOLERANCE_M = 0.5
     STALLED_POLLS = 3  # polls with no motion, no arrival and no hazard: the drive is not moving
 
-    def __init__(self, executive: Any, deploy: RoverDeployMechanism, mobility: RoverMobility, sun: SunSensor,
+    def __init__(self, ctx: Context, deploy: RoverDeployMechanism, mobility: RoverMobility, sun: SunSensor,
                  power: Power, thermal: Thermal | None = None) -> None:
-        super().__init__(executive)
+        super().__init__(ctx)
         self.deploy, self.mobility, self.sun, self.power, self.thermal = deploy, mobility, sun, power, thermal
         self.waypoints: list[tuple[float, float]] = []
         self.next_waypoint = 0

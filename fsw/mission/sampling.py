@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.surface import Drill, GroundPenetratingRadar, RoboticArm, SampleContainer, TransferMechanism
 from fsw.mission.machine import (
@@ -94,9 +95,9 @@ class SamplingMachine(MissionMachine):
     POLL_S = 1.0
     SCOOP_POINTS = 16
 
-    def __init__(self, executive: Any, drill: Drill, arm: RoboticArm, container: SampleContainer,
+    def __init__(self, ctx: Context, drill: Drill, arm: RoboticArm, container: SampleContainer,
                  transfer: TransferMechanism, radar: GroundPenetratingRadar, power: Any) -> None:
-        super().__init__(executive)
+        super().__init__(ctx)
         self.drill, self.arm, self.container, self.transfer, self.radar, self.power = (
             drill, arm, container, transfer, radar, power)
         self.drill_target_m = 0.0

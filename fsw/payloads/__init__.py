@@ -4,7 +4,7 @@ A payload is one module defining a :class:`fsw.payloads.base.PayloadComponent` s
 device Protocol and emulated backend, and a module attribute ``PAYLOAD`` naming the class. The
 built-in instruments are listed in :data:`BUILTIN`; a partner's package can add its own without
 touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``package.module``).
-:func:`add_payloads` wires them into an executive; the core never imports a payload.
+:func:`build_payloads` makes them for the topology; the core never imports a payload.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib
 from importlib.metadata import entry_points
 from typing import Any
+
+from fsw.core.context import Context
 
 ENTRY_POINT_GROUP = "ilrs_fsw.payloads"
 BUILTIN: dict[str, str] = {
@@ -38,11 +40,7 @@ def load(name: str) -> type[Any]:
     return payload
 
 
-def add_payloads(executive: Any, names: list[str] | None = None, seed: int = 1) -> list[Any]:
-    """Create and wire the named payloads (default: every built-in one), each seeded from ``seed``."""
-    components = []
-    for name in names if names is not None else list(BUILTIN):
-        component = load(name)(executive, seed=seed)
-        executive.add(component)
-        components.append(component)
-    return components
+def build_payloads(ctx: Context, names: list[str] | None = None, seed: int = 1) -> list[Any]:
+    """Create the named payloads (default: every built-in one), each seeded from ``seed``; the
+    topology adds them."""
+    return [load(name)(ctx, seed=seed) for name in (names if names is not None else list(BUILTIN))]

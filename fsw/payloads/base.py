@@ -12,6 +12,7 @@ import inspect
 from typing import Any, ClassVar, Protocol
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.core.errors import CommandFailed
 from fsw.payloads.products import ProductError, ProductStore, products_directory
@@ -53,11 +54,11 @@ class PayloadComponent(Component):
     prefix: ClassVar[str] = ""
     product_extension: ClassVar[str] = "bin"
 
-    def __init__(self, executive: Any, seed: int = 1, device: Any = None) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context, seed: int = 1, device: Any = None) -> None:
+        super().__init__(ctx)
         self.seed = seed
         self.device = device if device is not None else self.make_device(seed)
-        self.products = ProductStore(products_directory(executive.store.path))
+        self.products = ProductStore(products_directory(ctx.store.path))
         self.powered = False
         self.faults = 0
         self.last_product_bytes = 0
@@ -72,7 +73,7 @@ class PayloadComponent(Component):
 
     @property
     def product_count(self) -> int:
-        return int(self.executive.store.get(self._count_key, 0))
+        return int(self.ctx.store.get(self._count_key, 0))
 
     # --- shared behaviour ----------------------------------------------------------------------
     def set_power(self, on: bool) -> None:
@@ -103,7 +104,7 @@ class PayloadComponent(Component):
             self.faults += 1
             self.emit(f"{self.prefix}_FAULT", reason=str(error))
             raise CommandFailed(FailureCode.EXECUTION_FAILED, str(error)) from error
-        self.executive.store.put(self._count_key, index)
+        self.ctx.store.put(self._count_key, index)
         self.last_product_bytes = len(data)
         self.emit(f"{self.prefix}_PRODUCT", name=name, size=len(data))
         return name

@@ -10,6 +10,7 @@ import math
 import random
 from typing import Any, Protocol
 
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
@@ -76,8 +77,8 @@ class Camera(PayloadComponent):
     events = standard_events("CAM", 0x2001)
     parameters = (ParameterDef(0x2001, "cam_gain", "f64", 1.0, "sensor analogue gain", 0.5, 8.0),)
 
-    def __init__(self, executive: Any, seed: int = 1, device: CameraDevice | None = None) -> None:
-        super().__init__(executive, seed, device)
+    def __init__(self, ctx: Context, seed: int = 1, device: CameraDevice | None = None) -> None:
+        super().__init__(ctx, seed, device)
         self.last_exposure = 0.0
 
     def make_device(self, seed: int) -> CameraDevice:

@@ -12,6 +12,7 @@ import math
 import random
 from typing import Any, Protocol
 
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
@@ -65,8 +66,8 @@ class NeutronDosimeter(PayloadComponent):
     parameters = (ParameterDef(0x2101, "ndos_dead_time_s", "f64", 2e-6, "detector dead time per count",
                                0.0, 1e-3, unit="s"),)
 
-    def __init__(self, executive: Any, seed: int = 1, device: DosimeterDevice | None = None) -> None:
-        super().__init__(executive, seed, device)
+    def __init__(self, ctx: Context, seed: int = 1, device: DosimeterDevice | None = None) -> None:
+        super().__init__(ctx, seed, device)
         self.dose_rate = 0.0
 
     def make_device(self, seed: int) -> DosimeterDevice:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import cbor2
 
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
@@ -81,8 +82,8 @@ class GroundPenetratingRadar(PayloadComponent):
                      unit="m"),
     )
 
-    def __init__(self, executive: Any, seed: int = 1, device: RadarDevice | None = None) -> None:
-        super().__init__(executive, seed, device)
+    def __init__(self, ctx: Context, seed: int = 1, device: RadarDevice | None = None) -> None:
+        super().__init__(ctx, seed, device)
         self.traces = 0
 
     def make_device(self, seed: int) -> RadarDevice:

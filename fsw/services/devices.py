@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.devices.platform import ABSENT, DEGRADED, EMULATED, OK, DeviceReport, DeviceSet
 
@@ -34,8 +35,8 @@ class DeviceStatusService(Component):
         EventDef(0x0D03, "DEVICE_RECOVERED", Severity.LOW, "device {device} recovered ({state})"),
     )
 
-    def __init__(self, executive: Any, devices: DeviceSet, start_up_reports: list[DeviceReport]) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context, devices: DeviceSet, start_up_reports: list[DeviceReport]) -> None:
+        super().__init__(ctx)
         self.devices = devices
         self.start_up_reports = list(start_up_reports)
 
@@ -43,7 +44,7 @@ class DeviceStatusService(Component):
         for report in self.start_up_reports:
             self._report(report)
         await self.devices.start()
-        self.executive.rate_groups["slow"].add(self.check)
+        self.ctx.rate_groups["slow"].add(self.check)
 
     def check(self) -> None:
         for report in self.devices.check():

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import (
     ALL_MODES,
     Arg,
@@ -70,8 +71,8 @@ class Dispatcher(Component):
                      unit="s"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.route_table: dict[tuple[int, int], Route] = {}
         self.commands: dict[int, CommandDef] = {}
         self.commands_by_name: dict[str, CommandDef] = {}
@@ -87,6 +88,12 @@ class Dispatcher(Component):
             if key in self.route_table:
                 raise ValueError(f"service {key[0]},{key[1]} routed twice")
             self.route_table[key] = route
+
+    def register_component(self, component: Component) -> None:
+        self.register(component.bound_command_defs())
+        routes = getattr(component, "routes", None)
+        if routes is not None:
+            self.add_routes(routes())
 
     def register(self, definitions: list[CommandDef]) -> None:
         for definition in definitions:
@@ -108,7 +115,7 @@ class Dispatcher(Component):
         payload = VerificationReport(subtype, tc.request_id, step, code, data).pack()
         if history is not None:
             history.append((int(subtype), payload))
-        self.executive.send_tm_raw(1, int(subtype), payload)
+        self.ctx.telemetry.send_raw(1, int(subtype), payload)
 
     # --- retransmissions -----------------------------------------------------------------------
     @staticmethod
@@ -123,7 +130,7 @@ class Dispatcher(Component):
             return False
         self.duplicates += 1
         for subtype, payload in list(history):
-            self.executive.send_tm_raw(1, subtype, payload)
+            self.ctx.telemetry.send_raw(1, subtype, payload)
         self.emit("CMD_DUPLICATE", service=tc.service, subtype=tc.subtype, seq=tc.seq_count)
         return True
 
@@ -135,6 +142,12 @@ class Dispatcher(Component):
         while len(self._recent) > DUPLICATE_WINDOW:
             self._recent.popitem(last=False)
         return history
+
+    def refuse(self, tc: PusTc, raw: bytes, code: FailureCode, detail: str = "") -> None:
+        """Refuse a TC before it reaches a route (a link-layer check failed): counted as received,
+        rejected, and remembered, so that its retransmission gets the same verdict again."""
+        self.received += 1
+        self.reject(tc, code, detail, history=self.remember(raw))
 
     def reject(self, tc: PusTc, code: FailureCode, detail: str = "", data: Any = None,
                history: History | None = None) -> None:
@@ -153,7 +166,7 @@ class Dispatcher(Component):
         """
         self.received += 1
         history = self.remember(raw)
-        if tc.apid != self.executive.apid:
+        if tc.apid != self.ctx.telemetry.apid:
             self.reject(tc, FailureCode.UNKNOWN_APID, f"APID {tc.apid}", history=history)
             return False
         route = self.route_table.get((tc.service, tc.subtype))
@@ -229,7 +242,7 @@ class Dispatcher(Component):
         if definition is None:
             raise CommandRejected(FailureCode.UNKNOWN_COMMAND, f"no command with opcode 0x{opcode:04X}")
         arguments = definition.validate_args(values)
-        mode = self.executive.modes.mode
+        mode = self.ctx.modes.mode
         if mode not in definition.modes:
             raise CommandRejected(FailureCode.WRONG_MODE, f"{definition.name} not allowed in {mode}")
         if definition.critical:

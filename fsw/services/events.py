@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, EventDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
@@ -34,14 +35,17 @@ class EventService(Component):
         TelemetryDef("events_in_log", "u16", "", "entries in the on-board event log"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.by_name: dict[str, EventDef] = {}
         self.by_id: dict[int, EventDef] = {}
         self.disabled: set[int] = set()
         self.ring: deque[tuple[float, int, dict[str, Any]]] = deque(maxlen=RING_DEPTH)
         self.emitted = 0
         self.suppressed = 0
+
+    def register_component(self, component: Component) -> None:
+        self.register(component.event_defs())
 
     def register(self, definitions: list[EventDef]) -> None:
         for definition in definitions:
@@ -62,7 +66,7 @@ class EventService(Component):
         if definition.id in self.disabled:
             self.suppressed += 1
             return
-        self.executive.send_tm(5, int(definition.severity), [definition.id, args])
+        self.ctx.telemetry.send(5, int(definition.severity), [definition.id, args])
 
     def decode_report(self, raw: bytes) -> tuple[str, dict[str, Any]] | None:
         """``(name, args)`` of an event report this service sent (TM 5,1-4); None for other packets."""
@@ -101,7 +105,7 @@ class EventService(Component):
         return lambda: self.disabled.update(ids)
 
     def _report_disabled(self, tc: PusTc) -> Any:
-        return lambda: self.executive.send_tm(5, SUBTYPE_DISABLED_LIST, sorted(self.disabled))
+        return lambda: self.ctx.telemetry.send(5, SUBTYPE_DISABLED_LIST, sorted(self.disabled))
 
     @command(0x0201, Arg("last", "u16", "how many of the newest entries (0: all)", max=RING_DEPTH))
     def cmd_event_log_dump(self, last: int) -> None:
@@ -109,7 +113,7 @@ class EventService(Component):
         entries = list(self.ring)[-last:] if last else list(self.ring)
         for start in range(0, len(entries), DUMP_CHUNK):
             chunk = [[t, event_id, args] for t, event_id, args in entries[start:start + DUMP_CHUNK]]
-            self.executive.send_tm(5, SUBTYPE_LOG_DUMP, chunk)
+            self.ctx.telemetry.send(5, SUBTYPE_LOG_DUMP, chunk)
 
     @command(0x0202)
     def cmd_event_log_clear(self) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from transitions import Machine
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandFailed, CommandRejected
 from fsw.payloads.products import ProductError, ProductStore, check_name, products_directory
@@ -150,9 +151,9 @@ class FileTransferService(Component):
                      1, 1000),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
-        self.products = ProductStore(products_directory(executive.store.path))
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.products = ProductStore(products_directory(ctx.store.path))
         self.transactions: dict[int, SenderTransaction] = {}
         self.completed = self.pdus_sent = self.bytes_sent = self.retransmitted = self.naks_received = 0
         self._wake = asyncio.Event()
@@ -176,7 +177,7 @@ class FileTransferService(Component):
                 self._persist(transaction, durable=False)
 
     def _restore(self) -> None:
-        store = self.executive.store
+        store = self.ctx.store
         keys = store.keys()  # a list, not a view: the store has no iterator
         for key in keys:
             if not key.startswith(STORE_PREFIX):
@@ -251,7 +252,7 @@ class FileTransferService(Component):
             info = self.products.info(name)
         except ProductError as error:
             raise CommandFailed(FailureCode.EXECUTION_FAILED, str(error)) from error
-        store = self.executive.store
+        store = self.ctx.store
         txn = int(store.get(NEXT_ID_KEY, 1))
         store.put(NEXT_ID_KEY, (txn + 1) & 0xFFFFFFFF or 1)
         transaction = SenderTransaction(txn, name, info.size, info.sha256, int(self.param("ft_chunk_size")))
@@ -268,7 +269,7 @@ class FileTransferService(Component):
         return {(23, 12): self._list, (23, 3): self._attributes, (FILE_PDU_SERVICE, PDU_TC_SUBTYPE): self._on_tc_pdu}
 
     def _list(self, tc: PusTc) -> Any:
-        return lambda: self.executive.send_tm(23, 13, [[name, size] for name, size in self.products.listing()])
+        return lambda: self.ctx.telemetry.send(23, 13, [[name, size] for name, size in self.products.listing()])
 
     def _attributes(self, tc: PusTc) -> Any:
         name = appdata.decode(tc.app_data)
@@ -276,7 +277,7 @@ class FileTransferService(Component):
             info = self.products.info(check_name(name))
         except ProductError as error:
             raise CommandRejected(FailureCode.BAD_ARGUMENT, str(error)) from error
-        return lambda: self.executive.send_tm(23, 4, [info.name, info.size, info.sha256])
+        return lambda: self.ctx.telemetry.send(23, 4, [info.name, info.size, info.sha256])
 
     def _on_tc_pdu(self, tc: PusTc) -> Any:
         try:
@@ -328,7 +329,7 @@ class FileTransferService(Component):
     # --- sending -------------------------------------------------------------------------------
     def _send(self, pdu: Pdu) -> int:
         raw = encode_pdu(pdu)
-        self.executive.send_tm_raw(FILE_PDU_SERVICE, PDU_TM_SUBTYPE, raw)
+        self.ctx.telemetry.send_raw(FILE_PDU_SERVICE, PDU_TM_SUBTYPE, raw)
         self.pdus_sent += 1
         return len(raw) + PACKET_OVERHEAD
 
@@ -453,10 +454,10 @@ class FileTransferService(Component):
     def _persist(self, transaction: SenderTransaction, durable: bool = True) -> None:
         transaction.chunks_since_persist = 0
         transaction.persisted_at = self.clock.monotonic()
-        self.executive.store.put(f"{STORE_PREFIX}{transaction.txn}", transaction.to_record(), durable)
+        self.ctx.store.put(f"{STORE_PREFIX}{transaction.txn}", transaction.to_record(), durable)
 
     def _prune(self) -> None:
         terminal = sorted(t.txn for t in self.transactions.values() if t.terminal)
         for txn in terminal[:-KEPT_TERMINAL_TRANSACTIONS] if len(terminal) > KEPT_TERMINAL_TRANSACTIONS else []:
             del self.transactions[txn]
-            self.executive.store.delete(f"{STORE_PREFIX}{txn}")
+            self.ctx.store.delete(f"{STORE_PREFIX}{txn}")

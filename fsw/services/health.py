@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
 from fsw.devices.watchdog import Watchdog
 
@@ -37,8 +38,8 @@ class HealthService(Component):
         EventDef(0x0C02, "WATCHDOG_RESET", Severity.HIGH, "restarted by the watchdog ({bites} resets recorded)"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.watchdog: Watchdog | None = None
         self.watchdog_timeout_s = 0.0
         self.strokes = 0
@@ -54,8 +55,8 @@ class HealthService(Component):
 
     async def start(self) -> None:
         self.bites = self.watchdog.resets_recorded() if self.watchdog is not None else 0
-        self._report_reset = self.bites > int(self.executive.store.get(BITES_SEEN_KEY, 0) or 0)
-        self.executive.rate_groups[CHECK_GROUP].add(self._cycle)
+        self._report_reset = self.bites > int(self.ctx.store.get(BITES_SEEN_KEY, 0) or 0)
+        self.ctx.rate_groups[CHECK_GROUP].add(self._cycle)
         if self.watchdog is not None:
             self.watchdog.start(self.watchdog_timeout_s)
 
@@ -68,8 +69,8 @@ class HealthService(Component):
             # On the first cycle rather than in start(): every component (the ground link too) is up.
             self._report_reset = False
             self.emit("WATCHDOG_RESET", bites=self.bites)
-            self.executive.store.put(BITES_SEEN_KEY, self.bites)
-        stalled = self.executive.health.check()
+            self.ctx.store.put(BITES_SEEN_KEY, self.bites)
+        stalled = self.ctx.health.check()
         if stalled:
             self.withheld += 1
             if not self._withholding and self.watchdog is not None:
@@ -82,7 +83,7 @@ class HealthService(Component):
             self.strokes += 1
 
     def housekeeping(self) -> dict[str, Any]:
-        tasks = self.executive.health.tasks.values()
+        tasks = self.ctx.health.tasks.values()
         return {
             "health_watched": len(tasks),
             "health_stalled": sum(task.stalled for task in tasks),
@@ -91,5 +92,5 @@ class HealthService(Component):
             "watchdog_strokes": self.strokes,
             "watchdog_withheld": self.withheld,
             "watchdog_bites": self.bites,
-            "latches_fired": len(self.executive.latches.fired),
+            "latches_fired": len(self.ctx.latches.fired),
         }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
@@ -20,6 +21,8 @@ from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import PusTc
 
 MIN_PERIOD_S = 0.05
+HK_BEAT_LIMIT_S = 5.0
+DORMANT_HK_SCALE = 600.0  # a 1 s report comes every 10 min while dormant on the afap clock
 MAX_PERIOD_S = 86_400.0
 
 
@@ -28,6 +31,8 @@ class Structure:
     sid: int
     component: Component
     period: float
+    # Components whose points travel in this structure's report (their ``reported_in``).
+    contributors: list[Component] = field(default_factory=list)
     enabled: bool = True
     next_due: float = 0.0
     reports: int = 0
@@ -41,8 +46,8 @@ class HousekeepingService(Component):
                  "housekeeping structure {sid} ({component}) could not be collected: {reason} ({count} times)"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.structures: dict[int, Structure] = {}
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -55,18 +60,31 @@ class HousekeepingService(Component):
             structure.next_due = min(structure.next_due, now + structure.period * scale)
         self._changed.set()
 
-    def register(self, component: Component) -> None:
+    def register_component(self, component: Component) -> None:
         sid = component.hk_structure
-        if not sid:
-            return
-        if sid in self.structures:
-            raise ValueError(f"housekeeping structure {sid} declared twice")
-        self.structures[sid] = Structure(sid, component, component.hk_period_s)
+        if sid:
+            if sid in self.structures:
+                raise ValueError(f"housekeeping structure {sid} declared twice")
+            self.structures[sid] = Structure(sid, component, component.hk_period_s)
+        if component.reported_in:
+            owner = self.structures.get(component.reported_in)
+            if owner is None:
+                raise ValueError(f"{component.name} reports in structure {component.reported_in}, not declared yet")
+            owner.contributors.append(component)
+
+    def dormancy_changed(self, dormant: bool) -> None:
+        # On the afap clock quiet days should cost no wall time: reports come far less often.
+        if self.clock.mode.kind == "afap":
+            scale = DORMANT_HK_SCALE if dormant else 1.0
+            self.set_period_scale(scale)
+            self.ctx.health.watch("hk", HK_BEAT_LIMIT_S * scale)
 
     def report(self, sid: int) -> None:
         structure = self.structures[sid]
         try:
             values = structure.component.housekeeping()
+            for contributor in structure.contributors:
+                values.update(contributor.housekeeping())
         except Exception as error:  # one broken report must not stop the others
             structure.failures += 1
             if structure.failures == 1 or structure.failures % 1000 == 0:
@@ -74,12 +92,13 @@ class HousekeepingService(Component):
                           reason=f"{type(error).__name__}: {error}", count=structure.failures)
             return
         structure.reports += 1
-        self.executive.send_tm(3, 25, [sid, values])
+        self.ctx.telemetry.send(3, 25, [sid, values])
 
     async def start(self) -> None:
         now = self.clock.monotonic()
         for structure in self.structures.values():
             structure.next_due = now
+        self.ctx.health.watch("hk", HK_BEAT_LIMIT_S)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="housekeeping")
 
     async def stop(self) -> None:
@@ -95,7 +114,7 @@ class HousekeepingService(Component):
                 # Keep the grid: a late report does not shift later ones.
                 while structure.next_due <= now + 1e-9:
                     structure.next_due += structure.period * self.period_scale
-            self.executive.health.beat("hk")
+            self.ctx.health.beat("hk")
             pending = [s.next_due for s in self.structures.values() if s.enabled]
             self._changed.clear()
             timeout = (min(pending) - self.clock.monotonic()) if pending else None

@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.link import LinkClosedError, SerialLink
 from fsw.protocol.crc import crc16
@@ -47,15 +48,15 @@ class LinkMonitor(Component):
         EventDef(0x0502, "LINK_STATE", Severity.MEDIUM, "ground link {state}: {detail}"),
     )
 
-    def __init__(self, executive: Any, link: SerialLink) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context, link: SerialLink) -> None:
+        super().__init__(ctx)
         self.link = link
         self.packet_rejections: Counter[str] = Counter()
         self.security_rejections: Counter[str] = Counter()
         self._last_event: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         # Connected at once, so that the boot events queue on the link rather than vanish.
-        executive.tm_sinks.append(self._send)
+        ctx.telemetry.add_sink(self._send)
 
     def on_link_state(self, state: str, detail: str) -> None:
         self.emit("LINK_STATE", state=state, detail=detail)
@@ -81,36 +82,35 @@ class LinkMonitor(Component):
 
     def take(self, raw: bytes) -> None:
         try:
-            tc = PusTc.unpack(raw, self.executive.max_packet_size)
+            tc = PusTc.unpack(raw, self.ctx.telemetry.max_packet_size)
         except PacketError as error:
             self._rejected(raw, error)
             return
-        dispatcher = self.executive.dispatcher
+        dispatcher = self.ctx.commands
         # A retransmission is recognised before the anti-replay check, which would refuse it.
         if dispatcher.resend_if_duplicate(tc, raw):
             return
-        keys = self.executive.keys
+        keys = self.ctx.keys
         if keys is not None:
             try:
                 verified = verify(raw, keys)
                 self._check_sequence(verified)
             except SecurityError as error:
-                dispatcher.received += 1
                 self.security_rejections[error.code.name] += 1
-                dispatcher.reject(tc, error.code, error.message, history=dispatcher.remember(raw))
+                dispatcher.refuse(tc, raw, error.code, error.message)
                 return
             tc.app_data = verified.app_data
-        self.executive.bus.publish("tc", tc)
+        self.ctx.bus.publish("tc", tc)
         dispatcher.submit(tc, raw)
 
     def _check_sequence(self, verified: Verified) -> None:
         """Per SPI, each accepted number must exceed the last; the last is persisted at once."""
-        last: dict[int, int] = self.executive.store.get(SEQUENCE_STORE_KEY, {}) or {}
+        last: dict[int, int] = self.ctx.store.get(SEQUENCE_STORE_KEY, {}) or {}
         previous = last.get(verified.spi, -1)
         if verified.sequence <= previous:
             raise SecurityError(FailureCode.REPLAYED_SEQUENCE,
                                 f"sequence {verified.sequence} not above {previous} for SPI {verified.spi}")
-        self.executive.store.put(SEQUENCE_STORE_KEY, {**last, verified.spi: verified.sequence})
+        self.ctx.store.put(SEQUENCE_STORE_KEY, {**last, verified.spi: verified.sequence})
 
     def _rejected(self, raw: bytes, error: PacketError) -> None:
         reason = error.code.name
@@ -126,7 +126,7 @@ class LinkMonitor(Component):
             # Header and CRC are sound, so the request id can be trusted: tell the sender why.
             header = SpacePacketHeader.unpack(raw)
             stand_in = PusTc(header.apid, 0, 0, seq_count=header.seq_count, seq_flags=header.seq_flags)
-            self.executive.dispatcher.reject(stand_in, error.code, error.message)
+            self.ctx.commands.reject(stand_in, error.code, error.message)
 
     def housekeeping(self) -> dict[str, Any]:
         counters = self.link.counters

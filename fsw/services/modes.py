@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import MODES, Arg, EventDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandRejected
 from fsw.protocol.errors import FailureCode
@@ -26,8 +27,8 @@ class ModeManager(Component):
         EventDef(0x0403, "CRITICAL_SEQUENCE", Severity.MEDIUM, "critical sequence {name} {state}"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.mode = "BOOT"
         self.critical_sequences: set[str] = set()
         self.safe_entries = 0
@@ -38,7 +39,7 @@ class ModeManager(Component):
 
     def boot_complete(self, force_safe_reason: str | None) -> None:
         """Leave BOOT: the mode persisted before the reset, or SAFE on first boot or on a fault."""
-        stored = self.executive.store.get(STORE_KEY)
+        stored = self.ctx.store.get(STORE_KEY)
         if force_safe_reason:
             self.enter_safe(force_safe_reason)
         elif stored in ("SAFE", "NOMINAL"):
@@ -51,9 +52,9 @@ class ModeManager(Component):
         if new == old:
             return
         self.mode = new
-        self.executive.store.put(STORE_KEY, new)
+        self.ctx.store.put(STORE_KEY, new)
         self.emit("MODE_CHANGED", old=old, new=new, reason=reason)
-        self.executive.bus.publish("mode", new)
+        self.ctx.bus.publish("mode", new)
 
     def enter_safe(self, reason: str) -> None:
         """Fault handling forces SAFE from anywhere."""

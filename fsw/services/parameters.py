@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, ParameterDef, Severity, ValidationError
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
@@ -22,11 +23,14 @@ class ParameterService(Component):
                  "stored value of {name} rejected ({reason}); default kept"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.by_id: dict[int, ParameterDef] = {}
         self.by_name: dict[str, ParameterDef] = {}
         self.values: dict[str, Any] = {}
+
+    def register_component(self, component: Component) -> None:
+        self.register(component.parameter_defs())
 
     def register(self, definitions: list[ParameterDef]) -> None:
         for definition in definitions:
@@ -36,9 +40,13 @@ class ParameterService(Component):
             self.by_name[definition.name] = definition
             self.values[definition.name] = definition.default
 
+    async def start(self) -> None:
+        # Added right after the event service, so it restores before any other component starts.
+        self.restore()
+
     def restore(self) -> None:
         """Load persisted values; a stored value that no longer validates keeps the default."""
-        stored: dict[str, Any] = self.executive.store.get(STORE_KEY, {}) or {}
+        stored: dict[str, Any] = self.ctx.store.get(STORE_KEY, {}) or {}
         for name, value in stored.items():
             definition = self.by_name.get(name)
             if definition is None:
@@ -66,7 +74,7 @@ class ParameterService(Component):
 
     def _persist(self) -> None:
         changed = {name: value for name, value in self.values.items() if value != self.by_name[name].default}
-        self.executive.store.put(STORE_KEY, changed)
+        self.ctx.store.put(STORE_KEY, changed)
 
     # --- PUS 20 requests ---------------------------------------------------------------------
     def routes(self) -> dict[tuple[int, int], Any]:
@@ -81,7 +89,7 @@ class ParameterService(Component):
         unknown = [i for i in ids if i not in self.by_id]
         if unknown:
             raise CommandRejected(FailureCode.UNKNOWN_PARAMETER, f"unknown parameter ids {unknown}", unknown)
-        return lambda: self.executive.send_tm(20, 2, [[i, self.values[self.by_id[i].name]] for i in ids])
+        return lambda: self.ctx.telemetry.send(20, 2, [[i, self.values[self.by_id[i].name]] for i in ids])
 
     def _set(self, tc: PusTc) -> Any:
         pairs = appdata.decode(tc.app_data)

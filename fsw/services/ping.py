@@ -21,4 +21,4 @@ class TestService(Component):
             from fsw.protocol.errors import FailureCode
 
             raise CommandRejected(FailureCode.BAD_ARGUMENT, "17,1 takes no application data")
-        return lambda: self.executive.send_tm_raw(17, 2, b"")
+        return lambda: self.ctx.telemetry.send_raw(17, 2, b"")

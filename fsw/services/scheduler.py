@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
@@ -75,8 +76,8 @@ class Scheduler(Component):
         EventDef(0x0B03, "SCHEDULE_CHANGED", Severity.INFO, "schedule {change}: {count} entries now"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.entries: list[Entry] = []
         self.enabled = True
         self.next_id = 1
@@ -87,7 +88,7 @@ class Scheduler(Component):
 
     # --- persistence -------------------------------------------------------------------------
     def _load(self) -> None:
-        stored = self.executive.store.get(STORE_KEY) or {}
+        stored = self.ctx.store.get(STORE_KEY) or {}
         if not isinstance(stored, dict):
             return
         self.enabled = bool(stored.get("enabled", True))
@@ -102,7 +103,7 @@ class Scheduler(Component):
         self.entries.sort(key=Entry.key)
 
     def _persist(self) -> None:
-        self.executive.store.put(STORE_KEY, {
+        self.ctx.store.put(STORE_KEY, {
             "enabled": self.enabled,
             "next_id": self.next_id,
             "entries": [[e.entry_id, e.release, e.tc_bytes] for e in self.entries],
@@ -129,7 +130,7 @@ class Scheduler(Component):
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._load()
-        subscription = self.executive.bus.subscribe(CORRELATION_TOPIC, depth=8)
+        subscription = self.ctx.bus.subscribe(CORRELATION_TOPIC, depth=8)
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._release_loop(), name="scheduler"),
@@ -186,7 +187,7 @@ class Scheduler(Component):
             tc = entry.tc
             self.released += 1
             self.emit("SCHEDULE_RELEASED", apid=tc.apid, seq=tc.seq_count)
-            self.executive.dispatcher.submit(tc)
+            self.ctx.commands.submit(tc)
 
     # --- PUS 11 requests ---------------------------------------------------------------------
     def routes(self) -> dict[tuple[int, int], Any]:
@@ -282,18 +283,18 @@ class Scheduler(Component):
         _no_data(tc)
 
         def send() -> None:
-            limit = self.executive.max_packet_size - LISTING_OVERHEAD
+            limit = self.ctx.telemetry.max_packet_size - LISTING_OVERHEAD
             chunk: list[list[Any]] = []
             size = 0
             for entry in self.entries:
                 item = [entry.release, entry.tc_bytes]
                 item_size = len(appdata.encode(item))
                 if chunk and size + item_size > limit:
-                    self.executive.send_tm(11, 10, chunk)
+                    self.ctx.telemetry.send(11, 10, chunk)
                     chunk, size = [], 0
                 chunk.append(item)
                 size += item_size
-            self.executive.send_tm(11, 10, chunk)
+            self.ctx.telemetry.send(11, 10, chunk)
 
         return send
 
@@ -303,7 +304,7 @@ class Scheduler(Component):
         def send() -> None:
             # 256 entries of at most ~20 octets each always fit one packet.
             summary = [[e.release, e.tc.apid, e.tc.seq_count] for e in self.entries]
-            self.executive.send_tm(11, 13, summary)
+            self.ctx.telemetry.send(11, 13, summary)
 
         return send
 

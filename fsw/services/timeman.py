@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.component import Component
+from fsw.core.context import Context
 from fsw.core.declarations import Arg, EventDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandFailed, CommandRejected
 from fsw.protocol import appdata
@@ -46,15 +47,15 @@ class TimeManager(Component):
         EventDef(0x0A01, "TIME_CORRELATED", Severity.MEDIUM, "on-board time {how}: step {step} s, now {onboard}"),
     )
 
-    def __init__(self, executive: Any) -> None:
-        super().__init__(executive)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
         self.correction_s = 0.0
         self.report_period_s = 0
         self._next_report = 0.0
         self._afap_time_saved = 0.0
 
     async def start(self) -> None:
-        stored = self.executive.store.get(STORE_KEY, {}) or {}
+        stored = self.ctx.store.get(STORE_KEY, {}) or {}
         correction = stored.get("correction_s", 0.0) if isinstance(stored, dict) else 0.0
         # A virtual clock starts at a fixed epoch on purpose (repeatable runs): only a clock that
         # follows the host's TAI estimate takes the persisted correction back.
@@ -63,18 +64,18 @@ class TimeManager(Component):
             self.correction_s = correction
         # ...and after a restart it carries on from where the last run was, so that deadlines kept
         # in on-board time (schedules, state timeouts) are not waited for a second time.
-        resumed_at = self.executive.store.get(AFAP_TIME_KEY)
+        resumed_at = self.ctx.store.get(AFAP_TIME_KEY)
         if self.clock.mode.kind == "afap" and isinstance(resumed_at, float) and resumed_at > self.clock.onboard_time():
             self.clock.set_onboard_time(resumed_at)
-        self.executive.rate_groups["slow"].add(self._report_if_due)
+        self.ctx.rate_groups["slow"].add(self._report_if_due)
         if self.clock.mode.kind == "afap":
-            self.executive.rate_groups["slow"].add(self._remember_afap_time)
+            self.ctx.rate_groups["slow"].add(self._remember_afap_time)
 
     def _remember_afap_time(self) -> None:
         now = self.clock.onboard_time()
         if now - self._afap_time_saved >= AFAP_TIME_SAVE_S:
             self._afap_time_saved = now
-            self.executive.store.put(AFAP_TIME_KEY, now, durable=False)
+            self.ctx.store.put(AFAP_TIME_KEY, now, durable=False)
 
     def housekeeping(self) -> dict[str, Any]:
         return {
@@ -87,9 +88,9 @@ class TimeManager(Component):
     # --- correlation -------------------------------------------------------------------------
     def _changed(self, how: str, step: float) -> None:
         self.correction_s += step
-        self.executive.store.put(STORE_KEY, {"correction_s": self.correction_s})
+        self.ctx.store.put(STORE_KEY, {"correction_s": self.correction_s})
         self.emit("TIME_CORRELATED", how=how, step=round(step, 6), onboard=round(self.clock.onboard_time(), 6))
-        self.executive.bus.publish(CORRELATION_TOPIC, step)
+        self.ctx.bus.publish(CORRELATION_TOPIC, step)
 
     @command(0x0A01, Arg("tai", "f64", "new on-board time, TAI seconds since 1958", min=0.0, max=MAX_ONBOARD_TIME_S,
                          unit="s"))
@@ -125,7 +126,7 @@ class TimeManager(Component):
         return apply
 
     def send_time_report(self) -> None:
-        self.executive.send_tm(9, 2, [self.clock.onboard_time(), self.clock.correlation_changes])
+        self.ctx.telemetry.send(9, 2, [self.clock.onboard_time(), self.clock.correlation_changes])
 
     def _report_if_due(self) -> None:
         if self.report_period_s and self.clock.monotonic() >= self._next_report - 1e-9:

@@ -21,9 +21,9 @@ from typing import Any
 
 from fsw.clock import Clock
 from fsw.clock import run as run_on_clock
-from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.gnc.component import GncComponent
+from fsw.topology import core_vehicle
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.plant import TouchdownReport, with_faults
 from hil.plant_process import RESET_OUTAGE_S, LanderWorld
@@ -72,10 +72,10 @@ class _FlightComputer:
     def __init__(self, store: Path, server: DeviceBusServer) -> None:
         self.clock = Clock("afap")
         self.store = Store(store)
-        self.executive = Executive(self.clock, self.store)
+        self.executive = core_vehicle(self.clock, self.store)
         self.packets: list[bytes] = []
-        self.executive.tm_sinks.append(self.packets.append)
-        self.gnc = GncComponent(self.executive, LocalDeviceBus(server, self.clock))
+        self.executive.ctx.telemetry.add_sink(self.packets.append)
+        self.gnc = GncComponent(self.executive.ctx, LocalDeviceBus(server, self.clock))
         self.executive.add(self.gnc)
 
     def fly(self, until: Callable[[], bool], begin: Callable[[], None], *, stop: bool) -> None:

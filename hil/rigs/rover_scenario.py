@@ -23,13 +23,13 @@ from typing import Any
 
 from fsw.clock import Clock
 from fsw.clock import run as run_on_clock
-from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.mission.machine import AUTO_GO, GROUND_HOLD
 from fsw.mission.mission import MissionControl
 from fsw.mission.rover import RoverMachine
 from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc
+from fsw.topology import Vehicle, core_vehicle
 from hil.emulator.surface import SYNODIC_MONTH_S, SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices
 
 DAY_S = 86_400.0
@@ -141,13 +141,13 @@ def first_evening_s(world: SurfaceWorld, evening_sun_deg: float, step_s: float =
     raise ValueError(f"the Sun never sinks below {evening_sun_deg} deg")
 
 
-def build_rover_executive(clock: Clock, store: Store, world: SurfaceWorld) -> tuple[Executive, RoverMachine,
+def build_rover_executive(clock: Clock, store: Store, world: SurfaceWorld) -> tuple[Vehicle, RoverMachine,
                                                                                      SurfaceDevices]:
     """A flight executive with the rover machine on the emulated surface devices (wired as
     ``fsw.mission.build_rover`` does, without the lander's phase machines)."""
-    executive = Executive(clock, store)
+    executive = core_vehicle(clock, store)
     surface = make_surface_devices(world)
-    rover = RoverMachine(executive, surface.rover_deploy, surface.rover_mobility, surface.sun, surface.rover_power,
+    rover = RoverMachine(executive.ctx, surface.rover_deploy, surface.rover_mobility, surface.sun, surface.rover_power,
                          surface.rover_thermal)
     # The go/no-go parameters every machine reads belong to the mission control, left out here.
     executive.parameters.register([definition for definition in MissionControl.parameter_defs()
@@ -159,7 +159,7 @@ def build_rover_executive(clock: Clock, store: Store, world: SurfaceWorld) -> tu
 class _Ground:
     """Telecommands into the executive's dispatcher, as the ground would send them."""
 
-    def __init__(self, executive: Executive) -> None:
+    def __init__(self, executive: Vehicle) -> None:
         self.executive = executive
         self.count = 0
 
@@ -190,7 +190,7 @@ def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = 
         fault_at_s = evening_s - FAULT_BEFORE_EVENING_S if inject_fault else None
         world.faults = SurfaceFaults(rover_mechanism_fault_at_s=fault_at_s)
         run = RoverRun(seed, fault_at_s, evening_s, float(rover.param("rover_wake_sun_deg")))
-        executive.tm_sinks.append(lambda raw: _record(raw, run, executive, world))
+        executive.ctx.telemetry.add_sink(lambda raw: _record(raw, run, executive, world))
         try:
             run_on_clock(_fly(executive, rover, surface, run, deploy), clock)
         finally:
@@ -200,7 +200,7 @@ def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = 
     return run
 
 
-def _record(raw: bytes, run: RoverRun, executive: Executive, world: SurfaceWorld) -> None:
+def _record(raw: bytes, run: RoverRun, executive: Vehicle, world: SurfaceWorld) -> None:
     event = executive.events.decode_report(raw)
     if event is None:
         return
@@ -213,11 +213,11 @@ def _record(raw: bytes, run: RoverRun, executive: Executive, world: SurfaceWorld
         run.events.append((now, name, args))
 
 
-async def _fly(executive: Executive, rover: RoverMachine, surface: SurfaceDevices, run: RoverRun,
+async def _fly(executive: Vehicle, rover: RoverMachine, surface: SurfaceDevices, run: RoverRun,
                deploy: bool) -> None:
     clock = executive.clock
     await executive.start()
-    executive.set_dormant(True)  # no powered flight in this scenario: the quiet-phase rates
+    executive.executive.set_dormant(True)  # no powered flight in this scenario: the quiet-phase rates
     # Even dormant, a month of once-a-minute cycles (health checks, counter flushes) would take most
     # of the wall time, and the rover does not run in them: its machine has its own tasks.
     for group in executive.rate_groups.values():

@@ -40,14 +40,14 @@ def _child(port: str, store: str, output: str) -> int:
     from fsw.clock import run as run_on_clock
 
     captured: list[Any] = []
-    build = app.build_executive
+    build = app.lander
 
     def capturing_build(*args: Any, **kwargs: Any) -> Any:
-        executive, link = build(*args, **kwargs)
-        captured.append(executive)
-        return executive, link
+        vehicle = build(*args, **kwargs)
+        captured.append(vehicle)
+        return vehicle
 
-    app.build_executive = capturing_build  # type: ignore[assignment]
+    app.lander = capturing_build  # type: ignore[assignment]
     clock = Clock("realtime")
     config = app.FlightConfig(port=port, store=Path(store), watchdog="emulator")
     try:
@@ -57,7 +57,7 @@ def _child(port: str, store: str, output: str) -> int:
             fast = captured[0].rate_groups["fast"]
             Path(output).write_text(json.dumps({
                 "lateness_s": list(fast._jitter), "cycles": fast.cycles, "overruns": fast.overruns,
-                "tm_sent": captured[0].tm_sent, "cmds_completed": captured[0].dispatcher.completed,
+                "tm_sent": captured[0].executive.telemetry.sent, "cmds_completed": captured[0].dispatcher.completed,
             }))
     return 0
 
@@ -133,15 +133,15 @@ def jitter_run(seconds: float, pinned: bool, rate_hz: float = COMMAND_RATE_HZ) -
 def afap_speed(virtual_s: float = AFAP_VIRTUAL_S) -> dict[str, float]:
     from fsw.clock import Clock
     from fsw.clock import run as run_on_clock
-    from fsw.core.executive import Executive
     from fsw.core.store import Store
+    from fsw.topology import core_vehicle
 
     logging.getLogger("fsw").setLevel(logging.ERROR)  # events would go to stderr
     with tempfile.TemporaryDirectory(prefix="ilrs-bench-afap-") as directory:
         clock = Clock("afap")
         store = Store(Path(directory) / "store.sqlite")
-        executive = Executive(clock, store)
-        executive.tm_sinks.append(lambda packet: None)
+        executive = core_vehicle(clock, store)
+        executive.ctx.telemetry.add_sink(lambda packet: None)
 
         async def main() -> tuple[float, int]:
             await executive.start()

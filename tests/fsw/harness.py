@@ -1,4 +1,4 @@
-"""An in-process executive on the afap clock with captured telemetry, for tests."""
+"""An in-process vehicle (executive and standard services) on the afap clock, telemetry captured, for tests."""
 
 from __future__ import annotations
 
@@ -8,20 +8,21 @@ from typing import Any
 
 from fsw.clock import Clock
 from fsw.clock import run as run_on_clock
-from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
+from fsw.protocol.security import KeyRing
 from fsw.protocol.verification import VerificationReport
+from fsw.topology import core_vehicle
 
 
 class Harness:
-    def __init__(self, store_path: Path, mode: str = "afap") -> None:
+    def __init__(self, store_path: Path, mode: str = "afap", keys: KeyRing | None = None) -> None:
         self.clock = Clock(mode)
         self.store = Store(store_path)
-        self.executive = Executive(self.clock, self.store)
+        self.vehicle = core_vehicle(self.clock, self.store, keys=keys)
         self.packets: list[bytes] = []
-        self.executive.tm_sinks.append(self.packets.append)
+        self.vehicle.ctx.telemetry.add_sink(self.packets.append)
         self.sequence = SequenceCounters()
 
     # --- telemetry views -----------------------------------------------------------------------
@@ -42,7 +43,7 @@ class Harness:
         return [report.subtype.name for report in self.reports(tc)]
 
     def events(self) -> list[tuple[str, dict[str, Any]]]:
-        decode = self.executive.events.decode_report
+        decode = self.vehicle.events.decode_report
         return [event for raw in self.packets if (event := decode(raw)) is not None]
 
     def hk(self, sid: int) -> list[dict[str, Any]]:
@@ -55,25 +56,25 @@ class Harness:
     def tc(self, service: int, subtype: int, data: Any = None, *, raw: bytes | None = None,
            ack: int = ACK_ALL, apid: int | None = None) -> PusTc:
         app_data = raw if raw is not None else (b"" if data is None else appdata.encode(data))
-        apid = self.executive.apid if apid is None else apid
+        apid = self.vehicle.apid if apid is None else apid
         return PusTc(apid, service, subtype, app_data, self.sequence.next(apid), ack)
 
     def command(self, name: str, *args: Any, ack: int = ACK_ALL) -> PusTc:
-        opcode = self.executive.dispatcher.commands_by_name[name].opcode
+        opcode = self.vehicle.dispatcher.commands_by_name[name].opcode
         return self.tc(8, 1, [opcode, *args], ack=ack)
 
     def run(self, scenario: Callable[[Harness], Awaitable[Any]], *, start: bool = True) -> Any:
         async def main() -> Any:
             if start:
-                await self.executive.start()
+                await self.vehicle.start()
             try:
                 return await scenario(self)
             finally:
-                await self.executive.stop("test over")
+                await self.vehicle.stop("test over")
 
         return run_on_clock(main(), self.clock)
 
     async def submit(self, tc: PusTc, settle_s: float = 0.1) -> list[str]:
-        self.executive.dispatcher.submit(tc)
+        self.vehicle.dispatcher.submit(tc)
         await self.clock.sleep(settle_s)
         return self.stages(tc)

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from fsw.app import FlightConfig, build_executive
 from fsw.cli import _parameter
 from fsw.clock import Clock
 from fsw.core.store import Store
+from fsw.topology import FlightConfig, lander
 
 
 def test_a_start_up_parameter_is_set_and_survives_the_restore(tmp_path: Path) -> None:
     store = tmp_path / "store.sqlite"
     config = FlightConfig(port="loop://", clock="afap", store=store, parameters=(("ground_hold", True),))
-    executive, _ = build_executive(config, Clock("afap"), Store(store))
+    executive = lander(config, Clock("afap"), Store(store))
     executive.parameters.restore()  # what the start does
     assert executive.parameters.get("ground_hold") is True
 

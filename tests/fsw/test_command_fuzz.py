@@ -78,19 +78,19 @@ def acceptance_verdicts(reports: list[tuple[int, bytes]]) -> Counter[int]:
 
 def test_1000_random_tcs_each_get_one_verdict_in_process(tmp_path: Path) -> None:
     h = Harness(tmp_path / "s.db")
-    opcodes = sorted(h.executive.dispatcher.commands)
-    tcs = random_tcs(1000, seed=20261121, apid=h.executive.apid, opcodes=opcodes, vary_apid=True)
+    opcodes = sorted(h.vehicle.dispatcher.commands)
+    tcs = random_tcs(1000, seed=20261121, apid=h.vehicle.apid, opcodes=opcodes, vary_apid=True)
 
     async def scenario(h: Harness) -> None:
         for tc in tcs:
-            h.executive.dispatcher.submit(tc)
+            h.vehicle.dispatcher.submit(tc)
             await h.clock.sleep(0.005)
         await h.clock.sleep(5.0)
         verdicts = acceptance_verdicts([(tm.subtype, tm.source_data) for tm in h.tm if tm.service == 1])
         assert {tc.request_id: verdicts[tc.request_id] for tc in tcs} == {tc.request_id: 1 for tc in tcs}
         accepted = sum(1 for tm in h.tm if (tm.service, tm.subtype) == (1, 1))
         assert 0 < accepted < len(tcs)  # the mix exercises both verdicts
-        ping = PusTc(h.executive.apid, 17, 1, seq_count=5000)  # a request id none of the random ones used
+        ping = PusTc(h.vehicle.apid, 17, 1, seq_count=5000)  # a request id none of the random ones used
         assert await h.submit(ping) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
 
     h.run(scenario)

@@ -8,11 +8,11 @@ import threading
 import tty
 from pathlib import Path
 
-from fsw.app import FlightConfig, build_executive
 from fsw.clock import Clock, run
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import PusTm
+from fsw.topology import FlightConfig, lander
 
 WALL_DEPENDENT_STRUCTURES = {1}
 LINK_STATE_EVENT = 0x0502  # cycle-time and jitter figures are measured in wall time
@@ -30,8 +30,9 @@ def fly(tmp: Path, seed: int, seconds: float) -> list[tuple[int, int, float, obj
 
     async def main() -> None:
         config = FlightConfig(port=os.ttyname(slave), clock="afap", store=tmp / "s.db", seed=seed, watchdog="none")
-        executive, link = build_executive(config, clock, Store(tmp / "s.db"))
-        executive.tm_sinks.append(packets.append)
+        executive = lander(config, clock, Store(tmp / "s.db"))
+        link = executive.link
+        executive.ctx.telemetry.add_sink(packets.append)
         executive.parameters.set("auto_go", True)  # no ground here to give the go for descent
         await link.open()
         await executive.start()

@@ -5,27 +5,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-from fsw.app import build_dictionary_executive
 from fsw.core.dictionary import ICD_BEGIN, ICD_END
+from fsw.topology import dictionary_vehicle
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 FIX = "regenerate with: ilrs-fsw dictionary --update-docs"
 
 
 def test_icd_tables_match_the_dictionary() -> None:
-    executive = build_dictionary_executive()
+    executive = dictionary_vehicle()
     icd = (DOCS / "icd.md").read_text()
     region = icd.split(ICD_BEGIN, 1)[1].split(ICD_END, 1)[0]
     assert region.strip() == executive.dictionary.to_markdown(executive.apid).strip(), FIX
 
 
 def test_exported_json_matches_the_dictionary() -> None:
-    executive = build_dictionary_executive()
+    executive = dictionary_vehicle()
     assert json.loads((DOCS / "dictionary.json").read_text()) == executive.dictionary.to_dict(executive.apid), FIX
 
 
 def test_dictionary_is_complete_and_consistent() -> None:
-    data = build_dictionary_executive().dictionary.to_dict(100)
+    data = dictionary_vehicle().dictionary.to_dict(100)
     for kind, key in (("commands", "opcode"), ("events", "id"), ("parameters", "id"), ("commands", "name"),
                       ("telemetry", "name"), ("events", "name"), ("parameters", "name")):
         values = [entry[key] for entry in data[kind]]

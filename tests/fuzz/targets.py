@@ -9,13 +9,13 @@ import tempfile
 from pathlib import Path
 
 from fsw.clock import Clock
-from fsw.core.executive import Executive
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
 from fsw.protocol.framing import Deframer
 from fsw.protocol.packet import PusTc, PusTm, unpack_packet
 from fsw.protocol.verification import VerificationReport
+from fsw.topology import core_vehicle
 
 
 def deframe(data: bytes) -> int:
@@ -46,10 +46,10 @@ class CommandDecoder:
         self.clock = Clock("afap")
         self.loop = self.clock.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.executive = Executive(self.clock, Store(Path(self.directory) / "store.sqlite"))
+        self.vehicle = core_vehicle(self.clock, Store(Path(self.directory) / "store.sqlite"))
         self.verdicts = 0
-        self.executive.tm_sinks.append(self._count)
-        self.loop.run_until_complete(self.executive.start())
+        self.vehicle.ctx.telemetry.add_sink(self._count)
+        self.loop.run_until_complete(self.vehicle.start())
         self.sequence = 0
 
     def _count(self, packet: bytes) -> None:
@@ -74,10 +74,10 @@ class CommandDecoder:
         assert self.verdicts == before + 1, f"{tc!r} got {self.verdicts - before} acceptance verdicts"
 
     async def _submit(self, tc: PusTc) -> None:
-        self.executive.dispatcher.submit(tc)
+        self.vehicle.dispatcher.submit(tc)
         await asyncio.sleep(0.01)
 
     def close(self) -> None:
-        self.loop.run_until_complete(self.executive.stop("fuzz over"))
+        self.loop.run_until_complete(self.vehicle.stop("fuzz over"))
         self.loop.close()
         asyncio.set_event_loop(None)

@@ -42,8 +42,8 @@ class CountingEngine:
 
 def flight_computer(store: Path, server: DeviceBusServer) -> tuple[Harness, GncComponent]:
     harness = Harness(store)
-    gnc = GncComponent(harness.executive, LocalDeviceBus(server, harness.clock))
-    harness.executive.add(gnc)
+    gnc = GncComponent(harness.vehicle.ctx, LocalDeviceBus(server, harness.clock))
+    harness.vehicle.add(gnc)
     return harness, gnc
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from fsw.core.executive import Executive
-from fsw.mission import MissionComponents, MissionDevices, add_mission
+from fsw.mission import MissionComponents, MissionDevices, build_mission
 from fsw.mission.drivers import Report
+from fsw.topology import Vehicle
 from hil.emulator.devices import make_lander_devices
 from hil.emulator.plant import FaultConfig, LunarLanderPlant, PlantConfig
 from hil.emulator.surface import SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices
@@ -68,8 +68,8 @@ class Rig:
     plant: LunarLanderPlant
 
     @property
-    def executive(self) -> Executive:
-        return self.harness.executive
+    def vehicle(self) -> Vehicle:
+        return self.harness.vehicle
 
     def transitions(self, machine: str) -> list[tuple[str, str, str]]:
         return [(args["source"], args["dest"], args["trigger"]) for name, args in self.harness.events()
@@ -85,14 +85,13 @@ class Rig:
             return self.harness.run(scenario)
 
         async def quiet(harness: Harness) -> Any:
-            await quiet_start(harness.executive)
+            await quiet_start(harness.vehicle)
             return await scenario(harness)
 
         return self.harness.run(quiet, start=False)
 
 
-async def quiet_start(executive: Executive) -> None:
-    executive.parameters.restore()
+async def quiet_start(executive: Vehicle) -> None:
     for structure in executive.housekeeping.structures.values():
         structure.period = QUIET_HK_PERIOD_S
     for component in executive.components:
@@ -119,9 +118,11 @@ def make_rig(store: Path, *, seed: int = 1, surface_faults: SurfaceFaults | None
         approach_thrusters=surface.rendezvous, docking=surface.docking, ascender_release=surface.ascender_release,
         orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,
     )
-    components = add_mission(harness.executive, devices, descent_driver=descent, ascent_driver=ascent)
+    components = build_mission(harness.vehicle.ctx, devices, descent_driver=descent, ascent_driver=ascent)
+    for machine in components.wiring_order():
+        harness.vehicle.add(machine)
     for name, value in (params or {}).items():
-        harness.executive.parameters.set(name, value)
+        harness.vehicle.parameters.set(name, value)
     return Rig(harness, surface, components, descent, ascent, plant)
 
 

@@ -82,10 +82,10 @@ class Parent(MissionMachine):
 
 def make(store: Path) -> tuple[Harness, Parent, Child]:
     harness = Harness(store)
-    child = Child(harness.executive)
-    parent = Parent(harness.executive, child)
-    harness.executive.add(child)
-    harness.executive.add(parent)
+    child = Child(harness.vehicle.ctx)
+    parent = Parent(harness.vehicle.ctx, child)
+    harness.vehicle.add(child)
+    harness.vehicle.add(parent)
     return harness, parent, child
 
 
@@ -96,7 +96,7 @@ async def stop_and_collect_leftovers(harness: Harness, before_stop: Callable[[],
 
     async def stop() -> None:
         before_stop()
-        await harness.executive.stop("test over")
+        await harness.vehicle.stop("test over")
 
     await asyncio.wait_for(stop(), SHUTDOWN_LIMIT_S)
     leftovers = [task for task in asyncio.all_tasks()
@@ -112,7 +112,7 @@ def test_a_machine_delegating_to_a_child_stops_within_the_shutdown(store: Path) 
     harness, parent, _ = make(store)
 
     async def scenario(h: Harness) -> list[str]:
-        await quiet_start(h.executive)
+        await quiet_start(h.vehicle)
         while parent.state != "delegating":
             await parent.changed()
         # The parent's activity is now starting the child: shut down in the middle of that trigger.
@@ -126,7 +126,7 @@ def test_stop_cancels_whoever_waits_for_a_transition(store: Path) -> None:
     harness, _, child = make(store)
 
     async def scenario(h: Harness) -> tuple[list[str], bool]:
-        await quiet_start(h.executive)
+        await quiet_start(h.vehicle)
         while child.state != "working":
             await child.changed()
         watcher = asyncio.get_running_loop().create_task(child.changed())
@@ -145,7 +145,7 @@ def test_a_trigger_posted_just_before_shutdown_is_cancelled(store: Path) -> None
     harness, parent, child = make(store)
 
     async def scenario(h: Harness) -> list[str]:
-        await quiet_start(h.executive)
+        await quiet_start(h.vehicle)
         while child.state != "working":
             await child.changed()
         # The parent is the first machine the executive stops: its posted trigger has not run yet.

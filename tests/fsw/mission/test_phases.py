@@ -35,7 +35,7 @@ def test_no_valid_altimeter_holds_in_orbit(store: Path) -> None:
     no_go = [args for name, args in rig.harness.events() if name == "DESCENT_NO_GO"]
     assert no_go and all(args["reasons"] == "altimeter_valid" for args in no_go)
     assert rig.descent.begun == []
-    assert not rig.executive.latches.is_fired("descent_ignition")
+    assert not rig.vehicle.latches.is_fired("descent_ignition")
 
 
 def test_drill_jam_retracts_and_completes_with_the_scoop(store: Path) -> None:
@@ -82,7 +82,7 @@ def test_sealing_failure_safes(store: Path) -> None:
     assert c.sampling.state == "safe"
     assert ("sealing", "safe", "seal_failed") in rig.transitions("sampling")
     assert c.mission.state == "safe"
-    assert rig.executive.modes.mode == "SAFE"
+    assert rig.vehicle.modes.mode == "SAFE"
     assert rig.surface.transfer.read().stage == ""  # an unsealed container never moves
     assert rig.components.ascent.state == "idle"
 
@@ -117,7 +117,7 @@ def test_ascent_guidance_failure_safes(store: Path) -> None:
 
     rig.run(scenario)
     assert c.ascent.state == "safe" and c.mission.state == "safe"
-    assert rig.executive.latches.is_fired(IGNITION_LATCH)
+    assert rig.vehicle.latches.is_fired(IGNITION_LATCH)
 
 
 def test_restart_resumes_the_phase_and_never_re_ignites(tmp_path: Path) -> None:

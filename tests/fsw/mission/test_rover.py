@@ -37,7 +37,7 @@ class RoverRig:
 
     def run(self, scenario: Any) -> Any:
         async def quiet(harness: Harness) -> Any:
-            await quiet_start(harness.executive)
+            await quiet_start(harness.vehicle)
             return await scenario(harness)
 
         return self.harness.run(quiet, start=False)
@@ -48,14 +48,14 @@ def make_rover_rig(store: Path, *, seed: int = HAZARD_SEED, faults: SurfaceFault
     harness = Harness(store)
     world = SurfaceWorld(harness.clock.monotonic, seed, faults or SurfaceFaults())
     surface = make_surface_devices(world)
-    rover = RoverMachine(harness.executive, surface.rover_deploy, surface.rover_mobility, surface.sun,
+    rover = RoverMachine(harness.vehicle.ctx, surface.rover_deploy, surface.rover_mobility, surface.sun,
                          surface.rover_power, surface.rover_thermal)
     # The go/no-go parameters every machine reads belong to the mission, which this rig leaves out.
-    harness.executive.parameters.register([definition for definition in MissionControl.parameter_defs()
+    harness.vehicle.parameters.register([definition for definition in MissionControl.parameter_defs()
                                            if definition.name in (AUTO_GO, GROUND_HOLD)])
-    harness.executive.add(rover)
+    harness.vehicle.add(rover)
     for name, value in (params or {}).items():
-        harness.executive.parameters.set(name, value)
+        harness.vehicle.parameters.set(name, value)
     return RoverRig(harness, surface, rover)
 
 
@@ -110,7 +110,7 @@ def test_waypoint_command_uploads_and_drives(store: Path) -> None:
         await rig.rover.begin()
         await until(rig.rover, "standby")
         tc = h.command("ROVER_WAYPOINT", 3.0, 4.0)
-        h.executive.dispatcher.submit(tc)
+        h.vehicle.dispatcher.submit(tc)
         await until(rig.rover, "science_stop")
         assert h.stages(tc)[-1] == "COMPLETION_OK"
 
@@ -234,9 +234,9 @@ def test_mission_builds_a_rover_only_with_rover_devices(store: Path) -> None:
         ascender_release=surface.ascender_release, orbit_engines=surface.orbit_engines,
         returner_separation=surface.returner_separation,
     )
-    without = build_mission(harness.executive, MissionDevices(**common))  # type: ignore[arg-type]
+    without = build_mission(harness.vehicle, MissionDevices(**common))  # type: ignore[arg-type]
     assert without.rover is None and len(without.machines()) == 5
-    with_rover = build_mission(harness.executive, MissionDevices(  # type: ignore[arg-type]
+    with_rover = build_mission(harness.vehicle, MissionDevices(  # type: ignore[arg-type]
         **common, rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility, sun=surface.sun,
         rover_thermal=surface.rover_thermal))
     assert isinstance(with_rover.rover, RoverMachine) and with_rover.rover in with_rover.machines()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 from importlib.metadata import EntryPoint
 from pathlib import Path
+from typing import Any
 
 import cbor2
 import pytest
 
-from fsw.core.executive import Executive
-from fsw.payloads import BUILTIN, add_payloads, available, load
+from fsw.payloads import BUILTIN, available, build_payloads, load
 from fsw.payloads.products import ProductError, ProductStore, products_directory
+from fsw.topology import Vehicle
 from tests.fsw.harness import Harness
 
 ACQUIRE = {
@@ -21,9 +22,16 @@ ACQUIRE = {
 }
 
 
+def add_payloads(vehicle: Vehicle, names: list[str] | None = None, seed: int = 1) -> list[Any]:
+    payloads = build_payloads(vehicle.ctx, names, seed)
+    for payload in payloads:
+        vehicle.add(payload)
+    return payloads
+
+
 def wired(tmp_path: Path, seed: int = 7) -> Harness:
     harness = Harness(tmp_path / "store.sqlite")
-    add_payloads(harness.executive, seed=seed)
+    add_payloads(harness.vehicle, seed=seed)
     return harness
 
 
@@ -75,7 +83,7 @@ def test_acquire_while_off_fails_and_counts_nothing(tmp_path: Path) -> None:
     async def scenario(h: Harness) -> None:
         tc = h.command("CAM_ACQUIRE", 0.01)
         assert await h.submit(tc) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
-        assert h.executive.housekeeping.structures[20].component.housekeeping()["cam_products"] == 0
+        assert h.vehicle.housekeeping.structures[20].component.housekeeping()["cam_products"] == 0
 
     wired(tmp_path).run(scenario)
 
@@ -96,8 +104,8 @@ def test_out_of_range_arguments_are_rejected_at_acceptance(tmp_path: Path) -> No
 
 
 def test_dictionary_includes_the_payloads_only_when_added(tmp_path: Path) -> None:
-    bare = Harness(tmp_path / "bare.sqlite").executive.dictionary.to_dict(100)
-    full = wired(tmp_path).executive.dictionary.to_dict(100)
+    bare = Harness(tmp_path / "bare.sqlite").vehicle.dictionary.to_dict(100)
+    full = wired(tmp_path).vehicle.dictionary.to_dict(100)
     commands = {c["name"] for c in full["commands"]} - {c["name"] for c in bare["commands"]}
     assert {"CAM_POWER_ON", "CAM_POWER_OFF", "CAM_ACQUIRE", "NDOS_ACQUIRE", "GPR_ACQUIRE"} <= commands
     assert {"20", "21", "22"} <= set(map(str, full["structures"])) and "20" not in set(map(str, bare["structures"]))
@@ -109,7 +117,7 @@ def test_registry_loads_by_name_and_refuses_unknown(tmp_path: Path) -> None:
     assert load("radar").__name__ == "GroundPenetratingRadar"
     with pytest.raises(KeyError):
         load("no_such_instrument")
-    executive: Executive = Harness(tmp_path / "s.sqlite").executive
+    executive: Vehicle = Harness(tmp_path / "s.sqlite").vehicle
     (camera,) = add_payloads(executive, ["camera"])
     assert camera in executive.components and "NDOS_ACQUIRE" not in executive.dispatcher.commands_by_name
 
@@ -134,7 +142,7 @@ def test_a_partner_module_outside_the_tree_plugs_in_through_the_entry_point_grou
     monkeypatch.setattr(fsw.payloads, "entry_points", lambda group: [point] if group == point.group else [])
     assert available()["ena"] == "tests.fsw.payloads.example_partner"
     harness = Harness(tmp_path / "store.sqlite")
-    add_payloads(harness.executive, ["ena", "camera"])
+    add_payloads(harness.vehicle, ["ena", "camera"])
 
     async def scenario(h: Harness) -> None:
         assert await h.submit(h.command("ENA_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
@@ -145,4 +153,4 @@ def test_a_partner_module_outside_the_tree_plugs_in_through_the_entry_point_grou
     spectrum = cbor2.loads(ProductStore(products_directory(harness.store.path)).read("ena_0001.cbor"))
     assert len(spectrum["counts"]) == 16
     assert harness.hk(30)[-1]["ena_products"] == 1
-    assert "ENA_ACQUIRE" in {c["name"] for c in harness.executive.dictionary.to_dict(100)["commands"]}
+    assert "ENA_ACQUIRE" in {c["name"] for c in harness.vehicle.dictionary.to_dict(100)["commands"]}

@@ -17,15 +17,14 @@ KEY = bytes(range(32))
 
 
 def signed_harness(path: Path) -> tuple[Harness, LinkMonitor]:
-    h = Harness(path)
-    h.executive.keys = KeyRing({1: KEY})
-    monitor = LinkMonitor(h.executive, SerialLink("loop://"))
-    h.executive.add(monitor)
+    h = Harness(path, keys=KeyRing({1: KEY}))
+    monitor = LinkMonitor(h.vehicle.ctx, SerialLink("loop://"))
+    h.vehicle.add(monitor)
     return h, monitor
 
 
 def noop(h: Harness, seq_count: int) -> PusTc:
-    opcode = h.executive.dispatcher.commands_by_name["NOOP"].opcode
+    opcode = h.vehicle.dispatcher.commands_by_name["NOOP"].opcode
     return PusTc(100, 8, 1, appdata.encode([opcode]), seq_count=seq_count)
 
 
@@ -33,7 +32,7 @@ def test_signed_commands_run_and_each_refusal_has_its_code(tmp_path: Path) -> No
     h, monitor = signed_harness(tmp_path / "s.db")
 
     async def scenario(h: Harness) -> None:
-        executed = h.executive.dispatcher.completed
+        executed = h.vehicle.dispatcher.completed
         cases = [
             (sign(noop(h, 1), 1, 10, KEY), ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"], None),
             (noop(h, 2).pack(), ["ACCEPTANCE_FAILED"], FailureCode.MISSING_SECURITY_HEADER),
@@ -50,7 +49,7 @@ def test_signed_commands_run_and_each_refusal_has_its_code(tmp_path: Path) -> No
             assert h.stages(tc) == stages
             if code is not None:
                 assert h.reports(tc)[0].code == code
-        assert h.executive.dispatcher.completed - executed == 2
+        assert h.vehicle.dispatcher.completed - executed == 2
         assert monitor.housekeeping()["link_auth_rejected"] == 5
         assert h.hk(1)[-1]["authenticated"] is True
 
@@ -76,13 +75,13 @@ def test_a_retransmission_gets_its_verification_again_and_runs_once(tmp_path: Pa
 
     async def scenario(h: Harness) -> None:
         raw = sign(noop(h, 1), 1, 100, KEY)
-        completed = h.executive.dispatcher.completed
+        completed = h.vehicle.dispatcher.completed
         for _ in range(3):
             monitor.take(raw)
             await h.clock.sleep(0.1)
-        assert h.executive.dispatcher.completed - completed == 1
+        assert h.vehicle.dispatcher.completed - completed == 1
         assert h.stages(PusTc.unpack(raw)) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"] * 3
-        assert h.executive.dispatcher.duplicates == 2
+        assert h.vehicle.dispatcher.duplicates == 2
         assert [name for name, _ in h.events()].count("CMD_DUPLICATE") == 2
 
     h.run(scenario)

@@ -8,8 +8,9 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
-from fsw.app import FlightConfig, select_devices
+from fsw.clock import Clock
 from fsw.services.devices import DeviceStatusService
+from fsw.topology import FlightConfig, open_platform
 from hil.config import parse_config
 from hil.pi.devices import build_devices
 from hil.pi.simulated import Mpu6050Model, SimulatedI2cBus
@@ -41,7 +42,7 @@ def test_absent_degraded_recovered_events_and_housekeeping(tmp_path: Path, mock_
     bus = SimulatedI2cBus({0x68: Mpu6050Model()})  # IMU fitted, barometer missing
     devices, reports = build_devices(parse_config(BENCH), open_bus=lambda n: bus)
     h = Harness(tmp_path / "s.db")
-    h.executive.add(DeviceStatusService(h.executive, devices, reports))
+    h.vehicle.add(DeviceStatusService(h.vehicle.ctx, devices, reports))
 
     async def scenario(h: Harness) -> None:
         await h.clock.sleep(1.5)
@@ -67,10 +68,12 @@ def test_absent_degraded_recovered_events_and_housekeeping(tmp_path: Path, mock_
     assert mock_pins.pin(25).state == 0  # stop closed the outputs de-energised
 
 
-def test_emulator_backend_has_no_devices_and_a_bad_config_stops_the_start(tmp_path: Path) -> None:
-    devices, reports = select_devices(FlightConfig(port="loop://"))
-    assert devices.status() == {} and reports == []
+def test_emulator_platform_has_no_devices_and_a_bad_config_or_name_stops_the_start(tmp_path: Path) -> None:
+    platform = open_platform(FlightConfig(port="loop://", store=tmp_path / "s.db", mission=False), Clock("afap"))
+    assert platform.devices.status() == {} and platform.reports == [] and platform.mission is None
     bad = tmp_path / "bench.toml"
     bad.write_text("[imu]\nmode = 'maybe'\n")
     with pytest.raises(SystemExit, match=r"imu\.mode"):
-        select_devices(FlightConfig(port="loop://", hal="pi", hal_config=bad))
+        open_platform(FlightConfig(port="loop://", hal="pi", hal_config=bad), Clock("afap"))
+    with pytest.raises(SystemExit, match=r"unknown platform 'arduino' \(known: emulator, pi\)"):
+        open_platform(FlightConfig(port="loop://", hal="arduino"), Clock("afap"))

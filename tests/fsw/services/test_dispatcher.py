@@ -61,7 +61,7 @@ def test_each_rejection_has_its_own_code(tmp_path: Path) -> None:
             assert failure_code(h, tc) == code, tc
         rejected = [args for name, args in h.events() if name == "CMD_REJECTED"]
         assert len(rejected) == len(cases)
-        assert h.executive.dispatcher.rejected == len(cases)
+        assert h.vehicle.dispatcher.rejected == len(cases)
         # Still alive.
         assert await h.submit(h.tc(17, 1)) == OK_STAGES
 
@@ -73,7 +73,7 @@ def test_enum_accepts_its_index_for_a_compact_uplink(tmp_path: Path) -> None:
 
     async def scenario(h: Harness) -> None:
         assert await h.submit(h.command("MODE_SET", 1)) == OK_STAGES
-        assert h.executive.modes.mode == "NOMINAL"
+        assert h.vehicle.modes.mode == "NOMINAL"
 
     h.run(scenario)
 
@@ -82,7 +82,7 @@ def test_wrong_mode_is_rejected(tmp_path: Path) -> None:
     h = Harness(tmp_path / "s.db")
 
     async def scenario(h: Harness) -> None:
-        h.executive.modes.mode = "BOOT"  # only commands allowed in every mode pass now
+        h.vehicle.modes.mode = "BOOT"  # only commands allowed in every mode pass now
         tc = h.command("EVENT_LOG_CLEAR")
         assert await h.submit(tc) == ["ACCEPTANCE_FAILED"]
         assert failure_code(h, tc) == FailureCode.WRONG_MODE
@@ -103,7 +103,7 @@ def test_handler_failures_are_reported_and_the_executive_survives(tmp_path: Path
         raise CommandFailed(FailureCode.EXECUTION_FAILED, "valve stuck")
 
     async def scenario(h: Harness) -> None:
-        dispatcher = h.executive.dispatcher
+        dispatcher = h.vehicle.dispatcher
         noop = dispatcher.commands_by_name["NOOP"]
         for handler, opcode in ((broken, 0x0F01), (refusing, 0x0F02)):
             from dataclasses import replace
@@ -127,7 +127,7 @@ def test_critical_command_needs_a_live_arm(tmp_path: Path) -> None:
     fired = []
 
     async def scenario(h: Harness) -> None:
-        dispatcher = h.executive.dispatcher
+        dispatcher = h.vehicle.dispatcher
         from dataclasses import replace
 
         noop = dispatcher.commands_by_name["NOOP"]
@@ -165,7 +165,7 @@ def test_progress_reports_carry_step_ids(tmp_path: Path) -> None:
     async def scenario(h: Harness) -> None:
         from dataclasses import replace
 
-        dispatcher = h.executive.dispatcher
+        dispatcher = h.vehicle.dispatcher
         dispatcher.register([replace(dispatcher.commands_by_name["NOOP"], name="SLOW", opcode=0x0F20, handler=slow)])
         tc = h.tc(8, 1, [0x0F20])
         dispatcher.submit(tc)

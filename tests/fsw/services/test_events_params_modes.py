@@ -26,13 +26,13 @@ def test_disabled_event_is_not_reported_but_kept_in_the_log(tmp_path: Path) -> N
     h = Harness(tmp_path / "s.db")
 
     async def scenario(h: Harness) -> None:
-        mode_changed = h.executive.events.by_name["MODE_CHANGED"].id
+        mode_changed = h.vehicle.events.by_name["MODE_CHANGED"].id
         assert await h.submit(h.tc(5, 6, [mode_changed])) == OK
         reported = len(h.events())
         await h.submit(h.command("MODE_SET", "NOMINAL"))
-        assert h.executive.modes.mode == "NOMINAL"
+        assert h.vehicle.modes.mode == "NOMINAL"
         assert len(h.events()) == reported
-        assert h.executive.events.suppressed == 1
+        assert h.vehicle.events.suppressed == 1
         await h.submit(h.tc(5, 7))
         assert [appdata.decode(tm.source_data) for tm in h.tm if (tm.service, tm.subtype) == (5, 8)] == [
             [mode_changed]]
@@ -52,7 +52,7 @@ def test_disabled_event_is_not_reported_but_kept_in_the_log(tmp_path: Path) -> N
 
 def test_parameters_report_set_validate_and_persist(tmp_path: Path) -> None:
     h = Harness(tmp_path / "s.db")
-    window = h.executive.parameters.by_name["arm_window_s"].id
+    window = h.vehicle.parameters.by_name["arm_window_s"].id
 
     async def scenario(h: Harness) -> None:
         await h.submit(h.tc(20, 1, [window]))
@@ -64,14 +64,14 @@ def test_parameters_report_set_validate_and_persist(tmp_path: Path) -> None:
             tc = h.tc(20, 3, bad)
             assert await h.submit(tc) == ["ACCEPTANCE_FAILED"]
             assert h.reports(tc)[0].code == code
-        assert h.executive.parameters.get("arm_window_s") == 25.0
+        assert h.vehicle.parameters.get("arm_window_s") == 25.0
 
     h.run(scenario)
     h.store.close()
     again = Harness(tmp_path / "s.db")
 
     async def check(h: Harness) -> None:
-        assert h.executive.parameters.get("arm_window_s") == 25.0
+        assert h.vehicle.parameters.get("arm_window_s") == 25.0
 
     again.run(check)
 
@@ -87,8 +87,8 @@ def test_mode_survives_restart_and_corrupted_store_boots_safe(tmp_path: Path) ->
     again = Harness(tmp_path / "s.db")
 
     async def restored(h: Harness) -> None:
-        assert h.executive.modes.mode == "NOMINAL"
-        assert h.executive.boot_count == 2
+        assert h.vehicle.modes.mode == "NOMINAL"
+        assert h.vehicle.boot_count == 2
 
     again.run(restored)
     again.store.close()
@@ -98,7 +98,7 @@ def test_mode_survives_restart_and_corrupted_store_boots_safe(tmp_path: Path) ->
     corrupted = Harness(tmp_path / "s.db")
 
     async def safe(h: Harness) -> None:
-        assert h.executive.modes.mode == "SAFE"
+        assert h.vehicle.modes.mode == "SAFE"
         assert "STORE_CORRUPTED" in [name for name, _ in h.events()]
         assert (tmp_path / "s.db.corrupt").exists()
 

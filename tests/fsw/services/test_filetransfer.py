@@ -60,7 +60,7 @@ class LossyChannel:
         self.dropped = {"down": 0, "up": 0}
         self.passed = {"down": 0, "up": 0}
         self.session: ReceiverSession | None = None
-        harness.executive.tm_sinks.append(self._down)
+        harness.vehicle.ctx.telemetry.add_sink(self._down)
         receiver.send = self._up
 
     def _lost(self, direction: str) -> bool:
@@ -77,7 +77,7 @@ class LossyChannel:
         if self._lost("up"):
             return
         tc = self.harness.tc(FILE_PDU_SERVICE, PDU_TC_SUBTYPE, raw=raw, ack=0)
-        asyncio.get_running_loop().call_later(ONE_WAY_S, self.harness.executive.dispatcher.submit, tc)
+        asyncio.get_running_loop().call_later(ONE_WAY_S, self.harness.vehicle.dispatcher.submit, tc)
 
     def open(self) -> ReceiverSession:
         self.session = ReceiverSession(self.receiver, asyncio.get_running_loop())
@@ -87,8 +87,8 @@ class LossyChannel:
 def setup(tmp_path: Path, products: dict[str, bytes], loss: float, seed: int,
           store_name: str = "store.sqlite") -> tuple[Harness, FileTransferService, FileReceiver, LossyChannel]:
     harness = Harness(tmp_path / store_name)
-    service = FileTransferService(harness.executive)
-    harness.executive.add(service)
+    service = FileTransferService(harness.vehicle.ctx)
+    harness.vehicle.add(service)
     store = ProductStore(products_directory(harness.store.path))
     for name, data in products.items():
         if not store.exists(name):
@@ -119,7 +119,7 @@ def test_lossy_both_ways_delivers_byte_identical(tmp_path: Path, loss: float, se
     harness, service, receiver, channel = setup(tmp_path, products, loss, seed)
 
     async def scenario(h: Harness) -> None:
-        h.executive.parameters.set("ft_rtt_s", RTT_S)
+        h.vehicle.parameters.set("ft_rtt_s", RTT_S)
         session = channel.open()
         for name in products:
             assert await h.submit(h.command("FILE_DOWNLINK", name)) == OK
@@ -145,8 +145,8 @@ def test_link_outage_suspends_then_the_ground_nak_resumes(tmp_path: Path) -> Non
     harness, service, receiver, channel = setup(tmp_path, {"big.bin": data}, 0.1, 5)
 
     async def scenario(h: Harness) -> None:
-        h.executive.parameters.set("ft_rtt_s", RTT_S)
-        h.executive.parameters.set("ft_rate_bps", 100_000.0)
+        h.vehicle.parameters.set("ft_rtt_s", RTT_S)
+        h.vehicle.parameters.set("ft_rate_bps", 100_000.0)
         session = channel.open()
         assert await h.submit(h.command("FILE_DOWNLINK", "big.bin")) == OK
         await asyncio.sleep(1.0)  # part of the first pass is through
@@ -169,8 +169,8 @@ def test_restart_of_both_ends_resumes_without_resending_everything(tmp_path: Pat
     harness, service, receiver, channel = setup(tmp_path, {"big.bin": data}, 0.1, 9)
 
     async def first(h: Harness) -> None:
-        h.executive.parameters.set("ft_rtt_s", RTT_S)
-        h.executive.parameters.set("ft_rate_bps", 100_000.0)
+        h.vehicle.parameters.set("ft_rtt_s", RTT_S)
+        h.vehicle.parameters.set("ft_rate_bps", 100_000.0)
         session = channel.open()
         assert await h.submit(h.command("FILE_DOWNLINK", "big.bin")) == OK
         await asyncio.sleep(2.0)  # about half of the first pass
@@ -224,7 +224,7 @@ def test_cancel_tells_the_receiver(tmp_path: Path) -> None:
     harness, service, receiver, channel = setup(tmp_path, {"c.bin": product_bytes(2, 50_000)}, 0.0, 1)
 
     async def scenario(h: Harness) -> None:
-        h.executive.parameters.set("ft_rate_bps", 50_000.0)
+        h.vehicle.parameters.set("ft_rate_bps", 50_000.0)
         session = channel.open()
         assert await h.submit(h.command("FILE_DOWNLINK", "c.bin")) == OK
         await asyncio.sleep(1.0)
@@ -277,7 +277,7 @@ def test_outage_from_the_start_suspends_and_a_commanded_resume_delivers(tmp_path
     harness, service, receiver, channel = setup(tmp_path, {"q.bin": data}, 0.0, 6)
 
     async def scenario(h: Harness) -> None:
-        h.executive.parameters.set("ft_rtt_s", RTT_S)
+        h.vehicle.parameters.set("ft_rtt_s", RTT_S)
         session = channel.open()
         channel.outage = True  # the receiver never hears of the transaction
         assert await h.submit(h.command("FILE_DOWNLINK", "q.bin")) == OK
@@ -299,7 +299,7 @@ def test_a_product_changed_across_a_restart_cancels_its_downlink(tmp_path: Path)
     harness, service, receiver, channel = setup(tmp_path, {"m.bin": product_bytes(4, 40_000)}, 0.0, 4)
 
     async def first(h: Harness) -> None:
-        h.executive.parameters.set("ft_rate_bps", 50_000.0)
+        h.vehicle.parameters.set("ft_rate_bps", 50_000.0)
         session = channel.open()
         assert await h.submit(h.command("FILE_DOWNLINK", "m.bin")) == OK
         await asyncio.sleep(1.0)
@@ -324,7 +324,7 @@ def test_a_product_deleted_under_a_downlink_cancels_it(tmp_path: Path) -> None:
     harness, service, receiver, channel = setup(tmp_path, {"d.bin": product_bytes(8, 30_000)}, 0.0, 8)
 
     async def scenario(h: Harness) -> None:
-        h.executive.parameters.set("ft_rate_bps", 50_000.0)
+        h.vehicle.parameters.set("ft_rate_bps", 50_000.0)
         session = channel.open()
         assert await h.submit(h.command("FILE_DOWNLINK", "d.bin")) == OK
         await asyncio.sleep(1.0)

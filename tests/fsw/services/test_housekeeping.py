@@ -14,7 +14,7 @@ def test_housekeeping_flows_from_boot_without_being_asked(tmp_path: Path) -> Non
         assert reports[-1]["mode"] == "SAFE"
         assert reports[-1]["uptime_s"] >= 10.0
         assert reports[-1]["fast_cycles"] >= 500
-        declared = {p.name for p in h.executive.dictionary.telemetry if p.structure == 1}
+        declared = {p.name for p in h.vehicle.dictionary.telemetry if p.structure == 1}
         assert set(reports[-1]) == declared
 
     h.run(scenario)

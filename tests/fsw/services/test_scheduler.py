@@ -45,7 +45,7 @@ def test_time_tagged_tc_runs_once_at_its_time(tmp_path: Path) -> None:
         later, sooner = noop(h), noop(h)
         request = insert(h, (now + 100.0, later), (now + 50.0, sooner))
         assert await h.submit(request) == OK_STAGES
-        assert h.executive.scheduler.housekeeping()["sched_entries"] == 2
+        assert h.vehicle.scheduler.housekeeping()["sched_entries"] == 2
         await h.clock.sleep(49.0)
         assert h.stages(sooner) == []
         await h.clock.sleep(2.0)
@@ -55,7 +55,7 @@ def test_time_tagged_tc_runs_once_at_its_time(tmp_path: Path) -> None:
         # Released exactly on time on the afap clock (the TM time field has 2^-24 s resolution).
         assert abs(release_times(h, sooner)[0] - (now + 50.0)) < 1e-3
         assert abs(release_times(h, later)[0] - (now + 100.0)) < 1e-3
-        assert h.executive.scheduler.entries == []
+        assert h.vehicle.scheduler.entries == []
         assert [name for name, _ in h.events()].count("SCHEDULE_RELEASED") == 2
 
     h.run(scenario)
@@ -78,7 +78,7 @@ def test_insert_rejections(tmp_path: Path) -> None:
         empty = h.tc(11, 4, [])
         assert await h.submit(empty) == ["ACCEPTANCE_FAILED"]
         # All or nothing: the rejected requests inserted nothing.
-        assert h.executive.scheduler.entries == []
+        assert h.vehicle.scheduler.entries == []
         fill = insert(h, *[(now + 1000.0 + i, noop(h)) for i in range(MAX_ENTRIES)])
         assert await h.submit(fill) == OK_STAGES
         over = insert(h, (now + 5000.0, noop(h)))
@@ -119,7 +119,7 @@ def test_delete_reset_enable_disable_and_reports(tmp_path: Path) -> None:
         assert h.stages(third) == OK_STAGES
         await h.submit(insert(h, (h.clock.onboard_time() + 10.0, noop(h))))
         assert await h.submit(h.tc(11, 3)) == OK_STAGES
-        assert h.executive.scheduler.entries == []
+        assert h.vehicle.scheduler.entries == []
         assert (h.store.get(STORE_KEY) or {})["entries"] == []
 
     h.run(scenario)
@@ -134,7 +134,7 @@ def test_correlation_steps_neither_repeat_nor_skip(tmp_path: Path) -> None:
         await h.submit(insert(h, (now + 10.0, a), (now + 500.0, b), (now + 1000.0, c)))
         await h.clock.sleep(11.0)
         assert h.stages(a) == OK_STAGES
-        fast_cycles, started = h.executive.rate_groups["fast"].cycles, h.clock.monotonic()
+        fast_cycles, started = h.vehicle.rate_groups["fast"].cycles, h.clock.monotonic()
         # Step back over a's release: it must not run again.
         assert await h.submit(h.command("TIME_ADJUST", -5.0)) == OK_STAGES
         await h.clock.sleep(10.0)
@@ -149,11 +149,11 @@ def test_correlation_steps_neither_repeat_nor_skip(tmp_path: Path) -> None:
         await h.clock.sleep(2.0)
         assert h.stages(c) == OK_STAGES
         # Rate groups run on monotonic time: 50 Hz of it, whatever the steps did to on-board time.
-        cycles = h.executive.rate_groups["fast"].cycles - fast_cycles
+        cycles = h.vehicle.rate_groups["fast"].cycles - fast_cycles
         assert abs(cycles - 50 * (h.clock.monotonic() - started)) <= 1
         events = [a for n, a in h.events() if n == "TIME_CORRELATED"]
         assert [e["how"] for e in events] == ["adjusted", "adjusted", "set"]
-        hk = h.executive.time.housekeeping()
+        hk = h.vehicle.time.housekeeping()
         assert hk["time_correlation_changes"] == 3
         assert abs(hk["time_correction_s"] - (595.0 + events[2]["step"])) < 1e-6
 
@@ -178,7 +178,7 @@ def test_schedule_survives_restart_and_passed_entries_are_reported_not_run(tmp_p
     second.clock.adjust_onboard_time(100.0)
 
     async def after(h: Harness) -> None:
-        scheduler = h.executive.scheduler
+        scheduler = h.vehicle.scheduler
         await h.clock.sleep(0.01)
         assert [e.tc.request_id for e in scheduler.entries] == [tcs["later"].request_id]
         assert not scheduler.enabled

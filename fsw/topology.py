@@ -1,0 +1,229 @@
+"""Topologies: which components a vehicle runs, in what order, and who plays which role.
+
+As in F Prime, the components do not know each other; this module wires them. Every vehicle has
+the executive core and the standard services (:func:`standard_services`); the lander adds its
+ground link, device status, file delivery, payloads, GNC and mission machines (:func:`lander`).
+Order matters twice: components start in the order added, and the registrars (dispatcher, events,
+parameters, housekeeping) index every component added before or after them.
+
+Rate groups (defined here, run by the executive): ``fast`` 50 Hz runs the GNC cycle and the mission
+machines' device checks; ``medium`` 10 Hz health and watchdog strokes, the scheduler and the device
+status checks; ``slow`` 1 Hz the executive's own checks and sequence-count flushes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fsw.clock import Clock
+from fsw.core.component import Component
+from fsw.core.context import Context
+from fsw.core.executive import EXECUTIVE_APID, Executive
+from fsw.core.store import Store
+from fsw.devices.platform import MissionHardware, Platform, PlatformError, PlatformRequest, load_platform
+from fsw.gnc.component import GncComponent
+from fsw.link import SerialLink
+from fsw.mission import MissionComponents, MissionDevices, build_mission
+from fsw.payloads import build_payloads
+from fsw.protocol.security import KeyRing
+from fsw.services.devices import DeviceStatusService
+from fsw.services.dispatcher import Dispatcher
+from fsw.services.events import EventService
+from fsw.services.filetransfer import FileTransferService
+from fsw.services.health import HealthService
+from fsw.services.housekeeping import HousekeepingService
+from fsw.services.linkmon import LinkMonitor
+from fsw.services.modes import ModeManager
+from fsw.services.parameters import ParameterService
+from fsw.services.ping import TestService
+from fsw.services.scheduler import Scheduler
+from fsw.services.timeman import TimeManager
+
+RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
+
+
+@dataclass
+class FlightConfig:
+    port: str
+    baud: int = 115200
+    clock: str = "realtime"
+    store: Path = Path("build/fsw-store.sqlite")
+    hal: str = "emulator"  # the platform's registered name
+    seed: int = 1
+    watchdog: str = "none"  # none, or a registered watchdog name (emulator, dev)
+    watchdog_timeout_s: float = 3.0
+    keys: Path | None = None  # TOML key file: when given, every TC must be signed
+    plant_port: str | None = None  # the plant on a device bus in another process (emulator platform)
+    mission: bool = True  # fly the mission machines (when the platform has the mission hardware)
+    hal_config: Path | None = None  # the platform's configuration file (--hal pi: a bench TOML)
+    parameters: tuple[tuple[str, Any], ...] = ()  # start-up parameter values (name, value)
+
+
+@dataclass
+class Vehicle:
+    """A deployment: the executive with its components wired, and handles on the standard services
+    for whoever runs it (the process, a rig, a test)."""
+
+    executive: Executive
+    events: EventService
+    parameters: ParameterService
+    modes: ModeManager
+    dispatcher: Dispatcher
+    housekeeping: HousekeepingService
+    time: TimeManager
+    scheduler: Scheduler
+    health_service: HealthService
+    link: SerialLink | None = None
+    gnc: GncComponent | None = None
+    mission: MissionComponents | None = None
+    platform: Platform | None = field(default=None, repr=False)
+
+    @property
+    def ctx(self) -> Context:
+        return self.executive.ctx
+
+    def add(self, component: Component) -> Component:
+        return self.executive.add(component)
+
+    async def start(self) -> None:
+        await self.executive.start()
+
+    async def stop(self, reason: str = "commanded") -> None:
+        await self.executive.stop(reason)
+
+    # Read-only views of the core, for runners and tests.
+    @property
+    def clock(self) -> Clock:
+        return self.executive.clock
+
+    @property
+    def store(self) -> Store:
+        return self.executive.store
+
+    @property
+    def boot_count(self) -> int:
+        return self.executive.boot_count
+
+    @property
+    def apid(self) -> int:
+        return self.executive.telemetry.apid
+
+    @property
+    def dictionary(self) -> Any:
+        return self.executive.dictionary
+
+    @property
+    def components(self) -> list[Component]:
+        return self.executive.components
+
+    @property
+    def latches(self) -> Any:
+        return self.ctx.latches
+
+    @property
+    def rate_groups(self) -> Any:
+        return self.ctx.rate_groups
+
+    @property
+    def health(self) -> Any:
+        return self.ctx.health
+
+    @property
+    def bus(self) -> Any:
+        return self.ctx.bus
+
+
+def standard_services(executive: Executive) -> Vehicle:
+    """The services every vehicle has, added right after the executive's own component. Events come
+    first (everything after may emit), then parameters (restored before anyone reads them), modes,
+    the dispatcher, housekeeping, the test service, time, the scheduler and health."""
+    ctx = executive.ctx
+    events, parameters, modes, dispatcher = EventService(ctx), ParameterService(ctx), ModeManager(ctx), Dispatcher(ctx)
+    ctx.connect(events=events, parameters=parameters, modes=modes, commands=dispatcher)
+    housekeeping, time = HousekeepingService(ctx), TimeManager(ctx)
+    scheduler, health = Scheduler(ctx), HealthService(ctx)
+    for component in (events, parameters, modes, dispatcher, housekeeping, TestService(ctx), time, scheduler, health):
+        executive.add(component)
+    return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health)
+
+
+def core_vehicle(clock: Clock, store: Store, *, apid: int = EXECUTIVE_APID, keys: KeyRing | None = None) -> Vehicle:
+    """The executive and the standard services: the frame a vehicle's own components go on."""
+    return standard_services(Executive(clock, store, apid=apid, keys=keys, rate_groups=RATE_GROUPS))
+
+
+def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
+    """The lander: the standard services, its ground link, device status, file delivery, payloads
+    and, when the platform has the mission hardware, the GNC and the mission machines."""
+    keys = KeyRing.load(config.keys) if config.keys is not None else None
+    vehicle = core_vehicle(clock, store, keys=keys)
+    ctx = vehicle.ctx
+    link_monitor: LinkMonitor | None = None
+
+    def on_state(state: str, detail: str) -> None:
+        if link_monitor is not None:
+            link_monitor.on_link_state(state, detail)
+
+    vehicle.link = SerialLink(config.port, config.baud, on_state=on_state)
+    link_monitor = LinkMonitor(ctx, vehicle.link)
+    vehicle.add(link_monitor)
+    platform = vehicle.platform = open_platform(config, clock)
+    vehicle.add(DeviceStatusService(ctx, platform.devices, platform.reports))
+    vehicle.add(FileTransferService(ctx))
+    for payload in build_payloads(ctx, seed=config.seed):
+        vehicle.add(payload)
+    if platform.mission is not None and config.mission:
+        add_mission(vehicle, platform.mission)
+    for name, value in config.parameters:
+        try:
+            vehicle.parameters.preset(name, value)
+        except KeyError as error:
+            raise SystemExit(f"ilrs-fsw: --param {name}: no such parameter") from error
+        except ValueError as error:
+            raise SystemExit(f"ilrs-fsw: --param {name}: {error}") from error
+    return vehicle
+
+
+def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
+    """The GNC on the device bus, then the mission machines on its devices and the platform's mechanisms."""
+    gnc = GncComponent(vehicle.ctx, hardware.bus)
+    vehicle.add(gnc)
+    surface = hardware.surface
+    devices = MissionDevices(
+        imu=gnc.lander.imu, range_finder=gnc.lander.range_finder, main_engine=gnc.lander.main_engine,
+        propellant=gnc.lander.propellant, ascent_engine=gnc.ascender.engine,
+        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,
+        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,
+        rendezvous_radar=surface.rendezvous_radar, approach_thrusters=surface.approach_thrusters,
+        docking=surface.docking, ascender_release=surface.ascender_release,
+        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,
+        rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility,
+        sun=surface.sun, rover_power=surface.rover_power, rover_thermal=surface.rover_thermal,
+    )
+    components = build_mission(vehicle.ctx, devices, descent_driver=gnc.descent_driver,
+                               ascent_driver=gnc.ascent_driver)
+    for machine in components.wiring_order():
+        vehicle.add(machine)
+    gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})
+    vehicle.gnc, vehicle.mission = gnc, components
+    return gnc
+
+
+def open_platform(config: FlightConfig, clock: Clock) -> Platform:
+    """The configured platform's devices; missing hardware is reported, a bad configuration stops the start."""
+    request = PlatformRequest(clock=clock, store=config.store, seed=config.seed, config=config.hal_config,
+                              plant_port=config.plant_port, mission=config.mission)
+    try:
+        return load_platform(config.hal)(request)
+    except PlatformError as error:
+        raise SystemExit(f"ilrs-fsw: {error}") from error
+
+
+def dictionary_vehicle() -> Vehicle:
+    """A lander wired as in flight, for exporting the dictionary (no link is opened). Everything the
+    wiring keeps on disk (the store, the emulated hardware's state) goes to a scratch folder."""
+    store = Path(tempfile.mkdtemp(prefix="ilrs-dictionary-")) / "store.sqlite"
+    return lander(FlightConfig(port="loop://", store=store), Clock("afap"), Store(store))
