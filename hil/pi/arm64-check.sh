@@ -92,10 +92,10 @@ if ! grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
 fi
 binfmt_flags=$(sed -n 's/^flags: //p' /proc/sys/fs/binfmt_misc/qemu-aarch64)
 
-in_root() {  # run a command in the arm64 root with a clean environment (no host PIP_* settings)
-    chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
-}
+# A clean environment inside the root: no host PIP_* settings.
+CLEAN_ENV=(/usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+           LANG=C.UTF-8 TERM=dumb)
+in_root() { chroot "$ROOT" "${CLEAN_ENV[@]}" "$@"; }
 
 # --- the arm64 root -----------------------------------------------------------------------------
 if [[ ! -e $ROOT/.ilrs-bootstrapped ]]; then
@@ -149,7 +149,7 @@ installed=$(in_root "$VENV/bin/pip" list --format=freeze 2>/dev/null | tr '\n' '
 say "installed in $install_s s: $installed"
 
 # --- boot on mock pins behind a host link --------------------------------------------------------
-rm -f "$ROOT/var/tmp/ilrs-fsw.sqlite"*
+rm -rf "$ROOT"/var/tmp/ilrs-fsw.sqlite*
 "$HOST_BIN/ilrs-hil" link --a "$ROOT$FSW_TTY" --b "$GROUND_TTY" >"$LOGS/link.log" 2>&1 &
 LINK_PID=$!
 for ((i = 0; i < 100; i++)); do
@@ -165,7 +165,9 @@ PYTHONUNBUFFERED=1 "$HOST_BIN/ilrs-ground" --port "$GROUND_TTY" ping --count $((
 PING_PID=$!
 sleep 0.5
 started=$(now)
-in_root GPIOZERO_PIN_FACTORY=mock "$VENV/bin/ilrs-fsw" run --hal pi --port "$FSW_TTY" \
+# chroot, not the in_root function: $! must be the flight software itself (chroot and env exec it),
+# not a subshell, so that SIGTERM reaches it.
+chroot "$ROOT" "${CLEAN_ENV[@]}" GPIOZERO_PIN_FACTORY=mock "$VENV/bin/ilrs-fsw" run --hal pi --port "$FSW_TTY" \
     --store /var/tmp/ilrs-fsw.sqlite -v >"$LOGS/fsw.log" 2>&1 &
 FSW_PID=$!
 while ! grep -q 'rtt=' "$LOGS/boot-ping.log"; do
@@ -184,7 +186,11 @@ rtt=$(tail -1 "$LOGS/ping.log")
 
 stop "$FSW_PID" 30
 FSW_PID=
-grep -q 'SHUTDOWN' "$LOGS/fsw.log" || say "no SHUTDOWN event in the flight log (see $LOGS/fsw.log)"
+if grep -q 'SHUTDOWN' "$LOGS/fsw.log"; then
+    shutdown="clean on SIGTERM ($(grep -o 'SHUTDOWN: .*' "$LOGS/fsw.log" | head -1))"
+else
+    shutdown="no SHUTDOWN event in the flight log"
+fi
 
 cat <<EOF
 
@@ -192,6 +198,7 @@ arm64 check: Debian $SUITE arm64 under qemu-user ($(qemu-aarch64-static --versio
   install: pip install ilrs-fsw[pi] (non-editable, no cache)  $install_s s
   boot:    ilrs-fsw run --hal pi (mock pins) start to first ping answered  $boot_s s (0.5 s resolution)
   ping:    $rtt
+  stop:    $shutdown
   devices: $(grep -h 'device_states' "$LOGS/tlm.log" | head -1 | sed 's/^[^ ]* //')
   logs:    $LOGS
 EOF
