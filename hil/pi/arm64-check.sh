@@ -86,8 +86,9 @@ if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
 fi
 update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
 if ! grep -qx enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
-    # qemu-aarch64-static named explicitly runs one program, but a program it runs cannot start another
-    # arm64 program (dpkg's maintainer scripts, pip's build back end, gcc): the kernel must know them.
+    # `chroot ROOT /usr/bin/qemu-aarch64-static PROGRAM` runs one arm64 program (the installed
+    # python3 imports and runs), but that program cannot start another arm64 program: the second
+    # stage (dpkg's maintainer scripts) and pip (build back ends, gcc) need the kernel to know them.
     die "binfmt_misc has no enabled qemu-aarch64 entry (update-binfmts --enable qemu-aarch64 failed)"
 fi
 binfmt_flags=$(sed -n 's/^flags: //p' /proc/sys/fs/binfmt_misc/qemu-aarch64)
