@@ -46,7 +46,7 @@ seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
     || die "no ilrs-hil/ilrs-ground in $HOST_BIN: run 'make install' or set ILRS_HOST_BIN"
 
 # --- clean-up: only what this run started or mounted -------------------------------------------
-LINK_PID= FSW_PID= PING_PID=
+LINK_PID='' FSW_PID='' PING_PID=''
 MOUNTS=()
 stop() {  # stop PID [seconds]: SIGTERM, then SIGKILL after the grace period
     local pid=$1 grace=${2:-10} i
@@ -140,10 +140,10 @@ tar -C "$SRC" --exclude=./.git --exclude=./.venv --exclude=./build --exclude='*.
     --exclude=__pycache__ --exclude=.pytest_cache --exclude=.ruff_cache --exclude=.hypothesis -cf - . \
     | tar -C "$ROOT$SOURCE_COPY" -xf -
 in_root python3 -m venv "$VENV"
-say "pip install '$SOURCE_COPY[pi]' inside the root (no cache: every run downloads and builds)"
+say "pip install '${SOURCE_COPY}[pi]' inside the root (no cache: every run downloads and builds)"
 started=$(now)
 in_root PIP_CERT=/etc/ilrs-host-ca.crt PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=120 \
-    "$VENV/bin/pip" install --no-cache-dir "$SOURCE_COPY[pi]" >"$LOGS/pip-install.log" 2>&1 \
+    "$VENV/bin/pip" install --no-cache-dir "${SOURCE_COPY}[pi]" >"$LOGS/pip-install.log" 2>&1 \
     || die "pip install failed (see $LOGS/pip-install.log)"
 install_s=$(seconds "$started" "$(now)")
 installed=$(in_root "$VENV/bin/pip" list --format=freeze 2>/dev/null | tr '\n' ' ')
