@@ -14,14 +14,26 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 FLIGHT = {"pyserial", "cbor2", "crcmod", "transitions", "cobs"}
 PI = {"gpiozero", "smbus2"}
 
-# Imports the modules that `ilrs-fsw run` (emulator and pi backends) loads, then names the distribution
-# of every third-party module that got loaded.
+# Imports every flight software module, both device backends (emulator and pi) and what selects
+# them, then names the distribution of every third-party module that got loaded. Names that do not
+# exist (in this layout) are passed over.
 PROBE = """
-import json, sys
+import importlib, json, pkgutil, sys
 from importlib.metadata import packages_distributions
-import fsw.cli, fsw.app, hil.hal, hil.config, hil.watchdog
-import hil.pi.devices, hil.pi.gpio, hil.pi.i2c, hil.pi.plant_link
-import hil.devicebus, hil.plant_process, hil.emulator.plant, hil.emulator.surface
+
+def load(name):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if not name.startswith(error.name or "?"):
+            raise
+
+for package in ("fsw", "hil.emulator", "hil.pi"):
+    root = load(package)
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        load(info.name)
+for name in ("hil.hal", "hil.platforms", "hil.config", "hil.watchdog", "hil.devicebus", "hil.plant_process"):
+    load(name)
 owners = packages_distributions()
 loaded = {name.split(".")[0] for name in list(sys.modules)}
 print(json.dumps(sorted({dist for name in loaded for dist in owners.get(name, ())})))
