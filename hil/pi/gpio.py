@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gpiozero import LED, Button, InputDevice, OutputDevice
+try:
+    from gpiozero import LED, Button, InputDevice, OutputDevice
+except ModuleNotFoundError as error:  # the pi extra is not installed
+    raise ModuleNotFoundError("the Pi backend needs gpiozero and smbus2: pip install 'ilrs-fsw[pi]'",
+                              name=error.name) from error
 
 from hil.config import InputConfig, OutputConfig
 
