@@ -27,8 +27,11 @@ fuzz: install
 	$(BIN)/pip install --quiet atheris || echo "atheris did not install: using the seeded mutation fuzzer"
 	$(BIN)/python -m tests.fuzz --seconds $${FUZZ_SECONDS:-120}
 
+# Types: the codec, the executive core, the device ports and the clock strictly; the rest as mypy's defaults.
 lint: install
 	$(BIN)/ruff check fsw hil ground tests
+	$(BIN)/mypy
+	$(BIN)/mypy --strict fsw/protocol fsw/core fsw/devices fsw/clock.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache

@@ -54,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"ilrs-fsw: {error}", file=sys.stderr)
             return 2
     clock = Clock(mode)
-    return int(run_on_clock(run_flight(config, clock), clock) or 0)  # type: ignore[arg-type]
+    return run_on_clock(run_flight(config, clock), clock)
 
 
 def _dictionary(args: argparse.Namespace) -> int:

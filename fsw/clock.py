@@ -17,11 +17,17 @@ from __future__ import annotations
 import asyncio
 import selectors
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fsw.protocol.cuc import UNIX_TO_TAI_1958
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
+
+Result = TypeVar("Result")
 
 # Below this, the selector's millisecond rounding dominates: spin on the clock instead (see docs).
 SPIN_MARGIN_S = 0.0015
@@ -176,19 +182,19 @@ class _ClockSelector(selectors.BaseSelector):
         clock._advance(timeout)
         return []
 
-    def register(self, fileobj: selectors._FileObject, events: int, data: object = None) -> selectors.SelectorKey:
+    def register(self, fileobj: FileDescriptorLike, events: int, data: object = None) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
 
-    def unregister(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         return self._real.unregister(fileobj)
 
-    def modify(self, fileobj: selectors._FileObject, events: int, data: object = None) -> selectors.SelectorKey:
+    def modify(self, fileobj: FileDescriptorLike, events: int, data: object = None) -> selectors.SelectorKey:
         return self._real.modify(fileobj, events, data)
 
-    def get_key(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+    def get_key(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         return self._real.get_key(fileobj)
 
-    def get_map(self) -> selectors._SelectorMapping:  # type: ignore[override]
+    def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
         return self._real.get_map()
 
     def close(self) -> None:
@@ -206,7 +212,7 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
         return self.flight_clock.monotonic()
 
 
-def run(main: object, clock: Clock) -> object:
+def run(main: Coroutine[Any, Any, Result], clock: Clock) -> Result:
     """Run a coroutine to completion on an event loop driven by ``clock``."""
     with asyncio.Runner(loop_factory=clock.new_event_loop) as runner:
-        return runner.run(main)  # type: ignore[arg-type]
+        return runner.run(main)

@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FLIGHT_DEPENDENCIES = {"serial", "cbor2", "crcmod", "transitions", "cobs"}
 PORTS = ("fsw.devices", "fsw.protocol", "fsw.link")
+TYPING_ONLY = {"__future__", "_typeshed"}  # the type checker's standard-library stubs
 
 
 def imports(path: Path) -> list[tuple[int, str]]:
@@ -48,7 +49,7 @@ def broken_arrow(source: str, module: str) -> str | None:
     """Why ``source`` (a module name) may not import ``module``, or None when it may."""
     top = module.split(".")[0]
     if source.startswith("fsw."):
-        if top == "fsw" or top in sys.stdlib_module_names or top in FLIGHT_DEPENDENCIES or top == "__future__":
+        if top == "fsw" or top in sys.stdlib_module_names or top in FLIGHT_DEPENDENCIES or top in TYPING_ONLY:
             if source == "fsw.core.executive" and within(module, "fsw.services"):
                 return "the executive core names no service (the topology wires them)"
             return None

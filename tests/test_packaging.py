@@ -32,7 +32,7 @@ for package in ("fsw", "hil.emulator", "hil.pi"):
     root = load(package)
     for info in pkgutil.walk_packages(root.__path__, package + "."):
         load(info.name)
-for name in ("hil.hal", "hil.platforms", "hil.config", "hil.watchdog", "hil.devicebus", "hil.plant_process"):
+for name in ("hil.platforms", "hil.config", "hil.watchdog", "hil.devicebus", "hil.plant_process"):
     load(name)
 owners = packages_distributions()
 loaded = {name.split(".")[0] for name in list(sys.modules)}

@@ -161,7 +161,7 @@ def command(
 
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:
         command_name = name or method.__name__.removeprefix("cmd_").upper()
-        method.__command__ = CommandDef(  # type: ignore[attr-defined]
+        method.__dict__["__command__"] = CommandDef(
             command_name, opcode, tuple(args), description or (method.__doc__ or "").strip().split("\n")[0],
             frozenset(modes), critical,
         )

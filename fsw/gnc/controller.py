@@ -237,7 +237,8 @@ class DescentController:
             self.phase = HOLD_ORBIT
             self._event(t, "no_go_hold_orbit", ", ".join(f"{name} not valid" for name in failed))
             return
-        self.nav.accel_bias = tuple(a / self._bias_n for a in self._bias_sum)
+        sum_x, sum_y, sum_z = self._bias_sum
+        self.nav.accel_bias = (sum_x / self._bias_n, sum_y / self._bias_n, sum_z / self._bias_n)
         bias = ", ".join(f"{b:.5f}" for b in self.nav.accel_bias)
         self._event(t, "go_for_powered_descent", f"accelerometer bias {bias}")
         self.dev.velocimeter.set_power(True)

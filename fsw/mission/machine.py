@@ -23,7 +23,7 @@ import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -133,6 +133,9 @@ class _Model:
 
     state: str
 
+    if TYPE_CHECKING:  # added by ``transitions`` at run time
+        async def trigger(self, trigger_name: str) -> bool: ...
+
 
 class MissionMachine(Component):
     spec: ClassVar[MachineSpec]
@@ -193,7 +196,7 @@ class MissionMachine(Component):
             before = self.state
             self._firing = asyncio.current_task()
             try:
-                result = await self.model.trigger(trigger)  # type: ignore[attr-defined]
+                result = await self.model.trigger(trigger)
             finally:
                 self._firing = None
             # A transition that happened counts as done even if a callback after it was interrupted.

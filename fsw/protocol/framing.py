@@ -20,7 +20,8 @@ DELIMITER = b"\x00"
 
 def frame(packet: bytes) -> bytes:
     """Encode one packet as a frame, with a leading and trailing delimiter."""
-    return b"\x00" + cobs.encode(packet) + b"\x00"
+    encoded: bytes = cobs.encode(packet)
+    return b"\x00" + encoded + b"\x00"
 
 
 class Deframer:

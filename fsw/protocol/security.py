@@ -37,7 +37,7 @@ class KeyFileError(ValueError):
 class SecurityError(PacketError):
     def __init__(self, code: FailureCode, message: str) -> None:
         super().__init__(message)
-        self.code = code  # type: ignore[misc]
+        self.code = code
 
 
 def mac_of(key: bytes, covered: bytes) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transitions import Machine
 
@@ -93,6 +93,14 @@ class SenderTransaction:
     chunks_since_persist: int = 0
     persisted_at: float = 0.0
     state: str = "sending"
+
+    if TYPE_CHECKING:  # the triggers ``transitions`` adds at run time (SENDER_TRANSITIONS)
+        def data_sent(self) -> bool: ...
+        def eof_acked(self) -> bool: ...
+        def finish(self) -> bool: ...
+        def cancel(self) -> bool: ...
+        def suspend(self) -> bool: ...
+        def resume(self) -> bool: ...
 
     def attach_machine(self) -> None:
         Machine(model=self, states=SENDER_STATES, transitions=SENDER_TRANSITIONS, initial=self.state,
