@@ -19,6 +19,7 @@ lunar night (Yutu-1).
 """
 
 
+from hil.emulator.ascent import EmulatedAscentEngine
 from hil.emulator.surface.hardware import (
     READING_SAVE_INTERVAL_S,
     STATE_VERSION,
@@ -31,11 +32,11 @@ from hil.emulator.surface.hardware import (
 )
 from hil.emulator.surface.instruments import EmulatedCamera, EmulatedRadar
 from hil.emulator.surface.orbit import (
-    EmulatedAscentEngine,
     EmulatedDocking,
     EmulatedOrbitEngines,
     EmulatedRendezvous,
     EmulatedSeparation,
+    PadAscender,
 )
 from hil.emulator.surface.power import EmulatedPower, EmulatedSunSensor, EmulatedThermal
 from hil.emulator.surface.rover import EmulatedRoverDeploy, EmulatedRoverMobility
@@ -71,6 +72,7 @@ __all__ = [
     "EmulatedThermal",
     "EmulatedTransfer",
     "HardwareTime",
+    "PadAscender",
     "SurfaceDevices",
     "SurfaceFaults",
     "SurfaceHardware",

@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from fsw.devices.surface import SurfaceSuite
+from hil.emulator.ascent import EmulatedAscentEngine
 from hil.emulator.surface.instruments import EmulatedCamera, EmulatedRadar
 from hil.emulator.surface.orbit import (
-    EmulatedAscentEngine,
     EmulatedDocking,
     EmulatedOrbitEngines,
     EmulatedRendezvous,
     EmulatedSeparation,
+    PadAscender,
 )
 from hil.emulator.surface.power import EmulatedPower, EmulatedSunSensor, EmulatedThermal
 from hil.emulator.surface.rover import EmulatedRoverDeploy, EmulatedRoverMobility
@@ -74,7 +75,14 @@ class SurfaceDevices:
         )
 
     def devices(self) -> dict[str, _Device]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("world", "hardware")}
+        """Every device with a state to keep, by its name in the hardware-state file (the ascent
+        engine's state is its ascender's)."""
+        found: dict[str, _Device] = {}
+        for f in fields(self):
+            if f.name not in ("world", "hardware"):
+                device = getattr(self, f.name)
+                found[f.name] = device.plant if isinstance(device, EmulatedAscentEngine) else device
+        return found
 
     def world_state(self) -> dict[str, Any]:
         now = self.world.now
@@ -115,7 +123,7 @@ def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
         rendezvous=rendezvous,
         docking=EmulatedDocking(world, rendezvous),
         orbit_engines=EmulatedOrbitEngines(world),
-        ascent_engine=EmulatedAscentEngine(world),
+        ascent_engine=EmulatedAscentEngine(PadAscender(world)),
         power=EmulatedPower(world, capacity_wh=4000.0, array_w=1500.0, load_w=400.0),
         thermal=EmulatedThermal(world),
         sun=EmulatedSunSensor(world),

@@ -1,11 +1,11 @@
 """Ascent, rendezvous and return: separations, the rendezvous model with the docking claws, the
-orbiter's engines and the ascent engine."""
+orbiter's engines, and the ascender on the pad for its engine."""
 
 from __future__ import annotations
 
 import math
 
-from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
+from fsw.devices.descent import ASCENT_ENGINE_THRUST_N
 from fsw.devices.surface import BurnStatus, DockingStatus, RendezvousReading, SeparationStatus
 from hil.emulator.surface.world import SurfaceWorld, _act, _Device, _reading
 
@@ -169,8 +169,9 @@ class EmulatedOrbitEngines(_Device):
         )
 
 
-class EmulatedAscentEngine(_Device):
-    """Fixed-thrust 3000 N ascent engine (``fsw.devices.descent.AscentEngine``): thrust builds up in 0.2 s."""
+class PadAscender(_Device):
+    """The ascender as its engine (:class:`hil.emulator.ascent.EmulatedAscentEngine`) sees it when no
+    plant flies it (rigs whose ascent guidance is a stub): time-driven, thrust builds up in 0.2 s."""
 
     RISE_S = 0.2
     STATE = ("lit_at",)
@@ -179,12 +180,21 @@ class EmulatedAscentEngine(_Device):
         self.world = world
         self.lit_at: float | None = None
 
+    @property
+    def t(self) -> float:
+        return self.world.now()
+
+    @property
+    def engine_on(self) -> bool:
+        return self.lit_at is not None
+
+    @engine_on.setter
     @_act
-    def set_on(self, on: bool) -> None:
+    def engine_on(self, on: bool) -> None:
         self.lit_at = self.world.now() if on else None
 
-    def read(self) -> EngineStatus:
-        now = self.world.now()
-        on = self.lit_at is not None
-        thrust = ASCENT_ENGINE_THRUST_N * min(1.0, (now - self.lit_at) / self.RISE_S) if on else 0.0  # type: ignore[operator]
-        return EngineStatus(now, on, ASCENT_ENGINE_THRUST_N if on else 0.0, thrust, True)
+    @property
+    def thrust(self) -> float:
+        if self.lit_at is None:
+            return 0.0
+        return ASCENT_ENGINE_THRUST_N * min(1.0, (self.world.now() - self.lit_at) / self.RISE_S)
