@@ -88,7 +88,7 @@ def build_executive(config: FlightConfig, clock: Clock, store: Store) -> tuple[E
     platform = open_platform(config, clock)
     executive.add(DeviceStatusService(executive, platform.devices, platform.reports))
     executive.add(FileTransferService(executive))
-    add_payloads(executive, seed=config.seed)
+    add_payloads(executive, seed=config.seed, devices=platform.payloads)
     if platform.mission is not None and config.mission:
         add_mission_components(executive, platform.mission)
     for name, value in config.parameters:

@@ -1,7 +1,8 @@
 """Partner payload plug-ins.
 
 A payload is one module defining a :class:`fsw.payloads.base.PayloadComponent` subclass, its
-device Protocol and emulated backend, and a module attribute ``PAYLOAD`` naming the class. The
+device Protocol, and a module attribute ``PAYLOAD`` naming the class; its device comes from the
+platform (``Platform.payloads``, by payload name). The
 built-in instruments are listed in :data:`BUILTIN`; a partner's package can add its own without
 touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``package.module``).
 :func:`add_payloads` wires them into an executive; the core never imports a payload.
@@ -10,6 +11,7 @@ touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -38,11 +40,13 @@ def load(name: str) -> type[Any]:
     return payload
 
 
-def add_payloads(executive: Any, names: list[str] | None = None, seed: int = 1) -> list[Any]:
-    """Create and wire the named payloads (default: every built-in one), each seeded from ``seed``."""
+def add_payloads(executive: Any, names: list[str] | None = None, seed: int = 1,
+                 devices: Mapping[str, object] | None = None) -> list[Any]:
+    """Create and wire the named payloads (default: every built-in one), each seeded from ``seed``,
+    each on its device in ``devices`` (by payload name; a payload without one is absent)."""
     components = []
     for name in names if names is not None else list(BUILTIN):
-        component = load(name)(executive, seed=seed)
+        component = load(name)(executive, seed=seed, device=(devices or {}).get(name))
         executive.add(component)
         components.append(component)
     return components

@@ -30,7 +30,7 @@ from hil.emulator.surface.hardware import (
     make_surface_devices,
     open_surface_devices,
 )
-from hil.emulator.surface.instruments import EmulatedCamera, EmulatedRadar
+from hil.emulator.surface.instruments import EmulatedCamera, EmulatedDosimeter, EmulatedRadar
 from hil.emulator.surface.orbit import (
     EmulatedDocking,
     EmulatedOrbitEngines,
@@ -60,6 +60,7 @@ __all__ = [
     "EmulatedCamera",
     "EmulatedContainer",
     "EmulatedDocking",
+    "EmulatedDosimeter",
     "EmulatedDrill",
     "EmulatedOrbitEngines",
     "EmulatedPower",

@@ -18,7 +18,7 @@ from typing import Any
 
 from fsw.devices.surface import SurfaceSuite
 from hil.emulator.ascent import EmulatedAscentEngine
-from hil.emulator.surface.instruments import EmulatedCamera, EmulatedRadar
+from hil.emulator.surface.instruments import EmulatedCamera, EmulatedDosimeter, EmulatedRadar
 from hil.emulator.surface.orbit import (
     EmulatedDocking,
     EmulatedOrbitEngines,
@@ -46,6 +46,7 @@ class SurfaceDevices:
     transfer: EmulatedTransfer
     radar: EmulatedRadar
     camera: EmulatedCamera
+    dosimeter: EmulatedDosimeter
     ascender_separation: EmulatedSeparation
     ascender_release: EmulatedSeparation
     returner_separation: EmulatedSeparation
@@ -74,14 +75,21 @@ class SurfaceDevices:
             rover_power=self.rover_power, rover_thermal=self.rover_thermal,
         )
 
+    def payloads(self) -> dict[str, object]:
+        """The partner payloads' devices, by payload name (``fsw.payloads.add_payloads``)."""
+        return {"camera": self.camera, "neutron_dosimeter": self.dosimeter, "radar": self.radar}
+
     def devices(self) -> dict[str, _Device]:
         """Every device with a state to keep, by its name in the hardware-state file (the ascent
-        engine's state is its ascender's)."""
+        engine's state is its ascender's; the payload-only instruments keep none)."""
         found: dict[str, _Device] = {}
         for f in fields(self):
             if f.name not in ("world", "hardware"):
                 device = getattr(self, f.name)
-                found[f.name] = device.plant if isinstance(device, EmulatedAscentEngine) else device
+                if isinstance(device, EmulatedAscentEngine):
+                    device = device.plant
+                if isinstance(device, _Device):
+                    found[f.name] = device
         return found
 
     def world_state(self) -> dict[str, Any]:
@@ -116,7 +124,8 @@ def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
         container=container,
         transfer=EmulatedTransfer(world),
         radar=EmulatedRadar(world),
-        camera=EmulatedCamera(world),
+        camera=EmulatedCamera(world.seed),
+        dosimeter=EmulatedDosimeter(world.seed),
         ascender_separation=EmulatedSeparation(world, "ascender_separation"),
         ascender_release=EmulatedSeparation(world, "ascender_release"),
         returner_separation=EmulatedSeparation(world, "returner_separation"),
