@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from hil.link.process import running_link
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PROCEDURE = REPO / "ground" / "procedures" / "mission.py"
 DEFAULT_KEYS = REPO / "build" / "keys.toml"
 BOOT_LINE = "BOOT: flight software boot"  # the BOOT event as --verbose logs it
