@@ -173,7 +173,7 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
     platform = vehicle.platform = open_platform(config, clock)
     vehicle.add(DeviceStatusService(ctx, platform.devices, platform.reports))
     vehicle.add(FileTransferService(ctx))
-    for payload in build_payloads(ctx, seed=config.seed):
+    for payload in build_payloads(ctx, seed=config.seed, devices=platform.payloads):
         vehicle.add(payload)
     if platform.mission is not None and config.mission:
         add_mission(vehicle, platform.mission)

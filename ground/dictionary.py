@@ -267,9 +267,6 @@ class Dictionary:
             raise ArgumentError(f"unknown command {name!r}{hint}")
         return spec
 
-    def command_by_opcode(self, opcode: int) -> CommandSpec | None:
-        return next((spec for spec in self.commands.values() if spec.opcode == opcode), None)
-
     def parameter(self, name: str) -> ParameterSpec:
         spec = next((p for p in self.parameters.values() if p.name == name), None)
         if spec is None:

@@ -3,9 +3,10 @@
 
 - ``emulator``: the lander/ascender plant behind the device bus (in this process, or another one on
   ``plant_port``) and the emulated surface, rendezvous, return and rover mechanisms, whose state
-  lives in a file next to the flight store so that a flight-software restart does not reset them.
+  lives in a file next to the flight store so that a flight-software restart does not reset them,
+  and the partner payloads' instruments (with or without the mission).
 - ``pi``: the Raspberry Pi bench devices named in a bench TOML file (``hil/pi/bench.toml`` when
-  none is given).
+  none is given); no partner payloads.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ def surface_state_path_for(store: str | Path) -> Path:
 
 def emulator(request: PlatformRequest) -> Platform:
     if not request.mission:
-        return Platform(NoDevices("emulator"))
+        # The instruments only, without the mission's hardware-state file.
+        from hil.emulator.surface import SurfaceWorld, make_surface_devices
+
+        instruments = make_surface_devices(SurfaceWorld(request.clock.monotonic, request.seed)).payloads()
+        return Platform(NoDevices("emulator"), payloads=instruments)
     from hil.devicebus import DeviceBusServer, LocalDeviceBus
     from hil.emulator.surface import open_surface_devices
     from hil.plant_process import LanderWorld
@@ -38,7 +43,7 @@ def emulator(request: PlatformRequest) -> Platform:
         world = LanderWorld(request.seed)
         bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), request.clock)
     surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed)
-    return Platform(NoDevices("emulator"), [], MissionHardware(bus, surface.suite()))
+    return Platform(NoDevices("emulator"), [], MissionHardware(bus, surface.suite()), surface.payloads())
 
 
 def pi(request: PlatformRequest) -> Platform:

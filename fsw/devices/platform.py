@@ -4,8 +4,9 @@ A platform is a factory registered under the ``ilrs_fsw.platforms`` entry-point 
 distribution registers ``emulator`` and ``pi``; a partner's package registers its own in its
 ``pyproject.toml`` without touching this one). ``ilrs-fsw run --hal NAME`` resolves NAME there,
 calls the factory with a :class:`PlatformRequest` and gets back a :class:`Platform`: the device
-set whose health the flight software reports and, when the platform can fly the mission, the
-:class:`MissionHardware`. Watchdogs come the same way from ``ilrs_fsw.watchdogs``.
+set whose health the flight software reports, when the platform can fly the mission the
+:class:`MissionHardware`, and the devices of the partner payloads it carries. Watchdogs come the
+same way from ``ilrs_fsw.watchdogs``.
 
 Hardware that is missing never raises: it comes back as a :class:`DeviceReport` for the flight
 side to turn into events. A configuration that cannot be used raises :class:`PlatformError`: that
@@ -130,6 +131,9 @@ class Platform:
     devices: DeviceSet
     reports: list[DeviceReport] = field(default_factory=list)
     mission: MissionHardware | None = None
+    # The partner payloads' devices, by payload name (fsw.payloads.add_payloads); a payload the
+    # platform has no device for is absent.
+    payloads: dict[str, object] = field(default_factory=dict)
 
 
 PlatformFactory = Callable[[PlatformRequest], Platform]

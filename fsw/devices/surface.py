@@ -126,15 +126,6 @@ class RadarProfile:
 
 
 @dataclass(frozen=True, slots=True)
-class ImageProduct:
-    t: float
-    width: int
-    height: int
-    data: bytes
-    valid: bool
-
-
-@dataclass(frozen=True, slots=True)
 class DeployStatus:
     t: float
     released: bool
@@ -243,11 +234,6 @@ class Thermal(Protocol):
 @runtime_checkable
 class GroundPenetratingRadar(Protocol):
     def survey(self) -> RadarProfile: ...
-
-
-@runtime_checkable
-class Camera(Protocol):
-    def capture(self) -> ImageProduct: ...
 
 
 @runtime_checkable

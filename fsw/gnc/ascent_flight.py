@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from fsw.devices.descent import AscentEngine, AttitudeThrusters, Imu, PropellantGauge
 from fsw.gnc.ascent import ORBIT, AscentConfig, AscentGuidance
 from fsw.gnc.navigation import Navigator, TerrainMap
-from fsw.gnc.orbit import OrbitFigures, orbit_from_state
 
 ASCENDER_LIFTOFF_MASS_KG = 800.0  # [est.] mission-profile.md
 ASCENDER_PROPELLANT_KG = 480.0  # [est.] ~1.85 km/s plus margin at 3000 m/s
@@ -90,7 +89,3 @@ class AscentController:
     @property
     def in_orbit(self) -> bool:
         return self.guidance.phase == ORBIT
-
-    def estimated_orbit(self) -> OrbitFigures:
-        state = self.nav.state()
-        return orbit_from_state(state.r, state.vu, state.vd)

@@ -1,7 +1,8 @@
 """Partner payload plug-ins.
 
 A payload is one module defining a :class:`fsw.payloads.base.PayloadComponent` subclass, its
-device Protocol and emulated backend, and a module attribute ``PAYLOAD`` naming the class. The
+device Protocol, and a module attribute ``PAYLOAD`` naming the class; its device comes from the
+platform (``Platform.payloads``, by payload name). The
 built-in instruments are listed in :data:`BUILTIN`; a partner's package can add its own without
 touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``package.module``).
 :func:`build_payloads` makes them for the topology; the core never imports a payload.
@@ -10,6 +11,7 @@ touching this tree through the entry-point group ``ilrs_fsw.payloads`` (value ``
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -40,7 +42,9 @@ def load(name: str) -> type[Any]:
     return payload
 
 
-def build_payloads(ctx: Context, names: list[str] | None = None, seed: int = 1) -> list[Any]:
-    """Create the named payloads (default: every built-in one), each seeded from ``seed``; the
-    topology adds them."""
-    return [load(name)(ctx, seed=seed) for name in (names if names is not None else list(BUILTIN))]
+def build_payloads(ctx: Context, names: list[str] | None = None, seed: int = 1,
+                   devices: Mapping[str, object] | None = None) -> list[Any]:
+    """Create the named payloads (default: every built-in one), each seeded from ``seed``, each on
+    its device in ``devices`` (by payload name; a payload without one is absent); the topology adds them."""
+    return [load(name)(ctx, seed=seed, device=(devices or {}).get(name))
+            for name in (names if names is not None else list(BUILTIN))]

@@ -48,8 +48,10 @@ def standard_events(prefix: str, first_id: int) -> tuple[EventDef, ...]:
 
 
 class PayloadComponent(Component):
-    """Base of partner instruments. Subclasses set ``name``, ``prefix``, ``hk_structure``, the
-    declarations, and ``make_device(seed)``."""
+    """Base of partner instruments. Subclasses set ``name``, ``prefix``, ``hk_structure`` and the
+    declarations. The device comes from the platform (``device``); a plug-in whose platform has none
+    may bring a stand-in with ``make_device(seed)``. Without a device the instrument is absent: its
+    ``<PREFIX>_FAULT`` event says so at start, its commands fail, and the rest of the flight goes on."""
 
     prefix: ClassVar[str] = ""
     product_extension: ClassVar[str] = "bin"
@@ -64,7 +66,12 @@ class PayloadComponent(Component):
         self.last_product_bytes = 0
 
     def make_device(self, seed: int) -> Any:
-        raise NotImplementedError
+        """The device when the platform gives none (None: the instrument is absent)."""
+        return None
+
+    async def start(self) -> None:
+        if self.device is None:
+            self.emit(f"{self.prefix}_FAULT", reason="device absent: the platform provides none")
 
     # --- persistent product numbering ----------------------------------------------------------
     @property
@@ -77,6 +84,8 @@ class PayloadComponent(Component):
 
     # --- shared behaviour ----------------------------------------------------------------------
     def set_power(self, on: bool) -> None:
+        if self.device is None:
+            raise CommandFailed(FailureCode.EXECUTION_FAILED, f"{self.prefix} device absent")
         self.device.set_power(on)
         self.powered = on
         self.emit(f"{self.prefix}_POWER", state="on" if on else "off")
@@ -115,7 +124,8 @@ class PayloadComponent(Component):
     def housekeeping(self) -> dict[str, Any]:
         low = self.prefix.lower()
         return {
-            f"{low}_powered": self.powered, f"{low}_temperature": round(self.device.temperature_c(), 2),
+            f"{low}_powered": self.powered,
+            f"{low}_temperature": round(self.device.temperature_c(), 2) if self.device is not None else float("nan"),
             f"{low}_products": self.product_count, f"{low}_last_product_bytes": self.last_product_bytes,
             f"{low}_faults": self.faults, **self.extra_housekeeping(),
         }

@@ -1,23 +1,21 @@
 """Partner neutron and charged-particle dosimeter (after Chang'E-4's LND): count-rate time series
 as CSV products.
 
-The emulated detector draws Poisson counts around the lunar-surface rates LND reported (a
-charged-particle dose rate near 13 uGy/h in silicon); each sample integrates for ``interval_s``
-of flight time, so an acquisition takes ``samples * interval_s`` seconds.
+Each sample integrates for ``interval_s`` of flight time, so an acquisition takes
+``samples * interval_s`` seconds. The device comes from the platform (the emulator's is
+``hil.emulator.surface.instruments.EmulatedDosimeter``, drawing Poisson counts around the
+lunar-surface rates LND reported: a charged-particle dose rate near 13 uGy/h in silicon).
 """
 
 from __future__ import annotations
 
-import math
-import random
 from typing import Any, Protocol
 
 from fsw.core.context import Context
 from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
-CHARGED_RATE_CPS = 22.0
-NEUTRAL_RATE_CPS = 4.5
+CHARGED_RATE_CPS = 22.0  # mean charged-particle rate on the surface (LND): the dose calibration
 DOSE_PER_COUNT_UGY = 13.2 / 3600.0 / CHARGED_RATE_CPS  # so that the mean rate gives 13.2 uGy/h
 
 
@@ -25,33 +23,6 @@ class DosimeterDevice(PayloadDevice, Protocol):
     def count(self, interval_s: float) -> tuple[int, int]:
         """(neutral, charged) counts in one integration interval."""
         ...
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean > 30.0:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, product, count = math.exp(-mean), rng.random(), 0
-    while product > limit:
-        product *= rng.random()
-        count += 1
-    return count
-
-
-class EmulatedDosimeter:
-    def __init__(self, seed: int) -> None:
-        self.rng = random.Random(f"neutron_dosimeter:{seed}")
-        self.powered = False
-
-    def set_power(self, on: bool) -> None:
-        self.powered = on
-
-    def temperature_c(self) -> float:
-        return 21.0 + (3.0 if self.powered else 0.0)
-
-    def count(self, interval_s: float) -> tuple[int, int]:
-        if not self.powered:
-            raise OSError("dosimeter not powered")
-        return _poisson(self.rng, NEUTRAL_RATE_CPS * interval_s), _poisson(self.rng, CHARGED_RATE_CPS * interval_s)
 
 
 class NeutronDosimeter(PayloadComponent):
@@ -69,9 +40,6 @@ class NeutronDosimeter(PayloadComponent):
     def __init__(self, ctx: Context, seed: int = 1, device: DosimeterDevice | None = None) -> None:
         super().__init__(ctx, seed, device)
         self.dose_rate = 0.0
-
-    def make_device(self, seed: int) -> DosimeterDevice:
-        return EmulatedDosimeter(seed)
 
     @command(0x2101)
     def cmd_ndos_power_on(self) -> None:

@@ -1,14 +1,12 @@
 """Ground-penetrating radar surveying the drill site: depth profiles (radargrams) as CBOR products.
 
-The emulated radar sees a seeded layered regolith: a few reflectors between 0.2 m and 2 m depth,
-gently dipping along the survey line, returned as Ricker wavelets at the two-way travel time
-``2 d sqrt(eps) / c``, attenuated with depth, plus noise.
+The device comes from the platform (the emulator's is ``hil.emulator.surface.instruments.EmulatedRadar``,
+the same radar the sampling machine surveys the drill site with).
 """
 
 from __future__ import annotations
 
 import math
-import random
 import struct
 from typing import Any, Protocol
 
@@ -22,49 +20,12 @@ SPEED_OF_LIGHT = 299_792_458.0
 CENTRE_FREQUENCY_HZ = 1.5e9
 SAMPLE_INTERVAL_S = 0.1e-9
 SAMPLES_PER_TRACE = 256
-ATTENUATION_PER_M = 0.9  # amplitude e-folding per metre of two-way path in dry regolith [est.]
 
 
 class RadarDevice(PayloadDevice, Protocol):
     def sweep(self, position_m: float, permittivity: float) -> list[int]:
         """One trace of ``SAMPLES_PER_TRACE`` signed 16-bit samples at ``position_m`` along the line."""
         ...
-
-
-class EmulatedRadar:
-    def __init__(self, seed: int) -> None:
-        rng = random.Random(f"radar:{seed}")
-        self.layers = sorted((rng.uniform(0.2, 2.0), rng.uniform(0.2, 0.8) * rng.choice((-1, 1)),
-                              rng.uniform(-0.05, 0.05)) for _ in range(4))  # (depth m, reflectivity, dip)
-        self.noise = random.Random(f"radar-noise:{seed}")
-        self.powered = False
-
-    def set_power(self, on: bool) -> None:
-        self.powered = on
-
-    def temperature_c(self) -> float:
-        return 24.0 + (9.0 if self.powered else 0.0)
-
-    def sweep(self, position_m: float, permittivity: float) -> list[int]:
-        if not self.powered:
-            raise OSError("radar not powered")
-        velocity = SPEED_OF_LIGHT / math.sqrt(permittivity)
-        trace = []
-        for index in range(SAMPLES_PER_TRACE):
-            t = index * SAMPLE_INTERVAL_S
-            value = _ricker(t - 1.0e-9) * 0.9  # direct coupling
-            for depth, reflectivity, dip in self.layers:
-                depth_here = depth + dip * position_m
-                arrival = 2.0 * depth_here / velocity + 1.0e-9
-                value += reflectivity * math.exp(-ATTENUATION_PER_M * 2.0 * depth_here) * _ricker(t - arrival)
-            value += self.noise.gauss(0.0, 0.004)
-            trace.append(max(-32768, min(32767, round(value * 30000))))
-        return trace
-
-
-def _ricker(t: float) -> float:
-    a = (math.pi * CENTRE_FREQUENCY_HZ * t) ** 2
-    return (1.0 - 2.0 * a) * math.exp(-a)
 
 
 class GroundPenetratingRadar(PayloadComponent):
@@ -85,9 +46,6 @@ class GroundPenetratingRadar(PayloadComponent):
     def __init__(self, ctx: Context, seed: int = 1, device: RadarDevice | None = None) -> None:
         super().__init__(ctx, seed, device)
         self.traces = 0
-
-    def make_device(self, seed: int) -> RadarDevice:
-        return EmulatedRadar(seed)
 
     @command(0x2201)
     def cmd_gpr_power_on(self) -> None:

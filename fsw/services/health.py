@@ -1,7 +1,7 @@
 """Health: checks every task's heartbeat at 10 Hz and strokes the hardware watchdog only while all
 of them are healthy.
 
-Each periodic task beats ``executive.health`` (the monitor in ``fsw.core.health``); a task that
+Each periodic task beats ``ctx.health`` (the monitor in ``fsw.core.health``); a task that
 misses its limit is reported by TASK_STALLED within the limit plus one 10 Hz cycle, and counted in
 housekeeping. While any task is stalled, or when the 10 Hz group itself stops, the watchdog is not
 stroked and resets the computer after its timeout. At boot, a reset by the watchdog is reported.

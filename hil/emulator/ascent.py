@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
 from hil.emulator.dynamics import GM_MOON, R_MOON
@@ -74,8 +75,24 @@ class AscentPlant:
         self.t += dt
 
 
+class AscenderModel(Protocol):
+    """What the ascent engine needs of the ascender that carries it."""
+
+    engine_on: bool
+
+    @property
+    def t(self) -> float: ...
+
+    @property
+    def thrust(self) -> float: ...
+
+
 class EmulatedAscentEngine:
-    def __init__(self, plant: AscentPlant) -> None:
+    """The fixed-thrust 3000 N ascent engine (``fsw.devices.descent.AscentEngine``) on an ascender:
+    the stepped :class:`AscentPlant` in powered flight, or, for rigs that stub the ascent guidance,
+    the time-driven ascender on the pad (:class:`hil.emulator.surface.orbit.PadAscender`)."""
+
+    def __init__(self, plant: AscenderModel) -> None:
         self.plant = plant
 
     def set_on(self, on: bool) -> None:

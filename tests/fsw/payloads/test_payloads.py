@@ -13,6 +13,7 @@ import pytest
 from fsw.payloads import BUILTIN, available, build_payloads, load
 from fsw.payloads.products import ProductError, ProductStore, products_directory
 from fsw.topology import Vehicle
+from hil.emulator.surface import SurfaceWorld, make_surface_devices
 from tests.fsw.harness import Harness
 
 ACQUIRE = {
@@ -22,8 +23,9 @@ ACQUIRE = {
 }
 
 
-def add_payloads(vehicle: Vehicle, names: list[str] | None = None, seed: int = 1) -> list[Any]:
-    payloads = build_payloads(vehicle.ctx, names, seed)
+def add_payloads(vehicle: Vehicle, names: list[str] | None = None, seed: int = 1,
+                 devices: dict[str, object] | None = None) -> list[Any]:
+    payloads = build_payloads(vehicle.ctx, names, seed, devices)
     for payload in payloads:
         vehicle.add(payload)
     return payloads
@@ -31,8 +33,13 @@ def add_payloads(vehicle: Vehicle, names: list[str] | None = None, seed: int = 1
 
 def wired(tmp_path: Path, seed: int = 7) -> Harness:
     harness = Harness(tmp_path / "store.sqlite")
-    add_payloads(harness.vehicle, seed=seed)
+    add_payloads(harness.vehicle, seed=seed, devices=instruments(harness, seed))
     return harness
+
+
+def instruments(harness: Harness, seed: int) -> dict[str, object]:
+    """The emulator platform's payload devices."""
+    return make_surface_devices(SurfaceWorld(harness.clock.monotonic, seed)).payloads()
 
 
 def acquire_all(harness: Harness) -> dict[str, bytes]:
@@ -120,6 +127,28 @@ def test_registry_loads_by_name_and_refuses_unknown(tmp_path: Path) -> None:
     executive: Vehicle = Harness(tmp_path / "s.sqlite").vehicle
     (camera,) = add_payloads(executive, ["camera"])
     assert camera in executive.components and "NDOS_ACQUIRE" not in executive.dispatcher.commands_by_name
+
+
+def test_a_payload_without_a_device_is_reported_absent_and_the_rest_fly_on(tmp_path: Path) -> None:
+    harness = Harness(tmp_path / "store.sqlite")
+    devices = instruments(harness, 7)
+    del devices["camera"]
+    add_payloads(harness.vehicle, seed=7, devices=devices)
+
+    async def scenario(h: Harness) -> None:
+        assert await h.submit(h.command("CAM_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
+        assert await h.submit(h.command("CAM_ACQUIRE", 0.01)) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
+        assert await h.submit(h.command("GPR_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        assert await h.submit(h.command("GPR_ACQUIRE", 4), settle_s=10.0) == [
+            "ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        await h.clock.sleep(2.5)
+
+    harness.run(scenario)
+    faults = [args for name, args in harness.events() if name == "CAM_FAULT"]
+    assert faults and "absent" in faults[0]["reason"]
+    camera_hk = harness.hk(20)[-1]
+    assert camera_hk["cam_powered"] is False and camera_hk["cam_products"] == 0
+    assert harness.hk(22)[-1]["gpr_products"] == 1
 
 
 def test_product_store_refuses_paths_and_overwrites(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ STEPS: list[tuple[float, Op]] = [
     (4500.0, lambda d: d.transfer.read()),
     (5000.0, lambda d: d.ascender_separation.fire()),
     (5001.0, lambda d: d.ascender_separation.read()),
-    (5100.0, lambda d: d.camera.capture()),
+    (5100.0, lambda d: d.radar.survey()),
     (5200.0, lambda d: d.rendezvous.read()),
     (5200.0, lambda d: d.rendezvous.command_acceleration(0.0)),
     (5600.0, lambda d: d.rendezvous.read()),

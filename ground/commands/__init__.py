@@ -1,0 +1,1 @@
+"""The ``ilrs-ground`` subcommands (:mod:`ground.cli` parses the command line and calls them)."""
