@@ -156,8 +156,8 @@ class PointSpec:
     def from_json(cls, data: dict[str, Any]) -> PointSpec:
         return cls(data["name"], data["type"], data.get("unit", ""), data.get("description", ""),
                    data.get("component", ""), int(data.get("structure", 0)),
-                   tuple(data["yellow"]) if data.get("yellow") else None,  # type: ignore[arg-type]
-                   tuple(data["red"]) if data.get("red") else None,  # type: ignore[arg-type]
+                   tuple(data["yellow"]) if data.get("yellow") else None,
+                   tuple(data["red"]) if data.get("red") else None,
                    tuple(data["enum"]) if data.get("enum") else None)
 
     def limit_state(self, value: Any) -> str:

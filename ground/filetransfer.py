@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transitions import Machine
 
@@ -91,6 +91,13 @@ class ReceiverTransaction:
     naks_sent: int = 0
     data_pdus: int = 0
     duplicate_pdus: int = 0
+
+    if TYPE_CHECKING:  # the triggers ``transitions`` adds at run time (RECEIVER_TRANSITIONS)
+        def eof_received(self) -> bool: ...
+        def complete(self) -> bool: ...
+        def suspend(self) -> bool: ...
+        def resume(self) -> bool: ...
+        def close(self) -> bool: ...
 
     def attach_machine(self) -> None:
         Machine(model=self, states=RECEIVER_STATES, transitions=RECEIVER_TRANSITIONS, initial=self.state,

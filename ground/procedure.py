@@ -119,7 +119,7 @@ def load_procedure(path: Path) -> Callable[[Procedure], Any]:
     entry = getattr(module, "procedure", None) or getattr(module, "main", None)
     if entry is None or not callable(entry):
         raise ArgumentError(f"{path} defines neither async def procedure(p) nor def main(p)")
-    return entry  # type: ignore[no-any-return]
+    return entry
 
 
 async def run_procedure(session: GroundSession, entry: Callable[[Procedure], Any], *,

@@ -74,8 +74,8 @@ async def archive_command(args: argparse.Namespace, dictionary: Dictionary) -> i
             print(f"{len(rows)} samples", file=sys.stderr)
             return EXIT_OK
         if action == "export":
-            rows = archive.export_csv(Path(args.csv), args.point or None, since, until)
-            print(f"exported {rows} rows to {args.csv}")
+            exported = archive.export_csv(Path(args.csv), args.point or None, since, until)
+            print(f"exported {exported} rows to {args.csv}")
             return EXIT_OK
         counts = archive.db.execute("SELECT kind, count(*) FROM packets GROUP BY kind ORDER BY kind").fetchall()
         span = archive.db.execute("SELECT min(rx_time), max(rx_time) FROM packets").fetchone()

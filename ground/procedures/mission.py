@@ -74,7 +74,7 @@ async def procedure(p: Procedure) -> None:
             while True:
                 change = await transitions.get()
                 machine, dest = change.get("machine"), change.get("dest")
-                go = GO_COMMANDS.get((machine, dest))
+                go = GO_COMMANDS.get((str(machine), str(dest)))
                 if machine == "mission" or go:
                     p.log(f"phase {machine}: {change.get('source')} -> {dest}")
                 if go:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N
 from hil.emulator.dynamics import R_MOON, curved_moon_step, perilune_speed, tilt_from_vertical
@@ -242,7 +243,7 @@ class LunarLanderPlant:
         self.thrust = 0.0
 
 
-def with_faults(config: PlantConfig | None = None, **faults: object) -> PlantConfig:
+def with_faults(config: PlantConfig | None = None, **faults: Any) -> PlantConfig:
     """Convenience: a plant config with some ``FaultConfig`` fields changed."""
     base = config or PlantConfig()
     return replace(base, faults=replace(base.faults, **faults))

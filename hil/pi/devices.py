@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from functools import partial
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,7 +124,8 @@ class PiDevices:
             with contextlib.suppress(Exception):  # shutting down: best effort, every line gets its turn
                 output.off()
                 output.close()
-        for device in (*self.inputs.values(), *self.readbacks.values()):
+        lines: list[DigitalInput | ReadbackInput] = [*self.inputs.values(), *self.readbacks.values()]
+        for device in lines:
             with contextlib.suppress(Exception):
                 device.close()
         for bus in self.buses.values():
@@ -150,9 +152,9 @@ def build_devices(config: BenchConfig, *, open_bus: BusOpener = open_smbus,
             continue
         factory = mock_factory.get() if output.mode == "emulated" else None
         try:
-            devices.outputs[output.name] = _quietly(lambda o=output, f=factory: DigitalOutput(o, f))
+            devices.outputs[output.name] = _quietly(partial(DigitalOutput, output, factory))
             if output.readback_pin is not None:
-                devices.readbacks[output.name] = _quietly(lambda o=output, f=factory: ReadbackInput(o.readback_pin, f))
+                devices.readbacks[output.name] = _quietly(partial(ReadbackInput, output.readback_pin, factory))
         except Exception as error:  # gpiozero raises ImportError, ValueError, OSError and its own kinds
             absent(output.name, f"BCM {output.pin}: {_gpio_reason(error)}")
             continue
@@ -163,7 +165,7 @@ def build_devices(config: BenchConfig, *, open_bus: BusOpener = open_smbus,
             continue
         factory = mock_factory.get() if item.mode == "emulated" else None
         try:
-            devices.inputs[item.name] = _quietly(lambda i=item, f=factory: DigitalInput(i, f))
+            devices.inputs[item.name] = _quietly(partial(DigitalInput, item, factory))
         except Exception as error:
             absent(item.name, f"BCM {item.pin}: {_gpio_reason(error)}")
             continue

@@ -184,7 +184,7 @@ class SurfaceHardwareFile:
                 devices[name] = json.loads(text)
                 if rng is not None:
                     devices[name]["rng"] = json.loads(rng)
-            return state  # type: ignore[no-any-return]
+            return state
         except (sqlite3.Error, ValueError, TypeError, AttributeError) as error:
             if isinstance(error, CorruptHardwareState):
                 raise
