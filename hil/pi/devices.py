@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from functools import partial
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fsw.devices.platform import ABSENT, DEGRADED, DISABLED, EMULATED, OK, DeviceReport
