@@ -38,3 +38,16 @@ def test_a_bad_parameter_stops_the_start_with_a_message_naming_it(tmp_path: Path
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0
     assert message in out.stderr + out.stdout
+
+
+@pytest.mark.parametrize(("flag", "name", "known"), [("--hal", "arduino", "emulator, pi"),
+                                                      ("--watchdog", "hamster", "dev, emulator")])
+def test_an_unknown_platform_or_watchdog_is_refused_with_the_known_names(
+    tmp_path: Path, flag: str, name: str, known: str
+) -> None:
+    out = subprocess.run([sys.executable, "-m", "fsw.cli", "run", "--port", "loop://", "--clock", "afap",
+                          "--store", str(tmp_path / "store.sqlite"), flag, name],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert f"'{name}' (known: {known})" in out.stderr
+    assert not (tmp_path / "store.sqlite").exists()  # refused before anything started
