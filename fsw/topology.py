@@ -191,18 +191,9 @@ def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
     """The GNC on the device bus, then the mission machines on its devices and the platform's mechanisms."""
     gnc = GncComponent(vehicle.ctx, hardware.bus)
     vehicle.add(gnc)
-    surface = hardware.surface
-    devices = MissionDevices(
-        imu=gnc.lander.imu, range_finder=gnc.lander.range_finder, main_engine=gnc.lander.main_engine,
-        propellant=gnc.lander.propellant, ascent_engine=gnc.ascender.engine,
-        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,
-        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,
-        rendezvous_radar=surface.rendezvous_radar, approach_thrusters=surface.approach_thrusters,
-        docking=surface.docking, ascender_release=surface.ascender_release,
-        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,
-        rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility,
-        sun=surface.sun, rover_power=surface.rover_power, rover_thermal=surface.rover_thermal,
-    )
+    devices = MissionDevices(imu=gnc.lander.imu, range_finder=gnc.lander.range_finder,
+                             main_engine=gnc.lander.main_engine, propellant=gnc.lander.propellant,
+                             ascent_engine=gnc.ascender.engine, mechanisms=hardware.surface)
     components = build_mission(vehicle.ctx, devices, descent_driver=gnc.descent_driver,
                                ascent_driver=gnc.ascent_driver)
     for machine in components.wiring_order():

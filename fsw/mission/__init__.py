@@ -10,23 +10,7 @@ from dataclasses import dataclass
 
 from fsw.core.context import Context
 from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
-from fsw.devices.surface import (
-    ApproachThrusters,
-    DockingMechanism,
-    Drill,
-    GroundPenetratingRadar,
-    OrbitEngines,
-    Power,
-    RendezvousRadar,
-    RoboticArm,
-    RoverDeployMechanism,
-    RoverMobility,
-    SampleContainer,
-    SeparationDevice,
-    SunSensor,
-    Thermal,
-    TransferMechanism,
-)
+from fsw.devices.surface import SurfaceSuite
 from fsw.mission.ascent import AscentMachine
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import MissionMachine
@@ -39,30 +23,15 @@ from fsw.mission.sampling import SamplingMachine
 
 @dataclass
 class MissionDevices:
+    """The lander's powered-flight devices the machines check, and the platform's mechanisms (with
+    the rover's, when there is a rover: without its deploy mechanism and mobility there is no rover machine)."""
+
     imu: Imu
     range_finder: LaserRangeFinder
     main_engine: MainEngine
     propellant: PropellantGauge
     ascent_engine: AscentEngine
-    drill: Drill
-    arm: RoboticArm
-    container: SampleContainer
-    transfer: TransferMechanism
-    radar: GroundPenetratingRadar
-    power: Power
-    ascender_separation: SeparationDevice
-    rendezvous_radar: RendezvousRadar
-    approach_thrusters: ApproachThrusters
-    docking: DockingMechanism
-    ascender_release: SeparationDevice
-    orbit_engines: OrbitEngines
-    returner_separation: SeparationDevice
-    # The rover (optional): without its deploy mechanism and mobility there is no rover machine.
-    rover_deploy: RoverDeployMechanism | None = None
-    rover_mobility: RoverMobility | None = None
-    sun: SunSensor | None = None
-    rover_power: Power | None = None
-    rover_thermal: Thermal | None = None
+    mechanisms: SurfaceSuite
 
 
 @dataclass
@@ -88,12 +57,12 @@ class MissionComponents:
 def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: PhaseDriver | None = None,
                   ascent_driver: PhaseDriver | None = None) -> MissionComponents:
     """Make the mission components (not yet added to the executive)."""
-    sampling = SamplingMachine(ctx, devices.drill, devices.arm, devices.container, devices.transfer,
-                               devices.radar, devices.power)
-    ascent = AscentMachine(ctx, devices.ascent_engine, devices.ascender_separation, ascent_driver)
-    rendezvous = RendezvousMachine(ctx, devices.rendezvous_radar, devices.approach_thrusters, devices.docking,
-                                   devices.transfer, devices.ascender_release)
-    returns = ReturnMachine(ctx, devices.orbit_engines, devices.returner_separation)
+    kit = devices.mechanisms
+    sampling = SamplingMachine(ctx, kit.drill, kit.arm, kit.container, kit.transfer, kit.radar, kit.power)
+    ascent = AscentMachine(ctx, devices.ascent_engine, kit.ascender_separation, ascent_driver)
+    rendezvous = RendezvousMachine(ctx, kit.rendezvous_radar, kit.approach_thrusters, kit.docking, kit.transfer,
+                                   kit.ascender_release)
+    returns = ReturnMachine(ctx, kit.orbit_engines, kit.returner_separation)
     mission = MissionControl(
         ctx, imu=devices.imu, range_finder=devices.range_finder, main_engine=devices.main_engine,
         propellant=devices.propellant, descent_driver=descent_driver,
@@ -104,7 +73,8 @@ def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: Phas
 
 def build_rover(ctx: Context, devices: MissionDevices) -> RoverMachine | None:
     """The rover machine when the devices include a rover (its power falls back to the lander's)."""
-    if devices.rover_deploy is None or devices.rover_mobility is None or devices.sun is None:
+    kit = devices.mechanisms
+    if kit.rover_deploy is None or kit.rover_mobility is None or kit.sun is None:
         return None
-    return RoverMachine(ctx, devices.rover_deploy, devices.rover_mobility, devices.sun,
-                        devices.rover_power or devices.power, devices.rover_thermal)
+    return RoverMachine(ctx, kit.rover_deploy, kit.rover_mobility, kit.sun, kit.rover_power or kit.power,
+                        kit.rover_thermal)

@@ -4,7 +4,7 @@ and surface devices, and stub guidance drivers standing in for the descent and a
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,14 +110,11 @@ def make_rig(store: Path, *, seed: int = 1, surface_faults: SurfaceFaults | None
     surface = make_surface_devices(world)
     descent = StubDescentDriver(descent_outcome)
     ascent = StubAscentDriver(surface.ascent_engine, ascent_fail_at)
-    devices = MissionDevices(
-        imu=lander.imu, range_finder=lander.range_finder, main_engine=lander.main_engine,
-        propellant=lander.propellant, ascent_engine=surface.ascent_engine, drill=surface.drill, arm=surface.arm,
-        container=surface.container, transfer=surface.transfer, radar=surface.radar, power=surface.power,
-        ascender_separation=surface.ascender_separation, rendezvous_radar=surface.rendezvous,
-        approach_thrusters=surface.rendezvous, docking=surface.docking, ascender_release=surface.ascender_release,
-        orbit_engines=surface.orbit_engines, returner_separation=surface.returner_separation,
-    )
+    # The mission rig flies no rover: its machine is tested on its own (test_rover.py).
+    mechanisms = replace(surface.suite(), rover_deploy=None, rover_mobility=None, sun=None, rover_power=None,
+                         rover_thermal=None)
+    devices = MissionDevices(imu=lander.imu, range_finder=lander.range_finder, main_engine=lander.main_engine,
+                             propellant=lander.propellant, ascent_engine=surface.ascent_engine, mechanisms=mechanisms)
     components = build_mission(harness.vehicle.ctx, devices, descent_driver=descent, ascent_driver=ascent)
     for machine in components.wiring_order():
         harness.vehicle.add(machine)

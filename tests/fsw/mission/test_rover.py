@@ -3,7 +3,7 @@ the midday nap, a whole lunar day and night, and the Yutu-1 mechanism fault befo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -226,19 +226,14 @@ def test_mission_builds_a_rover_only_with_rover_devices(store: Path) -> None:
     harness = Harness(store)
     world = SurfaceWorld(harness.clock.monotonic, 1)
     surface = make_surface_devices(world)
-    common = dict(
-        imu=None, range_finder=None, main_engine=None, propellant=None, ascent_engine=surface.ascent_engine,
-        drill=surface.drill, arm=surface.arm, container=surface.container, transfer=surface.transfer,
-        radar=surface.radar, power=surface.power, ascender_separation=surface.ascender_separation,
-        rendezvous_radar=surface.rendezvous, approach_thrusters=surface.rendezvous, docking=surface.docking,
-        ascender_release=surface.ascender_release, orbit_engines=surface.orbit_engines,
-        returner_separation=surface.returner_separation,
-    )
-    without = build_mission(harness.vehicle, MissionDevices(**common))  # type: ignore[arg-type]
+    lander = dict(imu=None, range_finder=None, main_engine=None, propellant=None,
+                  ascent_engine=surface.ascent_engine)
+    no_rover = replace(surface.suite(), rover_deploy=None, rover_mobility=None, sun=None, rover_power=None,
+                       rover_thermal=None)
+    without = build_mission(harness.vehicle.ctx, MissionDevices(**lander, mechanisms=no_rover))  # type: ignore[arg-type]
     assert without.rover is None and len(without.machines()) == 5
-    with_rover = build_mission(harness.vehicle, MissionDevices(  # type: ignore[arg-type]
-        **common, rover_deploy=surface.rover_deploy, rover_mobility=surface.rover_mobility, sun=surface.sun,
-        rover_thermal=surface.rover_thermal))
+    with_rover = build_mission(harness.vehicle.ctx, MissionDevices(  # type: ignore[arg-type]
+        **lander, mechanisms=replace(surface.suite(), rover_power=None)))
     assert isinstance(with_rover.rover, RoverMachine) and with_rover.rover in with_rover.machines()
     assert with_rover.rover.power is surface.power  # no rover battery given: the lander's
     assert "rover" not in with_rover.mission.phases  # started by ROVER_DEPLOY, not by the landing
