@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .declarations import CommandDef, EventDef, ParameterDef, TelemetryDef
@@ -62,7 +63,8 @@ class Component:
                 name for name, member in inspect.getmembers(type(self), predicate=inspect.isfunction)
                 if getattr(member, "__command__", None) is definition
             )
-            bound.append(_replace(definition, component=self.name, handler=getattr(self, method_name)))
+            bound.append(_replace(definition, component=self.name, handler=getattr(self, method_name),
+                                  refusal=partial(self.command_refusal, definition.name)))
         return bound
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -75,6 +77,12 @@ class Component:
     def housekeeping(self) -> dict[str, Any]:
         """Current values of this component's telemetry points."""
         return {}
+
+    def command_refusal(self, name: str) -> str | None:
+        """Why command ``name`` cannot be taken in this component's present state, or None. Asked
+        when the command is accepted, so a command for another state is refused (1,2 WRONG_STATE)
+        before anything starts."""
+        return None
 
     def dormancy_changed(self, dormant: bool) -> None:
         """The executive entered or left a quiet phase (its fast rate group stopped or restarted)."""

@@ -17,6 +17,9 @@ from fsw.protocol.errors import BadArgumentError
 MODES = ("BOOT", "SAFE", "NOMINAL")
 ALL_MODES = frozenset(MODES)
 OPERATIONAL_MODES = frozenset({"SAFE", "NOMINAL"})
+# Commands that advance the mission (go commands, rover drives, payload acquisitions): SAFE refuses
+# them (WRONG_MODE); only an explicit MODE_SET NOMINAL from the ground leaves SAFE.
+MISSION_MODES = frozenset({"NOMINAL"})
 
 
 class Severity(IntEnum):
@@ -57,6 +60,8 @@ class CommandDef:
     critical: bool = False
     component: str = ""
     handler: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # Why the owner cannot take this command in its present state (None: it can); asked at acceptance.
+    refusal: Callable[[], str | None] | None = field(default=None, compare=False, repr=False)
 
     def validate_args(self, values: list[Any]) -> list[Any]:
         if len(values) != len(self.args):

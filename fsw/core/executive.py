@@ -55,6 +55,10 @@ def _rate_group_points() -> tuple[TelemetryDef, ...]:
             TelemetryDef(f"{name}_jitter_max_ms", "f32", "ms", f"{rate:g} Hz worst wake-up lateness"),
             TelemetryDef(f"{name}_jitter_p99_ms", "f32", "ms", f"{rate:g} Hz wake-up lateness, 99th percentile",
                          yellow=Limits(high=1.0), red=Limits(high=5.0)),
+            TelemetryDef(f"{name}_member_faults", "u32", "", f"{rate:g} Hz members' exceptions caught",
+                         yellow=Limits(high=0)),
+            TelemetryDef(f"{name}_members_disabled", "u16", "", f"{rate:g} Hz members taken out after repeated faults",
+                         red=Limits(high=0)),
         ]
     return tuple(points)
 
@@ -117,6 +121,10 @@ class ExecutiveComponent(Component):
         EventDef(0x0005, "TASK_STALLED", Severity.HIGH, "task {task} missed its heartbeat for {age} s"),
         EventDef(0x0006, "TASK_RECOVERED", Severity.LOW, "task {task} beats again"),
         EventDef(0x0007, "DORMANCY", Severity.INFO, "executive {state}: fast rate group stopped while quiet"),
+        EventDef(0x0008, "RATE_GROUP_MEMBER_FAILED", Severity.MEDIUM,
+                 "{group} rate group member {member} raised {error}; the group carries on"),
+        EventDef(0x0009, "RATE_GROUP_MEMBER_DISABLED", Severity.HIGH,
+                 "{group} rate group member {member} failed every cycle and was taken out: {error}"),
     )
 
     def __init__(self, ctx: Context, executive: Executive) -> None:
@@ -154,6 +162,8 @@ class Executive:
         bus = SoftwareBus()
         self.telemetry = TelemetrySender(clock, bus, apid, max_packet_size, sequence)
         self.rate_groups = {name: RateGroup(name, rate, clock, precise=(name == "fast")) for name, rate in rate_groups}
+        for group in self.rate_groups.values():
+            group.on_fault = self._member_fault
         self._nominal_rates = dict(rate_groups)
         self.ctx = Context(clock=clock, store=store, bus=bus, telemetry=self.telemetry, rate_groups=self.rate_groups,
                            health=HealthMonitor(clock, self._emit), latches=Latches(store, clock), dormancy=self,
@@ -170,6 +180,10 @@ class Executive:
 
     def _emit(self, event: str, /, **args: Any) -> None:
         self.ctx.events.emit(event, **args)
+
+    def _member_fault(self, group: str, member: str, error: str, disabled: bool) -> None:
+        event = "RATE_GROUP_MEMBER_DISABLED" if disabled else "RATE_GROUP_MEMBER_FAILED"
+        self.ctx.events.emit(event, group=group, member=member, error=error)
 
     # --- wiring ------------------------------------------------------------------------------
     def add(self, component: Component) -> Component:

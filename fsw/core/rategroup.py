@@ -12,6 +12,13 @@ from typing import Any
 from fsw.clock import Clock
 
 JITTER_WINDOW = 1000  # samples kept for the p99 figure: bounded memory
+MAX_CONSECUTIVE_FAULTS = 10  # cycles in a row a member may fail before it is taken out of its group
+
+
+def member_name(member: Callable[[], Any]) -> str:
+    """A member as a reader of the event log knows it: ``Component.method`` or the function's name."""
+    name: str = getattr(member, "__qualname__", "") or repr(member)
+    return name
 
 
 class RateGroup:
@@ -30,7 +37,33 @@ class RateGroup:
         self.last_cycle_end = clock.monotonic()
         self._jitter: deque[float] = deque(maxlen=JITTER_WINDOW)
         self.enabled = True
+        self.member_faults = 0
+        self.members_disabled = 0
+        self._fault_streaks: dict[Callable[[], Any], int] = {}
+        # Told of a member's first failure in a streak and of its removal: (group, member, error, disabled).
+        self.on_fault: Callable[[str, str, str, bool], None] | None = None
         self._wake = asyncio.Event()  # set to cut a sleep short: a rate change or a resume
+
+    async def _run_member(self, member: Callable[[], Any]) -> None:
+        """One member's turn. Its exception is caught and counted, and the group and the other members
+        carry on; a member that fails ``MAX_CONSECUTIVE_FAULTS`` cycles running is taken out of the group."""
+        try:
+            result = member()
+            if inspect.isawaitable(result):
+                await result
+        except Exception as error:  # a member's bug must not stop the group
+            self.member_faults += 1
+            streak = self._fault_streaks[member] = self._fault_streaks.get(member, 0) + 1
+            disabled = streak >= MAX_CONSECUTIVE_FAULTS
+            if disabled:
+                self.members.remove(member)
+                self._fault_streaks.pop(member, None)
+                self.members_disabled += 1
+            if self.on_fault is not None and (streak == 1 or disabled):
+                self.on_fault(self.name, member_name(member), f"{type(error).__name__}: {error}", disabled)
+        else:
+            if member in self._fault_streaks:
+                del self._fault_streaks[member]
 
     def add(self, member: Callable[[], Any]) -> None:
         self.members.append(member)
@@ -77,6 +110,8 @@ class RateGroup:
             f"{self.name}_cycle_max_ms": round(self.cycle_time_max * 1e3, 3),
             f"{self.name}_jitter_max_ms": round(self.jitter_max * 1e3, 3),
             f"{self.name}_jitter_p99_ms": round(self.jitter_p99() * 1e3, 3),
+            f"{self.name}_member_faults": self.member_faults,
+            f"{self.name}_members_disabled": self.members_disabled,
         }
 
     async def run(self) -> None:
@@ -102,10 +137,8 @@ class RateGroup:
             if lateness > self.jitter_max:
                 self.jitter_max = lateness
             if self.enabled:  # (a suspend during a cycle takes effect at the next one)
-                for member in self.members:
-                    result = member()
-                    if inspect.isawaitable(result):
-                        await result
+                for member in list(self.members):
+                    await self._run_member(member)
             end = clock.monotonic()
             self.last_cycle_end = end
             self.cycles += 1

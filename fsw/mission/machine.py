@@ -245,12 +245,17 @@ class MissionMachine(Component):
     def awaiting_go(self) -> bool:
         return self.spec.by_name[self.state].go_command is not None
 
+    def go_refusal(self, command_name: str) -> str | None:
+        """Why this machine cannot take the go ``command_name`` now (None: it waits for it)."""
+        if self.spec.by_name[self.state].go_command != command_name:
+            return f"{self.spec.name} is in {self.state}, not awaiting {command_name}"
+        return None
+
     def go(self, command_name: str) -> Any:
         """Handle a ground go command: accepted only in the state that waits for it."""
-        state = self.spec.by_name[self.state]
-        if state.go_command != command_name:
-            raise CommandStartFailed(FailureCode.WRONG_MODE, f"{self.spec.name} is in {self.state}, not awaiting "
-                                                             f"{command_name}")
+        refusal = self.go_refusal(command_name)
+        if refusal is not None:
+            raise CommandStartFailed(FailureCode.WRONG_STATE, refusal)
         return self.fire("go")
 
     # --- life cycle --------------------------------------------------------------------------

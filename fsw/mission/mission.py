@@ -13,7 +13,7 @@ from typing import Any
 
 from fsw.core.context import Context
 from fsw.core.declarations import (
-    Arg,  # noqa: F401  (commands below take no arguments yet)
+    MISSION_MODES,
     EventDef,
     ParameterDef,
     Severity,
@@ -222,27 +222,38 @@ class MissionControl(MissionMachine):
         await self.run_child(self.phases["return"], "returned", "returned")
 
     # --- ground commands ---------------------------------------------------------------------
-    @command(0x4007)
+    GO_OWNERS = {"GO_DESCENT": None, "GO_SAMPLING": "sampling", "GO_ASCENT": "ascent",
+                 "GO_SHORT_RANGE": "rendezvous", "GO_TEI": "return"}
+
+    def command_refusal(self, name: str) -> str | None:
+        if name in self.GO_OWNERS:
+            owner = self.GO_OWNERS[name]
+            return (self if owner is None else self.phases[owner]).go_refusal(name)
+        if name == "MISSION_RECHECK" and self.state != "orbit_hold":
+            return f"mission is in {self.state}, not orbit_hold"
+        return None
+
+    @command(0x4007, modes=MISSION_MODES, critical=True)
     def cmd_go_descent(self) -> Any:
-        """Ground go for powered descent (the descent itself is autonomous)."""
+        """Ground go for powered descent (the descent itself is autonomous; ignition: armed first)."""
         return self.go("GO_DESCENT")
 
-    @command(0x4001)
+    @command(0x4001, modes=MISSION_MODES, critical=True)
     def cmd_go_sampling(self) -> Any:
         """Ground go: start sampling."""
         return self.phases["sampling"].go("GO_SAMPLING")
 
-    @command(0x4002)
+    @command(0x4002, modes=MISSION_MODES, critical=True)
     def cmd_go_ascent(self) -> Any:
         """Ground go: ascent ignition."""
         return self.phases["ascent"].go("GO_ASCENT")
 
-    @command(0x4003)
+    @command(0x4003, modes=MISSION_MODES, critical=True)
     def cmd_go_short_range(self) -> Any:
         """Ground go: hand the rendezvous over to the autonomous short range."""
         return self.phases["rendezvous"].go("GO_SHORT_RANGE")
 
-    @command(0x4004)
+    @command(0x4004, modes=MISSION_MODES, critical=True)
     def cmd_go_tei(self) -> Any:
         """Ground go: trans-Earth injection."""
         return self.phases["return"].go("GO_TEI")
@@ -251,7 +262,7 @@ class MissionControl(MissionMachine):
     def cmd_mission_recheck(self) -> Any:
         """Run the pre-descent checks again now (from the orbit hold)."""
         if self.state != "orbit_hold":
-            raise CommandStartFailed(FailureCode.WRONG_MODE, f"mission is in {self.state}, not orbit_hold")
+            raise CommandStartFailed(FailureCode.WRONG_STATE, f"mission is in {self.state}, not orbit_hold")
         return self.fire("recheck")
 
     @command(0x4006)

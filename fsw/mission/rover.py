@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsw.core.context import Context
-from fsw.core.declarations import Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
+from fsw.core.declarations import MISSION_MODES, Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandStartFailed
 from fsw.devices.surface import Power, RoverDeployMechanism, RoverMobility, SunSensor, Thermal
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
@@ -170,18 +170,21 @@ class RoverMachine(MissionMachine):
                 "rover_battery_soc": round(self.power.read().battery_soc, 3)}
 
     # --- commands ----------------------------------------------------------------------------
-    @command(0x4501)
+    def command_refusal(self, name: str) -> str | None:
+        if name == "ROVER_DEPLOY" and self.state not in ("idle", "awaiting_deploy", "deploy"):
+            return f"rover is in {self.state}, not awaiting deploy"
+        return None
+
+    @command(0x4501, modes=MISSION_MODES, critical=True)
     async def cmd_rover_deploy(self) -> None:
-        """Ground go: release the rover from the lander."""
+        """Ground go: release the rover from the lander (irreversible: armed first)."""
         if self.state == "idle":
             await self.fire("begin")
         if self.state == "awaiting_deploy":  # auto_go may already have moved on
             await self.go("ROVER_DEPLOY")
-        elif self.state != "deploy":
-            raise CommandStartFailed(FailureCode.WRONG_MODE, f"rover is in {self.state}, not awaiting deploy")
 
     @command(0x4502, Arg("east_m", "f64", "waypoint east of the lander", -5_000.0, 5_000.0, unit="m"),
-             Arg("north_m", "f64", "waypoint north of the lander", -5_000.0, 5_000.0, unit="m"))
+             Arg("north_m", "f64", "waypoint north of the lander", -5_000.0, 5_000.0, unit="m"), modes=MISSION_MODES)
     async def cmd_rover_waypoint(self, east_m: float, north_m: float) -> None:
         """Append a waypoint to the drive plan."""
         self.add_waypoint(east_m, north_m)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fsw.core.context import Context
-from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
+from fsw.core.declarations import MISSION_MODES, Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
 
@@ -36,7 +36,7 @@ class Camera(PayloadComponent):
         super().__init__(ctx, seed, device)
         self.last_exposure = 0.0
 
-    @command(0x2001)
+    @command(0x2001, modes=MISSION_MODES)
     def cmd_cam_power_on(self) -> None:
         """Power the partner camera on."""
         self.set_power(True)
@@ -46,7 +46,7 @@ class Camera(PayloadComponent):
         """Power the partner camera off."""
         self.set_power(False)
 
-    @command(0x2003, Arg("exposure_s", "f64", "exposure time", 0.0001, 1.0, unit="s"))
+    @command(0x2003, Arg("exposure_s", "f64", "exposure time", 0.0001, 1.0, unit="s"), modes=MISSION_MODES)
     async def cmd_cam_acquire(self, exposure_s: float) -> None:
         """Take one frame and store it as a PGM product."""
         await self.acquire(exposure_s)

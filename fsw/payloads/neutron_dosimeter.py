@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from fsw.core.context import Context
-from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
+from fsw.core.declarations import MISSION_MODES, Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
 CHARGED_RATE_CPS = 22.0  # mean charged-particle rate on the surface (LND): the dose calibration
@@ -41,7 +41,7 @@ class NeutronDosimeter(PayloadComponent):
         super().__init__(ctx, seed, device)
         self.dose_rate = 0.0
 
-    @command(0x2101)
+    @command(0x2101, modes=MISSION_MODES)
     def cmd_ndos_power_on(self) -> None:
         """Power the dosimeter on."""
         self.set_power(True)
@@ -52,7 +52,7 @@ class NeutronDosimeter(PayloadComponent):
         self.set_power(False)
 
     @command(0x2103, Arg("samples", "u16", "integration intervals", 1, 3600),
-             Arg("interval_s", "f64", "integration time per sample", 0.001, 60.0, unit="s"))
+             Arg("interval_s", "f64", "integration time per sample", 0.001, 60.0, unit="s"), modes=MISSION_MODES)
     async def cmd_ndos_acquire(self, samples: int, interval_s: float) -> None:
         """Record a count-rate series and store it as a CSV product."""
         await self.acquire(samples, interval_s)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import cbor2
 
 from fsw.core.context import Context
-from fsw.core.declarations import Arg, ParameterDef, TelemetryDef, command
+from fsw.core.declarations import MISSION_MODES, Arg, ParameterDef, TelemetryDef, command
 from fsw.payloads.base import PayloadComponent, PayloadDevice, standard_events, standard_points
 
 SPEED_OF_LIGHT = 299_792_458.0
@@ -47,7 +47,7 @@ class GroundPenetratingRadar(PayloadComponent):
         super().__init__(ctx, seed, device)
         self.traces = 0
 
-    @command(0x2201)
+    @command(0x2201, modes=MISSION_MODES)
     def cmd_gpr_power_on(self) -> None:
         """Power the radar on."""
         self.set_power(True)
@@ -57,7 +57,7 @@ class GroundPenetratingRadar(PayloadComponent):
         """Power the radar off."""
         self.set_power(False)
 
-    @command(0x2203, Arg("traces", "u16", "traces along the survey line", 1, 512))
+    @command(0x2203, Arg("traces", "u16", "traces along the survey line", 1, 512), modes=MISSION_MODES)
     async def cmd_gpr_acquire(self, traces: int) -> None:
         """Survey a line and store the radargram with its depth axis as a CBOR product."""
         await self.acquire(traces)

@@ -41,6 +41,7 @@ class FailureCode(IntEnum):
     SCHEDULE_FULL = 35
     TIME_PASSED = 36
     UNKNOWN_SCHEDULE_ID = 37
+    WRONG_STATE = 38
     # Security (40-49)
     UNKNOWN_SPI = 40
     BAD_MAC = 41

@@ -204,7 +204,11 @@ class Dispatcher(Component):
             if inspect.isawaitable(result):
                 await result
         except CommandRejected as failure:
-            subtype = Subtype.START_FAILED if isinstance(failure, CommandStartFailed) else Subtype.COMPLETION_FAILED
+            # The start is reported before the handler runs, so a refusal from inside it is a completion
+            # failure: a command never gets both a start success and a start failure. (State checks
+            # belong in ``command_refusal``, asked at acceptance.)
+            refused_start = isinstance(failure, CommandStartFailed) and not started
+            subtype = Subtype.START_FAILED if refused_start else Subtype.COMPLETION_FAILED
             self._fail(tc, subtype, failure.code, failure.message, failure.data, history)
             return
         except asyncio.CancelledError:
@@ -245,6 +249,9 @@ class Dispatcher(Component):
         mode = self.ctx.modes.mode
         if mode not in definition.modes:
             raise CommandRejected(FailureCode.WRONG_MODE, f"{definition.name} not allowed in {mode}")
+        refusal = definition.refusal() if definition.refusal is not None else None
+        if refusal is not None:
+            raise CommandRejected(FailureCode.WRONG_STATE, refusal)
         if definition.critical:
             if self._live_arm() != opcode:
                 raise CommandRejected(FailureCode.NOT_ARMED, f"{definition.name} is critical and not armed")

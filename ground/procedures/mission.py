@@ -1,8 +1,9 @@
 """The sample-return mission from the ground: go/no-go commands at each ground decision point,
 a progress line per phase, and the figures the operator reports at the end.
 
-The landing itself is autonomous; the ground gives the go for powered descent, sampling, liftoff,
-autonomous short-range rendezvous and trans-Earth injection when the vehicle asks for it.
+The landing itself is autonomous; the ground takes the vehicle from SAFE to NOMINAL, then gives the
+go for powered descent, sampling, liftoff, autonomous short-range rendezvous and trans-Earth
+injection when the vehicle asks for it (each go is critical: the session arms it first).
 
 Run with: ilrs-ground --port PORT --archive DB run ground/procedures/mission.py
 Writes ``mission-ground.json`` next to the archive (or in the working directory).
@@ -58,6 +59,8 @@ async def procedure(p: Procedure) -> None:
     record = session.client.send(20, 3, [[parameter.id, True]])
     await session.client.wait(record, session.timeout())
     p.check(record.completed, "ground_hold set")
+    # The vehicle boots in SAFE, which refuses every go: the ground takes it to NOMINAL.
+    await p.send("MODE_SET", mode="NOMINAL")
     time_tagged_seq = None
     if TIME_TAGGED_PING_S is not None and session.last_verification_onboard is not None:
         client = session.client

@@ -14,6 +14,7 @@ the response: hibernate anyway, survive the night, wake by itself after sunrise,
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from collections.abc import Callable
@@ -163,11 +164,15 @@ class _Ground:
         self.executive = executive
         self.count = 0
 
-    def send(self, name: str, *args: Any) -> None:
-        opcode = self.executive.dispatcher.commands_by_name[name].opcode
+    async def send(self, name: str, *args: Any) -> None:
+        """Submit a command and let it run; a critical one is armed first, as the console does."""
+        definition = self.executive.dispatcher.commands_by_name[name]
+        if definition.critical:
+            await self.send("ARM", definition.opcode)
         self.count += 1
-        self.executive.dispatcher.submit(PusTc(self.executive.apid, 8, 1, appdata.encode([opcode, *args]),
-                                               self.count, ACK_ALL))
+        self.executive.dispatcher.submit(PusTc(self.executive.apid, 8, 1,
+                                               appdata.encode([definition.opcode, *args]), self.count, ACK_ALL))
+        await asyncio.sleep(0.01)
 
 
 def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = True,
@@ -225,13 +230,14 @@ async def _fly(executive: Vehicle, rover: RoverMachine, surface: SurfaceDevices,
     executive.housekeeping.set_period_scale(HK_PERIOD_SCALE)
     try:
         ground = _Ground(executive)
+        await ground.send("MODE_SET", "NOMINAL")  # the vehicle boots in SAFE, which refuses drives
         for east, north in MORNING_PLAN_M:
-            ground.send("ROVER_WAYPOINT", east, north)
+            await ground.send("ROVER_WAYPOINT", east, north)
         if deploy:
-            ground.send("ROVER_DEPLOY")
+            await ground.send("ROVER_DEPLOY")
         leg_at = run.evening_s - FAULT_BEFORE_EVENING_S - LEG_BEFORE_FAULT_S
         await clock.sleep_until(leg_at)
-        ground.send("ROVER_WAYPOINT", *AFTERNOON_LEG_M)
+        await ground.send("ROVER_WAYPOINT", *AFTERNOON_LEG_M)
         deadline = run.evening_s + NIGHT_DEADLINE_S
         while clock.monotonic() < deadline and not (run.entered("wake") and rover.state == "standby"):
             await clock.sleep(SAMPLE_S)

@@ -24,6 +24,7 @@ class Harness:
         self.packets: list[bytes] = []
         self.vehicle.ctx.telemetry.add_sink(self.packets.append)
         self.sequence = SequenceCounters()
+        self.sent: list[PusTc] = []  # every TC submitted, in order
 
     # --- telemetry views -----------------------------------------------------------------------
     @property
@@ -63,6 +64,18 @@ class Harness:
         opcode = self.vehicle.dispatcher.commands_by_name[name].opcode
         return self.tc(8, 1, [opcode, *args], ack=ack)
 
+    async def nominal(self) -> None:
+        """Leave SAFE as the ground does (mission-advancing commands are refused in SAFE)."""
+        assert await self.submit(self.command("MODE_SET", "NOMINAL")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+
+    async def fire(self, name: str, *args: Any, settle_s: float = 0.1) -> list[str]:
+        """Send a command as the ground console does: a critical one is armed first. The fire's stages."""
+        definition = self.vehicle.dispatcher.commands_by_name[name]
+        if definition.critical:
+            arm = await self.submit(self.command("ARM", definition.opcode))
+            assert arm == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"], arm
+        return await self.submit(self.command(name, *args), settle_s)
+
     def run(self, scenario: Callable[[Harness], Awaitable[Any]], *, start: bool = True) -> Any:
         async def main() -> Any:
             if start:
@@ -75,6 +88,7 @@ class Harness:
         return run_on_clock(main(), self.clock)
 
     async def submit(self, tc: PusTc, settle_s: float = 0.1) -> list[str]:
+        self.sent.append(tc)
         self.vehicle.dispatcher.submit(tc)
         await self.clock.sleep(settle_s)
         return self.stages(tc)

@@ -9,6 +9,7 @@ import pytest
 from fsw.mission import diagrams
 from fsw.mission.ascent import IGNITION_LATCH
 from fsw.mission.machine import MachineSpec, StateSpec, TransitionSpec
+from fsw.protocol.errors import FailureCode
 from hil.emulator.plant import FaultConfig
 from hil.emulator.surface import SurfaceFaults
 from tests.fsw.mission.conftest import make_rig
@@ -95,12 +96,22 @@ def test_go_points_wait_for_ground_commands(store: Path) -> None:
         await until(c.mission, "awaiting_descent_go")
         await h.clock.sleep(3_600.0)
         assert c.mission.state == "awaiting_descent_go"  # no descent without the ground's go
-        assert await h.submit(h.command("GO_DESCENT")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        # In SAFE a go is refused with its own code, armed or not; unarmed, it is refused as NOT_ARMED.
+        assert await h.fire("GO_DESCENT") == ["ACCEPTANCE_FAILED"]
+        assert h.reports(h.sent[-1])[-1].code == FailureCode.WRONG_MODE
+        await h.clock.sleep(11.0)  # the arm lapses (arm_window_s 10 s): a refused fire does not use it up
+        await h.nominal()
+        assert await h.submit(h.command("GO_DESCENT")) == ["ACCEPTANCE_FAILED"]
+        assert h.reports(h.sent[-1])[-1].code == FailureCode.NOT_ARMED
+        assert c.mission.state == "awaiting_descent_go"
+        assert await h.fire("GO_DESCENT") == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         await until(c.sampling, "awaiting_go")
         await h.clock.sleep(3_600.0)
         assert c.sampling.state == "awaiting_go"
-        assert await h.submit(h.command("GO_ASCENT")) == ["ACCEPTANCE_OK", "START_OK", "START_FAILED"]
-        assert await h.submit(h.command("GO_SAMPLING")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        # A go for another state is refused at acceptance, WRONG_STATE: nothing starts.
+        assert await h.fire("GO_ASCENT") == ["ACCEPTANCE_FAILED"]
+        assert h.reports(h.sent[-1])[-1].code == FailureCode.WRONG_STATE
+        assert await h.fire("GO_SAMPLING") == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         await until(c.ascent, "awaiting_go")
 
     rig.run(scenario)

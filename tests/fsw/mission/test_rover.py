@@ -67,7 +67,8 @@ async def until(machine: RoverMachine, *states: str) -> None:
 async def deploy_with_plan(rig: RoverRig, h: Harness) -> None:
     for east, north in WAYPOINTS:
         rig.rover.add_waypoint(east, north)
-    stages = await h.submit(h.command("ROVER_DEPLOY"), settle_s=1.0)
+    await h.nominal()
+    stages = await h.fire("ROVER_DEPLOY", settle_s=1.0)
     assert stages[-1] == "COMPLETION_OK", stages
 
 
@@ -109,6 +110,7 @@ def test_waypoint_command_uploads_and_drives(store: Path) -> None:
     async def scenario(h: Harness) -> None:
         await rig.rover.begin()
         await until(rig.rover, "standby")
+        await h.nominal()  # SAFE refuses drives
         tc = h.command("ROVER_WAYPOINT", 3.0, 4.0)
         h.vehicle.dispatcher.submit(tc)
         await until(rig.rover, "science_stop")

@@ -44,6 +44,7 @@ def instruments(harness: Harness, seed: int) -> dict[str, object]:
 
 def acquire_all(harness: Harness) -> dict[str, bytes]:
     async def scenario(h: Harness) -> dict[str, bytes]:
+        await h.nominal()
         for name, (prefix, args) in ACQUIRE.items():
             assert await h.submit(h.command(f"{prefix}_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
             tc = h.command(f"{prefix}_ACQUIRE", *args)
@@ -88,6 +89,7 @@ def test_products_are_deterministic_for_a_seed(tmp_path: Path) -> None:
 
 def test_acquire_while_off_fails_and_counts_nothing(tmp_path: Path) -> None:
     async def scenario(h: Harness) -> None:
+        await h.nominal()
         tc = h.command("CAM_ACQUIRE", 0.01)
         assert await h.submit(tc) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
         assert h.vehicle.housekeeping.structures[20].component.housekeeping()["cam_products"] == 0
@@ -104,6 +106,7 @@ def test_product_numbering_survives_a_restart(tmp_path: Path) -> None:
 
 def test_out_of_range_arguments_are_rejected_at_acceptance(tmp_path: Path) -> None:
     async def scenario(h: Harness) -> None:
+        await h.nominal()
         assert await h.submit(h.command("CAM_ACQUIRE", 5.0)) == ["ACCEPTANCE_FAILED"]
         assert await h.submit(h.command("GPR_ACQUIRE", 0)) == ["ACCEPTANCE_FAILED"]
 
@@ -136,6 +139,7 @@ def test_a_payload_without_a_device_is_reported_absent_and_the_rest_fly_on(tmp_p
     add_payloads(harness.vehicle, seed=7, devices=devices)
 
     async def scenario(h: Harness) -> None:
+        await h.nominal()
         assert await h.submit(h.command("CAM_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
         assert await h.submit(h.command("CAM_ACQUIRE", 0.01)) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
         assert await h.submit(h.command("GPR_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
@@ -174,6 +178,7 @@ def test_a_partner_module_outside_the_tree_plugs_in_through_the_entry_point_grou
     add_payloads(harness.vehicle, ["ena", "camera"])
 
     async def scenario(h: Harness) -> None:
+        await h.nominal()
         assert await h.submit(h.command("ENA_POWER_ON")) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         assert await h.submit(h.command("ENA_ACQUIRE", 2.0)) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
         await h.clock.sleep(1.5)
