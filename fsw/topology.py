@@ -31,12 +31,14 @@ from fsw.payloads import build_payloads
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.dispatcher import Dispatcher
+from fsw.services.eventaction import EventActionService
 from fsw.services.events import EventService
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.health import HealthService
 from fsw.services.housekeeping import HousekeepingService
 from fsw.services.linkmon import LinkMonitor
 from fsw.services.modes import ModeManager
+from fsw.services.monitoring import MonitoringService
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
 from fsw.services.scheduler import Scheduler
@@ -76,6 +78,8 @@ class Vehicle:
     time: TimeManager
     scheduler: Scheduler
     health_service: HealthService
+    monitoring: MonitoringService
+    event_action: EventActionService
     link: SerialLink | None = None
     gnc: GncComponent | None = None
     mission: MissionComponents | None = None
@@ -139,15 +143,18 @@ class Vehicle:
 def standard_services(executive: Executive) -> Vehicle:
     """The services every vehicle has, added right after the executive's own component. Events come
     first (everything after may emit), then parameters (restored before anyone reads them), modes,
-    the dispatcher, housekeeping, the test service, time, the scheduler and health."""
+    the dispatcher, housekeeping, on-board monitoring (PUS 12) and event-action (PUS 19), the test
+    service, time, the scheduler and health."""
     ctx = executive.ctx
     events, parameters, modes, dispatcher = EventService(ctx), ParameterService(ctx), ModeManager(ctx), Dispatcher(ctx)
     ctx.connect(events=events, parameters=parameters, modes=modes, commands=dispatcher)
-    housekeeping, time = HousekeepingService(ctx), TimeManager(ctx)
-    scheduler, health = Scheduler(ctx), HealthService(ctx)
-    for component in (events, parameters, modes, dispatcher, housekeeping, TestService(ctx), time, scheduler, health):
+    housekeeping, monitoring, event_action = HousekeepingService(ctx), MonitoringService(ctx), EventActionService(ctx)
+    time, scheduler, health = TimeManager(ctx), Scheduler(ctx), HealthService(ctx)
+    for component in (events, parameters, modes, dispatcher, housekeeping, monitoring, event_action, TestService(ctx),
+                      time, scheduler, health):
         executive.add(component)
-    return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health)
+    return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health, monitoring,
+                   event_action)
 
 
 def core_vehicle(clock: Clock, store: Store, *, apid: int = EXECUTIVE_APID, keys: KeyRing | None = None) -> Vehicle:

@@ -47,6 +47,12 @@ class FailureCode(IntEnum):
     BAD_MAC = 41
     REPLAYED_SEQUENCE = 42
     MISSING_SECURITY_HEADER = 43
+    # On-board monitoring and event-action (50-59)
+    UNKNOWN_DEFINITION = 50
+    DEFINITION_EXISTS = 51
+    DEFINITION_ENABLED = 52
+    DEFINITIONS_FULL = 53
+    UNKNOWN_POINT = 54
 
 
 class PacketError(ValueError):

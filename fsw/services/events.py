@@ -1,5 +1,10 @@
 """PUS 5 event reporting: severities info/low/medium/high, an on-board ring buffer the ground can
-dump, and enable/disable per event id."""
+dump, and enable/disable per event id.
+
+Every occurrence, reported or not, is also published on the software bus topic ``event`` as
+``(event id, name, args)``: on-board consumers (PUS 19 event-action) react to what happened,
+whatever the ground chose to have reported.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from fsw.protocol.packet import PusTc, PusTm
 
 log = logging.getLogger("fsw.events")
 
+EVENT_TOPIC = "event"  # software bus: (event id, name, args) for every occurrence
 RING_DEPTH = 512
 SUBTYPE_ENABLE = 5
 SUBTYPE_DISABLE = 6
@@ -63,6 +69,7 @@ class EventService(Component):
             logging.WARNING if definition.severity >= Severity.MEDIUM else logging.INFO,
             "%s %s: %s", definition.severity.name, definition.name, definition.format(args),
         )
+        self.ctx.bus.publish(EVENT_TOPIC, (definition.id, definition.name, args))
         if definition.id in self.disabled:
             self.suppressed += 1
             return

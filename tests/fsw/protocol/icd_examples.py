@@ -67,6 +67,11 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.BAD_MAC: "message authentication code does not verify",
     FailureCode.REPLAYED_SEQUENCE: "anti-replay sequence number outside the window",
     FailureCode.MISSING_SECURITY_HEADER: "security header required but absent",
+    FailureCode.UNKNOWN_DEFINITION: "no monitoring (PUS 12) or event-action (PUS 19) definition with this id",
+    FailureCode.DEFINITION_EXISTS: "a definition with this id already exists",
+    FailureCode.DEFINITION_ENABLED: "the definition is enabled: disable it first",
+    FailureCode.DEFINITIONS_FULL: "no room for more definitions",
+    FailureCode.UNKNOWN_POINT: "telemetry point not in the dictionary",
 }
 
 
