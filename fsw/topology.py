@@ -40,6 +40,7 @@ from fsw.services.modes import ModeManager
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
 from fsw.services.scheduler import Scheduler
+from fsw.services.sequences import SequenceService
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
@@ -76,6 +77,7 @@ class Vehicle:
     time: TimeManager
     scheduler: Scheduler
     health_service: HealthService
+    sequences: SequenceService
     link: SerialLink | None = None
     gnc: GncComponent | None = None
     mission: MissionComponents | None = None
@@ -139,15 +141,17 @@ class Vehicle:
 def standard_services(executive: Executive) -> Vehicle:
     """The services every vehicle has, added right after the executive's own component. Events come
     first (everything after may emit), then parameters (restored before anyone reads them), modes,
-    the dispatcher, housekeeping, the test service, time, the scheduler and health."""
+    the dispatcher, housekeeping, the test service, time, the scheduler, stored sequences and health."""
     ctx = executive.ctx
     events, parameters, modes, dispatcher = EventService(ctx), ParameterService(ctx), ModeManager(ctx), Dispatcher(ctx)
     ctx.connect(events=events, parameters=parameters, modes=modes, commands=dispatcher)
     housekeeping, time = HousekeepingService(ctx), TimeManager(ctx)
-    scheduler, health = Scheduler(ctx), HealthService(ctx)
-    for component in (events, parameters, modes, dispatcher, housekeeping, TestService(ctx), time, scheduler, health):
+    scheduler, sequences, health = Scheduler(ctx), SequenceService(ctx), HealthService(ctx)
+    for component in (events, parameters, modes, dispatcher, housekeeping, TestService(ctx), time, scheduler,
+                      sequences, health):
         executive.add(component)
-    return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health)
+    return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health,
+                   sequences)
 
 
 def core_vehicle(clock: Clock, store: Store, *, apid: int = EXECUTIVE_APID, keys: KeyRing | None = None) -> Vehicle:
