@@ -198,7 +198,7 @@ class SequenceService(Component):
         EventDef(0x0E03, "SEQ_STARTED", Severity.INFO, "sequence {name} started ({steps} steps)"),
         EventDef(0x0E04, "SEQ_COMPLETED", Severity.INFO, "sequence {name} completed ({steps} steps)"),
         EventDef(0x0E05, "SEQ_STEP_FAILED", Severity.MEDIUM,
-                 "sequence {name} step {step} failed: {reason} {detail}; sequence stopped"),
+                 "sequence {name} step {step} failed: {reason} (code {code}) {detail}; sequence stopped"),
         EventDef(0x0E06, "SEQ_STOPPED", Severity.LOW, "sequence {name} stopped at step {step}: {reason}"),
         EventDef(0x0E07, "SEQ_INTERRUPTED", Severity.MEDIUM,
                  "sequence {name} was at step {step} ({where}) at a reset: stopped, not resumed"),
