@@ -115,6 +115,7 @@ class Run:
     sequence: Sequence
     index: int = 0  # the step in progress (0-based)
     sent: bool = False  # its TC has been submitted
+    stopped: bool = False  # by command: checked after every wait, as a cancellation can be lost to a result
     task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
@@ -333,7 +334,10 @@ class SequenceService(Component):
             step = sequence.steps[run.index]
             if step.delay_s > 0:
                 await asyncio.sleep(step.delay_s)
-            if step.wait is not None and not await self._condition(step.wait):
+            met = step.wait is None or await self._condition(step.wait)
+            if run.stopped:
+                return
+            if step.wait is not None and not met:
                 wait = step.wait
                 self._step_failed(run, FailureCode.TIMEOUT,
                                   f"{wait.point} {wait.op} {wait.value!r} not met within {wait.timeout_s:g} s")
@@ -341,6 +345,8 @@ class SequenceService(Component):
             run.sent = True
             self._persist()  # before the TC leaves: a reset never sends it twice
             report = await self._execute(step.tc)
+            if run.stopped:  # by this very step's TC, say
+                return
             if report is None:
                 self._step_failed(run, FailureCode.TIMEOUT,
                                   f"no completion report within {self.param('seq_verify_timeout_s'):g} s")
@@ -380,7 +386,8 @@ class SequenceService(Component):
         try:
             # A refusal's 1,2 is already in the pipe when submit returns: the listener picks it up.
             self.ctx.commands.submit(tc)
-            return await asyncio.wait_for(future, self.param("seq_verify_timeout_s"))
+            async with asyncio.timeout(self.param("seq_verify_timeout_s")):
+                return await future
         except TimeoutError:
             return None
         finally:
@@ -412,6 +419,7 @@ class SequenceService(Component):
         run = self.runs.get(name)
         if run is None:
             raise CommandFailed(FailureCode.BAD_ARGUMENT, f"sequence {name} is not running")
+        run.stopped = True
         if run.task is not None:
             run.task.cancel()
         self.stopped += 1

@@ -214,3 +214,46 @@ def test_sequences_survive_a_restart_and_a_running_one_is_reported_not_resumed(t
         assert (h.store.get(STORE_KEY) or {})["running"] == {}
 
     second.run(after)
+
+
+def test_a_step_sent_before_the_reset_is_not_sent_again(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    first = Harness(store)
+    tcs: dict[str, PusTc] = {}
+
+    async def before(h: Harness) -> None:
+        tcs["x1"], tcs["x2"], tcs["y1"] = ping(h), ping(h), ping(h)
+        await h.submit(load(h, "x", [0, tcs["x1"]], [1, tcs["x2"]], resumable=True))
+        await h.submit(load(h, "y", [0, tcs["y1"]]))
+
+    first.run(before)
+    # As a reset would leave it with step 1's TC gone out and its verification never heard.
+    first.store.put(STORE_KEY, {**first.store.get(STORE_KEY), "running": {"x": [0, True], "y": [0, True]}})
+    first.store.close()
+    second = Harness(store)
+
+    async def after(h: Harness) -> None:
+        await h.clock.sleep(2.0)
+        assert named(h, "SEQ_RESUMED") == [{"name": "x", "step": 2}]
+        assert named(h, "SEQ_INTERRUPTED") == [{"name": "y", "step": 1, "where": "its TC sent, outcome unknown"}]
+        assert h.stages(tcs["x1"]) == [] and h.stages(tcs["y1"]) == []
+        assert h.stages(tcs["x2"]) == OK_STAGES
+
+    second.run(after)
+
+
+def test_a_sequence_may_stop_itself_and_start_another(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+
+    async def scenario(h: Harness) -> None:
+        other, never = ping(h), ping(h)
+        await h.submit(load(h, "other", [0, other]))
+        await h.submit(load(h, "chain", [0, h.command("SEQ_START", "other")], [1, h.command("SEQ_STOP", "chain")],
+                            [1, never]))
+        await h.submit(h.command("SEQ_START", "chain"), settle_s=5.0)
+        assert h.stages(other) == OK_STAGES and h.stages(never) == []
+        assert named(h, "SEQ_STOPPED") == [{"name": "chain", "step": 2, "reason": "commanded"}]
+        assert named(h, "SEQ_COMPLETED") == [{"name": "other", "steps": 1}]
+        assert h.vehicle.sequences.runs == {}
+
+    h.run(scenario)
