@@ -33,6 +33,7 @@ counted from the boot; a step whose TC was sent before the reset is neither repe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import operator
 from collections.abc import Callable
@@ -233,9 +234,12 @@ class SequenceService(Component):
             except CommandRejected:  # the row CRC makes this unlikely
                 continue
             self.sequences[sequence.name] = sequence
-        for name, (index, sent) in dict(stored.get("running", {})).items():
-            if name in self.sequences:
-                self._interrupted[name] = (int(index), bool(sent))
+        running = stored.get("running", {})
+        for name, progress in (running.items() if isinstance(running, dict) else ()):
+            with contextlib.suppress(TypeError, ValueError):
+                index, sent = progress
+                if name in self.sequences and 0 <= int(index) < len(self.sequences[name].steps):
+                    self._interrupted[name] = (int(index), bool(sent))
 
     def _persist(self) -> None:
         self.ctx.store.put(STORE_KEY, {
