@@ -12,7 +12,7 @@ TC, a time-tagged TC (PUS 11) or an event-action's TC (PUS 19) all start a seque
   load replaces a sequence of the same name unless it is running (BUSY).
 - 150,2 summary -> TM 150,3 ``[[name, steps, resumable, running_step], ...]`` (running_step 0: idle).
 - 150,4 detail, CBOR ``name`` -> TM 150,5 ``[name, steps, resumable]`` (the 150,1 form).
-- SEQ_START / SEQ_STOP / SEQ_DELETE ``name`` (8,1 commands 0x0E01-0x0E03).
+- SEQ_START / SEQ_STOP / SEQ_DELETE ``name`` (8,1 commands 0x0F01-0x0F03).
 
 A step waits ``delay_s`` from the end of the previous step (the start, for the first), then, if it
 has a condition, until the latest housekeeping value of ``point`` satisfies it (failing with TIMEOUT
@@ -184,7 +184,7 @@ def _parse_step(item: Any, number: int, apid: int) -> Step:
 
 class SequenceService(Component):
     name = "sequences"
-    hk_structure = 14
+    hk_structure = 15
     telemetry = (
         TelemetryDef("seq_loaded", "u8", "", "sequences stored on board"),
         TelemetryDef("seq_running", "u8", "", "sequences running now"),
@@ -195,19 +195,19 @@ class SequenceService(Component):
         TelemetryDef("seq_stopped", "u32", "", "sequences stopped by command or by a reset since boot"),
     )
     events = (
-        EventDef(0x0E01, "SEQ_LOADED", Severity.INFO, "sequence {name} loaded: {steps} steps, resumable {resumable}"),
-        EventDef(0x0E02, "SEQ_DELETED", Severity.INFO, "sequence {name} deleted"),
-        EventDef(0x0E03, "SEQ_STARTED", Severity.INFO, "sequence {name} started ({steps} steps)"),
-        EventDef(0x0E04, "SEQ_COMPLETED", Severity.INFO, "sequence {name} completed ({steps} steps)"),
-        EventDef(0x0E05, "SEQ_STEP_FAILED", Severity.MEDIUM,
+        EventDef(0x0F01, "SEQ_LOADED", Severity.INFO, "sequence {name} loaded: {steps} steps, resumable {resumable}"),
+        EventDef(0x0F02, "SEQ_DELETED", Severity.INFO, "sequence {name} deleted"),
+        EventDef(0x0F03, "SEQ_STARTED", Severity.INFO, "sequence {name} started ({steps} steps)"),
+        EventDef(0x0F04, "SEQ_COMPLETED", Severity.INFO, "sequence {name} completed ({steps} steps)"),
+        EventDef(0x0F05, "SEQ_STEP_FAILED", Severity.MEDIUM,
                  "sequence {name} step {step} failed: {reason} (code {code}) {detail}; sequence stopped"),
-        EventDef(0x0E06, "SEQ_STOPPED", Severity.LOW, "sequence {name} stopped at step {step}: {reason}"),
-        EventDef(0x0E07, "SEQ_INTERRUPTED", Severity.MEDIUM,
+        EventDef(0x0F06, "SEQ_STOPPED", Severity.LOW, "sequence {name} stopped at step {step}: {reason}"),
+        EventDef(0x0F07, "SEQ_INTERRUPTED", Severity.MEDIUM,
                  "sequence {name} was at step {step} ({where}) at a reset: stopped, not resumed"),
-        EventDef(0x0E08, "SEQ_RESUMED", Severity.MEDIUM, "sequence {name} resumed after a reset at step {step}"),
+        EventDef(0x0F08, "SEQ_RESUMED", Severity.MEDIUM, "sequence {name} resumed after a reset at step {step}"),
     )
     parameters = (
-        ParameterDef(0x0E01, "seq_verify_timeout_s", "f64", 60.0,
+        ParameterDef(0x0F01, "seq_verify_timeout_s", "f64", 60.0,
                      "how long a sequence step's TC may take to report completion", 1.0, 86_400.0, unit="s"),
     )
 
@@ -405,7 +405,7 @@ class SequenceService(Component):
             raise CommandFailed(FailureCode.BAD_ARGUMENT, f"no sequence named {name!r}")
         return sequence
 
-    @command(0x0E01, Arg("name", "str", "sequence name", max_length=NAME_LENGTH))
+    @command(0x0F01, Arg("name", "str", "sequence name", max_length=NAME_LENGTH))
     def cmd_seq_start(self, name: str) -> None:
         """Start a stored command sequence from its first step."""
         sequence = self._known(name)
@@ -416,7 +416,7 @@ class SequenceService(Component):
         self._launch(Run(sequence))
         self.emit("SEQ_STARTED", name=name, steps=len(sequence.steps))
 
-    @command(0x0E02, Arg("name", "str", "sequence name", max_length=NAME_LENGTH), modes=ALL_MODES)
+    @command(0x0F02, Arg("name", "str", "sequence name", max_length=NAME_LENGTH), modes=ALL_MODES)
     def cmd_seq_stop(self, name: str) -> None:
         """Stop a running sequence; a step TC already sent runs to its end."""
         self._known(name)
@@ -430,7 +430,7 @@ class SequenceService(Component):
         self._finish(run)
         self.emit("SEQ_STOPPED", name=name, step=run.index + 1, reason="commanded")
 
-    @command(0x0E03, Arg("name", "str", "sequence name", max_length=NAME_LENGTH))
+    @command(0x0F03, Arg("name", "str", "sequence name", max_length=NAME_LENGTH))
     def cmd_seq_delete(self, name: str) -> None:
         """Delete a stored sequence that is not running."""
         self._known(name)

@@ -64,7 +64,7 @@ def test_three_steps_run_in_order_verified_on_their_relative_times(tmp_path: Pat
         assert h.vehicle.modes.mode == "NOMINAL"
         assert named(h, "SEQ_STARTED") == [{"name": "checkout", "steps": 3}]
         assert named(h, "SEQ_COMPLETED") == [{"name": "checkout", "steps": 3}]
-        hk = h.hk(14)[-1]
+        hk = h.hk(15)[-1]
         assert (hk["seq_loaded"], hk["seq_running"], hk["seq_completed"], hk["seq_failed"]) == (1, 0, 1, 0)
         # A sequence runs again from its first step (the same TCs, verified again).
         assert await h.submit(h.command("SEQ_START", "checkout"), settle_s=8.0) == OK_STAGES
