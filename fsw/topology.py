@@ -42,6 +42,7 @@ from fsw.services.monitoring import MonitoringService
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
 from fsw.services.scheduler import Scheduler
+from fsw.services.sequences import SequenceService
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
@@ -80,6 +81,7 @@ class Vehicle:
     health_service: HealthService
     monitoring: MonitoringService
     event_action: EventActionService
+    sequences: SequenceService
     link: SerialLink | None = None
     gnc: GncComponent | None = None
     mission: MissionComponents | None = None
@@ -144,17 +146,17 @@ def standard_services(executive: Executive) -> Vehicle:
     """The services every vehicle has, added right after the executive's own component. Events come
     first (everything after may emit), then parameters (restored before anyone reads them), modes,
     the dispatcher, housekeeping, on-board monitoring (PUS 12) and event-action (PUS 19), the test
-    service, time, the scheduler and health."""
+    service, time, the scheduler, stored sequences and health."""
     ctx = executive.ctx
     events, parameters, modes, dispatcher = EventService(ctx), ParameterService(ctx), ModeManager(ctx), Dispatcher(ctx)
     ctx.connect(events=events, parameters=parameters, modes=modes, commands=dispatcher)
     housekeeping, monitoring, event_action = HousekeepingService(ctx), MonitoringService(ctx), EventActionService(ctx)
-    time, scheduler, health = TimeManager(ctx), Scheduler(ctx), HealthService(ctx)
+    time, scheduler, sequences, health = TimeManager(ctx), Scheduler(ctx), SequenceService(ctx), HealthService(ctx)
     for component in (events, parameters, modes, dispatcher, housekeeping, monitoring, event_action, TestService(ctx),
-                      time, scheduler, health):
+                      time, scheduler, sequences, health):
         executive.add(component)
     return Vehicle(executive, events, parameters, modes, dispatcher, housekeeping, time, scheduler, health, monitoring,
-                   event_action)
+                   event_action, sequences)
 
 
 def core_vehicle(clock: Clock, store: Store, *, apid: int = EXECUTIVE_APID, keys: KeyRing | None = None) -> Vehicle:

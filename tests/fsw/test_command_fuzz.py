@@ -18,7 +18,7 @@ from tests.fsw.flight_process import flight_and_ground
 from tests.fsw.harness import Harness
 
 KNOWN = [(3, 5), (3, 6), (3, 27), (3, 31), (5, 5), (5, 6), (5, 7), (8, 1), (9, 1), (11, 1), (11, 2), (11, 3),
-         (11, 4), (11, 5), (11, 16), (11, 17), (17, 1), (20, 1), (20, 3)]
+         (11, 4), (11, 5), (11, 16), (11, 17), (17, 1), (20, 1), (20, 3), (150, 1), (150, 2), (150, 4)]
 
 
 def random_value(rng: random.Random, depth: int = 0) -> Any:
