@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,6 +215,7 @@ class MonitoringService(Component):
                 for point, value in values.items():
                     self.serial += 1
                     self.samples[point] = (value, now, self.serial)
+                self._wake.set()
 
     async def _check_loop(self) -> None:
         while True:
@@ -230,9 +232,24 @@ class MonitoringService(Component):
                         definition.next_due += definition.interval
             if self.pending and self.max_delay == 0:
                 self._send_transitions()
-            timeout = (min(d.next_due for d in active) - self.clock.monotonic()) if active else None
+            # Wake for a new HK sample or a point turning stale, not every interval: quiet days cost no wall time.
+            wake = min((self._next_wake(d) for d in active), default=math.inf)
+            timeout = None if math.isinf(wake) else max(0.0, wake - self.clock.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout)
+
+    def _next_wake(self, definition: Definition) -> float:
+        """When this definition next needs a look: its next check if a new sample waits, else when
+        its point turns stale (never while dormant, before its first sample, or once stale)."""
+        sample = self.samples.get(definition.point)
+        if sample is not None and sample[2] != definition.seen:
+            return definition.next_due
+        if sample is None:
+            return math.inf if definition.state == UNCHECKED else definition.next_due
+        if self.dormant or definition.state == INVALID:
+            return math.inf  # already judged stale: the next sample wakes it
+        stale_after = max(STALE_INTERVALS * definition.interval, STALE_MIN_S)
+        return max(definition.next_due, sample[1] + stale_after + 1e-6)
 
     def _check(self, definition: Definition, now: float) -> None:
         sample = self.samples.get(definition.point)
