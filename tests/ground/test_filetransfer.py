@@ -126,6 +126,8 @@ def test_path_names_in_metadata_are_refused(tmp_path: Path) -> None:
 
 # --- the whole chain, as processes over real ttys --------------------------------------------
 LINK_SEED = 3
+MODE_SET = 0x0101
+RESUME_LINK_SEED = "12"  # a seeded loss pattern under which the metadata PDU arrives before the kill
 ACQUISITIONS = [("CAM", [0x2001], [0x2003, 0.01]), ("NDOS", [0x2101], [0x2103, 200, 0.005]),
                 ("GPR", [0x2201], [0x2203, 32])]
 
@@ -147,6 +149,8 @@ async def test_every_payload_product_arrives_byte_identical_through_ten_percent_
     try:
         # Timers scaled to this link's round trip (ms over ptys, not the 2.6 s of the Moon).
         assert (await send_reliably(client, 20, 3, [[0x1702, 0.3]])).completed
+        # The vehicle boots in SAFE, which refuses payload power-on and acquisitions.
+        assert (await send_reliably(client, 8, 1, [MODE_SET, "NOMINAL"])).completed
         for prefix, power_on, acquire in ACQUISITIONS:
             assert (await send_reliably(client, 8, 1, power_on)).completed, prefix
             assert (await send_reliably(client, 8, 1, acquire, timeout_each=5.0)).completed, prefix
@@ -184,7 +188,7 @@ async def test_every_payload_product_arrives_byte_identical_through_ten_percent_
 @pytest.mark.slow
 async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(tmp_path: Path) -> None:
     fsw_port, ground_port, store = tmp_path / "fsw", tmp_path / "ground", tmp_path / "store.sqlite"
-    link = start_link_process(fsw_port, ground_port, "--loss", "0.05", "--seed", "11")
+    link = start_link_process(fsw_port, ground_port, "--loss", "0.05", "--seed", RESUME_LINK_SEED)
     flight = FlightProcess(fsw_port, store, "--watchdog", "none", "--seed", "5")
     flight.start()
     client = GroundClient(str(ground_port))
@@ -198,6 +202,8 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
     try:
         # Slow enough (40 kbit/s, ~4 s for the radargram) to be killed in the middle; parameters persist.
         assert (await send_reliably(client, 20, 3, [[0x1702, 0.3], [0x1701, 40_000.0]])).completed
+        # The vehicle boots in SAFE, which refuses payload power-on and acquisitions.
+        assert (await send_reliably(client, 8, 1, [MODE_SET, "NOMINAL"])).completed
         assert (await send_reliably(client, 8, 1, [0x2201])).completed
         assert (await send_reliably(client, 8, 1, [0x2203, 32], timeout_each=5.0)).completed
         assert (await request_downlink(client, "gpr_0001.cbor")).completed

@@ -105,14 +105,14 @@ def test_handler_failures_are_reported_and_the_executive_survives(tmp_path: Path
     async def scenario(h: Harness) -> None:
         dispatcher = h.vehicle.dispatcher
         noop = dispatcher.commands_by_name["NOOP"]
-        for handler, opcode in ((broken, 0x0F01), (refusing, 0x0F02)):
+        for handler, opcode in ((broken, 0x7F01), (refusing, 0x7F02)):
             from dataclasses import replace
 
             dispatcher.register([replace(noop, name=f"T{opcode}", opcode=opcode, handler=handler)])
-        tc = h.tc(8, 1, [0x0F01])
+        tc = h.tc(8, 1, [0x7F01])
         assert await h.submit(tc) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
         assert failure_code(h, tc) == FailureCode.EXECUTION_FAILED
-        tc = h.tc(8, 1, [0x0F02])
+        tc = h.tc(8, 1, [0x7F02])
         assert await h.submit(tc) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_FAILED"]
         assert [r.data for r in h.reports(tc) if not r.ok] == ["valve stuck"]
         assert await h.submit(h.tc(17, 1)) == OK_STAGES
