@@ -21,6 +21,9 @@ from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import PusTc
 
 MIN_PERIOD_S = 0.05
+# Software bus: (structure id, {point: value}) for every report sent, so that on-board readers of
+# housekeeping (monitoring, sequences) take the values as they are instead of decoding the packet.
+HK_TOPIC = "hk"
 HK_BEAT_LIMIT_S = 5.0
 DORMANT_HK_SCALE = 600.0  # a 1 s report comes every 10 min while dormant on the afap clock
 MAX_PERIOD_S = 86_400.0
@@ -93,6 +96,7 @@ class HousekeepingService(Component):
             return
         structure.reports += 1
         self.ctx.telemetry.send(3, 25, [sid, values])
+        self.ctx.bus.publish(HK_TOPIC, (sid, values))
 
     async def start(self) -> None:
         now = self.clock.monotonic()

@@ -56,7 +56,8 @@ from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
 from fsw.core.errors import CommandRejected
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
-from fsw.protocol.packet import PusTc, PusTm
+from fsw.protocol.packet import PusTc
+from fsw.services.housekeeping import HK_TOPIC
 from fsw.services.pmon_checks import INVALID, UNCHECKED, VIOLATIONS, Check, number
 
 STORE_KEY = "monitoring"
@@ -72,7 +73,7 @@ MAX_REPETITION = 255
 STALE_INTERVALS, STALE_MIN_S = 10, 30.0
 TRANSITIONS_PER_REPORT = 32
 LISTING_OVERHEAD = 64
-TM_DEPTH = 1024  # every TM passes through this pipe; a full one drops (and counts) the newest
+HK_DEPTH = 256  # housekeeping reports waiting to be read; a full pipe drops (and counts) the newest
 
 @dataclass
 class Definition:
@@ -181,7 +182,7 @@ class MonitoringService(Component):
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._load()
-        subscription = self.ctx.bus.subscribe("tm", depth=TM_DEPTH)
+        subscription = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._follow_tm(subscription), name="monitor_samples"),
                        loop.create_task(self._check_loop(), name="monitor")]
@@ -203,19 +204,12 @@ class MonitoringService(Component):
 
     async def _follow_tm(self, subscription: Any) -> None:
         while True:
-            raw = await subscription.get()
-            if len(raw) < 9 or raw[7] != 3 or raw[8] != 25:  # TM secondary header: service, subtype
-                continue
-            try:
-                _, values = appdata.decode(PusTm.unpack(raw).source_data)
-            except (ValueError, TypeError):
-                continue
-            if isinstance(values, dict):
-                now = self.clock.monotonic()
-                for point, value in values.items():
-                    self.serial += 1
-                    self.samples[point] = (value, now, self.serial)
-                self._wake.set()
+            _, values = await subscription.get()
+            now = self.clock.monotonic()
+            for point, value in values.items():
+                self.serial += 1
+                self.samples[point] = (value, now, self.serial)
+            self._wake.set()
 
     async def _check_loop(self) -> None:
         while True:

@@ -49,6 +49,7 @@ from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode, PacketError
 from fsw.protocol.packet import ACK_COMPLETION, PusTc, PusTm
 from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
+from fsw.services.housekeeping import HK_TOPIC
 
 SERVICE = 150
 STORE_KEY = "sequences"
@@ -58,6 +59,7 @@ MAX_RUNNING = 4
 NAME_LENGTH = 32
 MAX_DELAY_S = 864_000.0  # ten days
 LISTING_OVERHEAD = 32  # octets of a 150,5 packet that are not the listing (headers, CRC)
+HK_DEPTH = 256  # housekeeping reports waiting to be read
 TM_DEPTH = 1024  # the "tm" pipe: a burst of reports must not drop a verification
 OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
@@ -251,8 +253,10 @@ class SequenceService(Component):
     async def start(self) -> None:
         self._load()
         subscription = self.ctx.bus.subscribe("tm", depth=TM_DEPTH)
+        housekeeping = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._listen(subscription), name="sequences_tm"),
+                       loop.create_task(self._listen_housekeeping(housekeeping), name="sequences_hk"),
                        loop.create_task(self._after_boot(), name="sequences_boot")]
 
     async def stop(self) -> None:
@@ -290,16 +294,21 @@ class SequenceService(Component):
         max_size = self.ctx.telemetry.max_packet_size
         while True:
             packet = await subscription.get()
-            if len(packet) < 9 or packet[7] not in (1, 3):  # service, before decoding the whole packet
+            # Only verification reports, and only while a step waits for one (service: octet 7).
+            if not self._verifications or len(packet) < 9 or packet[7] != 1:
                 continue
             try:
                 tm = PusTm.unpack(packet, max_size)
-                if tm.service == 1 and self._verifications:
-                    self._heard_verification(VerificationReport.unpack(tm.subtype, tm.source_data))
-                elif (tm.service, tm.subtype) == (3, 25):
-                    self._heard_housekeeping(appdata.decode(tm.source_data))
+                self._heard_verification(VerificationReport.unpack(tm.subtype, tm.source_data))
             except PacketError:
                 continue
+
+    async def _listen_housekeeping(self, subscription: Subscription) -> None:
+        while True:
+            _, values = await subscription.get()
+            self.latest.update(values)
+            changed, self._tm_changed = self._tm_changed, asyncio.Event()
+            changed.set()
 
     def _heard_verification(self, report: VerificationReport) -> None:
         future = self._verifications.get(report.request_id)
@@ -307,12 +316,6 @@ class SequenceService(Component):
             return
         if report.subtype in FAILURE_SUBTYPES or report.subtype == Subtype.COMPLETION_OK:
             future.set_result(report)
-
-    def _heard_housekeeping(self, report: Any) -> None:
-        if isinstance(report, list) and len(report) == 2 and isinstance(report[1], dict):
-            self.latest.update(report[1])
-            changed, self._tm_changed = self._tm_changed, asyncio.Event()
-            changed.set()
 
     # --- running -----------------------------------------------------------------------------
     def _launch(self, run: Run) -> None:
