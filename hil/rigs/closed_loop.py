@@ -1,7 +1,9 @@
 """Closed-loop powered descent: emulator plant + devices driven by the flight GNC.
 
 This is the in-process bench: the flight side (``fsw.gnc``) sees only the device Protocols; the
-loop steps the plant at the IMU rate. Used by the demo, the tests and the fault scenarios.
+loop steps the descent controller directly against the plant at the IMU rate, without the
+executive or the device bus. Used by the demo, the Monte Carlo campaign and the GNC tests; the
+fault scenarios fly the flight software itself (:mod:`hil.rigs.flight_descent`).
 """
 
 from __future__ import annotations
