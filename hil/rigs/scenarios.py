@@ -114,8 +114,8 @@ def ended_badly(run: DescentRecord) -> str | None:
         return (f"engine fired, no touchdown ({run.final_height_m / 1e3:.1f} km up)" if run.engine_fired
                 else None)
     if not td.safe:
-        return f"crashed: {td.vertical_speed_m_s:.1f} m/s vertical, {td.horizontal_speed_m_s:.1f} m/s horizontal, " \
-               f"tilt {td.tilt_deg:.0f} deg{', hazards' if td.hazards else ''}"
+        return (f"unsafe touchdown: {td.vertical_speed_m_s:.1f} m/s vertical, {td.horizontal_speed_m_s:.1f} m/s "
+                f"horizontal, tilt {td.tilt_deg:.0f} deg{', hazards ' + ', '.join(td.hazards) if td.hazards else ''}")
     if run.height_when_guidance_landed_m is not None and run.height_when_guidance_landed_m > FALSE_TOUCHDOWN_M:
         return f"false touchdown {run.height_when_guidance_landed_m:.0f} m up"
     if not run.in_ellipse:
@@ -232,8 +232,8 @@ SCENARIOS = {
                 {"thrust_loss_altitude_m": 50.0, "thrust_loss_fraction": 0.3}, landed,
                 Control({"gnc_thrust_estimation": False}, "no thrust-efficiency estimate",
                         {"thrust_loss_altitude_m": 30.0, "thrust_loss_fraction": 0.55},
-                        "without the estimate a 30 % loss at 50 m still lands (descent-rate feedback absorbs it, "
-                        "2.6-2.9 m/s instead of 2.3); 55 % lost 30 m up (one of two engines and more) does not")),
+                        "without the estimate a 30 % loss at 50 m still lands (the descent-rate loop absorbs it: "
+                        "seed 2 2.68 m/s instead of 2.31); 55 % lost 30 m up (more than one of two engines) does not")),
         landing("im1", "laser range finders never enabled (IM-1 2024)",
                 "sensor go/no-go fails before descent: wait in orbit without an altimeter",
                 {"altimeter_never_enabled": True}, held_in_orbit,
