@@ -7,7 +7,9 @@ own code (``fsw.protocol.arguments``) so that an operator's typo is caught befor
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,14 @@ TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")  # index + 1 is the PUS 5 subtype
 ARM_COMMAND = "ARM"
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """' (did you mean A, B?)' for the names that contain ``name`` or are a typo away from it."""
+    names = list(known)
+    close = sorted(known_name for known_name in names if name and name in known_name)
+    close += [match for match in difflib.get_close_matches(name, names, n=3, cutoff=0.75) if match not in close]
+    return f" (did you mean {', '.join(close[:5])}?)" if close else ""
 
 
 class DictionaryError(ValueError):
@@ -262,22 +272,21 @@ class Dictionary:
     def command(self, name: str) -> CommandSpec:
         spec = self.commands.get(name) or self.commands.get(name.upper())
         if spec is None:
-            close = sorted(known for known in self.commands if name.upper() in known)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ArgumentError(f"unknown command {name!r}{hint}")
+            raise ArgumentError(f"unknown command {name!r}{suggestion(name.upper(), self.commands)}")
         return spec
 
     def parameter(self, name: str) -> ParameterSpec:
         spec = next((p for p in self.parameters.values() if p.name == name), None)
         if spec is None:
+            hint = suggestion(name, [p.name for p in self.parameters.values()])
             known = ", ".join(sorted(p.name for p in self.parameters.values()))
-            raise ArgumentError(f"unknown parameter {name!r} (parameters: {known})")
+            raise ArgumentError(f"unknown parameter {name!r}{hint or f' (parameters: {known})'}")
         return spec
 
     def point(self, name: str) -> PointSpec:
         spec = self.points.get(name)
         if spec is None:
-            raise ArgumentError(f"unknown telemetry point {name!r}")
+            raise ArgumentError(f"unknown telemetry point {name!r}{suggestion(name.lower(), self.points)}")
         return spec
 
     def structure_name(self, sid: int) -> str:

@@ -83,7 +83,10 @@ def _fill(received: Received, tm: PusTm, dictionary: Dictionary) -> None:
         entries = []
         for onboard, event_id, args in decode_cbor(tm.source_data):
             name, text = dictionary.event_text(event_id, args)
-            entries.append({"time": onboard, "id": event_id, "name": name, "text": text, "args": jsonable(args)})
+            # The log keeps ids, not report subtypes: the severity is the dictionary's.
+            logged = dictionary.events.get(event_id)
+            entries.append({"time": onboard, "id": event_id, "name": name, "text": text, "args": jsonable(args),
+                            "severity": logged.severity if logged else "?"})
         received.kind = "event_log"
         received.decoded = {"entries": entries}
     elif service == 1:

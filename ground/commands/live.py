@@ -85,7 +85,10 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
 
         print(f"{label}: sent{' (critical: arm, then fire)' if spec.critical else ''}; "
               f"in flight, waiting up to {timeout:.1f} s", flush=True)
+        # Read by the interrupt handler: what an operator's Ctrl-C leaves on its way.
+        args.in_flight = label
         entry = await session.command(spec.name, values, timeout=timeout, on_stage=on_stage)
+        args.in_flight = None
         status = entry.status
         print(f"{label}: => {status}")
         if entry.ok:

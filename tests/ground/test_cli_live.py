@@ -214,7 +214,7 @@ def test_cli_module_runs_with_python_dash_m() -> None:
 def test_events_with_the_onboard_log(vehicle: LiveVehicle) -> None:
     result = vehicle.ground("events", "--log", "0", "--timeout", "0.5")
     assert result.returncode == 0, result.stderr
-    assert "log    BOOT: flight software boot 1, clock realtime" in result.stdout
+    assert "INFO   BOOT: flight software boot 1, clock realtime (from the log)" in result.stdout
 
 
 def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: Path) -> None:
