@@ -47,6 +47,9 @@ class Registrar(Protocol):
 def _rate_group_points() -> tuple[TelemetryDef, ...]:
     points = []
     for name, rate in RATE_GROUPS:
+        # Lateness matters against the group's own period: a quarter of it is worth a look (a loaded
+        # host), half of it nearly costs the slot. A fixed millisecond limit cried wolf at 1 Hz.
+        period_ms = 1e3 / rate
         points += [
             TelemetryDef(f"{name}_cycles", "u32", "", f"{rate:g} Hz rate group cycles"),
             TelemetryDef(f"{name}_overruns", "u32", "", f"{rate:g} Hz rate group overruns",
@@ -54,7 +57,7 @@ def _rate_group_points() -> tuple[TelemetryDef, ...]:
             TelemetryDef(f"{name}_cycle_max_ms", "f32", "ms", f"{rate:g} Hz longest cycle"),
             TelemetryDef(f"{name}_jitter_max_ms", "f32", "ms", f"{rate:g} Hz worst wake-up lateness"),
             TelemetryDef(f"{name}_jitter_p99_ms", "f32", "ms", f"{rate:g} Hz wake-up lateness, 99th percentile",
-                         yellow=Limits(high=1.0), red=Limits(high=5.0)),
+                         yellow=Limits(high=period_ms / 4), red=Limits(high=period_ms / 2)),
             TelemetryDef(f"{name}_member_faults", "u32", "", f"{rate:g} Hz members' exceptions caught",
                          yellow=Limits(high=0)),
             TelemetryDef(f"{name}_members_disabled", "u16", "", f"{rate:g} Hz members taken out after repeated faults",

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import cbor2
 
+from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
 from fsw.link import SerialLink
 from fsw.protocol import appdata
@@ -111,6 +112,10 @@ class DeviceBusError(RuntimeError):
     pass
 
 
+class ReadingNotAvailable(DeviceBusError, NotAvailable):
+    """A device that has not been read yet (not polled in this phase)."""
+
+
 class RemoteDevice:
     """A device on the other end of the bus, shaped by the Protocol it stands in for."""
 
@@ -163,7 +168,7 @@ class DeviceBusClient:
         try:
             return self._readings[(name, method)]
         except KeyError as error:
-            raise DeviceBusError(f"no reading of {name}.{method} yet: exchange first") from error
+            raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
 
     def request(self, name: str, method: str) -> Any:
         result = self._results.pop((name, method), None)
