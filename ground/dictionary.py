@@ -106,12 +106,23 @@ class CommandSpec:
     modes: tuple[str, ...] = ()
     critical: bool = False
     component: str = ""
+    duration_s: float = 0.0  # on board, from start to completion ...
+    duration_per: tuple[str, ...] = ()  # ... plus the product of these arguments' values
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CommandSpec:
         return cls(data["name"], int(data["opcode"]), tuple(ArgSpec.from_json(a) for a in data.get("args", [])),
                    data.get("description", ""), tuple(data.get("modes", [])), bool(data.get("critical", False)),
-                   data.get("component", ""))
+                   data.get("component", ""), float(data.get("duration_s", 0.0)),
+                   tuple(data.get("duration_per", ())))
+
+    def expected_duration(self, values: list[Any]) -> float:
+        """Seconds the command runs on board after its start, for these (checked) argument values."""
+        extra = 1.0 if self.duration_per else 0.0
+        for name in self.duration_per:
+            index = next((i for i, arg in enumerate(self.args) if arg.name == name), None)
+            extra *= float(values[index]) if index is not None and index < len(values) else 0.0
+        return self.duration_s + extra
 
     def arg(self, name: str) -> ArgSpec | None:
         return next((arg for arg in self.args if arg.name == name), None)

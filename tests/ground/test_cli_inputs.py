@@ -4,6 +4,7 @@ says what an interrupt leaves behind (no vehicle needed: a silent pty stands in 
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import signal
@@ -17,7 +18,7 @@ import pytest
 from ground.commands.common import Printer
 from ground.dictionary import Dictionary
 from ground.telemetry import Received
-from tests.ground.conftest import REPOSITORY
+from tests.ground.conftest import REPOSITORY, LiveVehicle
 
 
 def ground(dictionary_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,3 +102,41 @@ def test_ctrl_c_during_send_says_the_command_may_still_be_running(dictionary_pat
         os.close(slave)
     assert process.returncode == 130
     assert "interrupted: NOOP was sent and may still be executing on board" in stderr
+
+
+# --- commands that run for a while, against a live vehicle ------------------------------------
+def test_a_ten_second_command_is_followed_to_completion_without_a_false_timeout(vehicle: LiveVehicle) -> None:
+    for words in (["MODE_SET", "mode=NOMINAL"], ["NDOS_POWER_ON"]):
+        assert vehicle.ground("send", *words).returncode == 0
+    # 20 x 0.5 s on board: twice the default 5 s verification window.
+    result = vehicle.ground("send", "NDOS_ACQUIRE", "samples=20", "interval_s=0.5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "waiting up to 5.0 s + 11 s running on board" in result.stdout
+    assert result.stdout.splitlines()[-1] == "NDOS_ACQUIRE samples=20 interval_s=0.5: => completed"
+
+
+def test_a_command_longer_than_declared_is_reported_as_maybe_still_running(vehicle: LiveVehicle,
+                                                                           tmp_path: Path) -> None:
+    # A dictionary that understates the acquisition's running time: the tool gives up waiting, and
+    # says the command started and may still be running, not that nothing answered.
+    data = json.loads(vehicle.dictionary_path.read_text())
+    for entry in data["commands"]:
+        if entry["name"] == "NDOS_ACQUIRE":
+            entry["duration_s"], entry["duration_per"] = 0.0, []
+    understated = tmp_path / "dictionary.json"
+    understated.write_text(json.dumps(data))
+    for words in (["MODE_SET", "mode=NOMINAL"], ["NDOS_POWER_ON"]):
+        assert vehicle.ground("send", *words).returncode == 0
+    result = vehicle.ground("send", "NDOS_ACQUIRE", "samples=10", "interval_s=0.5", "--timeout", "2",
+                            global_args=("--dictionary", str(understated)))
+    assert result.returncode == 3
+    assert "started" in result.stdout
+    assert "completion not seen in 2 s, may still be running" in result.stdout
+    assert "may still be running on board" in result.stderr
+    assert "no verification" not in result.stderr
+
+
+def test_expected_durations_come_from_the_dictionary(dictionary: Dictionary) -> None:
+    acquire = dictionary.command("NDOS_ACQUIRE")
+    assert acquire.expected_duration(acquire.parse(["samples=20", "interval_s=0.5"])) == 11.0
+    assert dictionary.command("NOOP").expected_duration([]) == 0.0

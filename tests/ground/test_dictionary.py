@@ -87,7 +87,7 @@ def test_the_dictionary_needs_only_the_packet_layer() -> None:
 
 def test_limits_and_units(dictionary: Dictionary) -> None:
     jitter = dictionary.point("fast_jitter_p99_ms")
-    assert [jitter.limit_state(v) for v in (0.5, 1.5, 6.0)] == ["ok", "yellow", "red"]
+    assert [jitter.limit_state(v) for v in (0.5, 6.0, 11.0)] == ["ok", "yellow", "red"]  # 20 ms period
     assert jitter.format(0.25) == "0.25 ms"
     assert dictionary.point("mode").limit_state("SAFE") == "ok"
     assert dictionary.point("tasks_stalled").limit_state(1) == "red"
@@ -138,7 +138,7 @@ def test_xtce_has_every_command_and_point(dictionary: Dictionary) -> None:
         "BOOT", "SAFE", "NOMINAL"]
     jitter = types["fast_jitter_p99_ms_type"]
     assert jitter.find("x:UnitSet/x:Unit", NS).text == "ms"
-    assert jitter.find("x:DefaultAlarm/x:StaticAlarmRanges/x:CriticalRange", NS).get("maxInclusive") == "5.0"
+    assert jitter.find("x:DefaultAlarm/x:StaticAlarmRanges/x:CriticalRange", NS).get("maxInclusive") == "10.0"
     dump = root.find("x:CommandMetaData/x:MetaCommandSet/x:MetaCommand[@name='EVENT_LOG_DUMP']", NS)
     argument = dump.find("x:ArgumentList/x:Argument", NS)
     assert argument.get("name") == "last"
