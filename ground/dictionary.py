@@ -7,6 +7,7 @@ own code (``fsw.protocol.arguments``) so that an operator's typo is caught befor
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import json
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fsw.protocol import UNIX_TO_TAI_1958
 from fsw.protocol.arguments import FLOAT_TYPES, INT_RANGES, ArgumentSpec, format_number
 from fsw.protocol.errors import BadArgumentError
 
@@ -24,6 +26,15 @@ TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")  # index + 1 is the PUS 5 subtype
 ARM_COMMAND = "ARM"
+
+
+TAI_UNIT = "TAI"  # a point holding on-board time: TAI seconds since 1958, shown as UTC
+
+
+def tai_as_utc(tai_seconds: float) -> str:
+    """On-board TAI seconds since 1958 as UTC text (the offset includes TAI-UTC = 37 s)."""
+    unix = tai_seconds - UNIX_TO_TAI_1958
+    return dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
 def suggestion(name: str, known: Iterable[str]) -> str:
@@ -194,6 +205,8 @@ class PointSpec:
     def format(self, value: Any) -> str:
         if value is None:
             return "-"
+        if self.unit == TAI_UNIT and isinstance(value, int | float) and not isinstance(value, bool):
+            return tai_as_utc(value)
         text = f"{value:.6g}" if isinstance(value, float) else str(value)
         return f"{text} {self.unit}".rstrip()
 

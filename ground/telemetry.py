@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsw.protocol import UNIX_TO_TAI_1958, PacketError, PusTm, VerificationReport, decode_cbor
+from fsw.protocol import PacketError, PusTm, VerificationReport, decode_cbor
 from fsw.protocol.verification import Subtype
 
-from .dictionary import SEVERITIES, Dictionary
+from .dictionary import SEVERITIES, Dictionary, tai_as_utc
 
 log = logging.getLogger("ground.telemetry")
 
@@ -120,7 +120,7 @@ def onboard_utc_text(tai_seconds: float | None) -> str:
     """On-board TAI seconds since 1958 shown as UTC (the offset includes TAI-UTC = 37 s)."""
     if tai_seconds is None:
         return "-"
-    return utc_text(tai_seconds - UNIX_TO_TAI_1958)
+    return tai_as_utc(tai_seconds)
 
 
 @dataclass

@@ -106,7 +106,7 @@ class ExecutiveComponent(Component):
     hk_structure = 1
     telemetry = (
         TelemetryDef("uptime_s", "f64", "s", "flight time since boot"),
-        TelemetryDef("onboard_time", "f64", "s", "on-board TAI seconds since 1958"),
+        TelemetryDef("onboard_time", "f64", "TAI", "on-board time, TAI seconds since 1958 (the CUC epoch)"),
         TelemetryDef("boot_count", "u32", "", "boots recorded in the persistent store"),
         TelemetryDef("authenticated", "bool", "", "TCs must be signed (SDLS-style)"),
         TelemetryDef("bus_dropped", "u32", "", "software bus messages dropped on full pipes"),

@@ -174,3 +174,8 @@ def test_the_whole_console_needs_only_the_packet_and_link_layers() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert "fsw.protocol.file_pdu" in loaded
     assert [name for name in loaded if not name.startswith(("fsw.protocol", "fsw.link"))] == []
+
+
+def test_onboard_time_points_are_shown_as_utc(dictionary: Dictionary) -> None:
+    # TAI seconds since 1958 (the CUC epoch): 2027-01-15T08:00:00Z is 2178691237 s (TAI-UTC = 37 s).
+    assert dictionary.point("onboard_time").format(2178691237.0) == "2027-01-15T08:00:00.000Z"
