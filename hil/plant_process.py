@@ -132,7 +132,8 @@ async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Pat
             pair.unpublish()
         await link.close()
         if report is not None:
-            summary = {**world.report(), "exchanges": server.exchanges, "flight_restarts": server.flight_restarts}
+            summary = {**world.report(), "exchanges": server.exchanges, "flight_restarts": server.flight_restarts,
+                       "repeats": server.repeats, "applied": [list(call) for call in server.applied]}
             report.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return 0
 
