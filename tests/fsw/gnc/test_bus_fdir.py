@@ -80,7 +80,7 @@ def test_a_dead_bus_in_powered_flight_safes_the_vehicle_and_the_engine_when_it_r
 
 def test_negative_control_with_the_response_off_the_vehicle_stays_nominal_with_the_engine_burning(
         tmp_path: Path) -> None:
-    harness, gnc, world, _, outcomes, seen = fly_and_pull_the_bus(tmp_path, respond=False)
+    harness, _, _, _, outcomes, seen = fly_and_pull_the_bus(tmp_path, respond=False)
     names = [name for name, _ in harness.events()]
     assert "DEVICE_BUS_DEAD" in names  # still reported
     assert seen["mode"] == "NOMINAL" and "SAFE_ENTERED" not in names
