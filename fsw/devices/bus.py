@@ -174,6 +174,7 @@ class DeviceBusClient:
         self.timeouts = 0  # attempts that got no reply in time
         self.stale_replies = 0  # replies to an earlier request (a repeat's second answer), dropped
         self._opened = False
+        self.dead: str | None = None  # why the last request got no answer (None: it did)
         self.sequence = SequenceCounters()
         self._calls: list[list[Any]] = []
         self._poll: dict[tuple[str, str], None] = {}
@@ -314,13 +315,15 @@ class DeviceBusClient:
         self._requests = {}
         try:
             reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
-        except DeviceBusDead:
+        except DeviceBusDead as error:
+            self.dead = error.reason
             # Nothing was applied as far as we know: the commands go with the next request, and so does
             # the poll list (a plant started again knows none).
             self._calls = calls + self._calls
             self._requests = {**requests, **self._requests}
             self._poll_sent = None
             raise
+        self.dead = None
         self.exchanges += 1
         self.round_trips += 1
         self._apply_readings(poll, reply["readings"])
