@@ -101,7 +101,7 @@ class BusFaultHandling:
                     self._finish_descent("aborted")
                 else:
                     self._end_ascent("failed")
-        self._probe_task = asyncio.get_running_loop().create_task(self._probe_until_back(), name="gnc_bus_probe")
+        self._probe_task = self.ctx.tasks.spawn("gnc_bus_probe", self._probe_until_back)
 
     def command_engine_safe(self, vehicle: str) -> None:
         """Queue the engine's safing (thrust 0, off) for the next request that reaches the plant."""

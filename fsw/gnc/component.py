@@ -109,7 +109,7 @@ class GncComponent(BusFaultHandling, Component):
     async def start(self) -> None:
         await self.bus.open()  # a plant port missing now is retried in the background
         self.ctx.rate_groups["fast"].add(self._cycle)
-        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="gnc_activity")
+        self._watcher = self.ctx.tasks.spawn("gnc_activity", self._watch)
 
     async def stop(self) -> None:
         await cancel_quietly(self._watcher)
@@ -139,7 +139,13 @@ class GncComponent(BusFaultHandling, Component):
                 report(controller.outcome)
                 return
             if controller is None:
-                handover = await self.bus.handover()
+                try:
+                    async with self._exchange_lock:
+                        handover = await self.bus.handover()
+                except DeviceBusDead as error:  # no plant to hand over from: no descent to fly
+                    self._bus_dead(error)
+                    report("aborted")
+                    return
                 controller = make_descent_controller(self.lander, handover)
                 self._started_at = self.clock.monotonic()
             self.descent = controller
@@ -149,7 +155,7 @@ class GncComponent(BusFaultHandling, Component):
             if not self._resuming:
                 self._checkpoint()
 
-        asyncio.get_running_loop().create_task(begin())
+        self.ctx.tasks.spawn("gnc_begin_descent", begin, restart=False)
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
