@@ -20,6 +20,7 @@ from fsw.devices.bus import DeviceBusDead
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
+from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, DeviceCommands
 from fsw.gnc.guidance import LANDED
 from fsw.gnc.setup import make_descent_controller
 from fsw.mission.drivers import Report
@@ -42,7 +43,7 @@ ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
-class GncComponent(BusFaultHandling, Component):
+class GncComponent(BusFaultHandling, DeviceCommands, Component):
     name = "gnc"
     hk_structure = STRUCTURE
     telemetry = (
@@ -68,6 +69,7 @@ class GncComponent(BusFaultHandling, Component):
         EventDef(0x3005, "GNC_CHECKPOINT_LOST", Severity.HIGH,
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
         *BUS_EVENTS,
+        *DEVICE_COMMAND_EVENTS,
     )
     parameters = BUS_PARAMETERS
 
@@ -326,6 +328,10 @@ class GncComponent(BusFaultHandling, Component):
         self._update_activity()
         if outcome == "failed" and self._ascent_report is not None:
             self._ascent_report("failed")
+
+    def _flight_time(self) -> float:
+        """Time since the powered phase began (the controllers' event times)."""
+        return self.clock.monotonic() - self._started_at
 
     def _note_phase(self, vehicle: str, phase: str) -> None:
         if phase != self._phase:
