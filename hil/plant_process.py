@@ -93,6 +93,7 @@ class LanderWorld:
         orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
+            "main_engine": {"on": plant.engine_on, "thrust_cmd_n": plant.thrust_cmd},
             "ignition_t": self.ignition_t, "ignitions": dict(self.ignitions),
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,

@@ -1,4 +1,4 @@
-"""The plant process dies in powered flight (``ilrs-hil scenario plant_death``).
+"""The plant process dies (or hangs) in powered flight (``ilrs-hil scenario plant_death``).
 
 Real processes as ``make run`` has them: the link bridge, the plant on its own pty (the device bus),
 the flight software on the afap clock, and a ground-side reader of the telemetry. The ground leaves
@@ -8,11 +8,18 @@ process is SIGKILLed: its pty goes with it. Expected of the flight software: rep
 kill), stay alive, no traceback in its log. The negative control flies the same with the fault
 response off (``--param fdir_bus_safe=false``): the vehicle must then *not* go SAFE (it sits NOMINAL
 with guidance frozen until the powered-descent state times out, 1200 s of flight later).
+
+The ``hang`` variant SIGSTOPs the plant instead: its pty stays open and it just stops answering, so
+the bus dies by timeout (every retry of a wall-time wait, the afap clock held all the while); after a
+while it gets SIGCONT, the bus answers the next attempt and the engine's safing reaches the plant,
+whose own report (written on exit) must show the engine off with no thrust commanded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,6 +36,8 @@ from hil.rigs.mission_run import BOOT_LINE, stop, wait_for_line, wait_for_text
 
 MODE_SET = 0x0101
 GNC_PHASE, DEVICE_BUS_DEAD, SAFE_ENTERED = 0x3002, 0x3003, 0x0402
+DEVICE_BUS_RECOVERED, ENGINE_SAFED = 0x3006, 0x3007
+HANG_S = 3.0  # wall seconds the hung plant stays stopped after the bus was declared dead
 KILL_PHASE = "main_braking"
 SAFE_WITHIN_S = 60.0  # on-board seconds after the bus's death within which SAFE must (or must not) come
 OBSERVE_S = 6.0  # wall seconds of watching after the kill
@@ -39,6 +48,7 @@ BRAKING_TIMEOUT_S = 60.0
 @dataclass
 class PlantDeathRun:
     respond: bool
+    fault: str = "kill"  # kill | hang
     reached_braking: bool = False
     dead: list[dict[str, Any]] = field(default_factory=list)  # DEVICE_BUS_DEAD arguments
     safe_after_s: float | None = None  # on-board seconds from the bus's death to SAFE (None: not within the window)
@@ -48,13 +58,17 @@ class PlantDeathRun:
     traceback: bool = False
     wall_s: float = 0.0
     log: str = ""
+    recovered: list[dict[str, Any]] = field(default_factory=list)  # DEVICE_BUS_RECOVERED (hang)
+    engines_safed: list[str] = field(default_factory=list)  # ENGINE_SAFED engines (hang)
+    truth: dict[str, Any] = field(default_factory=dict)  # the plant's report on exit (hang)
 
     def outcome(self) -> str:
         if not self.reached_braking:
             return f"never reached {KILL_PHASE}"
         reason = self.dead[0]["reason"] if self.dead else "not reported"
         safe = f"SAFE {self.safe_after_s:.1f} s after" if self.safe_after_s is not None else "no SAFE"
-        return (f"plant killed in {KILL_PHASE}: bus dead ({reason}), {safe}; {self.hk_after_kill} housekeeping "
+        what = "killed" if self.fault == "kill" else "hung"
+        return (f"plant {what} in {KILL_PHASE}: bus dead ({reason}), {safe}; {self.hk_after_kill} housekeeping "
                 f"reports and {'a' if self.ping_after_kill else 'no'} ping answer after the kill; flight software "
                 f"{'alive' if self.fsw_alive else 'gone'}{', traceback in its log' if self.traceback else ''}")
 
@@ -83,22 +97,24 @@ class _Telemetry:
         return value
 
 
-def fly_plant_death(seed: int = 1, respond: bool = True, run_dir: Path | None = None) -> PlantDeathRun:
-    """Fly into main braking, kill the plant process, watch; see the module's doc."""
+def fly_plant_death(seed: int = 1, respond: bool = True, run_dir: Path | None = None,
+                    fault: str = "kill") -> PlantDeathRun:
+    """Fly into main braking, kill (or hang) the plant process, watch; see the module's doc."""
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="ilrs-plant-death-"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_fly(seed, respond, run_dir))
+    return asyncio.run(_fly(seed, respond, run_dir, fault))
 
 
-async def _fly(seed: int, respond: bool, run_dir: Path) -> PlantDeathRun:
+async def _fly(seed: int, respond: bool, run_dir: Path, fault: str) -> PlantDeathRun:
     started = time.monotonic()
-    run = PlantDeathRun(respond)
+    run = PlantDeathRun(respond, fault)
     fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
     log_path = run_dir / "fsw.log"
     python = sys.executable
     with running_link(fsw_port, ground_port):
-        plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed)],
-                                 stdout=subprocess.PIPE, text=True)
+        report = run_dir / "plant-report.json"
+        plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
+                                  "--report", str(report)], stdout=subprocess.PIPE, text=True)
         fsw: subprocess.Popen[Any] | None = None
         client = GroundClient(str(ground_port))
         with log_path.open("w") as log:
@@ -120,7 +136,11 @@ async def _fly(seed: int, respond: bool, run_dir: Path) -> PlantDeathRun:
                 await client.close()
                 if fsw is not None:
                     stop(fsw)
+                if plant.poll() is None:
+                    plant.send_signal(signal.SIGCONT)
                 stop(plant)
+        if report.exists():
+            run.truth = json.loads(report.read_text())
     run.log = log_path.read_text(errors="replace")
     run.traceback = "Traceback" in run.log
     run.wall_s = time.monotonic() - started
@@ -138,11 +158,20 @@ async def _watch(run: PlantDeathRun, client: GroundClient, telemetry: _Telemetry
     if not run.reached_braking:
         return
     await asyncio.sleep(0.3)
-    plant.kill()
-    plant.wait(10)
     mark = len(telemetry.tm)
-    await telemetry.until(lambda: telemetry.events(DEVICE_BUS_DEAD, mark), OBSERVE_S)
-    await asyncio.sleep(OBSERVE_S / 2)
+    if run.fault == "kill":
+        plant.kill()
+        plant.wait(10)
+        await telemetry.until(lambda: telemetry.events(DEVICE_BUS_DEAD, mark), OBSERVE_S)
+        await asyncio.sleep(OBSERVE_S / 2)
+    else:
+        plant.send_signal(signal.SIGSTOP)
+        await telemetry.until(lambda: telemetry.events(DEVICE_BUS_DEAD, mark), 3 * OBSERVE_S)
+        await asyncio.sleep(HANG_S)
+        plant.send_signal(signal.SIGCONT)
+        await telemetry.until(lambda: telemetry.events(ENGINE_SAFED, mark), 3 * OBSERVE_S)
+        run.recovered = [args for _, args in telemetry.events(DEVICE_BUS_RECOVERED, mark)]
+        run.engines_safed = [args["engine"] for _, args in telemetry.events(ENGINE_SAFED, mark)]
     record, _ = await client.ping(5.0)
     run.ping_after_kill = record.completed
     dead = telemetry.events(DEVICE_BUS_DEAD, mark)
@@ -168,6 +197,21 @@ def check_negative_control(run: PlantDeathRun) -> list[str]:
     problems = _common(run)
     if run.safe_after_s is not None:
         problems.append("SAFE although the fault response was off")
+    return problems
+
+
+def check_hang(run: PlantDeathRun) -> list[str]:
+    """The hung plant: dead by timeout, SAFE, and on its return the engine safed in the plant's truth."""
+    problems = check_plant_death(run)
+    if run.dead and run.dead[0]["reason"] != "timeout":
+        problems.append(f"dead for {run.dead[0]['reason']}, not a timeout")
+    if not run.recovered:
+        problems.append("no DEVICE_BUS_RECOVERED after the plant resumed")
+    if run.engines_safed != ["main_engine"]:
+        problems.append(f"engines safed: {run.engines_safed}")
+    engine = run.truth.get("main_engine", {})
+    if engine.get("on", True) or engine.get("thrust_cmd_n") != 0.0:
+        problems.append(f"the plant's engine is not safe: {engine}")
     return problems
 
 

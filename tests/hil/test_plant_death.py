@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fsw.devices.bus import LINK_LOST
-from hil.rigs.plant_death import check_negative_control, check_plant_death, fly_plant_death
+from hil.rigs.plant_death import check_hang, check_negative_control, check_plant_death, fly_plant_death
 
 
 def test_the_plant_process_dies_in_main_braking(tmp_path: Path) -> None:
@@ -20,3 +22,10 @@ def test_the_plant_process_dies_in_main_braking(tmp_path: Path) -> None:
     unprotected = fly_plant_death(1, respond=False, run_dir=tmp_path / "unprotected")
     assert check_negative_control(unprotected) == [], unprotected.outcome()
     assert unprotected.dead and unprotected.safe_after_s is None  # reported, but nothing done: no SAFE
+
+
+@pytest.mark.slow
+def test_a_hung_plant_times_out_on_wall_time_and_its_engine_is_safed_when_it_answers_again(tmp_path: Path) -> None:
+    hung = fly_plant_death(1, respond=True, run_dir=tmp_path, fault="hang")
+    assert check_hang(hung) == [], hung.outcome() + "\n" + hung.log[-3000:]
+    assert hung.truth["repeats"] >= 1  # the flight side's retries reached the plant, answered from its last reply
