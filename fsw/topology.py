@@ -43,6 +43,7 @@ from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
 from fsw.services.scheduler import Scheduler
 from fsw.services.sequences import SequenceService
+from fsw.services.surface_commands import SurfaceDeviceCommands
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
@@ -197,9 +198,11 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
 
 
 def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
-    """The GNC on the device bus, then the mission machines on its devices and the platform's mechanisms."""
+    """The GNC on the device bus (with the ground's commands to its devices), the ground's commands to the
+    surface mechanisms, then the mission machines on the GNC's devices and the platform's mechanisms."""
     gnc = GncComponent(vehicle.ctx, hardware.bus)
     vehicle.add(gnc)
+    vehicle.add(SurfaceDeviceCommands(vehicle.ctx, hardware.surface))
     devices = MissionDevices(imu=gnc.lander.imu, range_finder=gnc.lander.range_finder,
                              main_engine=gnc.lander.main_engine, propellant=gnc.lander.propellant,
                              ascent_engine=gnc.ascender.engine, mechanisms=hardware.surface)

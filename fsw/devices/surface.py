@@ -279,3 +279,4 @@ class SurfaceSuite:
     sun: SunSensor | None = None
     rover_power: Power | None = None
     rover_thermal: Thermal | None = None
+    thermal: Thermal | None = None  # the lander's survival heaters

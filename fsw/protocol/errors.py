@@ -53,6 +53,9 @@ class FailureCode(IntEnum):
     DEFINITION_ENABLED = 52
     DEFINITIONS_FULL = 53
     UNKNOWN_POINT = 54
+    # Devices (60-69)
+    DEVICE_UNAVAILABLE = 60  # the device (or the bus it sits on) does not answer, or is not fitted
+    DEVICE_REFUSED = 61  # the device refused the call (the plant's error is in the report's data)
 
 
 class PacketError(ValueError):

@@ -108,7 +108,7 @@ class HousekeepingService(Component):
         for structure in self.structures.values():
             structure.next_due = now
         self.ctx.health.watch("hk", HK_BEAT_LIMIT_S)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="housekeeping")
+        self._task = self.ctx.tasks.spawn("housekeeping", self._run)
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -62,7 +62,7 @@ class LinkMonitor(Component):
         self.emit("LINK_STATE", state=state, detail=detail)
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._intake(), name="tc_intake")
+        self._task = self.ctx.tasks.spawn("tc_intake", self._intake)
 
     async def stop(self) -> None:
         if self._task is not None:

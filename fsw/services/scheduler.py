@@ -131,10 +131,10 @@ class Scheduler(Component):
     async def start(self) -> None:
         self._load()
         subscription = self.ctx.bus.subscribe(CORRELATION_TOPIC, depth=8)
-        loop = asyncio.get_running_loop()
+        tasks = self.ctx.tasks
         self._tasks = [
-            loop.create_task(self._release_loop(), name="scheduler"),
-            loop.create_task(self._follow_correlation(subscription), name="scheduler_correlation"),
+            tasks.spawn("scheduler", self._release_loop),
+            tasks.spawn("scheduler_correlation", lambda: self._follow_correlation(subscription)),
         ]
 
     async def stop(self) -> None:

@@ -254,10 +254,11 @@ class SequenceService(Component):
         self._load()
         subscription = self.ctx.bus.subscribe("tm", depth=TM_DEPTH)
         housekeeping = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._listen(subscription), name="sequences_tm"),
-                       loop.create_task(self._listen_housekeeping(housekeeping), name="sequences_hk"),
-                       loop.create_task(self._after_boot(), name="sequences_boot")]
+        tasks = self.ctx.tasks
+        self._tasks = [tasks.spawn("sequences_tm", lambda: self._listen(subscription)),
+                       tasks.spawn("sequences_hk", lambda: self._listen_housekeeping(housekeeping)),
+                       # Once: resuming what a reset interrupted must not run twice.
+                       tasks.spawn("sequences_boot", self._after_boot, restart=False)]
 
     async def stop(self) -> None:
         # Runs are cancelled but stay in the store: the next boot reports (or resumes) them.

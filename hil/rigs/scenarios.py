@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fsw.gnc.controller import HOLD_ORBIT
 from hil.emulator.plant import with_faults
 from hil.rigs.closed_loop import DescentRun, fly_descent
+from hil.rigs.plant_death import PlantDeathRun, check_plant_death, fly_plant_death
 from hil.rigs.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
 from hil.rigs.rover_scenario import RoverRun, check_yutu1, fly_rover_night
 
@@ -25,7 +26,7 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRun | RoverRun | ResetRun  # the whole record, for a closer look
+    run: DescentRun | RoverRun | ResetRun | PlantDeathRun  # the whole record, for a closer look
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,12 @@ def through_reset(run_reset: Callable[[int], ResetRun], check: Callable[[ResetRu
     return run
 
 
+def plant_death(seed: int) -> ScenarioResult:
+    """The plant process killed in main braking (:mod:`hil.rigs.plant_death`)."""
+    flown = fly_plant_death(seed)
+    return ScenarioResult(flown.outcome(), check_plant_death(flown), flown.wall_s, flown)
+
+
 def _landed_safely(run: DescentRun) -> list[str]:
     problems = []
     if run.touchdown is None:
@@ -117,6 +124,8 @@ SCENARIOS = {
         Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
                  "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
                  rover_night(fly_rover_night, check_yutu1)),
+        Scenario("plant_death", "the plant process (device bus) dies in main braking",
+                 "report the dead bus, go SAFE, keep talking to the ground, no crash", plant_death),
     )
 }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hil.rigs.plant_death import PlantDeathRun
 from hil.rigs.rover_scenario import RoverRun
 from hil.rigs.scenarios import SCENARIOS, run_scenario
 
@@ -22,6 +23,8 @@ def test_each_real_anomaly_gets_its_documented_response(name: str) -> None:
     run = result.run
     if isinstance(run, RoverRun):  # yutu1 (more in test_rover_scenario.py)
         assert run.entered("hibernate") is not None and run.entered("wake") is not None
+    elif isinstance(run, PlantDeathRun):  # more, with its negative control, in test_plant_death.py
+        assert run.safe_after_s is not None
     elif name in ("luna25", "im1"):
         assert run.touchdown is None  # stayed in orbit, engine never lit
     else:

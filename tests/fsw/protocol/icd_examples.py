@@ -72,6 +72,8 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.DEFINITION_ENABLED: "the definition is enabled: disable it first",
     FailureCode.DEFINITIONS_FULL: "no room for more definitions",
     FailureCode.UNKNOWN_POINT: "telemetry point not in the dictionary",
+    FailureCode.DEVICE_UNAVAILABLE: "the device, or the device bus it sits on, does not answer or is not fitted",
+    FailureCode.DEVICE_REFUSED: "the device refused the call (the plant's error in the failure data)",
 }
 
 
