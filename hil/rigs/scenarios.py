@@ -18,6 +18,8 @@ from hil.emulator.plant import with_faults
 from hil.rigs.closed_loop import DescentRun, fly_descent
 from hil.rigs.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
 from hil.rigs.rover_scenario import RoverRun, check_yutu1, fly_rover_night
+from hil.rigs.surface_fdir import SurfaceRun, fly_surface
+from hil.rigs.surface_fdir_checks import judge, outcome
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRun | RoverRun | ResetRun  # the whole record, for a closer look
+    run: DescentRun | RoverRun | ResetRun | SurfaceRun  # the whole record, for a closer look
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,18 @@ def through_reset(run_reset: Callable[[int], ResetRun], check: Callable[[ResetRu
     def run(seed: int) -> ScenarioResult:
         flown = run_reset(seed)
         return ScenarioResult(flown.outcome(), check(flown), flown.wall_s, flown)
+
+    return run
+
+
+def surface_fdir(name: str) -> Callable[[int], ScenarioResult]:
+    """A surface fault answered by on-board fault protection (:mod:`hil.rigs.surface_fdir`), flown
+    with its response and as its negative control (the event-action disabled), both judged."""
+
+    def run(seed: int) -> ScenarioResult:
+        flown, control = fly_surface(name, seed), fly_surface(name, seed, response=False)
+        return ScenarioResult(f"{outcome(flown)}; without the response: {outcome(control)}",
+                              judge(flown) + judge(control), flown.wall_s + control.wall_s, flown)
 
     return run
 
@@ -117,6 +131,15 @@ SCENARIOS = {
         Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
                  "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
                  rover_night(fly_rover_night, check_yutu1)),
+        Scenario("undervoltage", "arrays at 40 % on the surface: the battery drains (surface FDIR)",
+                 "PUS 12 sees the bus low, PUS 19 starts LOAD_SHED; the battery recovers, no brown-out",
+                 surface_fdir("battery")),
+        Scenario("drill_overcurrent", "the drill meets a hard layer at 0.9 m: motor over-current (CE-5 met resistance)",
+                 "PUS 12 sees the drill line high, PUS 19 sends DRILL_ABANDON: stop, retract, scoop; motor intact",
+                 surface_fdir("drill")),
+        Scenario("ground_loss", "the link to the ground is lost during supervised sampling (surface FDIR)",
+                 "PUS 12 sees 20 min without a TC, PUS 19 starts GROUND_LOST: mechanisms stopped, SAFE",
+                 surface_fdir("ground")),
     )
 }
 

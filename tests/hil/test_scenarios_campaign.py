@@ -11,6 +11,7 @@ import pytest
 
 from hil.rigs.rover_scenario import RoverRun
 from hil.rigs.scenarios import SCENARIOS, run_scenario
+from hil.rigs.surface_fdir import SurfaceRun
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +23,8 @@ def test_each_real_anomaly_gets_its_documented_response(name: str) -> None:
     run = result.run
     if isinstance(run, RoverRun):  # yutu1 (more in test_rover_scenario.py)
         assert run.entered("hibernate") is not None and run.entered("wake") is not None
+    elif isinstance(run, SurfaceRun):  # surface fault protection, its control judged too (test_surface_fdir.py)
+        assert run.response and run.first("MONITOR_VIOLATION") is not None
     elif name in ("luna25", "im1"):
         assert run.touchdown is None  # stayed in orbit, engine never lit
     else:
