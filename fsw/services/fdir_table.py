@@ -9,7 +9,8 @@ with the same subtypes, and kept in the store by their services.
 Each entry is loaded once, at the first boot that can load it, and remembered in the store (key
 ``fdir_table``): a definition the ground deleted stays deleted, and an entry a new build adds is
 loaded at its first boot. An entry whose point, event or commands this vehicle lacks (no mission
-hardware, say) is left for a boot that has them. A request that fails is reported
+hardware, say) is left for a boot that has them, and so is an action that starts one of the
+table's sequences left so. A request that fails is reported
 (FDIR_ENTRY_FAILED) and not repeated: a definition the ground made under the same id wins.
 
 The TCs inside event-actions and sequence steps are packed with sequence counts from
@@ -157,14 +158,22 @@ class FaultProtectionLoader(Component):
     def _loadable(self) -> list[tuple[str, Any]]:
         """(key, entry) of the entries not loaded yet whose point, event and commands this vehicle has."""
         entries: list[tuple[str, Any]] = []
+        sequences = set()  # the table's sequences this vehicle holds, or will once loaded
         for sequence in self.table.sequences:
             if all(step.command.name in self.commands for step in sequence.steps):
                 entries.append((f"sequence:{sequence.name}", sequence))
+                sequences.add(sequence.name)
+        table_sequences = {sequence.name for sequence in self.table.sequences}
         for monitor in self.table.monitors:
             if monitor.point in self.points:
                 entries.append((f"pmon:0x{monitor.pmon:04X}", monitor))
         for action in self.table.actions:
-            if action.event in self.event_ids and action.command.name in self.commands:
+            command = action.command
+            # An action that starts one of the table's sequences waits for that sequence.
+            starts = command.args[0] if command.name == "SEQ_START" and command.args else None
+            if starts in table_sequences and starts not in sequences:
+                continue
+            if action.event in self.event_ids and command.name in self.commands:
                 entries.append((f"action:0x{action.action_id:04X}", action))
         return [(key, entry) for key, entry in entries if key not in self.loaded]
 

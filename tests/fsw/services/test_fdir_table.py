@@ -25,9 +25,12 @@ PMON, ACTION, LATE = 0x7F10, 0x7F10, 0x7F11
 TABLE = FaultProtectionTable(
     monitors=(Monitor(PMON, "cmds_rejected", 1.0, 1, ("limit", None, 2)),
               Monitor(0x7F12, "no_such_point", 1.0, 1, ("limit", None, 1))),
-    sequences=(StoredSequence("GO_SAFE", (Step(0.0, Command("NOOP")), Step(0.0, Command("MODE_SET", ("SAFE",))))),),
+    sequences=(StoredSequence("GO_SAFE", (Step(0.0, Command("NOOP")), Step(0.0, Command("MODE_SET", ("SAFE",))))),
+               StoredSequence("LATER", (Step(0.0, Command("LATE_COMMAND")),))),
     actions=(EventAction(ACTION, "MONITOR_VIOLATION", (("pmon", PMON),), Command("SEQ_START", ("GO_SAFE",))),
-             EventAction(LATE, "MONITOR_VIOLATION", (("pmon", PMON),), Command("LATE_COMMAND"), enabled=False)),
+             EventAction(LATE, "MONITOR_VIOLATION", (("pmon", PMON),), Command("LATE_COMMAND"), enabled=False),
+             # Starts a sequence this vehicle cannot hold yet: waits with it.
+             EventAction(0x7F13, "MONITOR_VIOLATION", None, Command("SEQ_START", ("LATER",)), enabled=False)),
 )
 
 
@@ -80,7 +83,7 @@ def test_the_table_loads_at_first_boot_as_ordinary_definitions_and_works(tmp_pat
 
     h.run(scenario)
     [loaded] = loaded_events(h)
-    assert loaded["count"] == 3  # the monitor, the sequence and the action; the two others cannot load here
+    assert loaded["count"] == 3  # the monitor, a sequence and an action; the others cannot load here
     assert h.vehicle.modes.mode == "SAFE"
     assert ("SEQ_COMPLETED", {"name": "GO_SAFE", "steps": 2}) in h.events()
 
@@ -120,7 +123,7 @@ def test_an_entry_a_later_build_can_carry_loads_at_its_first_boot(tmp_path: Path
         assert [LATE, 0x0E01, False, 0] in listing(h, 19, 7)  # loaded as the table has it: disabled
 
     again.run(check)
-    assert [args["entries"] for args in loaded_events(again)] == ["action:0x7F11"]
+    assert [args["entries"] for args in loaded_events(again)] == ["sequence:LATER, action:0x7F11, action:0x7F13"]
 
 
 def test_an_id_the_ground_took_first_is_reported_and_left_alone(tmp_path: Path) -> None:
