@@ -2,7 +2,8 @@
 
 As in F Prime, the components do not know each other; this module wires them. Every vehicle has
 the executive core and the standard services (:func:`standard_services`); the lander adds its
-ground link, device status, file delivery, payloads, GNC and mission machines (:func:`lander`).
+ground link, device status, file delivery, payloads, GNC and mission machines, and its default fault
+protection table (:func:`lander`).
 Order matters twice: components start in the order added, and the registrars (dispatcher, events,
 parameters, housekeeping) index every component added before or after them.
 
@@ -27,12 +28,14 @@ from fsw.devices.platform import MissionHardware, Platform, PlatformError, Platf
 from fsw.gnc.component import GncComponent
 from fsw.link import SerialLink
 from fsw.mission import MissionComponents, MissionDevices, build_mission
+from fsw.mission.surface_fdir import SURFACE_FAULT_PROTECTION
 from fsw.payloads import build_payloads
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.dispatcher import Dispatcher
 from fsw.services.eventaction import EventActionService
 from fsw.services.events import EventService
+from fsw.services.fdir_table import FaultProtectionLoader
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.health import HealthService
 from fsw.services.housekeeping import HousekeepingService
@@ -187,6 +190,7 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
         vehicle.add(payload)
     if platform.mission is not None and config.mission:
         add_mission(vehicle, platform.mission)
+    add_fault_protection(vehicle)
     for name, value in config.parameters:
         try:
             vehicle.parameters.preset(name, value)
@@ -213,6 +217,14 @@ def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
     gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})
     vehicle.gnc, vehicle.mission = gnc, components
     return gnc
+
+
+def add_fault_protection(vehicle: Vehicle) -> FaultProtectionLoader:
+    """The default fault protection table, added last: it loads the entries whose points, events
+    and commands the components before it declare (docs/fault-protection.md)."""
+    loader = FaultProtectionLoader(vehicle.ctx, SURFACE_FAULT_PROTECTION)
+    vehicle.add(loader)
+    return loader
 
 
 def open_platform(config: FlightConfig, clock: Clock) -> Platform:

@@ -1,4 +1,5 @@
-"""Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover.
+"""Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover; and
+the lander's power (its PDU's measurements and switched lines) when the platform has a PDU.
 
 Wiring: the topology builds a :class:`MissionDevices` bundle of device ports, calls
 :func:`build_mission` with the context and adds the components in :meth:`MissionComponents.wiring_order`.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
 from fsw.devices.surface import SurfaceSuite
@@ -15,6 +17,7 @@ from fsw.mission.ascent import AscentMachine
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import MissionMachine
 from fsw.mission.mission import MissionControl
+from fsw.mission.power import PowerControl
 from fsw.mission.rendezvous import RendezvousMachine
 from fsw.mission.returns import ReturnMachine
 from fsw.mission.rover import RoverMachine
@@ -42,12 +45,14 @@ class MissionComponents:
     rendezvous: RendezvousMachine
     returns: ReturnMachine
     rover: RoverMachine | None = None  # started by the ground (ROVER_DEPLOY), not by the mission
+    power: PowerControl | None = None  # the lander's PDU (when the platform has one)
 
-    def wiring_order(self) -> list[MissionMachine]:
-        """Phase machines first, the mission last, so that the phases have restored their state
-        before the mission resumes and delegates to them."""
+    def wiring_order(self) -> list[Component]:
+        """The power first, then the phase machines, the mission last, so that the phases have
+        restored their state before the mission resumes and delegates to them."""
         phases: list[MissionMachine | None] = [self.sampling, self.ascent, self.rendezvous, self.returns, self.rover]
-        return [machine for machine in phases if machine is not None] + [self.mission]
+        power: list[Component] = [self.power] if self.power is not None else []
+        return power + [machine for machine in phases if machine is not None] + [self.mission]
 
     def machines(self) -> list[MissionMachine]:
         machines: list[MissionMachine] = [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
@@ -68,7 +73,8 @@ def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: Phas
         propellant=devices.propellant, descent_driver=descent_driver,
         phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
     )
-    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices))
+    power = PowerControl(ctx, kit.pdu, kit.power) if kit.pdu is not None else None
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices), power)
 
 
 def build_rover(ctx: Context, devices: MissionDevices) -> RoverMachine | None:

@@ -3,7 +3,8 @@ points until the target mass, seal the container, transfer it into the ascender.
 
 Masses are the container's load-cell readings in grams. A drill jam (torque above the limit, or the
 drive stalled) retracts the drill and completes the sample with the scoop (CE-5 met rock at
-~0.74 m); a sealing failure safes the machine (no transfer of an unsealed container).
+~0.74 m); so does DRILL_ABANDON (the PUS 19 answer to a drill over-current, docs/fault-protection.md). A
+sealing failure safes the machine (no transfer of an unsealed container).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
+from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef, command
 from fsw.devices.surface import Drill, GroundPenetratingRadar, RoboticArm, SampleContainer, TransferMechanism
 from fsw.mission.machine import (
     MachineSpec,
@@ -45,6 +46,7 @@ SPEC = MachineSpec(
         T("surveyed", "radar_survey", "drilling", description="drill depth planned from the radar profile"),
         T("drilled", "drilling", "drill_retract", ("at_planned_depth",), "planned depth reached"),
         T("jam", "drilling", "drill_retract", ("torque_over_limit",), "torque over limit or drive stalled"),
+        T("abandon", "drilling", "drill_retract", description="DRILL_ABANDON (the drill over-current response)"),
         T("retracted", "drill_retract", "scooping", ("drill_home",), "drill home, core delivered"),
         T("mass_reached", "scooping", "sealing", ("mass_in_range",), "container mass at target"),
         T("sealed", "sealing", "transfer", ("container_sealed",), "seal made, leak check passed"),
@@ -78,6 +80,8 @@ class SamplingMachine(MissionMachine):
         EventDef(0x4019, "DRILL_PLANNED", Severity.INFO, "drill target {target_m:.2f} m (rock at {rock_m})"),
         EventDef(0x401A, "SCOOP_DONE", Severity.INFO, "scoop {count} at point {point}: container {mass_g:.1f} g"),
         EventDef(0x401B, "SAMPLE_MASS", Severity.INFO, "sample {mass_g:.1f} g (core {core_g:.1f} g, {scoops} scoops)"),
+        EventDef(0x401C, "DRILL_ABANDONED", Severity.MEDIUM,
+                 "drilling abandoned at {depth_m:.3f} m: retracting, the scoop completes the sample"),
     )
     parameters = (
         ParameterDef(0x4010, "drill_design_depth_m", "f64", 2.0, "drill depth when the radar sees no rock", 0.1, 2.5,
@@ -233,6 +237,15 @@ class SamplingMachine(MissionMachine):
         await self.wait_for(lambda: self.transfer.read().done or self.transfer.read().fault, 10.0)
         if not await self.fire("transferred"):
             await self.safe("transfer into the ascender failed")
+
+    @command(0x4010)
+    def cmd_drill_abandon(self) -> Any:
+        """Stop the drill; while drilling, retract it and complete the sample with the scoop."""
+        self.drill.stop()
+        if self.state != "drilling":
+            return None
+        self.emit("DRILL_ABANDONED", depth_m=self.drill.read().depth_m)
+        return self.fire("abandon")
 
     def on_safe(self, source: str, reason: str) -> None:
         self.drill.stop()

@@ -19,6 +19,8 @@ from hil.rigs.closed_loop import DescentRun, fly_descent
 from hil.rigs.plant_death import PlantDeathRun, check_plant_death, fly_plant_death
 from hil.rigs.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
 from hil.rigs.rover_scenario import RoverRun, check_yutu1, fly_rover_night
+from hil.rigs.surface_fdir import SurfaceRun, fly_surface
+from hil.rigs.surface_fdir_checks import judge, outcome
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRun | RoverRun | ResetRun | PlantDeathRun  # the whole record, for a closer look
+    run: DescentRun | RoverRun | ResetRun | PlantDeathRun | SurfaceRun  # the whole record, for a closer look
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,18 @@ def plant_death(seed: int) -> ScenarioResult:
     return ScenarioResult(flown.outcome(), check_plant_death(flown), flown.wall_s, flown)
 
 
+def surface_fdir(name: str) -> Callable[[int], ScenarioResult]:
+    """A surface fault answered by on-board fault protection (:mod:`hil.rigs.surface_fdir`), flown
+    with its response and as its negative control (the event-action disabled), both judged."""
+
+    def run(seed: int) -> ScenarioResult:
+        flown, control = fly_surface(name, seed), fly_surface(name, seed, response=False)
+        return ScenarioResult(f"{outcome(flown)}; without the response: {outcome(control)}",
+                              judge(flown) + judge(control), flown.wall_s + control.wall_s, flown)
+
+    return run
+
+
 def _landed_safely(run: DescentRun) -> list[str]:
     problems = []
     if run.touchdown is None:
@@ -126,6 +140,15 @@ SCENARIOS = {
                  rover_night(fly_rover_night, check_yutu1)),
         Scenario("plant_death", "the plant process (device bus) dies in main braking",
                  "report the dead bus, go SAFE, keep talking to the ground, no crash", plant_death),
+        Scenario("undervoltage", "arrays at 40 % on the surface: the battery drains (surface FDIR)",
+                 "PUS 12 sees the bus low, PUS 19 starts LOAD_SHED; the battery recovers, no brown-out",
+                 surface_fdir("battery")),
+        Scenario("drill_overcurrent", "the drill meets a hard layer at 0.9 m: motor over-current (CE-5 met resistance)",
+                 "PUS 12 sees the drill line high, PUS 19 sends DRILL_ABANDON: stop, retract, scoop; motor intact",
+                 surface_fdir("drill")),
+        Scenario("ground_loss", "the link to the ground is lost during supervised sampling (surface FDIR)",
+                 "PUS 12 sees 20 min without a TC, PUS 19 starts GROUND_LOST: mechanisms stopped, SAFE",
+                 surface_fdir("ground")),
     )
 }
 

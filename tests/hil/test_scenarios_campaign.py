@@ -12,6 +12,7 @@ import pytest
 from hil.rigs.plant_death import PlantDeathRun
 from hil.rigs.rover_scenario import RoverRun
 from hil.rigs.scenarios import SCENARIOS, run_scenario
+from hil.rigs.surface_fdir import SurfaceRun
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +26,8 @@ def test_each_real_anomaly_gets_its_documented_response(name: str) -> None:
         assert run.entered("hibernate") is not None and run.entered("wake") is not None
     elif isinstance(run, PlantDeathRun):  # more, with its negative control, in test_plant_death.py
         assert run.safe_after_s is not None
+    elif isinstance(run, SurfaceRun):  # surface fault protection, its control judged too (test_surface_fdir.py)
+        assert run.response and run.first("MONITOR_VIOLATION") is not None
     elif name in ("luna25", "im1"):
         assert run.touchdown is None  # stayed in orbit, engine never lit
     else:
