@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fsw.core.component import Component
-from fsw.core.context import Context
+from fsw.core.context import GROUND, Context
 from fsw.core.declarations import (
     ALL_MODES,
     Arg,
@@ -83,6 +83,7 @@ class Dispatcher(Component):
         self.armed: tuple[int, float] | None = None
         self.duplicates = 0
         self.window = DuplicateWindow(ctx.store, DUPLICATE_WINDOW)
+        self._origin = GROUND
         self.route_table[(8, 1)] = self._perform_function
 
     def add_routes(self, routes: dict[tuple[int, int], Route]) -> None:
@@ -182,14 +183,17 @@ class Dispatcher(Component):
                   detail=detail)
 
     # --- intake ------------------------------------------------------------------------------
-    def submit(self, tc: PusTc, raw: bytes | None = None) -> bool:
+    def submit(self, tc: PusTc, raw: bytes | None = None, origin: str = GROUND) -> bool:
         """Take one TC: give the acceptance verdict now and start its execution. True if accepted.
 
         ``raw`` (the octets as received) lets a later retransmission of the same packet be
-        recognised: its verification is re-sent and it is not executed again.
+        recognised: its verification is re-sent and it is not executed again. ``origin`` says who
+        sent it: the ground (``GROUND``, also for the link's TCs) or an on-board submitter (its name);
+        a handler that declares an ``origin`` parameter is given it.
         """
         self.received += 1
         history = self.remember(tc, raw)
+        self._origin = origin  # read by the 8,1 route, which runs right now
         refusal = self._route(tc)
         if isinstance(refusal, tuple):
             code, detail, data = refusal
@@ -298,9 +302,13 @@ class Dispatcher(Component):
             self.armed = None  # an arm is good for one fire
         handler = definition.handler
         assert handler is not None
-        if "progress" in inspect.signature(handler).parameters:
-            return lambda: handler(*arguments, progress=lambda step: self.progress(tc, step))
-        return lambda: handler(*arguments)
+        extra: dict[str, Any] = {}
+        parameters = inspect.signature(handler).parameters
+        if "progress" in parameters:
+            extra["progress"] = lambda step: self.progress(tc, step)
+        if "origin" in parameters:
+            extra["origin"] = self._origin
+        return lambda: handler(*arguments, **extra)
 
     def _live_arm(self) -> int | None:
         if self.armed is None:

@@ -5,24 +5,32 @@ Loading and listing are a private PUS service (CBOR application data, like 11,4)
 list is not a command argument; starting, stopping and deleting are ordinary commands, so a ground
 TC, a time-tagged TC (PUS 11) or an event-action's TC (PUS 19) all start a sequence the same way.
 
-- 150,1 load ``[name, steps]`` or ``[name, steps, resumable]``; a step is ``[delay_s, tc_bytes]`` or
+- 150,1 load ``[name, steps]``, ``[name, steps, resumable]`` or ``[name, steps, resumable,
+  continue_on_failure]``; a step is ``[delay_s, tc_bytes]`` or
   ``[delay_s, tc_bytes, [point, op, value, timeout_s]]``. ``tc_bytes`` is a whole packed PusTc to
   this APID that asks for completion acknowledgement (the sequence follows its 1,7). ``op`` is one
   of ``== != < <= > >=``. Every step is checked before the sequence is stored (all or nothing); a
   load replaces a sequence of the same name unless it is running (BUSY).
 - 150,2 summary -> TM 150,3 ``[[name, steps, resumable, running_step], ...]`` (running_step 0: idle).
-- 150,4 detail, CBOR ``name`` -> TM 150,5 ``[name, steps, resumable]`` (the 150,1 form).
+- 150,4 detail, CBOR ``name`` -> TM 150,5 ``[name, steps, resumable]``, with ``continue_on_failure``
+  fourth when it is set (the 150,1 form).
 - SEQ_START / SEQ_STOP / SEQ_DELETE ``name`` (8,1 commands 0x0F01-0x0F03).
 
 A step waits ``delay_s`` from the end of the previous step (the start, for the first), then, if it
 has a condition, until the latest housekeeping value of ``point`` satisfies it (failing with TIMEOUT
 after ``timeout_s``), then submits its TC through the dispatcher and waits for the TC's 1,7 or a
 failure report (1,2 / 1,4 / 1,8), at most ``seq_verify_timeout_s``. A failure stops the sequence
-(SEQ_STEP_FAILED with the failure code); the remaining steps never run. Values come from PUS 3,25
+(SEQ_STEP_FAILED with the failure code); the remaining steps never run. A sequence loaded with
+``continue_on_failure`` (a safing sequence: each step must be tried) reports the failure
+(SEQ_STEP_FAILED_CONTINUING) and goes on with the next step. Values come from PUS 3,25
 reports heard on the software bus, never from another component. Steps are numbered from 1 in
 events and telemetry.
 
 Up to ``MAX_RUNNING`` different sequences run at once; a sequence runs once at a time.
+
+The topology may give *built-in* sequences (the safing response, SAFING): each is stored at boot
+when the store has no sequence of its name, so the ground can replace it (150,1) or delete it
+(until the next boot).
 
 Sequences and the progress of running ones are kept in the store (durably). A sequence running at a
 reset is stopped and reported (SEQ_INTERRUPTED): the ground decides. A sequence loaded as
@@ -108,9 +116,11 @@ class Sequence:
     name: str
     steps: tuple[Step, ...]
     resumable: bool = False
+    continue_on_failure: bool = False  # a failed step is reported and the next one runs
 
     def to_cbor(self) -> list[Any]:
-        return [self.name, [step.to_cbor() for step in self.steps], self.resumable]
+        listing = [self.name, [step.to_cbor() for step in self.steps], self.resumable]
+        return [*listing, True] if self.continue_on_failure else listing
 
 
 @dataclass
@@ -142,15 +152,18 @@ def parse_name(value: Any) -> str:
 
 def parse_sequence(request: Any, apid: int) -> Sequence:
     """Check a 150,1 request completely; raise CommandRejected naming the first bad step."""
-    if not isinstance(request, list) or len(request) not in (2, 3):
-        raise _rejected("150,1 takes CBOR [name, steps] or [name, steps, resumable]")
+    if not isinstance(request, list) or len(request) not in (2, 3, 4):
+        raise _rejected("150,1 takes CBOR [name, steps], [name, steps, resumable] or "
+                        "[name, steps, resumable, continue_on_failure]")
     name, steps = parse_name(request[0]), request[1]
-    resumable = request[2] if len(request) == 3 else False
-    if not isinstance(resumable, bool):
-        raise _rejected("resumable must be true or false")
+    resumable = request[2] if len(request) >= 3 else False
+    keep_going = request[3] if len(request) == 4 else False
+    if not isinstance(resumable, bool) or not isinstance(keep_going, bool):
+        raise _rejected("resumable and continue_on_failure must be true or false")
     if not isinstance(steps, list) or not 1 <= len(steps) <= MAX_STEPS:
         raise _rejected(f"a sequence has 1 to {MAX_STEPS} steps")
-    return Sequence(name, tuple(_parse_step(item, number, apid) for number, item in enumerate(steps, 1)), resumable)
+    return Sequence(name, tuple(_parse_step(item, number, apid) for number, item in enumerate(steps, 1)), resumable,
+                    keep_going)
 
 
 def _parse_step(item: Any, number: int, apid: int) -> Step:
@@ -207,6 +220,8 @@ class SequenceService(Component):
         EventDef(0x0F07, "SEQ_INTERRUPTED", Severity.MEDIUM,
                  "sequence {name} was at step {step} ({where}) at a reset: stopped, not resumed"),
         EventDef(0x0F08, "SEQ_RESUMED", Severity.MEDIUM, "sequence {name} resumed after a reset at step {step}"),
+        EventDef(0x0F09, "SEQ_STEP_FAILED_CONTINUING", Severity.MEDIUM,
+                 "sequence {name} step {step} failed: {reason} (code {code}) {detail}; the sequence goes on"),
     )
     parameters = (
         ParameterDef(0x0F01, "seq_verify_timeout_s", "f64", 60.0,
@@ -223,6 +238,11 @@ class SequenceService(Component):
         self._tm_changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._interrupted: dict[str, tuple[int, bool]] = {}
+        self._builtin: list[Sequence] = []
+
+    def add_builtin(self, sequence: Sequence) -> None:
+        """A sequence stored at boot when the store has none of its name (wiring, before start)."""
+        self._builtin.append(sequence)
 
     # --- persistence -------------------------------------------------------------------------
     def _load(self) -> None:
@@ -252,6 +272,11 @@ class SequenceService(Component):
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._load()
+        missing = [sequence for sequence in self._builtin if sequence.name not in self.sequences]
+        for sequence in missing:
+            self.sequences[sequence.name] = sequence
+        if missing:
+            self._persist()
         subscription = self.ctx.bus.subscribe("tm", depth=TM_DEPTH)
         housekeeping = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
         loop = asyncio.get_running_loop()
@@ -333,6 +358,7 @@ class SequenceService(Component):
         try:
             await self._steps(run)
         except Exception as error:  # a bug here must stop this sequence, visibly, and nothing else
+            run.stopped = True
             self._step_failed(run, FailureCode.EXECUTION_FAILED, f"{type(error).__name__}: {error}")
 
     async def _steps(self, run: Run) -> None:
@@ -346,21 +372,22 @@ class SequenceService(Component):
                 return
             if step.wait is not None and not met:
                 wait = step.wait
-                self._step_failed(run, FailureCode.TIMEOUT,
-                                  f"{wait.point} {wait.op} {wait.value!r} not met within {wait.timeout_s:g} s")
-                return
-            run.sent = True
-            self._persist()  # before the TC leaves: a reset never sends it twice
-            report = await self._execute(step.tc)
-            if run.stopped:  # by this very step's TC, say
-                return
-            if report is None:
-                self._step_failed(run, FailureCode.TIMEOUT,
-                                  f"no completion report within {self.param('seq_verify_timeout_s'):g} s")
-                return
-            if not report.ok:
-                self._step_failed(run, report.code or 0, f"{report.subtype.name} {report.data or ''}", report.reason)
-                return
+                if self._step_failed(run, FailureCode.TIMEOUT,
+                                     f"{wait.point} {wait.op} {wait.value!r} not met within {wait.timeout_s:g} s"):
+                    return
+            else:
+                run.sent = True
+                self._persist()  # before the TC leaves: a reset never sends it twice
+                report = await self._execute(step.tc)
+                if run.stopped:  # by this very step's TC, say
+                    return
+                if report is None:
+                    if self._step_failed(run, FailureCode.TIMEOUT,
+                                         f"no completion report within {self.param('seq_verify_timeout_s'):g} s"):
+                        return
+                elif not report.ok and self._step_failed(run, report.code or 0,
+                                                         f"{report.subtype.name} {report.data or ''}", report.reason):
+                    return
             run.index, run.sent = run.index + 1, False
             if run.index < len(sequence.steps):
                 self._persist()
@@ -368,11 +395,17 @@ class SequenceService(Component):
         self._finish(run)
         self.emit("SEQ_COMPLETED", name=sequence.name, steps=len(sequence.steps))
 
-    def _step_failed(self, run: Run, code: int, detail: str, reason: str = "") -> None:
+    def _step_failed(self, run: Run, code: int, detail: str, reason: str = "") -> bool:
+        """Report a failed step; True when it stops the sequence (unless loaded ``continue_on_failure``)."""
+        arguments = {"name": run.sequence.name, "step": run.index + 1, "code": int(code),
+                     "reason": reason or FailureCode(code).name, "detail": detail.strip()}
+        if run.sequence.continue_on_failure and not run.stopped:
+            self.emit("SEQ_STEP_FAILED_CONTINUING", **arguments)
+            return False
         self.failed += 1
         self._finish(run)
-        self.emit("SEQ_STEP_FAILED", name=run.sequence.name, step=run.index + 1, code=int(code),
-                  reason=reason or FailureCode(code).name, detail=detail.strip())
+        self.emit("SEQ_STEP_FAILED", **arguments)
+        return True
 
     async def _condition(self, wait: Wait) -> bool:
         # One timer for the whole wait: a deadline recomputed per report could spin on a virtual clock.
@@ -392,7 +425,7 @@ class SequenceService(Component):
         self._verifications[tc.request_id] = future
         try:
             # A refusal's 1,2 is already in the pipe when submit returns: the listener picks it up.
-            self.ctx.commands.submit(tc)
+            self.ctx.commands.submit(tc, origin="sequence")
             async with asyncio.timeout(self.param("seq_verify_timeout_s")):
                 return await future
         except TimeoutError:
