@@ -279,3 +279,5 @@ class SurfaceSuite:
     sun: SunSensor | None = None
     rover_power: Power | None = None
     rover_thermal: Thermal | None = None
+    # The lander's survival heaters (optional: without them the safing response has no heater step).
+    thermal: Thermal | None = None

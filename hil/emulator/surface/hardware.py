@@ -72,7 +72,7 @@ class SurfaceDevices:
             approach_thrusters=self.rendezvous, docking=self.docking, ascender_release=self.ascender_release,
             orbit_engines=self.orbit_engines, returner_separation=self.returner_separation,
             rover_deploy=self.rover_deploy, rover_mobility=self.rover_mobility, sun=self.sun,
-            rover_power=self.rover_power, rover_thermal=self.rover_thermal,
+            rover_power=self.rover_power, rover_thermal=self.rover_thermal, thermal=self.thermal,
         )
 
     def payloads(self) -> dict[str, object]:
