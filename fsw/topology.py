@@ -46,7 +46,8 @@ from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
 from fsw.services.safing import SAFING_SEQUENCE, SafingService
 from fsw.services.scheduler import Scheduler
-from fsw.services.sequences import Sequence, SequenceService, Step
+from fsw.services.sequence_format import Sequence, Step
+from fsw.services.sequences import SequenceService
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
