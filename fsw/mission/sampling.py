@@ -280,14 +280,15 @@ class SamplingMachine(MissionMachine):
     # --- SAFE: hold at a safe point ----------------------------------------------------------
     def _secure_mechanisms(self) -> None:
         """Command what is not yet safe: drill stopped and on its way home, arm stowed (ignored by the
-        arm until its stroke ends). Each command only when needed, so an idle machine sends none."""
+        arm until its stroke ends). Each command only when needed, so an idle machine sends none; a
+        reading that is not valid tells nothing, so everything is commanded then."""
         drill = self.drill.read()
-        if drill.drilling:
+        if drill.drilling or not drill.valid:
             self.drill.stop()
-        if drill.depth_m > 0.0 and not drill.retracting:
+        if (drill.depth_m > 0.0 and not drill.retracting) or not drill.valid:
             self.drill.retract()
         arm = self.arm.read()
-        if not arm.stowed and not arm.busy:
+        if (not arm.stowed and not arm.busy) or not arm.valid:
             self.arm.stow()
 
     def _at_safe_point(self) -> bool:
