@@ -164,7 +164,7 @@ def test_a_retransmission_after_a_crash_gets_its_verdict_and_runs_once(tmp_path:
 
 
 def test_without_the_stored_window_a_retransmission_after_a_crash_runs_again(tmp_path: Path) -> None:
-    # Negative control: the same crash, the window's rows gone from the store (as before they were kept).
+    # Negative control: the same crash with the window's rows gone from the store (a window in RAM only).
     recorder, uplink = Recorder(), Uplink(keys=False)
     before, after = tmp_path / "before.sqlite", tmp_path / "after.sqlite"
     h, monitor = vehicle(before, recorder, keys=False)
