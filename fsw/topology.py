@@ -2,8 +2,9 @@
 
 As in F Prime, the components do not know each other; this module wires them. Every vehicle has
 the executive core and the standard services (:func:`standard_services`); the lander adds its
-ground link, device status, file delivery, payloads, GNC and mission machines, and its default fault
-protection table (:func:`lander`).
+ground link, device status, file delivery, payloads, GNC and mission machines, its default fault
+protection table (:func:`lander`), and last the safing response (:func:`add_safing`), made from what
+every component declares.
 Order matters twice: components start in the order added, and the registrars (dispatcher, events,
 parameters, housekeeping) index every component added before or after them.
 
@@ -30,6 +31,8 @@ from fsw.link import SerialLink
 from fsw.mission import MissionComponents, MissionDevices, build_mission
 from fsw.mission.surface_fdir import SURFACE_FAULT_PROTECTION
 from fsw.payloads import build_payloads
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.dispatcher import Dispatcher
@@ -44,12 +47,17 @@ from fsw.services.modes import ModeManager
 from fsw.services.monitoring import MonitoringService
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
+from fsw.services.safing import SAFING_SEQUENCE, SafingService
 from fsw.services.scheduler import Scheduler
+from fsw.services.sequence_format import Sequence, Step
 from fsw.services.sequences import SequenceService
 from fsw.services.surface_commands import SurfaceDeviceCommands
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
+# Packet sequence counts of the on-board safing TCs (the SEQ_START just below, the steps from here):
+# at the top of the range, away from where a ground session's counts usually are.
+SAFING_SEQ_COUNTS = 0x3FC0
 
 
 @dataclass
@@ -191,6 +199,7 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
     if platform.mission is not None and config.mission:
         add_mission(vehicle, platform.mission)
     add_fault_protection(vehicle)
+    add_safing(vehicle)
     for name, value in config.parameters:
         try:
             vehicle.parameters.preset(name, value)
@@ -225,6 +234,38 @@ def add_fault_protection(vehicle: Vehicle) -> FaultProtectionLoader:
     loader = FaultProtectionLoader(vehicle.ctx, SURFACE_FAULT_PROTECTION)
     vehicle.add(loader)
     return loader
+
+
+def safing_sequence(vehicle: Vehicle) -> Sequence | None:
+    """The built-in SAFING sequence: every component's safing steps, motion stopped first, then power
+    cut, then survival made sure of (wiring order within a rank); None when no component has one."""
+    wanted = sorted(((step.rank, order, step) for order, component in enumerate(vehicle.components)
+                     for step in component.safing_steps()), key=lambda item: (item[0], item[1]))
+    steps = []
+    for number, (_, _, step) in enumerate(wanted):
+        definition = vehicle.dispatcher.commands_by_name.get(step.command)
+        if definition is None:
+            raise ValueError(f"safing step {step.command}: no such command")
+        tc = PusTc(vehicle.apid, 8, 1, appdata.encode([definition.opcode, *step.args]),
+                   seq_count=SAFING_SEQ_COUNTS + number, ack_flags=ACK_ALL)
+        steps.append(Step(0.0, tc.pack()))
+    return Sequence(SAFING_SEQUENCE, tuple(steps), continue_on_failure=True) if steps else None
+
+
+def add_safing(vehicle: Vehicle) -> SafingService | None:
+    """The safing response, once every component is wired: the built-in sequence SAFING, and the
+    service that starts it on every entry into SAFE."""
+    sequence = safing_sequence(vehicle)
+    if sequence is None:
+        return None
+    vehicle.sequences.add_builtin(sequence)
+    start = vehicle.dispatcher.commands_by_name["SEQ_START"].opcode
+    # No success reports: the start shows as SEQ_STARTED, and a failure is reported whatever the flags.
+    tc = PusTc(vehicle.apid, 8, 1, appdata.encode([start, SAFING_SEQUENCE]), seq_count=SAFING_SEQ_COUNTS - 1,
+               ack_flags=0)
+    safing = SafingService(vehicle.ctx, tc)
+    vehicle.add(safing)
+    return safing
 
 
 def open_platform(config: FlightConfig, clock: Clock) -> Platform:

@@ -47,9 +47,15 @@ class ModeControl(Protocol):
     def end_critical(self, name: str) -> None: ...
 
 
+# Who submitted a TC: the ground (through the link, or a test standing in for it), or an on-board
+# submitter, by its name: "schedule" (PUS 11), "sequence", "event-action" (PUS 19), "safing".
+GROUND = "ground"
+
+
 class CommandSink(Protocol):
-    def submit(self, tc: PusTc, raw: bytes | None = None) -> bool:
-        """Take a TC: verdict now, execution as its own task; True if accepted."""
+    def submit(self, tc: PusTc, raw: bytes | None = None, origin: str = GROUND) -> bool:
+        """Take a TC: verdict now, execution as its own task; True if accepted. ``origin``: "ground",
+        or the on-board submitter's name ("schedule", "sequence", "event-action", "safing")."""
 
     def refuse(self, tc: PusTc, raw: bytes, code: FailureCode, detail: str = "") -> None:
         """Refuse a TC that failed a check before dispatch (authentication, sequence)."""

@@ -155,6 +155,23 @@ class ParameterDef:
         })
 
 
+# Order of the safing response's steps: what moves is stopped first, then power is cut, then what keeps
+# the vehicle alive is made sure of.
+SAFING_STOP_MOTION = 0
+SAFING_POWER_OFF = 1
+SAFING_KEEP_ALIVE = 2
+
+
+@dataclass(frozen=True)
+class SafingStep:
+    """A command the safing response (the built-in sequence SAFING) sends to a component. It must
+    succeed whatever the component is doing (idempotent), so that the response works in every phase."""
+
+    command: str
+    args: tuple[Any, ...] = ()
+    rank: int = SAFING_POWER_OFF
+
+
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "")}
 

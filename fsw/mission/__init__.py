@@ -1,5 +1,6 @@
 """Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover; and
-the lander's power (its PDU's measurements and switched lines) when the platform has a PDU.
+the lander's power (its PDU's measurements and switched lines) when the platform has a PDU, and the
+lander's survival heaters.
 
 Wiring: the topology builds a :class:`MissionDevices` bundle of device ports, calls
 :func:`build_mission` with the context and adds the components in :meth:`MissionComponents.wiring_order`.
@@ -22,6 +23,7 @@ from fsw.mission.rendezvous import RendezvousMachine
 from fsw.mission.returns import ReturnMachine
 from fsw.mission.rover import RoverMachine
 from fsw.mission.sampling import SamplingMachine
+from fsw.mission.survival import SurvivalHeaters
 
 
 @dataclass
@@ -46,13 +48,14 @@ class MissionComponents:
     returns: ReturnMachine
     rover: RoverMachine | None = None  # started by the ground (ROVER_DEPLOY), not by the mission
     power: PowerControl | None = None  # the lander's PDU (when the platform has one)
+    survival: SurvivalHeaters | None = None  # the lander's survival heaters, when the platform has them
 
     def wiring_order(self) -> list[Component]:
-        """The power first, then the phase machines, the mission last, so that the phases have
-        restored their state before the mission resumes and delegates to them."""
-        phases: list[MissionMachine | None] = [self.sampling, self.ascent, self.rendezvous, self.returns, self.rover]
-        power: list[Component] = [self.power] if self.power is not None else []
-        return power + [machine for machine in phases if machine is not None] + [self.mission]
+        """The power and the survival heaters first, then the phase machines, the mission last, so
+        that the phases have restored their state before the mission resumes and delegates to them."""
+        phases: list[Component | None] = [self.power, self.survival, self.sampling, self.ascent, self.rendezvous,
+                                          self.returns, self.rover]
+        return [component for component in phases if component is not None] + [self.mission]
 
     def machines(self) -> list[MissionMachine]:
         machines: list[MissionMachine] = [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
@@ -74,7 +77,9 @@ def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: Phas
         phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
     )
     power = PowerControl(ctx, kit.pdu, kit.power) if kit.pdu is not None else None
-    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices), power)
+    survival = SurvivalHeaters(ctx, kit.thermal) if kit.thermal is not None else None
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices), power,
+                             survival)
 
 
 def build_rover(ctx: Context, devices: MissionDevices) -> RoverMachine | None:

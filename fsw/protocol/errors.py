@@ -42,6 +42,7 @@ class FailureCode(IntEnum):
     TIME_PASSED = 36
     UNKNOWN_SCHEDULE_ID = 37
     WRONG_STATE = 38
+    INTERRUPTED_BY_RESET = 39  # executing when the software was reset: its outcome is unknown
     # Security (40-49)
     UNKNOWN_SPI = 40
     BAD_MAC = 41

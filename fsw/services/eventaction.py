@@ -170,7 +170,7 @@ class EventActionService(Component):
         tc = PusTc.unpack(action.tc_bytes)
         self.emit("EVENT_ACTION_TRIGGERED", action=action.action_id, name=name, service=tc.service,
                   subtype=tc.subtype, verdict="submitted")
-        self.ctx.commands.submit(tc)
+        self.ctx.commands.submit(tc, origin="event-action")
 
     # --- definitions from requests -------------------------------------------------------------
     def _parse(self, item: Any) -> Action:

@@ -187,7 +187,7 @@ class Scheduler(Component):
             tc = entry.tc
             self.released += 1
             self.emit("SCHEDULE_RELEASED", apid=tc.apid, seq=tc.seq_count)
-            self.ctx.commands.submit(tc)
+            self.ctx.commands.submit(tc, origin="schedule")
 
     # --- PUS 11 requests ---------------------------------------------------------------------
     def routes(self) -> dict[tuple[int, int], Any]:

@@ -218,7 +218,7 @@ def test_events_with_the_onboard_log(vehicle: LiveVehicle) -> None:
 
 
 def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: Path) -> None:
-    # Commanding SAFE produces a HIGH event; archived while connected, then printed by replay.
+    # Commanding SAFE produces a MEDIUM event; archived while connected, then printed by replay.
     db = tmp_path / "events.sqlite"
     sent = vehicle.ground("send", "MODE_SET", "mode=SAFE", global_args=("--archive", str(db)))
     assert sent.returncode == 0, sent.stderr
@@ -226,7 +226,7 @@ def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: 
     assert followed.returncode == 0, followed.stderr
     replay = vehicle.ground("replay", "--db", str(db), "--what", "events")
     assert replay.returncode == 0, replay.stderr
-    assert "HIGH   SAFE_ENTERED: entered SAFE: commanded" in replay.stdout
+    assert "MEDIUM SAFE_COMMANDED: entered SAFE by command from the ground" in replay.stdout
 
 
 def test_critical_send_needs_confirmation_then_arms_first(vehicle: LiveVehicle, dictionary_path: Path,

@@ -63,6 +63,7 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.TIME_PASSED: "scheduled release time already passed",
     FailureCode.UNKNOWN_SCHEDULE_ID: "no scheduled activity with this id",
     FailureCode.WRONG_STATE: "the mission or a machine is not in the state this command is for",
+    FailureCode.INTERRUPTED_BY_RESET: "the command was executing when the software was reset: outcome unknown",
     FailureCode.UNKNOWN_SPI: "security parameter index selects no security association",
     FailureCode.BAD_MAC: "message authentication code does not verify",
     FailureCode.REPLAYED_SEQUENCE: "anti-replay sequence number outside the window",
