@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import selectors
+import threading
 import time
-from collections.abc import Coroutine, Iterator, Mapping
+from collections.abc import Awaitable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -210,6 +211,37 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
 
     def time(self) -> float:
         return self.flight_clock.monotonic()
+
+
+class WallTimeout:
+    """Marks a :func:`wait_wall` that ran out of wall time."""
+
+
+WALL_TIMEOUT = WallTimeout()
+
+
+async def wait_wall(awaitable: Awaitable[Result], seconds: float) -> Result | WallTimeout:
+    """Await ``awaitable`` for at most ``seconds`` of wall time, whatever the loop's clock does.
+
+    ``asyncio.wait_for`` measures on the loop's clock: on the afap clock under a hold that clock
+    stands still, so a timeout would never come. The alarm here is a pooled thread's wall-time wait,
+    which wakes the loop through its self-pipe. Returns :data:`WALL_TIMEOUT` (and cancels the
+    awaitable) when the time runs out."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(awaitable)
+    if task.done():
+        return task.result()
+    gate = threading.Event()
+    alarm = loop.run_in_executor(None, gate.wait, max(0.0, seconds))
+    try:
+        await asyncio.wait((task, alarm), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gate.set()  # the pooled thread returns at once when the answer came first
+        if not task.done():
+            task.cancel()
+    if task.done() and not task.cancelled():
+        return task.result()
+    return WALL_TIMEOUT
 
 
 def run(main: Coroutine[Any, Any, Result], clock: Clock) -> Result:

@@ -2,7 +2,9 @@
 
 As in F Prime, the components do not know each other; this module wires them. Every vehicle has
 the executive core and the standard services (:func:`standard_services`); the lander adds its
-ground link, device status, file delivery, payloads, GNC and mission machines (:func:`lander`).
+ground link, device status, file delivery, payloads, GNC and mission machines, its default fault
+protection table (:func:`lander`), and last the safing response (:func:`add_safing`), made from what
+every component declares.
 Order matters twice: components start in the order added, and the registrars (dispatcher, events,
 parameters, housekeeping) index every component added before or after them.
 
@@ -27,12 +29,16 @@ from fsw.devices.platform import MissionHardware, Platform, PlatformError, Platf
 from fsw.gnc.component import GncComponent
 from fsw.link import SerialLink
 from fsw.mission import MissionComponents, MissionDevices, build_mission
+from fsw.mission.surface_fdir import SURFACE_FAULT_PROTECTION
 from fsw.payloads import build_payloads
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc
 from fsw.protocol.security import KeyRing
 from fsw.services.devices import DeviceStatusService
 from fsw.services.dispatcher import Dispatcher
 from fsw.services.eventaction import EventActionService
 from fsw.services.events import EventService
+from fsw.services.fdir_table import FaultProtectionLoader
 from fsw.services.filetransfer import FileTransferService
 from fsw.services.health import HealthService
 from fsw.services.housekeeping import HousekeepingService
@@ -41,11 +47,17 @@ from fsw.services.modes import ModeManager
 from fsw.services.monitoring import MonitoringService
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
+from fsw.services.safing import SAFING_SEQUENCE, SafingService
 from fsw.services.scheduler import Scheduler
+from fsw.services.sequence_format import Sequence, Step
 from fsw.services.sequences import SequenceService
+from fsw.services.surface_commands import SurfaceDeviceCommands
 from fsw.services.timeman import TimeManager
 
 RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), ("slow", 1.0))
+# Packet sequence counts of the on-board safing TCs (the SEQ_START just below, the steps from here):
+# at the top of the range, away from where a ground session's counts usually are.
+SAFING_SEQ_COUNTS = 0x3FC0
 
 
 @dataclass
@@ -186,6 +198,8 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
         vehicle.add(payload)
     if platform.mission is not None and config.mission:
         add_mission(vehicle, platform.mission)
+    add_fault_protection(vehicle)
+    add_safing(vehicle)
     for name, value in config.parameters:
         try:
             vehicle.parameters.preset(name, value)
@@ -197,9 +211,11 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
 
 
 def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
-    """The GNC on the device bus, then the mission machines on its devices and the platform's mechanisms."""
+    """The GNC on the device bus (with the ground's commands to its devices), the ground's commands to the
+    surface mechanisms, then the mission machines on the GNC's devices and the platform's mechanisms."""
     gnc = GncComponent(vehicle.ctx, hardware.bus)
     vehicle.add(gnc)
+    vehicle.add(SurfaceDeviceCommands(vehicle.ctx, hardware.surface))
     devices = MissionDevices(imu=gnc.lander.imu, range_finder=gnc.lander.range_finder,
                              main_engine=gnc.lander.main_engine, propellant=gnc.lander.propellant,
                              ascent_engine=gnc.ascender.engine, mechanisms=hardware.surface)
@@ -210,6 +226,46 @@ def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
     gnc.watch_machines({"mission": components.mission, "ascent": components.ascent})
     vehicle.gnc, vehicle.mission = gnc, components
     return gnc
+
+
+def add_fault_protection(vehicle: Vehicle) -> FaultProtectionLoader:
+    """The default fault protection table, added last: it loads the entries whose points, events
+    and commands the components before it declare (docs/fault-protection.md)."""
+    loader = FaultProtectionLoader(vehicle.ctx, SURFACE_FAULT_PROTECTION)
+    vehicle.add(loader)
+    return loader
+
+
+def safing_sequence(vehicle: Vehicle) -> Sequence | None:
+    """The built-in SAFING sequence: every component's safing steps, motion stopped first, then power
+    cut, then survival made sure of (wiring order within a rank); None when no component has one."""
+    wanted = sorted(((step.rank, order, step) for order, component in enumerate(vehicle.components)
+                     for step in component.safing_steps()), key=lambda item: (item[0], item[1]))
+    steps = []
+    for number, (_, _, step) in enumerate(wanted):
+        definition = vehicle.dispatcher.commands_by_name.get(step.command)
+        if definition is None:
+            raise ValueError(f"safing step {step.command}: no such command")
+        tc = PusTc(vehicle.apid, 8, 1, appdata.encode([definition.opcode, *step.args]),
+                   seq_count=SAFING_SEQ_COUNTS + number, ack_flags=ACK_ALL)
+        steps.append(Step(0.0, tc.pack()))
+    return Sequence(SAFING_SEQUENCE, tuple(steps), continue_on_failure=True) if steps else None
+
+
+def add_safing(vehicle: Vehicle) -> SafingService | None:
+    """The safing response, once every component is wired: the built-in sequence SAFING, and the
+    service that starts it on every entry into SAFE."""
+    sequence = safing_sequence(vehicle)
+    if sequence is None:
+        return None
+    vehicle.sequences.add_builtin(sequence)
+    start = vehicle.dispatcher.commands_by_name["SEQ_START"].opcode
+    # No success reports: the start shows as SEQ_STARTED, and a failure is reported whatever the flags.
+    tc = PusTc(vehicle.apid, 8, 1, appdata.encode([start, SAFING_SEQUENCE]), seq_count=SAFING_SEQ_COUNTS - 1,
+               ack_flags=0)
+    safing = SafingService(vehicle.ctx, tc)
+    vehicle.add(safing)
+    return safing
 
 
 def open_platform(config: FlightConfig, clock: Clock) -> Platform:

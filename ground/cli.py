@@ -46,6 +46,27 @@ def port_problem(port: str) -> str | None:
 LIVE = {"ping", "send", "tlm", "events", "params", "run", "console"}
 
 
+def _number(kind: type[int] | type[float], low: float, inclusive: bool, what: str) -> Any:
+    """An argparse type refusing numbers outside their sense (a negative delay, a zero count)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+        if value != value or value < low or (value == low and not inclusive):  # NaN too
+            raise argparse.ArgumentTypeError(f"{text} must be {what}")
+        return value
+
+    return parse
+
+
+positive = _number(float, 0.0, False, "greater than 0")
+non_negative = _number(float, 0.0, True, "0 or more")
+positive_count = _number(int, 1, True, "at least 1")
+non_negative_count = _number(int, 0, True, "0 or more")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ilrs-ground", description="Ground console for the lunar lander (see docs/operations.md)",
@@ -53,10 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                "(usage, unknown name, bad argument, missing port or dictionary); 3 nothing answered in time; "
                "130 interrupted")
     parser.add_argument("--port", help="device path or pyserial URL (commands that talk to the vehicle)")
-    parser.add_argument("--baud", type=int, default=115200)
+    parser.add_argument("--baud", type=positive_count, default=115200)
     parser.add_argument("--dictionary", type=Path, default=None,
                         help="dictionary JSON exported by ilrs-fsw (default: docs/dictionary.json in the repository)")
-    parser.add_argument("--link-delay", type=float, default=0.0, metavar="S",
+    parser.add_argument("--link-delay", type=non_negative, default=0.0, metavar="S",
                         help="one-way light time in seconds; default timeouts grow by 2*S*1.5")
     parser.add_argument("--archive", type=Path, metavar="DB",
                         help="archive every received packet into this SQLite file while connected")
@@ -68,15 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     ping = commands.add_parser("ping", help="PUS 17,1 are-you-alive round trips")
-    ping.add_argument("--count", type=int, default=3)
-    ping.add_argument("--interval", type=float, default=0.2, help="seconds between pings")
-    ping.add_argument("--timeout", type=float, default=None, help="seconds to wait for each answer")
+    ping.add_argument("--count", type=positive_count, default=3)
+    ping.add_argument("--interval", type=non_negative, default=0.2, help="seconds between pings")
+    ping.add_argument("--timeout", type=positive, default=None, help="seconds to wait for each answer")
     ping.set_defaults(handler=ping_command, needs_dictionary=False)
 
     send = commands.add_parser("send", help="send a dictionary command and follow its verification")
     send.add_argument("name", help="command name (see: ilrs-ground dict)")
     send.add_argument("args", nargs="*", metavar="ARG=VALUE")
-    send.add_argument("--timeout", type=float, default=None, help="seconds to wait for completion")
+    send.add_argument("--timeout", type=positive, default=None, help="seconds to wait for completion")
     send.add_argument("--yes", action="store_true", help="send a critical command without asking")
     send.set_defaults(handler=send_command)
 
@@ -86,23 +107,23 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "tlm":
             sub.add_argument("points", nargs="*", metavar="POINT")
         sub.add_argument("--follow", "-f", action="store_true", help="keep printing as packets arrive")
-        sub.add_argument("--duration", type=float, default=None, help="with --follow: stop after this many seconds")
-        sub.add_argument("--timeout", type=float, default=None, help="seconds to wait for the vehicle")
+        sub.add_argument("--duration", type=positive, default=None, help="with --follow: stop after this many seconds")
+        sub.add_argument("--timeout", type=positive, default=None, help="seconds to wait for the vehicle")
         if name == "events":
-            sub.add_argument("--log", type=int, metavar="N", default=None,
+            sub.add_argument("--log", type=non_negative_count, metavar="N", default=None,
                              help="first download the newest N entries of the on-board event log (0: all)")
         sub.set_defaults(handler=handler)
 
     params = commands.add_parser("params", help="report on-board parameters (20,1), or set NAME=VALUE (20,3)")
     params.add_argument("names", nargs="*", metavar="NAME[=VALUE]")
-    params.add_argument("--timeout", type=float, default=None)
+    params.add_argument("--timeout", type=positive, default=None)
     params.set_defaults(handler=params_command)
 
     archive = commands.add_parser("archive", help="record, query and export the telemetry archive")
     archive.add_argument("--db", type=Path, required=True, help="archive SQLite file")
     actions = archive.add_subparsers(dest="action", required=True)
     record = actions.add_parser("record", help="archive everything received on --port")
-    record.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    record.add_argument("--duration", type=positive, default=None, help="stop after this many seconds")
     record.set_defaults(follow=True)
     query = actions.add_parser("query", help="one point's samples")
     query.add_argument("--point", required=True)
@@ -114,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--until")
     actions.add_parser("info", help="packets by kind and time span")
     simulate = actions.add_parser("simulate", help="fill the archive with synthetic HK (size measurement)")
-    simulate.add_argument("--hours", type=float, default=24.0)
-    simulate.add_argument("--period", type=float, default=1.0, help="HK period per structure in seconds")
+    simulate.add_argument("--hours", type=positive, default=24.0)
+    simulate.add_argument("--period", type=positive, default=1.0, help="HK period per structure in seconds")
     archive.set_defaults(handler=archive_command)
 
     plot = commands.add_parser("plot", help="plot archived points to a PNG")
@@ -143,12 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--point", dest="points", action="append", default=[])
     replay.add_argument("--since")
     replay.add_argument("--until")
-    replay.add_argument("--speed", type=float, default=0.0, help="pace at this multiple of real time (0: no pacing)")
+    replay.add_argument("--speed", type=non_negative, default=0.0,
+                        help="pace at this multiple of real time (0: no pacing)")
     replay.set_defaults(handler=replay_command)
 
     console = commands.add_parser("console", help="full-screen console (live, or --replay an archive)")
     console.add_argument("--replay", type=Path, metavar="DB", help="show an archive instead of a live vehicle")
-    console.add_argument("--speed", type=float, default=0.0, help="replay pace, multiple of real time (0: at once)")
+    console.add_argument("--speed", type=non_negative, default=0.0,
+                         help="replay pace, multiple of real time (0: at once)")
     console.add_argument("--since")
     console.add_argument("--until")
     console.set_defaults(handler=console_command)
@@ -157,20 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in LIVE and not getattr(args, "replay", None):
-        if not args.port:
-            report_error(f"{args.command} needs --port")
-            return EXIT_LOCAL
-        problem = port_problem(args.port)
+    try:
+        dictionary = Dictionary.load(args.dictionary) if getattr(args, "needs_dictionary", True) else None
+        if args.command == "send" and dictionary is not None:
+            # A mistyped name or argument is reported before anything is opened.
+            dictionary.command(args.name).parse(args.args)
+        problem = _port_problem(args)
         if problem:
             report_error(problem)
             return EXIT_LOCAL
-    try:
-        if getattr(args, "needs_dictionary", True):
-            dictionary = Dictionary.load(args.dictionary)
-            result: Any = args.handler(args, dictionary)
-        else:
-            result = args.handler(args)
+        result: Any = args.handler(args) if dictionary is None else args.handler(args, dictionary)
         if isinstance(result, Awaitable):
             result = asyncio.run(_awaited(result))
         return int(result)
@@ -178,11 +197,25 @@ def main(argv: list[str] | None = None) -> int:
         report_error(str(error))
         return EXIT_LOCAL
     except KeyboardInterrupt:
+        in_flight = getattr(args, "in_flight", None)
+        if in_flight:
+            report_error(f"interrupted: {in_flight} was sent and may still be executing on board; its "
+                         "verification goes on in the archive and in `ilrs-ground events`")
+        else:
+            report_error("interrupted")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (``| head``) went away: not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def _port_problem(args: argparse.Namespace) -> str | None:
+    if args.command not in LIVE or getattr(args, "replay", None):
+        return None
+    if not args.port:
+        return f"{args.command} needs --port"
+    return port_problem(args.port)
 
 
 async def _awaited(result: Awaitable[int]) -> int:

@@ -7,11 +7,15 @@ own code (``fsw.protocol.arguments``) so that an operator's typo is caught befor
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fsw.protocol import UNIX_TO_TAI_1958
 from fsw.protocol.arguments import FLOAT_TYPES, INT_RANGES, ArgumentSpec, format_number
 from fsw.protocol.errors import BadArgumentError
 
@@ -22,6 +26,23 @@ TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 SEVERITIES = ("INFO", "LOW", "MEDIUM", "HIGH")  # index + 1 is the PUS 5 subtype
 ARM_COMMAND = "ARM"
+
+
+TAI_UNIT = "TAI"  # a point holding on-board time: TAI seconds since 1958, shown as UTC
+
+
+def tai_as_utc(tai_seconds: float) -> str:
+    """On-board TAI seconds since 1958 as UTC text (the offset includes TAI-UTC = 37 s)."""
+    unix = tai_seconds - UNIX_TO_TAI_1958
+    return dt.datetime.fromtimestamp(unix, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+
+
+def suggestion(name: str, known: Iterable[str]) -> str:
+    """' (did you mean A, B?)' for the names that contain ``name`` or are a typo away from it."""
+    names = list(known)
+    close = sorted(known_name for known_name in names if name and name in known_name)
+    close += [match for match in difflib.get_close_matches(name, names, n=3, cutoff=0.75) if match not in close]
+    return f" (did you mean {', '.join(close[:5])}?)" if close else ""
 
 
 class DictionaryError(ValueError):
@@ -96,12 +117,23 @@ class CommandSpec:
     modes: tuple[str, ...] = ()
     critical: bool = False
     component: str = ""
+    duration_s: float = 0.0  # on board, from start to completion ...
+    duration_per: tuple[str, ...] = ()  # ... plus the product of these arguments' values
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CommandSpec:
         return cls(data["name"], int(data["opcode"]), tuple(ArgSpec.from_json(a) for a in data.get("args", [])),
                    data.get("description", ""), tuple(data.get("modes", [])), bool(data.get("critical", False)),
-                   data.get("component", ""))
+                   data.get("component", ""), float(data.get("duration_s", 0.0)),
+                   tuple(data.get("duration_per", ())))
+
+    def expected_duration(self, values: list[Any]) -> float:
+        """Seconds the command runs on board after its start, for these (checked) argument values."""
+        extra = 1.0 if self.duration_per else 0.0
+        for name in self.duration_per:
+            index = next((i for i, arg in enumerate(self.args) if arg.name == name), None)
+            extra *= float(values[index]) if index is not None and index < len(values) else 0.0
+        return self.duration_s + extra
 
     def arg(self, name: str) -> ArgSpec | None:
         return next((arg for arg in self.args if arg.name == name), None)
@@ -173,6 +205,8 @@ class PointSpec:
     def format(self, value: Any) -> str:
         if value is None:
             return "-"
+        if self.unit == TAI_UNIT and isinstance(value, int | float) and not isinstance(value, bool):
+            return tai_as_utc(value)
         text = f"{value:.6g}" if isinstance(value, float) else str(value)
         return f"{text} {self.unit}".rstrip()
 
@@ -262,22 +296,21 @@ class Dictionary:
     def command(self, name: str) -> CommandSpec:
         spec = self.commands.get(name) or self.commands.get(name.upper())
         if spec is None:
-            close = sorted(known for known in self.commands if name.upper() in known)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ArgumentError(f"unknown command {name!r}{hint}")
+            raise ArgumentError(f"unknown command {name!r}{suggestion(name.upper(), self.commands)}")
         return spec
 
     def parameter(self, name: str) -> ParameterSpec:
         spec = next((p for p in self.parameters.values() if p.name == name), None)
         if spec is None:
+            hint = suggestion(name, [p.name for p in self.parameters.values()])
             known = ", ".join(sorted(p.name for p in self.parameters.values()))
-            raise ArgumentError(f"unknown parameter {name!r} (parameters: {known})")
+            raise ArgumentError(f"unknown parameter {name!r}{hint or f' (parameters: {known})'}")
         return spec
 
     def point(self, name: str) -> PointSpec:
         spec = self.points.get(name)
         if spec is None:
-            raise ArgumentError(f"unknown telemetry point {name!r}")
+            raise ArgumentError(f"unknown telemetry point {name!r}{suggestion(name.lower(), self.points)}")
         return spec
 
     def structure_name(self, sid: int) -> str:

@@ -28,6 +28,9 @@ log = logging.getLogger("ground.session")
 DEFAULT_COMMAND_TIMEOUT_S = 5.0
 # Round trips are budgeted at this multiple of the two-way light time (queueing, relay hand-over).
 LINK_DELAY_MARGIN = 1.5
+# A command's declared running time is an estimate (a loaded vehicle, a slow device): wait this
+# multiple of it before saying completion was not seen.
+RUNNING_MARGIN = 1.5
 
 STAGE_WORDS = {
     Subtype.ACCEPTANCE_OK: "accepted",
@@ -81,6 +84,17 @@ class CommandEntry:
     fire: CommandRecord | None = None
     local_failure: str = ""
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    runs_for: float = 0.0  # on board, after its start (the dictionary's expected duration)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds after sending by which completion should have been seen: the verification
+        window plus the command's own running time, with a margin."""
+        return self.timeout + RUNNING_MARGIN * self.runs_for
+
+    @property
+    def started(self) -> bool:
+        return self.fire is not None and any(stage.subtype == Subtype.START_OK for stage in self.fire.stages)
 
     @property
     def label(self) -> str:
@@ -104,7 +118,9 @@ class CommandEntry:
                 return f"{'arm ' if phase else ''}{stage_text(failure)}"
         if self.fire is not None and self.fire.completed:
             return "completed"
-        if now - self.started_at > self.timeout:
+        if now - self.started_at > self.deadline:
+            if self.started:
+                return f"completion not seen in {now - self.started_at:.0f} s, may still be running"
             return "timed out"
         if self.arm is not None and self.fire is None:
             return "arming"
@@ -205,7 +221,8 @@ class GroundSession:
         else:
             values = [arg.check(value) for arg, value in zip(spec.args, args, strict=True)]
         loop = asyncio.get_running_loop()
-        entry = CommandEntry(spec, values, timeout if timeout is not None else self.timeout(), loop.time())
+        entry = CommandEntry(spec, values, timeout if timeout is not None else self.timeout(), loop.time(),
+                             runs_for=spec.expected_duration(values))
         self.history.append(entry)
         if on_entry is not None:
             on_entry(entry)
@@ -230,7 +247,7 @@ class GroundSession:
     async def _follow(self, entry: CommandEntry, record: CommandRecord, phase: str,
                       on_stage: StageCallback | None) -> None:
         # One deadline for the whole entry: an arm that took long leaves less time for the fire.
-        async for report in record.stages_until_done(entry.started_at + entry.timeout - record.sent_at):
+        async for report in record.stages_until_done(entry.started_at + entry.deadline - record.sent_at):
             if on_stage is not None:
                 on_stage(entry, phase, report)
 

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fsw.protocol import UNIX_TO_TAI_1958, PacketError, PusTm, VerificationReport, decode_cbor
+from fsw.protocol import PacketError, PusTm, VerificationReport, decode_cbor
 from fsw.protocol.verification import Subtype
 
-from .dictionary import SEVERITIES, Dictionary
+from .dictionary import SEVERITIES, Dictionary, tai_as_utc
 
 log = logging.getLogger("ground.telemetry")
 
@@ -83,7 +83,10 @@ def _fill(received: Received, tm: PusTm, dictionary: Dictionary) -> None:
         entries = []
         for onboard, event_id, args in decode_cbor(tm.source_data):
             name, text = dictionary.event_text(event_id, args)
-            entries.append({"time": onboard, "id": event_id, "name": name, "text": text, "args": jsonable(args)})
+            # The log keeps ids, not report subtypes: the severity is the dictionary's.
+            logged = dictionary.events.get(event_id)
+            entries.append({"time": onboard, "id": event_id, "name": name, "text": text, "args": jsonable(args),
+                            "severity": logged.severity if logged else "?"})
         received.kind = "event_log"
         received.decoded = {"entries": entries}
     elif service == 1:
@@ -117,7 +120,7 @@ def onboard_utc_text(tai_seconds: float | None) -> str:
     """On-board TAI seconds since 1958 shown as UTC (the offset includes TAI-UTC = 37 s)."""
     if tai_seconds is None:
         return "-"
-    return utc_text(tai_seconds - UNIX_TO_TAI_1958)
+    return tai_as_utc(tai_seconds)
 
 
 @dataclass

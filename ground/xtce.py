@@ -15,6 +15,8 @@ from .dictionary import INT_RANGES, ArgSpec, Dictionary, PointSpec
 
 XTCE_NAMESPACE = "http://www.omg.org/spec/XTCE/20180204"
 _NS = f"{{{XTCE_NAMESPACE}}}"
+# A string without a declared maximum (telemetry text, event arguments) is bounded by the packet.
+DEFAULT_STRING_OCTETS = 256
 
 
 def _el(parent: ET.Element, tag: str, **attributes: Any) -> ET.Element:
@@ -26,6 +28,15 @@ def _integer_encoding(parent: ET.Element, kind: str) -> None:
     bits = int(kind[1:]) if kind in INT_RANGES else 32
     signed = kind.startswith("i")
     _el(parent, "IntegerDataEncoding", sizeInBits=bits, encoding="twosComplement" if signed else "unsigned")
+
+
+def _string_encoding(parent: ET.Element, max_octets: int | None) -> None:
+    # CBOR text strings carry their length before the content: a length-prefixed string of at most
+    # ``max_octets`` octets is the nearest XTCE form (the prefix's width is CBOR's, not fixed).
+    encoding = _el(parent, "StringDataEncoding", encoding="UTF-8")
+    size = _el(encoding, "SizeInBits")
+    _el(_el(size, "Fixed"), "FixedValue").text = str(8 * (max_octets or DEFAULT_STRING_OCTETS))
+    _el(size, "LeadingSize", sizeInBitsOfSizeTag=16)
 
 
 def _unit(parent: ET.Element, unit: str) -> None:
@@ -81,7 +92,7 @@ def _parameter_type(type_set: ET.Element, point: PointSpec) -> str:
     else:
         element = _el(type_set, "StringParameterType", name=name)
         _unit(element, point.unit)
-        _el(element, "StringDataEncoding", encoding="UTF-8")
+        _string_encoding(element, None)
     return name
 
 
@@ -127,18 +138,19 @@ def _argument_type(type_set: ET.Element, command: str, arg: ArgSpec) -> str:
     else:
         element = _el(type_set, "StringArgumentType", name=name)
         _unit(element, arg.unit)
-        _el(element, "StringDataEncoding", encoding="UTF-8")
+        _string_encoding(element, arg.max_length)
     return name
 
 
 def build_xtce(dictionary: Dictionary, name: str = "ILRS") -> ET.Element:
     ET.register_namespace("xtce", XTCE_NAMESPACE)
     root = ET.Element(_NS + "SpaceSystem", {"name": name})
-    header = _el(root, "Header", version=str(dictionary.version), validationStatus="Working")
-    header.set("classification", "NotClassified")
+    # The schema orders a SpaceSystem's children: descriptions first, then the header.
     _el(root, "LongDescription").text = (
         f"APID {dictionary.apid}. PUS 3,25 housekeeping carries CBOR [structure id, {{name: value}}]; "
         "PUS 8,1 commands carry CBOR [opcode, arg, ...]. Generated from the flight dictionary.")
+    header = _el(root, "Header", version=str(dictionary.version), validationStatus="Working")
+    header.set("classification", "NotClassified")
 
     telemetry = _el(root, "TelemetryMetaData")
     parameter_types = _el(telemetry, "ParameterTypeSet")

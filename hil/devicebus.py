@@ -4,6 +4,7 @@ and an in-process bus that hands requests straight to a server through the same 
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -27,6 +28,8 @@ from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
 from fsw.protocol.packet import PusTc, PusTm, SequenceCounters
 
+APPLIED_RECORD = 1000  # actuator calls the plant remembers, newest last
+
 
 class DeviceBusServer:
     """Sans-IO plant side: turns a request into a reply against real (emulated) devices."""
@@ -42,7 +45,11 @@ class DeviceBusServer:
         self.reset_outage_s = reset_outage_s
         self.flight_restarts = 0
         self.exchanges = 0
+        self.repeats = 0  # requests the flight side sent again (its retry): answered from the last reply
         self.poll: list[list[str]] = []
+        # The plant's record of the actuator calls that reached it: (exchange, device, method, args).
+        self.applied: deque[tuple[int, str, str, tuple[Any, ...]]] = deque(maxlen=APPLIED_RECORD)
+        self._last: tuple[int, int, bytes, PusTm] | None = None  # (subtype, seq count, request, reply)
 
     def step(self, request: dict[str, Any]) -> dict[str, Any]:
         errors: list[str] = []
@@ -52,9 +59,12 @@ class DeviceBusServer:
                 self.advance(self.reset_outage_s)
         for name, method, args in request.get("calls", []):
             try:
-                getattr(self.devices[name], method)(*decode(args))
+                values = decode(args)
+                getattr(self.devices[name], method)(*values)
             except (KeyError, AttributeError, TypeError, ValueError) as error:
                 errors.append(f"{name}.{method}: {error}")
+            else:
+                self.applied.append((self.exchanges, name, method, tuple(values)))
         dt = float(request.get("dt", 0.0))
         if dt > 0:
             self.advance(dt)
@@ -92,6 +102,12 @@ class DeviceBusServer:
     def handle_packet(self, tc: PusTc) -> PusTm | None:
         if tc.apid != FLIGHT_APID or tc.service != SERVICE:
             return None
+        last = self._last
+        if last is not None and last[:3] == (tc.subtype, tc.seq_count, tc.app_data):
+            # The flight side's retry of a request already applied (its reply was late or lost):
+            # the same reply again, never a second step.
+            self.repeats += 1
+            return last[3]
         if tc.subtype == STEP_REQUEST:
             reply, subtype = self.step(appdata.decode(tc.app_data)), STEP_REPLY
         elif tc.subtype == HANDOVER_REQUEST and self.handover is not None:
@@ -99,7 +115,9 @@ class DeviceBusServer:
         else:
             return None
         # The reply's message counter echoes the request's sequence count, to pair them.
-        return PusTm(PLANT_APID, SERVICE, subtype, canonical_cbor(reply), msg_counter=tc.seq_count)
+        tm = PusTm(PLANT_APID, SERVICE, subtype, canonical_cbor(reply), msg_counter=tc.seq_count)
+        self._last = (tc.subtype, tc.seq_count, tc.app_data, tm)
+        return tm
 
 
 async def serve(link: SerialLink, server: DeviceBusServer) -> None:
@@ -125,7 +143,7 @@ class LocalDeviceBus(DeviceBusClient):
         super().__init__(None, clock)
         self.server = server
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int) -> Any:
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
         if subtype == HANDOVER_REQUEST:
             assert self.server.handover is not None
             return encode(self.server.handover())

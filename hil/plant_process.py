@@ -93,6 +93,7 @@ class LanderWorld:
         orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
+            "main_engine": {"on": plant.engine_on, "thrust_cmd_n": plant.thrust_cmd},
             "ignition_t": self.ignition_t, "ignitions": dict(self.ignitions),
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,
@@ -132,7 +133,8 @@ async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Pat
             pair.unpublish()
         await link.close()
         if report is not None:
-            summary = {**world.report(), "exchanges": server.exchanges, "flight_restarts": server.flight_restarts}
+            summary = {**world.report(), "exchanges": server.exchanges, "flight_restarts": server.flight_restarts,
+                       "repeats": server.repeats, "applied": [list(call) for call in server.applied]}
             report.write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return 0
 

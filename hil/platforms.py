@@ -14,7 +14,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
-from fsw.devices.platform import MissionHardware, NoDevices, Platform, PlatformRequest
+from fsw.devices.platform import (
+    DeviceBusDevices,
+    DeviceSet,
+    MissionHardware,
+    NoDevices,
+    Platform,
+    PlatformRequest,
+)
 from fsw.link import SerialLink
 from hil.watchdog import DevWatchdog, EmulatedWatchdog, record_path_for
 
@@ -37,13 +44,17 @@ def emulator(request: PlatformRequest) -> Platform:
     from hil.plant_process import LanderWorld
 
     bus: DeviceBusClient
+    devices: DeviceSet
     if request.plant_port:
+        # The plant's port may be missing (its process not started, or gone): reported ABSENT, retried.
         bus = DeviceBusClient(SerialLink(request.plant_port, max_packet_size=MAX_PACKET_SIZE), request.clock)
+        devices = DeviceBusDevices("emulator", bus)
     else:
         world = LanderWorld(request.seed)
         bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), request.clock)
+        devices = NoDevices("emulator")
     surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed)
-    return Platform(NoDevices("emulator"), [], MissionHardware(bus, surface.suite()), surface.payloads())
+    return Platform(devices, [], MissionHardware(bus, surface.suite()), surface.payloads())
 
 
 def pi(request: PlatformRequest) -> Platform:

@@ -6,7 +6,7 @@ import inspect
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .declarations import CommandDef, EventDef, ParameterDef, TelemetryDef
+from .declarations import CommandDef, EventDef, ParameterDef, SafingStep, TelemetryDef
 
 if TYPE_CHECKING:
     from .context import Context
@@ -28,6 +28,8 @@ class Component:
     telemetry: ClassVar[tuple[TelemetryDef, ...]] = ()
     events: ClassVar[tuple[EventDef, ...]] = ()
     parameters: ClassVar[tuple[ParameterDef, ...]] = ()
+    # Commands the safing response sends to this component on every entry into SAFE (see fsw/topology.py).
+    safing: ClassVar[tuple[SafingStep, ...]] = ()
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -54,6 +56,10 @@ class Component:
     @classmethod
     def parameter_defs(cls) -> list[ParameterDef]:
         return [_owned(parameter, cls) for parameter in cls.parameters]
+
+    def safing_steps(self) -> tuple[SafingStep, ...]:
+        """This component's part of the safing response (its ``safing`` declaration by default)."""
+        return self.safing
 
     def bound_command_defs(self) -> list[CommandDef]:
         """Command definitions with the handler bound to this instance."""

@@ -1,7 +1,7 @@
 """What a component is given: the typed context.
 
 A component sees the clock, the store, the software bus, the telemetry output, the rate groups,
-the health monitor, the latches and the command keys, all owned by the executive, and four roles
+the health monitor, the task supervisor, the latches and the command keys, all owned by the executive, and four roles
 that standard services play: events, parameters, modes and commands. It never reaches into another
 component's attributes, and it never holds the executive.
 
@@ -22,6 +22,7 @@ from fsw.core.health import HealthMonitor
 from fsw.core.latches import Latches
 from fsw.core.rategroup import RateGroup
 from fsw.core.store import Store
+from fsw.core.tasks import TaskSupervisor
 from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import PusTc
 from fsw.protocol.security import KeyRing
@@ -46,9 +47,15 @@ class ModeControl(Protocol):
     def end_critical(self, name: str) -> None: ...
 
 
+# Who submitted a TC: the ground (through the link, or a test standing in for it), or an on-board
+# submitter, by its name: "schedule" (PUS 11), "sequence", "event-action" (PUS 19), "safing".
+GROUND = "ground"
+
+
 class CommandSink(Protocol):
-    def submit(self, tc: PusTc, raw: bytes | None = None) -> bool:
-        """Take a TC: verdict now, execution as its own task; True if accepted."""
+    def submit(self, tc: PusTc, raw: bytes | None = None, origin: str = GROUND) -> bool:
+        """Take a TC: verdict now, execution as its own task; True if accepted. ``origin``: "ground",
+        or the on-board submitter's name ("schedule", "sequence", "event-action", "safing")."""
 
     def refuse(self, tc: PusTc, raw: bytes, code: FailureCode, detail: str = "") -> None:
         """Refuse a TC that failed a check before dispatch (authentication, sequence)."""
@@ -87,7 +94,7 @@ class Context:
 
     def __init__(self, *, clock: Clock, store: Store, bus: SoftwareBus, telemetry: TelemetryOut,
                  rate_groups: Mapping[str, RateGroup], health: HealthMonitor, latches: Latches,
-                 dormancy: Dormancy, keys: KeyRing | None) -> None:
+                 dormancy: Dormancy, keys: KeyRing | None, tasks: TaskSupervisor) -> None:
         self.clock = clock
         self.store = store
         self.bus = bus
@@ -97,6 +104,7 @@ class Context:
         self.latches = latches
         self.dormancy = dormancy
         self.keys = keys
+        self.tasks = tasks  # long-lived tasks go through it: a task that dies is reported and restarted
         self._events: EventSink | None = None
         self._parameters: ParameterSource | None = None
         self._modes: ModeControl | None = None

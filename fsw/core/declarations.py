@@ -59,6 +59,11 @@ class CommandDef:
     modes: frozenset[str] = OPERATIONAL_MODES
     critical: bool = False
     component: str = ""
+    # How long execution takes on board, from start to completion (flight seconds): ``duration_s``
+    # plus the product of the ``duration_per`` arguments' values (samples x interval). The ground
+    # waits that long for completion after the start report.
+    duration_s: float = 0.0
+    duration_per: tuple[str, ...] = ()
     handler: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
     # Why the owner cannot take this command in its present state (None: it can); asked at acceptance.
     refusal: Callable[[], str | None] | None = field(default=None, compare=False, repr=False)
@@ -73,6 +78,7 @@ class CommandDef:
             "name": self.name, "opcode": self.opcode, "component": self.component,
             "description": self.description, "modes": sorted(self.modes), "critical": self.critical,
             "args": [arg.to_dict() for arg in self.args],
+            "duration_s": self.duration_s, "duration_per": list(self.duration_per),
         }
 
 
@@ -149,6 +155,23 @@ class ParameterDef:
         })
 
 
+# Order of the safing response's steps: what moves is stopped first, then power is cut, then what keeps
+# the vehicle alive is made sure of.
+SAFING_STOP_MOTION = 0
+SAFING_POWER_OFF = 1
+SAFING_KEEP_ALIVE = 2
+
+
+@dataclass(frozen=True)
+class SafingStep:
+    """A command the safing response (the built-in sequence SAFING) sends to a component. It must
+    succeed whatever the component is doing (idempotent), so that the response works in every phase."""
+
+    command: str
+    args: tuple[Any, ...] = ()
+    rank: int = SAFING_POWER_OFF
+
+
 def _compact(values: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value not in (None, "")}
 
@@ -160,15 +183,22 @@ def command(
     modes: frozenset[str] | set[str] = OPERATIONAL_MODES,
     critical: bool = False,
     name: str | None = None,
+    duration_s: float = 0.0,
+    duration_per: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a component method as a command handler. The command's name defaults to the method's
-    name in upper case without its ``cmd_`` prefix."""
+    name in upper case without its ``cmd_`` prefix. ``duration_s`` (+ the product of the
+    ``duration_per`` arguments) is how long it runs on board after its start."""
 
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:
         command_name = name or method.__name__.removeprefix("cmd_").upper()
+        names = {arg.name for arg in args}
+        unknown = [per for per in duration_per if per not in names]
+        if unknown or duration_s < 0:
+            raise ValueError(f"{command_name}: duration_per names no argument {unknown} or duration_s < 0")
         method.__dict__["__command__"] = CommandDef(
             command_name, opcode, tuple(args), description or (method.__doc__ or "").strip().split("\n")[0],
-            frozenset(modes), critical,
+            frozenset(modes), critical, duration_s=duration_s, duration_per=tuple(duration_per),
         )
         return method
 

@@ -47,12 +47,12 @@ class Dictionary:
     def to_markdown(self, apid: int) -> str:
         data = self.to_dict(apid)
         lines = ["### Commands (PUS 8,1: CBOR `[opcode, arg, ...]`)", "",
-                 "| opcode | name | arguments | modes | critical | description |",
-                 "|---|---|---|---|---|---|"]
+                 "| opcode | name | arguments | modes | critical | runs for | description |",
+                 "|---|---|---|---|---|---|---|"]
         for c in data["commands"]:
             args = "; ".join(_describe_arg(a) for a in c["args"]) or "none"
             lines.append(f"| 0x{c['opcode']:04X} | `{c['name']}` | {args} | {', '.join(c['modes'])} | "
-                         f"{'yes' if c['critical'] else ''} | {c['description']} |")
+                         f"{'yes' if c['critical'] else ''} | {_describe_duration(c)} | {c['description']} |")
         lines += ["", "### Telemetry points (PUS 3,25: CBOR `[structure id, {name: value}]`)", "",
                   "| structure | name | type | unit | yellow | red | description |", "|---|---|---|---|---|---|---|"]
         for t in data["telemetry"]:
@@ -116,3 +116,9 @@ def splice_into_icd(icd: str, tables: str) -> str:
     if ICD_PLACEHOLDER in icd:
         return icd.replace(ICD_PLACEHOLDER, block, 1)
     raise ValueError("docs/icd.md has no dictionary region to fill")
+
+
+def _describe_duration(command: dict[str, Any]) -> str:
+    per = " x ".join(command["duration_per"])
+    base = f"{command['duration_s']:g} s" if command["duration_s"] or not per else ""
+    return " + ".join(part for part in (base, per) if part)

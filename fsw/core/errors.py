@@ -23,3 +23,8 @@ class CommandStartFailed(CommandRejected):
 
 class CommandFailed(CommandRejected):
     """Raised during execution: reported as 1,8 (completion failed)."""
+
+
+class NotAvailable(LookupError):
+    """A value that does not exist yet (a device not read in this phase): telemetry shows it as
+    "not available", it is not a fault."""

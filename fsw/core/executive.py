@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from fsw.clock import Clock
@@ -24,6 +25,7 @@ from fsw.core.health import HealthMonitor
 from fsw.core.latches import Latches
 from fsw.core.rategroup import RateGroup
 from fsw.core.store import Store
+from fsw.core.tasks import TaskSupervisor
 from fsw.protocol import appdata
 from fsw.protocol.packet import DEFAULT_MAX_PACKET_SIZE, PusTm, SequenceCounters
 from fsw.protocol.security import KeyRing
@@ -47,6 +49,9 @@ class Registrar(Protocol):
 def _rate_group_points() -> tuple[TelemetryDef, ...]:
     points = []
     for name, rate in RATE_GROUPS:
+        # Lateness matters against the group's own period: a quarter of it is worth a look (a loaded
+        # host), half of it nearly costs the slot. A fixed millisecond limit cried wolf at 1 Hz.
+        period_ms = 1e3 / rate
         points += [
             TelemetryDef(f"{name}_cycles", "u32", "", f"{rate:g} Hz rate group cycles"),
             TelemetryDef(f"{name}_overruns", "u32", "", f"{rate:g} Hz rate group overruns",
@@ -54,7 +59,7 @@ def _rate_group_points() -> tuple[TelemetryDef, ...]:
             TelemetryDef(f"{name}_cycle_max_ms", "f32", "ms", f"{rate:g} Hz longest cycle"),
             TelemetryDef(f"{name}_jitter_max_ms", "f32", "ms", f"{rate:g} Hz worst wake-up lateness"),
             TelemetryDef(f"{name}_jitter_p99_ms", "f32", "ms", f"{rate:g} Hz wake-up lateness, 99th percentile",
-                         yellow=Limits(high=1.0), red=Limits(high=5.0)),
+                         yellow=Limits(high=period_ms / 4), red=Limits(high=period_ms / 2)),
             TelemetryDef(f"{name}_member_faults", "u32", "", f"{rate:g} Hz members' exceptions caught",
                          yellow=Limits(high=0)),
             TelemetryDef(f"{name}_members_disabled", "u16", "", f"{rate:g} Hz members taken out after repeated faults",
@@ -103,13 +108,15 @@ class ExecutiveComponent(Component):
     hk_structure = 1
     telemetry = (
         TelemetryDef("uptime_s", "f64", "s", "flight time since boot"),
-        TelemetryDef("onboard_time", "f64", "s", "on-board TAI seconds since 1958"),
+        TelemetryDef("onboard_time", "f64", "TAI", "on-board time, TAI seconds since 1958 (the CUC epoch)"),
         TelemetryDef("boot_count", "u32", "", "boots recorded in the persistent store"),
         TelemetryDef("authenticated", "bool", "", "TCs must be signed (SDLS-style)"),
         TelemetryDef("bus_dropped", "u32", "", "software bus messages dropped on full pipes"),
         TelemetryDef("tm_sent", "u32", "", "telemetry packets sent"),
         TelemetryDef("store_writes", "u32", "", "persistent store transactions"),
         TelemetryDef("tasks_stalled", "u16", "", "tasks that missed their heartbeat", red=Limits(high=0)),
+        TelemetryDef("tasks_died", "u16", "", "long-lived tasks that died with an exception", yellow=Limits(high=0)),
+        TelemetryDef("tasks_restarted", "u16", "", "long-lived tasks started again after dying"),
         TelemetryDef("dormant", "bool", "", "quiet phase: fast rate group stopped"),
         *_rate_group_points(),
     )
@@ -125,6 +132,8 @@ class ExecutiveComponent(Component):
                  "{group} rate group member {member} raised {error}; the group carries on"),
         EventDef(0x0009, "RATE_GROUP_MEMBER_DISABLED", Severity.HIGH,
                  "{group} rate group member {member} failed every cycle and was taken out: {error}"),
+        EventDef(0x000A, "TASK_DIED", Severity.HIGH, "task {task} died: {error}: {detail}; {action}"),
+        EventDef(0x000B, "TASK_RESTARTED", Severity.LOW, "task {task} started again (restart {restarts})"),
     )
 
     def __init__(self, ctx: Context, executive: Executive) -> None:
@@ -142,6 +151,8 @@ class ExecutiveComponent(Component):
             "tm_sent": executive.telemetry.sent,
             "store_writes": ctx.store.writes,
             "tasks_stalled": sum(h.stalled for h in ctx.health.tasks.values()),
+            "tasks_died": ctx.tasks.deaths,
+            "tasks_restarted": ctx.tasks.restarts,
             "dormant": executive.dormant,
         }
         for group in ctx.rate_groups.values():
@@ -167,13 +178,14 @@ class Executive:
         self._nominal_rates = dict(rate_groups)
         self.ctx = Context(clock=clock, store=store, bus=bus, telemetry=self.telemetry, rate_groups=self.rate_groups,
                            health=HealthMonitor(clock, self._emit), latches=Latches(store, clock), dormancy=self,
-                           keys=keys)
+                           keys=keys, tasks=TaskSupervisor(clock, self._emit))
         self.components: list[Component] = []
         self.registrars: list[Registrar] = []
         self.dictionary = Dictionary()
         self.dormant = False
         self.shutdown_requested = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
+        self._beating: set[str] = set()
         self._stopped = False
         self._last_sequence_flush = 0.0
         self.add(ExecutiveComponent(self.ctx, self))
@@ -213,11 +225,10 @@ class Executive:
         for component in self.components:
             await component.start()
         ctx.modes.boot_complete("persistent store corrupted" if corruption else None)
-        loop = asyncio.get_running_loop()
         max(self.rate_groups.values(), key=lambda group: group.period).add(self._slow_cycle)
         for group in self.rate_groups.values():
             ctx.health.watch(f"rate_group_{group.name}", max(1.0, 5 * group.period))
-            self._tasks.append(loop.create_task(self._run_group(group), name=f"rate_group_{group.name}"))
+            self._tasks.append(ctx.tasks.spawn(f"rate_group_{group.name}", partial(self._run_group, group)))
 
     def set_dormant(self, dormant: bool) -> None:
         """Quiet phases: the 50 Hz group stops; on the afap clock the slower groups drop to one cycle
@@ -246,8 +257,9 @@ class Executive:
         self.ctx.events.emit("DORMANCY", state="dormant" if dormant else "active")
 
     async def _run_group(self, group: RateGroup) -> None:
-        original = list(group.members)
-        group.members = [*original, lambda: self.ctx.health.beat(f"rate_group_{group.name}")]
+        if group.name not in self._beating:  # once: a restarted group keeps its one heartbeat member
+            self._beating.add(group.name)
+            group.members = [*group.members, lambda: self.ctx.health.beat(f"rate_group_{group.name}")]
         await group.run()
 
     def _slow_cycle(self) -> None:

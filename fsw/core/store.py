@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ class Store:
         self.writes = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._cache: dict[str, Any] = {}
+        self._durable = True  # the connection's synchronous setting (FULL), changed only when a write asks
         try:
             self._db = self._open()
             self._load()
@@ -37,6 +39,8 @@ class Store:
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        self._durable = True
         db.execute(_SCHEMA)
         result = db.execute("PRAGMA quick_check").fetchone()
         if not result or result[0] != "ok":
@@ -59,21 +63,31 @@ class Store:
     def __contains__(self, key: str) -> bool:
         return key in self._cache
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
     def put(self, key: str, value: Any, durable: bool = True) -> None:
         """Write one key. ``durable`` waits for the disk (fsync); otherwise the write survives a
         crash of the process but not necessarily a power loss (WAL with synchronous=NORMAL)."""
         self.put_many({key: value}, durable)
 
-    def put_many(self, values: dict[str, Any], durable: bool = True) -> None:
+    def put_many(self, values: dict[str, Any], durable: bool = True, delete: Iterable[str] = ()) -> None:
+        """Write several keys, and delete the keys in ``delete``, in one transaction."""
         rows = []
         for key, value in values.items():
             blob = cbor2.dumps(value)
             rows.append((key, blob, zlib.crc32(blob)))
-        self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        deleted = [(key,) for key in delete]
+        if durable != self._durable:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO kv (key, value, crc) VALUES (?, ?, ?)", rows)
+            self._db.executemany("DELETE FROM kv WHERE key = ?", deleted)
         self._cache.update(values)
+        for (key,) in deleted:
+            self._cache.pop(key, None)
         self.writes += 1
 
     def delete(self, key: str) -> None:

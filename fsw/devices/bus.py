@@ -23,16 +23,18 @@ for the next exchange.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import cbor2
 
+from fsw.clock import WallTimeout, wait_wall
+from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
-from fsw.link import SerialLink
+from fsw.link import LinkClosedError, SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
@@ -44,7 +46,11 @@ STEP_REQUEST = 1
 STEP_REPLY = 2
 HANDOVER_REQUEST = 3
 HANDOVER_REPLY = 4
-REPLY_TIMEOUT_S = 10.0  # wall seconds: a plant that stays silent this long is lost
+# Wall seconds per attempt: a loaded host may hold a plant's answer up for a second, never for this long.
+REPLY_TIMEOUT_S = 2.0
+REPLY_RETRIES = 2  # re-sends after a timeout before the bus is declared dead
+HANDOVER_TIMEOUT_S = 10.0  # the handover carries the terrain map: the plant takes longer to build it
+LINK_CHECK_S = 0.25  # while waiting, how often to look whether the link is still there (wall seconds)
 # A hazard map is larger than a ground packet may be: the device bus allows the largest packet
 # the primary header can describe.
 MAX_PACKET_SIZE = 0xFFFF + 7
@@ -111,6 +117,26 @@ class DeviceBusError(RuntimeError):
     pass
 
 
+class ReadingNotAvailable(DeviceBusError, NotAvailable):
+    """A device that has not been read yet (not polled in this phase)."""
+
+
+# Why the bus is dead (DeviceBusDead.reason).
+TIMEOUT = "timeout"  # the plant stopped answering: every retry timed out
+LINK_LOST = "link_lost"  # the port went away (the plant's end closed, a cable pulled)
+NO_LINK = "no_link"  # the port was never opened (missing at boot)
+DEAD_REASONS = (TIMEOUT, LINK_LOST, NO_LINK)
+
+
+class DeviceBusDead(DeviceBusError):
+    """No answer from the plant: ``reason`` is one of :data:`DEAD_REASONS`."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
 class RemoteDevice:
     """A device on the other end of the bus, shaped by the Protocol it stands in for."""
 
@@ -132,12 +158,23 @@ class RemoteDevice:
         return lambda *args: bus.call(name, method, args)
 
 
+_NO_REPLY = object()
+
+
 class DeviceBusClient:
     """Flight side: queues actuator calls, exchanges once per cycle, serves readings from the reply."""
 
-    def __init__(self, link: SerialLink | None, clock: HoldingClock) -> None:
+    def __init__(self, link: SerialLink | None, clock: HoldingClock, *, reply_timeout_s: float = REPLY_TIMEOUT_S,
+                 retries: int = REPLY_RETRIES) -> None:
         self.link = link
         self.clock = clock
+        self.reply_timeout_s = reply_timeout_s
+        self.retries = retries
+        self.retries_sent = 0  # requests sent again after a timeout
+        self.timeouts = 0  # attempts that got no reply in time
+        self.stale_replies = 0  # replies to an earlier request (a repeat's second answer), dropped
+        self._opened = False
+        self.dead: str | None = None  # why the last request got no answer (None: it did)
         self.sequence = SequenceCounters()
         self._calls: list[list[Any]] = []
         self._poll: dict[tuple[str, str], None] = {}
@@ -163,7 +200,7 @@ class DeviceBusClient:
         try:
             return self._readings[(name, method)]
         except KeyError as error:
-            raise DeviceBusError(f"no reading of {name}.{method} yet: exchange first") from error
+            raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
 
     def request(self, name: str, method: str) -> Any:
         result = self._results.pop((name, method), None)
@@ -179,35 +216,79 @@ class DeviceBusClient:
         dropped = set(names)
         self._poll = {key: None for key in self._poll if key[0] not in dropped}
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int) -> Any:
-        tc = PusTc(FLIGHT_APID, SERVICE, subtype, canonical_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
+    async def open(self) -> None:
+        """Open the link to the plant, once. A port that is not there yet is retried in the
+        background (the link's own reconnection): the flight software starts without its plant."""
+        if self.link is None or self._opened:
+            return
+        self._opened = True
+        await self.link.open_with_retry()
+
+    async def close(self) -> None:
+        if self.link is not None and self._opened:
+            await self.link.close()
+
+    @property
+    def connected(self) -> bool:
+        """The link to the plant is open (a local bus always is)."""
+        return self.link is None or self.link.connected
+
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        """One request and its reply, re-sent up to ``retries`` times (the same packet: the plant
+        answers a repeat with the reply it gave, it never applies a request twice). Raises
+        :class:`DeviceBusDead` with the reason when no reply comes or the link is gone."""
         if self.link is None:
-            raise DeviceBusError("no link to the plant")
+            raise DeviceBusDead(NO_LINK, "no link to the plant")
         link = self.link
+        if not link.connected:
+            reason = LINK_LOST if link.counters.disconnects else NO_LINK  # lost once, or never there
+            raise DeviceBusDead(reason, f"{link.port}: link to the plant is down")
+        tc = PusTc(FLIGHT_APID, SERVICE, subtype, canonical_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
+        packet = tc.pack(MAX_PACKET_SIZE)
+        timeout = HANDOVER_TIMEOUT_S if subtype == HANDOVER_REQUEST else self.reply_timeout_s
+        attempts = 1 + max(0, self.retries if retries is None else retries)
         with self.clock.hold():
-            link.send(tc.pack(MAX_PACKET_SIZE))
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + REPLY_TIMEOUT_S
-            while True:
-                try:
-                    raw, _ = await asyncio.wait_for(link.receive(), REPLY_TIMEOUT_S)
-                except TimeoutError as error:
-                    raise DeviceBusError(f"plant did not answer request {tc.seq_count}") from error
-                try:
-                    tm = PusTm.unpack(raw, MAX_PACKET_SIZE)
-                except PacketError:
-                    continue
-                if (tm.apid, tm.service, tm.subtype, tm.msg_counter) == (PLANT_APID, SERVICE, reply_subtype,
-                                                                          tc.seq_count):
-                    return appdata.decode(tm.source_data)
-                if loop.time() > deadline:
-                    raise DeviceBusError(f"plant did not answer request {tc.seq_count}")
+            for attempt in range(attempts):
+                if attempt:
+                    self.retries_sent += 1
+                link.send(packet)
+                reply = await self._await_reply(link, tc.seq_count, reply_subtype, timeout)
+                if reply is not _NO_REPLY:
+                    return reply
+                self.timeouts += 1
+        raise DeviceBusDead(TIMEOUT, f"plant did not answer request {tc.seq_count} in {attempts} x {timeout:g} s")
+
+    async def _await_reply(self, link: SerialLink, seq_count: int, reply_subtype: int, timeout_s: float) -> Any:
+        """The reply to request ``seq_count`` within ``timeout_s`` of wall time, or ``_NO_REPLY``.
+        Replies to earlier requests (a repeat answered twice, a late answer) are dropped."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if not link.connected:
+                link.discard_output()  # a request left queued must not reach a plant that comes back
+                raise DeviceBusDead(LINK_LOST, f"{link.port}: link to the plant lost")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _NO_REPLY
+            try:
+                received = await wait_wall(link.receive(), min(remaining, LINK_CHECK_S))
+            except LinkClosedError as error:
+                raise DeviceBusDead(LINK_LOST, f"{link.port}: link closed") from error
+            if isinstance(received, WallTimeout):
+                continue
+            raw, _ = received
+            try:
+                tm = PusTm.unpack(raw, MAX_PACKET_SIZE)
+            except PacketError:
+                continue
+            if (tm.apid, tm.service, tm.subtype, tm.msg_counter) == (PLANT_APID, SERVICE, reply_subtype, seq_count):
+                return appdata.decode(tm.source_data)
+            self.stale_replies += 1
 
     async def handover(self) -> Any:
         """What the ground hands the lander before descent (orbit determination, terrain map)."""
         return decode(await self._transact(HANDOVER_REQUEST, {}, HANDOVER_REPLY))
 
-    async def exchange(self, ahead: int = 0, step_dt: float = 0.0) -> None:
+    async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None) -> None:
         """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the
         plant may fly them now and return their readings too; they are served one per cycle, and
         the commands made meanwhile go out with the next round trip (the flight's next guidance cycle)."""
@@ -229,9 +310,20 @@ class DeviceBusClient:
             self._poll_sent = poll
         if ahead > 0 and step_dt > 0:
             request["ahead"], request["step_dt"] = ahead, step_dt
+        calls, requests = self._calls, self._requests
         self._calls = []
         self._requests = {}
-        reply = await self._transact(STEP_REQUEST, request, STEP_REPLY)
+        try:
+            reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
+        except DeviceBusDead as error:
+            self.dead = error.reason
+            # Nothing was applied as far as we know: the commands go with the next request, and so does
+            # the poll list (a plant started again knows none).
+            self._calls = calls + self._calls
+            self._requests = {**requests, **self._requests}
+            self._poll_sent = None
+            raise
+        self.dead = None
         self.exchanges += 1
         self.round_trips += 1
         self._apply_readings(poll, reply["readings"])

@@ -99,6 +99,51 @@ class NoDevices:
         pass
 
 
+class DeviceBusDevices:
+    """The device set of a platform whose devices sit behind a device bus to another process: one
+    device, the bus itself. Its port missing at start-up is ABSENT (the flight software starts
+    without it and the link keeps trying the port); lost later, or dead, DEGRADED; OK once it answers."""
+
+    DEVICE = "device_bus"
+
+    def __init__(self, backend: str, bus: DeviceBusClient) -> None:
+        self.backend = backend
+        self.bus = bus
+        self._state = OK
+        self._reported: str | None = None
+
+    async def start(self) -> None:
+        await self.bus.open()
+
+    async def stop(self) -> None:
+        await self.bus.close()
+
+    def _now(self) -> tuple[str, str]:
+        bus, link = self.bus, self.bus.link
+        port = link.port if link is not None else "in process"
+        if link is not None and not link.connected:
+            if link.counters.disconnects == 0:
+                return ABSENT, f"{port}: no device there (retrying)"
+            return DEGRADED, f"{port}: link lost (retrying)"
+        if bus.dead is not None:
+            return DEGRADED, f"{port}: no answer ({bus.dead})"
+        return OK, port
+
+    def status(self) -> dict[str, str]:
+        return {self.DEVICE: self._now()[0]}
+
+    def check(self) -> list[DeviceReport]:
+        state, reason = self._now()
+        if state == self._reported or (self._reported is None and state == OK):
+            self._reported = state
+            return []
+        self._reported = state
+        return [DeviceReport(self.DEVICE, state, reason)]
+
+    def close(self) -> None:
+        pass
+
+
 class PlatformClock(Protocol):
     """The flight clock as a platform may use it."""
 

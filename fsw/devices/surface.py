@@ -106,6 +106,19 @@ class PowerStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class DistributionStatus:
+    """What the power distribution unit measures: the bus, the battery, the arrays and each switched line."""
+
+    t: float
+    bus_voltage_v: float
+    battery_current_a: float  # positive: charging
+    solar_current_a: float
+    load_current_a: float
+    lines: tuple[tuple[str, bool, float], ...]  # (line, switched on, current A)
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
 class ThermalStatus:
     t: float
     avionics_c: float
@@ -226,6 +239,14 @@ class Power(Protocol):
 
 
 @runtime_checkable
+class PowerDistribution(Protocol):
+    """The PDU: switched lines to the loads, and its measurements."""
+
+    def set_line(self, line: str, on: bool) -> None: ...
+    def read_distribution(self) -> DistributionStatus: ...
+
+
+@runtime_checkable
 class Thermal(Protocol):
     def set_heaters(self, on: bool) -> None: ...
     def read(self) -> ThermalStatus: ...
@@ -279,3 +300,5 @@ class SurfaceSuite:
     sun: SunSensor | None = None
     rover_power: Power | None = None
     rover_thermal: Thermal | None = None
+    thermal: Thermal | None = None  # the lander's survival heaters
+    pdu: PowerDistribution | None = None  # the lander's switched lines (without it: no power component)

@@ -16,8 +16,11 @@ from typing import Any
 from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, ParameterDef, Severity, TelemetryDef
+from fsw.devices.bus import DeviceBusDead
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
+from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
+from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, DeviceCommands
 from fsw.gnc.guidance import LANDED
 from fsw.gnc.setup import make_descent_controller
 from fsw.mission.drivers import Report
@@ -40,7 +43,7 @@ ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
-class GncComponent(Component):
+class GncComponent(BusFaultHandling, DeviceCommands, Component):
     name = "gnc"
     hk_structure = STRUCTURE
     telemetry = (
@@ -56,20 +59,23 @@ class GncComponent(Component):
         TelemetryDef("gnc_time_s", "f64", "s", "time since the powered phase began"),
         TelemetryDef("gnc_bus_exchanges", "u32", "", "device bus exchanges since boot"),
         TelemetryDef("gnc_bus_errors", "u32", "", "device calls the plant refused"),
+        *BUS_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
         EventDef(0x3002, "GNC_PHASE", Severity.LOW, "{vehicle} guidance phase {old} -> {new}"),
-        EventDef(0x3003, "GNC_BUS_FAILED", Severity.HIGH, "device bus failed: {reason}"),
         EventDef(0x3004, "GNC_RESUMED", Severity.MEDIUM,
                  "{vehicle} guidance resumed after restart at t={t}s in {phase}, {gap}s not seen"),
         EventDef(0x3005, "GNC_CHECKPOINT_LOST", Severity.HIGH,
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
+        *BUS_EVENTS,
+        *DEVICE_COMMAND_EVENTS,
     )
-
-    # The descent's autonomous fault responses, each switchable by the ground (read when a descent
-    # begins; a resumed descent keeps the switches it began with). Off only for a negative control.
+    # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
+    # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
+    # only for a negative control.
     parameters = (
+        *BUS_PARAMETERS,
         ParameterDef(0x3010, "gnc_sensor_checks", "bool", True,
                      "descent no-go without valid accelerometers or altimeter before ignition (Luna-25, IM-1)"),
         ParameterDef(0x3011, "gnc_imu_redundancy", "bool", True,
@@ -107,7 +113,7 @@ class GncComponent(Component):
         self._machines: dict[str, Any] = {}
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
-        self.failed = False
+        self._init_bus_fdir()
         self.descent_driver = _Driver(self._begin_descent)
         self.ascent_driver = _Driver(self._begin_ascent)
 
@@ -117,18 +123,14 @@ class GncComponent(Component):
 
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
-        link = getattr(self.bus, "link", None)
-        if link is not None:
-            await link.open()
+        await self.bus.open()  # a plant port missing now is retried in the background
         self.ctx.rate_groups["fast"].add(self._cycle)
-        self._watcher = asyncio.get_running_loop().create_task(self._watch(), name="gnc_activity")
+        self._watcher = self.ctx.tasks.spawn("gnc_activity", self._watch)
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-        link = getattr(self.bus, "link", None)
-        if link is not None:
-            await link.close()
+        await cancel_quietly(self._watcher)
+        await cancel_quietly(self._probe_task)
+        await self.bus.close()
 
     async def _watch(self) -> None:
         self._update_activity()
@@ -153,7 +155,13 @@ class GncComponent(Component):
                 report(controller.outcome)
                 return
             if controller is None:
-                handover = await self.bus.handover()
+                try:
+                    async with self._exchange_lock:
+                        handover = await self.bus.handover()
+                except DeviceBusDead as error:  # no plant to hand over from: no descent to fly
+                    self._bus_dead(error)
+                    report("aborted")
+                    return
                 controller = make_descent_controller(self.lander, handover, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
             self.descent = controller
@@ -163,7 +171,7 @@ class GncComponent(Component):
             if not self._resuming:
                 self._checkpoint()
 
-        asyncio.get_running_loop().create_task(begin())
+        self.ctx.tasks.spawn("gnc_begin_descent", begin, restart=False)
 
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
@@ -175,7 +183,7 @@ class GncComponent(Component):
         controller = self._restore("ascender") if resumed else None
         if isinstance(controller, _Finished):  # in orbit already: every stage again, the machine takes its own
             self.emit("GNC_RESUMED", vehicle="ascender", t=0.0, phase=controller.outcome, gap=0.0)
-            for stage in ASCENT_STAGES:
+            for stage in (ASCENT_STAGES if controller.outcome == "in_orbit" else (controller.outcome,)):
                 report(stage)
             return
         if controller is None:
@@ -265,16 +273,17 @@ class GncComponent(Component):
 
     # --- the 50 Hz cycle ---------------------------------------------------------------------
     async def _cycle(self) -> None:
-        if self.ctx.dormancy.dormant or self.failed:
+        if self.ctx.dormancy.dormant or self.failed:  # a dead bus is tried again by its probe task
             return
         controller = self.descent or self.ascent
         ahead = controller.cycles_without_commands() if controller is not None else QUIET_CYCLES_AHEAD
-        try:
-            await self.bus.exchange(ahead, self.period_s)
-        except Exception as error:  # the plant or its link is gone: say so once, keep flying what we can
-            self.failed = True
-            self.emit("GNC_BUS_FAILED", reason=f"{type(error).__name__}: {error}")
-            return
+        async with self._exchange_lock:
+            try:
+                await self.bus.exchange(ahead, self.period_s)
+            except DeviceBusDead as error:  # retries exhausted or the link gone: report, respond, retry later
+                self._bus_dead(error)
+                return
+        self._engines_safed("commanded")
         flying = self._flying()
         if self._resuming and flying is not None:
             self._catch_up(*flying)
@@ -329,10 +338,20 @@ class GncComponent(Component):
                 if self._ascent_report is not None:
                     self._ascent_report(stage)
         if "in_orbit" in self._ascent_stage_reported:
-            self.ascent = None
-            self._checkpoint_finished("ascender", "in_orbit")
-            self.bus.stop_polling(ASCENT_SENSORS)
-            self._update_activity()
+            self._end_ascent("in_orbit")
+
+    def _end_ascent(self, outcome: str) -> None:
+        """The ascent is over: in orbit, or ``failed`` (reported to the machine, which safes)."""
+        self.ascent = None
+        self._checkpoint_finished("ascender", outcome)
+        self.bus.stop_polling(ASCENT_SENSORS)
+        self._update_activity()
+        if outcome == "failed" and self._ascent_report is not None:
+            self._ascent_report("failed")
+
+    def _flight_time(self) -> float:
+        """Time since the powered phase began (the controllers' event times)."""
+        return self.clock.monotonic() - self._started_at
 
     def _note_phase(self, vehicle: str, phase: str) -> None:
         if phase != self._phase:
@@ -341,7 +360,8 @@ class GncComponent(Component):
 
     def housekeeping(self) -> dict[str, Any]:
         values: dict[str, Any] = {"gnc_vehicle": "none", "gnc_phase": self._phase,
-                                  "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors)}
+                                  "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors),
+                                  **self.bus_housekeeping()}
         controller = self.descent or self.ascent
         if controller is not None:
             nav = controller.nav.state()

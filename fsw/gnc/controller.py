@@ -178,6 +178,14 @@ class DescentController:
         expected = self._measured_thrust / max(1.0, self.nav.dry_mass + self.nav.propellant)
         return abs(fx - expected) < 1.5 and abs(fy) < 1.0 and abs(fz) < 1.0
 
+    def select_imu(self, unit: int, t: float) -> None:
+        """Use IMU ``unit`` from now on (the ground's choice): as after an autonomous switch, the
+        other unit's readings are neither used nor judged until the selection reaches the IMU."""
+        self.dev.imu.select_unit(unit)
+        self._imu_unit_wanted = unit
+        self._imu_bad_score = 0.0
+        self._event(t, "imu_selected", f"unit {unit} by command")
+
     def _read_imu(self, t: float) -> ImuReading | None:
         reading = self.dev.imu.read()
         if self._imu_unit_wanted is not None and reading.unit != self._imu_unit_wanted:

@@ -238,6 +238,10 @@ class SerialLink:
             self._loop.remove_writer(self._fd)
         self._flush()
 
+    def discard_output(self) -> None:
+        """Forget what is queued and not yet written (requests that must not reach a peer that comes back)."""
+        self._pending_out.clear()
+
     async def drain(self) -> None:
         """Wait until every queued octet has been handed to the device."""
         while self._pending_out and not self._closed:

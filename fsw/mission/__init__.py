@@ -1,4 +1,6 @@
-"""Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover.
+"""Mission state machines: the mission, sampling, ascent, rendezvous and docking, return, rover; and
+the lander's power (its PDU's measurements and switched lines) when the platform has a PDU, and the
+lander's survival heaters.
 
 Wiring: the topology builds a :class:`MissionDevices` bundle of device ports, calls
 :func:`build_mission` with the context and adds the components in :meth:`MissionComponents.wiring_order`.
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
 from fsw.devices.surface import SurfaceSuite
@@ -15,10 +18,12 @@ from fsw.mission.ascent import AscentMachine
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import MissionMachine
 from fsw.mission.mission import MissionControl
+from fsw.mission.power import PowerControl
 from fsw.mission.rendezvous import RendezvousMachine
 from fsw.mission.returns import ReturnMachine
 from fsw.mission.rover import RoverMachine
 from fsw.mission.sampling import SamplingMachine
+from fsw.mission.survival import SurvivalHeaters
 
 
 @dataclass
@@ -42,12 +47,15 @@ class MissionComponents:
     rendezvous: RendezvousMachine
     returns: ReturnMachine
     rover: RoverMachine | None = None  # started by the ground (ROVER_DEPLOY), not by the mission
+    power: PowerControl | None = None  # the lander's PDU (when the platform has one)
+    survival: SurvivalHeaters | None = None  # the lander's survival heaters, when the platform has them
 
-    def wiring_order(self) -> list[MissionMachine]:
-        """Phase machines first, the mission last, so that the phases have restored their state
-        before the mission resumes and delegates to them."""
-        phases: list[MissionMachine | None] = [self.sampling, self.ascent, self.rendezvous, self.returns, self.rover]
-        return [machine for machine in phases if machine is not None] + [self.mission]
+    def wiring_order(self) -> list[Component]:
+        """The power and the survival heaters first, then the phase machines, the mission last, so
+        that the phases have restored their state before the mission resumes and delegates to them."""
+        phases: list[Component | None] = [self.power, self.survival, self.sampling, self.ascent, self.rendezvous,
+                                          self.returns, self.rover]
+        return [component for component in phases if component is not None] + [self.mission]
 
     def machines(self) -> list[MissionMachine]:
         machines: list[MissionMachine] = [self.mission, self.sampling, self.ascent, self.rendezvous, self.returns]
@@ -68,7 +76,10 @@ def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: Phas
         propellant=devices.propellant, descent_driver=descent_driver,
         phases={"sampling": sampling, "ascent": ascent, "rendezvous": rendezvous, "return": returns},
     )
-    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices))
+    power = PowerControl(ctx, kit.pdu, kit.power) if kit.pdu is not None else None
+    survival = SurvivalHeaters(ctx, kit.thermal) if kit.thermal is not None else None
+    return MissionComponents(mission, sampling, ascent, rendezvous, returns, build_rover(ctx, devices), power,
+                             survival)
 
 
 def build_rover(ctx: Context, devices: MissionDevices) -> RoverMachine | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from fsw.core.errors import NotAvailable
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, AscentEngine
 from fsw.devices.surface import SeparationDevice
 from fsw.mission.drivers import PhaseDriver
@@ -74,8 +75,12 @@ class AscentMachine(MissionMachine):
         self.driver = driver
 
     def housekeeping(self) -> dict[str, Any]:
+        try:
+            thrust: float | None = round(self.engine.read().measured_thrust_n, 1)
+        except NotAvailable:  # the engine is read from ascent on: until then, "not available"
+            thrust = None
         return {**self.machine_housekeeping(), "ignition_latched": self.ctx.latches.is_fired(IGNITION_LATCH),
-                "engine_thrust_n": round(self.engine.read().measured_thrust_n, 1)}
+                "engine_thrust_n": thrust}
 
     def guard_engine_ready(self) -> bool:
         status = self.engine.read()

@@ -31,6 +31,7 @@ from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity, TelemetryDef
 from fsw.core.errors import CommandStartFailed
+from fsw.devices.bus import DeviceBusError
 from fsw.protocol.errors import FailureCode
 
 log = logging.getLogger("fsw.mission")
@@ -385,6 +386,9 @@ class MissionMachine(Component):
             await activity(resumed) if _takes_resumed(activity) else await activity()
         except asyncio.CancelledError:
             raise
+        except DeviceBusError as error:  # the devices do not answer: a reported fault, not a bug to trace
+            log.warning("%s activity in %s failed: %s", self.spec.name, self.state, error)
+            await self.safe(f"{type(error).__name__}: {error}")
         except Exception as error:  # a fault in a sequence safes the machine rather than killing it
             log.exception("%s activity in %s failed", self.spec.name, self.state)
             await self.safe(f"{type(error).__name__}: {error}")

@@ -10,6 +10,12 @@ put straight back to sleep.
 
 The rover is a vehicle of its own: safing it stops the drive but does not put the lander's executive
 in SAFE, and a safed rover still hibernates at nightfall.
+
+In the lander's SAFE the rover does not drive: ``ROVER_STOP`` (a step of the safing response) stops
+a drive under way and puts the rover in standby, and standby starts no drive until the mode is
+NOMINAL again (the next standby check, or a new waypoint, then drives on). A deploy under way runs
+to its end: a rover stopped on the ramp is worse off than one on the surface. The night sequence
+goes on in SAFE.
 """
 
 from __future__ import annotations
@@ -18,8 +24,18 @@ from collections.abc import Callable
 from typing import Any
 
 from fsw.core.context import Context
-from fsw.core.declarations import MISSION_MODES, Arg, EventDef, ParameterDef, Severity, TelemetryDef, command
-from fsw.core.errors import CommandStartFailed
+from fsw.core.declarations import (
+    MISSION_MODES,
+    SAFING_STOP_MOTION,
+    Arg,
+    EventDef,
+    ParameterDef,
+    SafingStep,
+    Severity,
+    TelemetryDef,
+    command,
+)
+from fsw.core.errors import CommandFailed, CommandStartFailed
 from fsw.devices.surface import Power, RoverDeployMechanism, RoverMobility, SunSensor, Thermal
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
@@ -56,7 +72,9 @@ SPEC = MachineSpec(
         T("begin", "idle", "awaiting_deploy", description="surface phase begun"),
         T("go", "awaiting_deploy", "deploy", description="ground ROVER_DEPLOY (or auto_go)"),
         T("deployed", "deploy", "standby", ("on_surface",), "wheels on the surface"),
-        T("drive", "standby", "drive", ("has_waypoint", "mechanisms_ok"), "a waypoint to drive to"),
+        T("drive", "standby", "drive", ("has_waypoint", "mechanisms_ok", "mode_nominal"),
+          "a waypoint to drive to (not in SAFE)"),
+        T("halt", ("drive", "hazard_wait"), "standby", description="SAFE: the safing response stopped the drive"),
         T("hazard", "drive", "hazard_wait", description="hazard cameras stopped the drive"),
         T("dwell_over", "hazard_wait", "drive", description="leg re-planned, drive on"),
         T("arrived", "drive", "science_stop", description="waypoint reached"),
@@ -106,6 +124,7 @@ class RoverMachine(MissionMachine):
         EventDef(0x450F, "ROVER_AWAKE", Severity.INFO, "awake at Sun {elevation_deg:.1f} deg"),
         EventDef(0x4510, "ROVER_NAP", Severity.INFO, "midday nap: surface {surface_c:.0f} C"),
     )
+    safing = (SafingStep("ROVER_STOP", rank=SAFING_STOP_MOTION),)
     parameters = (
         ParameterDef(0x4500, "rover_evening_sun_deg", "f64", 10.0, "Sun elevation below which the rover prepares "
                      "for the night", -5.0, 45.0, unit="deg"),
@@ -195,6 +214,16 @@ class RoverMachine(MissionMachine):
         if self.state == "standby":
             await self.fire("drive")
 
+    @command(0x4503)
+    async def cmd_rover_stop(self) -> None:
+        """Stop the rover's drive and keep it in standby while SAFE (a step of the safing response; idempotent)."""
+        if self.state in ("idle", "awaiting_deploy", "deploy"):
+            return  # not on the surface yet: no wheels turning (a deploy under way runs to its end)
+        if not self.attempt("stop", self.mobility.stop):
+            raise CommandFailed(FailureCode.EXECUTION_FAILED, "the mobility refused the stop (ROVER_MECHANISM_FAULT)")
+        if self.state in ("drive", "hazard_wait"):
+            await self.fire("halt", "safing response")
+
     def add_waypoint(self, east_m: float, north_m: float) -> None:
         if len(self.waypoints) - self.next_waypoint >= MAX_WAYPOINTS:
             raise CommandStartFailed(FailureCode.BAD_ARGUMENT, f"the plan holds {MAX_WAYPOINTS} waypoints")
@@ -212,6 +241,9 @@ class RoverMachine(MissionMachine):
 
     def guard_mechanisms_ok(self) -> bool:
         return not self.mechanism_fault
+
+    def guard_mode_nominal(self) -> bool:
+        return self.ctx.modes.mode == "NOMINAL"
 
     def guard_surface_hot(self) -> bool:
         if self.thermal is None:

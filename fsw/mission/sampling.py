@@ -3,7 +3,16 @@ points until the target mass, seal the container, transfer it into the ascender.
 
 Masses are the container's load-cell readings in grams. A drill jam (torque above the limit, or the
 drive stalled) retracts the drill and completes the sample with the scoop (CE-5 met rock at
-~0.74 m); a sealing failure safes the machine (no transfer of an unsealed container).
+~0.74 m); so does DRILL_ABANDON (the PUS 19 answer to a drill over-current, docs/fault-protection.md). A
+sealing failure safes the machine (no transfer of an unsealed container).
+
+SAFE holds sampling at a safe point (``SAMPLING_SAFE``, a step of the safing response): the machine
+goes to ``held``, where the drill is stopped and retracted to its home position and the arm, once
+its scoop stroke in progress has ended, is stowed; a seal or a transfer already started runs its
+single stroke to its end (stopping either halfway would leave the container half sealed or between
+two vehicles). The ground resumes with ``GO_SAMPLING`` (in NOMINAL): the survey, scooping, sealing
+or transfer is taken up again; an interrupted drilling is not (the core so far is delivered and the
+scoop completes the sample, as after a jam).
 """
 
 from __future__ import annotations
@@ -11,7 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
+from fsw.core.declarations import (
+    SAFING_STOP_MOTION,
+    EventDef,
+    ParameterDef,
+    SafingStep,
+    Severity,
+    TelemetryDef,
+    command,
+)
 from fsw.devices.surface import Drill, GroundPenetratingRadar, RoboticArm, SampleContainer, TransferMechanism
 from fsw.mission.machine import (
     MachineSpec,
@@ -23,6 +40,10 @@ from fsw.mission.machine import (
 )
 
 T = TransitionSpec
+# States the safing response holds (the others have nothing moving), and where a go resumes each.
+RESUME = {"radar_survey": "resume_survey", "drilling": "resume_drill", "drill_retract": "resume_drill",
+          "scooping": "resume_scoop", "sealing": "resume_seal", "transfer": "resume_transfer"}
+HOLDABLE = tuple(RESUME)
 SPEC = MachineSpec(
     name="sampling",
     initial="idle",
@@ -36,6 +57,8 @@ SPEC = MachineSpec(
         StateSpec("scooping", "robotic-arm scoops at several points until the target mass", 36_000.0),
         StateSpec("sealing", "sealing the container and checking the seal", 1_200.0),
         StateSpec("transfer", "container moved from the lander into the ascender", 3_600.0),
+        StateSpec("held", "SAFE: stopped at a safe point (drill home, arm stowed), waiting for the ground's go",
+                  216_000.0),
         StateSpec("complete", "sealed samples in the ascender", final=True),
         StateSpec("safe", "sampling stopped, mechanisms stowed", final=True),
     ),
@@ -45,11 +68,19 @@ SPEC = MachineSpec(
         T("surveyed", "radar_survey", "drilling", description="drill depth planned from the radar profile"),
         T("drilled", "drilling", "drill_retract", ("at_planned_depth",), "planned depth reached"),
         T("jam", "drilling", "drill_retract", ("torque_over_limit",), "torque over limit or drive stalled"),
+        T("abandon", "drilling", "drill_retract", description="DRILL_ABANDON (the drill over-current response)"),
         T("retracted", "drill_retract", "scooping", ("drill_home",), "drill home, core delivered"),
         T("mass_reached", "scooping", "sealing", ("mass_in_range",), "container mass at target"),
         T("sealed", "sealing", "transfer", ("container_sealed",), "seal made, leak check passed"),
         T("seal_failed", "sealing", "safe", description="seal not confirmed"),
         T("transferred", "transfer", "complete", ("transfer_done",), "container in the ascender"),
+        T("hold", HOLDABLE, "held", description="SAFE: the safing response stops sampling at a safe point"),
+        T("resume_survey", "held", "radar_survey", description="ground go after a hold in the survey"),
+        T("resume_drill", "held", "drill_retract",
+          description="ground go after a hold in drilling: the core so far is delivered, the scoop completes"),
+        T("resume_scoop", "held", "scooping", description="ground go after a hold in scooping"),
+        T("resume_seal", "held", "sealing", description="ground go after a hold in sealing"),
+        T("resume_transfer", "held", "transfer", description="ground go after a hold in the transfer"),
         T("abort", "*", "safe", description="fault, timeout or ground abort"),
     ),
 )
@@ -78,7 +109,15 @@ class SamplingMachine(MissionMachine):
         EventDef(0x4019, "DRILL_PLANNED", Severity.INFO, "drill target {target_m:.2f} m (rock at {rock_m})"),
         EventDef(0x401A, "SCOOP_DONE", Severity.INFO, "scoop {count} at point {point}: container {mass_g:.1f} g"),
         EventDef(0x401B, "SAMPLE_MASS", Severity.INFO, "sample {mass_g:.1f} g (core {core_g:.1f} g, {scoops} scoops)"),
+        EventDef(0x401C, "SAMPLING_SAFE_POINT", Severity.INFO,
+                 "sampling held at a safe point (from {state}): drill at {depth_m:.3f} m, arm stowed {stowed}"),
+        EventDef(0x401D, "SAMPLING_SAFE_POINT_MISSED", Severity.HIGH,
+                 "sampling held but not at a safe point after {limit_s:.0f} s: drill at {depth_m:.3f} m, "
+                 "arm stowed {stowed}"),
+        EventDef(0x401E, "DRILL_ABANDONED", Severity.MEDIUM,
+                 "drilling abandoned at {depth_m:.3f} m: retracting, the scoop completes the sample"),
     )
+    safing = (SafingStep("SAMPLING_SAFE", rank=SAFING_STOP_MOTION),)
     parameters = (
         ParameterDef(0x4010, "drill_design_depth_m", "f64", 2.0, "drill depth when the radar sees no rock", 0.1, 2.5,
                      unit="m"),
@@ -94,6 +133,7 @@ class SamplingMachine(MissionMachine):
     ROCK_MARGIN_M = 0.15  # three sigma of the radar depth
     POLL_S = 1.0
     SCOOP_POINTS = 16
+    SAFE_POINT_LIMIT_S = 1_800.0  # a full retract from 2.5 m at 5 mm/s (500 s) and a scoop stroke (600 s)
 
     def __init__(self, ctx: Context, drill: Drill, arm: RoboticArm, container: SampleContainer,
                  transfer: TransferMechanism, radar: GroundPenetratingRadar, power: Any) -> None:
@@ -105,10 +145,12 @@ class SamplingMachine(MissionMachine):
         self.drill_jammed = False
         self.scoop_point = 0
         self.sealed_mass_g: float | None = None
+        self.held_from = ""  # the state a hold interrupted
 
     def snapshot(self) -> dict[str, Any]:
         return {"drill_target_m": self.drill_target_m, "core_mass_g": self.core_mass_g,
-                "drill_jammed": self.drill_jammed, "scoop_point": self.scoop_point, "sealed_mass_g": self.sealed_mass_g}
+                "drill_jammed": self.drill_jammed, "scoop_point": self.scoop_point, "sealed_mass_g": self.sealed_mass_g,
+                "held_from": self.held_from}
 
     def restore_snapshot(self, values: dict[str, Any]) -> None:
         self.drill_target_m = float(values.get("drill_target_m", 0.0))
@@ -117,6 +159,7 @@ class SamplingMachine(MissionMachine):
         self.scoop_point = int(values.get("scoop_point", 0))
         sealed_mass = values.get("sealed_mass_g")
         self.sealed_mass_g = None if sealed_mass is None else float(sealed_mass)
+        self.held_from = str(values.get("held_from", ""))
 
     @property
     def sample_mass_g(self) -> float:
@@ -234,7 +277,65 @@ class SamplingMachine(MissionMachine):
         if not await self.fire("transferred"):
             await self.safe("transfer into the ascender failed")
 
-    def on_safe(self, source: str, reason: str) -> None:
+    @command(0x4011)
+    def cmd_drill_abandon(self) -> Any:
+        """Stop the drill; while drilling, retract it and complete the sample with the scoop."""
         self.drill.stop()
-        self.arm.stow()
+        if self.state != "drilling":
+            return None
+        self.emit("DRILL_ABANDONED", depth_m=self.drill.read().depth_m)
+        return self.fire("abandon")
+
+    def on_safe(self, source: str, reason: str) -> None:
+        self._secure_mechanisms()
         super().on_safe(source, reason)
+
+    # --- SAFE: hold at a safe point ----------------------------------------------------------
+    def _secure_mechanisms(self) -> None:
+        """Command what is not yet safe: drill stopped and on its way home, arm stowed (ignored by the
+        arm until its stroke ends). Each command only when needed, so an idle machine sends none; a
+        reading that is not valid tells nothing, so everything is commanded then."""
+        drill = self.drill.read()
+        if drill.drilling or not drill.valid:
+            self.drill.stop()
+        if (drill.depth_m > 0.0 and not drill.retracting) or not drill.valid:
+            self.drill.retract()
+        arm = self.arm.read()
+        if (not arm.stowed and not arm.busy) or not arm.valid:
+            self.arm.stow()
+
+    def _at_safe_point(self) -> bool:
+        drill, arm = self.drill.read(), self.arm.read()
+        return drill.valid and arm.valid and drill.depth_m <= 0.0 and not drill.drilling and arm.stowed
+
+    @command(0x4010)
+    async def cmd_sampling_safe(self) -> None:
+        """Stop sampling at a safe point (a step of the safing response; in any phase, idempotent)."""
+        if self.state in HOLDABLE:
+            self.held_from = self.state
+            await self.fire("hold", "safing response")
+        else:  # nothing running (or already held): only make sure nothing moves
+            self._secure_mechanisms()
+
+    def go_refusal(self, command_name: str) -> str | None:
+        if self.state == "held" and command_name == "GO_SAMPLING":
+            return None
+        return super().go_refusal(command_name)
+
+    def go(self, command_name: str) -> Any:
+        if self.state == "held" and command_name == "GO_SAMPLING":
+            return self.fire(RESUME.get(self.held_from, "resume_drill"))
+        return super().go(command_name)
+
+    async def do_held(self) -> None:
+        self._secure_mechanisms()
+        start = self.clock.monotonic()
+        while not self._at_safe_point():
+            if self.clock.monotonic() - start >= self.SAFE_POINT_LIMIT_S:
+                self.emit("SAMPLING_SAFE_POINT_MISSED", limit_s=self.SAFE_POINT_LIMIT_S,
+                          depth_m=self.drill.read().depth_m, stowed=self.arm.read().stowed)
+                return
+            await self.clock.sleep(self.POLL_S * 5)
+            self._secure_mechanisms()  # the arm's stroke may have ended: stow it now
+        self.emit("SAMPLING_SAFE_POINT", state=self.held_from, depth_m=self.drill.read().depth_m,
+                  stowed=self.arm.read().stowed)

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Protocol
 
 from fsw.core.component import Component
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
+from fsw.core.declarations import SAFING_POWER_OFF, EventDef, Limits, SafingStep, Severity, TelemetryDef
 from fsw.core.errors import CommandFailed
 from fsw.payloads.products import ProductError, ProductStore, products_directory
 from fsw.protocol.errors import FailureCode
@@ -65,6 +65,10 @@ class PayloadComponent(Component):
         self.faults = 0
         self.last_product_bytes = 0
 
+    def safing_steps(self) -> tuple[SafingStep, ...]:
+        """Entering SAFE powers the instrument off (its standard ``<PREFIX>_POWER_OFF``)."""
+        return (SafingStep(f"{self.prefix}_POWER_OFF", rank=SAFING_POWER_OFF),)
+
     def make_device(self, seed: int) -> Any:
         """The device when the platform gives none (None: the instrument is absent)."""
         return None
@@ -85,6 +89,8 @@ class PayloadComponent(Component):
     # --- shared behaviour ----------------------------------------------------------------------
     def set_power(self, on: bool) -> None:
         if self.device is None:
+            if not on:  # an absent instrument is off: powering it off succeeds (the safing response does)
+                return
             raise CommandFailed(FailureCode.EXECUTION_FAILED, f"{self.prefix} device absent")
         self.device.set_power(on)
         self.powered = on

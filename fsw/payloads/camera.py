@@ -46,7 +46,8 @@ class Camera(PayloadComponent):
         """Power the partner camera off."""
         self.set_power(False)
 
-    @command(0x2003, Arg("exposure_s", "f64", "exposure time", 0.0001, 1.0, unit="s"), modes=MISSION_MODES)
+    @command(0x2003, Arg("exposure_s", "f64", "exposure time", 0.0001, 1.0, unit="s"), modes=MISSION_MODES,
+             duration_s=1.0, duration_per=("exposure_s",))
     async def cmd_cam_acquire(self, exposure_s: float) -> None:
         """Take one frame and store it as a PGM product."""
         await self.acquire(exposure_s)

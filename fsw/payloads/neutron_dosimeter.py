@@ -52,7 +52,8 @@ class NeutronDosimeter(PayloadComponent):
         self.set_power(False)
 
     @command(0x2103, Arg("samples", "u16", "integration intervals", 1, 3600),
-             Arg("interval_s", "f64", "integration time per sample", 0.001, 60.0, unit="s"), modes=MISSION_MODES)
+             Arg("interval_s", "f64", "integration time per sample", 0.001, 60.0, unit="s"), modes=MISSION_MODES,
+             duration_s=1.0, duration_per=("samples", "interval_s"))
     async def cmd_ndos_acquire(self, samples: int, interval_s: float) -> None:
         """Record a count-rate series and store it as a CSV product."""
         await self.acquire(samples, interval_s)

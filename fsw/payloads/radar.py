@@ -57,7 +57,8 @@ class GroundPenetratingRadar(PayloadComponent):
         """Power the radar off."""
         self.set_power(False)
 
-    @command(0x2203, Arg("traces", "u16", "traces along the survey line", 1, 512), modes=MISSION_MODES)
+    @command(0x2203, Arg("traces", "u16", "traces along the survey line", 1, 512), modes=MISSION_MODES,
+             duration_s=2.0)
     async def cmd_gpr_acquire(self, traces: int) -> None:
         """Survey a line and store the radargram with its depth axis as a CBOR product."""
         await self.acquire(traces)

@@ -42,6 +42,7 @@ class FailureCode(IntEnum):
     TIME_PASSED = 36
     UNKNOWN_SCHEDULE_ID = 37
     WRONG_STATE = 38
+    INTERRUPTED_BY_RESET = 39  # executing when the software was reset: its outcome is unknown
     # Security (40-49)
     UNKNOWN_SPI = 40
     BAD_MAC = 41
@@ -53,6 +54,9 @@ class FailureCode(IntEnum):
     DEFINITION_ENABLED = 52
     DEFINITIONS_FULL = 53
     UNKNOWN_POINT = 54
+    # Devices (60-69)
+    DEVICE_UNAVAILABLE = 60  # the device (or the bus it sits on) does not answer, or is not fitted
+    DEVICE_REFUSED = 61  # the device refused the call (the plant's error is in the report's data)
 
 
 class PacketError(ValueError):

@@ -13,14 +13,12 @@ then the mode, then, for critical commands, a live arm.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from fsw.core.component import Component
-from fsw.core.context import Context
+from fsw.core.context import GROUND, Context
 from fsw.core.declarations import (
     ALL_MODES,
     Arg,
@@ -37,13 +35,14 @@ from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode, PacketError
 from fsw.protocol.packet import ACK_ACCEPTANCE, ACK_COMPLETION, ACK_START, PusTc
 from fsw.protocol.verification import Subtype, VerificationReport
+from fsw.services.tc_window import DuplicateWindow, WindowEntry
 
 Execution = Callable[[], Any]
 Route = Callable[[PusTc], Execution]
 MAX_RUNNING = 32
-# How many recent TCs are remembered to recognise a retransmission (bounded memory).
+# How many recent TCs are remembered to recognise a retransmission (bounded memory and store).
 DUPLICATE_WINDOW = 1024
-History = list[tuple[int, bytes]]
+History = WindowEntry
 
 
 class Dispatcher(Component):
@@ -65,6 +64,9 @@ class Dispatcher(Component):
         EventDef(0x0103, "CMD_ARMED", Severity.MEDIUM, "critical command {name} armed for {window} s"),
         EventDef(0x0104, "CMD_DUPLICATE", Severity.INFO,
                  "TC {service},{subtype} seq {seq} is a retransmission: verification re-sent, not executed"),
+        EventDef(0x0105, "CMD_INTERRUPTED", Severity.MEDIUM,
+                 "TC {service},{subtype} seq {seq} was executing at a reset: failed INTERRUPTED_BY_RESET, "
+                 "its effect unknown"),
     )
     parameters = (
         ParameterDef(0x0101, "arm_window_s", "f64", 10.0, "how long an arm stays live before its fire", 0.5, 600.0,
@@ -80,7 +82,8 @@ class Dispatcher(Component):
         self.running: set[asyncio.Task[None]] = set()
         self.armed: tuple[int, float] | None = None
         self.duplicates = 0
-        self._recent: OrderedDict[bytes, History] = OrderedDict()
+        self.window = DuplicateWindow(ctx.store, DUPLICATE_WINDOW)
+        self._origin = GROUND
         self.route_table[(8, 1)] = self._perform_function
 
     def add_routes(self, routes: dict[tuple[int, int], Route]) -> None:
@@ -111,81 +114,92 @@ class Dispatcher(Component):
 
     # --- verification reports ----------------------------------------------------------------
     def _report(self, tc: PusTc, subtype: Subtype, code: int | None = None, data: Any = None,
-                step: int | None = None, history: History | None = None) -> None:
+                step: int | None = None, history: History | None = None, store: bool = False) -> None:
+        """Send a PUS 1 report, first adding it to the TC's history (written to the store before the
+        report leaves when ``store``: the ground never hears a verdict a reset could take back)."""
         payload = VerificationReport(subtype, tc.request_id, step, code, data).pack()
         if history is not None:
-            history.append((int(subtype), payload))
+            history.reports.append((int(subtype), payload))
+            if store:
+                self.window.save(history)
         self.ctx.telemetry.send_raw(1, int(subtype), payload)
 
+    def _store(self, history: History | None, running: bool) -> None:
+        if history is not None:
+            history.open = running
+            self.window.save(history)
+
     # --- retransmissions -----------------------------------------------------------------------
-    @staticmethod
-    def packet_key(raw: bytes) -> bytes:
-        """Same source, same sequence, same content: a retransmission is byte-identical."""
-        return hashlib.blake2b(raw, digest_size=16).digest()
+    async def start(self) -> None:
+        interrupted = self.window.load()
+        for entry in interrupted:
+            # Cut short by the reset: what it did is not known, so it did not complete.
+            entry.reports.append((int(Subtype.COMPLETION_FAILED), VerificationReport(
+                Subtype.COMPLETION_FAILED, entry.request_id, None, int(FailureCode.INTERRUPTED_BY_RESET),
+                "interrupted by a reset").pack()))
+            entry.open = False
+        if interrupted:
+            self.window.save(*interrupted)
+            asyncio.get_running_loop().create_task(self._report_interrupted(interrupted), name="dispatcher_boot")
+
+    async def _report_interrupted(self, interrupted: list[WindowEntry]) -> None:
+        # In a task rather than in start(): every component (the ground link too) is up to hear it.
+        await asyncio.sleep(0)
+        for entry in interrupted:
+            self.failed += 1
+            subtype, payload = entry.reports[-1]
+            self.ctx.telemetry.send_raw(1, subtype, payload)
+            self.emit("CMD_INTERRUPTED", service=entry.service, subtype=entry.subtype, seq=entry.seq)
 
     def resend_if_duplicate(self, tc: PusTc, raw: bytes) -> bool:
         """If ``raw`` was already taken, re-send its verification so far and report True."""
-        history = self._recent.get(self.packet_key(raw))
-        if history is None:
+        entry = self.window.find(raw)
+        if entry is None:
             return False
         self.duplicates += 1
-        for subtype, payload in list(history):
+        for subtype, payload in list(entry.reports):
             self.ctx.telemetry.send_raw(1, subtype, payload)
         self.emit("CMD_DUPLICATE", service=tc.service, subtype=tc.subtype, seq=tc.seq_count)
         return True
 
-    def remember(self, raw: bytes | None) -> History | None:
+    def remember(self, tc: PusTc, raw: bytes | None) -> History | None:
         if raw is None:
             return None
-        history: History = []
-        self._recent[self.packet_key(raw)] = history
-        while len(self._recent) > DUPLICATE_WINDOW:
-            self._recent.popitem(last=False)
-        return history
+        return self.window.remember(raw, tc.request_id, tc.service, tc.subtype, tc.seq_count)
 
     def refuse(self, tc: PusTc, raw: bytes, code: FailureCode, detail: str = "") -> None:
         """Refuse a TC before it reaches a route (a link-layer check failed): counted as received,
-        rejected, and remembered, so that its retransmission gets the same verdict again."""
+        rejected, and remembered, so that its retransmission gets the same verdict again (until a
+        reset: then the same octets meet the same checks again, so the refusal is not stored)."""
         self.received += 1
-        self.reject(tc, code, detail, history=self.remember(raw))
+        self.reject(tc, code, detail, history=self.remember(tc, raw), store=False)
 
     def reject(self, tc: PusTc, code: FailureCode, detail: str = "", data: Any = None,
-               history: History | None = None) -> None:
+               history: History | None = None, store: bool = True) -> None:
         self.rejected += 1
         self._report(tc, Subtype.ACCEPTANCE_FAILED, int(code), data if data is not None else detail or None,
-                     history=history)
+                     history=history, store=store)
         self.emit("CMD_REJECTED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
                   detail=detail)
 
     # --- intake ------------------------------------------------------------------------------
-    def submit(self, tc: PusTc, raw: bytes | None = None) -> bool:
+    def submit(self, tc: PusTc, raw: bytes | None = None, origin: str = GROUND) -> bool:
         """Take one TC: give the acceptance verdict now and start its execution. True if accepted.
 
         ``raw`` (the octets as received) lets a later retransmission of the same packet be
-        recognised: its verification is re-sent and it is not executed again.
+        recognised: its verification is re-sent and it is not executed again. ``origin`` says who
+        sent it: the ground (``GROUND``, also for the link's TCs) or an on-board submitter (its name);
+        a handler that declares an ``origin`` parameter is given it.
         """
         self.received += 1
-        history = self.remember(raw)
-        if tc.apid != self.ctx.telemetry.apid:
-            self.reject(tc, FailureCode.UNKNOWN_APID, f"APID {tc.apid}", history=history)
+        history = self.remember(tc, raw)
+        self._origin = origin  # read by the 8,1 route, which runs right now
+        refusal = self._route(tc)
+        if isinstance(refusal, tuple):
+            code, detail, data = refusal
+            self.reject(tc, code, detail, data, history=history)
             return False
-        route = self.route_table.get((tc.service, tc.subtype))
-        if route is None:
-            known_service = any(service == tc.service for service, _ in self.route_table)
-            code = FailureCode.UNKNOWN_SUBTYPE if known_service else FailureCode.UNKNOWN_SERVICE
-            self.reject(tc, code, f"service {tc.service},{tc.subtype}", history=history)
-            return False
-        if len(self.running) >= MAX_RUNNING:
-            self.reject(tc, FailureCode.BUSY, f"{MAX_RUNNING} commands already running", history=history)
-            return False
-        try:
-            execution = route(tc)
-        except CommandRejected as rejection:
-            self.reject(tc, rejection.code, rejection.message, rejection.data, history=history)
-            return False
-        except (ValidationError, PacketError) as error:
-            self.reject(tc, error.code, error.message, history=history)
-            return False
+        execution = refusal
         self.accepted += 1
         if tc.ack_flags & ACK_ACCEPTANCE:
             self._report(tc, Subtype.ACCEPTANCE_OK, history=history)
@@ -194,11 +208,34 @@ class Dispatcher(Component):
         task.add_done_callback(self.running.discard)
         return True
 
+    def _route(self, tc: PusTc) -> Execution | tuple[FailureCode, str, Any]:
+        """The TC's execution, or why it is refused at acceptance (code, detail, failure data)."""
+        if tc.apid != self.ctx.telemetry.apid:
+            return FailureCode.UNKNOWN_APID, f"APID {tc.apid}", None
+        route = self.route_table.get((tc.service, tc.subtype))
+        if route is None:
+            known_service = any(service == tc.service for service, _ in self.route_table)
+            code = FailureCode.UNKNOWN_SUBTYPE if known_service else FailureCode.UNKNOWN_SERVICE
+            return code, f"service {tc.service},{tc.subtype}", None
+        if len(self.running) >= MAX_RUNNING:
+            return FailureCode.BUSY, f"{MAX_RUNNING} commands already running", None
+        try:
+            return route(tc)
+        except CommandRejected as rejection:
+            return rejection.code, rejection.message, rejection.data
+        except (ValidationError, PacketError) as error:
+            return error.code, error.message, None
+
     async def _execute(self, tc: PusTc, execution: Execution, history: History | None) -> None:
         started = False
         try:
+            # Stored as running before the handler runs: a reset from now on is answered INTERRUPTED_BY_RESET.
+            if history is not None:
+                history.open = True
             if tc.ack_flags & ACK_START:
-                self._report(tc, Subtype.START_OK, history=history)
+                self._report(tc, Subtype.START_OK, history=history, store=True)
+            else:
+                self._store(history, running=True)
             started = True
             result = execution()
             if inspect.isawaitable(result):
@@ -221,13 +258,20 @@ class Dispatcher(Component):
                        history=history)
             return
         self.completed += 1
+        if history is not None:
+            history.open = False
         if tc.ack_flags & ACK_COMPLETION:
-            self._report(tc, Subtype.COMPLETION_OK, history=history)
+            self._report(tc, Subtype.COMPLETION_OK, history=history, store=True)
+        else:
+            self._store(history, running=False)
 
     def _fail(self, tc: PusTc, subtype: Subtype, code: FailureCode, detail: str, data: Any = None,
               history: History | None = None) -> None:
         self.failed += 1
-        self._report(tc, subtype, int(code), data if data is not None else detail or None, history=history)
+        if history is not None:
+            history.open = False
+        self._report(tc, subtype, int(code), data if data is not None else detail or None, history=history,
+                     store=True)
         self.emit("CMD_FAILED", service=tc.service, subtype=tc.subtype, seq=tc.seq_count, reason=code.name,
                   detail=detail)
 
@@ -258,9 +302,13 @@ class Dispatcher(Component):
             self.armed = None  # an arm is good for one fire
         handler = definition.handler
         assert handler is not None
-        if "progress" in inspect.signature(handler).parameters:
-            return lambda: handler(*arguments, progress=lambda step: self.progress(tc, step))
-        return lambda: handler(*arguments)
+        extra: dict[str, Any] = {}
+        parameters = inspect.signature(handler).parameters
+        if "progress" in parameters:
+            extra["progress"] = lambda step: self.progress(tc, step)
+        if "origin" in parameters:
+            extra["origin"] = self._origin
+        return lambda: handler(*arguments, **extra)
 
     def _live_arm(self) -> int | None:
         if self.armed is None:

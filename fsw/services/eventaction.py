@@ -131,7 +131,7 @@ class EventActionService(Component):
     async def start(self) -> None:
         self._load()
         subscription = self.ctx.bus.subscribe(EVENT_TOPIC, depth=EVENT_DEPTH)
-        self._task = asyncio.get_running_loop().create_task(self._follow(subscription), name="eventaction")
+        self._task = self.ctx.tasks.spawn("eventaction", lambda: self._follow(subscription))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -170,7 +170,7 @@ class EventActionService(Component):
         tc = PusTc.unpack(action.tc_bytes)
         self.emit("EVENT_ACTION_TRIGGERED", action=action.action_id, name=name, service=tc.service,
                   subtype=tc.subtype, verdict="submitted")
-        self.ctx.commands.submit(tc)
+        self.ctx.commands.submit(tc, origin="event-action")
 
     # --- definitions from requests -------------------------------------------------------------
     def _parse(self, item: Any) -> Action:

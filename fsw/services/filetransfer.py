@@ -171,7 +171,7 @@ class FileTransferService(Component):
     # --- life cycle ----------------------------------------------------------------------------
     async def start(self) -> None:
         self._restore()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="filetransfer")
+        self._task = self.ctx.tasks.spawn("filetransfer", self._run)
 
     async def stop(self) -> None:
         self._stopping = True

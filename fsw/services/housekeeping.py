@@ -15,7 +15,7 @@ from typing import Any
 from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Severity
-from fsw.core.errors import CommandRejected
+from fsw.core.errors import CommandRejected, NotAvailable
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import PusTc
@@ -88,6 +88,11 @@ class HousekeepingService(Component):
             values = structure.component.housekeeping()
             for contributor in structure.contributors:
                 values.update(contributor.housekeeping())
+        except NotAvailable:
+            # A device not read yet in this phase (the ascent engine before ascent): its points
+            # are reported as "not available" (None), quietly; that is not a fault.
+            values = {point.name: None for owner in (structure.component, *structure.contributors)
+                      for point in owner.telemetry}
         except Exception as error:  # one broken report must not stop the others
             structure.failures += 1
             if structure.failures == 1 or structure.failures % 1000 == 0:
@@ -103,7 +108,7 @@ class HousekeepingService(Component):
         for structure in self.structures.values():
             structure.next_due = now
         self.ctx.health.watch("hk", HK_BEAT_LIMIT_S)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="housekeeping")
+        self._task = self.ctx.tasks.spawn("housekeeping", self._run)
 
     async def stop(self) -> None:
         if self._task is not None:

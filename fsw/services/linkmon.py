@@ -42,6 +42,8 @@ class LinkMonitor(Component):
         TelemetryDef("link_receive_overflows", "u32", "", "packets dropped because intake fell behind"),
         TelemetryDef("link_auth_rejected", "u32", "", "TCs refused by authentication (SPI, MAC, replay)",
                      yellow=Limits(high=0)),
+        TelemetryDef("link_uplink_silence_s", "f64", "s",
+                     "time since the last TC from the ground (retransmissions count; since boot if none)"),
     )
     events = (
         EventDef(0x0501, "PACKET_REJECTED", Severity.LOW, "packet rejected: {reason} ({count} so far)"),
@@ -55,6 +57,7 @@ class LinkMonitor(Component):
         self.security_rejections: Counter[str] = Counter()
         self._last_event: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self.last_uplink = self.clock.monotonic()  # a contact measure for PUS 12 (loss of the ground)
         # Connected at once, so that the boot events queue on the link rather than vanish.
         ctx.telemetry.add_sink(self._send)
 
@@ -62,7 +65,8 @@ class LinkMonitor(Component):
         self.emit("LINK_STATE", state=state, detail=detail)
 
     async def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._intake(), name="tc_intake")
+        self.last_uplink = self.clock.monotonic()
+        self._task = self.ctx.tasks.spawn("tc_intake", self._intake)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -89,6 +93,7 @@ class LinkMonitor(Component):
         dispatcher = self.ctx.commands
         # A retransmission is recognised before the anti-replay check, which would refuse it.
         if dispatcher.resend_if_duplicate(tc, raw):
+            self.last_uplink = self.clock.monotonic()
             return
         keys = self.ctx.keys
         if keys is not None:
@@ -100,6 +105,7 @@ class LinkMonitor(Component):
                 dispatcher.refuse(tc, raw, error.code, error.message)
                 return
             tc.app_data = verified.app_data
+        self.last_uplink = self.clock.monotonic()
         self.ctx.bus.publish("tc", tc)
         dispatcher.submit(tc, raw)
 
@@ -143,4 +149,5 @@ class LinkMonitor(Component):
             "link_reconnects": counters.reconnects,
             "link_receive_overflows": counters.receive_overflows,
             "link_auth_rejected": sum(self.security_rejections.values()),
+            "link_uplink_silence_s": round(self.clock.monotonic() - self.last_uplink, 1),
         }

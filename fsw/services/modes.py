@@ -1,16 +1,27 @@
-"""Modes: BOOT -> SAFE -> NOMINAL, plus a CRITICAL flag while an irreversible sequence runs."""
+"""Modes: BOOT -> SAFE -> NOMINAL, plus a CRITICAL flag while an irreversible sequence runs.
+
+SAFE is entered in two ways, told apart by their event (PUS 5 subtypes differ by severity, so each
+severity has its own event id): *commanded* by the ground (a TC from the link, or a time-tagged one
+the ground scheduled), ``SAFE_COMMANDED`` (MEDIUM); *autonomous*, decided on board (a fault in a
+mission machine, a boot after a fault, a MODE_SET SAFE sent by an event-action or a sequence),
+``SAFE_ENTERED`` (HIGH). Only a MODE_SET NOMINAL from the ground itself leaves SAFE: one sent by an
+event-action, a sequence or the time-based schedule is refused (WRONG_MODE), so that no on-board
+automation, and no time-tag loaded before the fault, takes the vehicle out of SAFE unseen.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fsw.core.component import Component
-from fsw.core.context import Context
+from fsw.core.context import GROUND, Context
 from fsw.core.declarations import MODES, Arg, EventDef, Severity, TelemetryDef, command
-from fsw.core.errors import CommandRejected
+from fsw.core.errors import CommandFailed, CommandRejected
 from fsw.protocol.errors import FailureCode
 
 STORE_KEY = "mode"
+# Origins of a MODE_SET SAFE that count as the ground's decision: the link, and the ground's time-tags.
+COMMANDED_ORIGINS = frozenset({GROUND, "schedule"})
 
 
 class ModeManager(Component):
@@ -25,6 +36,7 @@ class ModeManager(Component):
         EventDef(0x0401, "MODE_CHANGED", Severity.LOW, "mode {old} -> {new} ({reason})"),
         EventDef(0x0402, "SAFE_ENTERED", Severity.HIGH, "entered SAFE: {reason}"),
         EventDef(0x0403, "CRITICAL_SEQUENCE", Severity.MEDIUM, "critical sequence {name} {state}"),
+        EventDef(0x0404, "SAFE_COMMANDED", Severity.MEDIUM, "entered SAFE by command from the {origin}"),
     )
 
     def __init__(self, ctx: Context) -> None:
@@ -57,7 +69,7 @@ class ModeManager(Component):
         self.ctx.bus.publish("mode", new)
 
     def enter_safe(self, reason: str) -> None:
-        """Fault handling forces SAFE from anywhere."""
+        """Fault handling forces SAFE from anywhere (autonomous: HIGH)."""
         self.safe_entries += 1
         self.emit("SAFE_ENTERED", reason=reason)
         self._change("SAFE", reason)
@@ -74,11 +86,18 @@ class ModeManager(Component):
         return {"mode": self.mode, "critical": self.critical, "safe_entries": self.safe_entries}
 
     @command(0x0101, Arg("mode", "enum", "target mode", enum=("SAFE", "NOMINAL")))
-    def cmd_mode_set(self, mode: str) -> None:
-        """Command the executive mode."""
+    def cmd_mode_set(self, mode: str, origin: str = GROUND) -> None:
+        """Command the executive mode (only a MODE_SET NOMINAL from the ground leaves SAFE)."""
         if mode == "SAFE":
-            self.enter_safe("commanded")
-        else:
-            if self.critical:
-                raise CommandRejected(FailureCode.BUSY, "a critical sequence is running")
-            self._change("NOMINAL", "commanded")
+            if origin in COMMANDED_ORIGINS:
+                self.safe_entries += 1
+                self.emit("SAFE_COMMANDED", origin=origin)
+                self._change("SAFE", "commanded")
+            else:
+                self.enter_safe(f"MODE_SET SAFE from the {origin}")
+            return
+        if self.mode == "SAFE" and origin != GROUND:
+            raise CommandFailed(FailureCode.WRONG_MODE, f"only a ground TC leaves SAFE, not one from the {origin}")
+        if self.critical:
+            raise CommandRejected(FailureCode.BUSY, "a critical sequence is running")
+        self._change("NOMINAL", "commanded")

@@ -183,9 +183,9 @@ class MonitoringService(Component):
     async def start(self) -> None:
         self._load()
         subscription = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._follow_tm(subscription), name="monitor_samples"),
-                       loop.create_task(self._check_loop(), name="monitor")]
+        tasks = self.ctx.tasks
+        self._tasks = [tasks.spawn("monitor_samples", lambda: self._follow_tm(subscription)),
+                       tasks.spawn("monitor", self._check_loop)]
 
     async def stop(self) -> None:
         for task in self._tasks:

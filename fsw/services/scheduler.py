@@ -131,10 +131,10 @@ class Scheduler(Component):
     async def start(self) -> None:
         self._load()
         subscription = self.ctx.bus.subscribe(CORRELATION_TOPIC, depth=8)
-        loop = asyncio.get_running_loop()
+        tasks = self.ctx.tasks
         self._tasks = [
-            loop.create_task(self._release_loop(), name="scheduler"),
-            loop.create_task(self._follow_correlation(subscription), name="scheduler_correlation"),
+            tasks.spawn("scheduler", self._release_loop),
+            tasks.spawn("scheduler_correlation", lambda: self._follow_correlation(subscription)),
         ]
 
     async def stop(self) -> None:
@@ -187,7 +187,7 @@ class Scheduler(Component):
             tc = entry.tc
             self.released += 1
             self.emit("SCHEDULE_RELEASED", apid=tc.apid, seq=tc.seq_count)
-            self.ctx.commands.submit(tc)
+            self.ctx.commands.submit(tc, origin="schedule")
 
     # --- PUS 11 requests ---------------------------------------------------------------------
     def routes(self) -> dict[tuple[int, int], Any]:

@@ -5,24 +5,32 @@ Loading and listing are a private PUS service (CBOR application data, like 11,4)
 list is not a command argument; starting, stopping and deleting are ordinary commands, so a ground
 TC, a time-tagged TC (PUS 11) or an event-action's TC (PUS 19) all start a sequence the same way.
 
-- 150,1 load ``[name, steps]`` or ``[name, steps, resumable]``; a step is ``[delay_s, tc_bytes]`` or
+- 150,1 load ``[name, steps]``, ``[name, steps, resumable]`` or ``[name, steps, resumable,
+  continue_on_failure]``; a step is ``[delay_s, tc_bytes]`` or
   ``[delay_s, tc_bytes, [point, op, value, timeout_s]]``. ``tc_bytes`` is a whole packed PusTc to
   this APID that asks for completion acknowledgement (the sequence follows its 1,7). ``op`` is one
   of ``== != < <= > >=``. Every step is checked before the sequence is stored (all or nothing); a
   load replaces a sequence of the same name unless it is running (BUSY).
 - 150,2 summary -> TM 150,3 ``[[name, steps, resumable, running_step], ...]`` (running_step 0: idle).
-- 150,4 detail, CBOR ``name`` -> TM 150,5 ``[name, steps, resumable]`` (the 150,1 form).
+- 150,4 detail, CBOR ``name`` -> TM 150,5 ``[name, steps, resumable]``, with ``continue_on_failure``
+  fourth when it is set (the 150,1 form).
 - SEQ_START / SEQ_STOP / SEQ_DELETE ``name`` (8,1 commands 0x0F01-0x0F03).
 
 A step waits ``delay_s`` from the end of the previous step (the start, for the first), then, if it
 has a condition, until the latest housekeeping value of ``point`` satisfies it (failing with TIMEOUT
 after ``timeout_s``), then submits its TC through the dispatcher and waits for the TC's 1,7 or a
 failure report (1,2 / 1,4 / 1,8), at most ``seq_verify_timeout_s``. A failure stops the sequence
-(SEQ_STEP_FAILED with the failure code); the remaining steps never run. Values come from PUS 3,25
+(SEQ_STEP_FAILED with the failure code); the remaining steps never run. A sequence loaded with
+``continue_on_failure`` (a safing sequence: each step must be tried) reports the failure
+(SEQ_STEP_FAILED_CONTINUING) and goes on with the next step. Values come from PUS 3,25
 reports heard on the software bus, never from another component. Steps are numbered from 1 in
 events and telemetry.
 
 Up to ``MAX_RUNNING`` different sequences run at once; a sequence runs once at a time.
+
+The topology may give *built-in* sequences (the safing response, SAFING): each is stored at boot
+when the store has no sequence of its name, so the ground can replace it (150,1) or delete it
+(until the next boot).
 
 Sequences and the progress of running ones are kept in the store (durably). A sequence running at a
 reset is stopped and reported (SEQ_INTERRUPTED): the ground decides. A sequence loaded as
@@ -34,9 +42,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
-import operator
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,72 +52,18 @@ from fsw.core.declarations import ALL_MODES, Arg, EventDef, ParameterDef, Severi
 from fsw.core.errors import CommandFailed, CommandRejected
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode, PacketError
-from fsw.protocol.packet import ACK_COMPLETION, PusTc, PusTm
+from fsw.protocol.packet import PusTc, PusTm
 from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
 from fsw.services.housekeeping import HK_TOPIC
+from fsw.services.sequence_format import ABSENT, NAME_LENGTH, Sequence, Wait, parse_name, parse_sequence
 
 SERVICE = 150
 STORE_KEY = "sequences"
 MAX_SEQUENCES = 32
-MAX_STEPS = 64
 MAX_RUNNING = 4
-NAME_LENGTH = 32
-MAX_DELAY_S = 864_000.0  # ten days
 LISTING_OVERHEAD = 32  # octets of a 150,5 packet that are not the listing (headers, CRC)
 HK_DEPTH = 256  # housekeeping reports waiting to be read
 TM_DEPTH = 1024  # the "tm" pipe: a burst of reports must not drop a verification
-OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-}
-_ABSENT = object()
-
-
-@dataclass(frozen=True)
-class Wait:
-    """A telemetry condition: ``point op value``, given ``timeout_s`` to become true."""
-
-    point: str
-    op: str
-    value: Any
-    timeout_s: float
-
-    def holds(self, latest: Any) -> bool:
-        if latest is _ABSENT:
-            return False
-        try:
-            return bool(OPERATORS[self.op](latest, self.value))
-        except TypeError:  # a number compared with a string: not met
-            return False
-
-    def to_cbor(self) -> list[Any]:
-        return [self.point, self.op, self.value, self.timeout_s]
-
-
-@dataclass(frozen=True)
-class Step:
-    delay_s: float
-    tc_bytes: bytes
-    wait: Wait | None = None
-
-    @property
-    def tc(self) -> PusTc:
-        return PusTc.unpack(self.tc_bytes)
-
-    def to_cbor(self) -> list[Any]:
-        item: list[Any] = [self.delay_s, self.tc_bytes]
-        return [*item, self.wait.to_cbor()] if self.wait is not None else item
-
-
-@dataclass(frozen=True)
-class Sequence:
-    name: str
-    steps: tuple[Step, ...]
-    resumable: bool = False
-
-    def to_cbor(self) -> list[Any]:
-        return [self.name, [step.to_cbor() for step in self.steps], self.resumable]
-
-
 @dataclass
 class Run:
     sequence: Sequence
@@ -120,68 +71,6 @@ class Run:
     sent: bool = False  # its TC has been submitted
     stopped: bool = False  # by command: checked after every wait, as a cancellation can be lost to a result
     task: asyncio.Task[None] | None = field(default=None, repr=False)
-
-
-def _rejected(message: str, code: FailureCode = FailureCode.BAD_ARGUMENT) -> CommandRejected:
-    return CommandRejected(code, message)
-
-
-def _number(value: Any, what: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise _rejected(f"{what} must be a number")
-    if not low <= value <= high:
-        raise _rejected(f"{what} {value} is outside {low:g}..{high:g}", FailureCode.ARGUMENT_RANGE)
-    return value  # as sent (an integer stays one), so that the 150,5 listing is the 150,1 request
-
-
-def parse_name(value: Any) -> str:
-    if not isinstance(value, str) or not 1 <= len(value) <= NAME_LENGTH:
-        raise _rejected(f"a sequence name is a string of 1 to {NAME_LENGTH} characters")
-    return value
-
-
-def parse_sequence(request: Any, apid: int) -> Sequence:
-    """Check a 150,1 request completely; raise CommandRejected naming the first bad step."""
-    if not isinstance(request, list) or len(request) not in (2, 3):
-        raise _rejected("150,1 takes CBOR [name, steps] or [name, steps, resumable]")
-    name, steps = parse_name(request[0]), request[1]
-    resumable = request[2] if len(request) == 3 else False
-    if not isinstance(resumable, bool):
-        raise _rejected("resumable must be true or false")
-    if not isinstance(steps, list) or not 1 <= len(steps) <= MAX_STEPS:
-        raise _rejected(f"a sequence has 1 to {MAX_STEPS} steps")
-    return Sequence(name, tuple(_parse_step(item, number, apid) for number, item in enumerate(steps, 1)), resumable)
-
-
-def _parse_step(item: Any, number: int, apid: int) -> Step:
-    where = f"step {number}"
-    if not isinstance(item, list) or len(item) not in (2, 3):
-        raise _rejected(f"{where}: expected [delay_s, tc_bytes] or [delay_s, tc_bytes, condition]")
-    delay = _number(item[0], f"{where}: delay", 0.0, MAX_DELAY_S)
-    if not isinstance(item[1], bytes):
-        raise _rejected(f"{where}: the TC must be a CBOR byte string")
-    try:
-        tc = PusTc.unpack(item[1])
-    except PacketError as error:
-        raise _rejected(f"{where}: {error.message}", error.code) from error
-    if tc.apid != apid:
-        raise _rejected(f"{where}: TC to APID {tc.apid}, not {apid}", FailureCode.UNKNOWN_APID)
-    if not tc.ack_flags & ACK_COMPLETION:
-        raise _rejected(f"{where}: the TC must ask for completion acknowledgement (the sequence follows its 1,7)")
-    wait = None
-    if len(item) == 3:
-        condition = item[2]
-        if not isinstance(condition, list) or len(condition) != 4:
-            raise _rejected(f"{where}: a condition is [point, op, value, timeout_s]")
-        point, op, value, timeout = condition
-        if not isinstance(point, str) or not point:
-            raise _rejected(f"{where}: the condition's point must be a telemetry point name")
-        if op not in OPERATORS:
-            raise _rejected(f"{where}: operator {op!r} is not one of {' '.join(OPERATORS)}")
-        if not isinstance(value, bool | int | float | str):
-            raise _rejected(f"{where}: the condition's value must be a number, a boolean or a string")
-        wait = Wait(point, op, value, _number(timeout, f"{where}: timeout", 0.0, MAX_DELAY_S))
-    return Step(delay, bytes(item[1]), wait)
 
 
 class SequenceService(Component):
@@ -207,6 +96,8 @@ class SequenceService(Component):
         EventDef(0x0F07, "SEQ_INTERRUPTED", Severity.MEDIUM,
                  "sequence {name} was at step {step} ({where}) at a reset: stopped, not resumed"),
         EventDef(0x0F08, "SEQ_RESUMED", Severity.MEDIUM, "sequence {name} resumed after a reset at step {step}"),
+        EventDef(0x0F09, "SEQ_STEP_FAILED_CONTINUING", Severity.MEDIUM,
+                 "sequence {name} step {step} failed: {reason} (code {code}) {detail}; the sequence goes on"),
     )
     parameters = (
         ParameterDef(0x0F01, "seq_verify_timeout_s", "f64", 60.0,
@@ -223,6 +114,11 @@ class SequenceService(Component):
         self._tm_changed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._interrupted: dict[str, tuple[int, bool]] = {}
+        self._builtin: list[Sequence] = []
+
+    def add_builtin(self, sequence: Sequence) -> None:
+        """A sequence stored at boot when the store has none of its name (wiring, before start)."""
+        self._builtin.append(sequence)
 
     # --- persistence -------------------------------------------------------------------------
     def _load(self) -> None:
@@ -252,12 +148,18 @@ class SequenceService(Component):
     # --- life cycle --------------------------------------------------------------------------
     async def start(self) -> None:
         self._load()
+        missing = [sequence for sequence in self._builtin if sequence.name not in self.sequences]
+        for sequence in missing:
+            self.sequences[sequence.name] = sequence
+        if missing:
+            self._persist()
         subscription = self.ctx.bus.subscribe("tm", depth=TM_DEPTH)
         housekeeping = self.ctx.bus.subscribe(HK_TOPIC, depth=HK_DEPTH)
-        loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._listen(subscription), name="sequences_tm"),
-                       loop.create_task(self._listen_housekeeping(housekeeping), name="sequences_hk"),
-                       loop.create_task(self._after_boot(), name="sequences_boot")]
+        tasks = self.ctx.tasks
+        self._tasks = [tasks.spawn("sequences_tm", lambda: self._listen(subscription)),
+                       tasks.spawn("sequences_hk", lambda: self._listen_housekeeping(housekeeping)),
+                       # Once: resuming what a reset interrupted must not run twice.
+                       tasks.spawn("sequences_boot", self._after_boot, restart=False)]
 
     async def stop(self) -> None:
         # Runs are cancelled but stay in the store: the next boot reports (or resumes) them.
@@ -333,6 +235,7 @@ class SequenceService(Component):
         try:
             await self._steps(run)
         except Exception as error:  # a bug here must stop this sequence, visibly, and nothing else
+            run.stopped = True
             self._step_failed(run, FailureCode.EXECUTION_FAILED, f"{type(error).__name__}: {error}")
 
     async def _steps(self, run: Run) -> None:
@@ -346,21 +249,22 @@ class SequenceService(Component):
                 return
             if step.wait is not None and not met:
                 wait = step.wait
-                self._step_failed(run, FailureCode.TIMEOUT,
-                                  f"{wait.point} {wait.op} {wait.value!r} not met within {wait.timeout_s:g} s")
-                return
-            run.sent = True
-            self._persist()  # before the TC leaves: a reset never sends it twice
-            report = await self._execute(step.tc)
-            if run.stopped:  # by this very step's TC, say
-                return
-            if report is None:
-                self._step_failed(run, FailureCode.TIMEOUT,
-                                  f"no completion report within {self.param('seq_verify_timeout_s'):g} s")
-                return
-            if not report.ok:
-                self._step_failed(run, report.code or 0, f"{report.subtype.name} {report.data or ''}", report.reason)
-                return
+                if self._step_failed(run, FailureCode.TIMEOUT,
+                                     f"{wait.point} {wait.op} {wait.value!r} not met within {wait.timeout_s:g} s"):
+                    return
+            else:
+                run.sent = True
+                self._persist()  # before the TC leaves: a reset never sends it twice
+                report = await self._execute(step.tc)
+                if run.stopped:  # by this very step's TC, say
+                    return
+                if report is None:
+                    if self._step_failed(run, FailureCode.TIMEOUT,
+                                         f"no completion report within {self.param('seq_verify_timeout_s'):g} s"):
+                        return
+                elif not report.ok and self._step_failed(run, report.code or 0,
+                                                         f"{report.subtype.name} {report.data or ''}", report.reason):
+                    return
             run.index, run.sent = run.index + 1, False
             if run.index < len(sequence.steps):
                 self._persist()
@@ -368,11 +272,17 @@ class SequenceService(Component):
         self._finish(run)
         self.emit("SEQ_COMPLETED", name=sequence.name, steps=len(sequence.steps))
 
-    def _step_failed(self, run: Run, code: int, detail: str, reason: str = "") -> None:
+    def _step_failed(self, run: Run, code: int, detail: str, reason: str = "") -> bool:
+        """Report a failed step; True when it stops the sequence (unless loaded ``continue_on_failure``)."""
+        arguments = {"name": run.sequence.name, "step": run.index + 1, "code": int(code),
+                     "reason": reason or FailureCode(code).name, "detail": detail.strip()}
+        if run.sequence.continue_on_failure and not run.stopped:
+            self.emit("SEQ_STEP_FAILED_CONTINUING", **arguments)
+            return False
         self.failed += 1
         self._finish(run)
-        self.emit("SEQ_STEP_FAILED", name=run.sequence.name, step=run.index + 1, code=int(code),
-                  reason=reason or FailureCode(code).name, detail=detail.strip())
+        self.emit("SEQ_STEP_FAILED", **arguments)
+        return True
 
     async def _condition(self, wait: Wait) -> bool:
         # One timer for the whole wait: a deadline recomputed per report could spin on a virtual clock.
@@ -380,7 +290,7 @@ class SequenceService(Component):
             async with asyncio.timeout(wait.timeout_s):
                 while True:
                     changed = self._tm_changed
-                    if wait.holds(self.latest.get(wait.point, _ABSENT)):
+                    if wait.holds(self.latest.get(wait.point, ABSENT)):
                         return True
                     await changed.wait()
         except TimeoutError:
@@ -392,7 +302,7 @@ class SequenceService(Component):
         self._verifications[tc.request_id] = future
         try:
             # A refusal's 1,2 is already in the pipe when submit returns: the listener picks it up.
-            self.ctx.commands.submit(tc)
+            self.ctx.commands.submit(tc, origin="sequence")
             async with asyncio.timeout(self.param("seq_verify_timeout_s")):
                 return await future
         except TimeoutError:

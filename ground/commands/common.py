@@ -60,8 +60,9 @@ class Printer:
 
     def event_log(self, received: Received) -> None:
         for entry in received.decoded["entries"]:
-            print(f"{onboard_utc_text(entry['time'])} log    {entry['name']}: {entry['text']}", file=self.out,
-                  flush=True)
+            severity = entry.get("severity", "?")
+            line = f"{onboard_utc_text(entry['time'])} {severity:<6} {entry['name']}: {entry['text']} (from the log)"
+            print(self._paint(severity, line), file=self.out, flush=True)
 
 
 # --- ping --------------------------------------------------------------------------------------

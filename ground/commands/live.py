@@ -83,15 +83,24 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
             prefix = f"{phase}: " if phase else ""
             print(f"{label}: {prefix}{stage_text(report)}", flush=True)
 
+        runs_for = spec.expected_duration(values)
+        running = f" + {runs_for:g} s running on board" if runs_for else ""
         print(f"{label}: sent{' (critical: arm, then fire)' if spec.critical else ''}; "
-              f"in flight, waiting up to {timeout:.1f} s", flush=True)
+              f"in flight, waiting up to {timeout:.1f} s{running}", flush=True)
+        # Read by the interrupt handler: what an operator's Ctrl-C leaves on its way.
+        args.in_flight = label
         entry = await session.command(spec.name, values, timeout=timeout, on_stage=on_stage)
+        args.in_flight = None
         status = entry.status
         print(f"{label}: => {status}")
         if entry.ok:
             return EXIT_OK
         if status in ("timed out", "arm timed out"):
             report_error(f"no verification from {args.port} within {timeout:.1f} s")
+            return EXIT_NO_ANSWER
+        if status.startswith("completion not seen"):
+            report_error(f"{label} started but its completion was not seen; it may still be running on board "
+                         "(watch `ilrs-ground events`)")
             return EXIT_NO_ANSWER
         return EXIT_FAILED
 

@@ -95,8 +95,11 @@ def plot_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     since, until = time_range(args)
     with Archive(args.db, readonly=True) as archive:
         samples = plot_points(archive, dictionary, args.point, Path(args.out), since, until)
+    if not samples:
+        report_error(f"no samples of {', '.join(args.point)} in {args.db} for that time range: nothing written")
+        return EXIT_FAILED
     print(f"plotted {samples} samples of {', '.join(args.point)} to {args.out}")
-    return EXIT_OK if samples else EXIT_FAILED
+    return EXIT_OK
 
 
 async def replay_command(args: argparse.Namespace, dictionary: Dictionary) -> int:

@@ -1,9 +1,10 @@
 """A powered descent flown by the flight software against the emulator plant, with seeded faults.
 
-The flight side is wired as the flight process wires it (``ilrs-fsw run``): the executive and the
-standard services (:func:`fsw.topology.core_vehicle`), then the GNC component and the mission
-machines (:func:`fsw.topology.add_mission`) on a device bus client and the emulated surface
-mechanisms, as the ``emulator`` platform provides them. Only the transport differs: the device bus
+The flight side is wired as the flight process wires it (``ilrs-fsw run``, :func:`fsw.topology.lander`):
+the executive and the standard services (:func:`fsw.topology.core_vehicle`), the GNC component and
+the mission machines (:func:`fsw.topology.add_mission`) on a device bus client and the emulated
+surface mechanisms as the ``emulator`` platform provides them, then the fault protection table and
+the safing sequence; the ground link, device status, file delivery and payloads are left out. Only the transport differs: the device bus
 client is :class:`hil.devicebus.LocalDeviceBus`, which hands each request, through the same
 encoding, to the plant's :class:`hil.devicebus.DeviceBusServer` in this process instead of a
 serial link. The clock is afap.
@@ -32,7 +33,7 @@ from fsw.clock import run as run_on_clock
 from fsw.core.store import Store
 from fsw.devices.platform import MissionHardware
 from fsw.mission.machine import AUTO_GO
-from fsw.topology import add_mission, core_vehicle
+from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.plant import TouchdownReport, with_faults
 from hil.emulator.surface import open_surface_devices
@@ -145,6 +146,8 @@ class FlightComputer:
         self.vehicle = core_vehicle(self.clock, self.store)
         self.surface = open_surface_devices(surface_state_path_for(store), self.clock.onboard_time, seed)
         self.gnc = add_mission(self.vehicle, MissionHardware(LocalDeviceBus(server, self.clock), self.surface.suite()))
+        add_fault_protection(self.vehicle)
+        add_safing(self.vehicle)
         assert self.vehicle.mission is not None
         self.mission = self.vehicle.mission.mission
         for name, value in parameters.items():

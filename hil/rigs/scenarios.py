@@ -23,8 +23,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hil.rigs.flight_descent import LANDING_ELLIPSE_M, DescentRecord, FlightOptions, fly
+from hil.rigs.plant_death import PlantDeathRun, check_negative_control, check_plant_death, fly_plant_death
 from hil.rigs.reset_scenario import BERESHEET_FAULTS, RESET_HEIGHT_M, check_beresheet
 from hil.rigs.rover_scenario import MIN_AVIONICS_C, MIN_BATTERY_SOC, RoverRun, check_yutu1, fly_rover_night
+from hil.rigs.surface_fdir import SurfaceRun, fly_surface
+from hil.rigs.surface_fdir_checks import judge, outcome
 
 FALSE_TOUCHDOWN_M = 5.0  # guidance sensing touchdown this high above the ground is a false touchdown
 SENSOR_CHECKS_OFF = {"descent_sensor_checks": False, "gnc_sensor_checks": False}
@@ -35,7 +38,7 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRecord | RoverRun = field(repr=False)  # the whole record, for a closer look
+    run: DescentRecord | RoverRun | PlantDeathRun | SurfaceRun = field(repr=False)  # the whole record
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class ControlResult:
     outcome: str
     bad_end: str | None  # how it ended badly (None: it ended well - the control failed)
     wall_s: float
-    run: DescentRecord | RoverRun = field(repr=False)
+    run: DescentRecord | RoverRun | PlantDeathRun = field(repr=False)
     # With a larger fault than the scenario's: the response flown on that fault too, which must be correct.
     response: ScenarioResult | None = None
 
@@ -71,8 +74,8 @@ class Scenario:
     anomaly: str
     expected: str
     run: Callable[[int], ScenarioResult]  # seed -> the response's verdict
-    control: Control
-    run_control: Callable[[int], ControlResult]  # seed -> the negative control's verdict
+    control: Control | None  # None: the scenario's own run flies and judges its control
+    run_control: Callable[[int], ControlResult] | None  # seed -> the negative control's verdict
 
 
 # --- landings ----------------------------------------------------------------------------------
@@ -207,6 +210,32 @@ def rover_night_control(control: Control) -> Callable[[int], ControlResult]:
     return run
 
 
+# --- the device bus dies, surface faults (their own rigs) ---------------------------------------
+def plant_death(seed: int) -> ScenarioResult:
+    """The plant process killed in main braking (:mod:`hil.rigs.plant_death`)."""
+    flown = fly_plant_death(seed)
+    return ScenarioResult(flown.outcome(), check_plant_death(flown), flown.wall_s, flown)
+
+
+def plant_death_control(seed: int) -> ControlResult:
+    flown = fly_plant_death(seed, respond=False)
+    unmet = check_negative_control(flown)
+    bad = None if unmet else "no SAFE: the vehicle sits NOMINAL with guidance frozen and its engines unattended"
+    return ControlResult(flown.outcome(), bad, flown.wall_s, flown)
+
+
+def surface_fdir(name: str) -> Callable[[int], ScenarioResult]:
+    """A surface fault answered by on-board fault protection (:mod:`hil.rigs.surface_fdir`), flown
+    with its response and as its negative control (the event-action disabled), both judged."""
+
+    def run(seed: int) -> ScenarioResult:
+        flown, control = fly_surface(name, seed), fly_surface(name, seed, response=False)
+        return ScenarioResult(f"{outcome(flown)}; without the response: {outcome(control)}",
+                              judge(flown) + judge(control), flown.wall_s + control.wall_s, flown)
+
+    return run
+
+
 YUTU1_CONTROL = Control({"rover_night_without_stow": False},
                         "the night configuration (heaters, hibernation power) waits for the stow")
 
@@ -248,6 +277,18 @@ SCENARIOS = {
         Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
                  "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
                  rover_night(), YUTU1_CONTROL, rover_night_control(YUTU1_CONTROL)),
+        Scenario("plant_death", "the plant process (device bus) dies in main braking",
+                 "report the dead bus, go SAFE, keep talking to the ground, no crash", plant_death,
+                 Control({"fdir_bus_safe": False}, "the dead bus reported but not answered"), plant_death_control),
+        Scenario("undervoltage", "arrays at 40 % on the surface: the battery drains (surface FDIR)",
+                 "PUS 12 sees the bus low, PUS 19 starts LOAD_SHED; the battery recovers, no brown-out",
+                 surface_fdir("battery"), None, None),
+        Scenario("drill_overcurrent", "the drill meets a hard layer at 0.9 m: motor over-current (CE-5 met resistance)",
+                 "PUS 12 sees the drill line high, PUS 19 sends DRILL_ABANDON: stop, retract, scoop; motor intact",
+                 surface_fdir("drill"), None, None),
+        Scenario("ground_loss", "the link to the ground is lost during supervised sampling (surface FDIR)",
+                 "PUS 12 sees 20 min without a TC, PUS 19 starts GROUND_LOST: mechanisms stopped, SAFE",
+                 surface_fdir("ground"), None, None),
     )
 }
 
@@ -256,8 +297,10 @@ def run_scenario(name: str, seed: int = 1) -> ScenarioResult:
     return SCENARIOS[name].run(seed)
 
 
-def run_control(name: str, seed: int = 1) -> ControlResult:
-    return SCENARIOS[name].run_control(seed)
+def run_control(name: str, seed: int = 1) -> ControlResult | None:
+    """The scenario's negative control (None: its own run flies and judges it)."""
+    run = SCENARIOS[name].run_control
+    return run(seed) if run is not None else None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -280,11 +323,14 @@ def run(args: argparse.Namespace) -> int:
         failures += bool(result.problems)
         if args.control:
             control = scenario.control
+            checked = run_control(name, args.seed)
+            if control is None or checked is None:
+                print("  control:  flown and judged with the response above (the event-action disabled)")
+                continue
             switches = ", ".join(f"{key}={value}" for key, value in control.parameters.items())
             print(f"  control:  {control.description} ({switches})")
             if control.faults is not None:
                 print(f"            larger fault {dict(control.faults)}: {control.why_larger}")
-            checked = run_control(name, args.seed)
             if checked.response is not None:
                 print(f"  with the response: {checked.response.outcome}")
             print(f"  without:  {checked.outcome}; wall {checked.wall_s:.1f} s")

@@ -36,7 +36,7 @@ def fill(path: Path, dictionary: Dictionary) -> None:
     with Archive(path) as archive:
         for seq in range(10):
             raw = hk(dictionary, seq, {"uptime_s": float(seq), "mode": "SAFE" if seq < 5 else "NOMINAL",
-                                       "fast_jitter_p99_ms": 0.5 * seq})
+                                       "fast_jitter_p99_ms": 0.75 * seq})
             archive.write(decode_packet(raw, dictionary, T0 + seq))
         archive.write(decode_packet(event(dictionary, 10, 2, 0x0401,
                                           {"old": "SAFE", "new": "NOMINAL", "reason": "commanded"}),
@@ -63,10 +63,10 @@ def test_alarms_raise_escalate_and_clear_after_acknowledgement(dictionary: Dicti
 
     take(0.5)
     assert state.alarms == {}
-    take(2.0)
+    take(6.0)  # over a quarter of the 20 ms period
     assert state.alarms["fast_jitter_p99_ms"].state == "yellow"
     state.acknowledge()
-    take(7.0)  # worse: needs a new acknowledgement
+    take(12.0)  # over half the period, worse: needs a new acknowledgement
     alarm = state.alarms["fast_jitter_p99_ms"]
     assert (alarm.state, alarm.worst, alarm.acknowledged) == ("red", "red", False)
     take(0.5)  # back in limits but unacknowledged: the operator must still see it happened
@@ -146,8 +146,9 @@ def test_cli_query_export_plot_and_replay(dictionary: Dictionary, dictionary_pat
     assert main([*base, "archive", "--db", str(db), "query", "--point", "fast_jitter_p99_ms"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("fast_jitter_p99_ms = 0 ms")
-    assert lines[3].endswith("fast_jitter_p99_ms = 1.5 ms [YELLOW]")
-    assert lines[9].endswith("fast_jitter_p99_ms = 4.5 ms [YELLOW]")
+    assert lines[3].endswith("fast_jitter_p99_ms = 2.25 ms")
+    assert lines[7].endswith("fast_jitter_p99_ms = 5.25 ms [YELLOW]")
+    assert lines[9].endswith("fast_jitter_p99_ms = 6.75 ms [YELLOW]")
     out = tmp_path / "plot.png"
     assert main([*base, "plot", "--db", str(db), "--point", "uptime_s", "--point", "mode", "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

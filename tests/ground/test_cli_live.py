@@ -214,11 +214,11 @@ def test_cli_module_runs_with_python_dash_m() -> None:
 def test_events_with_the_onboard_log(vehicle: LiveVehicle) -> None:
     result = vehicle.ground("events", "--log", "0", "--timeout", "0.5")
     assert result.returncode == 0, result.stderr
-    assert "log    BOOT: flight software boot 1, clock realtime" in result.stdout
+    assert "INFO   BOOT: flight software boot 1, clock realtime (from the log)" in result.stdout
 
 
 def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: Path) -> None:
-    # Commanding SAFE produces a HIGH event; archived while connected, then printed by replay.
+    # Commanding SAFE produces a MEDIUM event; archived while connected, then printed by replay.
     db = tmp_path / "events.sqlite"
     sent = vehicle.ground("send", "MODE_SET", "mode=SAFE", global_args=("--archive", str(db)))
     assert sent.returncode == 0, sent.stderr
@@ -226,7 +226,7 @@ def test_events_follow_prints_severity_and_text(vehicle: LiveVehicle, tmp_path: 
     assert followed.returncode == 0, followed.stderr
     replay = vehicle.ground("replay", "--db", str(db), "--what", "events")
     assert replay.returncode == 0, replay.stderr
-    assert "HIGH   SAFE_ENTERED: entered SAFE: commanded" in replay.stdout
+    assert "MEDIUM SAFE_COMMANDED: entered SAFE by command from the ground" in replay.stdout
 
 
 def test_critical_send_needs_confirmation_then_arms_first(vehicle: LiveVehicle, dictionary_path: Path,

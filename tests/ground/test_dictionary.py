@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import xmlschema
 
 from ground.dictionary import ArgSpec, ArgumentError, Dictionary, DictionaryError
 from ground.xtce import XTCE_NAMESPACE, to_xtce
@@ -85,7 +87,7 @@ def test_the_dictionary_needs_only_the_packet_layer() -> None:
 
 def test_limits_and_units(dictionary: Dictionary) -> None:
     jitter = dictionary.point("fast_jitter_p99_ms")
-    assert [jitter.limit_state(v) for v in (0.5, 1.5, 6.0)] == ["ok", "yellow", "red"]
+    assert [jitter.limit_state(v) for v in (0.5, 6.0, 11.0)] == ["ok", "yellow", "red"]  # 20 ms period
     assert jitter.format(0.25) == "0.25 ms"
     assert dictionary.point("mode").limit_state("SAFE") == "ok"
     assert dictionary.point("tasks_stalled").limit_state(1) == "red"
@@ -136,7 +138,7 @@ def test_xtce_has_every_command_and_point(dictionary: Dictionary) -> None:
         "BOOT", "SAFE", "NOMINAL"]
     jitter = types["fast_jitter_p99_ms_type"]
     assert jitter.find("x:UnitSet/x:Unit", NS).text == "ms"
-    assert jitter.find("x:DefaultAlarm/x:StaticAlarmRanges/x:CriticalRange", NS).get("maxInclusive") == "5.0"
+    assert jitter.find("x:DefaultAlarm/x:StaticAlarmRanges/x:CriticalRange", NS).get("maxInclusive") == "10.0"
     dump = root.find("x:CommandMetaData/x:MetaCommandSet/x:MetaCommand[@name='EVENT_LOG_DUMP']", NS)
     argument = dump.find("x:ArgumentList/x:Argument", NS)
     assert argument.get("name") == "last"
@@ -144,13 +146,24 @@ def test_xtce_has_every_command_and_point(dictionary: Dictionary) -> None:
     assert arg_type.find("x:ValidRangeSet/x:ValidRange", NS).get("maxInclusive") == "512"
 
 
-def test_xtce_validates_against_the_schema_when_available(dictionary: Dictionary, tmp_path: Path) -> None:
-    xmlschema = pytest.importorskip("xmlschema")
-    candidates = list(Path(xmlschema.__file__).parent.rglob("SpaceSystem*.xsd"))
-    if not candidates:
-        pytest.skip("no XTCE 1.2 schema shipped by any installed package")
-    schema = xmlschema.XMLSchema(str(candidates[0]))
-    schema.validate(to_xtce(dictionary))
+def test_xtce_validates_against_the_xtce_1_2_schema(dictionary: Dictionary) -> None:
+    # The OMG schema (dtc/18-02-04) as shipped by xtce-lib, a test dependency.
+    schema = xmlschema.XMLSchema(str(importlib.resources.files("xtce_lib") / "xsd" / "dtc-18-02-04.xsd"))
+    assert schema.target_namespace == XTCE_NAMESPACE
+    errors = [f"{error.path}: {error.reason}" for error in schema.iter_errors(to_xtce(dictionary))]
+    assert errors == []
+
+
+def test_string_types_are_bounded_by_their_declared_length(dictionary: Dictionary) -> None:
+    root = ET.fromstring(to_xtce(dictionary).encode())
+    bounded = [(command, arg) for command in dictionary.commands.values() for arg in command.args
+               if arg.type == "str" and arg.max_length]
+    assert bounded, "some string argument declares a maximum length"
+    command, arg = bounded[0]
+    encoding = root.find(f"x:CommandMetaData/x:ArgumentTypeSet/x:StringArgumentType[@name='{command.name}_{arg.name}"
+                         "_type']/x:StringDataEncoding", NS)
+    assert encoding.find("x:SizeInBits/x:Fixed/x:FixedValue", NS).text == str(8 * arg.max_length)
+    assert encoding.find("x:SizeInBits/x:LeadingSize", NS) is not None
 
 
 def test_the_whole_console_needs_only_the_packet_and_link_layers() -> None:
@@ -161,3 +174,8 @@ def test_the_whole_console_needs_only_the_packet_and_link_layers() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert "fsw.protocol.file_pdu" in loaded
     assert [name for name in loaded if not name.startswith(("fsw.protocol", "fsw.link"))] == []
+
+
+def test_onboard_time_points_are_shown_as_utc(dictionary: Dictionary) -> None:
+    # TAI seconds since 1958 (the CUC epoch): 2027-01-15T08:00:00Z is 2178691237 s (TAI-UTC = 37 s).
+    assert dictionary.point("onboard_time").format(2178691237.0) == "2027-01-15T08:00:00.000Z"

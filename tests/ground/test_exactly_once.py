@@ -25,9 +25,10 @@ IN_FLIGHT = 16  # well under the flight's duplicate window (1024) and its 32 run
 DISPATCHER_STRUCTURE = 1
 HK_TIMEOUT_S = 15.0
 # With 16 commands in flight each waits behind the others in the flight's intake: the unloaded ping
-# (about 1 ms over ptys) underestimates their round trip. A re-send that comes too early is only a
+# (about 1 ms over ptys) underestimates their round trip, more so as each TC costs the flight two
+# store writes (its duplicate window, kept across resets). A re-send that comes too early is only a
 # recognised duplicate, but a wasted one.
-LOADED_ROUND_TRIP_FLOOR_S = 0.01
+LOADED_ROUND_TRIP_FLOOR_S = 0.03
 
 
 async def next_dispatcher_housekeeping(client: GroundClient) -> dict[str, Any]:

@@ -19,8 +19,10 @@ from pathlib import Path
 import pytest
 
 from hil.rigs.flight_descent import DescentRecord
+from hil.rigs.plant_death import PlantDeathRun
 from hil.rigs.rover_scenario import MIN_AVIONICS_C, MIN_BATTERY_SOC, RoverRun
 from hil.rigs.scenarios import SCENARIOS, run_control, run_scenario
+from hil.rigs.surface_fdir import SurfaceRun
 
 SEED = 2
 DEFAULT_RUN = ("luna25", "yutu1")
@@ -36,9 +38,17 @@ def test_each_real_anomaly_gets_its_response_and_ends_badly_without_it(name: str
     result = run_scenario(name, seed=SEED)
     assert result.problems == [], f"{name}: {result.problems}"
     control = run_control(name, seed=SEED)
+    if isinstance(result.run, SurfaceRun):  # its run flew and judged the control too (test_surface_fdir.py)
+        assert control is None and result.run.response and result.run.first("MONITOR_VIOLATION") is not None
+        return
+    assert control is not None
     assert control.problems == [], f"{name} control: {control.problems}"
     assert control.bad_end
     run, off = result.run, control.run
+    if isinstance(run, PlantDeathRun):  # more in test_plant_death.py
+        assert isinstance(off, PlantDeathRun)
+        assert run.safe_after_s is not None and off.dead and off.safe_after_s is None
+        return
     if isinstance(run, RoverRun):  # yutu1 (more in test_rover_scenario.py)
         assert isinstance(off, RoverRun)
         assert run.entered("hibernate") is not None and run.entered("wake") is not None

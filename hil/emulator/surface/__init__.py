@@ -14,12 +14,15 @@ them. The physical change of a command (an act) is saved before it returns; what
 ``READING_SAVE_INTERVAL_S`` of wall time: a kill may repeat that much noise, never lose an act.
 
 Faults (:class:`SurfaceFaults`) reproduce the mission-profile scenarios: rock at a depth (the drill
-torque rises and the drive stalls, CE-5), a sealing failure, and a rover mechanism fault before the
-lunar night (Yutu-1).
+torque rises and the drive stalls, CE-5), a hard layer (more torque and motor current, slow progress:
+the drill motor overheats if nobody stops it), arrays that deliver less than designed, a sealing
+failure, and a rover mechanism fault before the lunar night (Yutu-1). The lander's power
+(:mod:`~hil.emulator.surface.electrical`) feeds the drill and the arm through switched PDU lines.
 """
 
 
 from hil.emulator.ascent import EmulatedAscentEngine
+from hil.emulator.surface.electrical import LanderPower, PowerTruth
 from hil.emulator.surface.hardware import (
     READING_SAVE_INTERVAL_S,
     STATE_VERSION,
@@ -73,7 +76,9 @@ __all__ = [
     "EmulatedThermal",
     "EmulatedTransfer",
     "HardwareTime",
+    "LanderPower",
     "PadAscender",
+    "PowerTruth",
     "SurfaceDevices",
     "SurfaceFaults",
     "SurfaceHardware",

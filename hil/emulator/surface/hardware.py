@@ -18,6 +18,7 @@ from typing import Any
 
 from fsw.devices.surface import SurfaceSuite
 from hil.emulator.ascent import EmulatedAscentEngine
+from hil.emulator.surface.electrical import LanderPower
 from hil.emulator.surface.instruments import EmulatedCamera, EmulatedDosimeter, EmulatedRadar
 from hil.emulator.surface.orbit import (
     EmulatedDocking,
@@ -54,7 +55,7 @@ class SurfaceDevices:
     docking: EmulatedDocking
     orbit_engines: EmulatedOrbitEngines
     ascent_engine: EmulatedAscentEngine
-    power: EmulatedPower
+    power: LanderPower
     thermal: EmulatedThermal
     sun: EmulatedSunSensor
     rover_deploy: EmulatedRoverDeploy
@@ -68,11 +69,12 @@ class SurfaceDevices:
         """These devices as the flight software's ports."""
         return SurfaceSuite(
             drill=self.drill, arm=self.arm, container=self.container, transfer=self.transfer, radar=self.radar,
-            power=self.power, ascender_separation=self.ascender_separation, rendezvous_radar=self.rendezvous,
+            power=self.power, pdu=self.power, ascender_separation=self.ascender_separation,
+            rendezvous_radar=self.rendezvous,
             approach_thrusters=self.rendezvous, docking=self.docking, ascender_release=self.ascender_release,
             orbit_engines=self.orbit_engines, returner_separation=self.returner_separation,
             rover_deploy=self.rover_deploy, rover_mobility=self.rover_mobility, sun=self.sun,
-            rover_power=self.rover_power, rover_thermal=self.rover_thermal,
+            rover_power=self.rover_power, rover_thermal=self.rover_thermal, thermal=self.thermal,
         )
 
     def payloads(self) -> dict[str, object]:
@@ -117,15 +119,20 @@ class SurfaceDevices:
 def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
     container = EmulatedContainer(world)
     rendezvous = EmulatedRendezvous(world)
+    power = LanderPower(world)
+    arm = EmulatedArm(world, container, supply=lambda: power.line_on("arm"))
+    drill = EmulatedDrill(world, container, supply=lambda: power.line_on("drill"))
+    radar, camera, dosimeter = EmulatedRadar(world), EmulatedCamera(world.seed), EmulatedDosimeter(world.seed)
+    power.attach(drill, arm, {"camera": camera, "dosimeter": dosimeter, "radar": radar})
     return SurfaceDevices(
         world=world,
-        arm=EmulatedArm(world, container),
-        drill=EmulatedDrill(world, container),
+        arm=arm,
+        drill=drill,
         container=container,
         transfer=EmulatedTransfer(world),
-        radar=EmulatedRadar(world),
-        camera=EmulatedCamera(world.seed),
-        dosimeter=EmulatedDosimeter(world.seed),
+        radar=radar,
+        camera=camera,
+        dosimeter=dosimeter,
         ascender_separation=EmulatedSeparation(world, "ascender_separation"),
         ascender_release=EmulatedSeparation(world, "ascender_release"),
         returner_separation=EmulatedSeparation(world, "returner_separation"),
@@ -133,7 +140,7 @@ def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
         docking=EmulatedDocking(world, rendezvous),
         orbit_engines=EmulatedOrbitEngines(world),
         ascent_engine=EmulatedAscentEngine(PadAscender(world)),
-        power=EmulatedPower(world, capacity_wh=4000.0, array_w=1500.0, load_w=400.0),
+        power=power,
         thermal=EmulatedThermal(world),
         sun=EmulatedSunSensor(world),
         rover_deploy=EmulatedRoverDeploy(world),

@@ -20,6 +20,9 @@ _MT_WORDS = 625  # random.Random (Mersenne Twister) state: 624 words and the pos
 @dataclass(frozen=True)
 class SurfaceFaults:
     rock_depth_m: float | None = None  # drill meets rock here: torque climbs and the drive stalls
+    # A hard, rock-rich layer from this depth down: more torque and motor current, slow progress, no stall.
+    hard_layer_depth_m: float | None = None
+    solar_output_fraction: float = 1.0  # what the lander's arrays deliver (a lost string, dust)
     radar_sees_rock: bool = True  # the GPR reports the rock (False: a buried rock the radar misses)
     seal_fails: bool = False
     rover_mechanism_fault_at_s: float | None = None  # Yutu-1: mechanisms stop working from this time

@@ -162,6 +162,7 @@ def test_yutu1_mechanism_fault_before_night_still_hibernates(store: Path) -> Non
     async def scenario(h: Harness) -> None:
         for east, north in WAYPOINTS:
             rig.rover.add_waypoint(east, north)
+        await h.nominal()  # the rover drives in NOMINAL only
         await rig.rover.begin()
         await until(rig.rover, "hibernate", "safe")
         assert rig.surface.rover_power.read().hibernating

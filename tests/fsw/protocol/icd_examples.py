@@ -63,6 +63,7 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.TIME_PASSED: "scheduled release time already passed",
     FailureCode.UNKNOWN_SCHEDULE_ID: "no scheduled activity with this id",
     FailureCode.WRONG_STATE: "the mission or a machine is not in the state this command is for",
+    FailureCode.INTERRUPTED_BY_RESET: "the command was executing when the software was reset: outcome unknown",
     FailureCode.UNKNOWN_SPI: "security parameter index selects no security association",
     FailureCode.BAD_MAC: "message authentication code does not verify",
     FailureCode.REPLAYED_SEQUENCE: "anti-replay sequence number outside the window",
@@ -72,6 +73,8 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.DEFINITION_ENABLED: "the definition is enabled: disable it first",
     FailureCode.DEFINITIONS_FULL: "no room for more definitions",
     FailureCode.UNKNOWN_POINT: "telemetry point not in the dictionary",
+    FailureCode.DEVICE_UNAVAILABLE: "the device, or the device bus it sits on, does not answer or is not fitted",
+    FailureCode.DEVICE_REFUSED: "the device refused the call (the plant's error in the failure data)",
 }
 
 

@@ -58,7 +58,9 @@ def test_out_of_limits_point_makes_the_vehicle_safe(tmp_path: Path) -> None:
         assert [(a["action"], a["name"]) for a in triggered(h)] == [(7, "MONITOR_VIOLATION")]
         assert h.stages(safe) == OK_STAGES
         assert h.vehicle.modes.mode == "SAFE"
-        assert ("SAFE_ENTERED", {"reason": "commanded"}) in h.events()
+        # Decided on board: an autonomous SAFE (HIGH), not a commanded one (MEDIUM).
+        assert ("SAFE_ENTERED", {"reason": "MODE_SET SAFE from the event-action"}) in h.events()
+        assert not [name for name, _ in h.events() if name == "SAFE_COMMANDED"]
         assert await h.submit(h.tc(19, 6)) == OK_STAGES
         assert reports(h, 19, 7)[-1] == [[7, VIOLATION, True, 1]]
 

@@ -1,5 +1,10 @@
 from pathlib import Path
+from typing import Any
 
+from fsw.core.component import Component
+from fsw.core.context import Context
+from fsw.core.declarations import TelemetryDef
+from fsw.core.errors import NotAvailable
 from fsw.protocol.errors import FailureCode
 from tests.fsw.harness import Harness
 
@@ -43,5 +48,37 @@ def test_enable_disable_one_shot_and_period(tmp_path: Path) -> None:
         tc = h.tc(3, 31, [[1, 0.0]])
         assert await h.submit(tc) == ["ACCEPTANCE_FAILED"]
         assert h.reports(tc)[0].code == FailureCode.ARGUMENT_RANGE
+
+    h.run(scenario)
+
+
+class Unread(Component):
+    """A device not read yet in this phase (the ascent engine before ascent), then one that breaks."""
+
+    name = "unread"
+    hk_structure = 91
+    telemetry = (TelemetryDef("unread_thrust_n", "f32", "N", "a measured thrust"),)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self.error: Exception = NotAvailable("no reading of engine.read yet")
+
+    def housekeeping(self) -> dict[str, Any]:
+        raise self.error
+
+
+def test_a_device_not_read_yet_is_reported_not_available_quietly_a_broken_one_is_an_event(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+    unread = Unread(h.vehicle.ctx)
+    h.vehicle.add(unread)
+
+    async def scenario(h: Harness) -> None:
+        await h.clock.sleep(2.01)
+        assert h.hk(91)[-1] == {"unread_thrust_n": None}
+        assert "HK_REPORT_FAILED" not in [name for name, _ in h.events()]
+        unread.error = ZeroDivisionError("broken")
+        await h.clock.sleep(2.01)
+        failed = [args for name, args in h.events() if name == "HK_REPORT_FAILED"]
+        assert len(failed) == 1 and failed[0]["sid"] == 91
 
     h.run(scenario)

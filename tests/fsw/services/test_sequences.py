@@ -48,7 +48,8 @@ def test_three_steps_run_in_order_verified_on_their_relative_times(tmp_path: Pat
     h = Harness(tmp_path / "s.db")
 
     async def scenario(h: Harness) -> None:
-        first, second, third = ping(h), ping(h), h.command("MODE_SET", "NOMINAL")
+        await h.nominal()
+        first, second, third = ping(h), ping(h), h.command("MODE_SET", "SAFE")
         assert await h.submit(load(h, "checkout", [0, first], [5, second], [2.5, third])) == OK_STAGES
         assert named(h, "SEQ_LOADED") == [{"name": "checkout", "steps": 3, "resumable": False}]
         started = h.clock.onboard_time()
@@ -61,7 +62,7 @@ def test_three_steps_run_in_order_verified_on_their_relative_times(tmp_path: Pat
             assert h.stages(tc) == OK_STAGES
         times = [completion_times(h, tc)[0] - started for tc in (first, second, third)]
         assert abs(times[0]) < 0.05 and abs(times[1] - 5.0) < 0.05 and abs(times[2] - 7.5) < 0.05
-        assert h.vehicle.modes.mode == "NOMINAL"
+        assert h.vehicle.modes.mode == "SAFE"
         assert named(h, "SEQ_STARTED") == [{"name": "checkout", "steps": 3}]
         assert named(h, "SEQ_COMPLETED") == [{"name": "checkout", "steps": 3}]
         hk = h.hk(15)[-1]
@@ -99,13 +100,36 @@ def test_a_failed_step_stops_the_sequence(tmp_path: Path) -> None:
     h.run(scenario)
 
 
+def test_a_sequence_loaded_to_continue_on_failure_runs_every_step(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "s.db")
+
+    async def scenario(h: Harness) -> None:
+        first, unknown, waiting, last = ping(h), h.tc(8, 1, [0x7FFF]), ping(h), ping(h)
+        steps = [[0, first], [0, unknown], [0, waiting, ["no_such_point", "==", 1, 2.0]], [0, last]]
+        loaded = h.tc(150, 1, ["all", [[s[0], s[1].pack(), *s[2:]] for s in steps], False, True])
+        assert await h.submit(loaded) == OK_STAGES
+        assert await h.submit(h.command("SEQ_START", "all"), settle_s=5.0) == OK_STAGES
+        assert h.stages(first) == OK_STAGES and h.stages(last) == OK_STAGES
+        assert failure(h, unknown) == FailureCode.UNKNOWN_COMMAND and h.stages(waiting) == []
+        assert [(e["step"], e["reason"]) for e in named(h, "SEQ_STEP_FAILED_CONTINUING")] == [
+            (2, "UNKNOWN_COMMAND"), (3, "TIMEOUT")]
+        assert named(h, "SEQ_STEP_FAILED") == [] and named(h, "SEQ_COMPLETED") == [{"name": "all", "steps": 4}]
+        # The listing gives the flag back (fourth), as loaded.
+        assert await h.submit(h.tc(150, 4, "all")) == OK_STAGES
+        listing = [appdata.decode(tm.source_data) for tm in h.tm if (tm.service, tm.subtype) == (150, 5)][-1]
+        assert listing[2:] == [False, True]
+
+    h.run(scenario)
+
+
 def test_telemetry_waits_pass_when_met_and_fail_on_timeout(tmp_path: Path) -> None:
     h = Harness(tmp_path / "s.db")
 
     async def scenario(h: Harness) -> None:
-        nominal, after = h.command("MODE_SET", "NOMINAL"), ping(h)
+        await h.nominal()
+        safe, after = h.command("MODE_SET", "SAFE"), ping(h)
         # Housekeeping (structure 1, every second) carries the mode point the second step waits for.
-        await h.submit(load(h, "waits", [0, nominal], [0, after, ["mode", "==", "NOMINAL", 5.0]]))
+        await h.submit(load(h, "waits", [0, safe], [0, after, ["mode", "==", "SAFE", 5.0]]))
         await h.submit(h.command("SEQ_START", "waits"), settle_s=3.0)
         assert h.stages(after) == OK_STAGES
         assert named(h, "SEQ_COMPLETED") == [{"name": "waits", "steps": 2}]

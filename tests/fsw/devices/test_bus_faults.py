@@ -1,0 +1,147 @@
+"""Device bus faults on the flight side: a silent plant times out on wall time even on the afap clock,
+a lost reply is retried without the plant stepping twice, a lost link is told apart from a timeout."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from fsw.clock import WALL_TIMEOUT, Clock, run, wait_wall
+from fsw.devices.bus import LINK_LOST, NO_LINK, TIMEOUT, DeviceBusClient, DeviceBusDead
+from fsw.link import LinkCounters, SerialLink
+from fsw.protocol.packet import PusTc
+from hil.devicebus import DeviceBusServer
+
+
+@pytest.fixture
+def silent_plant() -> Iterator[str]:
+    """A pty whose plant end is held open and never answers."""
+    master, slave = os.openpty()
+    path = os.ttyname(slave)
+    try:
+        yield path
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+def test_a_silent_plant_times_out_on_wall_time_while_the_afap_clock_is_held(silent_plant: str) -> None:
+    clock = Clock("afap")
+
+    async def exchange() -> tuple[DeviceBusDead, float, float, DeviceBusClient]:
+        link = SerialLink(silent_plant)
+        bus = DeviceBusClient(link, clock, reply_timeout_s=0.3, retries=2)
+        await bus.open()
+        bus.device("imu")
+        started, flight_started = time.monotonic(), clock.monotonic()
+        with pytest.raises(DeviceBusDead) as raised:
+            await bus.exchange()
+        elapsed, flight_elapsed = time.monotonic() - started, clock.monotonic() - flight_started
+        await bus.close()
+        return raised.value, elapsed, flight_elapsed, bus
+
+    error, elapsed, flight_elapsed, bus = run(exchange(), clock)
+    assert error.reason == TIMEOUT
+    assert 0.85 <= elapsed < 3.0  # three attempts of 0.3 s of wall time: bounded
+    assert flight_elapsed == 0.0  # the flight clock stood still all the while (the hold)
+    assert bus.timeouts == 3 and bus.retries_sent == 2
+
+
+def test_negative_control_the_loop_clock_timeout_never_fires_under_a_hold(silent_plant: str) -> None:
+    """What the bus did before: ``asyncio.wait_for`` on the afap clock under a hold waits for ever
+    (only the wall-time guard around it ends the wait)."""
+    clock = Clock("afap")
+
+    async def wait() -> Any:
+        link = SerialLink(silent_plant)
+        await link.open()
+        with clock.hold():
+            outcome = await wait_wall(asyncio.wait_for(link.receive(), 0.3), 1.5)
+        await link.close()
+        return outcome
+
+    assert run(wait(), clock) is WALL_TIMEOUT
+
+
+class LossyLink:
+    """A link straight to a device bus server that loses the first ``lose`` replies."""
+
+    def __init__(self, server: DeviceBusServer, lose: int = 0) -> None:
+        self.server = server
+        self.lose = lose
+        self.port = "lossy"
+        self.connected = True
+        self.counters = LinkCounters()
+        self.queue: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue()
+
+    def send(self, packet: bytes) -> None:
+        reply = self.server.handle_packet(PusTc.unpack(packet, 0xFFFF + 7))
+        if reply is None:
+            return
+        if self.lose > 0:
+            self.lose -= 1
+            return
+        self.queue.put_nowait((reply.pack(0xFFFF + 7), None))
+
+    async def receive(self) -> tuple[bytes, Any]:
+        return await self.queue.get()
+
+    def discard_output(self) -> None:
+        pass
+
+
+def test_a_lost_reply_is_retried_and_the_plant_steps_once() -> None:
+    clock = Clock("afap")
+    advanced: list[float] = []
+    server = DeviceBusServer({}, advanced.append)
+    link = LossyLink(server, lose=1)
+    bus = DeviceBusClient(link, clock, reply_timeout_s=0.2, retries=2)  # type: ignore[arg-type]
+
+    async def exchanges() -> None:
+        await bus.exchange()
+        await clock.sleep(0.02)
+        await bus.exchange()
+
+    run(exchanges(), clock)
+    assert bus.retries_sent == 1 and bus.timeouts == 1 and bus.round_trips == 2
+    assert server.repeats == 1 and server.exchanges == 2  # the repeat answered from the last reply
+    assert advanced == [pytest.approx(0.02)]
+
+
+def test_a_lost_link_is_reported_as_such_and_the_commands_wait_for_the_next_exchange() -> None:
+    clock = Clock("afap")
+    server = DeviceBusServer({"engine": _Engine()}, lambda dt: None)
+    link = LossyLink(server)
+    bus = DeviceBusClient(link, clock)  # type: ignore[arg-type]
+    engine = bus.device("engine", ())
+
+    async def exchanges() -> str:
+        link.connected = False
+        engine.set_on(False)
+        with pytest.raises(DeviceBusDead) as raised:
+            await bus.exchange()
+        link.connected = True
+        await bus.exchange()
+        return raised.value.reason
+
+    assert run(exchanges(), clock) == NO_LINK  # never connected before: the port was not there
+    assert [(name, method, args) for _, name, method, args in server.applied] == [("engine", "set_on", (False,))]
+    link.counters.disconnects = 1
+    link.connected = False
+
+    async def again() -> str:
+        with pytest.raises(DeviceBusDead) as raised:
+            await bus.exchange()
+        return raised.value.reason
+
+    assert run(again(), clock) == LINK_LOST
+
+
+class _Engine:
+    def set_on(self, on: bool) -> None:
+        self.on = on
