@@ -238,7 +238,9 @@ class SamplingMachine(MissionMachine):
 
     async def do_drill_retract(self) -> None:
         self.drill.retract()
-        await self.wait_for(lambda: self.drill.read().depth_m <= 0.0, 10.0)
+        # Home means home and the drive at rest: a drill already at the top may report the retract
+        # it was just given for one more step.
+        await self.wait_for(self.guard_drill_home, 10.0)
         self.core_mass_g = self.drill.read().core_mass_g
         self.drill.deliver_core()
         await self.fire("retracted")

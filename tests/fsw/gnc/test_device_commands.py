@@ -12,6 +12,7 @@ import pytest
 from fsw.devices.bus import LINK_LOST, DeviceBusDead
 from fsw.gnc.component import GncComponent
 from fsw.gnc.guidance import MAIN_BRAKING
+from fsw.mission.survival import SurvivalHeaters
 from fsw.protocol.errors import FailureCode
 from fsw.services.surface_commands import SurfaceDeviceCommands
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
@@ -31,7 +32,10 @@ class Rig:
         self.gnc = GncComponent(self.harness.vehicle.ctx, self.bus)
         self.surface = make_surface_devices(SurfaceWorld(self.harness.clock.monotonic, 3))
         self.harness.vehicle.add(self.gnc)
-        self.harness.vehicle.add(SurfaceDeviceCommands(self.harness.vehicle.ctx, self.surface.suite()))
+        suite = self.surface.suite()
+        self.harness.vehicle.add(SurfaceDeviceCommands(self.harness.vehicle.ctx, suite))
+        assert suite.thermal is not None
+        self.harness.vehicle.add(SurvivalHeaters(self.harness.vehicle.ctx, suite.thermal))
 
     def applied(self, device: str) -> list[tuple[str, tuple[Any, ...]]]:
         return [(method, args) for _, name, method, args in self.server.applied if name == device]
