@@ -4,10 +4,10 @@ The flight side is wired as the flight process wires it (``ilrs-fsw run``, :func
 the executive and the standard services (:func:`fsw.topology.core_vehicle`), the GNC component and
 the mission machines (:func:`fsw.topology.add_mission`) on a device bus client and the emulated
 surface mechanisms as the ``emulator`` platform provides them, then the fault protection table and
-the safing sequence; the ground link, device status, file delivery and payloads are left out. Only the transport differs: the device bus
-client is :class:`hil.devicebus.LocalDeviceBus`, which hands each request, through the same
-encoding, to the plant's :class:`hil.devicebus.DeviceBusServer` in this process instead of a
-serial link. The clock is afap.
+the safing sequence; the ground link, device status, file delivery and payloads are left out.
+Only the transport differs: the device bus client is :class:`hil.devicebus.LocalDeviceBus`, which
+hands each request, through the same encoding, to the plant's :class:`hil.devicebus.DeviceBusServer`
+in this process instead of a serial link. The clock is afap.
 
 The mission machine starts in its pre-descent checks and hands the descent to guidance through
 the GNC component's descent driver, as in flight; ``auto_go`` stands in for the ground's go.
