@@ -15,11 +15,11 @@ from typing import Any
 
 from fsw.core.component import Component
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, Limits, Severity, TelemetryDef
+from fsw.core.declarations import EventDef, Limits, ParameterDef, Severity, TelemetryDef
 from fsw.devices.bus import DeviceBusDead
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
-from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
+from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, DeviceCommands
 from fsw.gnc.guidance import LANDED
 from fsw.gnc.setup import make_descent_controller
@@ -71,7 +71,21 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
     )
-    parameters = BUS_PARAMETERS
+    # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
+    # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
+    # only for a negative control.
+    parameters = (
+        *BUS_PARAMETERS,
+        ParameterDef(0x3010, "gnc_sensor_checks", "bool", True,
+                     "descent no-go without valid accelerometers or altimeter before ignition (Luna-25, IM-1)"),
+        ParameterDef(0x3011, "gnc_imu_redundancy", "bool", True,
+                     "switch to the redundant IMU when the unit in use reads implausibly (Beresheet)"),
+        ParameterDef(0x3012, "gnc_thrust_estimation", "bool", True,
+                     "estimate delivered / commanded thrust and let guidance compensate (SLIM, Vikram)"),
+        ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
+                     "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
+                     "false: such an altimeter is latched failed"),
+    )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
         super().__init__(ctx)
@@ -148,7 +162,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                     self._bus_dead(error)
                     report("aborted")
                     return
-                controller = make_descent_controller(self.lander, handover)
+                controller = make_descent_controller(self.lander, handover, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
             self.descent = controller
             self._descent_report = report
@@ -158,6 +172,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                 self._checkpoint()
 
         self.ctx.tasks.spawn("gnc_begin_descent", begin, restart=False)
+
+    def _fault_responses(self) -> FaultResponses:
+        return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
+                              imu_redundancy=bool(self.param("gnc_imu_redundancy")),
+                              thrust_estimation=bool(self.param("gnc_thrust_estimation")),
+                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None

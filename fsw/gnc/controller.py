@@ -13,6 +13,9 @@ Fault handling built in (mission-profile.md anomalies):
   and bad samples are not integrated (Beresheet);
 * thrust efficiency (delivered / commanded) is estimated and guidance compensates (Vikram, SLIM);
 * altimeter readings are gated, never latched failed (Hakuto-R) - see ``fsw.gnc.navigation``.
+
+Each of these responses can be switched off (:class:`FaultResponses`, from the GNC component's
+parameters): the fault scenarios' negative controls fly the same fault without the response.
 """
 
 from __future__ import annotations
@@ -49,6 +52,16 @@ PDI_COAST = "coast_to_pdi"
 CONTROLLER_PHASES = (PREFLIGHT, HOLD_ORBIT, PDI_COAST, *PHASES)
 
 
+@dataclass(frozen=True)
+class FaultResponses:
+    """Which autonomous fault responses the descent runs (all on in flight)."""
+
+    sensor_checks: bool = True  # no-go before ignition without accelerometers or altimeter (Luna-25, IM-1)
+    imu_redundancy: bool = True  # swap an implausible IMU for the redundant unit (Beresheet)
+    thrust_estimation: bool = True  # estimate delivered / commanded thrust, guidance compensates (SLIM, Vikram)
+    altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
+
+
 @dataclass
 class DescentDevices:
     imu: Imu
@@ -64,14 +77,20 @@ class DescentDevices:
 class DescentController:
     PREFLIGHT_S = 4.0
     IMU_SWITCH_SCORE = 3.0
+    # Class default: a controller restored from a checkpoint written before the switches existed.
+    responses = FaultResponses()
 
     def __init__(
-        self, devices: DescentDevices, navigator: Navigator, guidance: DescentGuidance, *, divider: int = 5
+        self, devices: DescentDevices, navigator: Navigator, guidance: DescentGuidance, *, divider: int = 5,
+        responses: FaultResponses | None = None,
     ) -> None:
         self.dev = devices
         self.nav = navigator
         self.guidance = guidance
         self.divider = divider
+        if responses is not None:
+            self.responses = responses
+            navigator.altimeter_readmission = responses.altimeter_readmission
         self.phase = PREFLIGHT
         self.events: list[tuple[float, str, str]] = []
         self.no_go_reasons: list[str] = []
@@ -175,7 +194,7 @@ class DescentController:
         if self._imu_plausible(reading):
             return reading
         self._imu_bad_score += 1.0
-        if self._imu_bad_score > self.IMU_SWITCH_SCORE and self.phase != PREFLIGHT:
+        if self._imu_bad_score > self.IMU_SWITCH_SCORE and self.phase != PREFLIGHT and self.responses.imu_redundancy:
             new_unit = 1 - reading.unit
             self.dev.imu.select_unit(new_unit)
             self._imu_unit_wanted = new_unit
@@ -240,13 +259,17 @@ class DescentController:
         if t - self._started_t < self.PREFLIGHT_S:
             return
         failed = [name for name, ok in self._checks_ok.items() if not ok]
+        if failed and not self.responses.sensor_checks:
+            self._event(t, "sensor_checks_disabled", ", ".join(f"{name} not valid" for name in failed))
+            failed = []
         if failed:
             self.no_go_reasons = failed
             self.phase = HOLD_ORBIT
             self._event(t, "no_go_hold_orbit", ", ".join(f"{name} not valid" for name in failed))
             return
+        samples = max(1, self._bias_n)  # none when the checks were switched off without accelerometers
         sum_x, sum_y, sum_z = self._bias_sum
-        self.nav.accel_bias = (sum_x / self._bias_n, sum_y / self._bias_n, sum_z / self._bias_n)
+        self.nav.accel_bias = (sum_x / samples, sum_y / samples, sum_z / samples)
         bias = ", ".join(f"{b:.5f}" for b in self.nav.accel_bias)
         self._event(t, "go_for_powered_descent", f"accelerometer bias {bias}")
         self.dev.velocimeter.set_power(True)
@@ -280,7 +303,7 @@ class DescentController:
         dev, nav = self.dev, self.nav
         engine = dev.main_engine.read()
         self._measured_thrust = engine.measured_thrust_n if engine.valid else self._thrust_cmd
-        if self.engine_burning and self._thrust_cmd > 0:
+        if self.engine_burning and self._thrust_cmd > 0 and self.responses.thrust_estimation:
             nav.update_thrust_efficiency(self._thrust_cmd)
         dev_range = dev.range_finder.read()
         nav.update_range(dev_range)  # re-admissions are reported in the navigator's events

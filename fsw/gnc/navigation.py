@@ -9,7 +9,9 @@ whose step grows with horizontal speed (the coarse onboard map is good to tens o
 scale, the local site is only seen by the sensor). Outliers are rejected by innovation gating
 against ``k * sqrt(S)``; after a run of rejections whose innovations agree with one another the
 sensor is re-admitted by inflating the map-error covariance (never latched failed: the Hakuto-R
-lesson), so an unmapped cliff moves the height above ground, not the vehicle's own height.
+lesson), so an unmapped cliff moves the height above ground, not the vehicle's own height. With
+``altimeter_readmission`` off (a negative control) such a run latches the laser altimeter failed
+instead, as Hakuto-R's software did.
 
 Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity when it is valid.
 """
@@ -28,6 +30,8 @@ from fsw.devices.descent import (
     VelocityReading,
 )
 from fsw.gnc.frames import GM_MOON, R_MOON, beam_direction_local, body_to_local, curved_moon_step
+
+_WOULD_READMIT = "would_readmit"  # a consistent disagreement, with re-admission switched off
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class Navigator:
     GATE_SIGMAS = 5.0
     READMIT_AFTER = 15  # consecutive rejected readings before checking their self-consistency
     ALTIMETER_STALE_S = 2.0
+    # Class defaults: a navigator restored from a checkpoint written before these existed.
+    altimeter_readmission = True
+    laser_latched_failed = False
 
     def __init__(
         self,
@@ -162,7 +169,7 @@ class Navigator:
 
     def update_range(self, reading: RangeReading) -> str:
         """Fuse a laser range reading. Returns 'accepted', 'rejected', 'readmitted' or 'invalid'."""
-        if not reading.valid or not self._have_attitude:
+        if not reading.valid or not self._have_attitude or self.laser_latched_failed:
             return "invalid"
         mount = LRF_LONG_BEAM_MOUNT_RAD if reading.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
         bu, bd, bc = beam_direction_local(self.pitch, self.yaw, mount)
@@ -172,7 +179,15 @@ class Navigator:
         terrain = self._terrain_under(measured_hag, bd, bc, bu)
         slant = reading.slant_range_m
         sigma = (1.0 + 0.001 * slant) if reading.beam == "long" else 0.05 + 0.0005 * slant
-        return self._fuse_height(reading.t, measured_hag, terrain, (sigma * -bu) ** 2 + 0.5**2)
+        status = self._fuse_height(reading.t, measured_hag, terrain, (sigma * -bu) ** 2 + 0.5**2)
+        if status == _WOULD_READMIT:
+            # The response switched off: what Hakuto-R's software did, the sensor judged failed for good.
+            self.laser_latched_failed = True
+            innovation = self._rejected_run[-1]
+            self._rejected_run.clear()
+            self.events.append((self.t, "altimeter_latched_failed", f"innovation {innovation:.0f} m"))
+            return "rejected"
+        return status
 
     def update_microwave(self, reading: RangeVelocityReading) -> str:
         """Backup altimeter: the microwave sensor's range along body -x (flat-ground projection).
@@ -186,7 +201,8 @@ class Navigator:
             return "invalid"
         measured_hag = reading.range_m * cos_tilt
         sigma = 0.5 + 0.002 * reading.range_m
-        return self._fuse_height(reading.t, measured_hag, self.map.height(self.s), (sigma * cos_tilt) ** 2 + 0.5**2)
+        status = self._fuse_height(reading.t, measured_hag, self.map.height(self.s), (sigma * cos_tilt) ** 2 + 0.5**2)
+        return "rejected" if status == _WOULD_READMIT else status
 
     def _fuse_height(self, t: float, measured_hag: float, terrain: float, R: float) -> str:
         predicted_hag = self.h - terrain - self.map_error
@@ -204,6 +220,8 @@ class Navigator:
             spread = max(recent) - min(recent)
             if spread > max(30.0, 0.05 * abs(innovation)):
                 return "rejected"
+            if not self.altimeter_readmission:
+                return _WOULD_READMIT
             # Consistent disagreement that began as a step the IMU did not feel: the ground under
             # the beam is not where the map says (crater wall, cliff). Re-admit, and let the map
             # error absorb the step rather than our own height. Slow drifts never get here: they

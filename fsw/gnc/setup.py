@@ -8,13 +8,14 @@ construction serves an in-process emulator, a plant on a device bus, and a Raspb
 from __future__ import annotations
 
 from fsw.devices.descent import DescentHandover
-from fsw.gnc.controller import DescentController, DescentDevices
+from fsw.gnc.controller import DescentController, DescentDevices, FaultResponses
 from fsw.gnc.guidance import DescentGuidance, GuidanceConfig
 from fsw.gnc.navigation import Navigator, TerrainMap
 
 
 def make_descent_controller(devices: DescentDevices, handover: DescentHandover,
-                            guidance_config: GuidanceConfig | None = None) -> DescentController:
+                            guidance_config: GuidanceConfig | None = None,
+                            responses: FaultResponses | None = None) -> DescentController:
     terrain_map = TerrainMap(handover.map_spacing_m, tuple(handover.map_heights_m))
     navigator = Navigator(
         terrain_map, t=0.0, h=handover.height_m, s=handover.downrange_m, c=handover.crossrange_m,
@@ -30,4 +31,4 @@ def make_descent_controller(devices: DescentDevices, handover: DescentHandover,
             braking_start_height_m=handover.braking_start_height_m,
             braking_start_speed_m_s=handover.downrange_speed_m_s,
         )
-    return DescentController(devices, navigator, DescentGuidance(guidance_config))
+    return DescentController(devices, navigator, DescentGuidance(guidance_config), responses=responses)

@@ -36,6 +36,8 @@ from fsw.mission.machine import TransitionSpec as T
 from fsw.protocol.errors import FailureCode
 
 DESCENT_LATCH = "descent_ignition"
+SENSOR_CHECKS = "descent_sensor_checks"
+SENSOR_GUARDS = ("altimeter_valid", "imu_valid", "accelerometers_on")
 SPEC = MachineSpec(
     name="mission",
     initial="predescent_checks",
@@ -93,6 +95,8 @@ class MissionControl(MissionMachine):
         *machine_events("MISSION", 0x4000),
         EventDef(0x4008, "DESCENT_NO_GO", Severity.HIGH, "descent no-go: {reasons}; holding in orbit"),
         EventDef(0x4009, "DESCENT_OUTCOME", Severity.MEDIUM, "powered descent reported {outcome}"),
+        EventDef(0x400A, "DESCENT_SENSOR_CHECKS_OFF", Severity.HIGH,
+                 "descent sensor checks switched off: going on although {reasons} failed"),
     )
     parameters = (
         ParameterDef(0x4000, AUTO_GO, "bool", False, "go/no-go points pass without ground commands"),
@@ -102,6 +106,8 @@ class MissionControl(MissionMachine):
                      86_400.0, unit="s"),
         ParameterDef(0x4002, "min_descent_propellant_kg", "f64", 1_950.0, "propellant needed to start descent", 0.0,
                      5_000.0, unit="kg"),
+        ParameterDef(0x4048, SENSOR_CHECKS, "bool", True, "the pre-descent go/no-go requires a valid altimeter, IMU "
+                     "and accelerometers (Luna-25, IM-1); false only for a negative control"),
     )
 
     CHECK_SAMPLES = 10
@@ -131,13 +137,16 @@ class MissionControl(MissionMachine):
 
     # --- go/no-go guards on measured values --------------------------------------------------
     def guard_altimeter_valid(self) -> bool:
-        return self._altimeter_valid_fraction >= self.CHECK_VALID_FRACTION
+        return self._altimeter_valid_fraction >= self.CHECK_VALID_FRACTION or self._sensor_checks_off()
 
     def guard_imu_valid(self) -> bool:
-        return self.imu.read().valid
+        return self.imu.read().valid or self._sensor_checks_off()
 
     def guard_accelerometers_on(self) -> bool:
-        return self.imu.read().accelerometer_on
+        return self.imu.read().accelerometer_on or self._sensor_checks_off()
+
+    def _sensor_checks_off(self) -> bool:
+        return not self.param(SENSOR_CHECKS)
 
     def guard_propellant_ok(self) -> bool:
         reading = self.propellant.read()
@@ -155,6 +164,14 @@ class MissionControl(MissionMachine):
         checks = ("altimeter_valid", "imu_valid", "accelerometers_on", "propellant_ok", "engine_ready")
         return [name for name in checks if not getattr(self, f"guard_{name}")()]
 
+    def waived_sensor_checks(self) -> list[str]:
+        """The sensor checks that would fail now, had they not been switched off."""
+        if not self._sensor_checks_off():
+            return []
+        measured = {"altimeter_valid": self._altimeter_valid_fraction >= self.CHECK_VALID_FRACTION,
+                    "imu_valid": self.imu.read().valid, "accelerometers_on": self.imu.read().accelerometer_on}
+        return [name for name in SENSOR_GUARDS if not measured[name]]
+
     # --- activities --------------------------------------------------------------------------
     async def do_predescent_checks(self) -> None:
         self.imu.set_power(True)
@@ -166,6 +183,9 @@ class MissionControl(MissionMachine):
             await self.clock.sleep(1.0)
             valid += self.range_finder.read().valid
         self._altimeter_valid_fraction = valid / self.CHECK_SAMPLES
+        waived = self.waived_sensor_checks()
+        if waived:
+            self.emit("DESCENT_SENSOR_CHECKS_OFF", reasons=",".join(waived))
         if await self.fire("checks_passed"):
             return
         reasons = self.no_go_reasons()

@@ -69,7 +69,7 @@ class RendezvousMachine(MissionMachine):
     )
     events = (
         *machine_events("RENDEZVOUS", 0x4030),
-        EventDef(0x4038, "DOCKED", Severity.INFO, "captured at closing speed {speed_m_s:.3f} m/s"),
+        EventDef(0x4038, "DOCKED", Severity.INFO, "docked: claws latched after contact at {speed_m_s:.3f} m/s"),
         EventDef(0x4039, "ASCENDER_RELEASED", Severity.INFO, "ascender released"),
     )
     parameters = (
@@ -167,16 +167,19 @@ class RendezvousMachine(MissionMachine):
             self.thrusters.command_acceleration(0.0)
             speed = abs(self._gate_reading().range_rate_m_s)
             if await self.fire("contact"):
-                self.emit("DOCKED", speed_m_s=speed)
                 return
             await self.safe(f"contact outside the capture box at {speed:.3f} m/s")
         else:
             await self.safe("radar track lost")
 
     async def do_capture(self) -> None:
+        speed = abs(self._gate_reading().range_rate_m_s)
         self.docking.close_claws()
         await self.clock.sleep(5.0)
-        if not await self.fire("latched"):
+        # Docked is what the docking mechanism reports: the claws latched, not the contact.
+        if await self.fire("latched"):
+            self.emit("DOCKED", speed_m_s=speed)
+        else:
             await self.safe("claws not latched")
 
     async def do_transfer(self) -> None:

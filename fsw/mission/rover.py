@@ -42,6 +42,7 @@ from fsw.mission.machine import TransitionSpec as T
 from fsw.protocol.errors import FailureCode
 
 DAY_S = 86_400.0
+NIGHT_WITHOUT_STOW = "rover_night_without_stow"
 MAX_WAYPOINTS = 32
 DAYTIME = ("standby", "drive", "hazard_wait", "science_stop")
 SPEC = MachineSpec(
@@ -141,6 +142,9 @@ class RoverMachine(MissionMachine):
                      "skipped", 0, 20),
         ParameterDef(0x4507, "rover_stow_limit_s", "f64", 600.0, "longest wait for the stow before hibernating "
                      "anyway", 10.0, 3_000.0, unit="s"),
+        ParameterDef(0x4508, NIGHT_WITHOUT_STOW, "bool", True, "set up the night configuration (heaters, "
+                     "hibernation power) even when the stow failed (Yutu-1); false only for a negative control: "
+                     "the night configuration then waits for the stow"),
     )
 
     DRIVE_POLL_S = 5.0
@@ -386,6 +390,10 @@ class RoverMachine(MissionMachine):
             stowed = reading.valid and reading.stowed
             if not stowed:
                 self.record_fault("stow", "mast and arrays not stowed for the night")
+                if not self.param(NIGHT_WITHOUT_STOW):
+                    # The response switched off: the sequence waits for a stow that never comes,
+                    # until the state's timeout carries the rover into the night as it is.
+                    await self.wait_for(lambda: self.mobility.read().stowed, 60.0)
         if self.thermal is not None:
             thermal = self.thermal
             self.attempt("heaters", lambda: thermal.set_heaters(True))

@@ -164,6 +164,8 @@ class EmulatedMicrowaveRangeVelocity:
         self.powered = False
 
     def set_power(self, on: bool) -> None:
+        if self.plant.faults.microwave_never_enabled:
+            return
         self.powered = on
 
     def read(self) -> RangeVelocityReading:

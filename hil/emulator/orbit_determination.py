@@ -12,9 +12,12 @@ from fsw.devices.descent import DescentHandover
 from hil.emulator.plant import LunarLanderPlant
 
 
-def descent_handover(plant: LunarLanderPlant, *, map_includes_crater: bool = True) -> DescentHandover:
+def descent_handover(plant: LunarLanderPlant, *, map_includes_crater: bool | None = None) -> DescentHandover:
     """What the ground uploads before descent: the orbit-determination state (truth plus seeded
-    errors [est.]) and the coarse terrain map of the landing site."""
+    errors [est.]) and the coarse terrain map of the landing site, which lacks the crater on the
+    track when the plant's faults say so (``map_omits_crater``, Hakuto-R) or when asked."""
+    if map_includes_crater is None:
+        map_includes_crater = not plant.faults.map_omits_crater
     spacing, heights = plant.terrain.coarse_map(include_crater=map_includes_crater)
     cfg = plant.config
     od = random.Random(f"od-{plant.seed}")

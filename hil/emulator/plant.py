@@ -33,9 +33,13 @@ class FaultConfig:
     accelerometer_stuck_off: bool = False  # Luna-25: accelerometers never switch on
     altimeter_never_enabled: bool = False  # IM-1: laser range finder power command has no effect
     range_finder_dead_below_m: float | None = None  # laser range finder dies below this height
+    microwave_never_enabled: bool = False  # the backup (microwave) altimeter's power command has no effect
     thrust_loss_altitude_m: float | None = None  # SLIM: thrust shortfall below this height above ground
     thrust_loss_fraction: float = 0.0
     thrust_scale: float = 1.0  # Vikram: delivered thrust / commanded (1.1 = +10 %)
+    # Hakuto-R: the crater under the track is missing from the terrain map the ground uploads, so the
+    # laser altitude jumps ~3 km over its rim (the crater itself is always in the terrain).
+    map_omits_crater: bool = False
 
 
 @dataclass(frozen=True)

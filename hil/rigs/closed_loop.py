@@ -1,7 +1,9 @@
 """Closed-loop powered descent: emulator plant + devices driven by the flight GNC.
 
 This is the in-process bench: the flight side (``fsw.gnc``) sees only the device Protocols; the
-loop steps the plant at the IMU rate. Used by the demo, the tests and the fault scenarios.
+loop steps the descent controller directly against the plant at the IMU rate, without the
+executive or the device bus. Used by the demo, the Monte Carlo campaign and the GNC tests; the
+fault scenarios fly the flight software itself (:mod:`hil.rigs.flight_descent`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices
+from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.guidance import LANDED, GuidanceConfig
 from fsw.gnc.setup import make_descent_controller
 from hil.emulator.devices import LanderDevices, make_lander_devices
@@ -57,12 +59,13 @@ def build_descent(
     plant_config: PlantConfig | None = None,
     guidance_config: GuidanceConfig | None = None,
     *,
-    map_includes_crater: bool = True,
+    map_includes_crater: bool | None = None,
+    responses: FaultResponses | None = None,
 ) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
     plant = LunarLanderPlant(seed, plant_config)
     devices = make_lander_devices(plant)
     handover = descent_handover(plant, map_includes_crater=map_includes_crater)
-    return plant, devices, make_descent_controller(descent_devices(devices), handover, guidance_config)
+    return plant, devices, make_descent_controller(descent_devices(devices), handover, guidance_config, responses)
 
 
 def fly_descent(
@@ -73,11 +76,12 @@ def fly_descent(
     dt: float = 0.02,
     max_time_s: float = 1_200.0,
     settle_after_landing_s: float = 2.0,
-    map_includes_crater: bool = True,
+    map_includes_crater: bool | None = None,
+    responses: FaultResponses | None = None,
 ) -> DescentRun:
     wall0 = time.perf_counter()
     plant, _devices, controller = build_descent(
-        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater
+        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses
     )
     digest = hashlib.sha256()
     phase_log: list[tuple[float, str]] = [(0.0, controller.phase)]

@@ -126,11 +126,27 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
             stop(plant)
     truth = json.loads(plant_report.read_text()) if plant_report.exists() else {}
     ground_view = json.loads(ground_json.read_text()) if ground_json.exists() else {}
-    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started)
+    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started, hardware_record(run_dir))
+
+
+SEPARATIONS = ("ascender_separation", "ascender_release", "returner_separation")
+
+
+def hardware_record(run_dir: Path) -> dict[str, Any]:
+    """The surface hardware's own record, read from the hardware-state file the emulated mechanisms
+    keep next to the flight store: how often each separation device fired and the docking claws
+    latched (the flight software's events are its claims; this is what happened)."""
+    from hil.emulator.surface.hardware import SurfaceHardwareFile
+    from hil.platforms import surface_state_path_for
+
+    state = SurfaceHardwareFile(surface_state_path_for(run_dir / "fsw-store.sqlite")).load() or {}
+    devices = state.get("devices", {})
+    return {"separations": {name: int(devices.get(name, {}).get("fire_count", 0)) for name in SEPARATIONS},
+            "claws_latched": int(devices.get("rendezvous", {}).get("latch_count", 0))}
 
 
 def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_code: int,
-              wall: float) -> dict[str, Any]:
+              wall: float, hardware: dict[str, Any] | None = None) -> dict[str, Any]:
     touchdown = truth.get("touchdown") or {}
     ascent = truth.get("ascent") or {}
     ignition = truth.get("ignition_t")
@@ -151,7 +167,9 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
         "descent_duration_s": (touchdown["t"] - ignition) if touchdown and ignition is not None else None,
         "sample_mass_g": ground.get("sample_mass_g"),
         "ascent_orbit_km": [ascent.get("periapsis_km"), ascent.get("apoapsis_km")],
-        "docked": ground.get("docked", False),
+        # Docked by the claws' own record when there is one; the ground's view otherwise.
+        "docked": hardware["claws_latched"] > 0 if hardware else ground.get("docked", False),
+        "separations": hardware["separations"] if hardware else None,
         "tei_delta_v_mps": ground.get("tei_delta_v_mps"),
         "returned": ground.get("returned", False),
         "seed": seed,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,12 +176,14 @@ class _Ground:
 
 
 def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = True,
-                    adjust: Callable[[SurfaceDevices], None] | None = None) -> RoverRun:
+                    adjust: Callable[[SurfaceDevices], None] | None = None,
+                    parameters: Mapping[str, Any] | None = None) -> RoverRun:
     """Run the Yutu-1 scenario: deploy, drive, mechanism fault before the evening, night, morning.
 
     ``inject_fault=False`` is the nominal day and night; ``deploy=False`` leaves the rover on the
     lander (it then never hibernates: the checker must say so); ``adjust`` may change the emulated
-    devices before the run (a further broken device).
+    devices before the run (a further broken device); ``parameters`` are set before the start, as
+    the ground would have set them (the negative control switches the response off this way).
     """
     started = time.perf_counter()
     clock = Clock("afap")
@@ -189,6 +191,8 @@ def fly_rover_night(seed: int = 1, *, inject_fault: bool = True, deploy: bool = 
     with tempfile.TemporaryDirectory(prefix="ilrs-yutu1-") as directory:
         store = Store(Path(directory) / "store.sqlite")
         executive, rover, surface = build_rover_executive(clock, store, world)
+        for name, value in (parameters or {}).items():
+            executive.parameters.preset(name, value)
         if adjust is not None:
             adjust(surface)
         evening_s = first_evening_s(world, float(rover.param("rover_evening_sun_deg")))

@@ -1,26 +1,36 @@
 """``ilrs-hil scenario NAME``: real landing and surface anomalies replayed against the flight
-software, each with the response it must give (documented in docs/fault-scenarios.md).
+software, each with the response it must give and a negative control (docs/fault-scenarios.md).
 
-A landing scenario is a seeded closed-loop descent of the emulator plant with one fault injected;
-the rover scenario (``yutu1``) runs the rover machine on an executive through a lunar night
-(:mod:`hil.rigs.rover_scenario`). Each prints the outcome and whether the expected response happened, and
-the command exits 0 only if it did.
+A landing scenario is a seeded descent flown by the flight software as the flight process wires it
+(:mod:`hil.rigs.flight_descent`: mission machines and GNC on an executive, device bus to the
+emulator plant) with one fault injected in the plant; ``beresheet`` also reboots the flight computer
+in the burn. The rover scenario (``yutu1``) runs the rover machine on an executive through a lunar
+night (:mod:`hil.rigs.rover_scenario`). Verdicts are read from the plant's truth (touchdown,
+ignitions, propellant; the rover's battery and temperatures); the flight software's events only
+say which response it gave.
+
+The negative control flies the same fault with the response switched off by flight parameters, as
+an operator would switch it off (PUS 20), and must end badly. Where the scenario's own fault ends
+well even without the response, the control says so and uses the nearest larger fault, flown with
+and without the response. ``--control`` runs it; the command exits 0 only if every verdict holds.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from fsw.gnc.controller import HOLD_ORBIT
-from hil.emulator.plant import with_faults
-from hil.rigs.closed_loop import DescentRun, fly_descent
-from hil.rigs.plant_death import PlantDeathRun, check_plant_death, fly_plant_death
-from hil.rigs.reset_scenario import ResetRun, check_beresheet, fly_descent_through_reset
-from hil.rigs.rover_scenario import RoverRun, check_yutu1, fly_rover_night
+from hil.rigs.flight_descent import LANDING_ELLIPSE_M, DescentRecord, FlightOptions, fly
+from hil.rigs.plant_death import PlantDeathRun, check_negative_control, check_plant_death, fly_plant_death
+from hil.rigs.reset_scenario import BERESHEET_FAULTS, RESET_HEIGHT_M, check_beresheet
+from hil.rigs.rover_scenario import MIN_AVIONICS_C, MIN_BATTERY_SOC, RoverRun, check_yutu1, fly_rover_night
 from hil.rigs.surface_fdir import SurfaceRun, fly_surface
 from hil.rigs.surface_fdir_checks import judge, outcome
+
+FALSE_TOUCHDOWN_M = 5.0  # guidance sensing touchdown this high above the ground is a false touchdown
+SENSOR_CHECKS_OFF = {"descent_sensor_checks": False, "gnc_sensor_checks": False}
 
 
 @dataclass(frozen=True)
@@ -28,7 +38,34 @@ class ScenarioResult:
     outcome: str  # one line: what happened
     problems: list[str]  # the unmet expectations (empty: response correct)
     wall_s: float
-    run: DescentRun | RoverRun | ResetRun | PlantDeathRun | SurfaceRun  # the whole record, for a closer look
+    run: DescentRecord | RoverRun | PlantDeathRun | SurfaceRun = field(repr=False)  # the whole record
+
+
+@dataclass(frozen=True)
+class ControlResult:
+    """The negative control: the response switched off must end badly."""
+
+    outcome: str
+    bad_end: str | None  # how it ended badly (None: it ended well - the control failed)
+    wall_s: float
+    run: DescentRecord | RoverRun | PlantDeathRun = field(repr=False)
+    # With a larger fault than the scenario's: the response flown on that fault too, which must be correct.
+    response: ScenarioResult | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        problems = [f"without the response: {self.outcome} (did not end badly)"] if self.bad_end is None else []
+        if self.response is not None:
+            problems += [f"with the response on the larger fault: {p}" for p in self.response.problems]
+        return problems
+
+
+@dataclass(frozen=True)
+class Control:
+    parameters: Mapping[str, Any]  # the flight parameters that switch the response off
+    description: str  # what is switched off
+    faults: Mapping[str, Any] | None = None  # a larger fault (None: the scenario's own)
+    why_larger: str = ""  # why the scenario's own fault is not the control's
 
 
 @dataclass(frozen=True)
@@ -36,50 +73,155 @@ class Scenario:
     name: str
     anomaly: str
     expected: str
-    run: Callable[[int], ScenarioResult]  # seed -> result
+    run: Callable[[int], ScenarioResult]  # seed -> the response's verdict
+    control: Control | None  # None: the scenario's own run flies and judges its control
+    run_control: Callable[[int], ControlResult] | None  # seed -> the negative control's verdict
 
 
-def descent(faults: dict[str, object], check: Callable[[DescentRun], list[str]]) -> Callable[[int], ScenarioResult]:
-    """A closed-loop descent with ``faults`` injected (see ``with_faults``), judged by ``check``."""
+# --- landings ----------------------------------------------------------------------------------
+def landed(run: DescentRecord) -> list[str]:
+    """A landing, by the plant: one ignition, a safe touchdown inside the landing ellipse, and
+    guidance never sure of a touchdown high above the ground."""
+    problems = []
+    if run.touchdown is None:
+        problems.append(f"no touchdown ({run.final_height_m / 1e3:.1f} km above the ground)")
+    elif not run.touchdown.safe:
+        problems.append(f"unsafe touchdown: {run.outcome()}")
+    elif not run.in_ellipse:
+        problems.append(f"landed {run.touchdown.landing_error_m / 1e3:.1f} km from the target")
+    if run.ignitions != 1:
+        problems.append(f"the main engine was started {run.ignitions} times")
+    if run.height_when_guidance_landed_m is not None and run.height_when_guidance_landed_m > FALSE_TOUCHDOWN_M:
+        problems.append(f"false touchdown {run.height_when_guidance_landed_m:.0f} m above the ground")
+    if run.outcomes != ["landed"]:
+        problems.append(f"guidance reported {run.outcomes or 'nothing'}")
+    return problems
+
+
+def held_in_orbit(run: DescentRecord) -> list[str]:
+    """A no-go, by the plant: the engine never fired, no touchdown; and the mission holds in orbit."""
+    problems = []
+    if run.engine_fired:
+        problems.append(f"the main engine fired ({run.ignitions} starts, {run.propellant_used_kg:.0f} kg)")
+    if run.touchdown is not None:
+        problems.append("touched down")
+    if "orbit_hold" not in run.mission_states:
+        problems.append(f"the mission did not hold in orbit ({' -> '.join(run.mission_states)})")
+    return problems
+
+
+def ended_badly(run: DescentRecord) -> str | None:
+    """How a descent ended badly, by the plant (None: it landed safely where it should)."""
+    td = run.touchdown
+    if td is None:
+        return (f"engine fired, no touchdown ({run.final_height_m / 1e3:.1f} km up)" if run.engine_fired
+                else None)
+    if not td.safe:
+        return (f"unsafe touchdown: {td.vertical_speed_m_s:.1f} m/s vertical, {td.horizontal_speed_m_s:.1f} m/s "
+                f"horizontal, tilt {td.tilt_deg:.0f} deg{', hazards ' + ', '.join(td.hazards) if td.hazards else ''}")
+    if run.height_when_guidance_landed_m is not None and run.height_when_guidance_landed_m > FALSE_TOUCHDOWN_M:
+        return f"false touchdown {run.height_when_guidance_landed_m:.0f} m up"
+    if not run.in_ellipse:
+        return (f"missed the landing site: upright but {td.landing_error_m / 1e3:.1f} km from the target "
+                f"(ellipse {LANDING_ELLIPSE_M / 1e3:.0f} km)")
+    return None
+
+
+def _judge(flown: DescentRecord, check: Callable[[DescentRecord], list[str]]) -> ScenarioResult:
+    return ScenarioResult(flown.outcome(), check(flown), flown.wall_s, flown)
+
+
+def descent(faults: Mapping[str, Any], check: Callable[[DescentRecord], list[str]],
+            options: FlightOptions | None = None) -> Callable[[int], ScenarioResult]:
+    """The flight software flies a descent with ``faults`` in the plant, judged by ``check``."""
 
     def run(seed: int) -> ScenarioResult:
-        flown = fly_descent(seed, with_faults(None, **faults) if faults else None)
-        touchdown = flown.touchdown
-        outcome = (f"touchdown {touchdown.vertical_speed_m_s:.2f} m/s vertical, "
-                   f"{touchdown.horizontal_speed_m_s:.2f} m/s horizontal, tilt {touchdown.tilt_deg:.1f} deg"
-                   if touchdown else f"no touchdown, final phase {flown.final_phase}")
-        return ScenarioResult(outcome, check(flown), flown.wall_s, flown)
+        return _judge(fly(seed, faults, options), check)
 
     return run
 
 
-def rover_night(run_rover: Callable[[int], RoverRun], check: Callable[[RoverRun], list[str]]
-                ) -> Callable[[int], ScenarioResult]:
-    """A rover scenario through a lunar night (:mod:`hil.rigs.rover_scenario`), judged by ``check``."""
+def descent_control(faults: Mapping[str, Any], control: Control, check: Callable[[DescentRecord], list[str]],
+                    options: FlightOptions | None = None) -> Callable[[int], ControlResult]:
+    """The same descent with the response switched off; with a larger fault, flown with the response too."""
+    options = options or FlightOptions()
 
-    def run(seed: int) -> ScenarioResult:
-        night = run_rover(seed)
-        return ScenarioResult(night.outcome(), check(night), night.wall_s, night)
-
-    return run
-
-
-def through_reset(run_reset: Callable[[int], ResetRun], check: Callable[[ResetRun], list[str]]
-                  ) -> Callable[[int], ScenarioResult]:
-    """A descent flown by the flight software with a reset of the flight computer in the burn
-    (:mod:`hil.rigs.reset_scenario`), judged by ``check``."""
-
-    def run(seed: int) -> ScenarioResult:
-        flown = run_reset(seed)
-        return ScenarioResult(flown.outcome(), check(flown), flown.wall_s, flown)
+    def run(seed: int) -> ControlResult:
+        fault = control.faults if control.faults is not None else faults
+        response = _judge(fly(seed, fault, options), check) if control.faults is not None else None
+        off = FlightOptions({**options.parameters, **control.parameters}, options.reset_below_m,
+                            options.reset_outage_s)
+        flown = fly(seed, fault, off)
+        return ControlResult(flown.outcome(), ended_badly(flown), flown.wall_s + (response.wall_s if response else 0.0),
+                             flown, response)
 
     return run
 
 
+def landing(name: str, anomaly: str, expected: str, faults: Mapping[str, Any],
+            check: Callable[[DescentRecord], list[str]], control: Control,
+            options: FlightOptions | None = None) -> Scenario:
+    return Scenario(name, anomaly, expected, descent(faults, check, options), control,
+                    descent_control(faults, control, check, options))
+
+
+def hakuto_landed(run: DescentRecord) -> list[str]:
+    problems = landed(run)
+    jumps = [args["detail"] for name, args in run.events if name == "GNC_EVENT"
+             and args.get("event") == "altimeter_readmitted" and abs(_metres(args.get("detail", ""))) > 2_000.0]
+    if not jumps:
+        problems.append("guidance never saw (and re-admitted) the km-size altitude jump")
+    if "altimeter_latched_failed" in run.gnc_events():
+        problems.append("the altimeter was latched failed")
+    return problems
+
+
+def _metres(detail: str) -> float:
+    """The innovation in a GNC detail such as 'innovation 3035 m' (0 if none)."""
+    words = detail.split()
+    try:
+        return float(words[words.index("innovation") + 1])
+    except (ValueError, IndexError):
+        return 0.0
+
+
+# --- the rover's night -------------------------------------------------------------------------
+def rover_night() -> Callable[[int], ScenarioResult]:
+    def run(seed: int) -> ScenarioResult:
+        night = fly_rover_night(seed)
+        return ScenarioResult(night.outcome(), check_yutu1(night), night.wall_s, night)
+
+    return run
+
+
+def rover_night_control(control: Control) -> Callable[[int], ControlResult]:
+    def run(seed: int) -> ControlResult:
+        night = fly_rover_night(seed, parameters=control.parameters)
+        hibernating = [s for s in night.samples if s.state == "hibernate"]
+        survival = [p for p in check_yutu1(night) if "battery flat" in p or "froze" in p]
+        if night.entered("hibernate") is None:
+            survival.append("never went into the night configuration")
+        bad = "; ".join(survival) if survival else None
+        detail = (f"night: battery >= {min(s.battery_soc for s in hibernating):.0%} (limit {MIN_BATTERY_SOC:.0%}), "
+                  f"avionics >= {min(s.avionics_c for s in hibernating):.0f} C (limit {MIN_AVIONICS_C:.0f} C)"
+                  if hibernating else night.outcome())
+        return ControlResult(detail, bad, night.wall_s, night)
+
+    return run
+
+
+# --- the device bus dies, surface faults (their own rigs) ---------------------------------------
 def plant_death(seed: int) -> ScenarioResult:
     """The plant process killed in main braking (:mod:`hil.rigs.plant_death`)."""
     flown = fly_plant_death(seed)
     return ScenarioResult(flown.outcome(), check_plant_death(flown), flown.wall_s, flown)
+
+
+def plant_death_control(seed: int) -> ControlResult:
+    flown = fly_plant_death(seed, respond=False)
+    unmet = check_negative_control(flown)
+    bad = None if unmet else "no SAFE: the vehicle sits NOMINAL with guidance frozen and its engines unattended"
+    return ControlResult(flown.outcome(), bad, flown.wall_s, flown)
 
 
 def surface_fdir(name: str) -> Callable[[int], ScenarioResult]:
@@ -94,61 +236,59 @@ def surface_fdir(name: str) -> Callable[[int], ScenarioResult]:
     return run
 
 
-def _landed_safely(run: DescentRun) -> list[str]:
-    problems = []
-    if run.touchdown is None:
-        return ["no touchdown"]
-    if not run.touchdown.safe:
-        problems.append(f"unsafe touchdown: {run.touchdown}")
-    if run.min_true_height_while_guidance_thought_landed_m is not None:
-        problems.append(f"false touchdown at {run.min_true_height_while_guidance_thought_landed_m:.0f} m")
-    return problems
-
-
-def _held_in_orbit(run: DescentRun) -> list[str]:
-    problems = []
-    if run.final_phase != HOLD_ORBIT:
-        problems.append(f"did not hold in orbit (phase {run.final_phase})")
-    if run.plant.config.propellant_kg - run.plant.propellant > 1.0:
-        problems.append("the main engine fired")
-    return problems
-
+YUTU1_CONTROL = Control({"rover_night_without_stow": False},
+                        "the night configuration (heaters, hibernation power) waits for the stow")
 
 SCENARIOS = {
     s.name: s
     for s in (
-        Scenario("beresheet", "IMU glitch at 14 km, then a reset of the flight computer in the burn (Beresheet 2019)",
-                 "switch to the redundant IMU autonomously; through the reset keep the engine burning, resume "
-                 "guidance from its checkpoint, land", through_reset(fly_descent_through_reset, check_beresheet)),
-        Scenario("luna25", "accelerometers never switch on (Luna-25 2023)",
-                 "refuse to start the burn without accelerometer data; hold in orbit",
-                 descent({"accelerometer_stuck_off": True}, _held_in_orbit)),
-        Scenario("hakuto", "crater rim makes the laser altitude jump ~3 km (Hakuto-R M1 2023)",
-                 "reject the jump against the terrain map, never latch the altimeter failed, no false "
-                 "touchdown, land", descent({}, _landed_safely)),
-        Scenario("slim", "30 % thrust lost 50 m above the ground (SLIM 2024)",
-                 "estimate the delivered thrust, compensate, touch down upright",
-                 descent({"thrust_loss_altitude_m": 50.0, "thrust_loss_fraction": 0.3}, _landed_safely)),
-        Scenario("im1", "laser range finders never enabled (IM-1 2024)",
-                 "sensor go/no-go fails before descent: wait in orbit without an altimeter",
-                 descent({"altimeter_never_enabled": True}, _held_in_orbit)),
-        Scenario("vikram", "engines 10 % hotter than modelled in braking (Chandrayaan-2 2019)",
-                 "guidance absorbs the dispersion (thrust efficiency estimated), land",
-                 descent({"thrust_scale": 1.1}, _landed_safely)),
+        landing("beresheet", "IMU glitch at 14 km, then a reset of the flight computer in the burn (Beresheet 2019)",
+                "switch to the redundant IMU autonomously; through the reset keep the engine burning, resume "
+                "guidance from its checkpoint, land", BERESHEET_FAULTS, check_beresheet,
+                Control({"gnc_imu_redundancy": False}, "no switch to the redundant IMU"),
+                FlightOptions(reset_below_m=RESET_HEIGHT_M)),
+        landing("luna25", "accelerometers never switch on (Luna-25 2023)",
+                "refuse to start the burn without accelerometer data; hold in orbit",
+                {"accelerometer_stuck_off": True}, held_in_orbit,
+                Control(SENSOR_CHECKS_OFF, "no sensor go/no-go (mission and GNC)")),
+        landing("hakuto", "crater rim missing from the on-board map: laser altitude jumps ~3 km (Hakuto-R M1 2023)",
+                "reject the jump, then re-admit the altimeter against a moved map error; never latch it "
+                "failed, no false touchdown, land", {"map_omits_crater": True}, hakuto_landed,
+                Control({"gnc_altimeter_readmission": False},
+                        "no re-admission: a consistently rejected altimeter is latched failed, as Hakuto-R's was")),
+        landing("slim", "30 % thrust lost 50 m above the ground (SLIM 2024)",
+                "estimate the delivered thrust, compensate, touch down upright",
+                {"thrust_loss_altitude_m": 50.0, "thrust_loss_fraction": 0.3}, landed,
+                Control({"gnc_thrust_estimation": False}, "no thrust-efficiency estimate",
+                        {"thrust_loss_altitude_m": 30.0, "thrust_loss_fraction": 0.55},
+                        "without the estimate a 30 % loss at 50 m still lands (the descent-rate loop absorbs it: "
+                        "seed 2 2.68 m/s instead of 2.31); 55 % lost 30 m up (more than one of two engines) does not")),
+        landing("im1", "laser range finders never enabled (IM-1 2024)",
+                "sensor go/no-go fails before descent: wait in orbit without an altimeter",
+                {"altimeter_never_enabled": True}, held_in_orbit,
+                Control(SENSOR_CHECKS_OFF, "no sensor go/no-go (mission and GNC)",
+                        {"altimeter_never_enabled": True, "microwave_never_enabled": True},
+                        "without the go/no-go the lander descends on its microwave backup altimeter and lands "
+                        "safely; with the backup dead as well it descends blind")),
+        landing("vikram", "engines 10 % stronger than modelled in braking (Chandrayaan-2 2019)",
+                "guidance absorbs the dispersion (thrust efficiency estimated), land on the target",
+                {"thrust_scale": 1.1}, landed,
+                Control({"gnc_thrust_estimation": False}, "no thrust-efficiency estimate")),
         Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
                  "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
-                 rover_night(fly_rover_night, check_yutu1)),
+                 rover_night(), YUTU1_CONTROL, rover_night_control(YUTU1_CONTROL)),
         Scenario("plant_death", "the plant process (device bus) dies in main braking",
-                 "report the dead bus, go SAFE, keep talking to the ground, no crash", plant_death),
+                 "report the dead bus, go SAFE, keep talking to the ground, no crash", plant_death,
+                 Control({"fdir_bus_safe": False}, "the dead bus reported but not answered"), plant_death_control),
         Scenario("undervoltage", "arrays at 40 % on the surface: the battery drains (surface FDIR)",
                  "PUS 12 sees the bus low, PUS 19 starts LOAD_SHED; the battery recovers, no brown-out",
-                 surface_fdir("battery")),
+                 surface_fdir("battery"), None, None),
         Scenario("drill_overcurrent", "the drill meets a hard layer at 0.9 m: motor over-current (CE-5 met resistance)",
                  "PUS 12 sees the drill line high, PUS 19 sends DRILL_ABANDON: stop, retract, scoop; motor intact",
-                 surface_fdir("drill")),
+                 surface_fdir("drill"), None, None),
         Scenario("ground_loss", "the link to the ground is lost during supervised sampling (surface FDIR)",
                  "PUS 12 sees 20 min without a TC, PUS 19 starts GROUND_LOST: mechanisms stopped, SAFE",
-                 surface_fdir("ground")),
+                 surface_fdir("ground"), None, None),
     )
 }
 
@@ -157,9 +297,17 @@ def run_scenario(name: str, seed: int = 1) -> ScenarioResult:
     return SCENARIOS[name].run(seed)
 
 
+def run_control(name: str, seed: int = 1) -> ControlResult | None:
+    """The scenario's negative control (None: its own run flies and judges it)."""
+    run = SCENARIOS[name].run_control
+    return run(seed) if run is not None else None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", choices=[*SCENARIOS, "all"], help="the anomaly to replay (all: every one)")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2, help="the documented seed (default 2)")
+    parser.add_argument("--control", action="store_true",
+                        help="also fly the negative control (the response switched off), which must end badly")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,4 +321,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"  outcome:  {result.outcome}; wall {result.wall_s:.1f} s")
         print(f"  verdict:  {'RESPONSE CORRECT' if not result.problems else 'WRONG: ' + '; '.join(result.problems)}")
         failures += bool(result.problems)
+        if args.control:
+            control = scenario.control
+            checked = run_control(name, args.seed)
+            if control is None or checked is None:
+                print("  control:  flown and judged with the response above (the event-action disabled)")
+                continue
+            switches = ", ".join(f"{key}={value}" for key, value in control.parameters.items())
+            print(f"  control:  {control.description} ({switches})")
+            if control.faults is not None:
+                print(f"            larger fault {dict(control.faults)}: {control.why_larger}")
+            if checked.response is not None:
+                print(f"  with the response: {checked.response.outcome}")
+            print(f"  without:  {checked.outcome}; wall {checked.wall_s:.1f} s")
+            verdict = ("WRONG: " + "; ".join(checked.problems) if checked.problems
+                       else f"ENDS BADLY WITHOUT THE RESPONSE: {checked.bad_end}")
+            print(f"  control verdict: {verdict}")
+            failures += bool(checked.problems)
     return 1 if failures else 0

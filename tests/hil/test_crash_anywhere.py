@@ -30,13 +30,23 @@ import cbor2
 import pytest
 
 from hil.link.process import running_link
-from hil.rigs.mission_run import BOOT_LINE, PROCEDURE, ensure_keys, start_fsw, stop, truth_problems, wait_for_line
+from hil.rigs.mission_run import (
+    BOOT_LINE,
+    PROCEDURE,
+    SEPARATIONS,
+    ensure_keys,
+    hardware_record,
+    start_fsw,
+    stop,
+    truth_problems,
+    wait_for_line,
+)
 
 pytestmark = pytest.mark.slow
 
 SEED = 7
 TRANSITION_KILLS = 3
-MISSION_TIMEOUT_S = 150.0
+MISSION_TIMEOUT_S = 600.0  # wall seconds: a shared, loaded machine needs more than the ~150 s of an idle one
 # On-board seconds from insertion to release of the time-tagged ping: in the final coast, after the
 # kill points, so that the entry waits in the schedule across the restarts.
 TIME_TAGGED_PING_S = 1_000_000
@@ -211,13 +221,19 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     assert len(powered) <= plant_report["flight_restarts"] <= len(kills)
     assert truth_problems(plant_report["touchdown"], plant_report["ascent"]) == []  # landed safely, ascender in orbit
 
-    # No irreversible act twice: each act's event at most once, and the latches say the same.
+    # No irreversible act twice, by the hardware's own record (the hardware-state file the emulated
+    # mechanisms keep, which outlived every kill): each separation device fired exactly once, the
+    # docking claws latched exactly once. The flight software's events and latches must agree.
+    hardware = hardware_record(run_dir)
+    assert hardware["separations"] == dict.fromkeys(SEPARATIONS, 1), hardware
+    assert hardware["claws_latched"] == 1, hardware
+    assert report["docked"] is True  # the ground's view (latched claws) agrees with the claws
     for act in ACT_EVENTS:
-        assert names.count(act) <= 1, f"{act} fired {names.count(act)} times"
+        assert names.count(act) <= 1, f"{act} reported {names.count(act)} times"
+    assert names.count("DOCKED") <= 1
     latches = store_value(store, "latches") or {}
-    if report["outcome"] == "success":
-        assert {"descent_ignition", "ascent_ignition"} <= set(latches), latches
-        assert names.count("ASCENT_IGNITION") == 1
+    assert {"descent_ignition", "ascent_ignition", "ascender_release", "returner_separation"} <= set(latches), latches
+    assert names.count("ASCENT_IGNITION") == 1
     transitions_into = [(m, d) for m, _, d in transitions(log_path)]
     assert transitions_into.count(("mission", "powered_descent")) <= 1
 

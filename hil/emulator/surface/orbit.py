@@ -42,7 +42,8 @@ class EmulatedRendezvous(_Device):
 
     RADAR_MAX_M = 100_000.0
     MAX_ACCEL = 0.1
-    STATE = ("r", "v", "a", "last", "claws_closed", "latched")
+    # ``latch_count``: the claws' own record of how often they latched (the truth a test reads).
+    STATE = ("r", "v", "a", "last", "claws_closed", "latched", "latch_count")
 
     def __init__(self, world: SurfaceWorld) -> None:
         self.world = world
@@ -53,6 +54,7 @@ class EmulatedRendezvous(_Device):
         self.last = world.now()
         self.claws_closed = False
         self.latched = False
+        self.latch_count = 0
 
     def _advance(self) -> None:
         now = self.world.now()
@@ -70,8 +72,9 @@ class EmulatedRendezvous(_Device):
     def close_claws(self, capture_range_m: float) -> None:
         self._advance()
         self.claws_closed = True
-        if self.r <= capture_range_m and not self.world.faults.docking_claws_fail:
+        if self.r <= capture_range_m and not self.world.faults.docking_claws_fail and not self.latched:
             self.latched, self.r, self.v, self.a = True, 0.0, 0.0, 0.0
+            self.latch_count += 1
 
     @_act
     def open_claws(self) -> None:

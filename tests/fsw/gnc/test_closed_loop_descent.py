@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from fsw.gnc.controller import CONTROLLER_PHASES, PDI_COAST
+from fsw.gnc.controller import CONTROLLER_PHASES, PDI_COAST, FaultResponses
 from fsw.gnc.guidance import LANDED, GuidanceConfig
 from hil.emulator.plant import PlantConfig, with_faults
 from hil.rigs.closed_loop import build_descent, fly_descent
@@ -156,6 +156,26 @@ def test_altimeter_never_enabled_is_a_no_go() -> None:
     assert run.final_phase == "hold_orbit"
     assert run.plant.propellant == run.plant.config.propellant_kg
     assert any("altimeter" in detail for _, name, detail in run.events if name == "no_go_hold_orbit")
+
+
+def test_with_the_sensor_checks_switched_off_the_engine_fires_without_accelerometers_and_the_lander_crashes() -> None:
+    run = fly_descent(1, with_faults(accelerometer_stuck_off=True), responses=FaultResponses(sensor_checks=False))
+    assert "sensor_checks_disabled" in run.event_names() and "no_go_hold_orbit" not in run.event_names()
+    assert run.ignition_t is not None
+    assert run.touchdown is not None and not run.touchdown.safe
+
+
+def test_each_response_switched_off_is_not_given() -> None:
+    # 300 s of flight: past the ignition, the IMU glitch (14 km) and a long stretch of braking.
+    off = FaultResponses(imu_redundancy=False, thrust_estimation=False)
+    run = fly_descent(4, with_faults(imu_glitch_altitude_m=14_000.0, thrust_scale=1.1), responses=off,
+                      max_time_s=300.0)
+    assert "imu_switched_to_redundant" not in run.event_names()
+    assert run.controller.dev.imu.unit == 0  # type: ignore[attr-defined]
+    assert run.controller.nav.thrust_efficiency == 1.0
+    on = fly_descent(4, with_faults(imu_glitch_altitude_m=14_000.0, thrust_scale=1.1), max_time_s=300.0)
+    assert "imu_switched_to_redundant" in on.event_names()
+    assert on.controller.nav.thrust_efficiency == pytest.approx(1.1, abs=0.03)
 
 
 @pytest.mark.slow

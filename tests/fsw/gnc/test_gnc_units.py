@@ -113,6 +113,31 @@ def test_altimeter_outlier_is_rejected_then_consistent_readings_are_readmitted()
     assert any(name == "altimeter_readmitted" for _, name, _ in nav.events)
 
 
+def test_with_readmission_switched_off_a_consistent_disagreement_latches_the_laser_failed() -> None:
+    # The negative control of the Hakuto-R response: what Hakuto-R's software did.
+    nav = make_nav()
+    nav.altimeter_readmission = False
+    rng = random.Random(1)
+    t = 0.0
+    for _ in range(20):
+        t += 0.1
+        nav.propagate(hover_imu(t), 0.1)
+        nav.update_range(RangeReading(t, 1_000.0 + rng.gauss(0, 0.5), "short", True))
+    statuses = []
+    for _ in range(40):
+        t += 0.1
+        nav.propagate(hover_imu(t), 0.1)
+        statuses.append(nav.update_range(RangeReading(t, 3_900.0 + rng.gauss(0, 0.5), "short", True)))
+    assert "readmitted" not in statuses and statuses[-1] == "invalid"
+    assert nav.laser_latched_failed
+    assert [name for _, name, _ in nav.events] == ["altimeter_latched_failed"]
+    assert nav.height_above_ground() == pytest.approx(1_000.0, abs=5.0)  # the lander believes its IMU alone
+    # Even readings that agree again are never used after the latch.
+    t += 0.1
+    nav.propagate(hover_imu(t), 0.1)
+    assert nav.update_range(RangeReading(t, 1_000.0, "short", True)) == "invalid"
+
+
 def test_scattered_outliers_stay_rejected() -> None:
     nav = make_nav()
     rng = random.Random(2)

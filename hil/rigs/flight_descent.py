@@ -1,0 +1,242 @@
+"""A powered descent flown by the flight software against the emulator plant, with seeded faults.
+
+The flight side is wired as the flight process wires it (``ilrs-fsw run``, :func:`fsw.topology.lander`):
+the executive and the standard services (:func:`fsw.topology.core_vehicle`), the GNC component and
+the mission machines (:func:`fsw.topology.add_mission`) on a device bus client and the emulated
+surface mechanisms as the ``emulator`` platform provides them, then the fault protection table and
+the safing sequence; the ground link, device status, file delivery and payloads are left out.
+Only the transport differs: the device bus client is :class:`hil.devicebus.LocalDeviceBus`, which
+hands each request, through the same encoding, to the plant's :class:`hil.devicebus.DeviceBusServer`
+in this process instead of a serial link. The clock is afap.
+
+The mission machine starts in its pre-descent checks and hands the descent to guidance through
+the GNC component's descent driver, as in flight; ``auto_go`` stands in for the ground's go.
+Optionally the flight computer is killed in the burn and rebooted on its store while the plant
+lives on (Beresheet).
+
+:func:`fly` is one seed, one set of plant faults and flight parameters in, one
+:class:`DescentRecord` of plain values out (the plant's truth, plus the flight software's events
+and claims), so that a Monte Carlo campaign can call it per run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fsw.clock import Clock
+from fsw.clock import run as run_on_clock
+from fsw.core.store import Store
+from fsw.devices.platform import MissionHardware
+from fsw.mission.machine import AUTO_GO
+from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.emulator.plant import TouchdownReport, with_faults
+from hil.emulator.surface import open_surface_devices
+from hil.plant_process import RESET_OUTAGE_S, LanderWorld
+from hil.platforms import surface_state_path_for
+
+# The flight ends for the rig once the mission has left the descent (surface operations, safe,
+# orbit hold), or the plant has sat on the ground this long without guidance saying so, or at the
+# deadline (flight seconds per boot, longer than any descent).
+SETTLED_ON_GROUND_S = 20.0
+DEADLINE_S = 1_500.0
+DESCENT_OVER = ("surface_operations", "safe", "orbit_hold")
+# A touchdown farther than this from the planned target missed the landing site [est.: the
+# nominal campaign lands within ~0.5 km; the hazard-mapped site is a few hundred metres across].
+LANDING_ELLIPSE_M = 1_000.0
+
+
+@dataclass(frozen=True)
+class FlightOptions:
+    """How to fly: flight parameters set before boot (as ``ilrs-fsw run --param`` does), and an
+    optional reset of the flight computer in the descent."""
+
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    reset_below_m: float | None = None  # kill and reboot the flight computer below this height
+    reset_outage_s: float = RESET_OUTAGE_S  # plant time that passes while it reboots
+
+
+@dataclass
+class DescentRecord:
+    """One flight: the plant's truth first, then what the flight software said."""
+
+    seed: int
+    faults: dict[str, Any]
+    parameters: dict[str, Any]
+    # Truth, from the plant.
+    touchdown: TouchdownReport | None
+    ignitions: int  # main engine starts the plant saw
+    propellant_used_kg: float
+    final_height_m: float  # above the ground under the lander
+    final_vertical_speed_m_s: float
+    ignition_t: float | None  # plant time of the first ignition
+    plant_t: float
+    flight_restarts: int  # flight computer restarts the plant saw on its device bus
+    height_at_reset_m: float | None
+    engine_on_at_reset: bool | None
+    # The plant's height above the ground when guidance decided it had touched down (None: it
+    # never did); well above zero is a false touchdown.
+    height_when_guidance_landed_m: float | None
+    # The flight software's word.
+    outcomes: list[str]  # what guidance reported to the mission ("landed", "aborted")
+    mission_states: list[str]  # the mission machine's states, in order
+    events: list[tuple[str, dict[str, Any]]] = field(repr=False)  # every boot's events, in order
+    wall_s: float = 0.0
+
+    # --- truth -----------------------------------------------------------------------------
+    @property
+    def landed_safely(self) -> bool:
+        return self.touchdown is not None and self.touchdown.safe
+
+    @property
+    def in_ellipse(self) -> bool:
+        return self.touchdown is not None and self.touchdown.landing_error_m <= LANDING_ELLIPSE_M
+
+    @property
+    def engine_fired(self) -> bool:
+        return self.ignitions > 0 or self.propellant_used_kg > 1.0
+
+    # --- the flight software's events -------------------------------------------------------
+    def names(self) -> list[str]:
+        return [name for name, _ in self.events]
+
+    def gnc_events(self) -> list[str]:
+        return [args.get("event", "") for name, args in self.events if name == "GNC_EVENT"]
+
+    def resumed(self) -> list[dict[str, Any]]:
+        return [args for name, args in self.events if name == "GNC_RESUMED"]
+
+    def outcome(self) -> str:
+        """One line: what happened, by the plant."""
+        td = self.touchdown
+        if td is not None:
+            text = (f"touchdown {td.vertical_speed_m_s:.2f} m/s vertical, {td.horizontal_speed_m_s:.2f} m/s "
+                    f"horizontal, tilt {td.tilt_deg:.1f} deg, {td.landing_error_m:.0f} m from the target"
+                    f"{', hazards ' + ', '.join(td.hazards) if td.hazards else ''}")
+        else:
+            text = f"no touchdown, {self.final_height_m / 1e3:.1f} km above the ground"
+        text += f"; main engine ignitions {self.ignitions}, propellant used {self.propellant_used_kg:.0f} kg"
+        if self.height_when_guidance_landed_m is not None and self.height_when_guidance_landed_m > 5.0:
+            text += f"; guidance sensed touchdown {self.height_when_guidance_landed_m:.0f} m up"
+        if self.height_at_reset_m is not None:
+            text += (f"; reset at {self.height_at_reset_m / 1e3:.1f} km with the engine "
+                     f"{'burning' if self.engine_on_at_reset else 'off'}")
+        return text + f"; mission {self.mission_states[-1] if self.mission_states else '?'}"
+
+    def summary(self) -> dict[str, Any]:
+        """Plain values, JSON-ready (a campaign's row)."""
+        values = {key: value for key, value in asdict(self).items() if key not in ("events", "touchdown")}
+        values["touchdown"] = ({**asdict(self.touchdown), "safe": self.touchdown.safe}
+                               if self.touchdown is not None else None)
+        return values
+
+
+class FlightComputer:
+    """One boot of the flight software, wired as the flight process wires it, on the shared plant."""
+
+    def __init__(self, store: Path, server: DeviceBusServer, seed: int, parameters: Mapping[str, Any],
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self.clock = Clock("afap")
+        self.store = Store(store)
+        self.vehicle = core_vehicle(self.clock, self.store)
+        self.surface = open_surface_devices(surface_state_path_for(store), self.clock.onboard_time, seed)
+        self.gnc = add_mission(self.vehicle, MissionHardware(LocalDeviceBus(server, self.clock), self.surface.suite()))
+        add_fault_protection(self.vehicle)
+        add_safing(self.vehicle)
+        assert self.vehicle.mission is not None
+        self.mission = self.vehicle.mission.mission
+        for name, value in parameters.items():
+            self.vehicle.parameters.preset(name, value)
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self._on_event = on_event
+        self.vehicle.ctx.telemetry.add_sink(self._sink)
+
+    def _sink(self, raw: bytes) -> None:
+        event = self.vehicle.events.decode_report(raw)
+        if event is not None:
+            self.events.append(event)
+            if self._on_event is not None:
+                self._on_event(*event)
+
+    def fly(self, until: Callable[[], bool], *, stop: bool) -> None:
+        """Boot, fly until ``until()`` (checked every 0.1 s of flight) or the deadline, then shut down
+        in order (``stop``) or leave the store as a killed process does."""
+
+        async def main() -> None:
+            await self.vehicle.start()
+            start = self.clock.monotonic()
+            while not until() and self.clock.monotonic() - start < DEADLINE_S:
+                await self.clock.sleep(0.1)
+            if stop:
+                await self.vehicle.stop("flight over")
+
+        try:
+            run_on_clock(main(), self.clock)
+        finally:
+            if self.surface.hardware is not None:
+                self.surface.hardware.close()
+            self.store.close()
+
+
+def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightOptions | None = None, *,
+        workdir: Path | None = None) -> DescentRecord:
+    """Fly one descent: the plant with ``faults`` (``FaultConfig`` fields), the flight software with
+    ``options``. ``workdir`` keeps the flight store and hardware-state file (default: a scratch folder)."""
+    wall0 = time.perf_counter()
+    options = options or FlightOptions()
+    faults = dict(faults or {})
+    world = LanderWorld(seed, with_faults(None, **faults) if faults else None)
+    plant = world.plant
+    server = DeviceBusServer(world.devices, world.advance, world.handover, options.reset_outage_s)
+    parameters = {AUTO_GO: True, **options.parameters}
+    landed_at: list[float] = []
+    guidance_landed: list[float] = []
+
+    def on_event(name: str, args: dict[str, Any]) -> None:
+        if name == "GNC_PHASE" and args.get("new") == "landed" and not guidance_landed:
+            guidance_landed.append(0.0 if plant.landed else plant.height_above_ground)
+
+    def descent_over(computer: FlightComputer) -> Callable[[], bool]:
+        def over() -> bool:
+            if plant.landed and not landed_at:
+                landed_at.append(plant.t)
+            return computer.mission.state in DESCENT_OVER or bool(
+                landed_at and plant.t - landed_at[0] > SETTLED_ON_GROUND_S)
+        return over
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    height_at_reset: float | None = None
+    engine_on_at_reset: bool | None = None
+    with tempfile.TemporaryDirectory(prefix="ilrs-descent-") as scratch:
+        store = (workdir or Path(scratch)) / "fsw-store.sqlite"
+        computer = FlightComputer(store, server, seed, parameters, on_event)
+        over = descent_over(computer)
+        reset_below = options.reset_below_m
+        if reset_below is not None:
+            # The first boot dies in the descent (no orderly stop: the store keeps what it wrote).
+            computer.fly(lambda: over() or (not plant.landed and plant.height_above_ground < reset_below), stop=False)
+            events += computer.events
+            if not over():
+                height_at_reset, engine_on_at_reset = plant.height_above_ground, bool(plant.engine_on)
+                computer = FlightComputer(store, server, seed, parameters, on_event)
+                over = descent_over(computer)
+        if reset_below is None or height_at_reset is not None:
+            computer.fly(over, stop=True)
+            events += computer.events
+    states = [args["dest"] for name, args in events if name == "MISSION_TRANSITION"]
+    return DescentRecord(
+        seed=seed, faults=faults, parameters=dict(options.parameters), touchdown=plant.touchdown,
+        ignitions=world.ignitions["main_engine"], propellant_used_kg=plant.config.propellant_kg - plant.propellant,
+        final_height_m=0.0 if plant.landed else plant.height_above_ground,
+        final_vertical_speed_m_s=plant.vu, ignition_t=world.ignition_t, plant_t=plant.t,
+        flight_restarts=server.flight_restarts, height_at_reset_m=height_at_reset,
+        engine_on_at_reset=engine_on_at_reset,
+        height_when_guidance_landed_m=guidance_landed[0] if guidance_landed else None,
+        outcomes=[args["outcome"] for name, args in events if name == "DESCENT_OUTCOME"],
+        mission_states=["predescent_checks", *states], events=events, wall_s=time.perf_counter() - wall0,
+    )
