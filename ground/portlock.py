@@ -41,7 +41,7 @@ def _device_key(stat: os.stat_result) -> str:
     return f"{stat.st_dev:x}-{stat.st_ino:x}"
 
 
-def _holder_from_proc_locks(stat: os.stat_result) -> int | None:
+def holder_pid(stat: os.stat_result) -> int | None:
     """PID of the process holding a flock on this inode, from ``/proc/locks`` (Linux)."""
     wanted = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
     try:
@@ -134,7 +134,7 @@ class PortLock:
             self._owner_file = path
 
     def _describe_holder(self, stat: os.stat_result) -> str:
-        pid = _holder_from_proc_locks(stat)
+        pid = holder_pid(stat)
         owner: dict[str, object] = {}
         with contextlib.suppress(OSError, ValueError):
             owner = json.loads((runtime_directory() / f"port-{_device_key(stat)}.json").read_text())

@@ -81,13 +81,21 @@ async def serve_command(args: argparse.Namespace, dictionary: Dictionary) -> int
         report_error(str(error))
         return EXIT_LOCAL
     web = None
+    page = ""
     if args.web:
         from ..web import start_web
 
-        web = await start_web(server, args.web)
+        try:
+            web = await start_web(server, args.web)
+        except (OSError, ValueError) as error:
+            await server.close()
+            report_error(f"--web {args.web}: {error}")
+            return EXIT_LOCAL
+        host, port = web.sockets[0].getsockname()[:2]
+        page = f"; read-only web page at http://{host}:{port}/"
     vehicles = ", ".join(f"{name} on {port}" for name, port in pairs)
     print(f"ilrs-ground serve: ready, serving {vehicles}; listening on {', '.join(map(str, listen))} "
-          f"(protocol {PROTOCOL_VERSION}){'; web page at http://' + args.web + '/' if web else ''}", flush=True)
+          f"(protocol {PROTOCOL_VERSION}){page}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for number in (signal.SIGINT, signal.SIGTERM):
