@@ -25,6 +25,7 @@ from .commands.common import (
     Printer,
     attach_address,
     report_error,
+    server_archive,
 )
 from .commands.live import (
     console_command,
@@ -148,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(handler=params_command)
 
     archive = commands.add_parser("archive", help="record, query and export the telemetry archive")
-    archive.add_argument("--db", type=Path, required=True, help="archive SQLite file")
+    archive.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     actions = archive.add_subparsers(dest="action", required=True)
     record = actions.add_parser("record", help="archive everything received on --port")
     record.add_argument("--duration", type=positive, default=None, help="stop after this many seconds")
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive.set_defaults(handler=archive_command)
 
     plot = commands.add_parser("plot", help="plot archived points to a PNG")
-    plot.add_argument("--db", type=Path, required=True)
+    plot.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     plot.add_argument("--point", action="append", required=True)
     plot.add_argument("--since")
     plot.add_argument("--until")
@@ -187,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary.set_defaults(handler=dict_command)
 
     replay = commands.add_parser("replay", help="print archived telemetry and events")
-    replay.add_argument("--db", type=Path, required=True)
+    replay.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     replay.add_argument("--what", choices=("tlm", "events", "all"), default="all")
     replay.add_argument("--point", dest="points", action="append", default=[])
     replay.add_argument("--since")
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send" and dictionary is not None:
             # A mistyped name or argument is reported before anything is opened.
             dictionary.command(args.name).parse(args.args)
-        problem = _port_problem(args)
+        problem = _port_problem(args) or _archive_problem(args)
         if problem:
             report_error(problem)
             return EXIT_LOCAL
@@ -254,6 +255,25 @@ def _port_problem(args: argparse.Namespace) -> str | None:
         return (f"{args.command} needs --port, or a server to attach to (ilrs-ground --port P serve; "
                 "then --server ADDR or $ILRS_GROUND_SERVER)")
     return port_problem(args.port)
+
+
+def _archive_problem(args: argparse.Namespace) -> str | None:
+    """``--db`` may be left out of plot, replay and archive queries: the server's archive is read."""
+    if args.command not in ("plot", "replay", "archive") or args.db is not None:
+        return None
+    if getattr(args, "action", None) in ("record", "simulate"):
+        return f"archive {args.action} needs --db"
+    address = attach_address(args)
+    if address is None:
+        return f"{args.command} needs --db DB (or a running server, whose archive it reads)"
+    try:
+        path = asyncio.run(server_archive(address, args.vehicle))
+    except PortError as error:
+        return str(error)
+    if path is None:
+        return "the server keeps no archive (ilrs-ground --archive DB ... serve): give --db"
+    args.db = Path(path)
+    return None
 
 
 async def _awaited(result: Awaitable[int]) -> int:

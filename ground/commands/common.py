@@ -83,6 +83,16 @@ def attach_address(args: argparse.Namespace) -> str | None:
     return str(default) if default.exists() else None
 
 
+async def server_archive(address: str, vehicle: str | None) -> str | None:
+    """The archive file the server at ``address`` writes for the vehicle (None: it keeps none)."""
+    session = RemoteSession(address, None, vehicle=vehicle, client_name="archive", subscribe=False)
+    await session.open()
+    try:
+        return session.server_archive()
+    finally:
+        await session.close()
+
+
 def open_session(args: argparse.Namespace, dictionary: Dictionary | None, *, kinds: list[str] | None = None,
                  subscribe: bool = True, snapshot: bool = False) -> LiveSession:
     """A session for a live subcommand. Attached to a server it subscribes to ``kinds`` (None: all;

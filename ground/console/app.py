@@ -28,7 +28,7 @@ from ..remote import RemoteSession
 from ..session import CommandEntry, GroundSession, ReplaySession
 from ..telemetry import Received, onboard_utc_text, utc_text
 from .completion import KEYS_HELP, LOCAL_COMMANDS, describe, label, parse_line, search
-from .status import Freshness, age_text, status_text
+from .status import Freshness, age_text, cut, entry_details, status_text
 from .widgets import CommandInput, ConfirmCritical, HelpScreen, PageBar, PlotPane
 
 STATE_STYLE = {"ok": "", "yellow": "bold yellow", "red": "bold white on red"}
@@ -110,7 +110,7 @@ class GroundConsole(App[None]):
         _columns(alarms, "point", "state", "worst", "value", "since", "ack")
         history = self.query_one("#history", DataTable)
         history.border_title = "commands"
-        _columns(history, "#", "sent", "command", "status", "code", "stages", "by")
+        _columns(history, "#", "command", "status", "code", "stages", "sent", "by")
         self.query_one("#events", RichLog).border_title = "events"
         self.sub_title = f"{self.session.port}  light time {self.session.link_delay:g} s"
         self.title = f"ILRS ground console: {self.session.port}"
@@ -241,24 +241,39 @@ class GroundConsole(App[None]):
     def _refresh_history(self) -> None:
         table = self.query_one("#history", DataTable)
         loop_now = asyncio.get_running_loop().time()
+        # Narrow terminals shorten the command and status (the code column keeps the failure code,
+        # Enter on a row shows everything) so that the stages stay in view.
+        command_width, status_width = (60, 90) if self.size.width >= 150 else (
+            (34, 30) if self.size.width >= 110 else (18, 12))
         for entry in self.session.history:
             status = entry.status_at(loop_now)
             style = "green" if status == "completed" else ("yellow" if status in ("in flight", "arming") else "red")
             stages = ", ".join(entry.stages)
-            shown = (status, entry.failure_code, stages)
+            shown = (status, entry.failure_code, stages, str(command_width))
             if self._history_shown.get(entry.number) == shown:
                 continue
             self._history_shown[entry.number] = shown
             key = str(entry.number)
-            cells = {"status": Text(status, style=style), "code": Text(entry.failure_code, style="bold red"),
-                     "stages": stages}
+            cells = {"command": cut(entry.label, command_width), "status": Text(cut(status, status_width), style=style),
+                     "code": Text(entry.failure_code, style="bold red"), "stages": stages}
             if key not in table.rows:
                 sent = utc_text(time.time() - (loop_now - entry.started_at))[11:19]
-                table.add_row(str(entry.number), sent, entry.label, *cells.values(), entry.origin or "here", key=key)
+                table.add_row(str(entry.number), *cells.values(), sent, entry.origin or "here", key=key)
                 table.move_cursor(row=table.row_count - 1)
             else:
                 for column, value in cells.items():
                     table.update_cell(key, column, value, update_width=True)
+
+    def on_resize(self) -> None:
+        self._history_shown.clear()  # re-cut the history's columns for the new width
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "history":
+            return
+        number = int(str(event.row_key.value))
+        entry = next((e for e in self.session.history if e.number == number), None)
+        if entry is not None:
+            self.push_screen(HelpScreen(f"command {entry.number}: {entry.label}", entry_details(entry)))
 
     # --- pages and plots -------------------------------------------------------------------------
     def show_page(self, sid: int) -> None:

@@ -3,6 +3,7 @@ state, so that they are tested without a terminal."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -114,3 +115,22 @@ def status_text(links: list[LinkStatus], state: TelemetryState, history: list[Co
     if unacknowledged:
         add(f"{unacknowledged} ALARM{'S' if unacknowledged > 1 else ''} (F8)", "bold white on red")
     return text
+
+
+def cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def entry_details(entry: CommandEntry) -> str:
+    """Everything about one command of the history (Enter on its row)."""
+    loop_now = asyncio.get_running_loop().time()
+    lines = [f"sent by {entry.origin or 'this console'}, {loop_now - entry.started_at:.1f} s ago",
+             f"status: {entry.status_at(loop_now)}",
+             f"failure code: {entry.failure_code or 'none'}",
+             f"waits {entry.timeout:g} s for the verification" + (
+                 f" + {entry.runs_for:g} s running on board" if entry.runs_for else ""), "stages:"]
+    lines += [f"  {stage}" for stage in entry.stages] or ["  none yet"]
+    for phase, record in (("arm", entry.arm), ("fire", entry.fire)):
+        if record is not None:
+            lines.append(f"{phase}: TC sequence count {record.tc.seq_count}, sent {record.transmissions} time(s)")
+    return "\n".join(lines)

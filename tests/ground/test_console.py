@@ -80,8 +80,10 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
             assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][1:3] == ["RED", "RED"]
             assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "NO"
             await pilot.press("f8")
-            assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
-            assert session.state.unacknowledged() == []
+            # (a loaded bench may raise a new alarm of its own right after: only this one is checked)
+            assert "fast_jitter_p99_ms" not in [alarm.point for alarm in session.state.unacknowledged()]
+            if "fast_jitter_p99_ms" in session.state.alarms:  # else a live value came back in limits first
+                assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
             # The next live value replaces the injected one: back in limits clears the acknowledged
             # alarm, still out of limits keeps it with the live state (a loaded bench may jitter).
             await until(lambda: "fast_jitter_p99_ms" not in session.state.alarms

@@ -3,6 +3,7 @@ stale values dimmed with their age, page keys and a page bar that fits, plots, h
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pty
 import time
@@ -13,7 +14,9 @@ import pytest
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from fsw.protocol import UNIX_TO_TAI_1958
+from fsw.protocol import UNIX_TO_TAI_1958, FailureCode, PusTc, PusTm, VerificationReport, decode_cbor
+from fsw.protocol.framing import Deframer, frame
+from fsw.protocol.verification import Subtype
 from ground.console import GroundConsole
 from ground.console.completion import complete, describe, fuzzy, search
 from ground.console.status import Freshness, age_text
@@ -24,16 +27,52 @@ from ground.telemetry import Received
 
 
 @pytest.fixture
-async def session(dictionary: Dictionary) -> AsyncIterator[GroundSession]:
-    master, slave = pty.openpty()  # nobody answers: what the console shows is what the test feeds it
-    session = GroundSession(os.ttyname(slave), dictionary)
+async def ports() -> AsyncIterator[tuple[int, str]]:
+    master, slave = pty.openpty()
+    try:
+        yield master, os.ttyname(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+@pytest.fixture
+async def session(dictionary: Dictionary, ports: tuple[int, str]) -> AsyncIterator[GroundSession]:
+    session = GroundSession(ports[1], dictionary)  # nobody answers: the console shows what the test feeds it
     await session.open()
     try:
         yield session
     finally:
         await session.close()
-        os.close(master)
-        os.close(slave)
+
+
+class StandIn:
+    """Answers each TC on the pty master: accepted, started, completed; MODE_SET fails at start."""
+
+    def __init__(self, master: int, dictionary: Dictionary) -> None:
+        self.master = master
+        self.refused = dictionary.command("MODE_SET").opcode
+        self.deframer = Deframer()
+        self.seq = 0
+        asyncio.get_running_loop().add_reader(master, self._readable)
+
+    def _readable(self) -> None:
+        for raw, _ in self.deframer.feed(os.read(self.master, 4096)):
+            tc = PusTc.unpack(raw)
+            refused = decode_cbor(tc.app_data)[0] == self.refused
+            reports = [VerificationReport(Subtype.ACCEPTANCE_OK, tc.request_id)]
+            reports.append(VerificationReport(Subtype.START_FAILED, tc.request_id, code=FailureCode.WRONG_MODE,
+                                              data="MODE_SET not allowed in BOOT") if refused
+                           else VerificationReport(Subtype.START_OK, tc.request_id))
+            if not refused:
+                reports.append(VerificationReport(Subtype.COMPLETION_OK, tc.request_id))
+            for report in reports:
+                tm = PusTm(100, 1, int(report.subtype), report.pack(), seq_count=self.seq)
+                os.write(self.master, frame(tm.pack()))
+                self.seq += 1
+
+    def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
 
 
 def hk(session: GroundSession, sid: int, values: dict[str, Any], age: float = 0.0) -> None:
@@ -143,6 +182,39 @@ async def test_plots_help_and_suggestions(session: GroundSession, dictionary: Di
         app.query_one("#command").value = "NOOPP"  # type: ignore[attr-defined]
         await pilot.pause(0.05)
         assert "did you mean NOOP?" in str(app.query_one("#hint", Static).render())
+
+
+async def test_history_keeps_stages_and_failure_code_at_80_columns(session: GroundSession, dictionary: Dictionary,
+                                                                   ports: tuple[int, str]) -> None:
+    vehicle = StandIn(ports[0], dictionary)
+    app = GroundConsole(session)
+    try:
+        async with app.run_test(size=(80, 30)) as pilot:
+            for line in ("NDOS_ACQUIRE samples=2 interval_s=0.5", "MODE_SET mode=SAFE"):
+                app.query_one("#command").value = line  # type: ignore[attr-defined]
+                await pilot.press("enter")
+            history = app.query_one("#history", DataTable)
+            await until(lambda: len(session.history) == 2 and all(e.finished.is_set() for e in session.history),
+                        pilot)
+            app.refresh_panels()
+            rows = {str(history.get_row(key)[1]): [str(cell) for cell in history.get_row(key)]
+                    for key in history.rows}
+            acquire, refused = rows["NDOS_ACQUIRE samp…"], rows["MODE_SET mode=SAFE"]
+            assert acquire[2:5] == ["completed", "", "accepted, started, completed"]
+            assert refused[2:5] == ["failed at s…", "WRONG_MODE",
+                                    "accepted, failed at start: WRONG_MODE (MODE_SET not allowed in BOOT)"]
+            # The stages are in view at 80 columns: the command's arguments do not push them out.
+            before = sum(column.get_render_width(history) for column in list(history.columns.values())[:4])
+            assert before + 1 + len("accepted, started, completed") <= history.scrollable_content_region.width
+            # Enter on a row: everything about that command.
+            history.focus()
+            history.move_cursor(row=1)
+            await pilot.press("enter")
+            assert type(app.screen).__name__ == "HelpScreen"
+            details = "\n".join(str(widget.render()) for widget in app.screen.query(Static))
+            assert "failure code: WRONG_MODE" in details and "failed at start: WRONG_MODE" in details
+    finally:
+        vehicle.close()
 
 
 def test_fuzzy_completion_and_search(dictionary: Dictionary) -> None:
