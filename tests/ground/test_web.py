@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import pty
+import re
 import shutil
 import time
 import urllib.request
@@ -88,14 +89,20 @@ async def test_the_page_renders_in_a_browser(page: tuple[GroundSession, str]) ->
     session, url = page
     feed(session)
     assert CHROMIUM is not None
-    browser = await asyncio.create_subprocess_exec(
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom",
-        f"{url}/", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
-    dom, _ = await asyncio.wait_for(browser.communicate(), 90)
-    html = dom.decode()
+    html = ""
+    for _ in range(3):  # a loaded machine may dump the page before its first refresh: look again
+        browser = await asyncio.create_subprocess_exec(
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom",
+            f"{url}/", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        dom, _ = await asyncio.wait_for(browser.communicate(), 120)
+        html = dom.decode()
+        if "watchdog_bites" in html:
+            break
     assert '<span class="ok">● lander' in html or '<span class="silent">● lander' in html
     assert "AWAITING GO: mission (awaiting_descent_go)" in html
     stale = html.split('<tr class="stale ok"><td>health</td><td>watchdog_bites</td><td>0</td><td></td><td>')[1]
     assert stale.split("</td>")[0].endswith(" s STALE")  # dimmed, with its age
-    assert '<tr class="red"><td>exec</td><td>fast_jitter_p99_ms</td><td>12 ms</td><td>RED</td>' in html
+    # (fresh when fed; a browser slow to start on a loaded machine may see it stale by then)
+    assert re.search('<tr class="(stale )?red"><td>exec</td><td>fast_jitter_p99_ms</td><td>12 ms</td><td>RED</td>',
+                     html)
     assert "HIGH SAFE_ENTERED: entered SAFE" in html
