@@ -49,7 +49,10 @@ async def ping_command(args: argparse.Namespace) -> int:
             report_error(f"cannot open {args.port}: {error}")
             return EXIT_LOCAL
         where = args.port
-    timeout = args.timeout if args.timeout is not None else scaled_timeout(5.0, args.link_delay)
+    if args.timeout is not None:
+        timeout = args.timeout
+    else:  # attached, the server's light time counts
+        timeout = session.timeout() if args.attach else scaled_timeout(5.0, args.link_delay)
     completed = 0
     round_trips: list[float] = []
     try:
