@@ -43,6 +43,7 @@ class GroundConsole(App[None]):
     #main { height: 3fr; min-height: 6; }
     #pages { width: 3fr; }
     #right { width: 2fr; min-width: 30; }
+    .narrow #right { width: 26; min-width: 26; }
     #alarms { height: 1fr; border-top: solid $error; }
     #lower { height: 2fr; max-height: 24; min-height: 6; }
     #history { height: 1fr; border-top: solid $primary; }
@@ -130,6 +131,11 @@ class GroundConsole(App[None]):
         with contextlib.suppress(ValueError):
             self.session.state.listeners.remove(self.on_received)
 
+    @property
+    def value_width(self) -> int:
+        """Values are shortened on a narrow terminal so that their age stays in view."""
+        return 40 if self.size.width >= 150 else (26 if self.size.width >= 110 else 12)
+
     def now(self) -> float:
         """Wall time; in a replay, the time of the newest replayed packet (ages are as they were)."""
         if isinstance(self.session, ReplaySession):
@@ -164,7 +170,7 @@ class GroundConsole(App[None]):
             if name not in table.rows:
                 table.add_row(name, "", "", "", "", spec.description if spec else "(not in dictionary)", key=name)
             style = STATE_STYLE[state]
-            table.update_cell(name, "value", Text(shown, style=style), update_width=True)
+            table.update_cell(name, "value", Text(cut(shown, self.value_width), style=style), update_width=True)
             table.update_cell(name, "limit", Text(state.upper() if state != "ok" else "", style=style),
                               update_width=True)
             table.update_cell(name, "on-board time", when)
@@ -199,7 +205,7 @@ class GroundConsole(App[None]):
             spec = self.dictionary.points.get(name)
             text = spec.format(sample.value) if spec else str(sample.value)
             style = "dim" if stale else STATE_STYLE[sample.state]
-            table.update_cell(name, "value", Text(text, style=style), update_width=True)
+            table.update_cell(name, "value", Text(cut(text, self.value_width), style=style), update_width=True)
             table.update_cell(name, "age", Text(shown[0] + (" STALE" if stale else ""),
                                                 style="dim italic" if stale else "dim"), update_width=True)
 
@@ -266,6 +272,7 @@ class GroundConsole(App[None]):
 
     def on_resize(self) -> None:
         self._history_shown.clear()  # re-cut the history's columns for the new width
+        self.set_class(self.size.width < 110, "narrow")  # telemetry's value and age first, alarms narrower
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id != "history":
