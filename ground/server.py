@@ -151,6 +151,8 @@ class GroundServer:
             with contextlib.suppress(asyncio.QueueFull):
                 client.outbox.put_nowait(None)
         await asyncio.sleep(0.05)  # let the goodbyes go out
+        for client in list(self.clients):
+            client.writer.close()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):

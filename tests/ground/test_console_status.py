@@ -47,29 +47,40 @@ async def session(dictionary: Dictionary, ports: tuple[int, str]) -> AsyncIterat
 
 
 class StandIn:
-    """Answers each TC on the pty master: accepted, started, completed; MODE_SET fails at start."""
+    """Answers each TC on the pty master: accepted, started, completed; MODE_SET fails at start.
+    ``slow`` opcodes are answered that many seconds late."""
 
-    def __init__(self, master: int, dictionary: Dictionary) -> None:
+    def __init__(self, master: int, dictionary: Dictionary, slow: dict[int, float] | None = None) -> None:
         self.master = master
         self.refused = dictionary.command("MODE_SET").opcode
+        self.slow = slow or {}
         self.deframer = Deframer()
         self.seq = 0
+        self.opcodes: list[int] = []  # of the PUS 8,1 TCs, in the order they came
+        self.sequence_counts: list[int] = []
         asyncio.get_running_loop().add_reader(master, self._readable)
 
     def _readable(self) -> None:
         for raw, _ in self.deframer.feed(os.read(self.master, 4096)):
             tc = PusTc.unpack(raw)
-            refused = decode_cbor(tc.app_data)[0] == self.refused
+            self.sequence_counts.append(tc.seq_count)
+            opcode = decode_cbor(tc.app_data)[0] if tc.service == 8 else None
+            if opcode is not None:
+                self.opcodes.append(opcode)
+            refused = opcode == self.refused
             reports = [VerificationReport(Subtype.ACCEPTANCE_OK, tc.request_id)]
             reports.append(VerificationReport(Subtype.START_FAILED, tc.request_id, code=FailureCode.WRONG_MODE,
                                               data="MODE_SET not allowed in BOOT") if refused
                            else VerificationReport(Subtype.START_OK, tc.request_id))
             if not refused:
                 reports.append(VerificationReport(Subtype.COMPLETION_OK, tc.request_id))
-            for report in reports:
-                tm = PusTm(100, 1, int(report.subtype), report.pack(), seq_count=self.seq)
-                os.write(self.master, frame(tm.pack()))
-                self.seq += 1
+            asyncio.get_running_loop().call_later(self.slow.get(opcode or -1, 0.0), self._answer, reports)
+
+    def _answer(self, reports: list[VerificationReport]) -> None:
+        for report in reports:
+            tm = PusTm(100, 1, int(report.subtype), report.pack(), seq_count=self.seq)
+            os.write(self.master, frame(tm.pack()))
+            self.seq += 1
 
     def close(self) -> None:
         asyncio.get_running_loop().remove_reader(self.master)
