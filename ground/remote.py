@@ -348,11 +348,11 @@ class RemoteSession:
                       on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
         """As :meth:`GroundSession.command`, sent through the server's uplink queue."""
         spec = self.dictionary.command(name)
-        values = spec.build(args) if isinstance(args, dict) else [a.check(v) for a, v in zip(spec.args, args,
-                                                                                               strict=False)]
         if isinstance(args, list) and len(args) != len(spec.args):
             raise ArgumentError(f"{spec.name} takes {len(spec.args)} arguments, got {len(args)}"
                                 f" (usage: {spec.usage()})")
+        values = spec.build(args) if isinstance(args, dict) else [a.check(v) for a, v in zip(spec.args, args,
+                                                                                               strict=True)]
         return await self._entry({"type": "command", "name": spec.name, "args": values, "timeout": timeout},
                                  on_stage, on_entry)
 

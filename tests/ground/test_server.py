@@ -197,37 +197,62 @@ async def run_tool(served: Served, *args: str) -> tuple[int, str, str, int]:
 
 
 @pytest.mark.slow
-async def test_a_console_attached_to_the_server_follows_another_clients_command(served: Served,
-                                                                               dictionary: Dictionary) -> None:
+async def test_two_consoles_and_a_send_attached_to_one_server(served: Served, dictionary: Dictionary) -> None:
+    """The operators' view: two full consoles and a `send`, all attached; both consoles show the same
+    telemetry, a live status bar, and the `send`'s verification stage by stage."""
     from textual.widgets import DataTable, Static
 
     from ground.console import GroundConsole
     from tests.ground.test_console_status import until
 
-    session = RemoteSession(str(served.socket), dictionary, client_name="console", snapshot=True)
-    await session.open()
-    try:
-        app = GroundConsole(session)
-        async with app.run_test(size=(160, 48)) as pilot:
-            def bar() -> str:
-                return str(app.query_one("#status", Static).render())
+    sent: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    seen: dict[str, list[bytes]] = {}
+    rows: dict[str, list[str]] = {}
+    bars: dict[str, str] = {}
 
-            await until(lambda: "● vehicle 0." in bar() and "mode " in bar() and "phase " in bar(), pilot)
-            code, out, _, pid = await run_tool(served, "send", "NOOP")
-            assert code == 0, out
-            history = app.query_one("#history", DataTable)
+    async def console(name: str) -> None:
+        session = RemoteSession(str(served.socket), dictionary, client_name=name, snapshot=True)
+        seen[name] = []
+        session.add_listener(lambda received: seen[name].append(received.raw))
+        await session.open()
+        try:
+            app = GroundConsole(session)
+            async with app.run_test(size=(160, 48)) as pilot:
+                def bar() -> str:
+                    return str(app.query_one("#status", Static).render())
 
-            def row() -> list[str] | None:
-                for key in history.rows:
-                    cells = [str(cell) for cell in history.get_row(key)]
-                    if cells[2] == "NOOP" and cells[6] == f"send pid {pid}":
-                        return cells
-                return None
+                await until(lambda: "● vehicle 0." in bar() and "mode " in bar(), pilot, 20)
+                pid = await sent
+                history = app.query_one("#history", DataTable)
 
-            await until(lambda: row() is not None and row()[3] == "completed", pilot)  # type: ignore[index]
-            assert row()[5] == "accepted, started, completed"  # type: ignore[index]
-    finally:
-        await session.close()
+                def row() -> list[str]:
+                    for key in history.rows:
+                        cells = [str(cell) for cell in history.get_row(key)]
+                        if cells[1] == "NOOP" and cells[6] == f"send pid {pid}":
+                            return cells
+                    return []
+
+                await until(lambda: row()[2:3] == ["completed"], pilot, 20)
+                rows[name], bars[name] = row(), bar()
+        finally:
+            await session.close()
+
+    consoles = [asyncio.ensure_future(console(name)) for name in ("left", "right")]
+    while len(seen) < 2 or not all(seen.values()):
+        await asyncio.sleep(0.1)
+    code, out, err, pid = await run_tool(served, "send", "NOOP")
+    assert code == 0, out + err
+    sent.set_result(pid)
+    await asyncio.wait_for(asyncio.gather(*consoles), 60)
+    for name in ("left", "right"):
+        assert rows[name][4] == "accepted, started, completed"
+        assert "● vehicle" in bars[name] and "mode" in bars[name]
+    # The same packets reached both consoles, in the same order (a stretch both were attached for).
+    left, right = seen["left"], seen["right"]
+    window = right[-40:-20]
+    assert len(window) == 20 and window[0] in left
+    start = left.index(window[0])
+    assert left[start:start + len(window)] == window
 
 
 @pytest.mark.slow
