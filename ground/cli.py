@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from .archive import ArchiveError
-from .commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_LOCAL, EXIT_NO_ANSWER, EXIT_OK, Printer, report_error
+from .commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_LOCAL,
+    EXIT_NO_ANSWER,
+    EXIT_OK,
+    Printer,
+    attach_address,
+    report_error,
+    server_archive,
+)
 from .commands.live import (
     console_command,
     events_command,
@@ -27,6 +37,7 @@ from .commands.live import (
     tlm_command,
 )
 from .commands.offline import archive_command, dict_command, plot_command, replay_command
+from .commands.serve import serve_command
 from .dictionary import ArgumentError, Dictionary, DictionaryError
 from .sequence import default_sequence_file
 from .session import PortError
@@ -73,7 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 done; 1 the vehicle rejected or failed it (or a procedure failed); 2 local error "
                "(usage, unknown name, bad argument, missing port or dictionary); 3 nothing answered in time; "
                "130 interrupted")
-    parser.add_argument("--port", help="device path or pyserial URL (commands that talk to the vehicle)")
+    parser.add_argument("--port", help="device path or pyserial URL: talk to the vehicle directly (the port is "
+                                       "locked while in use)")
+    parser.add_argument("--server", metavar="ADDR",
+                        help="attach to `ilrs-ground serve` at this socket path or tcp://HOST:PORT (default: "
+                             "$ILRS_GROUND_SERVER, else the default socket when no --port is given)")
+    parser.add_argument("--vehicle", metavar="NAME", help="with a server of several vehicles: which one")
     parser.add_argument("--baud", type=positive_count, default=115200)
     parser.add_argument("--dictionary", type=Path, default=None,
                         help="dictionary JSON exported by ilrs-fsw (default: docs/dictionary.json in the repository)")
@@ -87,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--sequence-file", type=Path, default=default_sequence_file(), metavar="FILE",
                         help="TC sequence counts reserved across runs (default: %(default)s)")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="own the ports, archive and command queue; every tool attaches here",
+                                description="One process per ground station: owns each vehicle's port (locked), "
+                                            "archives, follows verification, queues commands and checks limits; "
+                                            "the tools attach with --server (see docs/ground-server.md)")
+    serve.add_argument("--link", dest="links", action="append", default=[], metavar="NAME=PORT",
+                       help="a vehicle and its port (repeat for several); --port P alone serves one vehicle "
+                            "named 'vehicle'")
+    serve.add_argument("--listen", action="append", default=[], metavar="ADDR",
+                       help="socket path or tcp://HOST:PORT to listen on (repeatable; default: the default socket)")
+    serve.add_argument("--web", metavar="HOST:PORT", help="also serve a read-only web page here")
+    serve.add_argument("--duration", type=positive, default=None, help="stop after this many seconds")
+    serve.set_defaults(handler=serve_command)
 
     ping = commands.add_parser("ping", help="PUS 17,1 are-you-alive round trips")
     ping.add_argument("--count", type=positive_count, default=3)
@@ -120,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     params.set_defaults(handler=params_command)
 
     archive = commands.add_parser("archive", help="record, query and export the telemetry archive")
-    archive.add_argument("--db", type=Path, required=True, help="archive SQLite file")
+    archive.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     actions = archive.add_subparsers(dest="action", required=True)
     record = actions.add_parser("record", help="archive everything received on --port")
     record.add_argument("--duration", type=positive, default=None, help="stop after this many seconds")
@@ -140,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     archive.set_defaults(handler=archive_command)
 
     plot = commands.add_parser("plot", help="plot archived points to a PNG")
-    plot.add_argument("--db", type=Path, required=True)
+    plot.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     plot.add_argument("--point", action="append", required=True)
     plot.add_argument("--since")
     plot.add_argument("--until")
@@ -159,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     dictionary.set_defaults(handler=dict_command)
 
     replay = commands.add_parser("replay", help="print archived telemetry and events")
-    replay.add_argument("--db", type=Path, required=True)
+    replay.add_argument("--db", type=Path, help="archive SQLite file (default: the attached server's)")
     replay.add_argument("--what", choices=("tlm", "events", "all"), default="all")
     replay.add_argument("--point", dest="points", action="append", default=[])
     replay.add_argument("--since")
@@ -185,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "send" and dictionary is not None:
             # A mistyped name or argument is reported before anything is opened.
             dictionary.command(args.name).parse(args.args)
-        problem = _port_problem(args)
+        problem = _port_problem(args) or _archive_problem(args)
         if problem:
             report_error(problem)
             return EXIT_LOCAL
@@ -211,11 +240,40 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _port_problem(args: argparse.Namespace) -> str | None:
-    if args.command not in LIVE or getattr(args, "replay", None):
+    args.attach = None
+    if args.port and args.server:
+        return "give --port (a port of this tool's own) or --server (attach to a server), not both"
+    recording = args.command == "archive" and args.action == "record"
+    if (args.command not in LIVE and not recording) or getattr(args, "replay", None):
+        return None
+    args.attach = attach_address(args)
+    if args.attach:
+        if args.keys:
+            return "--keys belongs to the server when attached (ilrs-ground --keys FILE ... serve)"
         return None
     if not args.port:
-        return f"{args.command} needs --port"
+        return (f"{args.command} needs --port, or a server to attach to (ilrs-ground --port P serve; "
+                "then --server ADDR or $ILRS_GROUND_SERVER)")
     return port_problem(args.port)
+
+
+def _archive_problem(args: argparse.Namespace) -> str | None:
+    """``--db`` may be left out of plot, replay and archive queries: the server's archive is read."""
+    if args.command not in ("plot", "replay", "archive") or args.db is not None:
+        return None
+    if getattr(args, "action", None) in ("record", "simulate"):
+        return f"archive {args.action} needs --db"
+    address = attach_address(args)
+    if address is None:
+        return f"{args.command} needs --db DB (or a running server, whose archive it reads)"
+    try:
+        path = asyncio.run(server_archive(address, args.vehicle))
+    except PortError as error:
+        return str(error)
+    if path is None:
+        return "the server keeps no archive (ilrs-ground --archive DB ... serve): give --db"
+    args.db = Path(path)
+    return None
 
 
 async def _awaited(result: Awaitable[int]) -> int:

@@ -23,6 +23,8 @@ from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
 from fsw.protocol.security import KeyFileError, KeyRing, sign
 from fsw.protocol.verification import Subtype, VerificationReport
 
+from .portlock import PortLock
+
 DEFAULT_APID = 100
 GROUND_SOURCE_ID = 0x0A  # this console's PUS source id
 # Retransmission back-off for send_reliably, in link round trips: the first re-send after two round
@@ -106,8 +108,15 @@ class Signer:
 
 class GroundClient:
     def __init__(self, port: str, baud: int = 115200, *, apid: int = DEFAULT_APID,
-                 source_id: int = GROUND_SOURCE_ID, signer: Signer | None = None) -> None:
-        self.link = SerialLink(port, baud)
+                 source_id: int = GROUND_SOURCE_ID, signer: Signer | None = None,
+                 lock_role: str = "ilrs-ground", lock_server: str | None = None) -> None:
+        # Whoever opens the port owns it until closing: a second opener is refused by name.
+        self.lock = PortLock(port, lock_role, server=lock_server)
+        self.link_state = "closed"  # connected | disconnected | reconnected | waiting | closed
+        self.link_state_detail = ""
+        # Called with (state, detail) when the link is lost or comes back.
+        self.link_state_listeners: list[Callable[[str, str], None]] = []
+        self.link = SerialLink(port, baud, on_state=self._on_link_state)
         self.signer = signer
         self.apid = apid
         self.source_id = source_id
@@ -125,8 +134,18 @@ class GroundClient:
         self.sequence_gaps = 0
         self.retransmissions = 0  # re-sends of a TC's octets by send_reliably
 
+    def _on_link_state(self, state: str, detail: str) -> None:
+        self.link_state, self.link_state_detail = state, detail
+        for listener in list(self.link_state_listeners):
+            listener(state, detail)
+
     async def open(self) -> None:
-        await self.link.open()
+        self.lock.acquire()
+        try:
+            await self.link.open()
+        except BaseException:
+            self.lock.release()
+            raise
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def close(self) -> None:
@@ -136,6 +155,8 @@ class GroundClient:
                 await self._reader
         await self.link.drain()
         await self.link.close()
+        self.lock.release()
+        self._on_link_state("closed", self.link.port)
 
     async def _read(self) -> None:
         while True:

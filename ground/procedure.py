@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .dictionary import ArgumentError
-from .session import CommandEntry, CommandError, GroundSession, stage_text
+from .remote import LiveSession
+from .session import CommandEntry, CommandError, stage_text
 
 
 class ProcedureFailed(AssertionError):
@@ -27,7 +28,7 @@ class ProcedureFailed(AssertionError):
 class Procedure:
     """The API a procedure sees."""
 
-    def __init__(self, session: GroundSession, *, interactive: bool = False, out: TextIO | None = None,
+    def __init__(self, session: LiveSession, *, interactive: bool = False, out: TextIO | None = None,
                  answers: dict[str, str] | None = None) -> None:
         self.session = session
         self.interactive = interactive
@@ -40,8 +41,8 @@ class Procedure:
 
     async def ping(self, timeout: float | None = None) -> float:
         """PUS 17,1; returns the round-trip time in seconds, raises when nothing answers."""
-        record, rtt = await self.session.client.ping(timeout or self.session.timeout())
-        if rtt is None or not record.completed:
+        entry, rtt = await self.session.ping(timeout or self.session.timeout())
+        if rtt is None or not entry.ok:
             raise ProcedureFailed("ping: no answer")
         self.log(f"ping: {rtt * 1e3:.1f} ms")
         return rtt
@@ -122,7 +123,7 @@ def load_procedure(path: Path) -> Callable[[Procedure], Any]:
     return entry
 
 
-async def run_procedure(session: GroundSession, entry: Callable[[Procedure], Any], *,
+async def run_procedure(session: LiveSession, entry: Callable[[Procedure], Any], *,
                         interactive: bool | None = None, out: TextIO | None = None) -> int:
     """Run one procedure; returns 0 on success, 1 on failure (the reason is logged)."""
     proc = Procedure(session, interactive=sys.stdin.isatty() if interactive is None else interactive, out=out)
@@ -142,5 +143,5 @@ async def run_procedure(session: GroundSession, entry: Callable[[Procedure], Any
     return 0
 
 
-async def run_procedure_file(session: GroundSession, path: Path, *, interactive: bool | None = None) -> int:
+async def run_procedure_file(session: LiveSession, path: Path, *, interactive: bool | None = None) -> int:
     return await run_procedure(session, load_procedure(path), interactive=interactive)

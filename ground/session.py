@@ -1,5 +1,6 @@
 """A live session with the vehicle: the client, the dictionary, the latest telemetry, the archive
-and the command history, shared by the command line, procedures and the full-screen console."""
+and the command history, shared by the command line, procedures, the full-screen console and the
+ground server (which holds one per vehicle and lets every tool share it)."""
 
 from __future__ import annotations
 
@@ -7,61 +8,43 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import serial
 
-from fsw.protocol import PusTm, VerificationReport
-from fsw.protocol.verification import Subtype
+from fsw.protocol import PusTm
 
 from .archive import Archive
 from .client import CommandRecord, GroundClient, Signer
 from .dictionary import ARM_COMMAND, ArgumentError, CommandSpec, Dictionary
+from .history import (
+    DEFAULT_COMMAND_TIMEOUT_S,
+    LINK_DELAY_MARGIN,
+    RUNNING_MARGIN,
+    STAGE_WORDS,
+    CommandEntry,
+    EntryListener,
+    StageCallback,
+    scaled_timeout,
+    stage_text,
+)
+from .portlock import PortError
 from .sequence import PersistentSequence
 from .telemetry import Received, TelemetryState, decode_packet
 
+__all__ = ["DEFAULT_COMMAND_TIMEOUT_S", "LINK_DELAY_MARGIN", "RUNNING_MARGIN", "STAGE_WORDS", "CommandEntry",
+           "CommandError", "GroundSession", "LinkStatus", "PortError", "ReplaySession", "StageCallback",
+           "scaled_timeout", "stage_text"]
+
 log = logging.getLogger("ground.session")
 
-DEFAULT_COMMAND_TIMEOUT_S = 5.0
-# Round trips are budgeted at this multiple of the two-way light time (queueing, relay hand-over).
-LINK_DELAY_MARGIN = 1.5
-# A command's declared running time is an estimate (a loaded vehicle, a slow device): wait this
-# multiple of it before saying completion was not seen.
-RUNNING_MARGIN = 1.5
-
-STAGE_WORDS = {
-    Subtype.ACCEPTANCE_OK: "accepted",
-    Subtype.START_OK: "started",
-    Subtype.PROGRESS_OK: "progress",
-    Subtype.COMPLETION_OK: "completed",
-    Subtype.ACCEPTANCE_FAILED: "rejected at acceptance",
-    Subtype.START_FAILED: "failed at start",
-    Subtype.PROGRESS_FAILED: "failed in progress",
-    Subtype.COMPLETION_FAILED: "failed at completion",
-}
-
-
-def scaled_timeout(base: float, link_delay: float, margin: float = LINK_DELAY_MARGIN) -> float:
-    """A timeout for a round trip over a link with ``link_delay`` seconds one way."""
-    return base + 2.0 * link_delay * margin
-
-
-def stage_text(report: VerificationReport) -> str:
-    text = STAGE_WORDS[report.subtype]
-    if report.step is not None:
-        text += f" step {report.step}"
-    if not report.ok:
-        text += f": {report.reason}"
-        if report.data not in (None, ""):
-            text += f" ({report.data})"
-    return text
-
-
-class PortError(ConnectionError):
-    """The port does not exist or cannot be opened."""
+DEFAULT_VEHICLE = "vehicle"
+RECENT_EVENTS = 200  # kept for a display that opens later (a console attaching to a server)
 
 
 class CommandError(RuntimeError):
@@ -73,97 +56,66 @@ class CommandError(RuntimeError):
 
 
 @dataclass
-class CommandEntry:
-    """One operator command in the history: its arm (critical commands) and its fire."""
+class LinkStatus:
+    """What the status bar shows of one vehicle's link."""
 
-    spec: CommandSpec
-    args: list[Any]
-    timeout: float
-    started_at: float
-    arm: CommandRecord | None = None
-    fire: CommandRecord | None = None
-    local_failure: str = ""
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-    runs_for: float = 0.0  # on board, after its start (the dictionary's expected duration)
+    vehicle: str
+    port: str
+    state: str  # connected | reconnected | disconnected | waiting | closed | replay
+    detail: str = ""
+    last_rx: float | None = None  # Unix seconds of the newest packet
+    packets: int = 0
+    link_delay: float = 0.0
 
     @property
-    def deadline(self) -> float:
-        """Seconds after sending by which completion should have been seen: the verification
-        window plus the command's own running time, with a margin."""
-        return self.timeout + RUNNING_MARGIN * self.runs_for
+    def connected(self) -> bool:
+        return self.state in ("connected", "reconnected")
 
-    @property
-    def started(self) -> bool:
-        return self.fire is not None and any(stage.subtype == Subtype.START_OK for stage in self.fire.stages)
-
-    @property
-    def label(self) -> str:
-        return " ".join([self.spec.name, *(f"{a.name}={v}" for a, v in zip(self.spec.args, self.args, strict=False))])
-
-    @property
-    def stages(self) -> list[str]:
-        out = [f"arm {stage_text(report)}" for report in (self.arm.stages if self.arm else [])]
-        out += [stage_text(report) for report in (self.fire.stages if self.fire else [])]
-        return out
-
-    def status_at(self, now: float) -> str:
-        """completed | failed: ... | in flight | timed out | arming | not armed: ..."""
-        if self.local_failure:
-            return self.local_failure
-        for phase, record in (("arm", self.arm), ("", self.fire)):
-            if record is None:
-                continue
-            failure = record.failure
-            if failure is not None:
-                return f"{'arm ' if phase else ''}{stage_text(failure)}"
-        if self.fire is not None and self.fire.completed:
-            return "completed"
-        if now - self.started_at > self.deadline:
-            if self.started:
-                return f"completion not seen in {now - self.started_at:.0f} s, may still be running"
-            return "timed out"
-        if self.arm is not None and self.fire is None:
-            return "arming"
-        return "in flight"
-
-    @property
-    def status(self) -> str:
-        return self.status_at(asyncio.get_running_loop().time())
-
-    @property
-    def ok(self) -> bool:
-        return self.fire is not None and self.fire.completed
-
-
-StageCallback = Callable[[CommandEntry, str, VerificationReport], None]
+    def age(self, now: float | None = None) -> float | None:
+        """Seconds since the newest packet (None before the first)."""
+        if self.last_rx is None:
+            return None
+        return max(0.0, (time.time() if now is None else now) - self.last_rx)
 
 
 class GroundSession:
     def __init__(self, port: str, dictionary: Dictionary, *, baud: int = 115200, link_delay: float = 0.0,
                  archive: Archive | None = None, sequence_file: Path | None = None,
-                 signer: Signer | None = None) -> None:
+                 signer: Signer | None = None, vehicle: str = DEFAULT_VEHICLE, lock_role: str = "ilrs-ground",
+                 lock_server: str | None = None) -> None:
         self.port = port
+        self.vehicle = vehicle
         self.dictionary = dictionary
         self.link_delay = link_delay
-        self.client = GroundClient(port, baud, apid=dictionary.apid, signer=signer)
+        self.client = GroundClient(port, baud, apid=dictionary.apid, signer=signer, lock_role=lock_role,
+                                   lock_server=lock_server)
         if sequence_file is not None:
             self.client.sequence = PersistentSequence(sequence_file)  # type: ignore[assignment]
         self.state = TelemetryState(dictionary)
         self.archive = archive
         self.history: list[CommandEntry] = []
+        self.recent_events: deque[Received] = deque(maxlen=RECENT_EVENTS)
         self.packets = 0
+        self.last_rx: float | None = None
         self.archive_errors = 0
         # On-board time of the newest verification report: telemetry older than it predates the
         # last command's effect (for instance a backlog still queued in the link).
         self.last_verification_onboard: float | None = None
         self.received = asyncio.Event()  # set on every packet; waiters clear it
         self.client.packet_listeners.append(self._on_packet)
+        # Called when an entry is created, gets a stage, or finishes (the server mirrors them).
+        self.entry_listeners: list[EntryListener] = []
+        # The uplink queue: commands go out in the order they were asked for, and nothing goes out
+        # between a critical command's arm and its fire (another arm would replace it on board).
+        self._uplink = asyncio.Lock()
 
     async def open(self) -> None:
         if "://" not in self.port and not Path(self.port).exists():
             raise PortError(f"port {self.port} does not exist")
         try:
             await self.client.open()
+        except PortError:
+            raise
         except (serial.SerialException, OSError) as error:
             raise PortError(f"cannot open {self.port}: {error}") from error
 
@@ -182,9 +134,14 @@ class GroundSession:
     def timeout(self, base: float = DEFAULT_COMMAND_TIMEOUT_S) -> float:
         return scaled_timeout(base, self.link_delay)
 
+    def links(self) -> list[LinkStatus]:
+        return [LinkStatus(self.vehicle, self.port, self.client.link_state, self.client.link_state_detail,
+                           self.last_rx, self.packets, self.link_delay)]
+
     def _on_packet(self, raw: bytes, tm: PusTm | None, rx_time: float) -> None:
         received = decode_packet(raw, self.dictionary, rx_time, tm)
         self.packets += 1
+        self.last_rx = rx_time
         if self.archive is not None:
             try:
                 self.archive.write(received)
@@ -195,6 +152,8 @@ class GroundSession:
                     log.error("archive %s: %s (further errors counted, not logged)", self.archive.path, error)
         if received.kind == "verification" and received.onboard_time is not None:
             self.last_verification_onboard = received.onboard_time
+        elif received.kind == "event":
+            self.recent_events.append(received)
         self.state.take(received)
         self.received.set()
 
@@ -206,48 +165,125 @@ class GroundSession:
         """PUS 8,1 with CBOR ``[opcode, args...]``; no dictionary check (the flight side checks)."""
         return self.client.send(8, 1, [opcode, *args])
 
+    def check_arguments(self, name: str, args: list[Any] | dict[str, Any]) -> tuple[CommandSpec, list[Any]]:
+        """The command and its checked argument list (``ArgumentError`` when they do not fit)."""
+        spec = self.dictionary.command(name)
+        if isinstance(args, dict):
+            return spec, spec.build(args)
+        if len(args) != len(spec.args):
+            raise ArgumentError(f"{spec.name} takes {len(spec.args)} arguments, got {len(args)}"
+                                f" (usage: {spec.usage()})")
+        return spec, [arg.check(value) for arg, value in zip(spec.args, args, strict=True)]
+
+    def _new_entry(self, spec: CommandSpec, values: list[Any], timeout: float | None, origin: str,
+                   text: str = "") -> CommandEntry:
+        entry = CommandEntry(spec, values, timeout if timeout is not None else self.timeout(),
+                             asyncio.get_running_loop().time(), runs_for=spec.expected_duration(values),
+                             number=len(self.history) + 1, origin=origin, text=text)
+        self.history.append(entry)
+        return entry
+
+    def _changed(self, entry: CommandEntry) -> None:
+        for listener in list(self.entry_listeners):
+            try:
+                listener(entry)
+            except Exception:  # a listener's bug must not stop commanding
+                log.exception("entry listener failed")
+
+    def _finish(self, entry: CommandEntry) -> None:
+        if not entry.ok and not entry.local_failure and entry.fire is not None and entry.fire.failure is None:
+            # Stopped waiting without a verdict: said once, in the words of that moment (a mirror
+            # of this history shows the same words; a late verdict still replaces them).
+            now = asyncio.get_running_loop().time()
+            if now >= entry.started_at + entry.deadline - 0.05:
+                entry.verdict = entry.status_at(max(now, entry.started_at + entry.deadline + 1e-3))
+            else:
+                entry.verdict = "no longer followed (interrupted)"
+        entry.finished.set()
+        self._changed(entry)
+
     async def command(self, name: str, args: list[Any] | dict[str, Any], *, timeout: float | None = None,
                       on_stage: StageCallback | None = None,
-                      on_entry: Callable[[CommandEntry], None] | None = None) -> CommandEntry:
+                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
         """Send a dictionary command (arming it first if it is critical) and follow its verification
         until completion, failure or timeout. Arguments are checked locally first
         (``ArgumentError``). Confirmation of critical commands is the caller's business."""
-        spec = self.dictionary.command(name)
-        if isinstance(args, dict):
-            values = spec.build(args)
-        elif len(args) != len(spec.args):
-            raise ArgumentError(f"{spec.name} takes {len(spec.args)} arguments, got {len(args)}"
-                                f" (usage: {spec.usage()})")
-        else:
-            values = [arg.check(value) for arg, value in zip(spec.args, args, strict=True)]
-        loop = asyncio.get_running_loop()
-        entry = CommandEntry(spec, values, timeout if timeout is not None else self.timeout(), loop.time(),
-                             runs_for=spec.expected_duration(values))
-        self.history.append(entry)
+        spec, values = self.check_arguments(name, args)
+        entry = self._new_entry(spec, values, timeout, origin)
         if on_entry is not None:
             on_entry(entry)
+        self._changed(entry)
         try:
             if spec.critical:
                 arm_spec = self.dictionary.commands.get(ARM_COMMAND)
                 if arm_spec is None:
                     entry.local_failure = "not armed: the dictionary has no ARM command"
                     return entry
-                entry.arm = self.send_opcode(arm_spec.opcode, [spec.opcode])
-                await self._follow(entry, entry.arm, "arm", on_stage)
-                if not entry.arm.completed:
-                    if entry.arm.failure is None:
-                        entry.local_failure = "arm timed out"
-                    return entry
-            entry.fire = self.send_opcode(spec.opcode, values)
+                async with self._uplink:
+                    entry.arm = self.send_opcode(arm_spec.opcode, [spec.opcode])
+                    self._changed(entry)
+                    await self._follow(entry, entry.arm, "arm", on_stage)
+                    if not entry.arm.completed:
+                        if entry.arm.failure is None:
+                            entry.local_failure = "arm timed out"
+                        return entry
+                    entry.fire = self.send_opcode(spec.opcode, values)
+            else:
+                async with self._uplink:
+                    entry.fire = self.send_opcode(spec.opcode, values)
+            self._changed(entry)
             await self._follow(entry, entry.fire, "fire" if spec.critical else "", on_stage)
             return entry
         finally:
-            entry.finished.set()
+            self._finish(entry)
+
+    async def request(self, service: int, subtype: int, data: Any = None, *, timeout: float | None = None,
+                      on_stage: StageCallback | None = None,
+                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
+        """Send a TC of any service (a one-shot HK request, a parameter report) and follow it like a
+        command, in the same history and the same uplink queue."""
+        spec = CommandSpec(f"PUS {service},{subtype}", -1)
+        text = f"PUS {service},{subtype}" + (f" {data}" if data not in (None, [], b"") else "")
+        entry = self._new_entry(spec, [], timeout, origin, text)
+        if on_entry is not None:
+            on_entry(entry)
+        self._changed(entry)
+        try:
+            async with self._uplink:
+                entry.fire = self.client.send(service, subtype, data)
+            self._changed(entry)
+            await self._follow(entry, entry.fire, "", on_stage)
+            return entry
+        finally:
+            self._finish(entry)
+
+    async def ping(self, timeout: float | None = None, on_entry: Callable[[CommandEntry], None] | None = None,
+                   origin: str = "") -> tuple[CommandEntry, float | None]:
+        """PUS 17,1: the entry and the round-trip time to the 17,2 (None when none came)."""
+        loop = asyncio.get_running_loop()
+        arrival: list[float] = []
+
+        def on_tm(tm: PusTm) -> None:
+            if tm.service == 17 and tm.subtype == 2 and not arrival:
+                arrival.append(loop.time())
+
+        self.client.listeners.append(on_tm)
+        try:
+            entry = await self.request(17, 1, timeout=timeout, on_entry=on_entry, origin=origin)
+        finally:
+            self.client.listeners.remove(on_tm)
+        sent_at = entry.fire.sent_at if entry.fire is not None else entry.started_at
+        return entry, (arrival[0] - sent_at) if arrival else None
+
+    async def reserve_sequence(self) -> int:
+        """A TC sequence count nobody else will use (for a TC carried inside another, e.g. 11,4)."""
+        return self.client.sequence.next(self.client.apid)
 
     async def _follow(self, entry: CommandEntry, record: CommandRecord, phase: str,
                       on_stage: StageCallback | None) -> None:
         # One deadline for the whole entry: an arm that took long leaves less time for the fire.
         async for report in record.stages_until_done(entry.started_at + entry.deadline - record.sent_at):
+            self._changed(entry)
             if on_stage is not None:
                 on_stage(entry, phase, report)
 
@@ -273,10 +309,15 @@ class ReplaySession:
         self.since, self.until = since, until
         self.state = TelemetryState(dictionary)
         self.port = f"replay of {archive.path}"
+        self.vehicle = "replay"
         self.link_delay = 0.0
         self.history: list[CommandEntry] = []
         self.packets = 0
+        self.last_rx: float | None = None
         self.finished = asyncio.Event()
+
+    def links(self) -> list[LinkStatus]:
+        return [LinkStatus(self.vehicle, self.port, "replay", "", self.last_rx, self.packets)]
 
     def add_listener(self, listener: Callable[[Received], None]) -> None:
         self.state.listeners.append(listener)
@@ -296,6 +337,7 @@ class ReplaySession:
             # Decode again from the raw octets: the archive's raw packet is the truth.
             self.state.take(decode_packet(stored.raw, self.dictionary, stored.rx_time))
             self.packets += 1
+            self.last_rx = stored.rx_time
         self.finished.set()
         return self.packets
 

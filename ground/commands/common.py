@@ -11,8 +11,10 @@ from fsw.protocol.security import KeyFileError
 from ..archive import Archive, parse_time
 from ..client import Signer
 from ..dictionary import Dictionary
+from ..remote import LiveSession, RemoteSession
 from ..session import GroundSession
 from ..telemetry import Received, onboard_utc_text
+from ..wire import default_socket, server_from_environment
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -65,17 +67,50 @@ class Printer:
             print(self._paint(severity, line), file=self.out, flush=True)
 
 
-# --- ping --------------------------------------------------------------------------------------
+# --- sessions: a port of our own, or attached to the server ----------------------------------------
 
-def open_session(args: argparse.Namespace, dictionary: Dictionary) -> GroundSession:
-    archive = Archive(args.archive) if args.archive else None
+def attach_address(args: argparse.Namespace) -> str | None:
+    """The server to attach to: ``--server``, else none when ``--port`` is given, else
+    ``$ILRS_GROUND_SERVER``, else the default socket when a server listens there."""
+    if getattr(args, "server", None):
+        return str(args.server)
+    if getattr(args, "port", None):
+        return None
+    from_environment = server_from_environment()
+    if from_environment:
+        return from_environment
+    default = default_socket()
+    return str(default) if default.exists() else None
+
+
+async def server_archive(address: str, vehicle: str | None) -> str | None:
+    """The archive file the server at ``address`` writes for the vehicle (None: it keeps none)."""
+    session = RemoteSession(address, None, vehicle=vehicle, client_name="archive", subscribe=False)
+    await session.open()
+    try:
+        return session.server_archive()
+    finally:
+        await session.close()
+
+
+def open_session(args: argparse.Namespace, dictionary: Dictionary | None, *, kinds: list[str] | None = None,
+                 subscribe: bool = True, snapshot: bool = False) -> LiveSession:
+    """A session for a live subcommand. Attached to a server it subscribes to ``kinds`` (None: all;
+    with ``--archive`` always all), replaying the newest values first when ``snapshot``."""
+    archive = Archive(args.archive) if getattr(args, "archive", None) else None
+    if getattr(args, "attach", None):
+        if archive is not None:
+            kinds, subscribe = None, True
+        return RemoteSession(args.attach, dictionary, vehicle=args.vehicle, client_name=args.command,
+                             archive=archive, kinds=kinds, subscribe=subscribe, snapshot=snapshot)
+    assert dictionary is not None
     try:
         signer = Signer(args.keys, args.spi) if args.keys else None
     except KeyFileError as error:
         print(f"ilrs-ground: {error}", file=sys.stderr)
         sys.exit(2)
     return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive,
-                         sequence_file=args.sequence_file, signer=signer)
+                         sequence_file=args.sequence_file, signer=signer, lock_role=f"ilrs-ground {args.command}")
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

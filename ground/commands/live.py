@@ -15,8 +15,10 @@ from fsw.protocol import VerificationReport
 from ..archive import Archive
 from ..client import GroundClient
 from ..dictionary import ArgumentError, Dictionary
+from ..portlock import PortError
+from ..remote import LiveSession
 from ..sequence import PersistentSequence
-from ..session import CommandEntry, GroundSession, ReplaySession, scaled_timeout, stage_text
+from ..session import CommandEntry, ReplaySession, scaled_timeout, stage_text
 from ..telemetry import Received
 from .common import (
     EXIT_FAILED,
@@ -32,19 +34,35 @@ from .common import (
 
 
 async def ping_command(args: argparse.Namespace) -> int:
-    client = GroundClient(args.port, args.baud)
-    client.sequence = PersistentSequence(args.sequence_file)  # type: ignore[assignment]
-    try:
-        await client.open()
-    except (serial.SerialException, OSError) as error:
-        report_error(f"cannot open {args.port}: {error}")
-        return EXIT_LOCAL
-    timeout = args.timeout if args.timeout is not None else scaled_timeout(5.0, args.link_delay)
+    if args.attach:
+        session = open_session(args, None, subscribe=False)
+        await session.open()
+        where = session.port
+    else:
+        client = GroundClient(args.port, args.baud, lock_role="ilrs-ground ping")
+        client.sequence = PersistentSequence(args.sequence_file)  # type: ignore[assignment]
+        try:
+            await client.open()
+        except PortError:
+            raise
+        except (serial.SerialException, OSError) as error:
+            report_error(f"cannot open {args.port}: {error}")
+            return EXIT_LOCAL
+        where = args.port
+    if args.timeout is not None:
+        timeout = args.timeout
+    else:  # attached, the server's light time counts
+        timeout = session.timeout() if args.attach else scaled_timeout(5.0, args.link_delay)
     completed = 0
     round_trips: list[float] = []
     try:
         for index in range(args.count):
-            record, rtt = await client.ping(timeout)
+            if args.attach:
+                entry, rtt = await session.ping(timeout)
+                record = entry.fire
+                assert record is not None
+            else:
+                record, rtt = await client.ping(timeout)
             stages = ",".join(stage.subtype.name.lower() for stage in record.stages) or "no verification"
             if rtt is not None and record.completed:
                 completed += 1
@@ -57,14 +75,14 @@ async def ping_command(args: argparse.Namespace) -> int:
             if index + 1 < args.count:
                 await asyncio.sleep(args.interval)
     finally:
-        await client.close()
+        await (session.close() if args.attach else client.close())
     summary = f"{completed}/{args.count} pings completed"
     if round_trips:
         summary += (f", rtt min/avg/max = {min(round_trips) * 1e3:.1f}/"
                     f"{sum(round_trips) / len(round_trips) * 1e3:.1f}/{max(round_trips) * 1e3:.1f} ms")
     print(summary)
     if completed == 0:
-        report_error(f"nothing answered on {args.port}")
+        report_error(f"nothing answered on {where}")
         return EXIT_NO_ANSWER
     return EXIT_OK if completed == args.count else EXIT_FAILED
 
@@ -76,7 +94,7 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     if spec.critical and not confirm(f"{label} is CRITICAL (arm then fire). Send it?", args.yes):
         print(f"{label}: not sent")
         return EXIT_LOCAL
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, subscribe=False) as session:
         timeout = args.timeout if args.timeout is not None else session.timeout()
 
         def on_stage(entry: CommandEntry, phase: str, report: VerificationReport) -> None:
@@ -96,7 +114,7 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
         if entry.ok:
             return EXIT_OK
         if status in ("timed out", "arm timed out"):
-            report_error(f"no verification from {args.port} within {timeout:.1f} s")
+            report_error(f"no verification from {session.port} within {timeout:.1f} s")
             return EXIT_NO_ANSWER
         if status.startswith("completion not seen"):
             report_error(f"{label} started but its completion was not seen; it may still be running on board "
@@ -107,9 +125,10 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
 
 async def watch(args: argparse.Namespace, dictionary: Dictionary,
                  on_packet: Callable[[Received], None], done: Callable[[], bool],
-                 on_open: Callable[[GroundSession], Awaitable[int | None]] | None = None) -> int:
+                 on_open: Callable[[LiveSession], Awaitable[int | None]] | None = None,
+                 kinds: list[str] | None = None) -> int:
     """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up."""
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, kinds=kinds) as session:
         session.add_listener(on_packet)
         if on_open is not None:
             code = await on_open(session)
@@ -127,8 +146,11 @@ async def watch(args: argparse.Namespace, dictionary: Dictionary,
                 break
             step = 0.1 if limit is None else max(0.0, min(0.1, limit - elapsed))
             await session.wait_for_packet(step)
+        if getattr(session, "lost", ""):
+            report_error(f"lost the server: {session.lost}")  # type: ignore[union-attr]
+            return EXIT_NO_ANSWER
         if session.packets == 0:
-            report_error(f"nothing answered on {args.port} within {first_wait:.1f} s")
+            report_error(f"nothing answered on {session.port} within {first_wait:.1f} s")
             return EXIT_NO_ANSWER
         return EXIT_OK
 
@@ -142,20 +164,19 @@ async def tlm_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
             if received.kind == "hk":
                 printer.hk(received, args.points)
 
-        return await watch(args, dictionary, on_packet, lambda: False)
+        return await watch(args, dictionary, on_packet, lambda: False, kinds=["hk"])
     # A snapshot asks for one-shot reports (3,27): whatever was queued in the link before is older,
     # so the values seen when the request completes are fresh.
     wanted = sorted({dictionary.points[p].structure for p in args.points} or set(dictionary.structures))
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, kinds=["hk"]) as session:
         timeout = args.timeout if args.timeout is not None else session.timeout()
-        record = session.client.send(3, 27, wanted)
-        await session.client.wait(record, timeout)
-        if not record.completed:
-            failure = record.failure
+        entry = await session.request(3, 27, wanted, timeout=timeout)
+        if not entry.ok:
+            failure = entry.fire.failure if entry.fire is not None else None
             if failure is not None:
                 report_error(f"one-shot housekeeping request {stage_text(failure)}")
                 return EXIT_FAILED
-            report_error(f"nothing answered on {args.port} within {timeout:.1f} s")
+            report_error(f"nothing answered on {session.port} within {timeout:.1f} s")
             return EXIT_NO_ANSWER
         latest = session.state.latest
         names = args.points or sorted(name for name, point in dictionary.points.items() if point.structure in wanted)
@@ -180,7 +201,7 @@ async def events_command(args: argparse.Namespace, dictionary: Dictionary) -> in
         elif received.kind == "event_log":
             printer.event_log(received)
 
-    async def ask_for_log(session: GroundSession) -> int | None:
+    async def ask_for_log(session: LiveSession) -> int | None:
         # The on-board log (5,130) holds what happened while nobody listened.
         entry = await session.command("EVENT_LOG_DUMP", [args.log])
         if entry.ok:
@@ -189,7 +210,7 @@ async def events_command(args: argparse.Namespace, dictionary: Dictionary) -> in
         return EXIT_NO_ANSWER if entry.status == "timed out" else EXIT_FAILED
 
     code = await watch(args, dictionary, on_packet, lambda: False,
-                        ask_for_log if args.log is not None else None)
+                        ask_for_log if args.log is not None else None, kinds=["event", "event_log"])
     if code == EXIT_OK and count[0] == 0 and args.log is None:
         print("no events received")
     return code
@@ -212,15 +233,17 @@ async def params_command(args: argparse.Namespace, dictionary: Dictionary) -> in
         if received.kind == "parameters":
             reports.append(received.decoded["values"])
 
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, kinds=["parameters"]) as session:
         session.add_listener(on_packet)
         timeout = args.timeout if args.timeout is not None else session.timeout()
-        record = session.client.send(20, 3, pairs) if setting else session.client.send(20, 1, ids)
-        async for report in record.stages_until_done(timeout):
+
+        def on_stage(entry: CommandEntry, phase: str, report: VerificationReport) -> None:
             print(f"{'set' if setting else 'report'}: {stage_text(report)}", flush=True)
-        if not record.completed:
-            if record.failure is None:
-                report_error(f"no verification from {args.port} within {timeout:.1f} s")
+
+        entry = await session.request(20, *((3, pairs) if setting else (1, ids)), timeout=timeout, on_stage=on_stage)
+        if not entry.ok:
+            if entry.fire is None or entry.fire.failure is None:
+                report_error(f"no verification from {session.port} within {timeout:.1f} s")
                 return EXIT_NO_ANSWER
             return EXIT_FAILED
     units = {p.name: p.unit for p in dictionary.parameters.values()}
@@ -235,7 +258,7 @@ async def params_command(args: argparse.Namespace, dictionary: Dictionary) -> in
 async def run_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     from ..procedure import run_procedure_file
 
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, snapshot=True) as session:
         return await run_procedure_file(session, Path(args.procedure), interactive=args.interactive)
 
 
@@ -251,7 +274,7 @@ async def console_command(args: argparse.Namespace, dictionary: Dictionary) -> i
         finally:
             await replay.close()
         return EXIT_OK
-    async with open_session(args, dictionary) as session:
+    async with open_session(args, dictionary, snapshot=True) as session:
         app = GroundConsole(session)
         await app.run_async()
     return EXIT_OK

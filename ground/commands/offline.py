@@ -12,7 +12,7 @@ from pathlib import Path
 from ..archive import Archive, simulate_hk
 from ..dictionary import Dictionary
 from ..telemetry import Received, onboard_utc_text, utc_text
-from .common import EXIT_FAILED, EXIT_LOCAL, EXIT_OK, Printer, report_error, time_range
+from .common import EXIT_FAILED, EXIT_OK, Printer, report_error, time_range
 from .live import watch
 
 
@@ -35,9 +35,6 @@ def dict_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
 async def archive_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     action = args.action
     if action == "record":
-        if not args.port:
-            report_error("archive record needs --port")
-            return EXIT_LOCAL
         args.archive = args.db
         args.follow = True
         args.timeout = None

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fsw.protocol import PusTc
+from ground.client import GROUND_SOURCE_ID
 from ground.procedure import Procedure, ProcedureFailed
 from ground.telemetry import Received
 
@@ -56,19 +57,17 @@ async def procedure(p: Procedure) -> None:
     await p.ping()
     # Time on the vehicle must wait for the ground at each go/no-go (it runs as fast as possible).
     parameter = session.dictionary.parameter("ground_hold")
-    record = session.client.send(20, 3, [[parameter.id, True]])
-    await session.client.wait(record, session.timeout())
-    p.check(record.completed, "ground_hold set")
+    entry = await session.request(20, 3, [[parameter.id, True]])
+    p.check(entry.ok, "ground_hold set")
     # The vehicle boots in SAFE, which refuses every go: the ground takes it to NOMINAL.
     await p.send("MODE_SET", mode="NOMINAL")
     time_tagged_seq = None
     if TIME_TAGGED_PING_S is not None and session.last_verification_onboard is not None:
-        client = session.client
-        ping = PusTc(client.apid, 17, 1, b"", client.sequence.next(client.apid), source_id=client.source_id)
+        ping = PusTc(session.dictionary.apid, 17, 1, b"", await session.reserve_sequence(),
+                     source_id=GROUND_SOURCE_ID)
         release = session.last_verification_onboard + float(TIME_TAGGED_PING_S)
-        record = client.send(11, 4, [[release, ping.pack()]])
-        await client.wait(record, session.timeout())
-        p.check(record.completed, "time-tagged ping inserted")
+        entry = await session.request(11, 4, [[release, ping.pack()]])
+        p.check(entry.ok, "time-tagged ping inserted")
         time_tagged_seq = ping.seq_count
     p.log("mission: waiting for the vehicle (landing is autonomous)")
     outcome = "timeout"
@@ -92,8 +91,7 @@ async def procedure(p: Procedure) -> None:
         p.log(f"mission did not end within {MISSION_TIMEOUT_S:.0f} s")
     # Fresh housekeeping of every structure for the final figures.
     structures = sorted(int(sid) for sid in session.dictionary.structures)
-    record = session.client.send(3, 27, structures)
-    await session.client.wait(record, session.timeout())
+    await session.request(3, 27, structures)
     await asyncio.sleep(0.5)
     summary = {
         "outcome": outcome,

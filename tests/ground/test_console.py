@@ -27,9 +27,10 @@ async def until(condition: Callable[[], bool], pilot: object, timeout: float = 8
         await pilot.pause(0.05)  # type: ignore[attr-defined]
 
 
-def history_rows(app: GroundConsole) -> list[list[str]]:
+def history_rows(app: GroundConsole) -> list[dict[str, str]]:
     table = app.query_one("#history", DataTable)
-    return [[str(cell) for cell in table.get_row(key)] for key in table.rows]
+    columns = [str(column.label) for column in table.columns.values()]
+    return [dict(zip(columns, (str(cell) for cell in table.get_row(key)), strict=True)) for key in table.rows]
 
 
 def cell(app: GroundConsole, sid: int, point: str, column: str) -> str:
@@ -65,10 +66,10 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
             await pilot.press("N", "tab")
             assert app.query_one("#command").value == "MODE_SET mode=NOMINAL "
             await pilot.press("enter")
-            await until(lambda: any(row[2] == "completed" for row in history_rows(app)), pilot)
+            await until(lambda: any(row["status"] == "completed" for row in history_rows(app)), pilot)
             row = history_rows(app)[0]
-            assert row[1] == "MODE_SET mode=NOMINAL"
-            assert row[3] == "accepted, started, completed"
+            assert row["command"] == "MODE_SET mode=NOMINAL"
+            assert row["stages"] == "accepted, started, completed"
             await until(lambda: cell(app, 1, "mode", "value") == "NOMINAL", pilot)
 
             # A limit violation raises an alarm the operator acknowledges; events are logged.
@@ -79,8 +80,10 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
             assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][1:3] == ["RED", "RED"]
             assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "NO"
             await pilot.press("f8")
-            assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
-            assert session.state.unacknowledged() == []
+            # (a loaded bench may raise a new alarm of its own right after: only this one is checked)
+            assert "fast_jitter_p99_ms" not in [alarm.point for alarm in session.state.unacknowledged()]
+            if "fast_jitter_p99_ms" in session.state.alarms:  # else a live value came back in limits first
+                assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
             # The next live value replaces the injected one: back in limits clears the acknowledged
             # alarm, still out of limits keeps it with the live state (a loaded bench may jitter).
             await until(lambda: "fast_jitter_p99_ms" not in session.state.alarms
@@ -119,10 +122,11 @@ async def test_console_critical_command_asks_then_arms(vehicle: LiveVehicle, dic
             await pilot.press("enter")
             await pilot.pause(0.1)
             await pilot.press("y")
-            await until(lambda: bool(history_rows(app)) and history_rows(app)[0][2] != "arming", pilot)
+            await until(lambda: bool(history_rows(app)) and history_rows(app)[0]["status"] != "arming", pilot)
             row = history_rows(app)[0]
-            assert row[2] == "arm failed at completion: BAD_ARGUMENT (0x0202 is not a critical command)"
-            assert row[3].startswith("arm accepted, arm started, arm failed")
+            assert row["status"] == "arm failed at completion: BAD_ARGUMENT (0x0202 is not a critical command)"
+            assert row["code"] == "BAD_ARGUMENT"
+            assert row["stages"].startswith("arm accepted, arm started, arm failed")
             assert session.history[0].fire is None  # never fired without a completed arm
             await asyncio.sleep(0)
     finally:

@@ -169,7 +169,8 @@ def test_string_types_are_bounded_by_their_declared_length(dictionary: Dictionar
 def test_the_whole_console_needs_only_the_packet_and_link_layers() -> None:
     # The ground station shares the packet codec (file PDUs included) and the serial link with the
     # vehicle, nothing of the flight software itself.
-    modules = "ground.cli, ground.console, ground.filetransfer, ground.session, ground.procedures.mission"
+    modules = ("ground.cli, ground.console, ground.filetransfer, ground.session, ground.server, ground.remote, "
+               "ground.web, ground.procedures.mission")
     probe = f"import sys, {modules}; print(*(m for m in sys.modules if m.startswith('fsw.')))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert "fsw.protocol.file_pdu" in loaded
