@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench lint fuzz clean
+.PHONY: install run test test-all bench lint fuzz clean
 
 install: $(STAMP)
 
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/python -m hil.rigs.mission_run
 
+# The default run leaves out the tests marked slow (long multi-process runs); test-all runs them too.
 test: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: install
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
-
 
 def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
@@ -60,6 +58,7 @@ def test_the_summary_checks_the_ground_s_success_against_the_plant_s_truth(touch
     assert summary["outcome"] == outcome
 
 
+@pytest.mark.slow
 def test_a_seeded_mission_flies_the_same_twice(tmp_path: Path) -> None:
     summaries = []
     for attempt in ("a", "b"):
