@@ -213,13 +213,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             return
         controller, vehicle, devices = flying
         self._checkpointed_as = _milestone(controller)
-        try:
-            sensor_t = float(devices.imu.read().t)
-        except Exception:  # no exchange yet: no sensor time to measure the gap from
-            sensor_t = None
         self.ctx.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": sensor_t,
+            "sensor_t": _sensor_time(devices),
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
@@ -263,8 +259,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
         since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
         gap = 0.0
-        if since is not None:
-            gap = max(0.0, float(devices.imu.read().t) - since)
+        now = _sensor_time(devices)
+        if since is not None and now is not None:
+            gap = max(0.0, now - since)
             if gap > 0:
                 controller.catch_up(gap, self.period_s)
                 self._started_at -= gap
@@ -396,6 +393,19 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
 @dataclass(frozen=True)
 class _Finished:
     outcome: str
+
+
+def _sensor_time(devices: Any) -> float | None:
+    """The flight time as the sensors tag it: the newest of the IMU's and the engine's time tags (a
+    failed IMU unit may repeat an old frame); None before the first exchange."""
+    engine = devices.main_engine if isinstance(devices, DescentDevices) else devices.engine
+    tags = []
+    for device in (devices.imu, engine):
+        try:
+            tags.append(float(device.read().t))
+        except Exception:  # no exchange yet: no reading
+            continue
+    return max(tags) if tags else None
 
 
 def _milestone(controller: Any) -> tuple[str, bool]:

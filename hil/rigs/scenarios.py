@@ -6,13 +6,15 @@ A landing scenario is a seeded descent flown by the flight software as the fligh
 emulator plant) with one fault injected in the plant; ``beresheet`` also reboots the flight computer
 in the burn. The rover scenario (``yutu1``) runs the rover machine on an executive through a lunar
 night (:mod:`hil.rigs.rover_scenario`). Verdicts are read from the plant's truth (touchdown,
-ignitions, propellant; the rover's battery and temperatures); the flight software's events only
-say which response it gave.
+ignitions, propellant, the IMU's record of unit changes; the rover's battery and temperatures); the
+flight software's events only say which response it gave.
 
 The negative control flies the same fault with the response switched off by flight parameters, as
-an operator would switch it off (PUS 20), and must end badly. Where the scenario's own fault ends
-well even without the response, the control says so and uses the nearest larger fault, flown with
-and without the response. ``--control`` runs it; the command exits 0 only if every verdict holds.
+an operator would switch it off (PUS 20), or, for a response of the fault protection table
+(``imu_failure``, ``beresheet``), with its event-action disabled by the ground (19,5); it must end
+badly. Where the scenario's own fault ends well even without the response, the control says so and
+uses the nearest larger fault, flown with and without the response. ``--control`` runs it; the
+command exits 0 only if every verdict holds.
 """
 
 from __future__ import annotations
@@ -72,8 +74,13 @@ class Control:
 
     def switches(self) -> str:
         """How the response is switched off, as printed."""
-        return ", ".join([*(f"{key}={value}" for key, value in self.parameters.items()),
-                          *(f"{service},{subtype} {data}" for service, subtype, data in self.ground_requests)])
+        requests = [f"{service},{subtype} [{', '.join(_id(item) for item in data)}]"
+                    for service, subtype, data in self.ground_requests]
+        return ", ".join([*(f"{key}={value}" for key, value in self.parameters.items()), *requests])
+
+
+def _id(item: Any) -> str:
+    return f"0x{item:04X}" if isinstance(item, int) else repr(item)
 
 
 @dataclass(frozen=True)
