@@ -55,7 +55,7 @@ def test_a_frozen_imu_unit_is_switched_out_by_pus12_and_pus19_and_not_without_th
     assert len(violation) == 1 and violation[0]["value"] > 25
     assert ("EVENT_ACTION_TRIGGERED", ACTION_IMU_SELECT) in [(name, args.get("action")) for name, args in events]
     # What the GNC reported: coasting on the stale unit, then the redundant unit and nothing rejected.
-    gnc = [name == "GNC_EVENT" and args["event"] for name, args in events]
+    gnc = [args["event"] for name, args in events if name == "GNC_EVENT"]
     assert "imu_coasting" in gnc and "imu_selected" in gnc
     after = rig.harness.hk(GNC_STRUCTURE)[marks["hk_before"]:]
     assert max(values["gnc_imu_rejected_run"] for values in after) > 25
