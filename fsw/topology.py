@@ -29,6 +29,7 @@ from fsw.devices.platform import MissionHardware, Platform, PlatformError, Platf
 from fsw.gnc.component import GncComponent
 from fsw.link import SerialLink
 from fsw.mission import MissionComponents, MissionDevices, build_mission
+from fsw.mission.descent_fdir import DESCENT_FAULT_PROTECTION
 from fsw.mission.surface_fdir import SURFACE_FAULT_PROTECTION
 from fsw.payloads import build_payloads
 from fsw.protocol import appdata
@@ -58,6 +59,9 @@ RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 50.0), ("medium", 10.0), 
 # Packet sequence counts of the on-board safing TCs (the SEQ_START just below, the steps from here):
 # at the top of the range, away from where a ground session's counts usually are.
 SAFING_SEQ_COUNTS = 0x3FC0
+# The lander's default fault protection: the surface entries, then the descent's (appended, so the
+# surface entries' TCs keep their sequence counts).
+LANDER_FAULT_PROTECTION = SURFACE_FAULT_PROTECTION + DESCENT_FAULT_PROTECTION
 
 
 @dataclass
@@ -231,7 +235,7 @@ def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:
 def add_fault_protection(vehicle: Vehicle) -> FaultProtectionLoader:
     """The default fault protection table, added last: it loads the entries whose points, events
     and commands the components before it declare (docs/fault-protection.md)."""
-    loader = FaultProtectionLoader(vehicle.ctx, SURFACE_FAULT_PROTECTION)
+    loader = FaultProtectionLoader(vehicle.ctx, LANDER_FAULT_PROTECTION)
     vehicle.add(loader)
     return loader
 

@@ -20,7 +20,7 @@ from fsw.devices.bus import DeviceBusDead
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
-from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, DeviceCommands
+from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
 from fsw.gnc.setup import make_descent_controller
 from fsw.mission.drivers import Report
@@ -59,6 +59,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         TelemetryDef("gnc_time_s", "f64", "s", "time since the powered phase began"),
         TelemetryDef("gnc_bus_exchanges", "u32", "", "device bus exchanges since boot"),
         TelemetryDef("gnc_bus_errors", "u32", "", "device calls the plant refused"),
+        TelemetryDef("gnc_imu_unit", "enum", "", "lander IMU unit the descent navigation uses (or last selected)",
+                     enum=IMU_UNITS),
+        TelemetryDef("gnc_imu_rejected", "u32", "", "lander IMU samples the descent rejected (stale or "
+                     "implausible) since it began"),
+        TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
+                     "(0: the last sample was used); the navigation coasts on its model meanwhile"),
         *BUS_TELEMETRY,
     )
     events = (
@@ -73,13 +79,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
-    # only for a negative control.
+    # only for a negative control. 0x3011 (an in-loop IMU unit switch) is retired: the unit is
+    # switched by the fault protection table (PUS 12/19), on the IMU points below.
     parameters = (
         *BUS_PARAMETERS,
         ParameterDef(0x3010, "gnc_sensor_checks", "bool", True,
                      "descent no-go without valid accelerometers or altimeter before ignition (Luna-25, IM-1)"),
-        ParameterDef(0x3011, "gnc_imu_redundancy", "bool", True,
-                     "switch to the redundant IMU when the unit in use reads implausibly (Beresheet)"),
         ParameterDef(0x3012, "gnc_thrust_estimation", "bool", True,
                      "estimate delivered / commanded thrust and let guidance compensate (SLIM, Vikram)"),
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
@@ -111,6 +116,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         self._cycles = 0
         self._checkpointed_as: tuple[str, bool] | None = None
         self._machines: dict[str, Any] = {}
+        # The lander IMU as the last descent measured it (unit, rejected, in a row); a selection
+        # outside a descent sets the unit.
+        self.imu_health: tuple[int, int, int] = (0, 0, 0)
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
@@ -175,7 +183,6 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
 
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
-                              imu_redundancy=bool(self.param("gnc_imu_redundancy")),
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")))
 
@@ -206,13 +213,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             return
         controller, vehicle, devices = flying
         self._checkpointed_as = _milestone(controller)
-        try:
-            sensor_t = float(devices.imu.read().t)
-        except Exception:  # no exchange yet: no sensor time to measure the gap from
-            sensor_t = None
         self.ctx.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": sensor_t,
+            "sensor_t": _sensor_time(devices),
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
@@ -256,8 +259,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
         since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
         gap = 0.0
-        if since is not None:
-            gap = max(0.0, float(devices.imu.read().t) - since)
+        now = _sensor_time(devices)
+        if since is not None and now is not None:
+            gap = max(0.0, now - since)
             if gap > 0:
                 controller.catch_up(gap, self.period_s)
                 self._started_at -= gap
@@ -315,6 +319,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
 
     def _finish_descent(self, outcome: str) -> None:
         report, self._descent_report = self._descent_report, None
+        if self.descent is not None:  # no descent reads the IMU now: nothing is being rejected
+            unit, rejected, _ = self.descent.imu_health()
+            self.imu_health = (unit, rejected, 0)
         self.descent = None
         self._checkpoint_finished("lander", outcome)
         self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
@@ -359,9 +366,13 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             self._phase = phase
 
     def housekeeping(self) -> dict[str, Any]:
+        if self.descent is not None:
+            self.imu_health = self.descent.imu_health()
+        unit, rejected, run = self.imu_health
         values: dict[str, Any] = {"gnc_vehicle": "none", "gnc_phase": self._phase,
                                   "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors),
-                                  **self.bus_housekeeping()}
+                                  "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
+                                  "gnc_imu_rejected_run": run, **self.bus_housekeeping()}
         controller = self.descent or self.ascent
         if controller is not None:
             nav = controller.nav.state()
@@ -382,6 +393,19 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
 @dataclass(frozen=True)
 class _Finished:
     outcome: str
+
+
+def _sensor_time(devices: Any) -> float | None:
+    """The flight time as the sensors tag it: the newest of the IMU's and the engine's time tags (a
+    failed IMU unit may repeat an old frame); None before the first exchange."""
+    engine = devices.main_engine if isinstance(devices, DescentDevices) else devices.engine
+    tags = []
+    for device in (devices.imu, engine):
+        try:
+            tags.append(float(device.read().t))
+        except Exception:  # no exchange yet: no reading
+            continue
+    return max(tags) if tags else None
 
 
 def _milestone(controller: Any) -> tuple[str, bool]:

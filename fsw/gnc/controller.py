@@ -9,8 +9,11 @@ Fault handling built in (mission-profile.md anomalies):
   (Luna-25, IM-1);
 * powered-descent initiation: after the go the lander coasts until the braking law would ask its
   design throttle (``DescentGuidance.pdi_due``), so a weak engine has thrust to spare;
-* IMU plausibility against engine thrust feedback; a failing unit is swapped for the redundant one
-  and bad samples are not integrated (Beresheet);
+* IMU samples checked for age (a time tag that does not advance) and plausibility against engine
+  thrust feedback; a rejected sample is not integrated, the navigation coasts on its model. The
+  controller counts the rejections (``imu_health``) and never decides a unit is dead: switching
+  units is the fault protection table's (PUS 12 on the counts, PUS 19 sending ``IMU_SELECT``),
+  which the controller follows (``select_imu``);
 * thrust efficiency (delivered / commanded) is estimated and guidance compensates (Vikram, SLIM);
 * altimeter readings are gated, never latched failed (Hakuto-R) - see ``fsw.gnc.navigation``.
 
@@ -57,7 +60,6 @@ class FaultResponses:
     """Which autonomous fault responses the descent runs (all on in flight)."""
 
     sensor_checks: bool = True  # no-go before ignition without accelerometers or altimeter (Luna-25, IM-1)
-    imu_redundancy: bool = True  # swap an implausible IMU for the redundant unit (Beresheet)
     thrust_estimation: bool = True  # estimate delivered / commanded thrust, guidance compensates (SLIM, Vikram)
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
 
@@ -76,9 +78,13 @@ class DescentDevices:
 
 class DescentController:
     PREFLIGHT_S = 4.0
-    IMU_SWITCH_SCORE = 3.0
-    # Class default: a controller restored from a checkpoint written before the switches existed.
+    IMU_COAST_REPORT = 25  # samples rejected in a row (0.5 s at 50 Hz) before the coast is reported
+    # Class defaults: a controller restored from a checkpoint written before these existed.
     responses = FaultResponses()
+    imu_rejected = 0  # IMU samples rejected since the descent began
+    imu_rejected_run = 0  # rejected in a row now, from the unit in use (0: the last one was used)
+    _imu_last_t: float | None = None  # time tag of the newest IMU sample seen
+    _imu_unit = 0  # the unit of the last sample judged
 
     def __init__(
         self, devices: DescentDevices, navigator: Navigator, guidance: DescentGuidance, *, divider: int = 5,
@@ -99,8 +105,6 @@ class DescentController:
         self._started_t: float | None = None
         self._go_t: float | None = None
         self._checks_ok = {"accelerometer": False, "altimeter": False}
-        self._imu_bad_score = 0.0
-        self._imu_switched = False
         self._imu_unit_wanted: int | None = None  # the unit last selected, until its readings arrive
         self._short_beam = False
         self._thrust_cmd = 0.0
@@ -128,7 +132,8 @@ class DescentController:
         status = self.dev.main_engine.read()
         if status.valid:  # judge the IMU against the thrust now, not the one saved (zero if saved at ignition)
             self._measured_thrust = status.measured_thrust_n
-        usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and self._imu_plausible(imu) else None
+        fresh = self._imu_last_t is None or imu.t > self._imu_last_t
+        usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and fresh and self._imu_fault(imu) is None else None
         steps = max(1, round(gap_s / dt))
         for _ in range(steps):
             self.nav.propagate(usable, gap_s / steps)
@@ -167,40 +172,59 @@ class DescentController:
 
     # ------------------------------------------------------------ IMU health
 
-    def _imu_plausible(self, r: ImuReading) -> bool:
-        if not r.valid or not r.accelerometer_on:
-            return False
+    def _imu_fault(self, r: ImuReading) -> str | None:
+        """Why a fresh sample cannot be used (None: it can): judged against the engine's thrust."""
+        if not r.valid:
+            return "not valid"
+        if not r.accelerometer_on:
+            return "accelerometer off"
         fx, fy, fz = r.specific_force_body
         if not (math.isfinite(fx) and math.isfinite(fy) and math.isfinite(fz)):
-            return False
+            return "not finite"
         if self.phase in (FREE_FALL, LANDED):
-            return abs(fy) < 3.0 and abs(fz) < 3.0
+            return None if abs(fy) < 3.0 and abs(fz) < 3.0 else "implausible"
         expected = self._measured_thrust / max(1.0, self.nav.dry_mass + self.nav.propellant)
-        return abs(fx - expected) < 1.5 and abs(fy) < 1.0 and abs(fz) < 1.0
+        return None if abs(fx - expected) < 1.5 and abs(fy) < 1.0 and abs(fz) < 1.0 else "implausible"
+
+    def imu_health(self) -> tuple[int, int, int]:
+        """What the controller measures of its IMU: (the unit in use or last selected, samples
+        rejected since the descent began, rejected in a row now)."""
+        unit = self._imu_unit_wanted if self._imu_unit_wanted is not None else self._imu_unit
+        return unit, self.imu_rejected, self.imu_rejected_run
 
     def select_imu(self, unit: int, t: float) -> None:
-        """Use IMU ``unit`` from now on (the ground's choice): as after an autonomous switch, the
+        """Use IMU ``unit`` from now on (a command: the ground's, or the fault protection's). The
         other unit's readings are neither used nor judged until the selection reaches the IMU."""
         self.dev.imu.select_unit(unit)
         self._imu_unit_wanted = unit
-        self._imu_bad_score = 0.0
+        self.imu_rejected_run = 0
         self._event(t, "imu_selected", f"unit {unit} by command")
 
     def _read_imu(self, t: float) -> ImuReading | None:
+        """This cycle's IMU sample, or None: rejected (stale or implausible), and the navigation
+        coasts on its model. A glitch is ridden out so; a unit that stays bad is for the fault
+        protection to switch, from the counts this keeps."""
         reading = self.dev.imu.read()
         if self._imu_unit_wanted is not None and reading.unit != self._imu_unit_wanted:
             return None  # the switch has not reached the IMU yet: neither use nor judge the old unit
-        self._imu_bad_score *= 0.9
-        if self._imu_plausible(reading):
+        self._imu_unit_wanted = None
+        self._imu_unit = reading.unit
+        # A frame whose time tag does not advance is an old one repeated (a unit that stopped behind
+        # a live interface), however plausible its numbers.
+        fresh = self._imu_last_t is None or reading.t > self._imu_last_t
+        if fresh:
+            self._imu_last_t = reading.t
+        fault = self._imu_fault(reading) if fresh else "stale: time tag not advancing"
+        if fault is None:
+            if self.imu_rejected_run >= self.IMU_COAST_REPORT:
+                self._event(t, "imu_coast_ended", f"unit {reading.unit} after {self.imu_rejected_run} samples")
+            self.imu_rejected_run = 0
             return reading
-        self._imu_bad_score += 1.0
-        if self._imu_bad_score > self.IMU_SWITCH_SCORE and self.phase != PREFLIGHT and self.responses.imu_redundancy:
-            new_unit = 1 - reading.unit
-            self.dev.imu.select_unit(new_unit)
-            self._imu_unit_wanted = new_unit
-            self._imu_bad_score = 0.0
-            self._imu_switched = True
-            self._event(t, "imu_switched_to_redundant", f"unit {reading.unit} implausible, now unit {new_unit}")
+        self.imu_rejected += 1
+        self.imu_rejected_run += 1
+        if self.imu_rejected_run == self.IMU_COAST_REPORT:
+            self._event(t, "imu_coasting", f"unit {reading.unit}: {self.IMU_COAST_REPORT} samples rejected in a row "
+                        f"({fault}), navigating on the model")
         return None
 
     # ------------------------------------------------------------ step

@@ -5,8 +5,9 @@ carried them has been answered, so a completion means the plant has the call. A 
 refuses fails the command (1,8 ``DEVICE_REFUSED``, the plant's error as data); with the bus dead it
 fails without touching anything (1,8 ``DEVICE_UNAVAILABLE``). All are allowed in SAFE.
 
-- ``IMU_SELECT unit``: the unit the navigation uses, as the autonomous swap does it (the controller
-  in flight ignores the other unit's readings until the switch reaches the IMU).
+- ``IMU_SELECT unit``: the unit the navigation uses (the controller in flight ignores the other
+  unit's readings until the switch reaches the IMU). The ground's, and the fault protection table's
+  answer to a unit whose samples the descent keeps rejecting (PUS 12 on ``gnc_imu_rejected_run``).
 - ``DEVICE_POWER_CYCLE device off_s``: off, ``off_s`` of flight time, on again.
 - ``MAIN_ENGINE_SAFE``: thrust 0 and engine off (the emulated engine's valves close with it); a
   powered descent in progress ends (reported ``aborted``), or guidance would light it again.
@@ -39,6 +40,7 @@ class DeviceCommands:
         lander: Any
         descent: Any
         failed: bool
+        imu_health: tuple[int, int, int]
         period_s: float
 
         def emit(self, event: str, /, **args: Any) -> None: ...
@@ -76,6 +78,7 @@ class DeviceCommands:
             self.descent.select_imu(number, self._flight_time())
         else:
             self.lander.imu.select_unit(number)
+            self.imu_health = (number, self.imu_health[1], 0)
         await self._deliver("imu")
         self.emit("DEVICE_COMMANDED", device="imu", action=f"unit {number} ({unit}) selected")
 

@@ -94,6 +94,12 @@ class FaultProtectionTable:
     sequences: tuple[StoredSequence, ...] = ()
     actions: tuple[EventAction, ...] = ()
 
+    def __add__(self, other: FaultProtectionTable) -> FaultProtectionTable:
+        """Both tables' entries, this one's first (the TCs' sequence counts follow table order, so
+        appending a table leaves those of the entries before it as they were)."""
+        return FaultProtectionTable(self.monitors + other.monitors, self.sequences + other.sequences,
+                                    self.actions + other.actions)
+
 
 class FaultProtectionLoader(Component):
     name = "fdir"

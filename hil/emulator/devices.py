@@ -28,6 +28,15 @@ from hil.emulator.plant import LunarLanderPlant
 
 
 class EmulatedImu:
+    """Two IMU units behind one interface; ``select_unit`` chooses the one whose frames are read.
+
+    Faults: the Beresheet glitch (unit 0 erratic: dropouts and spikes) and a hard failure of unit 0
+    (``imu_failure_altitude_m``): its sensor stops, and the interface goes on answering with the last
+    frame it had, time tag and valid flag included. That is how a unit whose processor or sensor
+    head dies behind a live bus terminal looks (a remote terminal returns the last data written to
+    its buffer): nothing in the frame says it failed; only its age does. ``selections`` is the
+    device's own record of the unit changes, the truth of a switch."""
+
     ACCEL_NOISE = 0.003  # m/s^2 per sample
     ACCEL_BIAS_SIGMA = 0.0005  # m/s^2 (~50 micro-g) [est.]
     ATTITUDE_NOISE = 0.0005  # rad
@@ -41,6 +50,9 @@ class EmulatedImu:
         self.unit = 0
         self.biases = [tuple(self.rng.gauss(0.0, self.ACCEL_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
         self.glitched_units: set[int] = set()
+        self.frozen_frames: dict[int, ImuReading] = {}  # failed unit -> the frame its interface repeats
+        self.failed_at: tuple[float, float] | None = None  # plant time and altitude of the hard failure
+        self.selections: list[tuple[float, int, float]] = []  # (plant time, unit, altitude) of each change
 
     def set_power(self, on: bool) -> None:
         self.powered = on
@@ -51,6 +63,8 @@ class EmulatedImu:
     def select_unit(self, unit: int) -> None:
         if unit not in (0, 1):
             raise ValueError(f"no IMU unit {unit}")
+        if unit != self.unit:
+            self.selections.append((self.plant.t, unit, self.plant.h))
         self.unit = unit
 
     def read(self) -> ImuReading:
@@ -60,12 +74,24 @@ class EmulatedImu:
         glitch_alt = p.faults.imu_glitch_altitude_m
         if glitch_alt is not None and p.h < glitch_alt and not p.landed:
             self.glitched_units.add(0)
+        failure_alt = p.faults.imu_failure_altitude_m
+        if failure_alt is not None and self.failed_at is None and p.h < failure_alt and not p.landed:
+            self.failed_at = (p.t, p.h)
+            self.frozen_frames[0] = self._frame(0)
         if not self.powered:
             return ImuReading(p.t, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, 0.0, self.unit, False, False)
+        frozen = self.frozen_frames.get(self.unit)
+        if frozen is not None:
+            return frozen
+        return self._frame(self.unit)
+
+    def _frame(self, unit: int) -> ImuReading:
+        """What ``unit`` measures now."""
+        p = self.plant
         g = self.rng.gauss
         if self.accelerometer_on:
             f = p.specific_force if not p.landed else GM_MOON / (R_MOON + p.h) ** 2
-            bx, by, bz = self.biases[self.unit]
+            bx, by, bz = self.biases[unit]
             sf = (f + bx + g(0.0, self.ACCEL_NOISE), by + g(0.0, self.ACCEL_NOISE), bz + g(0.0, self.ACCEL_NOISE))
         else:
             sf = (0.0, 0.0, 0.0)
@@ -73,14 +99,14 @@ class EmulatedImu:
         pitch = p.pitch + g(0.0, self.ATTITUDE_NOISE)
         yaw = p.yaw + g(0.0, self.ATTITUDE_NOISE)
         valid = True
-        if self.unit in self.glitched_units:
+        if unit in self.glitched_units:
             # Beresheet-like: intermittent dropouts and large spikes from the failing unit.
             if self.rng.random() < 0.4:
                 valid = False
             else:
                 sf = (sf[0] + g(0.0, 25.0), sf[1] + g(0.0, 25.0), sf[2] + g(0.0, 25.0))
                 pitch += g(0.0, 0.3)
-        return ImuReading(p.t, sf, rates, pitch, yaw, self.unit, self.accelerometer_on, valid)
+        return ImuReading(p.t, sf, rates, pitch, yaw, unit, self.accelerometer_on, valid)
 
 
 class EmulatedLaserRangeFinder:

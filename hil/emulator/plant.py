@@ -30,6 +30,10 @@ class FaultConfig:
     """Injectable faults modelled on real landing anomalies (see mission-profile.md)."""
 
     imu_glitch_altitude_m: float | None = None  # Beresheet: IMU unit 0 goes bad below this height
+    # IMU unit 0 fails hard below this height (above the reference sphere): its output freezes, the
+    # last frame repeated with its time tag and its valid flag, as an interface that outlives its
+    # sensor does (hil.emulator.devices.EmulatedImu). Unit 1 stays healthy.
+    imu_failure_altitude_m: float | None = None
     accelerometer_stuck_off: bool = False  # Luna-25: accelerometers never switch on
     altimeter_never_enabled: bool = False  # IM-1: laser range finder power command has no effect
     range_finder_dead_below_m: float | None = None  # laser range finder dies below this height

@@ -4,6 +4,10 @@ This is the in-process bench: the flight side (``fsw.gnc``) sees only the device
 loop steps the descent controller directly against the plant at the IMU rate, without the
 executive or the device bus. Used by the demo, the Monte Carlo campaign and the GNC tests; the
 fault scenarios fly the flight software itself (:mod:`hil.rigs.flight_descent`).
+
+Without the executive there are no PUS services either: :class:`ImuFaultProtection` stands in for
+the fault protection table's IMU entry (:mod:`fsw.mission.descent_fdir`), so that a failing IMU
+unit is switched out in the bare loop as in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.guidance import LANDED, GuidanceConfig
 from fsw.gnc.setup import make_descent_controller
+from fsw.mission.descent_fdir import IMU_REJECTED_RUN_LIMIT, REPETITION
 from hil.emulator.devices import LanderDevices, make_lander_devices
 from hil.emulator.orbit_determination import descent_handover
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, TouchdownReport
@@ -39,6 +44,24 @@ class DescentRun:
 
     def event_names(self) -> list[str]:
         return [name for _, name, _ in self.events]
+
+
+class ImuFaultProtection:
+    """The table's IMU entry, for a loop without PUS services: once a second (the housekeeping
+    period) the controller's rejected-in-a-row count is checked against the entry's limit; ``REPETITION``
+    checks above it in a row select the redundant unit, once per violation, as PUS 19 would."""
+
+    def __init__(self) -> None:
+        self.next_check = 0.0
+        self.above = 0
+
+    def check(self, controller: DescentController, t: float) -> None:
+        if t < self.next_check:
+            return
+        self.next_check = t + 1.0
+        self.above = self.above + 1 if controller.imu_health()[2] > IMU_REJECTED_RUN_LIMIT else 0
+        if self.above == REPETITION:
+            controller.select_imu(1, t)
 
 
 def descent_devices(devices: LanderDevices) -> DescentDevices:
@@ -78,7 +101,9 @@ def fly_descent(
     settle_after_landing_s: float = 2.0,
     map_includes_crater: bool | None = None,
     responses: FaultResponses | None = None,
+    imu_fault_protection: bool = True,
 ) -> DescentRun:
+    """``imu_fault_protection`` False: no stand-in for the table's IMU entry (its negative control)."""
     wall0 = time.perf_counter()
     plant, _devices, controller = build_descent(
         seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses
@@ -91,8 +116,11 @@ def fly_descent(
     ignition_t: float | None = None
     t = 0.0
     steps = int(max_time_s / dt)
+    imu_fdir = ImuFaultProtection() if imu_fault_protection else None
     for n in range(steps):
         controller.step(t, dt)
+        if imu_fdir is not None:
+            imu_fdir.check(controller, t)
         if controller.phase != phase_log[-1][1]:
             phase_log.append((t, controller.phase))
             if controller.phase == "free_fall":

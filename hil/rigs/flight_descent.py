@@ -12,7 +12,8 @@ in this process instead of a serial link. The clock is afap.
 The mission machine starts in its pre-descent checks and hands the descent to guidance through
 the GNC component's descent driver, as in flight; ``auto_go`` stands in for the ground's go.
 Optionally the flight computer is killed in the burn and rebooted on its store while the plant
-lives on (Beresheet).
+lives on (Beresheet), and the ground sends requests once the fault protection table is loaded (a
+negative control's 19,5, disabling an event-action before the fault).
 
 :func:`fly` is one seed, one set of plant faults and flight parameters in, one
 :class:`DescentRecord` of plain values out (the plant's truth, plus the flight software's events
@@ -21,6 +22,7 @@ and claims), so that a Monte Carlo campaign can call it per run.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +35,9 @@ from fsw.clock import run as run_on_clock
 from fsw.core.store import Store
 from fsw.devices.platform import MissionHardware
 from fsw.mission.machine import AUTO_GO
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc, PusTm
+from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
 from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.plant import TouchdownReport, with_faults
@@ -59,6 +64,9 @@ class FlightOptions:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     reset_below_m: float | None = None  # kill and reboot the flight computer below this height
     reset_outage_s: float = RESET_OUTAGE_S  # plant time that passes while it reboots
+    # (service, subtype, data) the ground sends at the first boot once the fault protection table is
+    # loaded, before the descent: ((19, 5, [0x7F04]),) disables that event-action.
+    ground_requests: tuple[tuple[int, int, Any], ...] = ()
 
 
 @dataclass
@@ -79,9 +87,14 @@ class DescentRecord:
     flight_restarts: int  # flight computer restarts the plant saw on its device bus
     height_at_reset_m: float | None
     engine_on_at_reset: bool | None
+    reset_t: float | None  # plant time of the reset
     # The plant's height above the ground when guidance decided it had touched down (None: it
     # never did); well above zero is a false touchdown.
     height_when_guidance_landed_m: float | None
+    # The IMU's own record: (plant time, unit, altitude) of each unit change, and the plant time and
+    # altitude of a hard failure of unit 0 (None: none).
+    imu_selections: list[tuple[float, int, float]]
+    imu_failed_at: tuple[float, float] | None
     # The flight software's word.
     outcomes: list[str]  # what guidance reported to the mission ("landed", "aborted")
     mission_states: list[str]  # the mission machine's states, in order
@@ -140,7 +153,8 @@ class FlightComputer:
     """One boot of the flight software, wired as the flight process wires it, on the shared plant."""
 
     def __init__(self, store: Path, server: DeviceBusServer, seed: int, parameters: Mapping[str, Any],
-                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 ground_requests: tuple[tuple[int, int, Any], ...] = ()) -> None:
         self.clock = Clock("afap")
         self.store = Store(store)
         self.vehicle = core_vehicle(self.clock, self.store)
@@ -154,14 +168,36 @@ class FlightComputer:
             self.vehicle.parameters.preset(name, value)
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._on_event = on_event
+        self.ground_requests = ground_requests
+        self.verdicts: dict[int, VerificationReport] = {}  # request id -> its final report
         self.vehicle.ctx.telemetry.add_sink(self._sink)
 
     def _sink(self, raw: bytes) -> None:
+        if len(raw) > 7 and raw[7] == 1:  # a verification report (service 1)
+            tm = PusTm.unpack(raw, self.vehicle.ctx.telemetry.max_packet_size)
+            report = VerificationReport.unpack(tm.subtype, tm.source_data)
+            if report.subtype in FAILURE_SUBTYPES or report.subtype == Subtype.COMPLETION_OK:
+                self.verdicts[report.request_id] = report
+            return
         event = self.vehicle.events.decode_report(raw)
         if event is not None:
             self.events.append(event)
             if self._on_event is not None:
                 self._on_event(*event)
+
+    async def _send_ground_requests(self) -> None:
+        """The ground's requests, once the fault protection table is loaded; each must complete."""
+        while not any(name == "FDIR_TABLE_LOADED" for name, _ in self.events):
+            await self.clock.sleep(0.1)
+        for count, (service, subtype, data) in enumerate(self.ground_requests, start=1):
+            tc = PusTc(self.vehicle.apid, service, subtype, appdata.encode(data), count, ACK_ALL)
+            self.vehicle.dispatcher.submit(tc)
+            while tc.request_id not in self.verdicts:
+                await self.clock.sleep(0.02)
+            report = self.verdicts[tc.request_id]
+            if not report.ok:
+                raise RuntimeError(f"ground request {service},{subtype} {data} failed: {report.subtype.name} "
+                                   f"(code {report.code})")
 
     def fly(self, until: Callable[[], bool], *, stop: bool) -> None:
         """Boot, fly until ``until()`` (checked every 0.1 s of flight) or the deadline, then shut down
@@ -170,6 +206,9 @@ class FlightComputer:
         async def main() -> None:
             await self.vehicle.start()
             start = self.clock.monotonic()
+            if self.ground_requests:
+                async with asyncio.timeout(60.0):  # flight seconds: the table loads in the first few
+                    await self._send_ground_requests()
             while not until() and self.clock.monotonic() - start < DEADLINE_S:
                 await self.clock.sleep(0.1)
             if stop:
@@ -212,9 +251,10 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
     events: list[tuple[str, dict[str, Any]]] = []
     height_at_reset: float | None = None
     engine_on_at_reset: bool | None = None
+    reset_t: float | None = None
     with tempfile.TemporaryDirectory(prefix="ilrs-descent-") as scratch:
         store = (workdir or Path(scratch)) / "fsw-store.sqlite"
-        computer = FlightComputer(store, server, seed, parameters, on_event)
+        computer = FlightComputer(store, server, seed, parameters, on_event, tuple(options.ground_requests))
         over = descent_over(computer)
         reset_below = options.reset_below_m
         if reset_below is not None:
@@ -223,20 +263,23 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
             events += computer.events
             if not over():
                 height_at_reset, engine_on_at_reset = plant.height_above_ground, bool(plant.engine_on)
+                reset_t = plant.t
                 computer = FlightComputer(store, server, seed, parameters, on_event)
                 over = descent_over(computer)
         if reset_below is None or height_at_reset is not None:
             computer.fly(over, stop=True)
             events += computer.events
     states = [args["dest"] for name, args in events if name == "MISSION_TRANSITION"]
+    imu = world.devices["imu"]
     return DescentRecord(
         seed=seed, faults=faults, parameters=dict(options.parameters), touchdown=plant.touchdown,
         ignitions=world.ignitions["main_engine"], propellant_used_kg=plant.config.propellant_kg - plant.propellant,
         final_height_m=0.0 if plant.landed else plant.height_above_ground,
         final_vertical_speed_m_s=plant.vu, ignition_t=world.ignition_t, plant_t=plant.t,
         flight_restarts=server.flight_restarts, height_at_reset_m=height_at_reset,
-        engine_on_at_reset=engine_on_at_reset,
+        engine_on_at_reset=engine_on_at_reset, reset_t=reset_t,
         height_when_guidance_landed_m=guidance_landed[0] if guidance_landed else None,
+        imu_selections=list(imu.selections), imu_failed_at=imu.failed_at,
         outcomes=[args["outcome"] for name, args in events if name == "DESCENT_OUTCOME"],
         mission_states=["predescent_checks", *states], events=events, wall_s=time.perf_counter() - wall0,
     )

@@ -7,8 +7,9 @@ and the GNC component on a flight executive, the device bus, afap clock); the IM
 at 14 km and the flight computer is then killed and rebooted on its store while the engine burns.
 The plant (:class:`hil.plant_process.LanderWorld` behind a :class:`hil.devicebus.DeviceBusServer`)
 lives on through the reset and lets the reset outage of flight time pass with the engine as last
-commanded. The response expected: switch to the redundant IMU, resume guidance from its checkpoint
-without touching the engine, land.
+commanded. The response expected: switch to the redundant IMU (the descent navigation rejects the
+failing unit's samples, the fault protection table's PUS 12 / PUS 19 entry selects the redundant
+unit), resume guidance from its checkpoint without touching the engine, land.
 """
 
 from __future__ import annotations
@@ -35,11 +36,15 @@ def fly_descent_through_reset(seed: int = 1, *, imu_glitch: bool = True, reset_h
 
 
 def check_beresheet(run: DescentRecord) -> list[str]:
-    """The unmet expectations of the Beresheet response (empty: correct). The landing and the
-    ignitions are the plant's; the IMU switch and the resumption are the flight software's report."""
+    """The unmet expectations of the Beresheet response (empty: correct). The landing, the
+    ignitions and the IMU switch (the IMU's own record) are the plant's; the resumption is the flight
+    software's report."""
     problems = []
-    if "imu_switched_to_redundant" not in run.gnc_events():
+    switched = [t for t, unit, _ in run.imu_selections if unit == 1]
+    if not switched:
         problems.append("no switch to the redundant IMU")
+    elif run.reset_t is not None and switched[0] > run.reset_t:
+        problems.append("the switch to the redundant IMU came after the reset")
     if not run.engine_on_at_reset:
         problems.append("the engine was not burning when the computer reset (the reset came too late)")
     if run.flight_restarts != 1 or len(run.resumed()) != 1:

@@ -6,13 +6,15 @@ A landing scenario is a seeded descent flown by the flight software as the fligh
 emulator plant) with one fault injected in the plant; ``beresheet`` also reboots the flight computer
 in the burn. The rover scenario (``yutu1``) runs the rover machine on an executive through a lunar
 night (:mod:`hil.rigs.rover_scenario`). Verdicts are read from the plant's truth (touchdown,
-ignitions, propellant; the rover's battery and temperatures); the flight software's events only
-say which response it gave.
+ignitions, propellant, the IMU's record of unit changes; the rover's battery and temperatures); the
+flight software's events only say which response it gave.
 
 The negative control flies the same fault with the response switched off by flight parameters, as
-an operator would switch it off (PUS 20), and must end badly. Where the scenario's own fault ends
-well even without the response, the control says so and uses the nearest larger fault, flown with
-and without the response. ``--control`` runs it; the command exits 0 only if every verdict holds.
+an operator would switch it off (PUS 20), or, for a response of the fault protection table
+(``imu_failure``, ``beresheet``), with its event-action disabled by the ground (19,5); it must end
+badly. Where the scenario's own fault ends well even without the response, the control says so and
+uses the nearest larger fault, flown with and without the response. ``--control`` runs it; the
+command exits 0 only if every verdict holds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hil.rigs.flight_descent import LANDING_ELLIPSE_M, DescentRecord, FlightOptions, fly
+from hil.rigs.imu_scenario import IMU_FAILURE_FAULTS, IMU_SWITCH_DISABLED, check_imu_failure
 from hil.rigs.plant_death import PlantDeathRun, check_negative_control, check_plant_death, fly_plant_death
 from hil.rigs.reset_scenario import BERESHEET_FAULTS, RESET_HEIGHT_M, check_beresheet
 from hil.rigs.rover_scenario import MIN_AVIONICS_C, MIN_BATTERY_SOC, RoverRun, check_yutu1, fly_rover_night
@@ -66,6 +69,18 @@ class Control:
     description: str  # what is switched off
     faults: Mapping[str, Any] | None = None  # a larger fault (None: the scenario's own)
     why_larger: str = ""  # why the scenario's own fault is not the control's
+    # Requests the ground sends before the descent that switch it off (a 19,5 for a table's response).
+    ground_requests: tuple[tuple[int, int, Any], ...] = ()
+
+    def switches(self) -> str:
+        """How the response is switched off, as printed."""
+        requests = [f"{service},{subtype} [{', '.join(_id(item) for item in data)}]"
+                    for service, subtype, data in self.ground_requests]
+        return ", ".join([*(f"{key}={value}" for key, value in self.parameters.items()), *requests])
+
+
+def _id(item: Any) -> str:
+    return f"0x{item:04X}" if isinstance(item, int) else repr(item)
 
 
 @dataclass(frozen=True)
@@ -150,7 +165,7 @@ def descent_control(faults: Mapping[str, Any], control: Control, check: Callable
         fault = control.faults if control.faults is not None else faults
         response = _judge(fly(seed, fault, options), check) if control.faults is not None else None
         off = FlightOptions({**options.parameters, **control.parameters}, options.reset_below_m,
-                            options.reset_outage_s)
+                            options.reset_outage_s, (*options.ground_requests, *control.ground_requests))
         flown = fly(seed, fault, off)
         return ControlResult(flown.outcome(), ended_badly(flown), flown.wall_s + (response.wall_s if response else 0.0),
                              flown, response)
@@ -163,6 +178,10 @@ def landing(name: str, anomaly: str, expected: str, faults: Mapping[str, Any],
             options: FlightOptions | None = None) -> Scenario:
     return Scenario(name, anomaly, expected, descent(faults, check, options), control,
                     descent_control(faults, control, check, options))
+
+
+def imu_failure_landed(run: DescentRecord) -> list[str]:
+    return landed(run) + check_imu_failure(run)
 
 
 def hakuto_landed(run: DescentRecord) -> list[str]:
@@ -245,8 +264,15 @@ SCENARIOS = {
         landing("beresheet", "IMU glitch at 14 km, then a reset of the flight computer in the burn (Beresheet 2019)",
                 "switch to the redundant IMU autonomously; through the reset keep the engine burning, resume "
                 "guidance from its checkpoint, land", BERESHEET_FAULTS, check_beresheet,
-                Control({"gnc_imu_redundancy": False}, "no switch to the redundant IMU"),
+                Control({}, "no switch to the redundant IMU: the fault protection's event-action disabled",
+                        ground_requests=IMU_SWITCH_DISABLED),
                 FlightOptions(reset_below_m=RESET_HEIGHT_M)),
+        landing("imu_failure", "the primary IMU unit fails hard in main braking: its output freezes (stale "
+                "frames, valid flag set); the redundant unit is healthy",
+                "reject the stale samples and coast; PUS 12 sees the rejections run on, PUS 19 sends IMU_SELECT "
+                "redundant; land", IMU_FAILURE_FAULTS, imu_failure_landed,
+                Control({}, "the fault protection's event-action 0x7F04 disabled by the ground: the monitor "
+                        "sees the failure, nothing answers it", ground_requests=IMU_SWITCH_DISABLED)),
         landing("luna25", "accelerometers never switch on (Luna-25 2023)",
                 "refuse to start the burn without accelerometer data; hold in orbit",
                 {"accelerometer_stuck_off": True}, held_in_orbit,
@@ -327,8 +353,7 @@ def run(args: argparse.Namespace) -> int:
             if control is None or checked is None:
                 print("  control:  flown and judged with the response above (the event-action disabled)")
                 continue
-            switches = ", ".join(f"{key}={value}" for key, value in control.parameters.items())
-            print(f"  control:  {control.description} ({switches})")
+            print(f"  control:  {control.description} ({control.switches()})")
             if control.faults is not None:
                 print(f"            larger fault {dict(control.faults)}: {control.why_larger}")
             if checked.response is not None:

@@ -25,10 +25,13 @@ def test_the_engine_burns_through_the_reset_and_guidance_lands(beresheet) -> Non
     assert resumed["gap"] >= 1.0  # the reset outage passed unseen by the flight software
     assert run.ignitions == 1 and run.flight_restarts == 1
     assert run.outcomes == ["landed"] and run.touchdown is not None and run.touchdown.safe
-    # The IMU switch came before the reset and the resumed controller stays on the redundant unit.
-    switched = [i for i, (name, args) in enumerate(run.events) if args.get("event") == "imu_switched_to_redundant"]
-    assert switched and switched[0] < run.names().index("GNC_RESUMED")
-    assert run.gnc_events().count("imu_switched_to_redundant") == 1
+    # The IMU switch (the IMU's own record) came before the reset, once: the resumed controller stays
+    # on the redundant unit. It was the fault protection table's: PUS 19 answering PUS 12.
+    [(switched_t, unit, _)] = run.imu_selections
+    assert unit == 1 and run.reset_t is not None and switched_t < run.reset_t
+    selected = [i for i, (name, args) in enumerate(run.events) if args.get("event") == "imu_selected"]
+    assert len(selected) == 1 and selected[0] < run.names().index("GNC_RESUMED")
+    assert "EVENT_ACTION_TRIGGERED" in run.names()[:selected[0]]
 
 
 def test_the_checker_names_each_wrong_response(beresheet) -> None:

@@ -221,6 +221,28 @@ def test_imu_glitch_affects_only_the_failing_unit() -> None:
     assert all(r.valid and abs(r.specific_force_body[1]) < 0.05 for r in good)
 
 
+def test_a_hard_imu_failure_freezes_the_primary_unit_behind_a_valid_flag() -> None:
+    plant = LunarLanderPlant(1, with_faults(imu_failure_altitude_m=plant_start_altitude() - 10.0))
+    imu = EmulatedImu(plant)
+    assert imu.read().t == 0.0 and imu.failed_at is None
+    plant.h -= 20.0  # below the failure height
+    plant.step(0.02)
+    frozen = imu.read()
+    assert imu.failed_at is not None and frozen.valid and frozen.unit == 0
+    for _ in range(10):
+        plant.step(0.02)
+        assert imu.read() == frozen  # the same frame, time tag and valid flag included: nothing says failed
+    imu.select_unit(1)
+    fresh = [imu.read() for _ in range(3)]
+    assert all(r.unit == 1 and r.valid and r.t > frozen.t for r in fresh)
+    imu.select_unit(1)  # no change: not recorded
+    assert imu.selections == [(plant.t, 1, plant.h)]
+
+
+def plant_start_altitude() -> float:
+    return PlantConfig().perilune_alt_m
+
+
 def test_thrust_scale_fault_delivers_more_thrust() -> None:
     plant = LunarLanderPlant(1, with_faults(replace(PlantConfig(), thrust_dispersion=0.0), thrust_scale=1.1))
     engine = EmulatedMainEngine(plant)
