@@ -63,6 +63,15 @@ class CommandRecord:
     def stage_names(self) -> list[str]:
         return [stage.subtype.name for stage in self.stages]
 
+    def add_stage(self, report: VerificationReport) -> None:
+        """Record a verification report as it arrives; acceptance and the end are signalled."""
+        self.stages.append(report)
+        self.updates.put_nowait(report)
+        if report.subtype in (Subtype.ACCEPTANCE_OK, Subtype.ACCEPTANCE_FAILED):
+            self.accepted.set()
+        if not report.ok or report.subtype == Subtype.COMPLETION_OK:
+            self.done.set()
+
     async def stages_until_done(self, timeout: float) -> AsyncIterator[VerificationReport]:
         """Yield each verification report as it arrives until completion, failure or ``timeout``."""
         loop = asyncio.get_running_loop()
@@ -190,12 +199,8 @@ class GroundClient:
         record = self.pending.get(report.request_id)
         if record is None:
             return
-        record.stages.append(report)
-        record.updates.put_nowait(report)
-        if report.subtype in (Subtype.ACCEPTANCE_OK, Subtype.ACCEPTANCE_FAILED):
-            record.accepted.set()
-        if not report.ok or report.subtype == Subtype.COMPLETION_OK:
-            record.done.set()
+        record.add_stage(report)
+        if record.done.is_set():
             # Finished: the caller holds the record; a long console session must not grow forever.
             self.pending.pop(report.request_id, None)
 

@@ -175,13 +175,7 @@ def _mirror_record(record: CommandRecord | None, data: dict[str, Any] | None, no
         record = CommandRecord(tc, now)
     record.transmissions = int(data.get("transmissions", 1))
     for stage in data["stages"][len(record.stages):]:
-        report = _report_from(stage)
-        record.stages.append(report)
-        record.updates.put_nowait(report)
-        if report.subtype in (Subtype.ACCEPTANCE_OK, Subtype.ACCEPTANCE_FAILED):
-            record.accepted.set()
-        if not report.ok or report.subtype == Subtype.COMPLETION_OK:
-            record.done.set()
+        record.add_stage(_report_from(stage))
     return record
 
 
