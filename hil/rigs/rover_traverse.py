@@ -35,9 +35,11 @@ class TraverseResult:
 
 
 def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, config: RoverPlantConfig | None = None,
-                 parameters: dict[str, Any] | None = None, store_dir: Path | None = None) -> TraverseResult:
+                 parameters: dict[str, Any] | None = None, store_dir: Path | None = None,
+                 until_event: str | None = None) -> TraverseResult:
     """Boot the rover, take it to NOMINAL, upload ``waypoints``, GO, and let ``duration_s`` of flight
-    time pass (the traverse, then whatever follows: the night included)."""
+    time pass (the traverse, then whatever follows: the night included), or less once ``until_event``
+    has been seen."""
     directory = store_dir or Path(tempfile.mkdtemp(prefix="ilrs-rover-"))
     clock = Clock("afap")
     plant = RoverPlant(seed, config)
@@ -68,7 +70,9 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
                 command("ROVER_WAYPOINT", float(east), float(north), bool(science))
             await clock.sleep(1.0)
             command("ROVER_GO")
-            await clock.sleep(duration_s)
+            deadline = clock.monotonic() + duration_s
+            while clock.monotonic() < deadline and not any(name == until_event for name, _ in events):
+                await clock.sleep(min(60.0, deadline - clock.monotonic()))
             return housekeeping(vehicle)
         finally:
             await vehicle.stop("rig over")

@@ -101,6 +101,7 @@ class RoverPlant:
         self.nights = 0
         self.woke_after_night = 0
         self._was_night = False
+        self._radio_cache: tuple[Any, tuple[bool, float]] | None = None
 
     # --- the Sun -----------------------------------------------------------------------------
     def day_fraction(self, t: float | None = None) -> float:
@@ -236,6 +237,14 @@ class RoverPlant:
     def radio_link(self) -> tuple[bool, float]:
         """(up, received power in dBm): free-space loss with range, cut beyond the reach, by an
         outage, or when the terrain hides the lander's antenna."""
+        key = (round(self.east, 1), round(self.north, 1), self.hibernating, self.dead, self.t // 10.0)
+        if self._radio_cache is not None and self._radio_cache[0] == key:
+            return self._radio_cache[1]
+        result = self._radio_link()
+        self._radio_cache = (key, result)
+        return result
+
+    def _radio_link(self) -> tuple[bool, float]:
         faults, cfg = self.config.faults, self.config
         distance = max(1.0, math.hypot(self.east, self.north))
         rssi = -40.0 - 20.0 * math.log10(distance)  # [est.] 1 W UHF, omni antennas
