@@ -98,7 +98,8 @@ class LinkMonitor(Component):
         if len(raw) >= 6:
             apid = SpacePacketHeader.unpack(raw).apid
             # A packet for another vehicle goes to the relay, when there is one serving it.
-            if apid != self.ctx.telemetry.apid and self.ctx.bus.publish(RELAY_UPLINK_TOPIC, (apid, raw)):
+            relay = RELAY_UPLINK_TOPIC.format(apid=apid)
+            if apid != self.ctx.telemetry.apid and self.ctx.bus.publish(relay, (apid, raw)):
                 self.last_uplink = self.clock.monotonic()
                 return
         try:

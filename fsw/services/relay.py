@@ -1,8 +1,8 @@
 """The lander's relay for the rover: ground TCs for the rover's APID go out on the proximity radio,
 the rover's TM comes back down the ground link.
 
-The ground link's intake hands every packet for another APID to topic ``relay_uplink``; packets for
-an APID the relay does not serve are refused there as before (UNKNOWN_APID). Rover packets are
+The ground link's intake hands a packet for another APID to topic ``relay_uplink_<APID>``; a packet
+for an APID no relay serves is refused there as before (UNKNOWN_APID). Rover packets are
 relayed as they are: the rover authenticates its own TCs end to end, the lander only checks that a
 packet is whole (its CRC) before it spends the radio on it. Rover TM goes to topic
 ``relay_downlink``, which the ground link sends; that pipe is bounded and counts what it drops.
@@ -23,7 +23,7 @@ from fsw.link import LinkClosedError, SerialLink
 from fsw.protocol.crc import crc16
 from fsw.protocol.packet import SpacePacketHeader
 
-RELAY_UPLINK_TOPIC = "relay_uplink"
+RELAY_UPLINK_TOPIC = "relay_uplink_{apid}"  # one topic per relayed APID
 RELAY_DOWNLINK_TOPIC = "relay_downlink"
 RELAY_DEPTH = 1024  # packets either way [est.: minutes of rover housekeeping]
 
@@ -47,7 +47,7 @@ class RoverRelay(Component):
         self.link = link
         self.apid = apid
         self.tc_forwarded = self.tc_refused = self.tm_forwarded = self.tm_refused = self.tm_dropped = 0
-        self._uplink: Subscription = ctx.bus.subscribe(RELAY_UPLINK_TOPIC, depth=RELAY_DEPTH)
+        self._uplink: Subscription = ctx.bus.subscribe(RELAY_UPLINK_TOPIC.format(apid=apid), depth=RELAY_DEPTH)
         self._tasks: list[asyncio.Task[None]] = []
 
     def on_link_state(self, state: str, detail: str) -> None:
