@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from fsw.devices.rover import NO_MATCH_MM, ElevationImage
 
 CELL_M = 0.4
-INFLATE_M = 0.9  # half the rover's width and a margin [est. for a 1 m wide rover]
+INFLATE_M = 1.3  # half the rover's width, a margin and the grid's quantisation [est. for a 1 m wide rover]
 MAX_EXPANSIONS = 60_000
 GOAL_SLACK_M = 2.0  # how far from a waypoint on a hazard the rover may stop instead
 

@@ -44,9 +44,10 @@ STATES = ("idle", "drive", "imaging", "backoff", "science", "contact_wait", "ret
 MAX_WAYPOINTS = 32
 FILE_DOWNLINK_OPCODE = 0x1701  # fsw.services.filetransfer FILE_DOWNLINK
 TURN_RATE_RAD_S = 0.05
-TURN_IN_PLACE_RAD = math.radians(15.0)
+TURN_IN_PLACE_RAD = math.radians(8.0)
 POINT_REACHED_M = 0.3
 RETURN_MARGIN_M = 2.0  # drive back this far inside the last point of contact
+IMAGE_AFTER_TURN_RAD = math.radians(25.0)  # a turn this large faces ground no image has seen
 
 
 class RoverTraverse(Component):
@@ -129,6 +130,8 @@ class RoverTraverse(Component):
         self.contact_point: tuple[float, float] | None = None
         self.night = False
         self._image_odometer = -math.inf
+        self._image_heading = 0.0
+        self._slip_images = 0  # images taken when the last slip stop was made: its estimate is spent
         self._backoff_from = 0.0
         self._stall_cycles = 0
         self._waited_from = 0.0
@@ -284,7 +287,8 @@ class RoverTraverse(Component):
         east, north, heading, slip, odometer = self.pose
         if self._slipping(slip):
             return
-        if odometer - self._image_odometer >= self.param("rover_image_every_m"):
+        turned = abs(wrap(heading - self._image_heading)) > IMAGE_AFTER_TURN_RAD
+        if odometer - self._image_odometer >= self.param("rover_image_every_m") or turned:
             self.hw.wheels.stop()
             self.state = "imaging"
             return
@@ -299,7 +303,7 @@ class RoverTraverse(Component):
         if abs(error) > TURN_IN_PLACE_RAD:
             self.hw.wheels.drive(0.0, math.copysign(TURN_RATE_RAD_S, error))
         else:
-            self.hw.wheels.drive(self.param("rover_speed_m_s"), max(-0.03, min(0.03, 0.5 * error)))
+            self.hw.wheels.drive(self.param("rover_speed_m_s"), max(-0.05, min(0.05, 1.0 * error)))
 
     def _slipping(self, slip: float) -> bool:
         try:
@@ -308,7 +312,7 @@ class RoverTraverse(Component):
             return False
         stalled = max(currents) > self.param("rover_stall_current_a")
         self._stall_cycles = self._stall_cycles + 1 if stalled else 0
-        high_slip = slip > self.param("rover_slip_limit")
+        high_slip = slip > self.param("rover_slip_limit") and self.images > self._slip_images
         if not (self._stall_cycles >= 3 or high_slip):
             return False
         respond = bool(self.param("rover_slip_response"))
@@ -324,6 +328,7 @@ class RoverTraverse(Component):
         self.map.close_around(east + math.cos(heading), north + math.sin(heading), 2.0)
         self.hw.wheels.drive(-self.param("rover_speed_m_s"), 0.0)
         self.state, self._backoff_from, self._stall_cycles = "backoff", self.pose[4], 0
+        self._slip_images = self.images
         return True
 
     def _on_backoff(self) -> None:
@@ -340,7 +345,7 @@ class RoverTraverse(Component):
         if image is None:
             return
         self.images += 1
-        self._image_odometer = self.pose[4]
+        self._image_odometer, self._image_heading = self.pose[4], self.pose[2]
         self.ctx.bus.publish(VO_TOPIC, image.moved_m)
         east, north, heading = self.pose[:3]
         if image.valid:
