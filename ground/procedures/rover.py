@@ -18,6 +18,7 @@ from fsw.protocol.file_pdu import FILE_PDU_SERVICE, PDU_TC_SUBTYPE, PDU_TM_SUBTY
 from fsw.protocol.packet import PusTm
 from ground.filetransfer import FileReceiver, ReceiverSession
 from ground.procedure import Procedure, ProcedureFailed
+from ground.session import GroundSession
 
 # The rover's events worth a line in the procedure's log.
 LOGGED = ("ROVER_LEG", "ROVER_REPLANNED", "ROVER_WAYPOINT_REACHED", "ROVER_PRODUCT", "ROVER_TRAVERSE_DONE",
@@ -29,6 +30,8 @@ class RoverLink:
 
     def __init__(self, p: Procedure, dictionary: Path, products: Path) -> None:
         self.p = p
+        if not isinstance(p.session, GroundSession):
+            raise ProcedureFailed("the rover is driven from a session on the port (not through the ground server)")
         self.client = p.session.client
         data = json.loads(dictionary.read_text())
         self.apid = int(data["apid"])
