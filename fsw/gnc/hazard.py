@@ -129,7 +129,8 @@ def assess(
         ones[k], xs[k], ys[k], zs[k] = 1.0, x, y, z
         xx[k], xy[k], yy[k] = x * x, x * y, y * y
         xz[k], yz[k], zz[k] = x * z, y * z, z * z
-    sums = [_Integral(v, rows, cols) for v in (ones, xs, ys, zs, xx, xy, yy, xz, yz, zz)]
+    tables = [_Integral(v, rows, cols).table for v in (ones, xs, ys, zs, xx, xy, yy, xz, yz, zz)]
+    width = cols + 1
     unknown_sum = _Integral(unknown, rows, cols)
 
     # Steps 1-2: the plane about every cell, its slope and roughness, and the cell's own excursion.
@@ -140,7 +141,8 @@ def assess(
         i0, i1 = max(0, i - plane_half), min(rows, i + plane_half + 1)
         for j in range(cols):
             j0, j1 = max(0, j - plane_half), min(cols, j + plane_half + 1)
-            fit = _plane(sums, i0, j0, i1, j1, i, j)
+            a11, a01, a10, a00 = i1 * width + j1, i0 * width + j1, i1 * width + j0, i0 * width + j0
+            fit = _plane([t[a11] - t[a01] - t[a10] + t[a00] for t in tables], i, j)
             if fit is None:
                 continue
             a, b, c, rms = fit
@@ -198,11 +200,11 @@ def assess(
     return replace(result, target_safe=result.safe_at(*target_offset))
 
 
-def _plane(sums: list[_Integral], i0: int, j0: int, i1: int, j1: int, ci: int, cj: int,
-           ) -> tuple[float, float, float, float] | None:
-    """Least-squares plane over the valid cells of a window, about the cell (ci, cj): its height
-    there, its gradients per cell (rows, columns) and the RMS residual; None when too few cells."""
-    s1, sx, sy, sz, sxx, sxy, syy, sxz, syz, szz = (t.window(i0, j0, i1, j1) for t in sums)
+def _plane(sums: list[float], ci: int, cj: int) -> tuple[float, float, float, float] | None:
+    """Least-squares plane from a window's sums over its valid cells (count, x, y, z, xx, xy, yy,
+    xz, yz, zz), about the cell (ci, cj): its height there, its gradients per cell (rows, columns)
+    and the RMS residual; None when too few cells."""
+    s1, sx, sy, sz, sxx, sxy, syy, sxz, syz, szz = sums
     if s1 < 6:
         return None
     # Centre on the cell: u = x - ci, v = y - cj.
