@@ -19,10 +19,8 @@ from fsw.devices.bus import (
     STEP_REQUEST,
     DeviceBusClient,
     HoldingClock,
-    canonical_cbor,
-    decode,
-    encode,
 )
+from fsw.devices.codec import canonical_cbor, decode, encode
 from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
