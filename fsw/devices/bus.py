@@ -104,11 +104,17 @@ class RemoteDevice:
         if method.startswith("_"):
             raise AttributeError(method)
         bus, name = self._bus, self._name
+        port: Callable[..., Any]
         if method in self._read_methods:
-            return lambda: bus.reading(name, method)
-        if method in self._request_methods:
-            return lambda: bus.request(name, method)
-        return lambda *args: bus.call(name, method, args)
+            port = lambda: bus.reading(name, method)  # noqa: E731
+        elif method in self._request_methods:
+            port = lambda: bus.request(name, method)  # noqa: E731
+        else:
+            port = lambda *args: bus.call(name, method, args)  # noqa: E731
+        # Kept on the instance: the next call finds it there and never comes back here (the flight
+        # side calls a dozen of these every cycle).
+        setattr(self, method, port)
+        return port
 
 
 _NO_REPLY = object()
@@ -287,9 +293,10 @@ class DeviceBusClient:
         self.errors += reply.get("errors", [])
 
     def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
+        readings = self._readings
         for key, value in zip(keys, values, strict=True):
             if value is not None:
-                self._readings[key] = decode(value)
+                readings[key] = decode(value)
 
 
 register_readings(descent, surface)
