@@ -9,7 +9,7 @@ import pytest
 
 from fsw.devices import codec
 from fsw.devices.bus import decode, encode
-from fsw.devices.descent import DescentHandover, DeviceHealth, HazardMapReading, ImuReading, RangeReading
+from fsw.devices.descent import DescentHandover, DeviceHealth, ElevationImageReading, ImuReading, RangeReading
 from fsw.protocol.errors import PacketError
 
 
@@ -31,9 +31,9 @@ class _Checked:
 def test_readings_travel_as_a_named_list_of_fields() -> None:
     reading = ImuReading(1.5, (0.1, 0.2, 9.0), (0.0, 0.0, 0.01), -1.2, 0.0, 1, True, True)
     assert encode(reading) == {"ImuReading": [1.5, [0.1, 0.2, 9.0], [0.0, 0.0, 0.01], -1.2, 0.0, 1, True, True]}
-    hazard = HazardMapReading(2.0, -4.0, -4.0, 2.0, ((True, False), (False, False)), ((2.0, 0.0),), True)
-    assert encode(hazard)["HazardMapReading"][4] == [[True, False], [False, False]]
-    for value in (reading, hazard, RangeReading(3.0, 15.0, "long", True), DeviceHealth(1.0, False, ("hot",))):
+    image = ElevationImageReading(2.0, 1, 2, 2.0, -1.0, -2.0, 0.05, b"\x00\x01\xff\xfe", True)
+    assert encode(image)["ElevationImageReading"][7] == b"\x00\x01\xff\xfe"  # octets travel as they are
+    for value in (reading, image, RangeReading(3.0, 15.0, "long", True), DeviceHealth(1.0, False, ("hot",))):
         back = decode(encode(value))
         assert back == value and type(back) is type(value)
         assert [type(getattr(back, f.name)) for f in fields(back)] == [
