@@ -5,7 +5,7 @@ and an in-process bus that hands requests straight to a server through the same 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from fsw.devices.bus import (
@@ -19,10 +19,8 @@ from fsw.devices.bus import (
     STEP_REQUEST,
     DeviceBusClient,
     HoldingClock,
-    canonical_cbor,
-    decode,
-    encode,
 )
+from fsw.devices.codec import canonical_cbor, decode, encode
 from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
@@ -73,7 +71,7 @@ class DeviceBusServer:
             self.poll = request["poll"]
         reply = {
             "n": request.get("n"),
-            "readings": [value for _, _, value in self._read(self.poll, errors)],
+            "readings": self._read_values(self.poll, errors),
             "results": self._read(request.get("requests", []), errors),
             "errors": errors,
         }
@@ -84,19 +82,26 @@ class DeviceBusServer:
             later = []
             for _ in range(ahead):
                 self.advance(step_dt)
-                later.append([value for _, _, value in self._read(self.poll, errors)])
+                later.append(self._read_values(self.poll, errors))
             reply["later"] = later
         return reply
 
-    def _read(self, wanted: Iterable[list[str]], errors: list[str]) -> list[list[Any]]:
+    def _read(self, wanted: Sequence[list[str]], errors: list[str]) -> list[list[Any]]:
+        """``[device, method, encoded value]`` of each wanted reading (None when it failed)."""
+        return [[name, method, value]
+                for (name, method), value in zip(wanted, self._read_values(wanted, errors), strict=True)]
+
+    def _read_values(self, wanted: Iterable[list[str]], errors: list[str]) -> list[Any]:
+        """The encoded value of each wanted reading, in order (None when it failed, with the error noted)."""
+        devices = self.devices
         out = []
         for name, method in wanted:
             try:
-                value = encode(getattr(self.devices[name], method)())
+                value = encode(getattr(devices[name], method)())
             except (KeyError, AttributeError, TypeError, ValueError) as error:
                 errors.append(f"{name}.{method}: {error}")
                 value = None
-            out.append([name, method, value])
+            out.append(value)
         return out
 
     def handle_packet(self, tc: PusTc) -> PusTm | None:

@@ -46,6 +46,10 @@ class LanderWorld:
         # Engine starts seen by the truth: a restarted flight computer must never light one twice.
         self.ignitions = {"main_engine": 0, "ascent_engine": 0}
         self._burning = {"main_engine": False, "ascent_engine": False}
+        # The ascender's orbit when its engine last cut off in flight. The report gives this one, not
+        # the orbit at the plant's exit: the flight software flies on (afap) until it is stopped,
+        # a wall-time moment, and every second of coast moves the integrated orbit a little.
+        self.cutoff_orbit: tuple[float, float] | None = None
         devices = make_lander_devices(self.plant)
         self.devices: dict[str, Any] = {
             "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
@@ -81,7 +85,15 @@ class LanderWorld:
         for engine, on in (("main_engine", plant.engine_on), ("ascent_engine", ascender.engine_on)):
             if on and not self._burning[engine]:
                 self.ignitions[engine] += 1
+            if engine == "ascent_engine" and self._burning[engine] and not on and not ascender.on_pad:
+                self.cutoff_orbit = self._ascender_orbit()
             self._burning[engine] = on
+
+    def _ascender_orbit(self) -> tuple[float, float]:
+        """(periapsis, apoapsis) altitudes of the ascender's orbit now, km."""
+        ascender = self.ascender
+        orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
+        return orbit.periapsis_alt_m / 1e3, orbit.apoapsis_alt_m / 1e3
 
     def handover(self) -> Any:
         return descent_handover(self.plant)
@@ -90,7 +102,7 @@ class LanderWorld:
         plant = self.plant
         touchdown = {**asdict(plant.touchdown), "safe": plant.touchdown.safe} if plant.touchdown is not None else None
         ascender = self.ascender
-        orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
+        periapsis_km, apoapsis_km = self.cutoff_orbit or self._ascender_orbit()
         return {
             "seed": plant.seed, "t": plant.t, "landed": plant.landed, "touchdown": touchdown,
             "main_engine": {"on": plant.engine_on, "thrust_cmd_n": plant.thrust_cmd},
@@ -99,8 +111,8 @@ class LanderWorld:
             "mass_kg": plant.mass,
             "ascent": {
                 "lifted_off": not ascender.on_pad,
-                "periapsis_km": orbit.periapsis_alt_m / 1e3 if not ascender.on_pad else None,
-                "apoapsis_km": orbit.apoapsis_alt_m / 1e3 if not ascender.on_pad else None,
+                "periapsis_km": periapsis_km if not ascender.on_pad else None,
+                "apoapsis_km": apoapsis_km if not ascender.on_pad else None,
                 "propellant_used_kg": ascender.config.propellant_kg - ascender.propellant,
             },
         }

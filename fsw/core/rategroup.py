@@ -49,7 +49,7 @@ class RateGroup:
         carry on; a member that fails ``MAX_CONSECUTIVE_FAULTS`` cycles running is taken out of the group."""
         try:
             result = member()
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):  # (most members are plain functions)
                 await result
         except Exception as error:  # a member's bug must not stop the group
             self.member_faults += 1

@@ -23,17 +23,18 @@ for the next exchange.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-import cbor2
-
 from fsw.clock import WallTimeout, wait_wall
 from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
+from fsw.devices.codec import canonical_cbor as canonical_cbor  # (re-exported: callers found them here)
+from fsw.devices.codec import decode as decode
+from fsw.devices.codec import encode as encode
+from fsw.devices.codec import register_readings as register_readings
 from fsw.link import LinkClosedError, SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
@@ -63,54 +64,6 @@ class HoldingClock(Protocol):
 
     def monotonic(self) -> float: ...
     def hold(self) -> AbstractContextManager[None]: ...
-
-
-def canonical_cbor(value: Any) -> bytes:
-    # Canonical CBOR stores each float in the shortest exact form: grid offsets take 3 octets, not 9.
-    return cbor2.dumps(value, canonical=True)
-
-_READING_TYPES: dict[str, type] = {}
-
-
-def register_readings(*modules: Any) -> None:
-    """Make the reading dataclasses of these modules decodable on the bus."""
-    for module in modules:
-        for value in vars(module).values():
-            if isinstance(value, type) and dataclasses.is_dataclass(value):
-                _READING_TYPES[value.__name__] = value
-
-
-_SCALARS = (int, float, str, bool, bytes, type(None))
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-def encode(value: Any) -> Any:
-    """Readings travel positionally, as a CBOR map ``{type name: [field values...]}``: compact,
-    and still self-describing enough to refuse a reading of an unknown type."""
-    if isinstance(value, _SCALARS):
-        return value
-    if isinstance(value, tuple | list):
-        return [item if isinstance(item, _SCALARS) else encode(item) for item in value]
-    cls = type(value)
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        if not dataclasses.is_dataclass(cls):
-            raise TypeError(f"{cls.__name__} cannot travel on the device bus")
-        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
-    return {cls.__name__: [encode(getattr(value, name)) for name in names]}
-
-
-def decode(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) == 1:
-        ((name, fields),) = value.items()
-        cls = _READING_TYPES.get(name)
-        if cls is None:
-            raise PacketError(f"unknown reading type {name!r} on the device bus")
-        return cls(*[decode(item) if isinstance(item, list | dict) else item for item in fields])
-    if isinstance(value, list):
-        # Readings are frozen: tuples, not lists.
-        return tuple([decode(item) if isinstance(item, list | dict) else item for item in value])
-    return value
 
 
 class DeviceBusError(RuntimeError):
@@ -151,11 +104,17 @@ class RemoteDevice:
         if method.startswith("_"):
             raise AttributeError(method)
         bus, name = self._bus, self._name
+        port: Callable[..., Any]
         if method in self._read_methods:
-            return lambda: bus.reading(name, method)
-        if method in self._request_methods:
-            return lambda: bus.request(name, method)
-        return lambda *args: bus.call(name, method, args)
+            port = lambda: bus.reading(name, method)  # noqa: E731
+        elif method in self._request_methods:
+            port = lambda: bus.request(name, method)  # noqa: E731
+        else:
+            port = lambda *args: bus.call(name, method, args)  # noqa: E731
+        # Kept on the instance: the next call finds it there and never comes back here (the flight
+        # side calls a dozen of these every cycle).
+        setattr(self, method, port)
+        return port
 
 
 _NO_REPLY = object()
@@ -334,9 +293,10 @@ class DeviceBusClient:
         self.errors += reply.get("errors", [])
 
     def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
+        readings = self._readings
         for key, value in zip(keys, values, strict=True):
             if value is not None:
-                self._readings[key] = decode(value)
+                readings[key] = decode(value)
 
 
 register_readings(descent, surface)

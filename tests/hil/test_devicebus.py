@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,29 @@ def test_flight_side_steps_a_plant_process_over_a_pty(tmp_path: Path) -> None:
     assert scan_time == pytest.approx(300 * 0.02)
     truth = json.loads(report.read_text())
     assert truth["exchanges"] == 302 and truth["t"] == pytest.approx(300 * 0.02)
+
+
+def test_the_plant_reports_the_ascent_orbit_of_the_cutoff_not_of_its_exit() -> None:
+    # The flight software flies on until it is stopped (a wall-time moment): the truth report must
+    # not depend on how long the ascender coasted after its engine cut off.
+    from hil.plant_process import LanderWorld
+
+    def report_after(coast_s: float) -> dict[str, Any]:
+        world = LanderWorld(1)
+        world.plant.landed = True
+        ascender = world.ascender  # near the end of its insertion burn, horizontal
+        ascender.on_pad, ascender.h, ascender.vd = False, 15e3, 1690.0
+        ascender.pitch_cmd = ascender.pitch = 1.5707963
+        ascender.engine_on = True
+        for _ in range(10):
+            world.advance(0.5)
+        ascender.engine_on = False
+        world.advance(0.02)
+        for _ in range(int(coast_s / 0.5)):
+            world.advance(0.5)
+        ascent: dict[str, Any] = world.report()["ascent"]
+        return ascent
+
+    short, long = report_after(10.0), report_after(300.0)
+    assert short["lifted_off"] and 10.0 < short["periapsis_km"] < short["apoapsis_km"] < 250.0
+    assert (short["periapsis_km"], short["apoapsis_km"]) == (long["periapsis_km"], long["apoapsis_km"])

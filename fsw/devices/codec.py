@@ -1,0 +1,137 @@
+"""The device bus's value encoding: readings travel positionally, as a CBOR map
+``{type name: [field values...]}``, compact and still self-describing enough to refuse a reading of
+an unknown type. Tuples and lists travel as lists and come back as tuples (readings are frozen).
+
+A dozen readings cross each way every 50 Hz cycle, so each reading class gets its own encoder and
+decoder, written out field by field the way :mod:`dataclasses` writes ``__init__``: no loop over
+the fields, no reflection per value. Values that need no conversion (numbers, strings, flags) are
+recognised by their exact type; anything else takes the general path, so the result is the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from types import MemberDescriptorType
+from typing import Any
+
+import cbor2
+
+from fsw.protocol.errors import PacketError
+
+_SCALARS = (int, float, str, bool, bytes, type(None))
+# The exact types of _SCALARS: one set lookup settles most values (subclasses take the general path).
+_SCALAR_TYPES: frozenset[type] = frozenset(_SCALARS)
+
+Converter = Callable[[Any], Any]
+
+_READING_TYPES: dict[str, type] = {}
+_ENCODERS: dict[type, Converter] = {}
+_DECODERS: dict[str, Converter] = {}
+
+
+def canonical_cbor(value: Any) -> bytes:
+    # Canonical CBOR stores each float in the shortest exact form: grid offsets take 3 octets, not 9.
+    return cbor2.dumps(value, canonical=True)
+
+
+def register_readings(*modules: Any) -> None:
+    """Make the reading dataclasses of these modules decodable on the bus."""
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, type) and dataclasses.is_dataclass(value):
+                _READING_TYPES[value.__name__] = value
+                _DECODERS.pop(value.__name__, None)
+
+
+# --- encoding ------------------------------------------------------------------------------------
+def encode(value: Any) -> Any:
+    """A value as it travels: scalars as they are, sequences as lists, a reading (a dataclass) as
+    ``{type name: [field values...]}``. Anything else is a ``TypeError``."""
+    cls = type(value)
+    if cls in _SCALAR_TYPES:
+        return value
+    encoder = _ENCODERS.get(cls)
+    if encoder is None:
+        encoder = _ENCODERS[cls] = _encoder_for(cls)
+    return encoder(value)
+
+
+def _encode_sequence(value: Any) -> list[Any]:
+    scalars = _SCALAR_TYPES
+    return [item if type(item) in scalars else encode(item) for item in value]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _encoder_for(cls: type) -> Converter:
+    if issubclass(cls, _SCALARS):  # a subclass of a scalar (an IntEnum) travels as it is
+        return _same
+    if issubclass(cls, tuple | list):
+        return _encode_sequence
+    if not dataclasses.is_dataclass(cls):
+        def refuse(value: Any) -> Any:
+            raise TypeError(f"{cls.__name__} cannot travel on the device bus")
+        return refuse
+    names = [field.name for field in dataclasses.fields(cls)]
+    items = "".join(f"_x if type(_x := value.{name}) in _scalars else _encode(_x), " for name in names)
+    return _compile("encode_reading", "value", f"{{_name: [{items}]}}", _name=cls.__name__)
+
+
+# --- decoding ------------------------------------------------------------------------------------
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode`: a one-entry map is a reading of a registered type (an
+    unknown one is a :class:`PacketError`), a list a tuple; anything else is itself."""
+    kind = type(value)
+    if (kind is dict or isinstance(value, dict)) and len(value) == 1:
+        ((name, fields),) = value.items()
+        decoder = _DECODERS.get(name)
+        if decoder is None:
+            cls = _READING_TYPES.get(name)
+            if cls is None:
+                raise PacketError(f"unknown reading type {name!r} on the device bus")
+            decoder = _DECODERS[name] = _decoder_for(cls)
+        return decoder(fields)
+    if kind is list or isinstance(value, list):
+        scalars = _SCALAR_TYPES
+        # Readings are frozen: tuples, not lists.
+        return tuple([item if type(item) in scalars else decode(item) for item in value])
+    return value
+
+
+def _decode_by_init(cls: type, fields: Any) -> Any:
+    """The general path: the class's own ``__init__`` (and its errors for a malformed reading)."""
+    scalars = _SCALAR_TYPES
+    return cls(*[item if type(item) in scalars else decode(item) for item in fields])
+
+
+def _decoder_for(cls: type) -> Converter:
+    fields = dataclasses.fields(cls)
+    plain = fields and not hasattr(cls, "__post_init__") and all(
+        field.init and isinstance(vars(cls).get(field.name), MemberDescriptorType) for field in fields)
+    if not plain:  # no slots, a __post_init__, a field outside __init__: through __init__ every time
+        return lambda values: _decode_by_init(cls, values)
+    # A frozen slotted reading whose __init__ only stores its arguments: store them straight into
+    # the slots (the same object, a third of the cost); a reading of the wrong length or shape
+    # goes through __init__ for its usual error.
+    count = len(fields)
+    setters = {f"_set{i}": getattr(cls, field.name).__set__ for i, field in enumerate(fields)}
+    stores = "".join(f"    _set{i}(_o, _v{i} if type(_v{i}) in _scalars else _decode(_v{i}))\n" for i in range(count))
+    body = (f"    if type(fields) is not list or len(fields) != {count}:\n"
+            f"        return _by_init(_cls, fields)\n"
+            f"    {''.join(f'_v{i}, ' for i in range(count))}= fields\n"
+            f"    _o = _new(_cls)\n{stores}")
+    return _compile("decode_reading", "fields", "_o", body=body, _cls=cls, _new=object.__new__,
+                    _by_init=_decode_by_init, **setters)
+
+
+def _compile(name: str, argument: str, result: str, body: str = "", **names: Any) -> Converter:
+    """A one-argument function ``name(argument)`` that runs ``body`` and returns ``result``, with
+    ``names`` (and the codec's own helpers) as its globals."""
+    source = f"def {name}({argument}):\n{body}    return {result}\n"
+    namespace: dict[str, Any] = {"_scalars": _SCALAR_TYPES, "_encode": encode, "_decode": decode, **names}
+    exec(compile(source, f"<device bus {name}>", "exec"), namespace)  # the source is built above from field names
+    function: Converter = namespace[name]
+    return function
