@@ -38,7 +38,8 @@ ACTIVE_STATES = {
     "mission": {"predescent_checks", "awaiting_descent_go", "powered_descent"},
     "ascent": {"checks", "ignition", "vertical_rise", "pitch_over", "orbit_insertion", "cutoff"},
 }
-DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
+DESCENT_SENSORS = ("imu", "star_tracker", "range_finder", "velocimeter", "microwave", "main_engine", "attitude",
+                   "propellant")
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
@@ -65,6 +66,19 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
+        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "lander attitude estimate from the attitude guidance "
+                     "asks for", yellow=Limits(high=5.0), red=Limits(high=15.0)),
+        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "lander body rate, gyros less the estimated bias",
+                     yellow=Limits(high=5.0), red=Limits(high=10.0)),
+        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent"),
+        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent "
+                     "(commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
+        TelemetryDef("gnc_star_tracker_age_s", "f64", "s", "since the attitude filter last accepted a star tracker "
+                     "solution", yellow=Limits(high=5.0), red=Limits(high=30.0)),
+        TelemetryDef("gnc_star_tracker_rejected", "u32", "", "star tracker solutions the attitude filter's gate "
+                     "rejected"),
+        TelemetryDef("gnc_attitude_sigma_deg", "f64", "deg", "attitude filter's own 1-sigma uncertainty",
+                     yellow=Limits(high=0.1), red=Limits(high=1.0)),
         *BUS_TELEMETRY,
     )
     events = (
@@ -100,6 +114,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             imu=bus.device("imu"), range_finder=bus.device("range_finder"), velocimeter=bus.device("velocimeter"),
             hazard_imager=bus.device("hazard_imager", (), ("scan",)), main_engine=bus.device("main_engine"),
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
+            star_tracker=bus.device("star_tracker"),
         )
         self.ascender = AscentDevices(imu=bus.device("ascent_imu"), attitude=bus.device("ascent_attitude"),
                                       engine=bus.device("ascent_engine"), propellant=bus.device("ascent_propellant"))
@@ -387,6 +402,17 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             })
             if controller is self.descent and self.descent.last_command is not None:
                 values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
+            if controller is self.descent:
+                attitude = self.descent.attitude_health()
+                values.update({
+                    "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
+                    "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
+                    "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
+                    "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
+                    "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
+                    "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
+                    "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
+                })
         return values
 
 
