@@ -5,7 +5,8 @@ The strapdown gyros propagate the attitude quaternion (body to the descent inert
 attitude error ``a`` in body axes (``q_true = q_est * (1, a/2)``) and the gyro bias ``b``
 (``rate_measured = rate_true + b + noise``); after each update the error is folded into the
 quaternion and reset to zero. Covariance propagation drops the ``[w x] dt`` coupling of the
-attitude error (below 0.005 rad a cycle at the descent's rates), which keeps a 50 Hz step cheap:
+attitude error (below 0.005 rad a cycle at the descent's rates) and runs every tenth of a second on
+the time gathered, which keeps a 50 Hz step cheap:
 
     P_aa += -dt (P_ab + P_ab^T) + dt^2 P_bb + q_gyro dt,   P_ab -= dt P_bb,   P_bb += q_bias dt.
 
@@ -97,6 +98,12 @@ def tilted_frame(pitch: float, yaw: float) -> Matrix3:
     return ((cp * cy, -sp, -sy * cp), (sp * cy, cp, -sy * sp), (sy, 0.0, cy))
 
 
+def tilted_quaternion(pitch: float, yaw: float) -> Quaternion:
+    """The quaternion of :func:`tilted_frame`."""
+    cp, sp, cy, sy = math.cos(0.5 * pitch), math.sin(0.5 * pitch), math.cos(0.5 * yaw), math.sin(0.5 * yaw)
+    return (cp * cy, sp * sy, -cp * sy, sp * cy)
+
+
 def mat_mul(a: Matrix3, b: Matrix3) -> Matrix3:
     return tuple(tuple(a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3))
                  for i in range(3))  # type: ignore[return-value]
@@ -125,6 +132,7 @@ class AttitudeFilter:
     GYRO_NOISE_RAD_S = 0.0005  # per 50 Hz sample
     BIAS_WALK_RAD_S2 = 1e-7  # bias random walk (rad/s per sqrt s)
     INITIAL_BIAS_SIGMA_RAD_S = math.radians(0.02)
+    COVARIANCE_STEP_S = 0.1
 
     def __init__(self) -> None:
         self.q: Quaternion = (1.0, 0.0, 0.0, 0.0)
@@ -136,6 +144,8 @@ class AttitudeFilter:
         self.rejected = 0
         self.last_update_t: float | None = None
         self.last_star_t: float | None = None
+        self._cov_dt = 0.0  # time and gyro noise gathered for the next covariance step
+        self._noise_pending = 0.0
 
     # ------------------------------------------------------------ propagation
 
@@ -148,9 +158,20 @@ class AttitudeFilter:
             return
         wx, wy, wz = self.rate
         self.q = turn(self.q, (wx * dt, wy * dt, wz * dt))
-        P = self.P
         # White rate noise per sample; a coast on the last rate is far less certain.
-        q_gyro = (self.GYRO_NOISE_RAD_S * dt) ** 2 * (1.0 if rate_measured is not None else 1e4)
+        self._noise_pending += (self.GYRO_NOISE_RAD_S * dt) ** 2 * (1.0 if rate_measured is not None else 1e4)
+        self._cov_dt += dt
+        if self._cov_dt >= self.COVARIANCE_STEP_S:
+            self._propagate_covariance()
+
+    def _propagate_covariance(self) -> None:
+        """The covariance over the time gathered since its last step (a tenth of a second at most:
+        the attitude runs at 50 Hz, its uncertainty need not)."""
+        dt, q_gyro = self._cov_dt, self._noise_pending
+        self._cov_dt = self._noise_pending = 0.0
+        if dt <= 0.0:
+            return
+        P = self.P
         q_bias = self.BIAS_WALK_RAD_S2**2 * dt
         dt2 = dt * dt
         for i in range(3):
@@ -184,6 +205,7 @@ class AttitudeFilter:
         if not self.initialised:
             self.initialise(q_measured, t)
             return "initialised"
+        self._propagate_covariance()
         z = error_angles(self.q, q_measured)
         P = self.P
         S = [[P[i][j] + (self.STAR_NOISE_RAD[i] ** 2 if i == j else 0.0) for j in range(3)] for i in range(3)]

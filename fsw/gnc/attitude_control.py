@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 
 from fsw.devices.descent import RCS_THRUSTERS
-from fsw.gnc.attitude import Matrix3, Quaternion, Vector3, error_angles, mat_mul, quaternion_of, tilted_frame
+from fsw.gnc.attitude import Matrix3, Quaternion, Vector3, error_angles, quat_multiply, tilted_frame, tilted_quaternion
 from fsw.gnc.frames import R_MOON
 
 #: Groups by (axis, direction): thrusters fired together for a pure torque about that body axis.
@@ -64,7 +64,7 @@ def design_inertia(propellant_kg: float) -> Vector3:
 
 def target_attitude(pitch: float, yaw: float, s: float, c: float) -> Quaternion:
     """A thrust-axis attitude in the local frame at arcs ``(s, c)``, in the descent inertial frame."""
-    return quaternion_of(mat_mul(tilted_frame(s / R_MOON, c / R_MOON), tilted_frame(pitch, yaw)))
+    return quat_multiply(tilted_quaternion(s / R_MOON, c / R_MOON), tilted_quaternion(pitch, yaw))
 
 
 def local_frame_rate(pitch: float, yaw: float, h: float, vd: float, vc: float) -> Vector3:
@@ -106,24 +106,32 @@ class AttitudeController:
         dt = cfg.cycle_s
         e = self.error = error_angles(q, q_target)
         inertia = design_inertia(propellant_kg)
+        integral, demand, accumulator = self.integral, self.demand, self.accumulator
+        max_rate, tau, zone = cfg.max_rate_rad_s, cfg.attitude_time_constant_s, cfg.integral_zone_rad
+        limit, fade = cfg.integral_limit_nm, 1.0 - dt / cfg.integral_fade_s
         for axis in range(3):
             ea = e[axis]
-            alpha = GROUP_TORQUE_NM[axis] / inertia[axis]
-            magnitude = min(cfg.max_rate_rad_s, abs(ea) / cfg.attitude_time_constant_s, math.sqrt(alpha * abs(ea)))
-            rate_cmd = math.copysign(magnitude, ea) + rate_target[axis]
-            if abs(ea) < cfg.integral_zone_rad:
-                limit = cfg.integral_limit_nm
-                self.integral[axis] = max(-limit, min(limit, self.integral[axis]
-                                                      + inertia[axis] * cfg.integral_gain * ea * dt))
+            size = ea if ea >= 0.0 else -ea
+            # The rate asked: the attitude loop's, capped by the slew limit and by what the thrusters
+            # can still stop in half the angle left (the phase plane's switching curve).
+            magnitude = size / tau
+            if magnitude > max_rate:
+                magnitude = max_rate
+            stoppable = math.sqrt(GROUP_TORQUE_NM[axis] / inertia[axis] * size)
+            if magnitude > stoppable:
+                magnitude = stoppable
+            rate_error = (magnitude if ea >= 0.0 else -magnitude) + rate_target[axis] - rate[axis]
+            if size < zone:
+                learnt = integral[axis] + inertia[axis] * cfg.integral_gain * ea * dt
+                integral[axis] = limit if learnt > limit else -limit if learnt < -limit else learnt
             else:  # slewing: what was learnt holding fades rather than pushing the slew on
-                self.integral[axis] *= 1.0 - dt / cfg.integral_fade_s
-            rate_error = rate_cmd - rate[axis]
-            if abs(ea) < cfg.deadband_rad and abs(rate_error) < cfg.rate_deadband_rad_s:
-                torque = self.integral[axis]
+                integral[axis] *= fade
+            if size < cfg.deadband_rad and -cfg.rate_deadband_rad_s < rate_error < cfg.rate_deadband_rad_s:
+                torque = integral[axis]
             else:
-                torque = inertia[axis] * cfg.rate_gain * rate_error + self.integral[axis]
-            self.demand[axis] = torque * dt
-            self.accumulator[axis] += torque * dt
+                torque = inertia[axis] * cfg.rate_gain * rate_error + integral[axis]
+            demand[axis] = torque * dt
+            accumulator[axis] += torque * dt
         if not may_fire:
             return None
         on_ms = [0] * RCS_THRUSTERS

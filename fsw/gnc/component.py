@@ -104,6 +104,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
+        ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
+                     "hold the lander's attitude with the attitude thrusters (SLIM's thrust off the centre of mass); "
+                     "false: no thruster is fired, the attitude is whatever the torques make it"),
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -199,7 +202,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
-                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")))
+                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
+                              attitude_control=bool(self.param("gnc_attitude_control")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None

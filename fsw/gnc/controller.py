@@ -45,7 +45,7 @@ from fsw.devices.descent import (
     StrapdownImu,
     StrapdownImuReading,
 )
-from fsw.gnc.attitude import AttitudeFilter, mat_mul, rotation_matrix, tilted_frame, transpose
+from fsw.gnc.attitude import AttitudeFilter, quat_multiply, rotation_matrix, tilted_quaternion
 from fsw.gnc.attitude_control import AttitudeController, local_frame_rate, target_attitude
 from fsw.gnc.frames import R_MOON
 from fsw.gnc.guidance import (
@@ -72,6 +72,7 @@ class FaultResponses:
     sensor_checks: bool = True  # no-go before ignition without accelerometers or altimeter (Luna-25, IM-1)
     thrust_estimation: bool = True  # estimate delivered / commanded thrust, guidance compensates (SLIM, Vikram)
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
+    attitude_control: bool = True  # hold attitude with the thrusters (off: the attitude is left to the torques)
 
 
 @dataclass
@@ -325,9 +326,8 @@ class DescentController:
         elif t - last <= self.STAR_OUTAGE_REPORT_S and self._star_outage_reported:
             self._star_outage_reported = False
             self._event(t, "star_tracker_restored")
-        to_inertial = tilted_frame(nav.s / R_MOON, nav.c / R_MOON)
-        body_to_local = mat_mul(transpose(to_inertial), rotation_matrix(filt.q))
-        nav.set_attitude(body_to_local)
+        w, x, y, z = tilted_quaternion(nav.s / R_MOON, nav.c / R_MOON)  # the local frame here
+        nav.set_attitude(rotation_matrix(quat_multiply((w, -x, -y, -z), filt.q)))
         if self._attitude_target is None:  # hold the attitude found until guidance asks for one
             self._attitude_target = (nav.pitch, nav.yaw)
         pitch, yaw = self._attitude_target
@@ -335,7 +335,7 @@ class DescentController:
             filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c),
             local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
             may_fire=self._count > self._quiet_until)
-        if on_ms is not None:
+        if on_ms is not None and self.responses.attitude_control:
             self.dev.attitude.fire(on_ms)
 
     def attitude_health(self) -> dict[str, float]:

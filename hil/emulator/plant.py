@@ -32,15 +32,14 @@ from hil.emulator.rigid_body import (
     MassModel,
     MassProperties,
     Matrix3,
+    Quaternion,
     RigidBody,
     Vector3,
     cross,
-    local_frame,
-    mat_mul,
     mat_vec,
-    matrix_to_quat,
-    tilted_frame,
-    transpose,
+    quat_multiply,
+    quat_to_matrix,
+    tilted_quaternion,
 )
 from hil.emulator.terrain import Terrain, TerrainConfig
 
@@ -159,7 +158,6 @@ class LunarLanderPlant:
         sigma = cfg.thrust_misalignment_sigma_rad
         self._thrust_dir_nominal = _unit((1.0, disp.gauss(0.0, sigma), disp.gauss(0.0, sigma)))
         self.thrust_dir_body = self._thrust_dir_nominal
-        self._local_to_inertial = local_frame(0.0, self.c, R_MOON)
         self.body_to_local_matrix: Matrix3 = self.body.matrix
         self.set_attitude(-math.pi / 2, 0.0)
         # Reaction control: on-time left per thruster (s), the pulses begun, the propellant used.
@@ -219,9 +217,16 @@ class LunarLanderPlant:
 
     def set_attitude(self, pitch: float, yaw: float) -> None:
         """Put the body at rest at a pitch/yaw attitude in the local frame here (tests and set-ups)."""
-        self._local_to_inertial = local_frame(self.s, self.c, R_MOON)
-        self.body.set_attitude(matrix_to_quat(mat_mul(self._local_to_inertial, tilted_frame(pitch, yaw))))
-        self.body_to_local_matrix = mat_mul(transpose(self._local_to_inertial), self.body.matrix)
+        self.body.set_attitude(quat_multiply(self._local_quaternion(), tilted_quaternion(pitch, yaw)))
+        self._update_local_attitude()
+
+    def _local_quaternion(self) -> Quaternion:
+        """The local-level frame here, in the inertial frame."""
+        return tilted_quaternion(self.s / R_MOON, self.c / R_MOON)
+
+    def _update_local_attitude(self) -> None:
+        w, x, y, z = self._local_quaternion()
+        self.body_to_local_matrix = quat_to_matrix(quat_multiply((w, -x, -y, -z), self.body.q))
 
     def body_to_local(self, v: Vector3) -> Vector3:
         return mat_vec(self.body_to_local_matrix, v)
@@ -252,9 +257,6 @@ class LunarLanderPlant:
     def step(self, dt: float) -> None:
         if self.landed:
             self.t += dt
-            self.thrust = 0.0
-            # Standing: the legs hold the lander up against gravity.
-            self.specific_force_body = self.local_to_body((GM_MOON / (R_MOON + self.h) ** 2, 0.0, 0.0))
             return
         cfg = self.config
         flt = self.faults
@@ -283,8 +285,7 @@ class LunarLanderPlant:
         a_u, a_d, a_c = self.body_to_local(self.specific_force_body)
         self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
             self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
-        self._local_to_inertial = local_frame(self.s, self.c, R_MOON)
-        self.body_to_local_matrix = mat_mul(transpose(self._local_to_inertial), self.body.matrix)
+        self._update_local_attitude()
 
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / self.exhaust_velocity * dt)
@@ -370,6 +371,11 @@ class LunarLanderPlant:
         self.h = self.terrain.height(self.s, self.c)
         self.vu = self.vd = self.vc = 0.0
         self.thrust = 0.0
+        # Standing: at rest on its legs, which hold it up against gravity (the world may not step a
+        # landed plant again, so the accelerometers' truth is set here).
+        self.body.w = (0.0, 0.0, 0.0)
+        self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
+        self.specific_force_body = self.local_to_body((GM_MOON / (R_MOON + self.h) ** 2, 0.0, 0.0))
 
 
 def _unit(v: Vector3) -> Vector3:

@@ -64,8 +64,13 @@ def matrix_to_quat(m: Matrix3) -> Quaternion:
 
 
 def mat_mul(a: Matrix3, b: Matrix3) -> Matrix3:
-    return tuple(tuple(a[i][0] * b[0][j] + a[i][1] * b[1][j] + a[i][2] * b[2][j] for j in range(3))
-                 for i in range(3))  # type: ignore[return-value]
+    (a0, a1, a2), (b0, b1, b2) = a, b
+    return ((a0[0] * b0[0] + a0[1] * b1[0] + a0[2] * b2[0], a0[0] * b0[1] + a0[1] * b1[1] + a0[2] * b2[1],
+             a0[0] * b0[2] + a0[1] * b1[2] + a0[2] * b2[2]),
+            (a1[0] * b0[0] + a1[1] * b1[0] + a1[2] * b2[0], a1[0] * b0[1] + a1[1] * b1[1] + a1[2] * b2[1],
+             a1[0] * b0[2] + a1[1] * b1[2] + a1[2] * b2[2]),
+            (a2[0] * b0[0] + a2[1] * b1[0] + a2[2] * b2[0], a2[0] * b0[1] + a2[1] * b1[1] + a2[2] * b2[1],
+             a2[0] * b0[2] + a2[1] * b1[2] + a2[2] * b2[2]))
 
 
 def transpose(m: Matrix3) -> Matrix3:
@@ -91,6 +96,13 @@ def tilted_frame(pitch: float, yaw: float) -> Matrix3:
 def local_frame(s: float, c: float, radius: float) -> Matrix3:
     """Local level at arcs ``(s, c)`` in the inertial frame (columns up, downrange, crossrange)."""
     return tilted_frame(s / radius, c / radius)
+
+
+def tilted_quaternion(pitch: float, yaw: float) -> Quaternion:
+    """The quaternion of :func:`tilted_frame`: a turn by ``pitch`` about the third axis, then by
+    ``yaw`` about the (new) second axis, negatively."""
+    cp, sp, cy, sy = math.cos(0.5 * pitch), math.sin(0.5 * pitch), math.cos(0.5 * yaw), math.sin(0.5 * yaw)
+    return (cp * cy, sp * sy, -cp * sy, sp * cy)
 
 
 # ---------------------------------------------------------------- mass properties
@@ -172,7 +184,11 @@ class RigidBody:
     def __init__(self, q: Quaternion) -> None:
         self.q = quat_normalise(q)
         self.w: Vector3 = (0.0, 0.0, 0.0)
-        self.matrix = quat_to_matrix(self.q)  # body to inertial, kept with q
+
+    @property
+    def matrix(self) -> Matrix3:
+        """Body to inertial."""
+        return quat_to_matrix(self.q)
 
     def step(self, torque: Vector3, inertia: Vector3, dt: float) -> None:
         """Euler's equations (principal axes; the slow change of inertia as propellant burns is left
@@ -200,9 +216,7 @@ class RigidBody:
         if angle > 0.0:
             k = math.sin(0.5 * angle) / (angle / dt)
             self.q = quat_normalise(quat_multiply(self.q, (math.cos(0.5 * angle), mx * k, my * k, mz * k)))
-            self.matrix = quat_to_matrix(self.q)
 
     def set_attitude(self, q: Quaternion, w: Vector3 = (0.0, 0.0, 0.0)) -> None:
         self.q = quat_normalise(q)
         self.w = w
-        self.matrix = quat_to_matrix(self.q)
