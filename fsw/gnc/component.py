@@ -69,7 +69,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
         TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "lander attitude estimate from the attitude guidance "
-                     "asks for", yellow=Limits(high=5.0), red=Limits(high=15.0)),
+                     "asks for (tens of degrees in the commanded slews of braking and rapid adjustment)",
+                     yellow=Limits(high=30.0), red=Limits(high=60.0)),
         TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "lander body rate, gyros less the estimated bias",
                      yellow=Limits(high=5.0), red=Limits(high=10.0)),
         TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent"),

@@ -344,8 +344,8 @@ class DescentController:
         on_ms = self.attitude_control.step(
             filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c),
             local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
-            may_fire=self._count > self._quiet_until)
-        if on_ms is not None and self.responses.attitude_control:
+            may_fire=self._count > self._quiet_until and self.responses.attitude_control)
+        if on_ms is not None:
             self.dev.attitude.fire(on_ms)
 
     def attitude_health(self) -> dict[str, float]:
