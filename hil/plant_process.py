@@ -21,7 +21,7 @@ from hil.devicebus import DeviceBusServer, serve
 from hil.emulator.ascent import AscentPlant, EmulatedAscentEngine
 from hil.emulator.devices import (
     EmulatedAttitudeThrusters,
-    EmulatedImu,
+    EmulatedPlatformImu,
     EmulatedPropellantGauge,
     make_lander_devices,
 )
@@ -52,12 +52,13 @@ class LanderWorld:
         self.cutoff_orbit: tuple[float, float] | None = None
         devices = make_lander_devices(self.plant)
         self.devices: dict[str, Any] = {
-            "imu": devices.imu, "range_finder": devices.range_finder, "velocimeter": devices.velocimeter,
+            "imu": devices.imu, "star_tracker": devices.star_tracker, "range_finder": devices.range_finder,
+            "velocimeter": devices.velocimeter,
             "microwave": devices.microwave, "hazard_imager": devices.hazard_imager,
             "main_engine": devices.main_engine, "attitude": devices.attitude, "propellant": devices.propellant,
             # The ascender is the same kind of point mass; its devices read its own state.
-            "ascent_imu": EmulatedImu(self.ascender),  # type: ignore[arg-type]
-            "ascent_attitude": EmulatedAttitudeThrusters(self.ascender),  # type: ignore[arg-type]
+            "ascent_imu": EmulatedPlatformImu(self.ascender),
+            "ascent_attitude": EmulatedAttitudeThrusters(self.ascender),
             "ascent_engine": EmulatedAscentEngine(self.ascender),
             "ascent_propellant": EmulatedPropellantGauge(self.ascender),  # type: ignore[arg-type]
         }
@@ -109,6 +110,8 @@ class LanderWorld:
             "ignition_t": self.ignition_t, "ignitions": dict(self.ignitions),
             "propellant_used_kg": plant.config.propellant_kg - plant.propellant,
             "mass_kg": plant.mass,
+            "rcs": {"pulses": plant.rcs_pulses, "propellant_used_kg": plant.rcs_propellant_used,
+                    "lost": plant.rcs_lost, "thrust_axis_jumped_at_m": plant.thrust_axis_jumped_at},
             "ascent": {
                 "lifted_off": not ascender.on_pad,
                 "periapsis_km": periapsis_km if not ascender.on_pad else None,

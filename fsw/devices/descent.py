@@ -11,6 +11,10 @@ Frames and conventions (SI units throughout):
   descent ground track, crossrange completes a right-handed-enough set for a near-planar descent.
 * Attitude is given by the thrust axis: ``pitch`` tilts it from local vertical towards
   +downrange, ``yaw`` towards +crossrange. Braking therefore flies at a large negative pitch.
+  The lander's own sensors measure body rates (strapdown IMU) and an attitude quaternion (star
+  tracker) in the descent inertial frame: the local-level frame at the descent start point
+  (``s = c = 0``), fixed because the Moon's rotation is not modelled. Quaternions are
+  ``(w, x, y, z)`` and turn body vectors into that frame.
 * Body frame: ``x`` = thrust axis (the lander's "up" when standing), ``y`` = the pitch direction,
   ``z`` completes the triad. :func:`body_to_local` turns a body vector into local-level.
 """
@@ -41,6 +45,8 @@ LRF_SHORT_BEAM_MOUNT_RAD = 0.0
 
 @dataclass(frozen=True, slots=True)
 class ImuReading:
+    """The ascender's platform IMU (and the bench's), which reports attitude angles of its own."""
+
     t: float
     specific_force_body: Vector3  # m/s^2, non-gravitational acceleration in body frame
     angular_rate_body: Vector3  # rad/s
@@ -48,6 +54,35 @@ class ImuReading:
     yaw: float
     unit: int  # which redundant unit produced the reading (0 or 1)
     accelerometer_on: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StrapdownImuReading:
+    """The lander's strapdown IMU: what its gyros and accelerometers measure, nothing derived."""
+
+    t: float
+    specific_force_body: Vector3  # m/s^2, non-gravitational acceleration in body frame
+    angular_rate_body: Vector3  # rad/s, inertial rate in body axes
+    unit: int  # which redundant unit produced the reading (0 or 1)
+    accelerometer_on: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StarTrackerReading:
+    """The newest attitude solution: ``t`` is the time it was taken (it repeats until the next)."""
+
+    t: float
+    quaternion: tuple[float, float, float, float]  # body to descent inertial, (w, x, y, z)
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RcsStatus:
+    t: float
+    enabled: bool
+    pulses: int  # pulses the thruster drive electronics have started since power-on
     valid: bool
 
 
@@ -191,6 +226,34 @@ class Imu(Protocol):
 
 
 @runtime_checkable
+class StrapdownImu(Protocol):
+    def set_power(self, on: bool) -> None: ...
+    def set_accelerometer(self, on: bool) -> None: ...
+    def select_unit(self, unit: int) -> None: ...
+    def read(self) -> StrapdownImuReading: ...
+
+
+@runtime_checkable
+class StarTracker(Protocol):
+    def read(self) -> StarTrackerReading: ...
+
+
+#: The lander's reaction control thrusters (numbering and geometry in docs/gnc.md); on-times travel in
+#: whole milliseconds, one per thruster.
+RCS_THRUSTERS = 16
+
+
+@runtime_checkable
+class ReactionControl(Protocol):
+    """Attitude thrusters driven by on-times: ``fire`` starts one pulse on each thruster with a
+    non-zero on-time (milliseconds); ``set_enabled`` powers the valve drivers."""
+
+    def set_enabled(self, on: bool) -> None: ...
+    def fire(self, on_ms: tuple[int, ...]) -> None: ...
+    def read(self) -> RcsStatus: ...
+
+
+@runtime_checkable
 class LaserRangeFinder(Protocol):
     def set_power(self, on: bool) -> None: ...
     def select_beam(self, beam: str) -> None: ...
@@ -226,7 +289,8 @@ class MainEngine(Protocol):
 
 @runtime_checkable
 class AttitudeThrusters(Protocol):
-    """Attitude control loop: takes a thrust-axis attitude command, the backend slews to it."""
+    """The ascender's attitude control loop: takes a thrust-axis attitude command, the backend slews
+    to it (the lander's attitude is controlled on board, through :class:`ReactionControl`)."""
 
     def set_enabled(self, on: bool) -> None: ...
     def command_attitude(self, pitch: float, yaw: float) -> None: ...

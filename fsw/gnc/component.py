@@ -38,7 +38,8 @@ ACTIVE_STATES = {
     "mission": {"predescent_checks", "awaiting_descent_go", "powered_descent"},
     "ascent": {"checks", "ignition", "vertical_rise", "pitch_over", "orbit_insertion", "cutoff"},
 }
-DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
+DESCENT_SENSORS = ("imu", "star_tracker", "range_finder", "velocimeter", "microwave", "main_engine", "attitude",
+                   "propellant")
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 # Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
 SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
@@ -67,6 +68,20 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
+        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "lander attitude estimate from the attitude guidance "
+                     "asks for (tens of degrees in the commanded slews of braking and rapid adjustment)",
+                     yellow=Limits(high=30.0), red=Limits(high=60.0)),
+        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "lander body rate, gyros less the estimated bias",
+                     yellow=Limits(high=5.0), red=Limits(high=10.0)),
+        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent"),
+        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent "
+                     "(commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
+        TelemetryDef("gnc_star_tracker_age_s", "f64", "s", "since the attitude filter last accepted a star tracker "
+                     "solution", yellow=Limits(high=5.0), red=Limits(high=30.0)),
+        TelemetryDef("gnc_star_tracker_rejected", "u32", "", "star tracker solutions the attitude filter's gate "
+                     "rejected"),
+        TelemetryDef("gnc_attitude_sigma_deg", "f64", "deg", "attitude filter's own 1-sigma uncertainty",
+                     yellow=Limits(high=0.1), red=Limits(high=1.0)),
         TelemetryDef("gnc_hazard_unsafe_cells", "u32", "", "cells of the last elevation image a lander footprint "
                      "cannot be centred on (hazards near, slope, roughness, unknown ground, image edge)"),
         TelemetryDef("gnc_hazard_unknown_cells", "u32", "", "cells of the last elevation image without a measurement"),
@@ -104,6 +119,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
+        ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
+                     "hold the lander's attitude with the attitude thrusters (SLIM's thrust off the centre of mass); "
+                     "false: no thruster is fired, the attitude is whatever the torques make it"),
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
@@ -117,6 +135,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             imu=bus.device("imu"), range_finder=bus.device("range_finder"), velocimeter=bus.device("velocimeter"),
             hazard_imager=bus.device("hazard_imager", (), ("scan",)), main_engine=bus.device("main_engine"),
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
+            star_tracker=bus.device("star_tracker"),
         )
         self.ascender = AscentDevices(imu=bus.device("ascent_imu"), attitude=bus.device("ascent_attitude"),
                                       engine=bus.device("ascent_engine"), propellant=bus.device("ascent_propellant"))
@@ -204,6 +223,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
+                              attitude_control=bool(self.param("gnc_attitude_control")),
                               hazard_avoidance=bool(self.param("gnc_hazard_avoidance")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
@@ -425,6 +445,17 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             })
             if controller is self.descent and self.descent.last_command is not None:
                 values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
+            if controller is self.descent:
+                attitude = self.descent.attitude_health()
+                values.update({
+                    "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
+                    "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
+                    "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
+                    "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
+                    "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
+                    "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
+                    "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
+                })
         return values
 
 

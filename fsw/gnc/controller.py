@@ -19,6 +19,12 @@ Fault handling built in (mission-profile.md anomalies):
 * at the hover the imager's elevation image is judged on board and the aim moved to a safe site
   (``fsw.gnc.hazard``, through the guidance).
 
+Attitude, every cycle from the first star tracker solution on: the attitude filter
+(``fsw.gnc.attitude``) propagates on the gyros and takes each new star tracker solution; the
+navigation turns the specific force with its estimate; the attitude control
+(``fsw.gnc.attitude_control``) holds the attitude guidance last asked for (until then, the one
+found) with thruster on-times.
+
 Each of these responses can be switched off (:class:`FaultResponses`, from the GNC component's
 parameters): the fault scenarios' negative controls fly the same fault without the response.
 """
@@ -30,16 +36,20 @@ from dataclasses import dataclass
 
 from fsw.devices.descent import (
     MAIN_ENGINE_MAX_THRUST_N,
-    AttitudeThrusters,
     HazardImager,
-    Imu,
-    ImuReading,
     LaserDopplerVelocimeter,
     LaserRangeFinder,
     MainEngine,
     MicrowaveRangeVelocity,
     PropellantGauge,
+    ReactionControl,
+    StarTracker,
+    StrapdownImu,
+    StrapdownImuReading,
 )
+from fsw.gnc.attitude import AttitudeFilter, quat_multiply, rotation_matrix, tilted_quaternion
+from fsw.gnc.attitude_control import AttitudeController, local_frame_rate, target_attitude
+from fsw.gnc.frames import R_MOON
 from fsw.gnc.guidance import (
     FREE_FALL,
     LANDED,
@@ -65,23 +75,26 @@ class FaultResponses:
     sensor_checks: bool = True  # no-go before ignition without accelerometers or altimeter (Luna-25, IM-1)
     thrust_estimation: bool = True  # estimate delivered / commanded thrust, guidance compensates (SLIM, Vikram)
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
+    attitude_control: bool = True  # hold attitude with the thrusters (off: the attitude is left to the torques)
     hazard_avoidance: bool = True  # judge the imager's elevation image at the hover and divert to a safe site
 
 
 @dataclass
 class DescentDevices:
-    imu: Imu
+    imu: StrapdownImu
     range_finder: LaserRangeFinder
     velocimeter: LaserDopplerVelocimeter
     hazard_imager: HazardImager
     main_engine: MainEngine
-    attitude: AttitudeThrusters
+    attitude: ReactionControl
     propellant: PropellantGauge
     microwave: MicrowaveRangeVelocity | None = None  # backup altimeter
+    star_tracker: StarTracker | None = None  # without one the attitude is never found: no control
 
 
 class DescentController:
     PREFLIGHT_S = 4.0
+    STAR_OUTAGE_REPORT_S = 5.0  # no star tracker solution accepted this long: reported
     IMU_COAST_REPORT = 25  # samples rejected in a row (0.5 s at 50 Hz) before the coast is reported
     # Class defaults: a controller restored from a checkpoint written before these existed.
     responses = FaultResponses()
@@ -119,6 +132,13 @@ class DescentController:
         self._nav_drained = 0
         self._bias_sum = [0.0, 0.0, 0.0]
         self._bias_n = 0
+        self.attitude = AttitudeFilter()
+        self.attitude_control = AttitudeController()
+        self._attitude_target: tuple[float, float] | None = None  # (pitch, yaw) in the local frame
+        self._star_t: float | None = None  # time tag of the newest star tracker solution seen
+        self._star_outage_reported = False
+        self._quiet_until = 0  # cycles up to this count were promised free of thruster commands
+        self._gyro: tuple[float, float, float] | None = None  # this cycle's usable gyro rates
 
     # ------------------------------------------------------------ checkpoint
 
@@ -141,6 +161,7 @@ class DescentController:
         usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and fresh and self._imu_fault(imu) is None else None
         steps = max(1, round(gap_s / dt))
         for _ in range(steps):
+            self.attitude.propagate(usable.angular_rate_body if usable is not None else None, gap_s / steps)
             self.nav.propagate(usable, gap_s / steps)
 
     def reconcile_actuators(self, t: float) -> None:
@@ -177,7 +198,7 @@ class DescentController:
 
     # ------------------------------------------------------------ IMU health
 
-    def _imu_fault(self, r: ImuReading) -> str | None:
+    def _imu_fault(self, r: StrapdownImuReading) -> str | None:
         """Why a fresh sample cannot be used (None: it can): judged against the engine's thrust."""
         if not r.valid:
             return "not valid"
@@ -210,11 +231,12 @@ class DescentController:
         self.imu_rejected_run = 0
         self._event(t, "imu_selected", f"unit {unit} by command")
 
-    def _read_imu(self, t: float) -> ImuReading | None:
+    def _read_imu(self, t: float) -> StrapdownImuReading | None:
         """This cycle's IMU sample, or None: rejected (stale or implausible), and the navigation
         coasts on its model. A glitch is ridden out so; a unit that stays bad is for the fault
         protection to switch, from the counts this keeps."""
         reading = self.dev.imu.read()
+        self._gyro = None
         if self._imu_unit_wanted is not None and reading.unit != self._imu_unit_wanted:
             return None  # the switch has not reached the IMU yet: neither use nor judge the old unit
         self._imu_unit_wanted = None
@@ -225,6 +247,8 @@ class DescentController:
         if fresh:
             self._imu_last_t = reading.t
         fault = self._imu_fault(reading) if fresh else "stale: time tag not advancing"
+        # The gyros of a frame whose accelerometers are off are still good.
+        self._gyro = reading.angular_rate_body if fault is None or fault == "accelerometer off" else None
         if fault is None:
             if self.imu_rejected_run >= self.IMU_COAST_REPORT:
                 self._event(t, "imu_coast_ended", f"unit {reading.unit} after {self.imu_rejected_run} samples")
@@ -245,22 +269,29 @@ class DescentController:
         that act on any cycle (checks, the coast to initiation, the free fall to touchdown)."""
         if self.phase in (PREFLIGHT, PDI_COAST, FREE_FALL):
             return 0
-        return (-(self._count + 1)) % self.divider
+        guidance = (-(self._count + 1)) % self.divider
+        # The attitude control promises those cycles too: it fires nothing in them (what it would
+        # have fired waits for the next cycle allowed).
+        quiet = self.attitude_control.quiet_cycles(guidance) if self.phase != LANDED else guidance
+        self._quiet_until = max(self._quiet_until, self._count + quiet)
+        return quiet
 
     def step(self, t: float, dt: float) -> None:
         self._count += 1
         if self.phase == HOLD_ORBIT:
             return
-        if self.phase == PREFLIGHT:
-            self._preflight(t)
+        if self.phase in (PREFLIGHT, PDI_COAST):
+            if self.phase == PREFLIGHT:
+                self._preflight(t)
+            self._attitude_cycle(t, dt, self._gyro_sample())
             # Coasting: propagate so the estimate stays current until ignition.
             self.nav.propagate(None, dt)
-            return
-        if self.phase == PDI_COAST:
-            self.nav.propagate(None, dt)
-            self._await_pdi(t + dt)
+            if self.phase == PDI_COAST:
+                self._await_pdi(t + dt)
             return
         imu = self._read_imu(t)
+        if self.phase != LANDED:
+            self._attitude_cycle(t, dt, self._gyro)
         self.nav.propagate(imu, dt)
         if self.phase == FREE_FALL and imu is not None and imu.specific_force_body[0] > 1.0:
             cutoff = self.guidance.cutoff_t or t
@@ -272,6 +303,66 @@ class DescentController:
         if self._count % self.divider:
             return
         self._slow_cycle(t)
+
+    # ------------------------------------------------------------ attitude
+
+    def _gyro_sample(self) -> tuple[float, float, float] | None:
+        """The gyros before ignition (no thrust to judge the accelerometers by): a fresh, valid frame."""
+        reading = self.dev.imu.read()
+        if not reading.valid or (self._imu_last_t is not None and reading.t <= self._imu_last_t):
+            return None
+        self._imu_last_t = reading.t
+        return reading.angular_rate_body
+
+    def _attitude_cycle(self, t: float, dt: float, rates: tuple[float, float, float] | None) -> None:
+        """Attitude determination, then control: the filter on the gyros and any new star tracker
+        solution; the navigation gets the estimate; the thrusters the on-times that hold the target."""
+        filt = self.attitude
+        filt.propagate(rates, dt)
+        tracker = self.dev.star_tracker
+        if tracker is not None:
+            star = tracker.read()
+            if star.valid and (self._star_t is None or star.t > self._star_t):
+                self._star_t = star.t
+                if filt.update_star(star.quaternion, t) == "initialised":
+                    self._event(t, "attitude_initialised", "from the star tracker")
+        if not filt.initialised:
+            return
+        nav = self.nav
+        last = filt.last_update_t if filt.last_update_t is not None else t
+        if t - last > self.STAR_OUTAGE_REPORT_S and not self._star_outage_reported:
+            self._star_outage_reported = True
+            self._event(t, "star_tracker_outage", f"no solution accepted for {t - last:.1f} s, attitude on the gyros")
+        elif t - last <= self.STAR_OUTAGE_REPORT_S and self._star_outage_reported:
+            self._star_outage_reported = False
+            self._event(t, "star_tracker_restored")
+        w, x, y, z = tilted_quaternion(nav.s / R_MOON, nav.c / R_MOON)  # the local frame here
+        nav.set_attitude(rotation_matrix(quat_multiply((w, -x, -y, -z), filt.q)))
+        if self._attitude_target is None:  # hold the attitude found until guidance asks for one
+            self._attitude_target = (nav.pitch, nav.yaw)
+        pitch, yaw = self._attitude_target
+        on_ms = self.attitude_control.step(
+            filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c),
+            local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
+            may_fire=self._count > self._quiet_until and self.responses.attitude_control)
+        if on_ms is not None:
+            self.dev.attitude.fire(on_ms)
+
+    def attitude_health(self) -> dict[str, float]:
+        """What telemetry reports of the attitude: error from the target, rate, thruster use, the
+        star tracker's age and the filter's uncertainty."""
+        filt, control = self.attitude, self.attitude_control
+        wx, wy, wz = filt.rate
+        last = filt.last_update_t
+        return {
+            "error_deg": math.degrees(control.error_rad) if filt.initialised else 0.0,
+            "rate_deg_s": math.degrees(math.sqrt(wx * wx + wy * wy + wz * wz)),
+            "rcs_pulses": control.pulses,
+            "rcs_propellant_kg": control.propellant_used_kg,
+            "star_age_s": self.nav.t - last if last is not None else -1.0,
+            "sigma_deg": math.degrees(filt.attitude_sigma_rad) if filt.initialised else -1.0,
+            "star_rejected": filt.rejected,
+        }
 
     def _preflight(self, t: float) -> None:
         if self._started_t is None:
@@ -372,12 +463,12 @@ class DescentController:
         if cmd.engine_on:
             dev.main_engine.set_thrust(cmd.thrust_n)
             self._thrust_cmd = cmd.thrust_n
-            dev.attitude.command_attitude(cmd.pitch, cmd.yaw)
+            self._attitude_target = (cmd.pitch, cmd.yaw)
         else:
             if self._thrust_cmd > 0:
                 dev.main_engine.set_on(False)
                 self._thrust_cmd = 0.0
-            dev.attitude.command_attitude(0.0, 0.0)
+            self._attitude_target = (0.0, 0.0)
         if cmd.request_hazard_scan:
             scan = dev.hazard_imager.scan()
             if scan is not None:  # an imager on a device bus answers on a later cycle

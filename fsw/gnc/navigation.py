@@ -14,6 +14,10 @@ lesson), so an unmapped cliff moves the height above ground, not the vehicle's o
 instead, as Hakuto-R's software did.
 
 Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity when it is valid.
+
+Attitude: the body-to-local rotation comes from the attitude filter (``fsw.gnc.attitude``) through
+:meth:`Navigator.set_attitude` each cycle; it turns the accelerometers' specific force and the
+sensors' beams into the local frame.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ from fsw.devices.descent import (
     ImuReading,
     RangeReading,
     RangeVelocityReading,
+    StrapdownImuReading,
     VelocityReading,
 )
-from fsw.gnc.frames import GM_MOON, R_MOON, beam_direction_local, body_to_local, curved_moon_step
+from fsw.gnc.attitude import tilted_frame
+from fsw.gnc.frames import GM_MOON, R_MOON, curved_moon_step
+
+Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
+_IDENTITY: Matrix3 = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
 
 _WOULD_READMIT = "would_readmit"  # a consistent disagreement, with re-admission switched off
 
@@ -122,21 +131,35 @@ class Navigator:
         self._rejected_run: list[float] = []
         self.events: list[tuple[float, str, str]] = []
         self._have_attitude = False
+        self.attitude: Matrix3 = _IDENTITY  # body to local level, from the attitude filter
         self.accel_bias: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self._last_accel: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     # ------------------------------------------------------------ propagation
 
-    def propagate(self, imu: ImuReading | None, dt: float) -> None:
-        """Advance by ``dt`` with the IMU reading (None: hold the last good specific force)."""
-        if imu is not None:
-            self.pitch, self.yaw = imu.pitch, imu.yaw
+    def set_attitude(self, body_to_local: Matrix3) -> None:
+        """The attitude estimate of this cycle (rows: local up, downrange, crossrange)."""
+        self.attitude = body_to_local
+        self.pitch = math.atan2(body_to_local[1][0], body_to_local[0][0])
+        self.yaw = math.asin(max(-1.0, min(1.0, body_to_local[2][0])))
+        self._have_attitude = True
+
+    def _to_local(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
+        m = self.attitude
+        return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2], m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
+                m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
+
+    def propagate(self, imu: StrapdownImuReading | ImuReading | None, dt: float) -> None:
+        """Advance by ``dt`` with the IMU reading (None, or no attitude yet: hold the last good
+        specific force). The ascender's platform IMU reports its attitude itself."""
+        if isinstance(imu, ImuReading):
+            self.set_attitude(tilted_frame(imu.pitch, imu.yaw))
+        if imu is not None and self._have_attitude:
             bx, by, bz = self.accel_bias
             f0, f1, f2 = imu.specific_force_body
             fb = (f0 - bx, f1 - by, f2 - bz)
             self.specific_force = fb[0]
-            self._have_attitude = True
-            a_u, a_d, a_c = body_to_local(imu.pitch, imu.yaw, fb)
+            a_u, a_d, a_c = self._to_local(fb)
             self._last_accel = (a_u, a_d, a_c)
         else:
             a_u, a_d, a_c = self._last_accel
@@ -172,7 +195,7 @@ class Navigator:
         if not reading.valid or not self._have_attitude or self.laser_latched_failed:
             return "invalid"
         mount = LRF_LONG_BEAM_MOUNT_RAD if reading.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
-        bu, bd, bc = beam_direction_local(self.pitch, self.yaw, mount)
+        bu, bd, bc = self._to_local((-math.cos(mount), -math.sin(mount), 0.0))
         if -bu < 0.2:
             return "invalid"
         measured_hag = reading.slant_range_m * -bu  # height above the terrain at the hit point
@@ -196,7 +219,7 @@ class Navigator:
         """
         if not reading.valid or not self._have_attitude:
             return "invalid"
-        cos_tilt = math.cos(self.pitch) * math.cos(self.yaw)
+        cos_tilt = self.attitude[0][0]
         if cos_tilt < 0.5:
             return "invalid"
         measured_hag = reading.range_m * cos_tilt
@@ -247,7 +270,7 @@ class Navigator:
     def update_velocity(self, reading: VelocityReading) -> bool:
         if not reading.valid or not self._have_attitude:
             return False
-        mu, md, mc = body_to_local(self.pitch, self.yaw, reading.velocity_body)
+        mu, md, mc = self._to_local(reading.velocity_body)
         R = 0.05**2
         P = self.P
         innov_u = mu - self.vu

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fsw.core.component import Component
 from fsw.core.context import Context
-from fsw.devices.descent import AscentEngine, Imu, LaserRangeFinder, MainEngine, PropellantGauge
+from fsw.devices.descent import AscentEngine, LaserRangeFinder, MainEngine, PropellantGauge, StrapdownImu
 from fsw.devices.surface import SurfaceSuite
 from fsw.mission.ascent import AscentMachine
 from fsw.mission.drivers import PhaseDriver
@@ -31,7 +31,7 @@ class MissionDevices:
     """The lander's powered-flight devices the machines check, and the platform's mechanisms (with
     the rover's, when there is a rover: without its deploy mechanism and mobility there is no rover machine)."""
 
-    imu: Imu
+    imu: StrapdownImu
     range_finder: LaserRangeFinder
     main_engine: MainEngine
     propellant: PropellantGauge

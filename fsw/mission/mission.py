@@ -21,7 +21,7 @@ from fsw.core.declarations import (
     command,
 )
 from fsw.core.errors import CommandStartFailed
-from fsw.devices.descent import Imu, LaserRangeFinder, MainEngine, PropellantGauge
+from fsw.devices.descent import LaserRangeFinder, MainEngine, PropellantGauge, StrapdownImu
 from fsw.mission.drivers import PhaseDriver
 from fsw.mission.machine import (
     AUTO_GO,
@@ -113,7 +113,7 @@ class MissionControl(MissionMachine):
     CHECK_SAMPLES = 10
     CHECK_VALID_FRACTION = 0.8
 
-    def __init__(self, ctx: Context, *, imu: Imu, range_finder: LaserRangeFinder, main_engine: MainEngine,
+    def __init__(self, ctx: Context, *, imu: StrapdownImu, range_finder: LaserRangeFinder, main_engine: MainEngine,
                  propellant: PropellantGauge, descent_driver: PhaseDriver | None = None,
                  phases: dict[str, MissionMachine] | None = None) -> None:
         super().__init__(ctx)

@@ -24,12 +24,18 @@ from fsw.devices.descent import (
     VelocityReading,
     pack_heights,
 )
-from hil.emulator.dynamics import GM_MOON, R_MOON, beam_direction_local, local_to_body
+from hil.emulator.ascent import AscentPlant
+from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
+from hil.emulator.dynamics import GM_MOON, R_MOON
 from hil.emulator.plant import LunarLanderPlant
 
+__all__ = ["EmulatedImu", "EmulatedRcs", "EmulatedStarTracker"]  # the lander's attitude devices live there
 
-class EmulatedImu:
-    """Two IMU units behind one interface; ``select_unit`` chooses the one whose frames are read.
+
+class EmulatedPlatformImu:
+    """The ascender's platform IMU: attitude angles of its own with body rates and specific force
+    (the ascender keeps the simple attitude model). Two units behind one interface; ``select_unit``
+    chooses the one whose frames are read.
 
     Faults: the Beresheet glitch (unit 0 erratic: dropouts and spikes) and a hard failure of unit 0
     (``imu_failure_altitude_m``): its sensor stops, and the interface goes on answering with the last
@@ -43,7 +49,7 @@ class EmulatedImu:
     ATTITUDE_NOISE = 0.0005  # rad
     GYRO_NOISE = 0.0005  # rad/s
 
-    def __init__(self, plant: LunarLanderPlant) -> None:
+    def __init__(self, plant: AscentPlant) -> None:
         self.plant = plant
         self.rng = random.Random(f"imu-{plant.seed}")
         self.powered = True
@@ -140,7 +146,7 @@ class EmulatedLaserRangeFinder:
         if not self.powered or self.dead:
             return RangeReading(p.t, 0.0, self.beam, False)
         mount = LRF_LONG_BEAM_MOUNT_RAD if self.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
-        bu, bd, bc = beam_direction_local(p.pitch, p.yaw, mount)
+        bu, bd, bc = p.body_to_local((-math.cos(mount), -math.sin(mount), 0.0))
         if -bu < 0.17:  # grazing the horizon: no return
             return RangeReading(p.t, 0.0, self.beam, False)
         terrain = p.terrain
@@ -175,7 +181,7 @@ class EmulatedLaserDopplerVelocimeter:
             or self.rng.random() < 0.01
         ):
             return VelocityReading(p.t, (0.0, 0.0, 0.0), False)
-        vb = local_to_body(p.pitch, p.yaw, (p.vu, p.vd, p.vc))
+        vb = p.local_to_body((p.vu, p.vd, p.vc))
         g = self.rng.gauss
         n = self.NOISE
         return VelocityReading(p.t, (vb[0] + g(0.0, n), vb[1] + g(0.0, n), vb[2] + g(0.0, n)), True)
@@ -202,7 +208,7 @@ class EmulatedMicrowaveRangeVelocity:
             return RangeVelocityReading(p.t, 0.0, (0.0, 0.0, 0.0), False)
         g = self.rng.gauss
         rng = hag / math.cos(p.tilt)
-        vb = local_to_body(p.pitch, p.yaw, (p.vu, p.vd, p.vc))
+        vb = p.local_to_body((p.vu, p.vd, p.vc))
         return RangeVelocityReading(
             p.t, rng + g(0.0, 0.5 + 0.002 * rng), (vb[0] + g(0.0, 0.2), vb[1] + g(0.0, 0.2), vb[2] + g(0.0, 0.2)), True
         )
@@ -311,7 +317,9 @@ class EmulatedMainEngine:
 
 
 class EmulatedAttitudeThrusters:
-    def __init__(self, plant: LunarLanderPlant) -> None:
+    """The ascender's attitude loop (the lander's thrusters are :class:`EmulatedRcs`)."""
+
+    def __init__(self, plant: AscentPlant) -> None:
         self.plant = plant
 
     def set_enabled(self, on: bool) -> None:
@@ -341,23 +349,25 @@ class EmulatedPropellantGauge:
 @dataclass
 class LanderDevices:
     imu: EmulatedImu
+    star_tracker: EmulatedStarTracker
     range_finder: EmulatedLaserRangeFinder
     velocimeter: EmulatedLaserDopplerVelocimeter
     microwave: EmulatedMicrowaveRangeVelocity
     hazard_imager: EmulatedHazardImager
     main_engine: EmulatedMainEngine
-    attitude: EmulatedAttitudeThrusters
+    attitude: EmulatedRcs
     propellant: EmulatedPropellantGauge
 
 
 def make_lander_devices(plant: LunarLanderPlant) -> LanderDevices:
     return LanderDevices(
         imu=EmulatedImu(plant),
+        star_tracker=EmulatedStarTracker(plant),
         range_finder=EmulatedLaserRangeFinder(plant),
         velocimeter=EmulatedLaserDopplerVelocimeter(plant),
         microwave=EmulatedMicrowaveRangeVelocity(plant),
         hazard_imager=EmulatedHazardImager(plant),
         main_engine=EmulatedMainEngine(plant),
-        attitude=EmulatedAttitudeThrusters(plant),
+        attitude=EmulatedRcs(plant),
         propellant=EmulatedPropellantGauge(plant),
     )

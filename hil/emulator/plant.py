@@ -8,9 +8,11 @@ terms, so orbital speed at 15 km holds the vehicle up without thrust:
     dvu/dt = a_u - GM/r^2 + (vd^2 + vc^2)/r,   dvd/dt = a_d - vu*vd/r,   dvc/dt = a_c - vu*vc/r
     dh/dt = vu,   ds/dt = vd*R/r,   dc/dt = vc*R/r,   r = R + h
 
-(exact for planar motion, second order small in crossrange). Attitude is the thrust-axis direction
-with a first-order lag plus a slew-rate limit towards the command; engine thrust follows its
-command with a short lag; mass depletes at F/ve. Integration is semi-implicit Euler.
+(exact for planar motion, second order small in crossrange). Attitude is a rigid body's
+(:mod:`hil.emulator.rigid_body`): whatever the torques of the main engine (misaligned, off the
+centre of mass) and of the reaction control thrusters make it; the thrust acts along the true
+thrust axis. Engine thrust follows its command with a short lag; mass depletes at F/ve for the
+engine and the thrusters alike (one propellant system). Integration is semi-implicit Euler.
 """
 
 from __future__ import annotations
@@ -21,7 +23,24 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N
-from hil.emulator.dynamics import R_MOON, curved_moon_step, perilune_speed, tilt_from_vertical
+from hil.emulator.dynamics import GM_MOON, R_MOON, curved_moon_step, perilune_speed
+from hil.emulator.rigid_body import (
+    RCS_EXHAUST_VELOCITY_M_S,
+    RCS_LAYOUT,
+    RCS_MIN_ON_S,
+    RCS_THRUST_N,
+    MassModel,
+    MassProperties,
+    Matrix3,
+    Quaternion,
+    RigidBody,
+    Vector3,
+    cross,
+    mat_vec,
+    quat_multiply,
+    quat_to_matrix,
+    tilted_quaternion,
+)
 from hil.emulator.terrain import Terrain, TerrainConfig
 
 
@@ -44,6 +63,13 @@ class FaultConfig:
     # Hakuto-R: the crater under the track is missing from the terrain map the ground uploads, so the
     # laser altitude jumps ~3 km over its rim (the crater itself is always in the terrain).
     map_omits_crater: bool = False
+    # SLIM (Jan 2024): a nozzle lost, the thrust axis jumps this far off the centre of mass (towards
+    # body +y) below this height above the ground.
+    thrust_axis_jump_altitude_m: float | None = None
+    thrust_axis_jump_deg: float = 4.0
+    # The attitude thrusters' valves stop opening (no torque, no propellant) below this height above
+    # the ground (inf: from the start).
+    rcs_lost_altitude_m: float | None = None
     # A field of metre-class boulders lies right under the point where the lander first comes down
     # to this height above the ground (104 m: the end of the approach, over the aim point it hovers
     # above): the ground under the aim is hazardous, and only the imager can tell.
@@ -67,8 +93,9 @@ class PlantConfig:
     initial_crossrange_m: float = 0.0
     initial_crossrange_velocity_m_s: float = 0.0
     engine_time_constant_s: float = 0.08
-    attitude_time_constant_s: float = 0.6
-    attitude_rate_limit_rad_s: float = math.radians(10.0)
+    mass_model: MassModel = field(default_factory=MassModel)
+    # [est.] seeded 1-sigma misalignment of the thrust axis from body x, per axis.
+    thrust_misalignment_sigma_rad: float = math.radians(0.1)
     # Seeded build dispersions (1 sigma) the flight side does not know: engine thrust scale,
     # exhaust velocity, wet mass [est.].
     thrust_dispersion: float = 0.01
@@ -129,18 +156,26 @@ class LunarLanderPlant:
         self.exhaust_velocity = cfg.exhaust_velocity_m_s * (1.0 + disp.gauss(0.0, cfg.exhaust_velocity_dispersion))
         self.mass = cfg.wet_mass_kg + disp.gauss(0.0, cfg.mass_dispersion_kg)
         self.propellant = cfg.propellant_kg
-        # Start attitude: retrograde, thrust axis pointing against the velocity (pitch -90 deg).
-        self.pitch = -math.pi / 2
-        self.yaw = 0.0
-        self.pitch_cmd = self.pitch
-        self.yaw_cmd = 0.0
-        self.pitch_rate = 0.0
-        self.yaw_rate = 0.0
+        # Rigid body: start retrograde, thrust axis against the velocity (pitch -90 deg), at rest.
+        self.mass_properties = MassProperties(cfg.mass_model, self.mass - cfg.propellant_kg, cfg.propellant_kg, seed)
+        self.body = RigidBody((1.0, 0.0, 0.0, 0.0))
+        sigma = cfg.thrust_misalignment_sigma_rad
+        self._thrust_dir_nominal = _unit((1.0, disp.gauss(0.0, sigma), disp.gauss(0.0, sigma)))
+        self.thrust_dir_body = self._thrust_dir_nominal
+        self.body_to_local_matrix: Matrix3 = self.body.matrix
+        self.set_attitude(-math.pi / 2, 0.0)
+        # Reaction control: on-time left per thruster (s), the pulses begun, the propellant used.
+        self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
+        self.rcs_pulses = 0
+        self.rcs_propellant_used = 0.0
+        self.rcs_force_body: Vector3 = (0.0, 0.0, 0.0)
+        self.specific_force_body: Vector3 = (0.0, 0.0, 0.0)
+        self.thrust_axis_jumped_at: float | None = None  # height above ground where the SLIM fault struck
+        self.rcs_lost = False
         self.attitude_enabled = True
         self.engine_on = False
         self.thrust_cmd = MAIN_ENGINE_MIN_THRUST_N
         self.thrust = 0.0
-        self.specific_force = 0.0  # along body x, m/s^2 (thrust/mass)
         self.landed = False
         self.touchdown: TouchdownReport | None = None
         self._thrust_loss_active = False
@@ -163,7 +198,58 @@ class LunarLanderPlant:
 
     @property
     def tilt(self) -> float:
-        return tilt_from_vertical(self.pitch, self.yaw)
+        """Angle of the body x axis from local vertical (rad)."""
+        return math.acos(max(-1.0, min(1.0, self.body_to_local_matrix[0][0])))
+
+    @property
+    def pitch(self) -> float:
+        """The body x axis's tilt towards +downrange (rad), as the old two-angle attitude read."""
+        m = self.body_to_local_matrix
+        return math.atan2(m[1][0], m[0][0])
+
+    @pitch.setter
+    def pitch(self, value: float) -> None:
+        self.set_attitude(value, self.yaw)
+
+    @property
+    def yaw(self) -> float:
+        return math.asin(max(-1.0, min(1.0, self.body_to_local_matrix[2][0])))
+
+    @property
+    def angular_rate(self) -> Vector3:
+        """True inertial body rates in body axes (rad/s)."""
+        return self.body.w
+
+    def set_attitude(self, pitch: float, yaw: float) -> None:
+        """Put the body at rest at a pitch/yaw attitude in the local frame here (tests and set-ups)."""
+        self.body.set_attitude(quat_multiply(self._local_quaternion(), tilted_quaternion(pitch, yaw)))
+        self._update_local_attitude()
+
+    def _local_quaternion(self) -> Quaternion:
+        """The local-level frame here, in the inertial frame."""
+        return tilted_quaternion(self.s / R_MOON, self.c / R_MOON)
+
+    def _update_local_attitude(self) -> None:
+        w, x, y, z = self._local_quaternion()
+        self.body_to_local_matrix = quat_to_matrix(quat_multiply((w, -x, -y, -z), self.body.q))
+
+    def body_to_local(self, v: Vector3) -> Vector3:
+        return mat_vec(self.body_to_local_matrix, v)
+
+    def local_to_body(self, v: Vector3) -> Vector3:
+        m = self.body_to_local_matrix
+        return (m[0][0] * v[0] + m[1][0] * v[1] + m[2][0] * v[2], m[0][1] * v[0] + m[1][1] * v[1] + m[2][1] * v[2],
+                m[0][2] * v[0] + m[1][2] * v[1] + m[2][2] * v[2])
+
+    def fire_rcs(self, on_times_s: tuple[float, ...]) -> None:
+        """Start a pulse on each thruster with a non-zero on-time (a new command replaces the old
+        one); a pulse shorter than the minimum valve opening gives the minimum impulse bit."""
+        if not self.attitude_enabled:
+            return
+        for i, on in enumerate(on_times_s[: len(RCS_LAYOUT)]):
+            if on > 0.0:
+                self.rcs_on_left[i] = max(on, RCS_MIN_ON_S)
+                self.rcs_pulses += 1
 
     def delivered_thrust_fraction(self) -> float:
         f = self.faults.thrust_scale * self.thrust_scale_true
@@ -176,8 +262,6 @@ class LunarLanderPlant:
     def step(self, dt: float) -> None:
         if self.landed:
             self.t += dt
-            self.thrust = 0.0
-            self.specific_force = 0.0
             return
         cfg = self.config
         flt = self.faults
@@ -205,27 +289,16 @@ class LunarLanderPlant:
             target = 0.0
         self.thrust += (target - self.thrust) * min(1.0, dt / cfg.engine_time_constant_s)
 
-        # Attitude: lag with slew-rate limit.
-        if self.attitude_enabled:
-            k = min(1.0, dt / cfg.attitude_time_constant_s)
-            lim = cfg.attitude_rate_limit_rad_s * dt
-            dp = max(-lim, min(lim, (self.pitch_cmd - self.pitch) * k))
-            dy = max(-lim, min(lim, (self.yaw_cmd - self.yaw) * k))
-        else:
-            dp = dy = 0.0
-        self.pitch += dp
-        self.yaw += dy
-        self.pitch_rate, self.yaw_rate = dp / dt, dy / dt
-
+        self._rotate(dt, flt)
         m = self.mass
         acc = self.thrust / m
-        self.specific_force = acc
-        cy = math.cos(self.yaw)
-        a_u = acc * math.cos(self.pitch) * cy
-        a_d = acc * math.sin(self.pitch) * cy
-        a_c = acc * math.sin(self.yaw)
+        fx, fy, fz = self.thrust_dir_body
+        rx, ry, rz = self.rcs_force_body
+        self.specific_force_body = ((acc * fx + rx / m), (acc * fy + ry / m), (acc * fz + rz / m))
+        a_u, a_d, a_c = self.body_to_local(self.specific_force_body)
         self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
             self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
+        self._update_local_attitude()
 
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / self.exhaust_velocity * dt)
@@ -240,6 +313,55 @@ class LunarLanderPlant:
             and self.height_above_ground <= 0.0
         ):
             self._touch_down()
+
+    def _rotate(self, dt: float, flt: FaultConfig) -> None:
+        """Torques of the engine (its thrust off the centre of mass) and of the thrusters firing
+        this step, and the body's turn under them."""
+        if (flt.thrust_axis_jump_altitude_m is not None and self.thrust_axis_jumped_at is None
+                and self.h < self._terrain_ceiling + flt.thrust_axis_jump_altitude_m
+                and self.height_above_ground < flt.thrust_axis_jump_altitude_m):
+            jump = math.radians(flt.thrust_axis_jump_deg)
+            nx, ny, nz = self._thrust_dir_nominal
+            cj, sj = math.cos(jump), math.sin(jump)
+            self.thrust_dir_body = (nx * cj - ny * sj, nx * sj + ny * cj, nz)
+            self.thrust_axis_jumped_at = self.height_above_ground
+        if (flt.rcs_lost_altitude_m is not None and not self.rcs_lost
+                and self.h < self._terrain_ceiling + flt.rcs_lost_altitude_m
+                and self.height_above_ground < flt.rcs_lost_altitude_m):
+            self.rcs_lost = True
+        com, inertia = self.mass_properties.at(self.propellant)
+        arm = (-com[0], -com[1], -com[2])  # the engine's throat is the body origin
+        f = self.thrust
+        d = self.thrust_dir_body
+        tx, ty, tz = cross(arm, (f * d[0], f * d[1], f * d[2]))
+        force = [0.0, 0.0, 0.0]
+        left = self.rcs_on_left
+        if any(left):
+            used = 0.0
+            for i, remaining in enumerate(left):
+                if remaining <= 0.0:
+                    continue
+                on = min(remaining, dt)
+                left[i] = remaining - on
+                if self.rcs_lost:
+                    continue
+                (px, py, pz), (ux, uy, uz) = RCS_LAYOUT[i]
+                k = RCS_THRUST_N * on / dt  # the pulse's impulse spread over the step
+                fx, fy, fz = ux * k, uy * k, uz * k
+                rx, ry, rz = px - com[0], py - com[1], pz - com[2]
+                tx += ry * fz - rz * fy
+                ty += rz * fx - rx * fz
+                tz += rx * fy - ry * fx
+                force[0] += fx
+                force[1] += fy
+                force[2] += fz
+                used += RCS_THRUST_N * on / RCS_EXHAUST_VELOCITY_M_S
+            used = min(used, self.propellant)
+            self.propellant -= used
+            self.mass -= used
+            self.rcs_propellant_used += used
+        self.rcs_force_body = (force[0], force[1], force[2])
+        self.body.step((tx, ty, tz), inertia, dt)
 
     def _touch_down(self) -> None:
         cfg = self.config
@@ -262,6 +384,16 @@ class LunarLanderPlant:
         self.h = self.terrain.height(self.s, self.c)
         self.vu = self.vd = self.vc = 0.0
         self.thrust = 0.0
+        # Standing: at rest on its legs, which hold it up against gravity (the world may not step a
+        # landed plant again, so the accelerometers' truth is set here).
+        self.body.w = (0.0, 0.0, 0.0)
+        self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
+        self.specific_force_body = self.local_to_body((GM_MOON / (R_MOON + self.h) ** 2, 0.0, 0.0))
+
+
+def _unit(v: Vector3) -> Vector3:
+    n = math.sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2])
+    return (v[0] / n, v[1] / n, v[2] / n)
 
 
 def with_faults(config: PlantConfig | None = None, **faults: Any) -> PlantConfig:

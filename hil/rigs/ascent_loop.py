@@ -10,7 +10,7 @@ from fsw.gnc.ascent import ORBIT, AscentConfig, AscentGuidance
 from fsw.gnc.navigation import Navigator, TerrainMap
 from fsw.gnc.orbit import OrbitFigures, orbit_from_state
 from hil.emulator.ascent import AscentPlant, AscentPlantConfig, EmulatedAscentEngine
-from hil.emulator.devices import EmulatedAttitudeThrusters, EmulatedImu
+from hil.emulator.devices import EmulatedAttitudeThrusters, EmulatedPlatformImu
 from hil.emulator.dynamics import R_MOON
 
 
@@ -27,8 +27,8 @@ class AscentRun:
 def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: AscentConfig | None = None) -> AscentRun:
     wall0 = time.perf_counter()
     plant = AscentPlant(seed, config)
-    imu = EmulatedImu(plant)  # type: ignore[arg-type]  # duck-typed plant: same attributes
-    attitude = EmulatedAttitudeThrusters(plant)  # type: ignore[arg-type]
+    imu = EmulatedPlatformImu(plant)
+    attitude = EmulatedAttitudeThrusters(plant)
     engine = EmulatedAscentEngine(plant)
     nav = Navigator(
         TerrainMap(1_000.0, (plant.h, plant.h)),

@@ -74,6 +74,7 @@ def descent_devices(devices: LanderDevices) -> DescentDevices:
         attitude=devices.attitude,
         propellant=devices.propellant,
         microwave=devices.microwave,
+        star_tracker=devices.star_tracker,
     )
 
 

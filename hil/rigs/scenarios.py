@@ -297,6 +297,11 @@ SCENARIOS = {
                         {"thrust_loss_altitude_m": 30.0, "thrust_loss_fraction": 0.55},
                         "without the estimate a 30 % loss at 50 m still lands (the descent-rate loop absorbs it: "
                         "seed 2 2.68 m/s instead of 2.31); 55 % lost 30 m up (more than one of two engines) does not")),
+        landing("slim_offset", "the thrust axis jumps 4 deg off the centre of mass 50 m above the ground (SLIM 2024)",
+                "the attitude control holds the attitude against the engine's torque with the thrusters; "
+                "touch down upright",
+                {"thrust_axis_jump_altitude_m": 50.0, "thrust_axis_jump_deg": 4.0}, landed,
+                Control({"gnc_attitude_control": False}, "no attitude control: no thruster fires")),
         landing("im1", "laser range finders never enabled (IM-1 2024)",
                 "sensor go/no-go fails before descent: wait in orbit without an altimeter",
                 {"altimeter_never_enabled": True}, held_in_orbit,

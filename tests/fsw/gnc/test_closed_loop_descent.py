@@ -147,14 +147,16 @@ def test_bingo_propellant_path_lands_vertically() -> None:
 def test_accelerometer_off_is_a_no_go_and_the_engine_never_fires() -> None:
     run = fly_descent(1, with_faults(accelerometer_stuck_off=True))
     assert run.final_phase == "hold_orbit"
-    assert run.plant.propellant == run.plant.config.propellant_kg
+    # Only the attitude thrusters, holding attitude in the checks, drew on the tanks.
+    assert run.plant.propellant + run.plant.rcs_propellant_used == pytest.approx(run.plant.config.propellant_kg)
     assert any("accelerometer" in detail for _, name, detail in run.events if name == "no_go_hold_orbit")
 
 
 def test_altimeter_never_enabled_is_a_no_go() -> None:
     run = fly_descent(1, with_faults(altimeter_never_enabled=True))
     assert run.final_phase == "hold_orbit"
-    assert run.plant.propellant == run.plant.config.propellant_kg
+    # Only the attitude thrusters, holding attitude in the checks, drew on the tanks.
+    assert run.plant.propellant + run.plant.rcs_propellant_used == pytest.approx(run.plant.config.propellant_kg)
     assert any("altimeter" in detail for _, name, detail in run.events if name == "no_go_hold_orbit")
 
 
@@ -301,9 +303,8 @@ def test_controller_events_can_be_drained_incrementally_for_the_state_machine() 
         if not phases or phases[-1] != controller.phase:
             phases.append(controller.phase)
     names = [name for _, name, _ in seen]
-    assert names[:4] == [
-        "preflight_checks_started", "go_for_powered_descent", "powered_descent_initiation", "phase:main_braking"
-    ]
+    assert names[:5] == ["preflight_checks_started", "attitude_initialised", "go_for_powered_descent",
+                         "powered_descent_initiation", "phase:main_braking"]
     assert len(names) == len(set(names))  # each event delivered once
     assert controller.drain_events() == []
     assert phases == ["preflight_checks", PDI_COAST, "main_braking"]

@@ -16,7 +16,11 @@ from fsw.devices.descent import (
     MainEngine,
     MicrowaveRangeVelocity,
     PropellantGauge,
+    ReactionControl,
+    StarTracker,
+    StrapdownImu,
 )
+from hil.emulator.ascent import AscentPlant
 from hil.emulator.devices import (
     EmulatedAttitudeThrusters,
     EmulatedHazardImager,
@@ -25,7 +29,10 @@ from hil.emulator.devices import (
     EmulatedLaserRangeFinder,
     EmulatedMainEngine,
     EmulatedMicrowaveRangeVelocity,
+    EmulatedPlatformImu,
     EmulatedPropellantGauge,
+    EmulatedRcs,
+    EmulatedStarTracker,
     make_lander_devices,
 )
 from hil.emulator.dynamics import GM_MOON, R_MOON, body_to_local, local_to_body, perilune_speed
@@ -39,19 +46,23 @@ def place(plant: LunarLanderPlant, *, hag: float, s: float | None = None, vd: fl
         plant.s = s
     plant.h = plant.terrain.height(plant.s, plant.c) + hag
     plant.vd, plant.vu, plant.vc = vd, vu, 0.0
-    plant.pitch = plant.pitch_cmd = 0.0
+    plant.pitch = 0.0
 
 
 def test_devices_implement_the_protocols() -> None:
     plant = LunarLanderPlant(1)
+    ascender = AscentPlant(1)
     pairs = [
-        (EmulatedImu(plant), Imu),
+        (EmulatedImu(plant), StrapdownImu),
+        (EmulatedStarTracker(plant), StarTracker),
+        (EmulatedRcs(plant), ReactionControl),
+        (EmulatedPlatformImu(ascender), Imu),
+        (EmulatedAttitudeThrusters(ascender), AttitudeThrusters),
         (EmulatedLaserRangeFinder(plant), LaserRangeFinder),
         (EmulatedLaserDopplerVelocimeter(plant), LaserDopplerVelocimeter),
         (EmulatedMicrowaveRangeVelocity(plant), MicrowaveRangeVelocity),
         (EmulatedHazardImager(plant), HazardImager),
         (EmulatedMainEngine(plant), MainEngine),
-        (EmulatedAttitudeThrusters(plant), AttitudeThrusters),
         (EmulatedPropellantGauge(plant), PropellantGauge),
     ]
     for device, protocol in pairs:
@@ -119,18 +130,6 @@ def test_engine_thrust_is_clamped_to_the_throttle_range() -> None:
     for _ in range(200):
         plant.step(0.01)
     assert plant.thrust == pytest.approx(7_500.0, rel=1e-3)
-
-
-def test_attitude_follows_command_with_rate_limit() -> None:
-    plant = LunarLanderPlant(1)
-    att = EmulatedAttitudeThrusters(plant)
-    att.command_attitude(0.0, 0.0)
-    plant.step(1.0)
-    # From -90 deg at a 10 deg/s slew limit: exactly 10 deg in one second.
-    assert math.degrees(plant.pitch) == pytest.approx(-80.0, abs=1e-9)
-    for _ in range(300):
-        plant.step(0.05)
-    assert abs(plant.pitch) < 1e-3
 
 
 def test_seeded_sensors_are_repeatable_and_seed_dependent() -> None:
