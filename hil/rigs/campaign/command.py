@@ -75,8 +75,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"ilrs-hil campaign: {problem}", file=sys.stderr)
         return 2
     seeds = campaign_seeds(args.seed, args.runs)
-    engine = run_campaign(folder / RESULTS, seeds, SEGMENTS[args.segment], scheduler=args.scheduler,
-                          workers=args.workers, progress=None if args.quiet else sys.stderr, label=args.segment)
+    try:
+        engine = run_campaign(folder / RESULTS, seeds, SEGMENTS[args.segment], scheduler=args.scheduler,
+                              workers=args.workers, progress=None if args.quiet else sys.stderr, label=args.segment)
+    except KeyboardInterrupt:
+        with ResultsFile(folder / RESULTS) as results:
+            kept = len(results.done() & set(seeds))
+        print(f"\ninterrupted: {kept}/{len(seeds)} runs are in {folder / RESULTS}; the same command resumes")
+        return 130
     with ResultsFile(folder / RESULTS) as results:
         wanted = set(seeds)
         rows = [row for row in results.rows() if row["seed"] in wanted]

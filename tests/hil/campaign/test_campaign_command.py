@@ -19,7 +19,7 @@ from hil.rigs.campaign.store import ResultsFile
 REPO = Path(__file__).resolve().parents[3]
 
 
-def campaign(*args: str, timeout: float = 900.0) -> subprocess.CompletedProcess[str]:
+def campaign(*args: str, timeout: float = 3000.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hil.cli", "campaign", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=REPO)
 
