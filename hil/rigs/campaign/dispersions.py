@@ -27,6 +27,7 @@ CROSS_TRACK_SIGMA_M = 200.0  # [est.] orbit-plane offset of the descent orbit fr
 CROSS_TRACK_RATE_SIGMA_M_S = 0.2  # [est.] out-of-plane velocity of the descent orbit
 BOULDERS = (60, 120)  # [est.] boulders in the site region, uniform
 MOUNDS = (3, 9)  # [est.] mounds in the site region, uniform
+SMALL_CRATERS = (2, 6)  # [est.] bowl craters of 3-8 m radius in the site region, uniform
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ TABLE: tuple[Dispersion, ...] = (
                "campaign: `TerrainConfig.boulder_count`", "[est.]; 0.2 m hazard height as CE-5's imager figure"),
     Dispersion("mounds", f"uniform {MOUNDS[0]}..{MOUNDS[1]}, 2-7 m high", "campaign: `TerrainConfig.mound_count`",
                "[est.]"),
+    Dispersion("small_craters", f"uniform {SMALL_CRATERS[0]}..{SMALL_CRATERS[1]}, 3-8 m radius",
+               "campaign: `TerrainConfig.small_crater_count`", "[est.]"),
 )
 
 
@@ -77,7 +80,9 @@ def plant_config(seed: int, base: PlantConfig | None = None) -> PlantConfig:
     cross_rate = draw.gauss(0.0, CROSS_TRACK_RATE_SIGMA_M_S)
     boulders = draw.randint(*BOULDERS)
     mounds = draw.randint(*MOUNDS)
-    terrain = replace(base.terrain_config(), target_downrange_m=target, boulder_count=boulders, mound_count=mounds)
+    small_craters = draw.randint(*SMALL_CRATERS)
+    terrain = replace(base.terrain_config(), target_downrange_m=target, boulder_count=boulders, mound_count=mounds,
+                      small_crater_count=small_craters)
     return replace(base, target_downrange_m=target, initial_crossrange_m=cross,
                    initial_crossrange_velocity_m_s=cross_rate, terrain=terrain,
                    thrust_dispersion=THRUST_SIGMA, exhaust_velocity_dispersion=EXHAUST_VELOCITY_SIGMA,
@@ -106,4 +111,5 @@ def realised(world: LanderWorld, nominal: PlantConfig | None = None) -> dict[str
         "imu_bias_x_m_s2": imu_bias[0],
         "boulders": terrain.boulder_count,
         "mounds": terrain.mound_count,
+        "small_craters": terrain.small_crater_count,
     }

@@ -79,8 +79,17 @@ def percentiles(data: Sequence[float], which: Sequence[float]) -> dict[float, fl
     return {p: float(np.percentile(np.array(data), p)) for p in which} if data else {}
 
 
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+def dispersion_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """One table line per dispersion the rows recorded: its distribution and the values drawn."""
+    from hil.rigs.campaign.dispersions import TABLE
+
+    lines = []
+    for dispersion in TABLE:
+        data = values(rows, dispersion.name)
+        if data:
+            lines.append(f"| {dispersion.name} | {dispersion.distribution} | {min(data):.4g} | "
+                         f"{float(np.mean(data)):.4g} | {max(data):.4g} |")
+    return lines
 
 
 def write_report(folder: Path, rows: Sequence[dict[str, Any]], meta: dict[str, Any]) -> Path:
@@ -149,6 +158,10 @@ def write_report(folder: Path, rows: Sequence[dict[str, Any]], meta: dict[str, A
                   + f", min {min(margin):.0f} kg; used median {np.median(used):.0f} kg (CE-5 used "
                   f"{CE5['propellant_used_kg']:.0f} kg).", "", "![propellant margin](propellant.png)", ""]
         pictures.append(plot_propellant(folder / "propellant.png", margin, p))
+    drawn = dispersion_lines(rows)
+    if drawn:
+        lines += ["## Dispersions drawn", "", "| dispersion | distribution | min | mean | max |",
+                  "|---|---|---|---|---|", *drawn, "", "Sources of each: docs/campaigns.md.", ""]
     path = folder / "campaign.md"
     path.write_text("\n".join(lines))
     return path

@@ -60,7 +60,7 @@ def test_the_report_tallies_failures_with_their_seeds_and_draws_its_pictures(tmp
                "horizontal_speed_m_s": draw.uniform(0.0, 0.01), "tilt_deg": draw.uniform(0.0, 0.02),
                "crossrange_error_m": draw.gauss(-50.0, 80.0), "downrange_error_m": draw.gauss(20.0, 150.0),
                "landing_error_m": 100.0, "propellant_remaining_kg": draw.uniform(250.0, 350.0),
-               "propellant_used_kg": 1900.0, "wall_s": 30.0}
+               "propellant_used_kg": 1900.0, "wall_s": 30.0, "thrust_scale": draw.gauss(1.0, 0.025)}
         if seed in (7, 9):
             row.update(success=False, cause="hazard under the footprint")
         rows.append(row)
@@ -72,6 +72,7 @@ def test_the_report_tallies_failures_with_their_seeds_and_draws_its_pictures(tmp
     assert "| hazard under the footprint | 2 | 7, 9 |" in text
     assert "99 % dispersion ellipse" in text and "Mean offset from the target" in text
     assert "p1 " in text and "p5 " in text and "p50 " in text
+    assert "| thrust_scale | N(1, 0.025) |" in text
     for picture in ("touchdown.png", "landing.png", "propellant.png"):
         assert (tmp_path / picture).stat().st_size > 10_000
 
