@@ -40,7 +40,7 @@ from fsw.protocol.packet import ACK_ALL, PusTc, PusTm
 from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
 from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
-from hil.emulator.plant import TouchdownReport, with_faults
+from hil.emulator.plant import PlantConfig, TouchdownReport, with_faults
 from hil.emulator.surface import open_surface_devices
 from hil.plant_process import RESET_OUTAGE_S, LanderWorld
 from hil.platforms import surface_state_path_for
@@ -223,13 +223,20 @@ class FlightComputer:
 
 
 def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightOptions | None = None, *,
-        workdir: Path | None = None) -> DescentRecord:
-    """Fly one descent: the plant with ``faults`` (``FaultConfig`` fields), the flight software with
-    ``options``. ``workdir`` keeps the flight store and hardware-state file (default: a scratch folder)."""
+        workdir: Path | None = None, plant_config: PlantConfig | None = None,
+        on_world: Callable[[LanderWorld], None] | None = None,
+        on_telemetry: Callable[[bytes], None] | None = None) -> DescentRecord:
+    """Fly one descent: the plant with ``faults`` (``FaultConfig`` fields) on ``plant_config`` (a
+    campaign's dispersed draw; default the nominal plant), the flight software with ``options``.
+    ``workdir`` keeps the flight store and hardware-state file (default: a scratch folder).
+    ``on_world`` is shown the plant's world before the flight (a campaign reads its drawn truth);
+    ``on_telemetry`` receives every packet the flight software sends (a replay's housekeeping)."""
     wall0 = time.perf_counter()
     options = options or FlightOptions()
     faults = dict(faults or {})
-    world = LanderWorld(seed, with_faults(None, **faults) if faults else None)
+    world = LanderWorld(seed, with_faults(plant_config, **faults) if faults else plant_config)
+    if on_world is not None:
+        on_world(world)
     plant = world.plant
     server = DeviceBusServer(world.devices, world.advance, world.handover, options.reset_outage_s)
     parameters = {AUTO_GO: True, **options.parameters}
@@ -255,6 +262,8 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
     with tempfile.TemporaryDirectory(prefix="ilrs-descent-") as scratch:
         store = (workdir or Path(scratch)) / "fsw-store.sqlite"
         computer = FlightComputer(store, server, seed, parameters, on_event, tuple(options.ground_requests))
+        if on_telemetry is not None:
+            computer.vehicle.ctx.telemetry.add_sink(on_telemetry)
         over = descent_over(computer)
         reset_below = options.reset_below_m
         if reset_below is not None:
@@ -265,6 +274,8 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
                 height_at_reset, engine_on_at_reset = plant.height_above_ground, bool(plant.engine_on)
                 reset_t = plant.t
                 computer = FlightComputer(store, server, seed, parameters, on_event)
+                if on_telemetry is not None:
+                    computer.vehicle.ctx.telemetry.add_sink(on_telemetry)
                 over = descent_over(computer)
         if reset_below is None or height_at_reset is not None:
             computer.fly(over, stop=True)

@@ -1,7 +1,8 @@
 """``ilrs-hil scenario NAME``: real landing and surface anomalies replayed against the flight
 software, each with the response it must give and a negative control (docs/fault-scenarios.md).
 
-A landing scenario is a seeded descent flown by the flight software as the flight process wires it
+A landing scenario is a run of the campaign engine (:mod:`hil.rigs.campaign`) with a fault injected:
+a seeded descent flown by the flight software as the flight process wires it
 (:mod:`hil.rigs.flight_descent`: mission machines and GNC on an executive, device bus to the
 emulator plant) with one fault injected in the plant; ``beresheet`` also reboots the flight computer
 in the burn. The rover scenario (``yutu1``) runs the rover machine on an executive through a lunar
@@ -20,11 +21,16 @@ command exits 0 only if every verdict holds.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from hil.rigs.flight_descent import LANDING_ELLIPSE_M, DescentRecord, FlightOptions, fly
+from hil.rigs.campaign.segments import fly_descent, quiet_flight_logs
+from hil.rigs.flight_descent import LANDING_ELLIPSE_M, DescentRecord, FlightOptions
 from hil.rigs.imu_scenario import IMU_FAILURE_FAULTS, IMU_SWITCH_DISABLED, check_imu_failure
 from hil.rigs.plant_death import PlantDeathRun, check_negative_control, check_plant_death, fly_plant_death
 from hil.rigs.reset_scenario import BERESHEET_FAULTS, RESET_HEIGHT_M, check_beresheet
@@ -140,6 +146,12 @@ def ended_badly(run: DescentRecord) -> str | None:
         return (f"missed the landing site: upright but {td.landing_error_m / 1e3:.1f} km from the target "
                 f"(ellipse {LANDING_ELLIPSE_M / 1e3:.0f} km)")
     return None
+
+
+def fly(seed: int, faults: Mapping[str, Any], options: FlightOptions | None) -> DescentRecord:
+    """A campaign's descent run with the fault injected, on the plant's nominal spreads (the scenario's
+    documented seed flies as it always has; the campaign's dispersion table is not drawn)."""
+    return fly_descent(seed, faults, options, dispersed=False)[0]
 
 
 def _judge(flown: DescentRecord, check: Callable[[DescentRecord], list[str]]) -> ScenarioResult:
@@ -353,33 +365,74 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=2, help="the documented seed (default 2)")
     parser.add_argument("--control", action="store_true",
                         help="also fly the negative control (the response switched off), which must end badly")
+    parser.add_argument("--workers", type=int, help="worker processes (default: one per CPU, at most one per run)")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler, tcp://HOST:PORT")
+    parser.add_argument("--out", type=Path, help="folder for the results file (default: a scratch folder); an "
+                        "existing one is resumed")
+
+
+def response_lines(name: str, result: ScenarioResult) -> list[str]:
+    scenario = SCENARIOS[name]
+    return [f"{name}: {scenario.anomaly}", f"  expected: {scenario.expected}",
+            f"  outcome:  {result.outcome}; wall {result.wall_s:.1f} s",
+            f"  verdict:  {'RESPONSE CORRECT' if not result.problems else 'WRONG: ' + '; '.join(result.problems)}"]
+
+
+def control_lines(name: str, checked: ControlResult | None) -> list[str]:
+    control = SCENARIOS[name].control
+    if control is None or checked is None:
+        return ["  control:  flown and judged with the response above (the event-action disabled)"]
+    lines = [f"  control:  {control.description} ({control.switches()})"]
+    if control.faults is not None:
+        lines.append(f"            larger fault {dict(control.faults)}: {control.why_larger}")
+    if checked.response is not None:
+        lines.append(f"  with the response: {checked.response.outcome}")
+    lines.append(f"  without:  {checked.outcome}; wall {checked.wall_s:.1f} s")
+    verdict = ("WRONG: " + "; ".join(checked.problems) if checked.problems
+               else f"ENDS BADLY WITHOUT THE RESPONSE: {checked.bad_end}")
+    lines.append(f"  control verdict: {verdict}")
+    return lines
+
+
+def scenario_case(cases: tuple[tuple[str, str], ...], seed: int, case: int) -> dict[str, Any]:
+    """Campaign run ``case``: one scenario's response or its negative control, judged; the row keeps
+    the lines the command prints."""
+    quiet_flight_logs()
+    name, part = cases[case]
+    if part == "response":
+        result = run_scenario(name, seed)
+        problems, lines = result.problems, response_lines(name, result)
+    else:
+        checked = run_control(name, seed)
+        problems, lines = (checked.problems if checked is not None else []), control_lines(name, checked)
+    return {"seed": case, "scenario": name, "part": part, "scenario_seed": seed, "success": not problems,
+            "cause": "; ".join(problems) or None, "lines": lines}
 
 
 def run(args: argparse.Namespace) -> int:
+    """Each scenario and each negative control is a run of the campaign engine (on a LocalCluster
+    sized to the machine, or ``--scheduler``); the verdicts print in the scenarios' order."""
+    from hil.rigs.campaign.engine import run_campaign
+    from hil.rigs.campaign.store import ResultsFile
+
     names = list(SCENARIOS) if args.name == "all" else [args.name]
+    cases = tuple((name, part) for name in names for part in (("response", "control") if args.control
+                                                                else ("response",)))
+    workers = args.workers or (None if args.scheduler else min(len(cases), os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="ilrs-scenarios-") as scratch:
+        results_path = (args.out or Path(scratch)) / "results.sqlite"
+        run_campaign(results_path, range(len(cases)), partial(scenario_case, cases, args.seed),
+                     scheduler=args.scheduler, workers=workers, label="scenario")
+        with ResultsFile(results_path) as results:
+            rows = {row["seed"]: row for row in results.rows()}
     failures = 0
-    for name in names:
-        scenario = SCENARIOS[name]
-        result = run_scenario(name, args.seed)
-        print(f"{name}: {scenario.anomaly}")
-        print(f"  expected: {scenario.expected}")
-        print(f"  outcome:  {result.outcome}; wall {result.wall_s:.1f} s")
-        print(f"  verdict:  {'RESPONSE CORRECT' if not result.problems else 'WRONG: ' + '; '.join(result.problems)}")
-        failures += bool(result.problems)
-        if args.control:
-            control = scenario.control
-            checked = run_control(name, args.seed)
-            if control is None or checked is None:
-                print("  control:  flown and judged with the response above (the event-action disabled)")
-                continue
-            print(f"  control:  {control.description} ({control.switches()})")
-            if control.faults is not None:
-                print(f"            larger fault {dict(control.faults)}: {control.why_larger}")
-            if checked.response is not None:
-                print(f"  with the response: {checked.response.outcome}")
-            print(f"  without:  {checked.outcome}; wall {checked.wall_s:.1f} s")
-            verdict = ("WRONG: " + "; ".join(checked.problems) if checked.problems
-                       else f"ENDS BADLY WITHOUT THE RESPONSE: {checked.bad_end}")
-            print(f"  control verdict: {verdict}")
-            failures += bool(checked.problems)
+    for case in range(len(cases)):
+        row = rows.get(case)
+        if row is None or "lines" not in row:
+            name, part = cases[case]
+            print(f"{name} ({part}): WRONG: {row['cause'] if row else 'not flown'}")
+            failures += 1
+            continue
+        print("\n".join(row["lines"]))
+        failures += not row["success"]
     return 1 if failures else 0

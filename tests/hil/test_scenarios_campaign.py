@@ -1,5 +1,6 @@
-"""Fault scenarios from real landings, each with its negative control, and the Monte Carlo campaign,
-through ``ilrs-hil``.
+"""Fault scenarios from real landings, each with its negative control, through ``ilrs-hil scenario``
+(each a run of the campaign engine with a fault injected; the campaign's own tests are in
+tests/hil/campaign/).
 
 Every scenario's response is judged on the plant's truth (touchdown, main-engine starts, propellant;
 the rover's battery and temperatures), and its negative control - the same fault (or the declared
@@ -11,10 +12,8 @@ the rest are ``slow``.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -82,16 +81,3 @@ def test_scenario_command_judges_a_hold_in_orbit() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "RESPONSE CORRECT" in out.stdout and "wait in orbit" in out.stdout
     assert "main engine ignitions 0" in out.stdout
-
-
-@pytest.mark.slow
-def test_twenty_run_campaign_succeeds_at_least_nineteen_times(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "hil.cli", "campaign", "--runs", "20", "--seed", "7",
-                          "--workers", "2", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
-    report = json.loads((tmp_path / "campaign.json").read_text())
-    assert report["runs"] == 20
-    assert report["succeeded"] >= 19, out.stdout
-    assert f"{report['succeeded']}/20 succeeded" in out.stdout
-    assert (tmp_path / "touchdowns.png").stat().st_size > 10_000
-    assert len({r["seed"] for r in report["results"]}) == 20  # every run dispersed differently
-    assert report["statistics"]["vertical_speed_m_s"]["max"] <= 3.6
