@@ -16,6 +16,7 @@ from fsw.devices.surface import OrbitEngines, OrbiterAccelerometers, SeparationD
 from fsw.gnc.burn import DeltaVMeter
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
+from fsw.mission.windows import go_in_window
 
 SEPARATION_LATCH = "returner_separation"
 TEI_ACCEL_M_S2 = 600.0 / 2300.0  # [est.] for the burn-time limit: 4 x 150 N on ~2.3 t
@@ -73,6 +74,8 @@ class ReturnMachine(MissionMachine):
         EventDef(0x4048, "BURN_DONE", Severity.INFO, "{burn}: {delta_v_m_s:.2f} m/s in {duration_s:.1f} s"),
         EventDef(0x4049, "BURN_LIMIT", Severity.HIGH, "{burn} stopped on its time limit at {delta_v_m_s:.2f} m/s"),
         EventDef(0x404A, "RETURNER_SEPARATED", Severity.INFO, "returner separated"),
+        EventDef(0x404B, "TEI_WINDOW_WAIT", Severity.INFO,
+                 "TEI go taken: waiting {opens_in_s:.0f} s for the window (closes in {closes_in_s:.0f} s)"),
     )
     parameters = (
         ParameterDef(0x4040, "lunar_orbit_wait_s", "f64", 518_400.0, "wait in lunar orbit before TEI", 0.0,
@@ -86,6 +89,11 @@ class ReturnMachine(MissionMachine):
         ParameterDef(0x4044, "tei_1_delta_v_m_s", "f64", 480.0, "first TEI burn target", 1.0, 1500.0, unit="m/s"),
         ParameterDef(0x4045, "tei_2_delta_v_m_s", "f64", 345.0, "second TEI burn target", 1.0, 1500.0, unit="m/s"),
         ParameterDef(0x4046, "mcc_duration_s", "f64", 28.0, "mid-course correction burn time", 1.0, 600.0, unit="s"),
+        # The injection window the ground computed for the return trajectory (on-board time; 0: none).
+        ParameterDef(0x404A, "tei_window_open_s", "f64", 0.0, "TEI window opening (on-board time)", 0.0, 1e10,
+                     unit="s"),
+        ParameterDef(0x404B, "tei_window_close_s", "f64", 0.0, "TEI window closing (on-board time, 0: none)", 0.0,
+                     1e10, unit="s"),
     )
 
     BURN_LIMIT_MARGIN = 1.15
@@ -112,6 +120,10 @@ class ReturnMachine(MissionMachine):
         return {**self.machine_housekeeping(), "tei_1_delta_v_m_s": round(self.delta_v.get("tei_1", 0.0), 3),
                 "tei_2_delta_v_m_s": round(self.delta_v.get("tei_2", 0.0), 3),
                 "mcc_delta_v_m_s": round(self.delta_v.get("mcc", 0.0), 4), "returned": self.state == "returned"}
+
+    def go(self, command_name: str) -> Any:
+        """GO_TEI: taken inside the uplinked injection window, waits for it, or is refused after it."""
+        return go_in_window(self, command_name, "tei", "TEI_WINDOW_WAIT")
 
     def guard_accelerometers_valid(self) -> bool:
         return self.accelerometers is not None and self.accelerometers.read().valid
