@@ -39,9 +39,13 @@ RESET_OUTAGE_S = 1.0  # [est.] a flight computer's reboot to its first device ex
 class LanderWorld:
     """The truth the flight software flies against: the lander plant and its devices."""
 
-    def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
+    def __init__(self, seed: int, config: PlantConfig | None = None, ascender_record: Path | None = None) -> None:
         self.plant = LunarLanderPlant(seed, config)
         self.ascender = AscentPlant(seed)
+        # Where the ascender's state at engine cut-off is written for the rendezvous plant (the
+        # emulated orbiter's world, another process): plant to plant, never through the flight software.
+        self.ascender_record = ascender_record
+        self._ascender_recorded = False
         self.ignition_t: float | None = None
         # Engine starts seen by the truth: a restarted flight computer must never light one twice.
         self.ignitions = {"main_engine": 0, "ascent_engine": 0}
@@ -82,6 +86,10 @@ class LanderWorld:
             if on and not self._burning[engine]:
                 self.ignitions[engine] += 1
             self._burning[engine] = on
+        if ascender.cutoff_state is not None and not self._ascender_recorded:
+            self._ascender_recorded = True
+            if self.ascender_record is not None:
+                write_ascender_record(self.ascender_record, ascender.cutoff_state)
 
     def handover(self) -> Any:
         return descent_handover(self.plant)
@@ -99,11 +107,21 @@ class LanderWorld:
             "mass_kg": plant.mass,
             "ascent": {
                 "lifted_off": not ascender.on_pad,
+                "cutoff_state": list(ascender.cutoff_state) if ascender.cutoff_state is not None else None,
+                "delivered_delta_v_m_s": ascender.delivered_delta_v,
                 "periapsis_km": orbit.periapsis_alt_m / 1e3 if not ascender.on_pad else None,
                 "apoapsis_km": orbit.apoapsis_alt_m / 1e3 if not ascender.on_pad else None,
                 "propellant_used_kg": ascender.config.propellant_kg - ascender.propellant,
             },
         }
+
+
+def write_ascender_record(path: Path, cutoff: tuple[float, float, float, float, float]) -> None:
+    """The ascender's state at cut-off as JSON (written whole, then renamed: never read half-written)."""
+    t, h, s, vu, vd = cutoff
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"t": t, "h": h, "s": s, "vu": vu, "vd": vd}) + "\n")
+    partial.replace(path)
 
 
 async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
@@ -148,6 +166,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="FIELD=VALUE",
                         help="set a plant fault (hil.emulator.plant.FaultConfig field), repeatable")
     parser.add_argument("--report", type=Path, help="write the truth report here (JSON) on exit")
+    parser.add_argument("--ascender-record", type=Path,
+                        help="write the ascender's state at engine cut-off here (JSON) for the rendezvous plant")
     parser.add_argument("--reset-outage", type=float, default=RESET_OUTAGE_S, metavar="SECONDS",
                         help="plant time that passes while the flight computer restarts, actuators as last "
                              f"commanded (default {RESET_OUTAGE_S})")
@@ -173,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as error:
         print(f"ilrs-hil plant: {error}")
         return 2
-    world = LanderWorld(args.seed, config)
+    world = LanderWorld(args.seed, config, args.ascender_record)
     if args.reset_outage < 0:
         print("ilrs-hil plant: --reset-outage must not be negative")
         return 2
