@@ -43,7 +43,8 @@ class ApproachGuidance:
     APPROACH_SPEED_M_S = 0.1
     CONTACT_SPEED_M_S = 0.03
     CONTACT_RANGE_M = 0.35
-    MIN_BURN_M_S = 0.002
+    MIN_BURN_M_S = 0.005  # smaller corrections are left to the next cycle (accelerometer noise ~0.001 m/s)
+    BURN_SHORT_FRACTION = 0.8
     MAX_ACCEL = 0.04  # commanded per axis, under the thrusters' 0.05 [est.]
     RADAR_LOSS_S = 30.0
     MAX_APPROACH_S = 3_600.0
@@ -107,7 +108,9 @@ class ApproachGuidance:
             if along >= size:
                 break
             if self.host.clock.monotonic() - start > 2.0 * duration + 2.0:
-                failure = f"{purpose} burn not measured ({along:.3f} of {size:.3f} m/s)"
+                # Near enough is a burn done (the filter takes what was measured); far short is a fault.
+                if along < self.BURN_SHORT_FRACTION * size:
+                    failure = f"{purpose} burn not measured ({along:.3f} of {size:.3f} m/s)"
                 break
         self.thrusters.command_acceleration(0.0, 0.0, 0.0)
         measured = math.sqrt(sum(v * v for v in meter.velocity))
