@@ -40,6 +40,8 @@ ACTIVE_STATES = {
 }
 DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
+# Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
+SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
@@ -65,6 +67,15 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
+        TelemetryDef("gnc_hazard_unsafe_cells", "u32", "", "cells of the last elevation image a lander footprint "
+                     "cannot be centred on (hazards near, slope, roughness, unknown ground, image edge)"),
+        TelemetryDef("gnc_hazard_unknown_cells", "u32", "", "cells of the last elevation image without a measurement"),
+        TelemetryDef("gnc_site_shift_downrange_m", "f64", "m", "chosen landing site from the aim it replaced, "
+                     "downrange"),
+        TelemetryDef("gnc_site_shift_crossrange_m", "f64", "m", "chosen landing site from the aim it replaced, "
+                     "crossrange"),
+        TelemetryDef("gnc_site_score", "f64", "", "score of the chosen landing site (safety 0..1 less distance and "
+                     "propellant costs)"),
         *BUS_TELEMETRY,
     )
     events = (
@@ -74,6 +85,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                  "{vehicle} guidance resumed after restart at t={t}s in {phase}, {gap}s not seen"),
         EventDef(0x3005, "GNC_CHECKPOINT_LOST", Severity.HIGH,
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
+        EventDef(0x3030, "GNC_LANDING_SITE", Severity.LOW,
+                 "landing site {outcome}: shift ({downrange}, {crossrange}) m, score {score}, "
+                 "{unsafe} unsafe and {unknown} unknown of {cells} cells"),
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
     )
@@ -90,6 +104,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
+        ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
+                     "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
+                     "the aim point unjudged"),
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -119,6 +136,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         # The lander IMU as the last descent measured it (unit, rejected, in a row); a selection
         # outside a descent sets the unit.
         self.imu_health: tuple[int, int, int] = (0, 0, 0)
+        # The last landing-site selection: (unsafe cells, unknown cells, shift from the aim, score).
+        self.hazard_health: tuple[int, int, tuple[float, float], float] | None = None
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
@@ -184,7 +203,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
-                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")))
+                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
+                              hazard_avoidance=bool(self.param("gnc_hazard_avoidance")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
@@ -309,6 +329,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         self._note_phase("lander", controller.phase)
         for when, event, detail in controller.drain_events():
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
+            if event in SITE_OUTCOMES:
+                self._report_site(controller, SITE_OUTCOMES[event])
         if controller.phase == HOLD_ORBIT:
             self._finish_descent("aborted")
         elif controller.phase == LANDED:
@@ -316,6 +338,16 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                 self._landed_at = t
             elif t - self._landed_at >= SETTLE_AFTER_LANDING_S:
                 self._finish_descent("landed")
+
+    def _report_site(self, controller: DescentController, outcome: str) -> None:
+        found, shift = controller.hazard_assessment()
+        if found is None:
+            return
+        score = found.site_score if found.site is not None else 0.0
+        self.hazard_health = (found.unsafe_sites, found.unknown_cells, shift, score)
+        self.emit("GNC_LANDING_SITE", outcome=outcome, downrange=round(shift[0], 1), crossrange=round(shift[1], 1),
+                  score=round(score, 3), unsafe=found.unsafe_sites, unknown=found.unknown_cells,
+                  cells=found.rows * found.cols)
 
     def _finish_descent(self, outcome: str) -> None:
         report, self._descent_report = self._descent_report, None
@@ -373,6 +405,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                                   "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors),
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
                                   "gnc_imu_rejected_run": run, **self.bus_housekeeping()}
+        if self.hazard_health is not None:
+            unsafe, unknown, shift, score = self.hazard_health
+            values.update({"gnc_hazard_unsafe_cells": unsafe, "gnc_hazard_unknown_cells": unknown,
+                           "gnc_site_shift_downrange_m": round(shift[0], 2),
+                           "gnc_site_shift_crossrange_m": round(shift[1], 2),
+                           "gnc_site_score": round(score, 3)})
         controller = self.descent or self.ascent
         if controller is not None:
             nav = controller.nav.state()
