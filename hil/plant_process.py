@@ -39,9 +39,13 @@ RESET_OUTAGE_S = 1.0  # [est.] a flight computer's reboot to its first device ex
 class LanderWorld:
     """The truth the flight software flies against: the lander plant and its devices."""
 
-    def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
+    def __init__(self, seed: int, config: PlantConfig | None = None, ascender_record: Path | None = None) -> None:
         self.plant = LunarLanderPlant(seed, config)
         self.ascender = AscentPlant(seed)
+        # Where the ascender's state at engine cut-off is written for the rendezvous plant (the
+        # emulated orbiter's world, another process): plant to plant, never through the flight software.
+        self.ascender_record = ascender_record
+        self._ascender_recorded = False
         self.ignition_t: float | None = None
         # Engine starts seen by the truth: a restarted flight computer must never light one twice.
         self.ignitions = {"main_engine": 0, "ascent_engine": 0}
@@ -89,6 +93,10 @@ class LanderWorld:
             if engine == "ascent_engine" and self._burning[engine] and not on and not ascender.on_pad:
                 self.cutoff_orbit = self._ascender_orbit()
             self._burning[engine] = on
+        if ascender.cutoff_state is not None and not self._ascender_recorded:
+            self._ascender_recorded = True
+            if self.ascender_record is not None:
+                write_ascender_record(self.ascender_record, ascender.cutoff_state)
 
     def _ascender_orbit(self) -> tuple[float, float]:
         """(periapsis, apoapsis) altitudes of the ascender's orbit now, km."""
@@ -114,11 +122,21 @@ class LanderWorld:
                     "lost": plant.rcs_lost, "thrust_axis_jumped_at_m": plant.thrust_axis_jumped_at},
             "ascent": {
                 "lifted_off": not ascender.on_pad,
+                "cutoff_state": list(ascender.cutoff_state) if ascender.cutoff_state is not None else None,
+                "delivered_delta_v_m_s": ascender.delivered_delta_v,
                 "periapsis_km": periapsis_km if not ascender.on_pad else None,
                 "apoapsis_km": apoapsis_km if not ascender.on_pad else None,
                 "propellant_used_kg": ascender.config.propellant_kg - ascender.propellant,
             },
         }
+
+
+def write_ascender_record(path: Path, cutoff: tuple[float, float, float, float, float]) -> None:
+    """The ascender's state at cut-off as JSON (written whole, then renamed: never read half-written)."""
+    t, h, s, vu, vd = cutoff
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"t": t, "h": h, "s": s, "vu": vu, "vd": vd}) + "\n")
+    partial.replace(path)
 
 
 async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
@@ -163,6 +181,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", action="append", default=[], metavar="FIELD=VALUE",
                         help="set a plant fault (hil.emulator.plant.FaultConfig field), repeatable")
     parser.add_argument("--report", type=Path, help="write the truth report here (JSON) on exit")
+    parser.add_argument("--ascender-record", type=Path,
+                        help="write the ascender's state at engine cut-off here (JSON) for the rendezvous plant")
     parser.add_argument("--reset-outage", type=float, default=RESET_OUTAGE_S, metavar="SECONDS",
                         help="plant time that passes while the flight computer restarts, actuators as last "
                              f"commanded (default {RESET_OUTAGE_S})")
@@ -188,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as error:
         print(f"ilrs-hil plant: {error}")
         return 2
-    world = LanderWorld(args.seed, config)
+    world = LanderWorld(args.seed, config, args.ascender_record)
     if args.reset_outage < 0:
         print("ilrs-hil plant: --reset-outage must not be negative")
         return 2

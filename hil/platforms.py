@@ -32,6 +32,12 @@ def surface_state_path_for(store: str | Path) -> Path:
     return store.with_name(store.name + ".surface-hardware.sqlite")
 
 
+def ascender_record_path_for(store: str | Path) -> Path:
+    """Where the plant writes the ascender's state at cut-off, for the rendezvous plant to start from."""
+    store = Path(store)
+    return store.with_name(store.name + ".ascender-cutoff.json")
+
+
 def emulator(request: PlatformRequest) -> Platform:
     if not request.mission:
         # The instruments only, without the mission's hardware-state file.
@@ -50,10 +56,11 @@ def emulator(request: PlatformRequest) -> Platform:
         bus = DeviceBusClient(SerialLink(request.plant_port, max_packet_size=MAX_PACKET_SIZE), request.clock)
         devices = DeviceBusDevices("emulator", bus)
     else:
-        world = LanderWorld(request.seed)
+        world = LanderWorld(request.seed, ascender_record=ascender_record_path_for(request.store))
         bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), request.clock)
         devices = NoDevices("emulator")
-    surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed)
+    surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed,
+                                   ascender_record=str(ascender_record_path_for(request.store)))
     return Platform(devices, [], MissionHardware(bus, surface.suite()), surface.payloads())
 
 

@@ -76,11 +76,26 @@ class DockingStatus:
 
 @dataclass(frozen=True, slots=True)
 class RendezvousReading:
-    """Microwave rendezvous radar on the orbiter: range and range rate to the ascender."""
+    """Microwave rendezvous radar on the orbiter: range, range rate and the line of sight to the
+    ascender's transponder, as two angles in the orbiter's body frame (body = local vertical /
+    local horizontal while the orbiter holds its rendezvous attitude: x along the velocity, z
+    towards the Moon's centre)."""
 
     t: float
     range_m: float
     range_rate_m_s: float  # negative while closing
+    valid: bool
+    azimuth_rad: float = 0.0  # in the x-y plane from +x towards +y
+    elevation_rad: float = 0.0  # out of the x-y plane towards +z
+
+
+@dataclass(frozen=True, slots=True)
+class AccelerometerReading:
+    """The orbiter's accelerometers: specific force in its body frame (x along the thrust axis of
+    the engine set in use). The flight software integrates it into a burn's delta-v."""
+
+    t: float
+    specific_force_m_s2: tuple[float, float, float]
     valid: bool
 
 
@@ -90,7 +105,9 @@ class BurnStatus:
     on: bool
     engine_set: str  # "tei" (4 x 150 N) or "mcc" (2 x 25 N)
     thrust_n: float
-    delta_v_m_s: float  # accumulated from the accelerometers since the burn started
+    # The engine controller's own count since the burn started, from the rated thrust: it knows
+    # nothing of a weak engine. Cut-offs are decided on the accelerometers (AccelerometerReading).
+    delta_v_m_s: float
     accelerometer_valid: bool
     valid: bool
 
@@ -220,9 +237,15 @@ class RendezvousRadar(Protocol):
 
 @runtime_checkable
 class ApproachThrusters(Protocol):
-    """Orbiter translation thrusters along the line of sight (positive: opens the range)."""
+    """Orbiter translation thrusters: an acceleration in the orbiter's body frame (held on its local
+    frame during the rendezvous: x along track, z towards the Moon's centre)."""
 
-    def command_acceleration(self, acceleration_m_s2: float) -> None: ...
+    def command_acceleration(self, x_m_s2: float, y_m_s2: float = 0.0, z_m_s2: float = 0.0) -> None: ...
+
+
+@runtime_checkable
+class OrbiterAccelerometers(Protocol):
+    def read(self) -> AccelerometerReading: ...
 
 
 @runtime_checkable
@@ -302,3 +325,5 @@ class SurfaceSuite:
     rover_thermal: Thermal | None = None
     thermal: Thermal | None = None  # the lander's survival heaters
     pdu: PowerDistribution | None = None  # the lander's switched lines (without it: no power component)
+    # The orbiter's accelerometers (without them no burn can be measured: the burns are refused).
+    orbiter_accelerometers: OrbiterAccelerometers | None = None

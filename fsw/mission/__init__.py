@@ -69,8 +69,8 @@ def build_mission(ctx: Context, devices: MissionDevices, *, descent_driver: Phas
     sampling = SamplingMachine(ctx, kit.drill, kit.arm, kit.container, kit.transfer, kit.radar, kit.power)
     ascent = AscentMachine(ctx, devices.ascent_engine, kit.ascender_separation, ascent_driver)
     rendezvous = RendezvousMachine(ctx, kit.rendezvous_radar, kit.approach_thrusters, kit.docking, kit.transfer,
-                                   kit.ascender_release)
-    returns = ReturnMachine(ctx, kit.orbit_engines, kit.returner_separation)
+                                   kit.ascender_release, kit.orbiter_accelerometers)
+    returns = ReturnMachine(ctx, kit.orbit_engines, kit.returner_separation, kit.orbiter_accelerometers)
     mission = MissionControl(
         ctx, imu=devices.imu, range_finder=devices.range_finder, main_engine=devices.main_engine,
         propellant=devices.propellant, descent_driver=descent_driver,

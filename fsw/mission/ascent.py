@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, Severity, TelemetryDef
+from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.core.errors import NotAvailable
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, AscentEngine
 from fsw.devices.surface import SeparationDevice
@@ -20,6 +20,7 @@ from fsw.mission.machine import (
     machine_events,
     machine_telemetry,
 )
+from fsw.mission.windows import go_in_window
 
 IGNITION_LATCH = "ascent_ignition"
 T = TransitionSpec
@@ -65,6 +66,15 @@ class AscentMachine(MissionMachine):
     events = (
         *machine_events("ASCENT", 0x4020),
         EventDef(0x4028, "ASCENT_IGNITION", Severity.MEDIUM, "ascent ignition fired"),
+        EventDef(0x4029, "ASCENT_WINDOW_WAIT", Severity.INFO,
+                 "ascent go taken: waiting {opens_in_s:.0f} s for the window (closes in {closes_in_s:.0f} s)"),
+    )
+    parameters = (
+        # The lift-off window the ground computed from the orbiter's orbit (on-board time; 0: none).
+        ParameterDef(0x4020, "ascent_window_open_s", "f64", 0.0, "ascent window opening (on-board time)", 0.0,
+                     1e10, unit="s"),
+        ParameterDef(0x4021, "ascent_window_close_s", "f64", 0.0, "ascent window closing (on-board time, 0: none)",
+                     0.0, 1e10, unit="s"),
     )
 
     def __init__(self, ctx: Context, engine: AscentEngine, separation: SeparationDevice,
@@ -81,6 +91,10 @@ class AscentMachine(MissionMachine):
             thrust = None
         return {**self.machine_housekeeping(), "ignition_latched": self.ctx.latches.is_fired(IGNITION_LATCH),
                 "engine_thrust_n": thrust}
+
+    def go(self, command_name: str) -> Any:
+        """GO_ASCENT: taken inside the uplinked lift-off window, waits for it, or is refused after it."""
+        return go_in_window(self, command_name, "ascent", "ASCENT_WINDOW_WAIT")
 
     def guard_engine_ready(self) -> bool:
         status = self.engine.read()

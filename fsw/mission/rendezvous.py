@@ -1,9 +1,15 @@
 """Rendezvous and docking in lunar orbit, then the container transfer and the ascender release.
 
-Far range is ground-guided (orbit phasing): the machine waits for the microwave radar to lock inside
-the hand-over range and for the ground go. Short range is autonomous: a range-rate profile tracked
-with line-of-sight thrust on a 1-D closing model, down to contact, capture by the claws, transfer of
-the container to the returner (~30 min), and the ascender release (~7 h after capture, latched)."""
+The orbiter is the active vehicle (as in Chang'e-5). Far range is ground-guided (orbit phasing):
+the machine waits for the microwave radar to lock inside the hand-over range and for the ground go.
+Short range is autonomous, on the radar's range, range rate and line-of-sight angles filtered into
+the ascender's relative state in the orbiter's local frame (:class:`fsw.gnc.relnav.RelativeNavigator`),
+with Clohessy-Wiltshire targeting: a transfer to a hold point on the ascender's velocity axis with a
+mid-course re-targeting, a second one to the final-approach gate, then a straight-line approach along
+that axis re-targeted every few seconds, down to contact; capture by the claws (the docking
+mechanism's own word), transfer of the container to the returner (~30 min), and the ascender release
+(~7 h after capture, latched). Every burn is cut off on the delta-v the orbiter's accelerometers
+measure, never on time or a commanded acceleration."""
 
 from __future__ import annotations
 
@@ -14,12 +20,14 @@ from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.surface import (
     ApproachThrusters,
     DockingMechanism,
+    OrbiterAccelerometers,
     RendezvousRadar,
     SeparationDevice,
     TransferMechanism,
 )
 from fsw.mission.machine import MachineSpec, MissionMachine, StateSpec, machine_events, machine_telemetry
 from fsw.mission.machine import TransitionSpec as T
+from fsw.mission.rendezvous_guidance import ApproachGuidance
 
 RELEASE_LATCH = "ascender_release"
 SPEC = MachineSpec(
@@ -30,8 +38,8 @@ SPEC = MachineSpec(
         StateSpec("far_range", "ground-guided phasing until the radar locks inside the hand-over range", 259_200.0),
         StateSpec("awaiting_go", "waiting for the ground go for autonomous short range", 86_400.0,
                   go_command="GO_SHORT_RANGE"),
-        StateSpec("short_range", "autonomous approach on radar range and range rate", 21_600.0),
-        StateSpec("final_approach", "slow closing to contact", 3_600.0),
+        StateSpec("short_range", "relative navigation on the radar, CW transfers to the approach gate", 21_600.0),
+        StateSpec("final_approach", "slow closing along the velocity axis to contact", 3_600.0),
         StateSpec("capture", "claws closing and latching", 120.0),
         StateSpec("transfer", "container moved from the ascender into the returner", 3_600.0),
         StateSpec("release_wait", "docked, waiting to release the ascender", 36_000.0,
@@ -66,56 +74,53 @@ class RendezvousMachine(MissionMachine):
         TelemetryDef("range_rate_m_s", "f32", "m/s", "radar range rate (negative closing)"),
         TelemetryDef("radar_valid", "bool", "", "radar track valid"),
         TelemetryDef("claws_latched", "bool", "", "docking claws latched"),
+        TelemetryDef("relnav_position_sigma_m", "f32", "m", "relative navigation position uncertainty (1 sigma)"),
+        TelemetryDef("rendezvous_delta_v_m_s", "f32", "m/s", "approach delta-v used (accelerometers)"),
     )
     events = (
         *machine_events("RENDEZVOUS", 0x4030),
         EventDef(0x4038, "DOCKED", Severity.INFO, "docked: claws latched after contact at {speed_m_s:.3f} m/s"),
         EventDef(0x4039, "ASCENDER_RELEASED", Severity.INFO, "ascender released"),
+        EventDef(0x403A, "RENDEZVOUS_BURN", Severity.INFO,
+                 "{purpose}: {delta_v_m_s:.3f} m/s measured of {target_m_s:.3f} m/s at {range_m:.1f} m"),
     )
     parameters = (
         ParameterDef(0x4030, "handover_range_m", "f64", 5_000.0, "radar range for the autonomous hand-over", 100.0,
                      50_000.0, unit="m"),
         ParameterDef(0x4031, "ascender_release_delay_s", "f64", 25_200.0, "dwell docked before the release", 0.0,
                      172_800.0, unit="s"),
+        # The orbiter's orbit as the ground determined it: the reference of the relative motion.
+        ParameterDef(0x4032, "rendezvous_orbit_radius_m", "f64", 1_834_900.0,
+                     "radius of the reference orbit for relative guidance", 1_740_000.0, 2_500_000.0, unit="m"),
     )
 
-    GATE_M = 20.0
-    CAPTURE_RANGE_M = 0.3
-    CAPTURE_SPEED_M_S = 0.2
-    GAIN = 0.05  # 1/s, range-rate loop
-    MAX_ACCEL = 0.05  # m/s^2 [est.]
-
     def __init__(self, ctx: Context, radar: RendezvousRadar, thrusters: ApproachThrusters,
-                 docking: DockingMechanism, transfer: TransferMechanism, release: SeparationDevice) -> None:
+                 docking: DockingMechanism, transfer: TransferMechanism, release: SeparationDevice,
+                 accelerometers: OrbiterAccelerometers | None = None) -> None:
         super().__init__(ctx)
         self.radar, self.thrusters, self.docking, self.transfer, self.release_device = (
             radar, thrusters, docking, transfer, release)
-        self._tracked: Any = None  # the radar reading that ended the last track
+        self.guidance = ApproachGuidance(self, radar, thrusters, accelerometers)
 
     def housekeeping(self) -> dict[str, Any]:
         reading = self.radar.read()
+        estimate = self.guidance.nav
         return {**self.machine_housekeeping(), "range_m": round(reading.range_m, 3),
                 "range_rate_m_s": round(reading.range_rate_m_s, 4), "radar_valid": reading.valid,
-                "claws_latched": self.docking.read().latched}
+                "claws_latched": self.docking.read().latched,
+                "relnav_position_sigma_m": round(estimate.position_sigma_m, 3) if estimate.initialised else None,
+                "rendezvous_delta_v_m_s": round(self.guidance.delta_v_used, 4)}
 
     # --- guards -----------------------------------------------------------------------------
     def guard_inside_handover(self) -> bool:
         reading = self.radar.read()
         return reading.valid and reading.range_m <= self.param("handover_range_m")
 
-    def _gate_reading(self) -> Any:
-        # The guard judges the very reading that ended the track: a fresh one has fresh noise, and
-        # a contact seen once must not be refused by the next sample.
-        return self._tracked if self._tracked is not None else self.radar.read()
-
     def guard_inside_gate(self) -> bool:
-        reading = self._gate_reading()
-        return reading.valid and reading.range_m <= self.GATE_M
+        return self.guidance.inside_gate()
 
     def guard_contact_conditions(self) -> bool:
-        reading = self._gate_reading()
-        return (reading.valid and reading.range_m <= self.CAPTURE_RANGE_M
-                and abs(reading.range_rate_m_s) <= self.CAPTURE_SPEED_M_S)
+        return self.guidance.at_contact()
 
     def guard_claws_latched(self) -> bool:
         return self.docking.read().latched
@@ -133,47 +138,23 @@ class RendezvousMachine(MissionMachine):
         await self.wait_for(self.guard_inside_handover, 60.0)
         await self.fire("radar_lock")
 
-    def desired_range_rate(self, range_m: float) -> float:
-        """Closing-speed profile: proportional to range far out, 0.1 m/s at contact."""
-        return -min(2.0, 0.1 + 0.0005 * range_m)
-
-    async def _track(self, until: Any) -> bool:
-        lost = 0
-        self._tracked = None
-        while True:
-            reading = self.radar.read()
-            if not reading.valid:
-                lost += 1
-                self.thrusters.command_acceleration(0.0)
-                if lost > 30:
-                    return False
-            else:
-                lost = 0
-                if until(reading):
-                    self._tracked = reading
-                    return True
-                error = self.desired_range_rate(reading.range_m) - reading.range_rate_m_s
-                self.thrusters.command_acceleration(max(-self.MAX_ACCEL, min(self.MAX_ACCEL, self.GAIN * error)))
-            await self.clock.sleep(1.0)
-
     async def do_short_range(self) -> None:
-        if await self._track(lambda r: r.range_m <= self.GATE_M):
-            await self.fire("gate")
+        failure = await self.guidance.fly_to_gate(float(self.param("rendezvous_orbit_radius_m")))
+        if failure:
+            await self.safe(failure)
         else:
-            await self.safe("radar track lost")
+            await self.fire("gate")
 
     async def do_final_approach(self) -> None:
-        if await self._track(lambda r: r.range_m <= self.CAPTURE_RANGE_M):
-            self.thrusters.command_acceleration(0.0)
-            speed = abs(self._gate_reading().range_rate_m_s)
-            if await self.fire("contact"):
-                return
-            await self.safe(f"contact outside the capture box at {speed:.3f} m/s")
-        else:
-            await self.safe("radar track lost")
+        failure = await self.guidance.final_approach()
+        if failure:
+            await self.safe(failure)
+            return
+        if not await self.fire("contact"):
+            await self.safe("contact outside the capture box")
 
     async def do_capture(self) -> None:
-        speed = abs(self._gate_reading().range_rate_m_s)
+        speed = self.guidance.closing_speed()
         self.docking.close_claws()
         await self.clock.sleep(5.0)
         # Docked is what the docking mechanism reports: the claws latched, not the contact.
@@ -202,5 +183,5 @@ class RendezvousMachine(MissionMachine):
 
     def on_safe(self, source: str, reason: str) -> None:
         if source in ("short_range", "final_approach"):
-            self.thrusters.command_acceleration(0.0)
+            self.thrusters.command_acceleration(0.0, 0.0, 0.0)
         super().on_safe(source, reason)

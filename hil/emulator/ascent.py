@@ -20,6 +20,9 @@ class AscentPlantConfig:
     site_height_m: float = 0.0
     attitude_time_constant_s: float = 0.6
     attitude_rate_limit_rad_s: float = math.radians(10.0)
+    # The thrust the engine really delivers over its rating (a dispersion or a fault): the engine's
+    # status reports the rating; only the accelerometers feel the difference.
+    thrust_scale: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)
 
 
@@ -43,11 +46,18 @@ class AscentPlant:
         self.specific_force = 0.0
         self.landed = False  # the IMU model reads this: on the pad the ground holds us up
         self.on_pad = True
+        # The plant's record: velocity the engine really gave (the integral of thrust over mass) and
+        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd).
+        self.delivered_delta_v = 0.0
+        self.cutoff_state: tuple[float, float, float, float, float] | None = None
         self.rng = random.Random(f"ascent-{seed}")
 
     def step(self, dt: float) -> None:
         cfg = self.config
-        self.thrust = ASCENT_ENGINE_THRUST_N if self.engine_on and self.propellant > 0.0 else 0.0
+        burning = self.engine_on and self.propellant > 0.0
+        self.thrust = ASCENT_ENGINE_THRUST_N * cfg.thrust_scale if burning else 0.0
+        if not burning and not self.on_pad and self.cutoff_state is None and self.delivered_delta_v > 0.0:
+            self.cutoff_state = (self.t, self.h, self.s, self.vu, self.vd)
         k = min(1.0, dt / cfg.attitude_time_constant_s)
         lim = cfg.attitude_rate_limit_rad_s * dt
         dp = max(-lim, min(lim, (self.pitch_cmd - self.pitch) * k)) if self.attitude_enabled else 0.0
@@ -55,6 +65,7 @@ class AscentPlant:
         self.pitch_rate = dp / dt
         acc = self.thrust / self.mass
         self.specific_force = acc
+        self.delivered_delta_v += acc * dt
         r = R_MOON + self.h
         g = GM_MOON / (r * r)
         vu, vd = self.vu, self.vd

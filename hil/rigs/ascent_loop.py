@@ -1,75 +1,66 @@
-"""Closed-loop ascent in one process: the ascender plant and its emulated IMU, attitude thrusters and
-engine, steered by the flight ascent guidance on an IMU-only navigator."""
+"""Closed-loop ascent in one process: the flight software's own ascent controller
+(:class:`fsw.gnc.ascent_flight.AscentController`, the code the GNC component flies) against the
+ascender plant and its emulated IMU, attitude thrusters, engine and propellant gauge.
+
+The rig only steps the two and keeps the clock: what the orbit is afterwards is the plant's word,
+computed by plant code (:func:`hil.emulator.dynamics.true_orbit`); what the flight software believes
+is read from its navigator for comparison."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 
-from fsw.gnc.ascent import ORBIT, AscentConfig, AscentGuidance
-from fsw.gnc.navigation import Navigator, TerrainMap
-from fsw.gnc.orbit import OrbitFigures, orbit_from_state
+from fsw.gnc.ascent import AscentConfig
+from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from hil.emulator.ascent import AscentPlant, AscentPlantConfig, EmulatedAscentEngine
-from hil.emulator.devices import EmulatedAttitudeThrusters, EmulatedPlatformImu
-from hil.emulator.dynamics import R_MOON
+from hil.emulator.devices import EmulatedAttitudeThrusters, EmulatedPlatformImu, EmulatedPropellantGauge
+from hil.emulator.dynamics import R_MOON, TrueOrbit, true_orbit
+
+DT_S = 0.02  # the GNC rate group's period
 
 
 @dataclass
 class AscentRun:
-    orbit_true: OrbitFigures
-    orbit_estimated: OrbitFigures
+    orbit_true: TrueOrbit  # the plant's orbit after cut-off
+    orbit_believed: TrueOrbit  # the same figures of the flight software's navigated state
     burn_time_s: float
+    delivered_delta_v_m_s: float  # the plant's integral of thrust over mass
     propellant_used_kg: float
     events: list[tuple[float, str, str]]
+    plant: AscentPlant
+    controller: AscentController
     wall_s: float
 
 
 def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: AscentConfig | None = None) -> AscentRun:
     wall0 = time.perf_counter()
     plant = AscentPlant(seed, config)
-    imu = EmulatedPlatformImu(plant)
-    attitude = EmulatedAttitudeThrusters(plant)
-    engine = EmulatedAscentEngine(plant)
-    nav = Navigator(
-        TerrainMap(1_000.0, (plant.h, plant.h)),
-        t=0.0,
-        h=plant.h,
-        s=0.0,
-        c=0.0,
-        vu=0.0,
-        vd=0.0,
-        vc=0.0,
-        dry_mass_kg=plant.mass - plant.propellant,
-        propellant_kg=plant.propellant,
+    devices = AscentDevices(
+        imu=EmulatedPlatformImu(plant),
+        attitude=EmulatedAttitudeThrusters(plant),
+        engine=EmulatedAscentEngine(plant),
+        propellant=EmulatedPropellantGauge(plant),  # type: ignore[arg-type]
     )
-    ascent = AscentGuidance(guidance or AscentConfig())
-    dt, t = 0.02, 0.0
-    cutoff_t: float | None = None
-    engine.set_on(True)
-    for n in range(int(900 / dt)):
-        reading = imu.read()
-        nav.propagate(reading, dt)
-        if plant.on_pad:
-            # Sitting on the pad the accelerometer feels the ground; hold the estimate there.
-            nav.h, nav.vu, nav.vd = plant.config.site_height_m, 0.0, 0.0
-        if n % 5 == 0:
-            nav.propellant = plant.propellant
-            cmd = ascent.step(t, nav.state())
-            attitude.command_attitude(cmd.pitch, 0.0)
-            if not cmd.engine_on and plant.engine_on:
-                engine.set_on(False)
-                cutoff_t = t
-        plant.step(dt)
-        t = (n + 1) * dt
-        if cutoff_t is not None and t - cutoff_t > 1.0:
+    controller = AscentController(devices, plant.config.site_height_m, guidance)
+    # The ignition is the ascent machine's act (latched); the controller flies from there.
+    devices.engine.set_on(True)
+    t = 0.0
+    for n in range(int(900.0 / DT_S)):
+        controller.step(t, DT_S)
+        plant.step(DT_S)
+        t = (n + 1) * DT_S
+        if controller.cutoff_t is not None and t - controller.cutoff_t > 1.0:
             break
-    assert ascent.phase == ORBIT or cutoff_t is None
-    est = nav.state()
+    believed = controller.nav.state()
     return AscentRun(
-        orbit_true=orbit_from_state(R_MOON + plant.h, plant.vu, plant.vd),
-        orbit_estimated=orbit_from_state(est.r, est.vu, est.vd),
-        burn_time_s=cutoff_t if cutoff_t is not None else t,
+        orbit_true=true_orbit(R_MOON + plant.h, plant.vu, plant.vd),
+        orbit_believed=true_orbit(believed.r, believed.vu, believed.vd),
+        burn_time_s=controller.cutoff_t if controller.cutoff_t is not None else t,
+        delivered_delta_v_m_s=plant.delivered_delta_v,
         propellant_used_kg=plant.config.propellant_kg - plant.propellant,
-        events=list(ascent.events),
+        events=list(controller.guidance.events),
+        plant=plant,
+        controller=controller,
         wall_s=time.perf_counter() - wall0,
     )

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hil.link.process import running_link
+from hil.platforms import ascender_record_path_for
 from hil.rigs.rover_summary import rover_summary
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,7 +111,9 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
     rover_dictionary = write_rover_dictionary(run_dir)
     with running_link(fsw_port, ground_port):
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
-                                  "--report", str(plant_report)], stdout=subprocess.PIPE, text=True)
+                                  "--report", str(plant_report), "--ascender-record",
+                                  str(ascender_record_path_for(run_dir / "fsw-store.sqlite"))],
+                                 stdout=subprocess.PIPE, text=True)
         rover_plant = start_rover_plant(run_dir, seed)
         fsw_log = (run_dir / "fsw.log").open("w")
         rover_log = (run_dir / "rover.log").open("w")
@@ -214,8 +217,17 @@ def hardware_record(run_dir: Path) -> dict[str, Any]:
 
     state = SurfaceHardwareFile(surface_state_path_for(run_dir / "fsw-store.sqlite")).load() or {}
     devices = state.get("devices", {})
+    rendezvous = devices.get("rendezvous", {})
+    attempts = rendezvous.get("capture_attempts") or []
+    burns = devices.get("orbit_engines", {}).get("burns") or []
     return {"separations": {name: int(devices.get(name, {}).get("fire_count", 0)) for name in SEPARATIONS},
-            "claws_latched": int(devices.get("rendezvous", {}).get("latch_count", 0))}
+            "claws_latched": int(rendezvous.get("latch_count", 0)),
+            # Each closing of the claws as the plant judged it: range, closing and lateral figures.
+            "capture_attempts": [{"range_m": round(a[1], 3), "closing_m_s": round(a[2], 4),
+                                  "lateral_m": round(a[3], 3), "lateral_m_s": round(a[4], 4), "verdict": a[5]}
+                                 for a in attempts],
+            # What the orbiter's engines really gave (their own count and the flight's are claims).
+            "tei_delta_v_m_s": round(sum(float(b[2]) for b in burns if b[0] == "tei"), 2) if burns else None}
 
 
 def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_code: int,
@@ -228,6 +240,8 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
     if outcome == "success" and ground_code != 0:
         outcome = f"ground procedure failed ({ground_code})"
     problems = truth_problems(touchdown, ascent) if outcome == "success" else []
+    if outcome == "success" and hardware is not None and hardware.get("claws_latched") == 0:
+        problems.append("no capture in the plant: the docking claws never latched")
     rover = rover_summary(ground.get("rover"), rover_truth, ROVER_WAYPOINTS) if rover_truth else None
     if rover is not None and outcome == "success":
         problems += rover["problems"]
@@ -244,10 +258,13 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
         "descent_duration_s": (touchdown["t"] - ignition) if touchdown and ignition is not None else None,
         "sample_mass_g": ground.get("sample_mass_g"),
         "ascent_orbit_km": [ascent.get("periapsis_km"), ascent.get("apoapsis_km")],
+        "ascent_delta_v_mps": ascent.get("delivered_delta_v_m_s"),
         # Docked by the claws' own record when there is one; the ground's view otherwise.
         "docked": hardware["claws_latched"] > 0 if hardware else ground.get("docked", False),
+        "capture": (hardware.get("capture_attempts") or [None])[-1] if hardware else None,
         "separations": hardware["separations"] if hardware else None,
-        "tei_delta_v_mps": ground.get("tei_delta_v_mps"),
+        # The engines' true delta-v from the plant's record when there is one; the ground's view otherwise.
+        "tei_delta_v_mps": (hardware.get("tei_delta_v_m_s") if hardware else None) or ground.get("tei_delta_v_mps"),
         "returned": ground.get("returned", False),
         "rover": rover,
         "seed": seed,

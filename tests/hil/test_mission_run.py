@@ -78,3 +78,13 @@ def test_a_seeded_mission_flies_the_same_twice(tmp_path: Path) -> None:
         summary.pop("wall_time_s")
         summaries.append(summary)
     assert summaries[0] == summaries[1]
+
+
+def test_a_success_without_the_claws_latched_in_the_plant_is_no_success() -> None:
+    from hil.rigs.mission_run import summarise
+
+    truth = {"touchdown": GOOD_TOUCHDOWN, "ascent": GOOD_ASCENT, "ignition_t": 35.4, "propellant_used_kg": 1907.0}
+    hardware = {"separations": {}, "claws_latched": 0, "capture_attempts": [], "tei_delta_v_m_s": None}
+    summary = summarise(1, truth, {"outcome": "success", "docked": True, "tei_delta_v_mps": 825.0}, 0, 47.0, hardware)
+    assert summary["outcome"] == "no capture in the plant: the docking claws never latched"
+    assert summary["docked"] is False and summary["tei_delta_v_mps"] == 825.0

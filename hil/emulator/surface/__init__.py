@@ -35,13 +35,13 @@ from hil.emulator.surface.hardware import (
 )
 from hil.emulator.surface.instruments import EmulatedCamera, EmulatedDosimeter, EmulatedRadar
 from hil.emulator.surface.orbit import (
-    EmulatedDocking,
     EmulatedOrbitEngines,
-    EmulatedRendezvous,
+    EmulatedOrbiterAccelerometers,
     EmulatedSeparation,
     PadAscender,
 )
 from hil.emulator.surface.power import EmulatedPower, EmulatedSunSensor, EmulatedThermal
+from hil.emulator.surface.rendezvous import EmulatedDocking, EmulatedRendezvous
 from hil.emulator.surface.rover import EmulatedRoverDeploy, EmulatedRoverMobility
 from hil.emulator.surface.sampling import EmulatedArm, EmulatedContainer, EmulatedDrill, EmulatedTransfer
 from hil.emulator.surface.world import (
@@ -66,6 +66,7 @@ __all__ = [
     "EmulatedDosimeter",
     "EmulatedDrill",
     "EmulatedOrbitEngines",
+    "EmulatedOrbiterAccelerometers",
     "EmulatedPower",
     "EmulatedRadar",
     "EmulatedRendezvous",

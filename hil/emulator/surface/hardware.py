@@ -21,13 +21,13 @@ from hil.emulator.ascent import EmulatedAscentEngine
 from hil.emulator.surface.electrical import LanderPower
 from hil.emulator.surface.instruments import EmulatedCamera, EmulatedDosimeter, EmulatedRadar
 from hil.emulator.surface.orbit import (
-    EmulatedDocking,
     EmulatedOrbitEngines,
-    EmulatedRendezvous,
+    EmulatedOrbiterAccelerometers,
     EmulatedSeparation,
     PadAscender,
 )
 from hil.emulator.surface.power import EmulatedPower, EmulatedSunSensor, EmulatedThermal
+from hil.emulator.surface.rendezvous import EmulatedDocking, EmulatedRendezvous
 from hil.emulator.surface.rover import EmulatedRoverDeploy, EmulatedRoverMobility
 from hil.emulator.surface.sampling import EmulatedArm, EmulatedContainer, EmulatedDrill, EmulatedTransfer
 from hil.emulator.surface.world import HardwareTime, SurfaceFaults, SurfaceWorld, _Device
@@ -54,6 +54,7 @@ class SurfaceDevices:
     rendezvous: EmulatedRendezvous
     docking: EmulatedDocking
     orbit_engines: EmulatedOrbitEngines
+    orbiter_accelerometers: EmulatedOrbiterAccelerometers
     ascent_engine: EmulatedAscentEngine
     power: LanderPower
     thermal: EmulatedThermal
@@ -73,6 +74,7 @@ class SurfaceDevices:
             rendezvous_radar=self.rendezvous,
             approach_thrusters=self.rendezvous, docking=self.docking, ascender_release=self.ascender_release,
             orbit_engines=self.orbit_engines, returner_separation=self.returner_separation,
+            orbiter_accelerometers=self.orbiter_accelerometers,
             rover_deploy=self.rover_deploy, rover_mobility=self.rover_mobility, sun=self.sun,
             rover_power=self.rover_power, rover_thermal=self.rover_thermal, thermal=self.thermal,
         )
@@ -118,8 +120,10 @@ class SurfaceDevices:
 
 def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
     container = EmulatedContainer(world)
-    rendezvous = EmulatedRendezvous(world)
+    ascender_separation = EmulatedSeparation(world, "ascender_separation")
+    rendezvous = EmulatedRendezvous(world, ascender_separation)
     power = LanderPower(world)
+    orbit_engines = EmulatedOrbitEngines(world)
     arm = EmulatedArm(world, container, supply=lambda: power.line_on("arm"))
     drill = EmulatedDrill(world, container, supply=lambda: power.line_on("drill"))
     radar, camera, dosimeter = EmulatedRadar(world), EmulatedCamera(world.seed), EmulatedDosimeter(world.seed)
@@ -133,12 +137,13 @@ def make_surface_devices(world: SurfaceWorld) -> SurfaceDevices:
         radar=radar,
         camera=camera,
         dosimeter=dosimeter,
-        ascender_separation=EmulatedSeparation(world, "ascender_separation"),
+        ascender_separation=ascender_separation,
         ascender_release=EmulatedSeparation(world, "ascender_release"),
         returner_separation=EmulatedSeparation(world, "returner_separation"),
         rendezvous=rendezvous,
         docking=EmulatedDocking(world, rendezvous),
-        orbit_engines=EmulatedOrbitEngines(world),
+        orbit_engines=orbit_engines,
+        orbiter_accelerometers=EmulatedOrbiterAccelerometers(world, orbit_engines, rendezvous),
         ascent_engine=EmulatedAscentEngine(PadAscender(world)),
         power=power,
         thermal=EmulatedThermal(world),

@@ -1,12 +1,13 @@
-"""Ascent, rendezvous and return: separations, the rendezvous model with the docking claws, the
-orbiter's engines, and the ascender on the pad for its engine."""
+"""Ascent and return: separations, the orbiter's engines and accelerometers, and the ascender on the
+pad for its engine (the rendezvous is :mod:`hil.emulator.surface.rendezvous`)."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N
-from fsw.devices.surface import BurnStatus, DockingStatus, RendezvousReading, SeparationStatus
+from fsw.devices.surface import AccelerometerReading, BurnStatus, SeparationStatus
 from hil.emulator.surface.world import SurfaceWorld, _act, _Device, _reading
 
 G0 = 9.80665
@@ -17,159 +18,121 @@ ORBITER_MASS_KG = 2300.0  # [est.] orbiter + returner with samples, before TEI
 
 
 class EmulatedSeparation(_Device):
-    STATE = ("fire_count",)
+    STATE = ("fire_count", "fired_at")
 
     def __init__(self, world: SurfaceWorld, name: str) -> None:
         self.world = world
         self.name = name
         self.fire_count = 0
+        self.fired_at: float | None = None
 
     @_act
     def fire(self) -> None:
         self.fire_count += 1
+        if self.fired_at is None:
+            self.fired_at = self.world.now()
 
     def read(self) -> SeparationStatus:
         fired = self.fire_count > 0
         return SeparationStatus(self.world.now(), fired, fired, True)
 
 
-class EmulatedRendezvous(_Device):
-    """1-D closing model along the line of sight: range r, range rate v, commanded acceleration a.
-
-    Far range closes by orbit phasing at a constant drift; the orbiter's thrusters add ``a``. Contact
-    stops the motion at r = 0; latched claws hold it there. The radar sees up to 100 km.
-    """
-
-    RADAR_MAX_M = 100_000.0
-    MAX_ACCEL = 0.1
-    # ``latch_count``: the claws' own record of how often they latched (the truth a test reads).
-    STATE = ("r", "v", "a", "last", "claws_closed", "latched", "latch_count")
-
-    def __init__(self, world: SurfaceWorld) -> None:
-        self.world = world
-        self.rng = world.rng("rendezvous")
-        self.r = world.rendezvous_range_m
-        self.v = world.rendezvous_drift_m_s
-        self.a = 0.0
-        self.last = world.now()
-        self.claws_closed = False
-        self.latched = False
-        self.latch_count = 0
-
-    def _advance(self) -> None:
-        now = self.world.now()
-        dt, self.last = now - self.last, now
-        if dt <= 0 or self.latched:
-            return
-        r = self.r + self.v * dt + 0.5 * self.a * dt * dt
-        v = self.v + self.a * dt
-        if r <= 0.0:
-            r, v = 0.0, 0.0
-        self.r, self.v = r, v
-
-    # Docking mechanism (EmulatedDocking): the claws act on this model's state.
-    @_act
-    def close_claws(self, capture_range_m: float) -> None:
-        self._advance()
-        self.claws_closed = True
-        if self.r <= capture_range_m and not self.world.faults.docking_claws_fail and not self.latched:
-            self.latched, self.r, self.v, self.a = True, 0.0, 0.0, 0.0
-            self.latch_count += 1
-
-    @_act
-    def open_claws(self) -> None:
-        self.claws_closed = False
-        self.latched = False
-
-    @_reading
-    def advance(self) -> None:
-        self._advance()
-
-    # ApproachThrusters
-    @_act
-    def command_acceleration(self, acceleration_m_s2: float) -> None:
-        self._advance()
-        self.a = max(-self.MAX_ACCEL, min(self.MAX_ACCEL, acceleration_m_s2))
-
-    # RendezvousRadar
-    @_reading
-    def read(self) -> RendezvousReading:
-        self._advance()
-        if self.r > self.RADAR_MAX_M:
-            return RendezvousReading(self.last, 0.0, 0.0, False)
-        return RendezvousReading(
-            self.last,
-            max(0.0, self.r + self.rng.gauss(0.0, 0.01 + 1e-4 * self.r)),
-            self.v + self.rng.gauss(0.0, 0.002),
-            True,
-        )
-
-
-class EmulatedDocking(_Device):
-    # The claws' envelope [est.] is wider than the 0.3 m the approach aims at, which it judges on a
-    # noisy radar range.
-    CAPTURE_RANGE_M = 0.5
-
-    def __init__(self, world: SurfaceWorld, rendezvous: EmulatedRendezvous) -> None:
-        self.world = world
-        self.rendezvous = rendezvous
-
-    def close_claws(self) -> None:
-        self.rendezvous.close_claws(self.CAPTURE_RANGE_M)
-
-    def open_claws(self) -> None:
-        self.rendezvous.open_claws()
-
-    def read(self) -> DockingStatus:
-        rv = self.rendezvous
-        rv.advance()
-        return DockingStatus(self.world.now(), rv.r <= self.CAPTURE_RANGE_M, rv.claws_closed, rv.latched, True)
-
-
 class EmulatedOrbitEngines(_Device):
-    """Orbiter engines: 4 x 150 N for trans-Earth injection, 2 x 25 N for mid-course corrections."""
+    """Orbiter engines: 4 x 150 N for trans-Earth injection, 2 x 25 N for mid-course corrections.
+
+    Their status reports the controller's own delta-v count, from the rated thrust and a mass model.
+    What they really give is ``world.faults.orbit_engine_thrust_scale`` of the rating: the plant's
+    record (``burns``: per burn the engine set, the controller's count and the true delta-v) is
+    what a test judges a burn by."""
 
     THRUST = {"tei": TEI_THRUST_N, "mcc": MCC_THRUST_N}
-    STATE = ("mass", "engine_set", "started", "delta_v", "last")
+    STATE = ("mass", "rated_mass", "engine_set", "started", "delta_v", "true_delta_v", "last", "burns")
 
     def __init__(self, world: SurfaceWorld, mass_kg: float = ORBITER_MASS_KG) -> None:
         self.world = world
-        self.mass = mass_kg
+        self.mass = mass_kg  # true
+        self.rated_mass = mass_kg  # the controller's model, burned at the rated flow
         self.engine_set = "tei"
         self.started: float | None = None
-        self.delta_v = 0.0
+        self.delta_v = 0.0  # the controller's count
+        self.true_delta_v = 0.0
         self.last = world.now()
+        self.burns: list[list[Any]] = []
+
+    def true_thrust_n(self) -> float:
+        if self.started is None:
+            return 0.0
+        return self.THRUST[self.engine_set] * self.world.faults.orbit_engine_thrust_scale
 
     def _advance(self) -> None:
         now = self.world.now()
         dt, self.last = now - self.last, now
         if self.started is None or dt <= 0:
             return
-        thrust = self.THRUST[self.engine_set]
-        burned = thrust / (ORBITER_ISP_S * G0) * dt
-        new_mass = self.mass - burned
-        self.delta_v += ORBITER_ISP_S * G0 * math.log(self.mass / new_mass)
+        ve = ORBITER_ISP_S * G0
+        rated = self.THRUST[self.engine_set]
+        new_rated_mass = self.rated_mass - rated / ve * dt
+        self.delta_v += ve * math.log(self.rated_mass / new_rated_mass)
+        self.rated_mass = new_rated_mass
+        new_mass = self.mass - self.true_thrust_n() / ve * dt
+        self.true_delta_v += ve * math.log(self.mass / new_mass)
         self.mass = new_mass
+
+    def acceleration_m_s2(self) -> float:
+        """The true acceleration the engines give now (what the accelerometers feel)."""
+        self._advance()
+        return self.true_thrust_n() / self.mass
 
     @_act
     def start_burn(self, engine_set: str) -> None:
         if engine_set not in self.THRUST:
             raise ValueError(f"unknown engine set {engine_set!r}")
         self._advance()
-        self.engine_set, self.started, self.delta_v = engine_set, self.world.now(), 0.0
+        self.engine_set, self.started, self.delta_v, self.true_delta_v = engine_set, self.world.now(), 0.0, 0.0
 
     @_act
     def stop_burn(self) -> None:
         self._advance()
+        if self.started is not None:
+            self.burns.append([self.engine_set, self.delta_v, self.true_delta_v])
         self.started = None
 
     @_reading
     def read(self) -> BurnStatus:
         self._advance()
         on = self.started is not None
+        accelerometers_ok = not self.world.faults.orbiter_accelerometers_dead
         return BurnStatus(
-            self.last, on, self.engine_set, self.THRUST[self.engine_set] if on else 0.0, self.delta_v, True, True
+            self.last, on, self.engine_set, self.THRUST[self.engine_set] if on else 0.0, self.delta_v,
+            accelerometers_ok, True,
         )
+
+
+class EmulatedOrbiterAccelerometers(_Device):
+    """The orbiter's accelerometers: the engines' true acceleration along body x, with a seeded bias
+    and white noise per sample [est.: navigation-grade, ~50 micro-g bias]."""
+
+    BIAS_SIGMA = 5e-4  # m/s^2
+    NOISE = 2e-3  # m/s^2 per sample
+    STATE = ("bias",)
+
+    def __init__(self, world: SurfaceWorld, engines: EmulatedOrbitEngines, rendezvous: Any = None) -> None:
+        self.world = world
+        self.engines = engines
+        self.rendezvous = rendezvous  # its approach thrusters push the orbiter too
+        self.rng = world.rng("orbiter-accelerometers")
+        self.bias = [self.rng.gauss(0.0, self.BIAS_SIGMA) for _ in range(3)]
+
+    @_reading
+    def read(self) -> AccelerometerReading:
+        now = self.world.now()
+        if self.world.faults.orbiter_accelerometers_dead:
+            return AccelerometerReading(now, (0.0, 0.0, 0.0), False)
+        felt = [self.engines.acceleration_m_s2(), 0.0, 0.0]
+        if self.rendezvous is not None:
+            felt = [a + b for a, b in zip(felt, self.rendezvous.acceleration(), strict=True)]
+        force = tuple(value + self.bias[axis] + self.rng.gauss(0.0, self.NOISE) for axis, value in enumerate(felt))
+        return AccelerometerReading(now, (force[0], force[1], force[2]), True)
 
 
 class PadAscender(_Device):

@@ -28,6 +28,10 @@ class SurfaceFaults:
     rover_mechanism_fault_at_s: float | None = None  # Yutu-1: mechanisms stop working from this time
     transfer_fault: bool = False
     docking_claws_fail: bool = False
+    # What the orbiter's engines really deliver over their rating (their controller counts the rating).
+    orbit_engine_thrust_scale: float = 1.0
+    orbiter_accelerometers_dead: bool = False  # the orbiter's accelerometers answer "invalid"
+    rendezvous_radar_dead: bool = False  # the rendezvous radar never tracks
 
 
 class HardwareTime:
@@ -63,8 +67,19 @@ class SurfaceWorld:
     faults: SurfaceFaults = field(default_factory=SurfaceFaults)
     # Sun: phase of the lunar day at t = 0 (0 = sunrise, 0.5 = sunset), see sun_elevation_deg.
     sun_phase_at_start: float = 0.05
-    rendezvous_range_m: float = 60_000.0  # [est.] after orbit insertion, closing by orbit phasing
-    rendezvous_drift_m_s: float = -0.35  # [est.] ~2 days of far-range phasing
+    # The ascender's state at its engine cut-off (height, radial and horizontal speed): the nominal
+    # 15 x 180 km insertion unless a rig hands over the one the ascent plant flew.
+    ascender_insertion: tuple[float, float, float] = (15_000.0, 0.0, 1_710.2)
+    # The ascent plant's record of that state (JSON: h, vu, vd), when the ascent is flown by a plant
+    # in another process; read when the rendezvous begins, preferred to ``ascender_insertion``.
+    ascender_record: str | None = None
+    # Far-range phasing (ground-guided, not flown here): CE-5 docked ~2 days after lift-off
+    # (lift-off 3 Dec 2020 15:10 UTC, docking 5 Dec 21:42 UTC, CNSA).
+    far_range_phasing_s: float = 172_800.0
+    # Where the phasing leaves the orbiter in the ascender's local frame: behind and below [est.].
+    handover_offset_m: tuple[float, float, float] = (-4_000.0, 0.0, 300.0)
+    handover_dispersion_m: tuple[float, float, float] = (300.0, 100.0, 100.0)  # 1 sigma [est.]
+    handover_velocity_dispersion_m_s: float = 0.05  # 1 sigma per axis [est.]
     # Bookkeeping for the hardware-state file (see _recorded): devices changed since the last save,
     # how deep in device calls we are (a call that calls another device saves once, at the end),
     # and whether an act happened in this call (a reading may complete one: a scoop delivered).

@@ -24,7 +24,10 @@ from hil.platforms import surface_state_path_for
 EPOCH = 2_100_000_000.0  # on-board time (TAI s) of the first boot
 SEED = 7
 FAULTS = SurfaceFaults(rock_depth_m=2.5)  # the radar sees a rock: its survey draws noise
-WORLD = {"rendezvous_range_m": 600.0, "rendezvous_drift_m_s": -0.1}
+# The far-range phasing ends 100 s after the ascender's separation with the orbiter 0.3 m behind it,
+# at rest relative to it: the claws closed later latch.
+WORLD = {"far_range_phasing_s": 100.0, "handover_offset_m": (-0.3, 0.0, 0.0), "handover_dispersion_m": (0.0, 0.0, 0.0),
+         "handover_velocity_dispersion_m_s": 0.0}
 
 
 class OnboardClock:
@@ -64,9 +67,9 @@ STEPS: list[tuple[float, Op]] = [
     (5100.0, lambda d: d.radar.survey()),
     (5200.0, lambda d: d.rendezvous.read()),
     (5200.0, lambda d: d.rendezvous.command_acceleration(0.0)),
+    (5250.0, lambda d: d.docking.read()),
+    (5300.0, lambda d: d.docking.close_claws()),
     (5600.0, lambda d: d.rendezvous.read()),
-    (5600.0, lambda d: d.docking.read()),
-    (5996.0, lambda d: d.docking.close_claws()),
     (6000.0, lambda d: d.docking.read()),
     (6100.0, lambda d: d.orbit_engines.start_burn("tei")),
     (6200.0, lambda d: d.orbit_engines.read()),
