@@ -9,6 +9,7 @@ no powered phase is near, so that days of surface work and coasting cost no wall
 from __future__ import annotations
 
 import asyncio
+import math
 import pickle
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,10 @@ from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFault
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
-from fsw.gnc.setup import make_descent_controller
+from fsw.gnc.setup import DescentPlan, make_descent_controller, predict_pdi
+from fsw.gnc.uplink import UPLINK_EVENTS, UPLINK_PARAMETERS, UPLINK_TELEMETRY, DescentUplink
 from fsw.mission.drivers import Report
+from fsw.protocol.errors import FailureCode
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
@@ -43,13 +46,14 @@ ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
-class GncComponent(BusFaultHandling, DeviceCommands, Component):
+class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
     name = "gnc"
     hk_structure = STRUCTURE
     telemetry = (
         TelemetryDef("gnc_vehicle", "enum", "", "vehicle in powered flight", enum=("none", "lander", "ascender")),
         TelemetryDef("gnc_phase", "str", "", "guidance phase of the vehicle in powered flight"),
-        TelemetryDef("gnc_altitude_m", "f64", "m", "estimated height above the terrain map"),
+        TelemetryDef("gnc_altitude_m", "f64", "m", "estimated height above the ground under the vehicle (the "
+                     "terrain map corrected by the altimeter)", red=Limits(low=-20.0)),
         TelemetryDef("gnc_vertical_speed_m_s", "f64", "m/s", "estimated vertical speed (up positive)"),
         TelemetryDef("gnc_horizontal_speed_m_s", "f64", "m/s", "estimated horizontal speed"),
         TelemetryDef("gnc_downrange_m", "f64", "m", "estimated downrange position"),
@@ -66,6 +70,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
         *BUS_TELEMETRY,
+        *UPLINK_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
@@ -76,6 +81,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
+        *UPLINK_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -90,6 +96,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
+        *UPLINK_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -122,7 +129,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
-        self.descent_driver = _Driver(self._begin_descent)
+        self.descent_driver = _Driver(self._begin_descent, self._descent_go_refusal)
         self.ascent_driver = _Driver(self._begin_ascent)
 
     def watch_machines(self, machines: dict[str, Any]) -> None:
@@ -163,14 +170,20 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                 report(controller.outcome)
                 return
             if controller is None:
-                try:
-                    async with self._exchange_lock:
-                        handover = await self.bus.handover()
-                except DeviceBusDead as error:  # no plant to hand over from: no descent to fly
-                    self._bus_dead(error)
+                if _sensor_time(self.lander) is None:  # nothing exchanged yet: the sensors' time now
+                    try:
+                        await self._exchange_now()
+                    except DeviceBusDead:  # no plant, no sensors: no descent to fly
+                        report("aborted")
+                        return
+                plan = self._plan_now()
+                if isinstance(plan, str):  # a go without a usable uplink (auto_go): no descent to fly
+                    self.emit("DESCENT_GO_REFUSED", reason=plan)
                     report("aborted")
                     return
-                controller = make_descent_controller(self.lander, handover, responses=self._fault_responses())
+                now = _sensor_time(self.lander)
+                assert now is not None  # the plan needs it
+                controller = make_descent_controller(self.lander, plan, now, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
             self.descent = controller
             self._descent_report = report
@@ -180,6 +193,39 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                 self._checkpoint()
 
         self.ctx.tasks.spawn("gnc_begin_descent", begin, restart=False)
+
+    def _plan_now(self) -> DescentPlan | str:
+        """The descent plan from the ground's uplink, propagated to the sensors' time now."""
+        gauge = self.lander.propellant
+        try:
+            reading = gauge.read()
+            propellant = float(reading.mass_kg) if reading.valid else None
+        except Exception:  # no exchange yet: no reading
+            propellant = None
+        return self.descent_plan(_sensor_time(self.lander), propellant)
+
+    def _descent_go_refusal(self) -> tuple[FailureCode, str] | None:
+        """Why a go for powered descent cannot be taken now (None: it can, and PDI is predicted)."""
+        if self.descent is not None:
+            return FailureCode.BUSY, "a powered descent is in progress"
+        plan = self._plan_now()
+        refusal: tuple[FailureCode, str] | None = None
+        if isinstance(plan, str):
+            refusal = FailureCode.NO_DESCENT_STATE, plan
+        else:
+            now = _sensor_time(self.lander)
+            assert now is not None
+            prediction = predict_pdi(plan, now, DescentController.PREFLIGHT_S,
+                                     float(self.param("gnc_pdi_latest_throttle")))
+            if prediction.refusal is not None:
+                refusal = FailureCode.PDI_WINDOW_CLOSED, prediction.refusal
+            else:
+                self.emit("PDI_PREDICTED", wait=round(prediction.wait_s, 1),
+                          t=round(now + DescentController.PREFLIGHT_S + prediction.wait_s, 1),
+                          to_gate=round(prediction.to_gate_m / 1e3, 1), throttle=round(prediction.throttle_needed, 3))
+        if refusal is not None:
+            self.emit("DESCENT_GO_REFUSED", reason=refusal[1])
+        return refusal
 
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
@@ -372,21 +418,28 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         values: dict[str, Any] = {"gnc_vehicle": "none", "gnc_phase": self._phase,
                                   "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors),
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
-                                  "gnc_imu_rejected_run": run, **self.bus_housekeeping()}
+                                  "gnc_imu_rejected_run": run, **self.bus_housekeeping(),
+                                  **self.uplink_housekeeping()}
         controller = self.descent or self.ascent
         if controller is not None:
             nav = controller.nav.state()
             values.update({
                 "gnc_vehicle": "lander" if controller is self.descent else "ascender",
-                "gnc_altitude_m": round(nav.h - controller.nav.map.height(nav.s), 2),
+                "gnc_altitude_m": round(nav.height_above_ground, 2),
+                "gnc_height_above_sphere_m": round(nav.h, 1),
                 "gnc_vertical_speed_m_s": round(nav.vu, 3),
                 "gnc_horizontal_speed_m_s": round((nav.vd**2 + nav.vc**2) ** 0.5, 3),
                 "gnc_downrange_m": round(nav.s, 1),
                 "gnc_propellant_kg": round(controller.nav.propellant, 1),
                 "gnc_time_s": round(self.clock.monotonic() - self._started_at, 2),
             })
-            if controller is self.descent and self.descent.last_command is not None:
-                values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
+            if controller is self.descent:
+                guidance = self.descent.guidance.config
+                values["gnc_target_distance_m"] = round(math.hypot(guidance.target_downrange_m - nav.s,
+                                                                   guidance.target_crossrange_m - nav.c), 1)
+                values["gnc_aim_shift_m"] = round(self.descent.guidance.aim_shift(), 1)
+                if self.descent.last_command is not None:
+                    values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
         return values
 
 
@@ -413,10 +466,15 @@ def _milestone(controller: Any) -> tuple[str, bool]:
 
 
 class _Driver:
-    """A PhaseDriver handing its phase to the GNC component."""
+    """A PhaseDriver handing its phase to the GNC component; ``go_refusal`` says why a go cannot
+    be taken now (a failure code and a reason), None when it can."""
 
-    def __init__(self, begin: Any) -> None:
+    def __init__(self, begin: Any, refusal: Any = None) -> None:
         self._begin = begin
+        self._refusal = refusal
+
+    def go_refusal(self) -> tuple[FailureCode, str] | None:
+        return self._refusal() if self._refusal is not None else None
 
     def begin(self, report: Report, resumed: bool) -> None:
         self._begin(report, resumed)

@@ -14,6 +14,12 @@ lesson), so an unmapped cliff moves the height above ground, not the vehicle's o
 instead, as Hakuto-R's software did.
 
 Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity when it is valid.
+
+Propagation is the flight software's own model (:mod:`fsw.gnc.moon_frame`): a point mass about a
+spherical Moon in the Moon-centred descent frame, integrated by a Runge-Kutta step, the IMU's
+specific force rotated into that frame. The plant integrates its own equations, so what the
+navigator does not model (the plant's integration, its approximations) shows as model error that
+the sensors correct.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from fsw.devices.descent import (
     RangeVelocityReading,
     VelocityReading,
 )
-from fsw.gnc.frames import GM_MOON, R_MOON, beam_direction_local, body_to_local, curved_moon_step
+from fsw.gnc.frames import GM_MOON, R_MOON, beam_direction_local, body_to_local
+from fsw.gnc.moon_frame import track_step
 
 _WOULD_READMIT = "would_readmit"  # a consistent disagreement, with re-admission switched off
 
@@ -140,8 +147,8 @@ class Navigator:
             self._last_accel = (a_u, a_d, a_c)
         else:
             a_u, a_d, a_c = self._last_accel
-        self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
-            self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
+        self.h, self.s, self.c, self.vu, self.vd, self.vc = track_step(
+            (self.h, self.s, self.c, self.vu, self.vd, self.vc), (a_u, a_d, a_c), dt)
         vd, vc = self.vd, self.vc
         self.t += dt
         # Covariance: F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]], accel noise and map-error walk.

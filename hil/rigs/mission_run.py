@@ -3,8 +3,10 @@
 Starts ``ilrs-hil link`` (flight <-> ground, two ptys bridged like a null-modem cable),
 ``ilrs-hil plant`` (the lander/ascender truth model on its own pty: the device bus),
 ``ilrs-fsw run`` on the afap clock, authenticated with a key file made on first use, and the
-ground's mission procedure (``ilrs-ground run``), which archives every packet and gives the go at
-each ground decision point. Prints a progress line per phase, then a summary, and leaves a run
+ground's mission procedure (``ilrs-ground run``), which archives every packet, uplinks the descent
+state vector, target and terrain map from the orbit-determination product the plant writes at its
+start (``od-product.json``: the truth with seeded errors), and gives the go at each ground decision
+point. Prints a progress line per phase, then a summary, and leaves a run
 folder with ``summary.json``, the telemetry archive (SQLite) and PNG plots.
 Exit 0 only on mission success.
 """
@@ -98,12 +100,13 @@ def start_fsw(run_dir: Path, seed: int, keys: Path | None, log: IO[str], boots: 
 def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[str, Any]:
     fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
     archive, plant_report = run_dir / "archive.sqlite", run_dir / "plant-report.json"
-    ground_json = run_dir / "mission-ground.json"
+    ground_json, od_product = run_dir / "mission-ground.json", run_dir / "od-product.json"
     started = time.monotonic()
     python = sys.executable
     with running_link(fsw_port, ground_port):
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
-                                  "--report", str(plant_report)], stdout=subprocess.PIPE, text=True)
+                                  "--report", str(plant_report), "--od-product", str(od_product)],
+                                 stdout=subprocess.PIPE, text=True)
         fsw_log = (run_dir / "fsw.log").open("w")
         fsw: subprocess.Popen[Any] | None = None
         try:
@@ -117,7 +120,7 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
             ground = subprocess.run(
                 [*ground_command, "run", str(PROCEDURE)], check=False,
                 env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
-                     "ILRS_MISSION_TIMEOUT_S": str(timeout_s)},
+                     "ILRS_MISSION_OD_PRODUCT": str(od_product), "ILRS_MISSION_TIMEOUT_S": str(timeout_s)},
             )
         finally:
             if fsw is not None:

@@ -122,10 +122,10 @@ def test_controller_restored_from_a_coast_checkpoint_ignites_at_the_same_point_o
 @pytest.mark.slow
 def test_gnc_component_restarted_in_the_coast_lands_with_one_ignition(tmp_path: Path) -> None:
     world = LanderWorld(3, PlantConfig())
-    server = DeviceBusServer(world.devices, world.advance, world.handover, 1.0)
+    server = DeviceBusServer(world.devices, world.advance, 1.0)
     store = tmp_path / "store.sqlite"
     outcomes: list[str] = []
-    first, gnc = flight_computer(store, server)
+    first, gnc = flight_computer(store, server, world)
 
     async def coast(h: Harness) -> None:
         gnc.descent_driver.begin(outcomes.append, False)
