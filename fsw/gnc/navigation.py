@@ -95,6 +95,7 @@ class Navigator:
     # Class defaults: a navigator restored from a checkpoint written before these existed.
     altimeter_readmission = True
     laser_latched_failed = False
+    on_surface = False  # touchdown sensed: the vehicle stands on the ground under it
 
     def __init__(
         self,
@@ -134,8 +135,20 @@ class Navigator:
 
     # ------------------------------------------------------------ propagation
 
+    def hold_on_surface(self) -> None:
+        """Touchdown sensed: the vehicle stands still on the ground under it. Its velocity is zero
+        (the touchdown's jolt is not integrated reliably at 50 Hz) and its height above the ground
+        is its landing legs', so the map error takes up the difference; nothing moves it after."""
+        self.on_surface = True
+        self.vu = self.vd = self.vc = 0.0
+        self.map_error = self.h - self.map.height(self.s)
+        self.events.append((self.t, "navigation_on_surface", f"{self.h:.1f} m above the reference sphere"))
+
     def propagate(self, imu: ImuReading | None, dt: float) -> None:
         """Advance by ``dt`` with the IMU reading (None: hold the last good specific force)."""
+        if self.on_surface:
+            self.t += dt
+            return
         if imu is not None:
             self.pitch, self.yaw = imu.pitch, imu.yaw
             bx, by, bz = self.accel_bias
@@ -176,7 +189,7 @@ class Navigator:
 
     def update_range(self, reading: RangeReading) -> str:
         """Fuse a laser range reading. Returns 'accepted', 'rejected', 'readmitted' or 'invalid'."""
-        if not reading.valid or not self._have_attitude or self.laser_latched_failed:
+        if not reading.valid or not self._have_attitude or self.laser_latched_failed or self.on_surface:
             return "invalid"
         mount = LRF_LONG_BEAM_MOUNT_RAD if reading.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
         bu, bd, bc = beam_direction_local(self.pitch, self.yaw, mount)
@@ -201,7 +214,7 @@ class Navigator:
 
         The validity flag is honoured before anything else (the IM-1 backup patch missed it).
         """
-        if not reading.valid or not self._have_attitude:
+        if not reading.valid or not self._have_attitude or self.on_surface:
             return "invalid"
         cos_tilt = math.cos(self.pitch) * math.cos(self.yaw)
         if cos_tilt < 0.5:
@@ -252,7 +265,7 @@ class Navigator:
         return status
 
     def update_velocity(self, reading: VelocityReading) -> bool:
-        if not reading.valid or not self._have_attitude:
+        if not reading.valid or not self._have_attitude or self.on_surface:
             return False
         mu, md, mc = body_to_local(self.pitch, self.yaw, reading.velocity_body)
         R = 0.05**2

@@ -84,10 +84,16 @@ def build_descent(
     *,
     map_includes_crater: bool | None = None,
     responses: FaultResponses | None = None,
+    go_at_s: float = 0.0,
 ) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
+    """The plant at the start of its descent orbit pass, the ground's product of that moment, and the
+    controller as the go at plant time ``go_at_s`` builds it (the plant coasts until then; the
+    controller propagates the product from its epoch to the go)."""
     plant = LunarLanderPlant(seed, plant_config)
     devices = make_lander_devices(plant)
     plan = descent_plan(orbit_determination(plant, map_includes_crater=map_includes_crater), plant.config)
+    while plant.t < go_at_s - 1e-9:
+        plant.step(min(0.02, go_at_s - plant.t))
     return plant, devices, make_descent_controller(descent_devices(devices), plan, plant.t, guidance_config, responses)
 
 
@@ -114,11 +120,14 @@ def fly_descent(
     map_includes_crater: bool | None = None,
     responses: FaultResponses | None = None,
     imu_fault_protection: bool = True,
+    go_at_s: float = 0.0,
 ) -> DescentRun:
-    """``imu_fault_protection`` False: no stand-in for the table's IMU entry (its negative control)."""
+    """``imu_fault_protection`` False: no stand-in for the table's IMU entry (its negative control).
+    ``go_at_s``: plant time of the go (the window is not checked here: that is the flight's go check)."""
     wall0 = time.perf_counter()
     plant, _devices, controller = build_descent(
-        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses
+        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses,
+        go_at_s=go_at_s,
     )
     digest = hashlib.sha256()
     phase_log: list[tuple[float, str]] = [(0.0, controller.phase)]

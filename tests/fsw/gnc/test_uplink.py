@@ -69,7 +69,7 @@ def test_the_uplink_is_taken_by_command_verified_and_survives_a_reboot(tmp_path:
 
 def test_bad_uplinks_are_refused_with_a_code_and_leave_the_last_good_one(tmp_path: Path) -> None:
     world = LanderWorld(SEED)
-    harness, gnc = vehicle(tmp_path / "store.sqlite", world)
+    harness, _gnc = vehicle(tmp_path / "store.sqlite", world)
     product = orbit_determination(world.plant).to_dict()
     good = dict(uplink_commands(product))
 
