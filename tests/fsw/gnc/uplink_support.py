@@ -8,6 +8,7 @@ from typing import Any
 from fsw.core.store import Store
 from fsw.gnc.uplink import UPLINK_KEY, UPLINK_VERSION
 from hil.emulator.orbit_determination import OrbitDeterminationProduct, orbit_determination
+from hil.emulator.plant import LunarLanderPlant
 from hil.plant_process import LanderWorld
 
 
@@ -21,6 +22,7 @@ def uplink_record(product: OrbitDeterminationProduct) -> dict[str, Any]:
     }
 
 
-def preload_uplink(store: Store, world: LanderWorld) -> None:
-    """Put the ground's uplink of ``world``'s orbit determination (now) in the flight store."""
-    store.put(UPLINK_KEY, uplink_record(orbit_determination(world.plant)))
+def preload_uplink(store: Store, world: LanderWorld | LunarLanderPlant) -> None:
+    """Put the ground's uplink of the plant's orbit determination (now) in the flight store."""
+    plant = world.plant if isinstance(world, LanderWorld) else world
+    store.put(UPLINK_KEY, uplink_record(orbit_determination(plant)))
