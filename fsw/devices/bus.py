@@ -48,7 +48,7 @@ STEP_REPLY = 2
 REPLY_TIMEOUT_S = 2.0
 REPLY_RETRIES = 2  # re-sends after a timeout before the bus is declared dead
 LINK_CHECK_S = 0.25  # while waiting, how often to look whether the link is still there (wall seconds)
-# A hazard map is larger than a ground packet may be: the device bus allows the largest packet
+# An elevation image (8 KiB) is larger than a ground packet may be: the device bus allows the largest packet
 # the primary header can describe.
 MAX_PACKET_SIZE = 0xFFFF + 7
 

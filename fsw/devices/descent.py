@@ -18,6 +18,8 @@ Frames and conventions (SI units throughout):
 from __future__ import annotations
 
 import math
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -72,24 +74,53 @@ class RangeVelocityReading:
     valid: bool
 
 
-@dataclass(frozen=True, slots=True)
-class HazardMapReading:
-    """3-D laser imager product: a hazard grid centred under the lander and ranked safe sites.
+#: Count of an elevation cell without a measurement: no laser return, or hidden from the imager.
+NO_RETURN = -32768
+_HEIGHT_COUNT_MAX = 32767
 
-    ``hazard_cells[i][j]`` is True when a lander footprint centred on that cell would be unsafe
-    (bump above the limit or local slope too steep). Cell ``(i, j)`` lies at
-    ``(origin_downrange_m + i * cell_m, origin_crossrange_m + j * cell_m)`` measured from the
-    point directly under the lander at scan time (the imager only knows relative geometry).
-    ``safe_sites`` are such offsets (downrange, crossrange) of safe footprint centres, nearest first.
+
+@dataclass(frozen=True, slots=True)
+class ElevationImageReading:
+    """3-D laser imager product: the elevation of the ground in its field of view, and nothing else
+    (no hazard flags, no sites: judging the ground is the flight software's job).
+
+    A ``rows`` x ``cols`` grid on level ground, rows along downrange and columns along crossrange.
+    Cell ``(i, j)`` is centred ``(origin_downrange_m + i * cell_m, origin_crossrange_m + j * cell_m)``
+    from the point under the imager, as the imager measured its own position and pointing. ``counts``
+    holds one big-endian int16 per cell, row after row: the ground's height relative to the imager in
+    steps of ``height_step_m`` (negative: below it), or :data:`NO_RETURN`. Compact on the device bus:
+    a 64 x 64 image is 8 KiB.
     """
 
     t: float
+    rows: int
+    cols: int
+    cell_m: float
     origin_downrange_m: float
     origin_crossrange_m: float
-    cell_m: float
-    hazard_cells: tuple[tuple[bool, ...], ...]
-    safe_sites: tuple[tuple[float, float], ...]
+    height_step_m: float
+    counts: bytes
     valid: bool
+
+    def heights(self) -> list[float | None]:
+        """Heights relative to the imager (m), row after row; None where the cell has no measurement.
+        A malformed image (wrong length) reads as all unknown."""
+        n = self.rows * self.cols
+        if n <= 0 or len(self.counts) != 2 * n:
+            return [None] * max(0, n)
+        step = self.height_step_m
+        return [None if c == NO_RETURN else c * step for c in struct.unpack(f">{n}h", self.counts)]
+
+
+def pack_heights(heights: Sequence[float | None], height_step_m: float) -> bytes:
+    """Encode heights (m, None for no measurement) as :attr:`ElevationImageReading.counts`."""
+    counts = []
+    for h in heights:
+        if h is None or h != h:  # None or NaN
+            counts.append(NO_RETURN)
+        else:
+            counts.append(max(-_HEIGHT_COUNT_MAX, min(_HEIGHT_COUNT_MAX, round(h / height_step_m))))
+    return struct.pack(f">{len(counts)}h", *counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +189,8 @@ class MicrowaveRangeVelocity(Protocol):
 
 @runtime_checkable
 class HazardImager(Protocol):
-    def scan(self) -> HazardMapReading | None:
-        """The latest hazard map; None while a requested point cloud is still being acquired
+    def scan(self) -> ElevationImageReading | None:
+        """The latest elevation image; None while a requested image is still being acquired
         (ask again next cycle)."""
         ...
 

@@ -23,8 +23,8 @@ from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFault
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
-from fsw.gnc.setup import DescentPlan, make_descent_controller, predict_pdi
-from fsw.gnc.uplink import UPLINK_EVENTS, UPLINK_PARAMETERS, UPLINK_TELEMETRY, DescentUplink
+from fsw.gnc.setup import make_descent_controller
+from fsw.gnc.uplink import UPLINK_EVENTS, UPLINK_PARAMETERS, UPLINK_TELEMETRY, DescentUplink, sensor_time
 from fsw.mission.drivers import Report
 from fsw.protocol.errors import FailureCode
 
@@ -43,6 +43,8 @@ ACTIVE_STATES = {
 }
 DESCENT_SENSORS = ("imu", "range_finder", "velocimeter", "microwave", "main_engine", "attitude", "propellant")
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
+# Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
+SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
@@ -69,6 +71,15 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
+        TelemetryDef("gnc_hazard_unsafe_cells", "u32", "", "cells of the last elevation image a lander footprint "
+                     "cannot be centred on (hazards near, slope, roughness, unknown ground, image edge)"),
+        TelemetryDef("gnc_hazard_unknown_cells", "u32", "", "cells of the last elevation image without a measurement"),
+        TelemetryDef("gnc_site_shift_downrange_m", "f64", "m", "chosen landing site from the aim it replaced, "
+                     "downrange"),
+        TelemetryDef("gnc_site_shift_crossrange_m", "f64", "m", "chosen landing site from the aim it replaced, "
+                     "crossrange"),
+        TelemetryDef("gnc_site_score", "f64", "", "score of the chosen landing site (safety 0..1 less distance and "
+                     "propellant costs)"),
         *BUS_TELEMETRY,
         *UPLINK_TELEMETRY,
     )
@@ -79,6 +90,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                  "{vehicle} guidance resumed after restart at t={t}s in {phase}, {gap}s not seen"),
         EventDef(0x3005, "GNC_CHECKPOINT_LOST", Severity.HIGH,
                  "{vehicle}: no usable guidance checkpoint ({reason}), starting guidance afresh"),
+        EventDef(0x3030, "GNC_LANDING_SITE", Severity.LOW,
+                 "landing site {outcome}: shift ({downrange}, {crossrange}) m, score {score}, "
+                 "{unsafe} unsafe and {unknown} unknown of {cells} cells"),
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
         *UPLINK_EVENTS,
@@ -96,6 +110,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         ParameterDef(0x3013, "gnc_altimeter_readmission", "bool", True,
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
+        ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
+                     "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
+                     "the aim point unjudged"),
         *UPLINK_PARAMETERS,
     )
 
@@ -126,10 +143,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         # The lander IMU as the last descent measured it (unit, rejected, in a row); a selection
         # outside a descent sets the unit.
         self.imu_health: tuple[int, int, int] = (0, 0, 0)
+        # The last landing-site selection: (unsafe cells, unknown cells, shift from the aim, score).
+        self.hazard_health: tuple[int, int, tuple[float, float], float] | None = None
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
-        self.descent_driver = _Driver(self._begin_descent, self._descent_go_refusal)
+        self.descent_driver = _Driver(self._begin_descent, self.descent_go_refusal)
         self.ascent_driver = _Driver(self._begin_ascent)
 
     def watch_machines(self, machines: dict[str, Any]) -> None:
@@ -170,18 +189,18 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 report(controller.outcome)
                 return
             if controller is None:
-                if _sensor_time(self.lander) is None:  # nothing exchanged yet: the sensors' time now
+                if sensor_time(self.lander) is None:  # nothing exchanged yet: the sensors' time now
                     try:
                         await self._exchange_now()
                     except DeviceBusDead:  # no plant, no sensors: no descent to fly
                         report("aborted")
                         return
-                plan = self._plan_now()
+                plan = self.plan_now()
                 if isinstance(plan, str):  # a go without a usable uplink (auto_go): no descent to fly
                     self.emit("DESCENT_GO_REFUSED", reason=plan)
                     report("aborted")
                     return
-                now = _sensor_time(self.lander)
+                now = sensor_time(self.lander)
                 assert now is not None  # the plan needs it
                 controller = make_descent_controller(self.lander, plan, now, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
@@ -194,43 +213,11 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
 
         self.ctx.tasks.spawn("gnc_begin_descent", begin, restart=False)
 
-    def _plan_now(self) -> DescentPlan | str:
-        """The descent plan from the ground's uplink, propagated to the sensors' time now."""
-        gauge = self.lander.propellant
-        try:
-            reading = gauge.read()
-            propellant = float(reading.mass_kg) if reading.valid else None
-        except Exception:  # no exchange yet: no reading
-            propellant = None
-        return self.descent_plan(_sensor_time(self.lander), propellant)
-
-    def _descent_go_refusal(self) -> tuple[FailureCode, str] | None:
-        """Why a go for powered descent cannot be taken now (None: it can, and PDI is predicted)."""
-        if self.descent is not None:
-            return FailureCode.BUSY, "a powered descent is in progress"
-        plan = self._plan_now()
-        refusal: tuple[FailureCode, str] | None = None
-        if isinstance(plan, str):
-            refusal = FailureCode.NO_DESCENT_STATE, plan
-        else:
-            now = _sensor_time(self.lander)
-            assert now is not None
-            prediction = predict_pdi(plan, now, DescentController.PREFLIGHT_S,
-                                     float(self.param("gnc_pdi_latest_throttle")))
-            if prediction.refusal is not None:
-                refusal = FailureCode.PDI_WINDOW_CLOSED, prediction.refusal
-            else:
-                self.emit("PDI_PREDICTED", wait=round(prediction.wait_s, 1),
-                          t=round(now + DescentController.PREFLIGHT_S + prediction.wait_s, 1),
-                          to_gate=round(prediction.to_gate_m / 1e3, 1), throttle=round(prediction.throttle_needed, 3))
-        if refusal is not None:
-            self.emit("DESCENT_GO_REFUSED", reason=refusal[1])
-        return refusal
-
     def _fault_responses(self) -> FaultResponses:
         return FaultResponses(sensor_checks=bool(self.param("gnc_sensor_checks")),
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
-                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")))
+                              altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
+                              hazard_avoidance=bool(self.param("gnc_hazard_avoidance")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
@@ -261,7 +248,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self._checkpointed_as = _milestone(controller)
         self.ctx.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": _sensor_time(devices),
+            "sensor_t": sensor_time(devices),
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
@@ -305,7 +292,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
         since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
         gap = 0.0
-        now = _sensor_time(devices)
+        now = sensor_time(devices)
         if since is not None and now is not None:
             gap = max(0.0, now - since)
             if gap > 0:
@@ -355,6 +342,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self._note_phase("lander", controller.phase)
         for when, event, detail in controller.drain_events():
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
+            if event in SITE_OUTCOMES:
+                self._report_site(controller, SITE_OUTCOMES[event])
         if controller.phase == HOLD_ORBIT:
             self._finish_descent("aborted")
         elif controller.phase == LANDED:
@@ -362,6 +351,16 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 self._landed_at = t
             elif t - self._landed_at >= SETTLE_AFTER_LANDING_S:
                 self._finish_descent("landed")
+
+    def _report_site(self, controller: DescentController, outcome: str) -> None:
+        found, shift = controller.hazard_assessment()
+        if found is None:
+            return
+        score = found.site_score if found.site is not None else 0.0
+        self.hazard_health = (found.unsafe_sites, found.unknown_cells, shift, score)
+        self.emit("GNC_LANDING_SITE", outcome=outcome, downrange=round(shift[0], 1), crossrange=round(shift[1], 1),
+                  score=round(score, 3), unsafe=found.unsafe_sites, unknown=found.unknown_cells,
+                  cells=found.rows * found.cols)
 
     def _finish_descent(self, outcome: str) -> None:
         report, self._descent_report = self._descent_report, None
@@ -420,6 +419,12 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
                                   "gnc_imu_rejected_run": run, **self.bus_housekeeping(),
                                   **self.uplink_housekeeping()}
+        if self.hazard_health is not None:
+            unsafe, unknown, shift, score = self.hazard_health
+            values.update({"gnc_hazard_unsafe_cells": unsafe, "gnc_hazard_unknown_cells": unknown,
+                           "gnc_site_shift_downrange_m": round(shift[0], 2),
+                           "gnc_site_shift_crossrange_m": round(shift[1], 2),
+                           "gnc_site_score": round(score, 3)})
         controller = self.descent or self.ascent
         if controller is not None:
             nav = controller.nav.state()
@@ -446,19 +451,6 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
 @dataclass(frozen=True)
 class _Finished:
     outcome: str
-
-
-def _sensor_time(devices: Any) -> float | None:
-    """The flight time as the sensors tag it: the newest of the IMU's and the engine's time tags (a
-    failed IMU unit may repeat an old frame); None before the first exchange."""
-    engine = devices.main_engine if isinstance(devices, DescentDevices) else devices.engine
-    tags = []
-    for device in (devices.imu, engine):
-        try:
-            tags.append(float(device.read().t))
-        except Exception:  # no exchange yet: no reading
-            continue
-    return max(tags) if tags else None
 
 
 def _milestone(controller: Any) -> tuple[str, bool]:

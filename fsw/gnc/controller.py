@@ -15,7 +15,9 @@ Fault handling built in (mission-profile.md anomalies):
   units is the fault protection table's (PUS 12 on the counts, PUS 19 sending ``IMU_SELECT``),
   which the controller follows (``select_imu``);
 * thrust efficiency (delivered / commanded) is estimated and guidance compensates (Vikram, SLIM);
-* altimeter readings are gated, never latched failed (Hakuto-R) - see ``fsw.gnc.navigation``.
+* altimeter readings are gated, never latched failed (Hakuto-R) - see ``fsw.gnc.navigation``;
+* at the hover the imager's elevation image is judged on board and the aim moved to a safe site
+  (``fsw.gnc.hazard``, through the guidance).
 
 Each of these responses can be switched off (:class:`FaultResponses`, from the GNC component's
 parameters): the fault scenarios' negative controls fly the same fault without the response.
@@ -46,6 +48,7 @@ from fsw.gnc.guidance import (
     DescentGuidance,
     GuidanceCommand,
 )
+from fsw.gnc.hazard import HazardAssessment
 from fsw.gnc.navigation import Navigator
 
 PREFLIGHT = "preflight_checks"
@@ -62,6 +65,7 @@ class FaultResponses:
     sensor_checks: bool = True  # no-go before ignition without accelerometers or altimeter (Luna-25, IM-1)
     thrust_estimation: bool = True  # estimate delivered / commanded thrust, guidance compensates (SLIM, Vikram)
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
+    hazard_avoidance: bool = True  # judge the imager's elevation image at the hover and divert to a safe site
 
 
 @dataclass
@@ -97,6 +101,7 @@ class DescentController:
         if responses is not None:
             self.responses = responses
             navigator.altimeter_readmission = responses.altimeter_readmission
+            guidance.hazard_avoidance = responses.hazard_avoidance
         self.phase = PREFLIGHT
         self.events: list[tuple[float, str, str]] = []
         self.no_go_reasons: list[str] = []
@@ -191,6 +196,11 @@ class DescentController:
         rejected since the descent began, rejected in a row now)."""
         unit = self._imu_unit_wanted if self._imu_unit_wanted is not None else self._imu_unit
         return unit, self.imu_rejected, self.imu_rejected_run
+
+    def hazard_assessment(self) -> tuple[HazardAssessment | None, tuple[float, float]]:
+        """The latest elevation image judged at the hover (None before one) and the chosen site's
+        offset from the aim it replaced (downrange, crossrange; zero when the aim was kept)."""
+        return self.guidance.last_hazard, self.guidance.last_site_shift
 
     def select_imu(self, unit: int, t: float) -> None:
         """Use IMU ``unit`` from now on (a command: the ground's, or the fault protection's). The

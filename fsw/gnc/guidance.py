@@ -1,7 +1,8 @@
 """Powered-descent guidance through the CE-3/5 phase sequence.
 
 ``DescentGuidance.step(t, nav) -> GuidanceCommand`` is pure with respect to I/O: it reads a
-:class:`NavState` (and a hazard map handed in through :meth:`provide_hazard_map`) and returns the
+:class:`NavState` (and the imager's elevation image handed in through :meth:`provide_hazard_map`,
+judged on board by :mod:`fsw.gnc.hazard`) and returns the
 main-engine thrust, the thrust-axis attitude, the phase and any sub-events. Phases:
 
 main_braking -> rapid_adjustment -> approach -> hover -> hazard_avoidance -> slow_descent
@@ -22,7 +23,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, HazardMapReading
+from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
+from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess
 from fsw.gnc.navigation import GM_MOON, NavState
 
 MAIN_BRAKING = "main_braking"
@@ -121,7 +123,12 @@ class DescentGuidance:
     events: list[tuple[float, str, str]] = field(default_factory=list)
     phase_started_t: float = 0.0
     _pending: list[tuple[str, str]] = field(default_factory=list)
-    _hazard_map: HazardMapReading | None = None
+    # On-board hazard avoidance (off only for a negative control: the aim point is kept unjudged).
+    hazard_avoidance: bool = True
+    hazard_config: HazardConfig = field(default_factory=HazardConfig)
+    last_hazard: HazardAssessment | None = None  # the latest image judged
+    last_site_shift: tuple[float, float] = (0.0, 0.0)  # chosen site from the aim before it (downrange, crossrange)
+    _hazard_map: ElevationImageReading | None = None
     _scans_requested: int = 0
     _scan_pending: bool = False
     _settled_since: float | None = None
@@ -145,7 +152,7 @@ class DescentGuidance:
         self._phase_start_state = nav
         self._event(t, f"phase:{phase}", detail)
 
-    def provide_hazard_map(self, reading: HazardMapReading) -> None:
+    def provide_hazard_map(self, reading: ElevationImageReading) -> None:
         self._hazard_map = reading
         self._scan_pending = False
 
@@ -423,30 +430,27 @@ class DescentGuidance:
                 self._enter(t, HAZARD_AVOIDANCE, nav)
         return self._hold(nav, cfg.approach_end_height_m)
 
-    def _select_site(self, t: float, nav: NavState, reading: HazardMapReading) -> None:
-        if not reading.safe_sites:
-            self._event(t, "no_safe_site", "keeping the current target")
+    def _select_site(self, t: float, nav: NavState, reading: ElevationImageReading) -> None:
+        if not self.hazard_avoidance:
+            self._event(t, "hazard_avoidance_off", "keeping the current target unjudged")
             return
-        # Where the target falls in the map (relative to the point under us).
+        # Where the aim point falls in the image (relative to the point under us).
         rel_s, rel_c = self.target.s - nav.s, self.target.c - nav.c
-        i = round((rel_s - reading.origin_downrange_m) / reading.cell_m)
-        j = round((rel_c - reading.origin_crossrange_m) / reading.cell_m)
-        cells = reading.hazard_cells
-        target_safe = False
-        safe_set = {(round(a / reading.cell_m), round(b / reading.cell_m)) for a, b in reading.safe_sites}
-        if 0 <= i < len(cells) and 0 <= j < len(cells[0]):
-            key = (
-                round((reading.origin_downrange_m + i * reading.cell_m) / reading.cell_m),
-                round((reading.origin_crossrange_m + j * reading.cell_m) / reading.cell_m),
-            )
-            target_safe = key in safe_set
-        if target_safe:
-            self._event(t, "site_confirmed_safe", f"target at ({rel_s:.1f}, {rel_c:.1f}) m")
+        found = assess(reading, (rel_s, rel_c), nav.mass_kg, self.hazard_config)
+        self.last_hazard = found
+        summary = f"{found.hazard_cells} hazard, {found.unknown_cells} unknown, {found.unsafe_sites} unsafe cells"
+        if found.site is None:
+            self._event(t, "no_safe_site", f"{found.reason}; {summary}; keeping the current target")
             return
-        best = min(reading.safe_sites, key=lambda p: (p[0] - rel_s) ** 2 + (p[1] - rel_c) ** 2)
-        self.target = _Target(nav.s + best[0], nav.c + best[1])
-        shift = math.hypot(best[0] - rel_s, best[1] - rel_c)
-        self._event(t, "hazard_detected_retargeting", f"new site {shift:.1f} m from the old one")
+        shift = (found.site[0] - rel_s, found.site[1] - rel_c)
+        if found.target_safe and math.hypot(*shift) <= found.cell_m * 1.5:
+            self._event(t, "site_confirmed_safe", f"target at ({rel_s:.1f}, {rel_c:.1f}) m; {summary}")
+            return
+        self.target = _Target(nav.s + found.site[0], nav.c + found.site[1])
+        self.last_site_shift = shift
+        why = "aim safe, a better site" if found.target_safe else "hazard at the aim"
+        self._event(t, "hazard_detected_retargeting", f"new site {math.hypot(*shift):.1f} m from the old one "
+                    f"({why}, score {found.site_score:.2f}); {summary}")
 
     def _avoidance(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config

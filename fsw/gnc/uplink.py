@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from fsw.core.declarations import Arg, EventDef, Limits, ParameterDef, Severity, TelemetryDef, command
 from fsw.core.errors import CommandFailed, CommandRejected
+from fsw.gnc.controller import DescentController, DescentDevices
 from fsw.gnc.frames import R_MOON
 from fsw.gnc.moon_frame import FRAME_NAME, to_track
-from fsw.gnc.setup import DescentPlan
+from fsw.gnc.setup import DescentPlan, predict_pdi
 from fsw.protocol.errors import FailureCode
 
 UPLINK_KEY = "gnc.descent_uplink"
@@ -91,6 +92,8 @@ class DescentUplink:
 
     if TYPE_CHECKING:  # provided by the component this is mixed into
         ctx: Any
+        lander: Any
+        descent: Any
 
         def emit(self, event: str, /, **args: Any) -> None: ...
         def param(self, name: str) -> Any: ...
@@ -225,6 +228,39 @@ class DescentUplink:
             max_retarget_m=float(self.param("gnc_max_retarget_m")),
         )
 
+    def plan_now(self) -> DescentPlan | str:
+        """The descent plan from the ground's uplink, propagated to the sensors' time now."""
+        gauge = self.lander.propellant
+        try:
+            reading = gauge.read()
+            propellant = float(reading.mass_kg) if reading.valid else None
+        except Exception:  # no exchange yet: no reading
+            propellant = None
+        return self.descent_plan(sensor_time(self.lander), propellant)
+
+    def descent_go_refusal(self) -> tuple[FailureCode, str] | None:
+        """Why a go for powered descent cannot be taken now (None: it can, and PDI is predicted)."""
+        if self.descent is not None:
+            return FailureCode.BUSY, "a powered descent is in progress"
+        plan = self.plan_now()
+        refusal: tuple[FailureCode, str] | None = None
+        if isinstance(plan, str):
+            refusal = FailureCode.NO_DESCENT_STATE, plan
+        else:
+            now = sensor_time(self.lander)
+            assert now is not None
+            prediction = predict_pdi(plan, now, DescentController.PREFLIGHT_S,
+                                     float(self.param("gnc_pdi_latest_throttle")))
+            if prediction.refusal is not None:
+                refusal = FailureCode.PDI_WINDOW_CLOSED, prediction.refusal
+            else:
+                self.emit("PDI_PREDICTED", wait=round(prediction.wait_s, 1),
+                          t=round(now + DescentController.PREFLIGHT_S + prediction.wait_s, 1),
+                          to_gate=round(prediction.to_gate_m / 1e3, 1), throttle=round(prediction.throttle_needed, 3))
+        if refusal is not None:
+            self.emit("DESCENT_GO_REFUSED", reason=refusal[1])
+        return refusal
+
     def uplink_housekeeping(self) -> dict[str, Any]:
         record = self.ctx.store.get(UPLINK_KEY) or {}
         state = record.get("state")
@@ -235,6 +271,19 @@ class DescentUplink:
         if isinstance(state, dict):
             values["gnc_uplink_state_epoch_s"] = float(state["epoch_s"])
         return values
+
+
+def sensor_time(devices: Any) -> float | None:
+    """The flight time as the sensors tag it: the newest of the IMU's and the engine's time tags (a
+    failed IMU unit may repeat an old frame); None before the first exchange."""
+    engine = devices.main_engine if isinstance(devices, DescentDevices) else devices.engine
+    tags = []
+    for device in (devices.imu, engine):
+        try:
+            tags.append(float(device.read().t))
+        except Exception:  # no exchange yet: no reading
+            continue
+    return max(tags) if tags else None
 
 
 def map_crc32(heights: list[float] | tuple[float, ...]) -> int:

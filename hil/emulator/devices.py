@@ -15,13 +15,14 @@ from fsw.devices.descent import (
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
     AttitudeStatus,
+    ElevationImageReading,
     EngineStatus,
-    HazardMapReading,
     ImuReading,
     PropellantReading,
     RangeReading,
     RangeVelocityReading,
     VelocityReading,
+    pack_heights,
 )
 from hil.emulator.dynamics import GM_MOON, R_MOON, beam_direction_local, local_to_body
 from hil.emulator.plant import LunarLanderPlant
@@ -208,46 +209,89 @@ class EmulatedMicrowaveRangeVelocity:
 
 
 class EmulatedHazardImager:
-    CELL_M = 2.0
+    """The 3-D laser imager: an elevation image of the ground in its field of view, nothing else.
+
+    At each scan the laser spots sample the true terrain (mounds, craters, boulders) on a
+    ``IMAGE_CELLS`` x ``IMAGE_CELLS`` grid spanning the field of view on level ground, so the cell
+    size grows with height (about 0.78 m at the 100 m hover). Each cell carries range noise; a few
+    cells return nothing (dropouts); a cell hidden from the imager behind higher ground along its line
+    of sight (a boulder's or a rim's shadow to the laser) has no measurement either: the imager cannot
+    tell the two apart, both read ``NO_RETURN``. The grid is placed from where the imager believes it
+    points (a seeded pointing-knowledge bias). Figures in docs/gnc.md ("Hazard detection").
+    The plant's own record of the last scan (``last_scan``: dropouts, hidden cells) is truth for tests.
+    """
+
+    IMAGE_CELLS = 64  # [est.] cells per side of the resampled elevation image
+    HALF_FOV = math.radians(14.0)  # [est.] ~50 m x 50 m imaged from the 100 m hover
     MIN_RANGE_M = 20.0
     MAX_RANGE_M = 250.0
-    HALF_FOV = math.radians(20.0)
-    MARGIN_CELLS = 1  # a safe site needs its neighbours safe as well (position uncertainty)
+    MAX_TILT = math.radians(10.0)
+    RANGE_NOISE_M = 0.05  # [est.] 1 sigma per cell
+    DROPOUT = 0.02  # [est.] fraction of cells with no return
+    POINTING_BIAS_RAD = 0.001  # [est.] 1 sigma, attitude knowledge at the imager
+    HEIGHT_STEP_M = 0.01
 
     def __init__(self, plant: LunarLanderPlant) -> None:
         self.plant = plant
+        self.rng = random.Random(f"imager-{plant.seed}")
+        self.pointing_bias = (self.rng.gauss(0.0, self.POINTING_BIAS_RAD), self.rng.gauss(0.0, self.POINTING_BIAS_RAD))
+        self.last_scan: dict[str, int] = {}
+        self.last_hidden: set[int] = set()  # cells of the last scan the imager could not see (truth)
 
-    def scan(self) -> HazardMapReading:
+    def scan(self) -> ElevationImageReading:
         p = self.plant
+        n = self.IMAGE_CELLS
         hag = p.height_above_ground
-        if not (self.MIN_RANGE_M <= hag <= self.MAX_RANGE_M) or p.tilt > math.radians(10.0):
-            return HazardMapReading(p.t, 0.0, 0.0, self.CELL_M, (), (), False)
-        half = min(50.0, hag * math.tan(self.HALF_FOV))
-        n = int(2 * half / self.CELL_M) + 1
-        s0 = round((p.s - half) / self.CELL_M) * self.CELL_M
-        c0 = round((p.c - half) / self.CELL_M) * self.CELL_M
-        terrain = p.terrain
-        cell = self.CELL_M
-        cells = [[bool(terrain.hazards_at(s0 + i * cell, c0 + j * cell)) for j in range(n)] for i in range(n)]
-        m = self.MARGIN_CELLS
-        sites: list[tuple[float, float, float]] = []
-        for i in range(m, n - m):
-            for j in range(m, n - m):
-                if any(cells[a][b] for a in range(i - m, i + m + 1) for b in range(j - m, j + m + 1)):
-                    continue
-                s, c = s0 + i * self.CELL_M, c0 + j * self.CELL_M
-                sites.append((math.hypot(s - p.s, c - p.c), s, c))
-        sites.sort()
-        # The imager measures relative to the lander: report offsets from the point under it.
-        return HazardMapReading(
-            p.t,
-            s0 - p.s,
-            c0 - p.c,
-            self.CELL_M,
-            tuple(tuple(row) for row in cells),
-            tuple((s - p.s, c - p.c) for _, s, c in sites),
-            True,
+        if not (self.MIN_RANGE_M <= hag <= self.MAX_RANGE_M) or p.tilt > self.MAX_TILT:
+            return ElevationImageReading(p.t, 0, 0, 0.0, 0.0, 0.0, self.HEIGHT_STEP_M, b"", False)
+        cell = 2.0 * hag * math.tan(self.HALF_FOV) / n
+        half = (n - 1) / 2.0 * cell
+        # The imager's idea of where its grid lies is off by its pointing error times the range.
+        bias_s, bias_c = hag * self.pointing_bias[0], hag * self.pointing_bias[1]
+        s0, c0 = p.s - half + bias_s, p.c - half + bias_c
+        terrain, rng = p.terrain, self.rng
+        jitter = 0.25 * cell  # a laser spot falls anywhere near its cell's centre
+        truth = [
+            terrain.height(s0 + i * cell + rng.uniform(-jitter, jitter), c0 + j * cell + rng.uniform(-jitter, jitter))
+            for i in range(n) for j in range(n)
+        ]
+        hidden = self._hidden(truth, n, cell, p.h, (p.s - s0) / cell, (p.c - c0) / cell)
+        heights: list[float | None] = []
+        dropouts = 0
+        for k, ground in enumerate(truth):
+            if k in hidden:
+                heights.append(None)
+            elif rng.random() < self.DROPOUT:
+                heights.append(None)
+                dropouts += 1
+            else:
+                heights.append(ground - p.h + rng.gauss(0.0, self.RANGE_NOISE_M))
+        self.last_hidden = hidden
+        self.last_scan = {"t_ms": round(p.t * 1000), "cells": n * n, "dropouts": dropouts, "hidden": len(hidden)}
+        return ElevationImageReading(
+            p.t, n, n, cell, -half, -half, self.HEIGHT_STEP_M, pack_heights(heights, self.HEIGHT_STEP_M), True
         )
+
+    @staticmethod
+    def _hidden(truth: list[float], n: int, cell: float, eye_h: float, eye_i: float, eye_j: float) -> set[int]:
+        """Cells whose line of sight to the imager passes below the ground of a cell nearer to it."""
+        hidden: set[int] = set()
+        for i in range(n):
+            for j in range(n):
+                di, dj = eye_i - i, eye_j - j
+                dist = math.hypot(di, dj)
+                if dist < 1.5:
+                    continue
+                ground = truth[i * n + j]
+                rise = (eye_h - ground) / dist  # height the ray gains per cell towards the imager
+                for step in (1.0, 2.0, 3.0, 4.0, 5.0, 6.0):
+                    if step >= dist:
+                        break
+                    a, b = round(i + di * step / dist), round(j + dj * step / dist)
+                    if truth[a * n + b] > ground + rise * step:
+                        hidden.add(i * n + j)
+                        break
+        return hidden
 
 
 class EmulatedMainEngine:

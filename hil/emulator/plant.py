@@ -44,6 +44,10 @@ class FaultConfig:
     # Hakuto-R: the crater under the track is missing from the terrain map the ground uploads, so the
     # laser altitude jumps ~3 km over its rim (the crater itself is always in the terrain).
     map_omits_crater: bool = False
+    # A field of metre-class boulders lies right under the point where the lander first comes down
+    # to this height above the ground (104 m: the end of the approach, over the aim point it hovers
+    # above): the ground under the aim is hazardous, and only the imager can tell.
+    boulder_field_below_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class LunarLanderPlant:
         self.landed = False
         self.touchdown: TouchdownReport | None = None
         self._thrust_loss_active = False
+        self.boulder_field_at: tuple[float, float] | None = None  # where the fault put it (truth)
         self._terrain_ceiling = self.terrain.max_height_m + 50.0
 
     # ------------------------------------------------------------ truth helpers
@@ -183,6 +188,14 @@ class LunarLanderPlant:
             and self.h - self.terrain.base_height(self.s, self.c) < flt.thrust_loss_altitude_m
         ):
             self._thrust_loss_active = True
+        if (
+            flt.boulder_field_below_m is not None
+            and self.boulder_field_at is None
+            and self.h < self._terrain_ceiling + flt.boulder_field_below_m
+            and self.height_above_ground < flt.boulder_field_below_m
+        ):
+            self.boulder_field_at = (self.s, self.c)
+            self.terrain.add_boulders(self.terrain.boulder_field(self.s, self.c, 6.0, 14, self.seed))
 
         # Engine: first-order lag to the (clamped) command, zero when off or dry.
         if self.engine_on and self.propellant > 0.0:

@@ -7,7 +7,8 @@ three layers:
 * a smooth base profile (a few seeded sinusoids, tens of km wavelengths, hundreds of metres);
 * an optional large crater whose wall makes a laser altimeter reading jump by kilometres
   (the Hakuto-R M1 failure mode);
-* near the landing target, seeded mounds (slopes) and boulders (bumps) that make hazards.
+* near the landing target, seeded mounds (slopes), small bowl craters (steep walls) and boulders
+  (bumps) that make hazards.
 
 A landing site is chosen on level ground: within a few km of the target the regional tilt of the
 base undulations is taken out (their curvature stays), so the slopes that matter there are the site's
@@ -41,6 +42,7 @@ class TerrainConfig:
     site_plain_radius_m: float = 3_000.0  # the regional tilt fades out over about this distance of the target
     boulder_count: int = 90
     mound_count: int = 6
+    small_crater_count: int = 4  # bowl craters of 3-8 m radius near the target (seeded apart from the rest)
     hazard_at_target: bool = False  # put a boulder field on the target itself
     bump_limit_m: float = 0.2  # bumps above this under the footprint are hazards (CE-5 imager figure)
     slope_limit_deg: float = 8.0
@@ -76,6 +78,14 @@ class Terrain:
             self._mounds.append(
                 (ts + rng.uniform(-r, r), tc + rng.uniform(-r, r), rng.uniform(2.0, 7.0), rng.uniform(12.0, 30.0))
             )
+        # Drawn from their own generator: the mounds and boulders of a seed stay where they were.
+        crater_rng = random.Random(f"site-craters-{seed}")
+        self._pits: list[tuple[float, float, float, float, float]] = []  # (s, c, radius, depth, rim)
+        for _ in range(config.small_crater_count):
+            radius = crater_rng.uniform(3.0, 8.0)
+            depth = 2.0 * radius * crater_rng.uniform(0.08, 0.16)  # degraded to fresh depth/diameter [est.]
+            self._pits.append((ts + crater_rng.uniform(-r, r), tc + crater_rng.uniform(-r, r), radius, depth,
+                               0.04 * 2.0 * radius))
         boulders: list[Boulder] = []
         for _ in range(config.boulder_count):
             # Heavy tail: most boulders are small, a few are metre class.
@@ -162,7 +172,7 @@ class Terrain:
         return cfg.crater_rim_m * math.exp(-(d - radius) / (0.3 * radius))
 
     def smooth_height(self, s: float, c: float) -> float:
-        """Base plus site mounds (no boulders)."""
+        """Base plus site mounds and small craters (no boulders)."""
         h = self.base_height(s, c)
         if abs(s - self._site_s) < self._site_reach and abs(c - self._site_c) < self._site_reach:
             for ms, mc, mh, sig in self._mounds:
@@ -170,6 +180,16 @@ class Terrain:
                 q = (dx * dx + dy * dy) / (2.0 * sig * sig)
                 if q < 12.0:
                     h += mh * math.exp(-q)
+            for ps, pc, radius, depth, rim in self._pits:
+                dx, dy = s - ps, c - pc
+                if abs(dx) > 3.0 * radius or abs(dy) > 3.0 * radius:
+                    continue
+                rr = (dx * dx + dy * dy) / (radius * radius)
+                if rr < 1.0:  # bowl up to the rim crest
+                    h += -depth + (depth + rim) * rr
+                else:  # ejecta rim fading outwards
+                    out = (math.sqrt(rr) - 1.0) / 0.35
+                    h += rim * math.exp(-out * out)
         return h
 
     def height(self, s: float, c: float) -> float:

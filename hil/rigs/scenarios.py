@@ -195,6 +195,14 @@ def hakuto_landed(run: DescentRecord) -> list[str]:
     return problems
 
 
+def boulders_avoided(run: DescentRecord) -> list[str]:
+    problems = landed(run)
+    moved = [args for name, args in run.events if name == "GNC_LANDING_SITE" and args.get("outcome") == "moved"]
+    if not moved:
+        problems.append("guidance never moved its landing site")
+    return problems
+
+
 def _metres(detail: str) -> float:
     """The innovation in a GNC detail such as 'innovation 3035 m' (0 if none)."""
     words = detail.split()
@@ -300,6 +308,12 @@ SCENARIOS = {
                 "guidance absorbs the dispersion (thrust efficiency estimated), land on the target",
                 {"thrust_scale": 1.1}, landed,
                 Control({"gnc_thrust_estimation": False}, "no thrust-efficiency estimate")),
+        landing("boulder_field", "a field of metre-class boulders under the aim point at the hover (the hazard "
+                "CE-3/4/5 looked for from 100 m)",
+                "judge the imager's elevation image on board, divert to a safe site, land",
+                {"boulder_field_below_m": 104.0}, boulders_avoided,
+                Control({"gnc_hazard_avoidance": False},
+                        "no on-board hazard avoidance: the aim point is kept unjudged")),
         Scenario("yutu1", "rover mechanisms fail shortly before the lunar night (Yutu-1 2014)",
                  "hibernate anyway (unstowed), survive the night, wake by itself after sunrise, report the fault",
                  rover_night(), YUTU1_CONTROL, rover_night_control(YUTU1_CONTROL)),

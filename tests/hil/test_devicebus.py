@@ -12,7 +12,7 @@ import pytest
 
 from fsw.clock import Clock, run
 from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient, decode, encode
-from fsw.devices.descent import HazardMapReading, ImuReading
+from fsw.devices.descent import ElevationImageReading, ImuReading, pack_heights
 from fsw.link import SerialLink
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.rigs.closed_loop import build_descent
@@ -21,8 +21,10 @@ from hil.rigs.closed_loop import build_descent
 def test_readings_round_trip_positionally() -> None:
     reading = ImuReading(1.5, (0.1, 0.2, 9.0), (0.0, 0.0, 0.01), -1.2, 0.0, 1, True, True)
     assert decode(encode(reading)) == reading
-    hazard = HazardMapReading(2.0, -4.0, -4.0, 2.0, ((True, False), (False, False)), ((2.0, 0.0),), True)
-    assert decode(encode(hazard)) == hazard
+    image = ElevationImageReading(2.0, 2, 2, 0.8, -0.4, -0.4, 0.01, pack_heights([-99.5, None, -99.3, -100.0], 0.01),
+                                  True)
+    assert decode(encode(image)) == image
+    assert decode(encode(image)).heights() == pytest.approx([-99.5, None, -99.3, -100.0])
     with pytest.raises(Exception, match="unknown reading type"):
         decode({"NoSuchReading": [1]})
 

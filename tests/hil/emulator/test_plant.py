@@ -253,24 +253,6 @@ def test_thrust_scale_fault_delivers_more_thrust() -> None:
     assert plant.thrust == pytest.approx(5_500.0, rel=1e-3)
 
 
-def test_hazard_imager_sees_a_boulder_field_and_offers_safe_sites() -> None:
-    cfg = PlantConfig()
-    cfg = replace(cfg, terrain=replace(cfg.terrain_config(), hazard_at_target=True))
-    plant = LunarLanderPlant(4, cfg)
-    imager = EmulatedHazardImager(plant)
-    place(plant, hag=100.0, s=cfg.target_downrange_m)
-    scan = imager.scan()
-    assert scan.valid
-    n = len(scan.hazard_cells)
-    centre = n // 2
-    assert scan.hazard_cells[centre][centre]  # boulders on the target itself
-    assert scan.safe_sites
-    for ds, dc in scan.safe_sites[:20]:
-        assert not plant.terrain.hazards_at(plant.s + ds, plant.c + dc)
-    place(plant, hag=1_000.0, s=cfg.target_downrange_m)
-    assert not imager.scan().valid  # out of the imager's range
-
-
 def test_touchdown_on_a_boulder_is_judged_hazardous() -> None:
     plant = LunarLanderPlant(4)
     boulder = max(plant.terrain.boulders, key=lambda b: b.height)
