@@ -106,8 +106,8 @@ def test_descent_resumes_after_a_restart_and_lands(tmp_path: Path, plant: Any, p
 
 
 def test_without_a_checkpoint_guidance_starts_afresh_and_says_so(tmp_path: Path, plant: Any) -> None:
-    _, server, _ = plant
-    harness, gnc = flight_computer(tmp_path / "store.sqlite", server)
+    world, server, _ = plant
+    harness, gnc = flight_computer(tmp_path / "store.sqlite", server, world)
 
     async def resume(h: Harness) -> None:
         gnc.descent_driver.begin(lambda outcome: None, True)
