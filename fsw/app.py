@@ -1,5 +1,5 @@
-"""The flight process: open the store, wire the lander (``fsw.topology``), arm the watchdog, run
-until SIGINT/SIGTERM, shut down in order."""
+"""The flight process: open the store, wire the lander (``fsw.topology``) or the rover
+(``fsw.rover.topology``), arm the watchdog, run until SIGINT/SIGTERM, shut down in order."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fsw.topology import FlightConfig, Vehicle, lander
 
 log = logging.getLogger("fsw")
 
-__all__ = ["FlightConfig", "attach_watchdog", "run_flight"]
+__all__ = ["FlightConfig", "attach_watchdog", "run_flight", "run_rover"]
 
 # A virtual clock may stand still in wall time while it waits for another process (a hold), and
 # its strokes then pause too: give the wall-time watchdog that much more slack.
@@ -40,9 +40,20 @@ def attach_watchdog(vehicle: Vehicle, config: FlightConfig, clock: Clock) -> Non
 
 async def run_flight(config: FlightConfig, clock: Clock) -> int:
     store = Store(config.store)
-    vehicle = lander(config, clock, store)
+    return await run_vehicle(lander(config, clock, store), config, clock, store)
+
+
+async def run_rover(config: FlightConfig, clock: Clock) -> int:
+    """The rover's flight software: its own store, clock and keys; its link is the proximity radio."""
+    from fsw.rover.topology import rover
+
+    store = Store(config.store)
+    return await run_vehicle(rover(config, clock, store), config, clock, store)
+
+
+async def run_vehicle(vehicle: Vehicle, config: FlightConfig, clock: Clock, store: Store) -> int:
     link = vehicle.link
-    assert link is not None  # the lander always has its ground link
+    assert link is not None  # every vehicle run as a process has its link
     attach_watchdog(vehicle, config, clock)
     executive = vehicle.executive
     loop = asyncio.get_running_loop()

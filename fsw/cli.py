@@ -14,7 +14,7 @@ from fsw.clock import run as run_on_clock
 
 
 def _run(args: argparse.Namespace) -> int:
-    from fsw.app import FlightConfig, run_flight
+    from fsw.app import FlightConfig, run_flight, run_rover
 
     try:
         mode = ClockMode.parse(args.clock)
@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
     config = FlightConfig(port=args.port, baud=args.baud, clock=args.clock, store=Path(args.store), hal=args.hal,
                           seed=args.seed, watchdog=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
                           keys=Path(args.keys) if args.keys else None, plant_port=args.plant_port,
-                          mission=not args.no_mission,
+                          mission=not args.no_mission, rover_port=args.rover_port,
                           hal_config=Path(args.hal_config) if args.hal_config else None, parameters=parameters)
     if config.keys is not None:
         from fsw.protocol.security import KeyFileError, KeyRing
@@ -54,20 +54,37 @@ def _run(args: argparse.Namespace) -> int:
             print(f"ilrs-fsw: {error}", file=sys.stderr)
             return 2
     clock = Clock(mode)
+    if args.vehicle == "rover":
+        if not config.plant_port:
+            print("ilrs-fsw: --vehicle rover needs --plant-port (the rover plant's device bus)", file=sys.stderr)
+            return 2
+        return run_on_clock(run_rover(config, clock), clock)
     return run_on_clock(run_flight(config, clock), clock)
+
+
+ROVER_SECTION = "## Rover dictionary"
+
+
+def icd_tables(lander: Any, rover: Any) -> str:
+    """The ICD's generated region: the lander's tables, then the rover's under their own heading."""
+    return (lander.dictionary.to_markdown(lander.apid).rstrip() + f"\n\n{ROVER_SECTION} (APID {rover.apid}, "
+            "its own process, relayed by the lander)\n\n" + rover.dictionary.to_markdown(rover.apid))
 
 
 def _dictionary(args: argparse.Namespace) -> int:
     from fsw.core.dictionary import splice_into_icd
+    from fsw.rover.topology import rover_dictionary_vehicle
     from fsw.topology import dictionary_vehicle
 
-    executive = dictionary_vehicle()
+    executive = rover_dictionary_vehicle() if args.vehicle == "rover" else dictionary_vehicle()
     if args.update_docs:
         docs = Path(args.update_docs)
-        (docs / "dictionary.json").write_text(executive.dictionary.to_json(executive.apid))
+        lander, rover = dictionary_vehicle(), rover_dictionary_vehicle()
+        (docs / "dictionary.json").write_text(lander.dictionary.to_json(lander.apid))
+        (docs / "dictionary-rover.json").write_text(rover.dictionary.to_json(rover.apid))
         icd = docs / "icd.md"
-        icd.write_text(splice_into_icd(icd.read_text(), executive.dictionary.to_markdown(executive.apid)))
-        print(f"updated {docs / 'dictionary.json'} and {icd}")
+        icd.write_text(splice_into_icd(icd.read_text(), icd_tables(lander, rover)))
+        print(f"updated {docs / 'dictionary.json'}, {docs / 'dictionary-rover.json'} and {icd}")
         return 0
     if args.format == "json":
         text = executive.dictionary.to_json(executive.apid)
@@ -84,7 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ilrs-fsw", description="Lunar lander flight software")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the flight software on a serial port")
+    run.add_argument("--vehicle", choices=("lander", "rover"), default="lander",
+                     help="which vehicle's flight software: the lander (ground link on --port) or the rover "
+                          "(proximity link to the lander on --port, its devices on --plant-port)")
     run.add_argument("--port", required=True, help="device path (/dev/ttyUSB0, a pty) or pyserial URL")
+    run.add_argument("--rover-port", help="lander: the proximity radio to the rover (relay for its APID)")
     run.add_argument("--baud", type=int, default=115200)
     run.add_argument("--clock", default="realtime", help="realtime | scaled:K | afap")
     run.add_argument("--store", default="build/fsw-store.sqlite", help="persistent store (SQLite)")
@@ -106,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=_run)
     dictionary = commands.add_parser("dictionary", help="export the command/telemetry/event/parameter dictionary")
     dictionary.add_argument("--format", choices=("json", "markdown"), default="json")
+    dictionary.add_argument("--vehicle", choices=("lander", "rover"), default="lander",
+                            help="whose dictionary (--update-docs writes both: dictionary.json, dictionary-rover.json)")
     dictionary.add_argument("--output", help="write to this file instead of standard output")
     dictionary.add_argument("--update-docs", nargs="?", const="docs", metavar="DOCS",
                             help="regenerate DOCS/dictionary.json and the tables in DOCS/icd.md (default docs/)")

@@ -48,6 +48,7 @@ from fsw.services.modes import ModeManager
 from fsw.services.monitoring import MonitoringService
 from fsw.services.parameters import ParameterService
 from fsw.services.ping import TestService
+from fsw.services.relay import RoverRelay
 from fsw.services.safing import SAFING_SEQUENCE, SafingService
 from fsw.services.scheduler import Scheduler
 from fsw.services.sequence_format import Sequence, Step
@@ -79,6 +80,7 @@ class FlightConfig:
     mission: bool = True  # fly the mission machines (when the platform has the mission hardware)
     hal_config: Path | None = None  # the platform's configuration file (--hal pi: a bench TOML)
     parameters: tuple[tuple[str, Any], ...] = ()  # start-up parameter values (name, value)
+    rover_port: str | None = None  # lander: the proximity radio to the rover, relayed for its APID
 
 
 @dataclass
@@ -198,6 +200,8 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
     platform = vehicle.platform = open_platform(config, clock)
     vehicle.add(DeviceStatusService(ctx, platform.devices, platform.reports))
     vehicle.add(FileTransferService(ctx))
+    if config.rover_port:
+        add_rover_relay(vehicle, config.rover_port)
     for payload in build_payloads(ctx, seed=config.seed, devices=platform.payloads):
         vehicle.add(payload)
     if platform.mission is not None and config.mission:
@@ -212,6 +216,21 @@ def lander(config: FlightConfig, clock: Clock, store: Store) -> Vehicle:
         except ValueError as error:
             raise SystemExit(f"ilrs-fsw: --param {name}: {error}") from error
     return vehicle
+
+
+def add_rover_relay(vehicle: Vehicle, port: str) -> RoverRelay:
+    """The relay for the rover's APID over the proximity radio on ``port``."""
+    from fsw.rover.topology import ROVER_APID
+
+    relay: RoverRelay | None = None
+
+    def on_state(state: str, detail: str) -> None:
+        if relay is not None:
+            relay.on_link_state(state, detail)
+
+    relay = RoverRelay(vehicle.ctx, SerialLink(port, on_state=on_state), ROVER_APID)
+    vehicle.add(relay)
+    return relay
 
 
 def add_mission(vehicle: Vehicle, hardware: MissionHardware) -> GncComponent:

@@ -205,9 +205,11 @@ class GroundClient:
             self.pending.pop(report.request_id, None)
 
     def send(self, service: int, subtype: int, data: Any = None, *, raw_data: bytes | None = None,
-             ack_flags: int = ACK_ALL) -> CommandRecord:
+             ack_flags: int = ACK_ALL, apid: int | None = None) -> CommandRecord:
+        """Send a TC to the session's vehicle, or to another one by its ``apid`` (relayed on board)."""
         app_data = raw_data if raw_data is not None else (b"" if data is None else appdata.encode(data))
-        tc = PusTc(self.apid, service, subtype, app_data, self.sequence.next(self.apid), ack_flags, self.source_id)
+        apid = self.apid if apid is None else apid
+        tc = PusTc(apid, service, subtype, app_data, self.sequence.next(apid), ack_flags, self.source_id)
         record = CommandRecord(tc, asyncio.get_running_loop().time())
         self.pending[tc.request_id] = record
         record.raw = self.signer.sign(tc) if self.signer is not None else tc.pack()

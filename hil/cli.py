@@ -54,6 +54,16 @@ def add_plant_command(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=plant_process.run)
 
 
+def add_rover_plant_command(subparsers: Subparsers) -> None:
+    from hil import rover_process
+
+    parser = subparsers.add_parser(
+        "rover-plant", help="the rover plant (terrain, rover truth and devices) and its proximity radio link",
+        description=rover_process.__doc__)
+    rover_process.add_arguments(parser)
+    parser.set_defaults(handler=rover_process.run)
+
+
 def add_scenario_command(subparsers: Subparsers) -> None:
     from hil.rigs import scenarios
 
@@ -73,7 +83,8 @@ def add_campaign_command(subparsers: Subparsers) -> None:
 
 
 COMMANDS: list[Callable[[Subparsers], None]] = [
-    add_plant_command, add_scenario_command, add_campaign_command, add_link_command, add_bench_check_command,
+    add_plant_command, add_rover_plant_command, add_scenario_command, add_campaign_command, add_link_command,
+    add_bench_check_command,
 ]
 
 

@@ -21,6 +21,7 @@ from fsw.protocol.crc import crc16
 from fsw.protocol.errors import FailureCode, PacketError
 from fsw.protocol.packet import PusTc, SpacePacketHeader
 from fsw.protocol.security import SecurityError, Verified, verify
+from fsw.services.relay import RELAY_DEPTH, RELAY_DOWNLINK_TOPIC, RELAY_UPLINK_TOPIC
 
 SEQUENCE_STORE_KEY = "sdls_last_sequence"
 EVENT_INTERVAL_S = 1.0  # at most one rejection event per reason per second: garbage must not flood
@@ -57,6 +58,8 @@ class LinkMonitor(Component):
         self.security_rejections: Counter[str] = Counter()
         self._last_event: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
+        self._relayed_task: asyncio.Task[None] | None = None
+        self._relayed = ctx.bus.subscribe(RELAY_DOWNLINK_TOPIC, depth=RELAY_DEPTH)
         self.last_uplink = self.clock.monotonic()  # a contact measure for PUS 12 (loss of the ground)
         # Connected at once, so that the boot events queue on the link rather than vanish.
         ctx.telemetry.add_sink(self._send)
@@ -67,10 +70,17 @@ class LinkMonitor(Component):
     async def start(self) -> None:
         self.last_uplink = self.clock.monotonic()
         self._task = self.ctx.tasks.spawn("tc_intake", self._intake)
+        self._relayed_task = self.ctx.tasks.spawn("relay_down", self._send_relayed)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in (self._task, self._relayed_task):
+            if task is not None:
+                task.cancel()
+
+    async def _send_relayed(self) -> None:
+        """Another vehicle's packets, relayed to the ground as they are."""
+        while True:
+            self._send(await self._relayed.get())
 
     def _send(self, packet: bytes) -> None:
         with contextlib.suppress(LinkClosedError):
@@ -85,6 +95,13 @@ class LinkMonitor(Component):
             self.take(raw)
 
     def take(self, raw: bytes) -> None:
+        if len(raw) >= 6:
+            apid = SpacePacketHeader.unpack(raw).apid
+            # A packet for another vehicle goes to the relay, when there is one serving it.
+            relay = RELAY_UPLINK_TOPIC.format(apid=apid)
+            if apid != self.ctx.telemetry.apid and self.ctx.bus.publish(relay, (apid, raw)):
+                self.last_uplink = self.clock.monotonic()
+                return
         try:
             tc = PusTc.unpack(raw, self.ctx.telemetry.max_packet_size)
         except PacketError as error:

@@ -31,6 +31,10 @@ GO_COMMANDS = {("mission", "awaiting_descent_go"): "GO_DESCENT", ("sampling", "a
                ("return", "awaiting_go"): "GO_TEI"}
 END_STATES = {"complete", "safe"}
 MISSION_TIMEOUT_S = float(os.environ.get("ILRS_MISSION_TIMEOUT_S", "600"))
+# When set (``make run``): deploy the rover on the surface and drive it, addressed through the lander's
+# relay with the rover's own dictionary (this file), along ILRS_MISSION_ROVER_WAYPOINTS (JSON).
+ROVER_DICTIONARY = os.environ.get("ILRS_MISSION_ROVER_DICTIONARY")
+ROVER_WAYPOINTS = json.loads(os.environ.get("ILRS_MISSION_ROVER_WAYPOINTS", "[]"))
 # When set: a time-tagged ping (PUS 11,4) released this many on-board seconds after the hold is set.
 TIME_TAGGED_PING_S = os.environ.get("ILRS_MISSION_TIME_TAGGED_PING_S")
 # The orbit-determination product to uplink before the go for powered descent (JSON).
@@ -77,6 +81,7 @@ async def procedure(p: Procedure) -> None:
     await uplink_descent(p)
     p.log("mission: waiting for the vehicle (landing is autonomous)")
     outcome = "timeout"
+    rover_task: asyncio.Task[dict[str, Any]] | None = None
     try:
         async with asyncio.timeout(MISSION_TIMEOUT_S):
             while True:
@@ -90,11 +95,20 @@ async def procedure(p: Procedure) -> None:
                         await p.send(go)
                     except ProcedureFailed as failure:  # lost to a restart: the RESUMED event asks again
                         p.log(f"  {go} not completed: {failure}")
+                if (machine, dest) == ("mission", "surface_operations") and ROVER_DICTIONARY and rover_task is None:
+                    rover_task = asyncio.ensure_future(deploy_and_drive(p))
                 if machine == "mission" and dest in END_STATES:
                     outcome = "success" if dest == "complete" else "safe"
                     break
     except TimeoutError:
         p.log(f"mission did not end within {MISSION_TIMEOUT_S:.0f} s")
+    rover: dict[str, Any] | None = None
+    if rover_task is not None:
+        try:
+            rover = await rover_task
+        except (ProcedureFailed, TimeoutError) as failure:
+            p.log(f"rover: {type(failure).__name__} {failure}")
+            rover = {"failed": str(failure) or type(failure).__name__}
     # Fresh housekeeping of every structure for the final figures.
     structures = sorted(int(sid) for sid in session.dictionary.structures)
     await session.request(3, 27, structures)
@@ -108,6 +122,7 @@ async def procedure(p: Procedure) -> None:
         "returned": bool(values.get("returned")),
         "events_seen": len(seen_events),
         "time_tagged_seq": time_tagged_seq,
+        "rover": rover,
     }
     out = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json"))
     out.write_text(json.dumps(summary, indent=2) + "\n")
@@ -131,6 +146,16 @@ async def uplink_descent(p: Procedure) -> None:
         p.check(entry.ok, f"{name} first={args['first']} completed")
         segments += 1
     p.log(f"  terrain map uplinked in {segments} segments")
+
+
+async def deploy_and_drive(p: Procedure) -> dict[str, Any]:
+    """ROVER_DEPLOY on the lander (critical: armed first), then the rover's traverse through the relay."""
+    from ground.procedures.rover import traverse
+
+    assert ROVER_DICTIONARY is not None
+    await p.send("ROVER_DEPLOY")
+    products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
+    return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S)
 
 
 def _sum(*values: Any) -> float | None:

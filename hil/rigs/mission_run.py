@@ -6,7 +6,11 @@ Starts ``ilrs-hil link`` (flight <-> ground, two ptys bridged like a null-modem 
 ground's mission procedure (``ilrs-ground run``), which archives every packet, uplinks the descent
 state vector, target and terrain map from the orbit-determination product the plant writes at its
 start (``od-product.json``: the truth with seeded errors), and gives the go at each ground decision
-point. Prints a progress line per phase, then a summary, and leaves a run
+point. On the surface the ground deploys the rover: ``ilrs-hil rover-plant``
+(the rover's terrain and truth, and the proximity radio to the lander) runs from the start, and the
+rover's own flight software (``ilrs-fsw run --vehicle rover``) is started when the lander's deploy
+mechanism lets the rover go; the ground drives it through the lander's relay.
+Prints a progress line per phase, then a summary, and leaves a run
 folder with ``summary.json``, the telemetry archive (SQLite) and PNG plots.
 Exit 0 only on mission success.
 """
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hil.link.process import running_link
+from hil.rigs.rover_summary import rover_summary
 
 REPO = Path(__file__).resolve().parents[2]
 PROCEDURE = REPO / "ground" / "procedures" / "mission.py"
@@ -73,6 +78,7 @@ def fsw_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
     """``ilrs-fsw run`` as ``make run`` starts it; the same command restarts it on the same store."""
     command = [sys.executable, "-m", "fsw.cli", "run", "--port", str(run_dir / "fsw.tty"),
                "--plant-port", str(run_dir / "plant.tty"), "--clock", "afap",
+               "--rover-port", str(run_dir / "lander-radio.tty"),
                "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed), "--verbose",
                # From the first instant, flight time waits for the ground at go/no-go points, however
                # late the ground connects: a seeded run is then the same run every time.
@@ -103,33 +109,101 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
     ground_json, od_product = run_dir / "mission-ground.json", run_dir / "od-product.json"
     started = time.monotonic()
     python = sys.executable
+    rover_dictionary = write_rover_dictionary(run_dir)
     with running_link(fsw_port, ground_port):
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
                                   "--report", str(plant_report), "--od-product", str(od_product)],
                                  stdout=subprocess.PIPE, text=True)
+        rover_plant = start_rover_plant(run_dir, seed)
         fsw_log = (run_dir / "fsw.log").open("w")
+        rover_log = (run_dir / "rover.log").open("w")
         fsw: subprocess.Popen[Any] | None = None
+        rover: subprocess.Popen[Any] | None = None
         try:
-            if not wait_for_line(plant, "plant ready", 15.0):
+            if not wait_for_line(plant, "plant ready", 15.0) or not wait_for_line(rover_plant, "rover plant ready",
+                                                                                   15.0):
                 raise RuntimeError("the plant did not start")
             fsw = start_fsw(run_dir, seed, keys, fsw_log)
             ground_command = [python, "-m", "ground.cli", "--port", str(ground_port), "--archive", str(archive),
                               "--sequence-file", str(run_dir / "ground-sequence")]
             if keys is not None:
                 ground_command += ["--keys", str(keys)]
-            ground = subprocess.run(
-                [*ground_command, "run", str(PROCEDURE)], check=False,
+            ground = subprocess.Popen(
+                [*ground_command, "run", str(PROCEDURE)],
                 env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
-                     "ILRS_MISSION_OD_PRODUCT": str(od_product), "ILRS_MISSION_TIMEOUT_S": str(timeout_s)},
+                     "ILRS_MISSION_OD_PRODUCT": str(od_product), "ILRS_MISSION_TIMEOUT_S": str(timeout_s),
+                     "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
+                     "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
             )
+            while ground.poll() is None:
+                # The rover is powered when the lander's deploy mechanism lets it go: its own record.
+                if rover is None and rover_released(run_dir):
+                    rover = subprocess.Popen(rover_command(run_dir, seed, keys), stdout=rover_log,
+                                             stderr=subprocess.STDOUT)
+                time.sleep(0.2)
         finally:
-            if fsw is not None:
-                stop(fsw)
+            for process in (rover, fsw):
+                if process is not None:
+                    stop(process)
             fsw_log.close()
+            rover_log.close()
             stop(plant)
+            stop(rover_plant)
     truth = json.loads(plant_report.read_text()) if plant_report.exists() else {}
     ground_view = json.loads(ground_json.read_text()) if ground_json.exists() else {}
-    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started, hardware_record(run_dir))
+    rover_report = run_dir / "rover-plant-report.json"
+    rover_truth = json.loads(rover_report.read_text()) if rover_report.exists() else {}
+    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started, hardware_record(run_dir),
+                     rover_truth)
+
+
+# The rover's traverse in ``make run`` (metres from the lander; science: a panoramic image there), and a
+# field of large rocks the plant puts on the first leg: a hazard that is surely there to go round.
+ROVER_WAYPOINTS = [[20.0, 0.0, False], [26.0, 16.0, True], [6.0, 24.0, False]]
+ROVER_ROCK_FIELD = (12.0, 0.0)
+
+
+def write_rover_dictionary(run_dir: Path) -> Path:
+    """The rover's dictionary for the ground (as ``ilrs-fsw dictionary --vehicle rover`` exports it)."""
+    from fsw.rover.topology import rover_dictionary_vehicle
+
+    vehicle = rover_dictionary_vehicle()
+    path = run_dir / "dictionary-rover.json"
+    path.write_text(vehicle.dictionary.to_json(vehicle.apid))
+    return path
+
+
+def start_rover_plant(run_dir: Path, seed: int) -> subprocess.Popen[str]:
+    east, north = ROVER_ROCK_FIELD
+    return subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", "rover-plant", "--devices", str(run_dir / "rover-dev.tty"),
+         "--rover-link", str(run_dir / "rover-radio.tty"), "--lander-link", str(run_dir / "lander-radio.tty"),
+         "--seed", str(seed), "--rock-field", f"{east},{north}", "--report", str(run_dir / "rover-plant-report.json")],
+        stdout=subprocess.PIPE, text=True)
+
+
+def rover_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
+    """``ilrs-fsw run --vehicle rover``: its own store, clock and keys, on the proximity radio."""
+    command = [sys.executable, "-m", "fsw.cli", "run", "--vehicle", "rover", "--port", str(run_dir / "rover-radio.tty"),
+               "--plant-port", str(run_dir / "rover-dev.tty"), "--clock", "afap", "--watchdog", "none",
+               "--store", str(run_dir / "rover-store.sqlite"), "--seed", str(seed), "--verbose"]
+    if keys is not None:
+        command += ["--keys", str(keys)]
+    return command
+
+
+def rover_released(run_dir: Path) -> bool:
+    from hil.emulator.surface.hardware import SurfaceHardwareFile
+    from hil.platforms import surface_state_path_for
+
+    path = surface_state_path_for(run_dir / "fsw-store.sqlite")
+    if not path.exists():
+        return False
+    try:
+        state = SurfaceHardwareFile(path).load() or {}
+    except Exception:  # the lander is writing it: look again next time
+        return False
+    return state.get("devices", {}).get("rover_deploy", {}).get("released_at") is not None
 
 
 SEPARATIONS = ("ascender_separation", "ascender_release", "returner_separation")
@@ -149,7 +223,8 @@ def hardware_record(run_dir: Path) -> dict[str, Any]:
 
 
 def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_code: int,
-              wall: float, hardware: dict[str, Any] | None = None) -> dict[str, Any]:
+              wall: float, hardware: dict[str, Any] | None = None,
+              rover_truth: dict[str, Any] | None = None) -> dict[str, Any]:
     touchdown = truth.get("touchdown") or {}
     ascent = truth.get("ascent") or {}
     ignition = truth.get("ignition_t")
@@ -157,6 +232,9 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
     if outcome == "success" and ground_code != 0:
         outcome = f"ground procedure failed ({ground_code})"
     problems = truth_problems(touchdown, ascent) if outcome == "success" else []
+    rover = rover_summary(ground.get("rover"), rover_truth, ROVER_WAYPOINTS) if rover_truth else None
+    if rover is not None and outcome == "success":
+        problems += rover["problems"]
     if problems:  # the flight software's word is checked against the plant's truth
         outcome = problems[0]
     return {
@@ -175,6 +253,7 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
         "separations": hardware["separations"] if hardware else None,
         "tei_delta_v_mps": ground.get("tei_delta_v_mps"),
         "returned": ground.get("returned", False),
+        "rover": rover,
         "seed": seed,
         "wall_time_s": round(wall, 1),
     }

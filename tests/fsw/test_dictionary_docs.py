@@ -5,7 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fsw.cli import icd_tables
 from fsw.core.dictionary import ICD_BEGIN, ICD_END
+from fsw.rover.topology import rover_dictionary_vehicle
 from fsw.topology import dictionary_vehicle
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -13,10 +15,14 @@ FIX = "regenerate with: ilrs-fsw dictionary --update-docs"
 
 
 def test_icd_tables_match_the_dictionary() -> None:
-    executive = dictionary_vehicle()
     icd = (DOCS / "icd.md").read_text()
     region = icd.split(ICD_BEGIN, 1)[1].split(ICD_END, 1)[0]
-    assert region.strip() == executive.dictionary.to_markdown(executive.apid).strip(), FIX
+    assert region.strip() == icd_tables(dictionary_vehicle(), rover_dictionary_vehicle()).strip(), FIX
+
+
+def test_exported_rover_json_matches_its_dictionary() -> None:
+    rover = rover_dictionary_vehicle()
+    assert json.loads((DOCS / "dictionary-rover.json").read_text()) == rover.dictionary.to_dict(rover.apid), FIX
 
 
 def test_exported_json_matches_the_dictionary() -> None:

@@ -31,6 +31,14 @@ def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     assert summary["docked"] is True and summary["returned"] is True
     assert summary["tei_delta_v_mps"] > 500
     assert summary["seed"] == 3
+    # The rover, its own flight-software process deployed after landing, checked against its plant.
+    rover = summary["rover"]
+    assert rover["problems"] == []
+    assert rover["distance_m"] >= 50.0 and rover["waypoints_reached"] >= 3 and rover["collisions"] == 0
+    assert rover["hazards_avoided"] >= 1 and rover["products_downlinked"] == 1
+    assert rover["waypoints_reached_claimed"] == rover["waypoints_reached"]
+    assert rover["position_error_m"] < 2.0
+    assert "BOOT" in (run_dir / "rover.log").read_text()
     for name in ("archive.sqlite", "descent.png", "ascent.png"):
         assert (run_dir / name).stat().st_size > 0
     assert "SDLS" not in out.stdout  # no authentication failures reported

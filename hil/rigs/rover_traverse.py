@@ -1,0 +1,89 @@
+"""The rover's flight software in this process against the rover plant, on the afap clock: the same
+wiring as ``ilrs-fsw run --vehicle rover``, with the device bus handed straight to the plant. For
+tests and quick studies of a traverse, a fault or a night; the truth comes back from the plant.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fsw.clock import Clock
+from fsw.clock import run as run_on_clock
+from fsw.core.store import Store
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc
+from fsw.rover.topology import rover
+from fsw.topology import FlightConfig, Vehicle
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.emulator.rover import RoverPlant, RoverPlantConfig, make_rover_devices
+
+Waypoint = tuple[float, float, bool]
+
+
+@dataclass
+class TraverseResult:
+    events: list[tuple[str, dict[str, Any]]]
+    truth: dict[str, Any]
+    housekeeping: dict[str, Any]
+    pancam: list[dict[str, Any]] = field(default_factory=list)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [args for event, args in self.events if event == name]
+
+
+def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, config: RoverPlantConfig | None = None,
+                 parameters: dict[str, Any] | None = None, store_dir: Path | None = None,
+                 until_event: str | None = None) -> TraverseResult:
+    """Boot the rover, take it to NOMINAL, upload ``waypoints``, GO, and let ``duration_s`` of flight
+    time pass (the traverse, then whatever follows: the night included), or less once ``until_event``
+    has been seen."""
+    directory = store_dir or Path(tempfile.mkdtemp(prefix="ilrs-rover-"))
+    clock = Clock("afap")
+    plant = RoverPlant(seed, config)
+    devices = make_rover_devices(plant)
+    bus = LocalDeviceBus(DeviceBusServer(devices, plant.step), clock)
+    store = Store(directory / "rover-store.sqlite")
+    vehicle = rover(FlightConfig(port=str(directory / "no-radio.tty"), store=store.path,
+                                 parameters=tuple((parameters or {}).items())), clock, store, bus)
+    events: list[tuple[str, dict[str, Any]]] = []
+
+    def on_packet(raw: bytes) -> None:
+        event = vehicle.events.decode_report(raw)
+        if event is not None:
+            events.append(event)
+
+    vehicle.ctx.telemetry.add_sink(on_packet)
+    sequence = iter(range(1, 1 << 14))
+
+    def command(name: str, *args: Any) -> None:
+        opcode = vehicle.dispatcher.commands_by_name[name].opcode
+        vehicle.dispatcher.submit(PusTc(vehicle.apid, 8, 1, appdata.encode([opcode, *args]), next(sequence), ACK_ALL))
+
+    async def main() -> dict[str, Any]:
+        await vehicle.start()
+        try:
+            command("MODE_SET", "NOMINAL")
+            for east, north, science in waypoints:
+                command("ROVER_WAYPOINT", float(east), float(north), bool(science))
+            await clock.sleep(1.0)
+            command("ROVER_GO")
+            deadline = clock.monotonic() + duration_s
+            while clock.monotonic() < deadline and not any(name == until_event for name, _ in events):
+                await clock.sleep(min(60.0, deadline - clock.monotonic()))
+            return housekeeping(vehicle)
+        finally:
+            await vehicle.stop("rig over")
+            store.close()
+
+    values = run_on_clock(main(), clock)
+    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired)
+
+
+def housekeeping(vehicle: Vehicle) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for component in vehicle.components:
+        values.update(component.housekeeping())
+    return values
