@@ -10,8 +10,6 @@ from typing import Any
 
 from fsw.devices.bus import (
     FLIGHT_APID,
-    HANDOVER_REPLY,
-    HANDOVER_REQUEST,
     MAX_PACKET_SIZE,
     PLANT_APID,
     SERVICE,
@@ -32,11 +30,9 @@ APPLIED_RECORD = 1000  # actuator calls the plant remembers, newest last
 class DeviceBusServer:
     """Sans-IO plant side: turns a request into a reply against real (emulated) devices."""
 
-    def __init__(self, devices: dict[str, Any], advance: Callable[[float], None],
-                 handover: Callable[[], dict[str, Any]] | None = None, reset_outage_s: float = 0.0) -> None:
+    def __init__(self, devices: dict[str, Any], advance: Callable[[float], None], reset_outage_s: float = 0.0) -> None:
         self.devices = devices
         self.advance = advance
-        self.handover = handover
         # The hardware runs on while the flight computer reboots: a client whose exchange count
         # starts again from 0 has restarted, and the plant first advances this long, actuators as
         # last commanded (the engine keeps burning).
@@ -115,8 +111,6 @@ class DeviceBusServer:
             return last[3]
         if tc.subtype == STEP_REQUEST:
             reply, subtype = self.step(appdata.decode(tc.app_data)), STEP_REPLY
-        elif tc.subtype == HANDOVER_REQUEST and self.handover is not None:
-            reply, subtype = encode(self.handover()), HANDOVER_REPLY
         else:
             return None
         # The reply's message counter echoes the request's sequence count, to pair them.
@@ -149,7 +143,4 @@ class LocalDeviceBus(DeviceBusClient):
         self.server = server
 
     async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        if subtype == HANDOVER_REQUEST:
-            assert self.server.handover is not None
-            return encode(self.server.handover())
         return self.server.step(body)

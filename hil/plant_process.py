@@ -26,7 +26,7 @@ from hil.emulator.devices import (
     make_lander_devices,
 )
 from hil.emulator.dynamics import R_MOON, true_orbit
-from hil.emulator.orbit_determination import descent_handover
+from hil.emulator.orbit_determination import orbit_determination
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, with_faults
 from hil.link.bridge import PtyPair
 
@@ -104,8 +104,10 @@ class LanderWorld:
         orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
         return orbit.periapsis_alt_m / 1e3, orbit.apoapsis_alt_m / 1e3
 
-    def handover(self) -> Any:
-        return descent_handover(self.plant)
+    def orbit_determination(self, path: Path) -> None:
+        """Write the ground's orbit-determination product for the plant's present state (JSON): what
+        the ground uplinks before the go (``ground/descent_uplink.py``)."""
+        orbit_determination(self.plant).write(path)
 
     def report(self) -> dict[str, Any]:
         plant = self.plant
@@ -140,7 +142,9 @@ def write_ascender_record(path: Path, cutoff: tuple[float, float, float, float, 
 
 
 async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Path | None,
-                    pty: Path | None = None, reset_outage_s: float = 0.0) -> int:
+                    pty: Path | None = None, reset_outage_s: float = 0.0, od_product: Path | None = None) -> int:
+    if od_product is not None:  # the tracking before the descent orbit's perilune pass
+        world.orbit_determination(od_product)
     link = SerialLink(port or "pty", baud, max_packet_size=MAX_PACKET_SIZE)
     pair = None
     if pty is not None:
@@ -156,7 +160,7 @@ async def run_plant(port: str | None, baud: int, world: LanderWorld, report: Pat
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    server = DeviceBusServer(world.devices, world.advance, world.handover, reset_outage_s)
+    server = DeviceBusServer(world.devices, world.advance, reset_outage_s)
     serving = asyncio.ensure_future(serve(link, server))
     try:
         await stop.wait()
@@ -183,6 +187,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", type=Path, help="write the truth report here (JSON) on exit")
     parser.add_argument("--ascender-record", type=Path,
                         help="write the ascender's state at engine cut-off here (JSON) for the rendezvous plant")
+    parser.add_argument("--od-product", type=Path, metavar="JSON",
+                        help="write the ground's orbit-determination product (state, target, terrain map) here "
+                             "at start, for the ground to uplink")
     parser.add_argument("--reset-outage", type=float, default=RESET_OUTAGE_S, metavar="SECONDS",
                         help="plant time that passes while the flight computer restarts, actuators as last "
                              f"commanded (default {RESET_OUTAGE_S})")
@@ -212,4 +219,5 @@ def run(args: argparse.Namespace) -> int:
     if args.reset_outage < 0:
         print("ilrs-hil plant: --reset-outage must not be negative")
         return 2
-    return asyncio.run(run_plant(args.port, args.baud, world, args.report, args.pty, args.reset_outage))
+    return asyncio.run(run_plant(args.port, args.baud, world, args.report, args.pty, args.reset_outage,
+                               args.od_product))

@@ -57,7 +57,7 @@ def emulator(request: PlatformRequest) -> Platform:
         devices = DeviceBusDevices("emulator", bus)
     else:
         world = LanderWorld(request.seed, ascender_record=ascender_record_path_for(request.store))
-        bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance, world.handover), request.clock)
+        bus = LocalDeviceBus(DeviceBusServer(world.devices, world.advance), request.clock)
         devices = NoDevices("emulator")
     surface = open_surface_devices(surface_state_path_for(request.store), request.clock.onboard_time, request.seed,
                                    ascender_record=str(ascender_record_path_for(request.store)))

@@ -45,12 +45,9 @@ PLANT_APID = 301
 SERVICE = 130  # a private PUS service of its own (128 is file delivery)
 STEP_REQUEST = 1
 STEP_REPLY = 2
-HANDOVER_REQUEST = 3
-HANDOVER_REPLY = 4
 # Wall seconds per attempt: a loaded host may hold a plant's answer up for a second, never for this long.
 REPLY_TIMEOUT_S = 2.0
 REPLY_RETRIES = 2  # re-sends after a timeout before the bus is declared dead
-HANDOVER_TIMEOUT_S = 10.0  # the handover carries the terrain map: the plant takes longer to build it
 LINK_CHECK_S = 0.25  # while waiting, how often to look whether the link is still there (wall seconds)
 # An elevation image (8 KiB) is larger than a ground packet may be: the device bus allows the largest packet
 # the primary header can describe.
@@ -204,7 +201,7 @@ class DeviceBusClient:
             raise DeviceBusDead(reason, f"{link.port}: link to the plant is down")
         tc = PusTc(FLIGHT_APID, SERVICE, subtype, canonical_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
         packet = tc.pack(MAX_PACKET_SIZE)
-        timeout = HANDOVER_TIMEOUT_S if subtype == HANDOVER_REQUEST else self.reply_timeout_s
+        timeout = self.reply_timeout_s
         attempts = 1 + max(0, self.retries if retries is None else retries)
         with self.clock.hold():
             for attempt in range(attempts):
@@ -242,10 +239,6 @@ class DeviceBusClient:
             if (tm.apid, tm.service, tm.subtype, tm.msg_counter) == (PLANT_APID, SERVICE, reply_subtype, seq_count):
                 return appdata.decode(tm.source_data)
             self.stale_replies += 1
-
-    async def handover(self) -> Any:
-        """What the ground hands the lander before descent (orbit determination, terrain map)."""
-        return decode(await self._transact(HANDOVER_REQUEST, {}, HANDOVER_REPLY))
 
     async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None) -> None:
         """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the

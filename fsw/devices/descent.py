@@ -192,28 +192,6 @@ class DeviceHealth:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
-@dataclass(frozen=True)
-class DescentHandover:
-    """What the ground hands over before descent: the orbit-determination state (SI units,
-    landing-site frame), the coarse terrain map of the site and the target. It arrives over the
-    device bus today (the emulated ground's product, see ``hil.emulator.orbit_determination``)."""
-
-    map_spacing_m: float
-    map_heights_m: tuple[float, ...]
-    height_m: float
-    downrange_m: float
-    crossrange_m: float
-    vertical_speed_m_s: float
-    downrange_speed_m_s: float
-    crossrange_speed_m_s: float
-    dry_mass_kg: float
-    propellant_kg: float
-    target_downrange_m: float
-    target_crossrange_m: float
-    exhaust_velocity_m_s: float
-    braking_start_height_m: float
-
-
 # ---------------------------------------------------------------- devices
 
 

@@ -9,6 +9,7 @@ no powered phase is near, so that days of surface work and coasting cost no wall
 from __future__ import annotations
 
 import asyncio
+import math
 import pickle
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,9 @@ from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, Fa
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
 from fsw.gnc.setup import make_descent_controller
+from fsw.gnc.uplink import UPLINK_EVENTS, UPLINK_PARAMETERS, UPLINK_TELEMETRY, DescentUplink, sensor_time
 from fsw.mission.drivers import Report
+from fsw.protocol.errors import FailureCode
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
@@ -46,13 +49,14 @@ SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "
 ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
-class GncComponent(BusFaultHandling, DeviceCommands, Component):
+class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
     name = "gnc"
     hk_structure = STRUCTURE
     telemetry = (
         TelemetryDef("gnc_vehicle", "enum", "", "vehicle in powered flight", enum=("none", "lander", "ascender")),
         TelemetryDef("gnc_phase", "str", "", "guidance phase of the vehicle in powered flight"),
-        TelemetryDef("gnc_altitude_m", "f64", "m", "estimated height above the terrain map"),
+        TelemetryDef("gnc_altitude_m", "f64", "m", "estimated height above the ground under the vehicle (the "
+                     "terrain map corrected by the altimeter)", red=Limits(low=-20.0)),
         TelemetryDef("gnc_vertical_speed_m_s", "f64", "m/s", "estimated vertical speed (up positive)"),
         TelemetryDef("gnc_horizontal_speed_m_s", "f64", "m/s", "estimated horizontal speed"),
         TelemetryDef("gnc_downrange_m", "f64", "m", "estimated downrange position"),
@@ -92,6 +96,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         TelemetryDef("gnc_site_score", "f64", "", "score of the chosen landing site (safety 0..1 less distance and "
                      "propellant costs)"),
         *BUS_TELEMETRY,
+        *UPLINK_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
@@ -105,6 +110,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                  "{unsafe} unsafe and {unknown} unknown of {cells} cells"),
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
+        *UPLINK_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -125,6 +131,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
+        *UPLINK_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -160,7 +167,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
-        self.descent_driver = _Driver(self._begin_descent)
+        self.descent_driver = _Driver(self._begin_descent, self.descent_go_refusal)
         self.ascent_driver = _Driver(self._begin_ascent)
 
     def watch_machines(self, machines: dict[str, Any]) -> None:
@@ -201,14 +208,20 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
                 report(controller.outcome)
                 return
             if controller is None:
-                try:
-                    async with self._exchange_lock:
-                        handover = await self.bus.handover()
-                except DeviceBusDead as error:  # no plant to hand over from: no descent to fly
-                    self._bus_dead(error)
+                if sensor_time(self.lander) is None:  # nothing exchanged yet: the sensors' time now
+                    try:
+                        await self._exchange_now()
+                    except DeviceBusDead:  # no plant, no sensors: no descent to fly
+                        report("aborted")
+                        return
+                plan = self.plan_now()
+                if isinstance(plan, str):  # a go without a usable uplink (auto_go): no descent to fly
+                    self.emit("DESCENT_GO_REFUSED", reason=plan)
                     report("aborted")
                     return
-                controller = make_descent_controller(self.lander, handover, responses=self._fault_responses())
+                now = sensor_time(self.lander)
+                assert now is not None  # the plan needs it
+                controller = make_descent_controller(self.lander, plan, now, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
             self.descent = controller
             self._descent_report = report
@@ -255,7 +268,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         self._checkpointed_as = _milestone(controller)
         self.ctx.store.put(CHECKPOINT_KEY, {
             "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": _sensor_time(devices),
+            "sensor_t": sensor_time(devices),
             "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
         }, durable=False)
 
@@ -299,7 +312,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
         since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
         gap = 0.0
-        now = _sensor_time(devices)
+        now = sensor_time(devices)
         if since is not None and now is not None:
             gap = max(0.0, now - since)
             if gap > 0:
@@ -424,7 +437,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
         values: dict[str, Any] = {"gnc_vehicle": "none", "gnc_phase": self._phase,
                                   "gnc_bus_exchanges": self.bus.exchanges, "gnc_bus_errors": len(self.bus.errors),
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
-                                  "gnc_imu_rejected_run": run, **self.bus_housekeeping()}
+                                  "gnc_imu_rejected_run": run, **self.bus_housekeeping(),
+                                  **self.uplink_housekeeping()}
         if self.hazard_health is not None:
             unsafe, unknown, shift, score = self.hazard_health
             values.update({"gnc_hazard_unsafe_cells": unsafe, "gnc_hazard_unknown_cells": unknown,
@@ -436,16 +450,21 @@ class GncComponent(BusFaultHandling, DeviceCommands, Component):
             nav = controller.nav.state()
             values.update({
                 "gnc_vehicle": "lander" if controller is self.descent else "ascender",
-                "gnc_altitude_m": round(nav.h - controller.nav.map.height(nav.s), 2),
+                "gnc_altitude_m": round(nav.height_above_ground, 2),
+                "gnc_height_above_sphere_m": round(nav.h, 1),
                 "gnc_vertical_speed_m_s": round(nav.vu, 3),
                 "gnc_horizontal_speed_m_s": round((nav.vd**2 + nav.vc**2) ** 0.5, 3),
                 "gnc_downrange_m": round(nav.s, 1),
                 "gnc_propellant_kg": round(controller.nav.propellant, 1),
                 "gnc_time_s": round(self.clock.monotonic() - self._started_at, 2),
             })
-            if controller is self.descent and self.descent.last_command is not None:
-                values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
             if controller is self.descent:
+                guidance = self.descent.guidance.config
+                values["gnc_target_distance_m"] = round(math.hypot(guidance.target_downrange_m - nav.s,
+                                                                   guidance.target_crossrange_m - nav.c), 1)
+                values["gnc_aim_shift_m"] = round(self.descent.guidance.aim_shift(), 1)
+                if self.descent.last_command is not None:
+                    values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
                 attitude = self.descent.attitude_health()
                 values.update({
                     "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
@@ -464,28 +483,20 @@ class _Finished:
     outcome: str
 
 
-def _sensor_time(devices: Any) -> float | None:
-    """The flight time as the sensors tag it: the newest of the IMU's and the engine's time tags (a
-    failed IMU unit may repeat an old frame); None before the first exchange."""
-    engine = devices.main_engine if isinstance(devices, DescentDevices) else devices.engine
-    tags = []
-    for device in (devices.imu, engine):
-        try:
-            tags.append(float(device.read().t))
-        except Exception:  # no exchange yet: no reading
-            continue
-    return max(tags) if tags else None
-
-
 def _milestone(controller: Any) -> tuple[str, bool]:
     return controller.phase, getattr(controller, "cutoff_t", None) is not None
 
 
 class _Driver:
-    """A PhaseDriver handing its phase to the GNC component."""
+    """A PhaseDriver handing its phase to the GNC component; ``go_refusal`` says why a go cannot
+    be taken now (a failure code and a reason), None when it can."""
 
-    def __init__(self, begin: Any) -> None:
+    def __init__(self, begin: Any, refusal: Any = None) -> None:
         self._begin = begin
+        self._refusal = refusal
+
+    def go_refusal(self) -> tuple[FailureCode, str] | None:
+        return self._refusal() if self._refusal is not None else None
 
     def begin(self, report: Report, resumed: bool) -> None:
         self._begin(report, resumed)

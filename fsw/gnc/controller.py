@@ -296,6 +296,7 @@ class DescentController:
         if self.phase == FREE_FALL and imu is not None and imu.specific_force_body[0] > 1.0:
             cutoff = self.guidance.cutoff_t or t
             if t - cutoff > 0.2:
+                self.nav.hold_on_surface()
                 self.guidance.touchdown_sensed(t, self.nav.state())
                 self.phase = LANDED
                 self.dev.attitude.set_enabled(False)

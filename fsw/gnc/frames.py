@@ -1,5 +1,5 @@
-"""The flight software's model of geometry and motion over the Moon: frames and the navigator's
-equations of motion.
+"""The flight software's model of geometry over the Moon: local-level frames and the Moon's constants
+(the navigator's equations of motion are in :mod:`fsw.gnc.moon_frame`).
 
 Frames follow :mod:`fsw.devices.descent`: local level ``(up, downrange, crossrange)``; the thrust
 axis is given by ``pitch`` (towards +downrange) and ``yaw`` (towards +crossrange). This is the
@@ -43,20 +43,6 @@ def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
 
 GM_MOON = 4.9049e12  # m^3/s^2, the Moon's GM (published value)
 R_MOON = 1_737_400.0  # m
-
-
-def curved_moon_step(h: float, s: float, c: float, vu: float, vd: float, vc: float,
-                     a_u: float, a_d: float, a_c: float, dt: float) -> tuple[float, float, float, float, float, float]:
-    """One Euler step of a point mass over a spherical Moon in the local (up, downrange, crossrange)
-    frame: gravity plus the centripetal and Coriolis-like terms of the curved track: the navigator's
-    dynamics model."""
-    inv_r = 1.0 / (R_MOON + h)
-    vu += (a_u - GM_MOON * inv_r * inv_r + (vd * vd + vc * vc) * inv_r) * dt
-    vd += (a_d - vu * vd * inv_r) * dt
-    vc += (a_c - vu * vc * inv_r) * dt
-    h += vu * dt
-    scale = R_MOON * inv_r * dt
-    return h, s + vd * scale, c + vc * scale, vu, vd, vc
 
 
 def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:

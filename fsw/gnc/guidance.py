@@ -53,7 +53,10 @@ class GuidanceConfig:
     # Powered-descent initiation: ignite where a nominal engine brakes onto the gate at this throttle,
     # leaving the rest for an engine that delivers less than modelled.
     pdi_design_throttle: float = 0.95
-    pdi_max_coast_s: float = 120.0  # a handover far before the PDI point must not coast on for ever
+    pdi_max_coast_s: float = 120.0  # a go far before the PDI point must not coast on for ever
+    # The aim point moves at most this far from the uplinked target to stay reachable [est.: the
+    # approach's divert envelope is ~1-2 km]; what lies farther is not a landing site of this plan.
+    max_retarget_m: float = 3_000.0
     rapid_adjustment_duration_s: float = 12.0
     approach_end_height_m: float = 100.0
     approach_entry_descent_rate_m_s: float = 35.0
@@ -338,7 +341,9 @@ class DescentGuidance:
         return total - (t - self.phase_started_t)
 
     def _retarget_if_unreachable(self, t: float, nav: NavState) -> None:
-        """Move the aim point inside the approach divert envelope instead of chasing it (Vikram lesson)."""
+        """Move the aim point inside the approach divert envelope instead of chasing it (Vikram lesson),
+        never more than ``max_retarget_m`` from the uplinked target: a lander that cannot reach that
+        far flies towards the target as far as its tilt limit lets it, and says so."""
         cfg = self.config
         tgo = max(3.0, self._approach_tgo(t))
         a_lim = 0.7 * nav.effective_gravity * math.tan(cfg.approach_max_tilt_rad)
@@ -351,9 +356,24 @@ class DescentGuidance:
             return
         k = reach / dist
         old = (self.target.s, self.target.c)
-        self.target = _Target(s_free + ds * k, c_free + dc * k)
+        aim_s, aim_c = s_free + ds * k, c_free + dc * k
+        planned_s, planned_c = cfg.target_downrange_m, cfg.target_crossrange_m
+        shift = math.hypot(aim_s - planned_s, aim_c - planned_c)
+        if shift > cfg.max_retarget_m:
+            # Keep the aim on the line towards the reachable point, at the bound.
+            scale = cfg.max_retarget_m / shift
+            aim_s = planned_s + (aim_s - planned_s) * scale
+            aim_c = planned_c + (aim_c - planned_c) * scale
+            self._event(t, "retarget_limited", f"reachable aim {shift:.0f} m from the target, "
+                        f"beyond the {cfg.max_retarget_m:.0f} m bound: aim kept at the bound")
+        self.target = _Target(aim_s, aim_c)
         moved = math.hypot(self.target.s - old[0], self.target.c - old[1])
         self._event(t, "retarget_reachable", f"aim moved {moved:.0f} m into the divert envelope")
+
+    def aim_shift(self) -> float:
+        """How far the aim point now lies from the uplinked target (m)."""
+        return math.hypot(self.target.s - self.config.target_downrange_m,
+                          self.target.c - self.config.target_crossrange_m)
 
     def _approach(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config

@@ -18,6 +18,12 @@ Horizontal channels: IMU propagation; the Doppler velocimeter corrects velocity 
 Attitude: the body-to-local rotation comes from the attitude filter (``fsw.gnc.attitude``) through
 :meth:`Navigator.set_attitude` each cycle; it turns the accelerometers' specific force and the
 sensors' beams into the local frame.
+
+Propagation is the flight software's own model (:mod:`fsw.gnc.moon_frame`): a point mass about a
+spherical Moon in the Moon-centred descent frame, integrated by a Runge-Kutta step, the IMU's
+specific force rotated into that frame. The plant integrates its own equations, so what the
+navigator does not model (the plant's integration, its approximations) shows as model error that
+the sensors correct.
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from fsw.devices.descent import (
     VelocityReading,
 )
 from fsw.gnc.attitude import tilted_frame
-from fsw.gnc.frames import GM_MOON, R_MOON, curved_moon_step
+from fsw.gnc.frames import GM_MOON, R_MOON
+from fsw.gnc.moon_frame import track_step
 
 Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 _IDENTITY: Matrix3 = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
@@ -97,6 +104,7 @@ class Navigator:
     # Class defaults: a navigator restored from a checkpoint written before these existed.
     altimeter_readmission = True
     laser_latched_failed = False
+    on_surface = False  # touchdown sensed: the vehicle stands on the ground under it
 
     def __init__(
         self,
@@ -137,6 +145,15 @@ class Navigator:
 
     # ------------------------------------------------------------ propagation
 
+    def hold_on_surface(self) -> None:
+        """Touchdown sensed: the vehicle stands still on the ground under it. Its velocity is zero
+        (the touchdown's jolt is not integrated reliably at 50 Hz) and its height above the ground
+        is its landing legs', so the map error takes up the difference; nothing moves it after."""
+        self.on_surface = True
+        self.vu = self.vd = self.vc = 0.0
+        self.map_error = self.h - self.map.height(self.s)
+        self.events.append((self.t, "navigation_on_surface", f"{self.h:.1f} m above the reference sphere"))
+
     def set_attitude(self, body_to_local: Matrix3) -> None:
         """The attitude estimate of this cycle (rows: local up, downrange, crossrange)."""
         self.attitude = body_to_local
@@ -152,6 +169,9 @@ class Navigator:
     def propagate(self, imu: StrapdownImuReading | ImuReading | None, dt: float) -> None:
         """Advance by ``dt`` with the IMU reading (None, or no attitude yet: hold the last good
         specific force). The ascender's platform IMU reports its attitude itself."""
+        if self.on_surface:
+            self.t += dt
+            return
         if isinstance(imu, ImuReading):
             self.set_attitude(tilted_frame(imu.pitch, imu.yaw))
         if imu is not None and self._have_attitude:
@@ -163,8 +183,8 @@ class Navigator:
             self._last_accel = (a_u, a_d, a_c)
         else:
             a_u, a_d, a_c = self._last_accel
-        self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
-            self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
+        self.h, self.s, self.c, self.vu, self.vd, self.vc = track_step(
+            (self.h, self.s, self.c, self.vu, self.vd, self.vc), (a_u, a_d, a_c), dt)
         vd, vc = self.vd, self.vc
         self.t += dt
         # Covariance: F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]], accel noise and map-error walk.
@@ -192,7 +212,7 @@ class Navigator:
 
     def update_range(self, reading: RangeReading) -> str:
         """Fuse a laser range reading. Returns 'accepted', 'rejected', 'readmitted' or 'invalid'."""
-        if not reading.valid or not self._have_attitude or self.laser_latched_failed:
+        if not reading.valid or not self._have_attitude or self.laser_latched_failed or self.on_surface:
             return "invalid"
         mount = LRF_LONG_BEAM_MOUNT_RAD if reading.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
         bu, bd, bc = self._to_local((-math.cos(mount), -math.sin(mount), 0.0))
@@ -217,7 +237,7 @@ class Navigator:
 
         The validity flag is honoured before anything else (the IM-1 backup patch missed it).
         """
-        if not reading.valid or not self._have_attitude:
+        if not reading.valid or not self._have_attitude or self.on_surface:
             return "invalid"
         cos_tilt = self.attitude[0][0]
         if cos_tilt < 0.5:
@@ -268,7 +288,7 @@ class Navigator:
         return status
 
     def update_velocity(self, reading: VelocityReading) -> bool:
-        if not reading.valid or not self._have_attitude:
+        if not reading.valid or not self._have_attitude or self.on_surface:
             return False
         mu, md, mc = self._to_local(reading.velocity_body)
         R = 0.05**2

@@ -18,6 +18,9 @@ ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit", "failed"
 
 
 class PhaseDriver(Protocol):
+    """A driver may also offer ``go_refusal() -> (FailureCode, reason) | None``: asked before the
+    ground's go is taken (the descent's uplinked state and initiation window)."""
+
     def begin(self, report: Report, resumed: bool) -> None:
         """Take over the phase; call ``report`` with each stage or outcome. ``resumed``: after a restart
         in the middle of the phase (the ignition already fired: continue, never re-ignite)."""

@@ -255,8 +255,18 @@ class MissionControl(MissionMachine):
 
     @command(0x4007, modes=MISSION_MODES, critical=True)
     def cmd_go_descent(self) -> Any:
-        """Ground go for powered descent (the descent itself is autonomous; ignition: armed first)."""
-        return self.go("GO_DESCENT")
+        """Ground go for powered descent (the descent itself is autonomous; ignition: armed first).
+        Refused without a usable ground uplink or outside the powered-descent initiation window (the
+        guidance's verdict, asked through the descent driver)."""
+        refusal = self.go_refusal("GO_DESCENT")
+        if refusal is not None:
+            raise CommandStartFailed(FailureCode.WRONG_STATE, refusal)
+        check = getattr(self.descent_driver, "go_refusal", None)
+        verdict = check() if check is not None else None
+        if verdict is not None:
+            code, reason = verdict
+            raise CommandStartFailed(FailureCode(code), reason)
+        return self.fire("go")
 
     @command(0x4001, modes=MISSION_MODES, critical=True)
     def cmd_go_sampling(self) -> Any:

@@ -57,6 +57,9 @@ class FailureCode(IntEnum):
     # Devices (60-69)
     DEVICE_UNAVAILABLE = 60  # the device (or the bus it sits on) does not answer, or is not fitted
     DEVICE_REFUSED = 61  # the device refused the call (the plant's error is in the report's data)
+    # Descent planning (80-89)
+    NO_DESCENT_STATE = 80  # no usable ground uplink (state vector, target, terrain map) for a descent
+    PDI_WINDOW_CLOSED = 81  # this revolution's powered-descent initiation is past, or too far ahead
 
 
 class PacketError(ValueError):

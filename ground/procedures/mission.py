@@ -1,8 +1,10 @@
 """The sample-return mission from the ground: go/no-go commands at each ground decision point,
 a progress line per phase, and the figures the operator reports at the end.
 
-The landing itself is autonomous; the ground takes the vehicle from SAFE to NOMINAL, then gives the
-go for powered descent, sampling, liftoff, autonomous short-range rendezvous and trans-Earth
+The landing itself is autonomous; the ground takes the vehicle from SAFE to NOMINAL, uplinks the
+descent state vector, target and terrain map from its orbit-determination product (the file named
+by ``ILRS_MISSION_OD_PRODUCT``, see ``ground/descent_uplink.py``), then gives the go for powered
+descent, sampling, liftoff, autonomous short-range rendezvous and trans-Earth
 injection when the vehicle asks for it (each go is critical: the session arms it first).
 
 Run with: ilrs-ground --port PORT --archive DB run ground/procedures/mission.py
@@ -19,6 +21,7 @@ from typing import Any
 
 from fsw.protocol import PusTc
 from ground.client import GROUND_SOURCE_ID
+from ground.descent_uplink import load_product, uplink_commands
 from ground.procedure import Procedure, ProcedureFailed
 from ground.telemetry import Received
 
@@ -34,6 +37,8 @@ ROVER_DICTIONARY = os.environ.get("ILRS_MISSION_ROVER_DICTIONARY")
 ROVER_WAYPOINTS = json.loads(os.environ.get("ILRS_MISSION_ROVER_WAYPOINTS", "[]"))
 # When set: a time-tagged ping (PUS 11,4) released this many on-board seconds after the hold is set.
 TIME_TAGGED_PING_S = os.environ.get("ILRS_MISSION_TIME_TAGGED_PING_S")
+# The orbit-determination product to uplink before the go for powered descent (JSON).
+OD_PRODUCT = os.environ.get("ILRS_MISSION_OD_PRODUCT")
 
 
 async def procedure(p: Procedure) -> None:
@@ -73,6 +78,7 @@ async def procedure(p: Procedure) -> None:
         entry = await session.request(11, 4, [[release, ping.pack()]])
         p.check(entry.ok, "time-tagged ping inserted")
         time_tagged_seq = ping.seq_count
+    await uplink_descent(p)
     p.log("mission: waiting for the vehicle (landing is autonomous)")
     outcome = "timeout"
     rover_task: asyncio.Task[dict[str, Any]] | None = None
@@ -122,6 +128,24 @@ async def procedure(p: Procedure) -> None:
     out.write_text(json.dumps(summary, indent=2) + "\n")
     p.log(f"mission outcome {outcome}: {summary}")
     p.check(outcome == "success", "mission complete")
+
+
+async def uplink_descent(p: Procedure) -> None:
+    """The descent state vector, target and terrain map, each command verified (PUS 1)."""
+    if OD_PRODUCT is None:
+        p.log("no orbit-determination product (ILRS_MISSION_OD_PRODUCT): the go for descent will be refused")
+        return
+    commands = uplink_commands(load_product(Path(OD_PRODUCT)))
+    p.log(f"descent uplink: state, target and terrain map in {len(commands)} commands")
+    segments = 0
+    for name, args in commands:
+        if name != "DESCENT_MAP_SEGMENT":
+            await p.send(name, **args)
+            continue
+        entry = await p.session.command(name, args)  # many: one line for them all
+        p.check(entry.ok, f"{name} first={args['first']} completed")
+        segments += 1
+    p.log(f"  terrain map uplinked in {segments} segments")
 
 
 async def deploy_and_drive(p: Procedure) -> dict[str, Any]:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.guidance import LANDED, GuidanceConfig
-from fsw.gnc.setup import make_descent_controller
+from fsw.gnc.setup import DescentPlan, make_descent_controller
 from fsw.mission.descent_fdir import IMU_REJECTED_RUN_LIMIT, REPETITION
 from hil.emulator.devices import LanderDevices, make_lander_devices
-from hil.emulator.orbit_determination import descent_handover
+from hil.emulator.orbit_determination import OrbitDeterminationProduct, orbit_determination
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, TouchdownReport
 
 
@@ -85,11 +85,29 @@ def build_descent(
     *,
     map_includes_crater: bool | None = None,
     responses: FaultResponses | None = None,
+    go_at_s: float = 0.0,
 ) -> tuple[LunarLanderPlant, LanderDevices, DescentController]:
+    """The plant at the start of its descent orbit pass, the ground's product of that moment, and the
+    controller as the go at plant time ``go_at_s`` builds it (the plant coasts until then; the
+    controller propagates the product from its epoch to the go)."""
     plant = LunarLanderPlant(seed, plant_config)
     devices = make_lander_devices(plant)
-    handover = descent_handover(plant, map_includes_crater=map_includes_crater)
-    return plant, devices, make_descent_controller(descent_devices(devices), handover, guidance_config, responses)
+    plan = descent_plan(orbit_determination(plant, map_includes_crater=map_includes_crater), plant.config)
+    while plant.t < go_at_s - 1e-9:
+        plant.step(min(0.02, go_at_s - plant.t))
+    return plant, devices, make_descent_controller(descent_devices(devices), plan, plant.t, guidance_config, responses)
+
+
+def descent_plan(product: OrbitDeterminationProduct, config: PlantConfig) -> DescentPlan:
+    """What the flight software makes of the ground's uplink, for a loop without telecommands: the
+    product as the uplink carries it, with the vehicle's nominal figures (as its parameters hold them)."""
+    return DescentPlan(
+        epoch_s=product.epoch_s, position_m=product.position_m, velocity_m_s=product.velocity_m_s,
+        target_downrange_m=product.target_downrange_m, target_crossrange_m=product.target_crossrange_m,
+        map_spacing_m=product.map_spacing_m, map_heights_m=product.map_heights_m,
+        dry_mass_kg=config.wet_mass_kg - config.propellant_kg, propellant_kg=config.propellant_kg,
+        exhaust_velocity_m_s=config.exhaust_velocity_m_s,
+    )
 
 
 def fly_descent(
@@ -103,11 +121,14 @@ def fly_descent(
     map_includes_crater: bool | None = None,
     responses: FaultResponses | None = None,
     imu_fault_protection: bool = True,
+    go_at_s: float = 0.0,
 ) -> DescentRun:
-    """``imu_fault_protection`` False: no stand-in for the table's IMU entry (its negative control)."""
+    """``imu_fault_protection`` False: no stand-in for the table's IMU entry (its negative control).
+    ``go_at_s``: plant time of the go (the window is not checked here: that is the flight's go check)."""
     wall0 = time.perf_counter()
     plant, _devices, controller = build_descent(
-        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses
+        seed, plant_config, guidance_config, map_includes_crater=map_includes_crater, responses=responses,
+        go_at_s=go_at_s,
     )
     digest = hashlib.sha256()
     phase_log: list[tuple[float, str]] = [(0.0, controller.phase)]

@@ -10,7 +10,10 @@ hands each request, through the same encoding, to the plant's :class:`hil.device
 in this process instead of a serial link. The clock is afap.
 
 The mission machine starts in its pre-descent checks and hands the descent to guidance through
-the GNC component's descent driver, as in flight; ``auto_go`` stands in for the ground's go.
+the GNC component's descent driver, as in flight. The rig plays the ground: it uplinks the
+orbit-determination product (the plant's truth with seeded errors, :mod:`hil.emulator.orbit_determination`)
+by telecommand, takes the vehicle to NOMINAL, and sends the armed ``GO_DESCENT`` once the mission
+waits for it (``go_delay_s`` later: a go sent late, which guidance may refuse).
 Optionally the flight computer is killed in the burn and rebooted on its store while the plant
 lives on (Beresheet), and the ground sends requests once the fault protection table is loaded (a
 negative control's 19,5, disabling an event-action before the fault).
@@ -34,12 +37,14 @@ from fsw.clock import Clock
 from fsw.clock import run as run_on_clock
 from fsw.core.store import Store
 from fsw.devices.platform import MissionHardware
-from fsw.mission.machine import AUTO_GO
 from fsw.protocol import appdata
+from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm
 from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
 from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
+from ground.descent_uplink import uplink_commands
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.emulator.orbit_determination import orbit_determination
 from hil.emulator.plant import PlantConfig, TouchdownReport, with_faults
 from hil.emulator.surface import open_surface_devices
 from hil.plant_process import RESET_OUTAGE_S, LanderWorld
@@ -67,6 +72,11 @@ class FlightOptions:
     # (service, subtype, data) the ground sends at the first boot once the fault protection table is
     # loaded, before the descent: ((19, 5, [0x7F04]),) disables that event-action.
     ground_requests: tuple[tuple[int, int, Any], ...] = ()
+    # The ground's descent uplink and go: False leaves the vehicle without either (a go refused for
+    # want of a state, when ``auto_go`` is set among the parameters).
+    ground_go: bool = True
+    uplink: bool = True  # False: the go is sent without the descent uplink before it
+    go_delay_s: float = 0.0  # flight seconds between the mission awaiting the go and the ground sending it
 
 
 @dataclass
@@ -96,6 +106,7 @@ class DescentRecord:
     imu_selections: list[tuple[float, int, float]]
     imu_failed_at: tuple[float, float] | None
     # The flight software's word.
+    go_verdict: str | None  # how GO_DESCENT ended ("COMPLETION_OK" or the failure code's name); None: not sent
     outcomes: list[str]  # what guidance reported to the mission ("landed", "aborted")
     mission_states: list[str]  # the mission machine's states, in order
     events: list[tuple[str, dict[str, Any]]] = field(repr=False)  # every boot's events, in order
@@ -154,7 +165,9 @@ class FlightComputer:
 
     def __init__(self, store: Path, server: DeviceBusServer, seed: int, parameters: Mapping[str, Any],
                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
-                 ground_requests: tuple[tuple[int, int, Any], ...] = ()) -> None:
+                 ground_requests: tuple[tuple[int, int, Any], ...] = (),
+                 descent_go: Callable[[], dict[str, Any]] | None = None, go_delay_s: float = 0.0,
+                 uplink: bool = True) -> None:
         self.clock = Clock("afap")
         self.store = Store(store)
         self.vehicle = core_vehicle(self.clock, self.store)
@@ -170,6 +183,11 @@ class FlightComputer:
         self._on_event = on_event
         self.ground_requests = ground_requests
         self.verdicts: dict[int, VerificationReport] = {}  # request id -> its final report
+        self.descent_go = descent_go  # the orbit-determination product now, for the ground's uplink
+        self.go_delay_s = go_delay_s
+        self.uplink = uplink
+        self.go_verdict: str | None = None
+        self._sequence = 0
         self.vehicle.ctx.telemetry.add_sink(self._sink)
 
     def _sink(self, raw: bytes) -> None:
@@ -199,6 +217,41 @@ class FlightComputer:
                 raise RuntimeError(f"ground request {service},{subtype} {data} failed: {report.subtype.name} "
                                    f"(code {report.code})")
 
+    async def _command(self, name: str, args: Mapping[str, Any]) -> VerificationReport:
+        """A function command (8,1) as the ground sends it; its final verification report."""
+        definition = self.vehicle.dispatcher.commands_by_name[name]
+        self._sequence += 1
+        values = [args[arg.name] for arg in definition.args]
+        tc = PusTc(self.vehicle.apid, 8, 1, appdata.encode([definition.opcode, *values]), 0x1000 + self._sequence,
+                   ACK_ALL)
+        self.vehicle.dispatcher.submit(tc)
+        while tc.request_id not in self.verdicts:
+            await self.clock.sleep(0.02)
+        return self.verdicts[tc.request_id]
+
+    async def _ground_descent(self) -> None:
+        """The ground's part: the descent uplink, NOMINAL, then the armed go when the mission waits for it."""
+        assert self.descent_go is not None
+        uplink = uplink_commands(self.descent_go()) if self.uplink else []
+        for name, args in [*uplink, ("MODE_SET", {"mode": "NOMINAL"})]:
+            report = await self._command(name, args)
+            if not report.ok:
+                raise RuntimeError(f"ground command {name} failed: {report.subtype.name} (code {report.code})")
+        while self.mission.state != "awaiting_descent_go":
+            if self.mission.state in DESCENT_OVER:
+                return
+            await self.clock.sleep(0.1)
+        await self.clock.sleep(self.go_delay_s)
+        opcode = self.vehicle.dispatcher.commands_by_name["GO_DESCENT"].opcode
+        armed = await self._command("ARM", {"opcode": opcode})
+        if not armed.ok:
+            raise RuntimeError(f"ARM GO_DESCENT failed: code {armed.code}")
+        report = await self._command("GO_DESCENT", {})
+        if report.ok:
+            self.go_verdict = "COMPLETION_OK"
+        else:
+            self.go_verdict = _code_name(report.code)
+
     def fly(self, until: Callable[[], bool], *, stop: bool) -> None:
         """Boot, fly until ``until()`` (checked every 0.1 s of flight) or the deadline, then shut down
         in order (``stop``) or leave the store as a killed process does."""
@@ -209,8 +262,16 @@ class FlightComputer:
             if self.ground_requests:
                 async with asyncio.timeout(60.0):  # flight seconds: the table loads in the first few
                     await self._send_ground_requests()
-            while not until() and self.clock.monotonic() - start < DEADLINE_S:
+            ground = asyncio.ensure_future(self._ground_descent()) if self.descent_go is not None else None
+            refused = False
+            while not until() and not refused and self.clock.monotonic() - start < DEADLINE_S:
+                if ground is not None and ground.done():
+                    ground.result()  # a ground command that failed is the rig's error
+                    # A refused go leaves the vehicle in orbit, waiting: that is the flight's end here.
+                    refused = self.go_verdict not in (None, "COMPLETION_OK")
                 await self.clock.sleep(0.1)
+            if ground is not None and not ground.done():
+                ground.cancel()
             if stop:
                 await self.vehicle.stop("flight over")
 
@@ -220,6 +281,15 @@ class FlightComputer:
             if self.surface.hardware is not None:
                 self.surface.hardware.close()
             self.store.close()
+
+
+def _code_name(code: int | None) -> str:
+    if code is None:
+        return "no code"
+    try:
+        return FailureCode(code).name
+    except ValueError:
+        return str(code)
 
 
 def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightOptions | None = None, *,
@@ -238,8 +308,8 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
     if on_world is not None:
         on_world(world)
     plant = world.plant
-    server = DeviceBusServer(world.devices, world.advance, world.handover, options.reset_outage_s)
-    parameters = {AUTO_GO: True, **options.parameters}
+    server = DeviceBusServer(world.devices, world.advance, options.reset_outage_s)
+    parameters = dict(options.parameters)
     landed_at: list[float] = []
     guidance_landed: list[float] = []
 
@@ -261,9 +331,14 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
     reset_t: float | None = None
     with tempfile.TemporaryDirectory(prefix="ilrs-descent-") as scratch:
         store = (workdir or Path(scratch)) / "fsw-store.sqlite"
-        computer = FlightComputer(store, server, seed, parameters, on_event, tuple(options.ground_requests))
+        def descent_go() -> dict[str, Any]:  # tracked now: the truth with the ground's seeded errors
+            return orbit_determination(plant).to_dict()
+
+        computer = FlightComputer(store, server, seed, parameters, on_event, tuple(options.ground_requests),
+                                  descent_go if options.ground_go else None, options.go_delay_s, options.uplink)
         if on_telemetry is not None:
             computer.vehicle.ctx.telemetry.add_sink(on_telemetry)
+        go_verdicts = [computer]
         over = descent_over(computer)
         reset_below = options.reset_below_m
         if reset_below is not None:
@@ -276,6 +351,7 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
                 computer = FlightComputer(store, server, seed, parameters, on_event)
                 if on_telemetry is not None:
                     computer.vehicle.ctx.telemetry.add_sink(on_telemetry)
+                go_verdicts.append(computer)
                 over = descent_over(computer)
         if reset_below is None or height_at_reset is not None:
             computer.fly(over, stop=True)
@@ -290,6 +366,7 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
         flight_restarts=server.flight_restarts, height_at_reset_m=height_at_reset,
         engine_on_at_reset=engine_on_at_reset, reset_t=reset_t,
         height_when_guidance_landed_m=guidance_landed[0] if guidance_landed else None,
+        go_verdict=next((c.go_verdict for c in go_verdicts if c.go_verdict is not None), None),
         imu_selections=list(imu.selections), imu_failed_at=imu.failed_at,
         outcomes=[args["outcome"] for name, args in events if name == "DESCENT_OUTCOME"],
         mission_states=["predescent_checks", *states], events=events, wall_s=time.perf_counter() - wall0,

@@ -3,8 +3,10 @@
 Starts ``ilrs-hil link`` (flight <-> ground, two ptys bridged like a null-modem cable),
 ``ilrs-hil plant`` (the lander/ascender truth model on its own pty: the device bus),
 ``ilrs-fsw run`` on the afap clock, authenticated with a key file made on first use, and the
-ground's mission procedure (``ilrs-ground run``), which archives every packet and gives the go at
-each ground decision point. On the surface the ground deploys the rover: ``ilrs-hil rover-plant``
+ground's mission procedure (``ilrs-ground run``), which archives every packet, uplinks the descent
+state vector, target and terrain map from the orbit-determination product the plant writes at its
+start (``od-product.json``: the truth with seeded errors), and gives the go at each ground decision
+point. On the surface the ground deploys the rover: ``ilrs-hil rover-plant``
 (the rover's terrain and truth, and the proximity radio to the lander) runs from the start, and the
 rover's own flight software (``ilrs-fsw run --vehicle rover``) is started when the lander's deploy
 mechanism lets the rover go; the ground drives it through the lander's relay.
@@ -105,13 +107,13 @@ def start_fsw(run_dir: Path, seed: int, keys: Path | None, log: IO[str], boots: 
 def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[str, Any]:
     fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
     archive, plant_report = run_dir / "archive.sqlite", run_dir / "plant-report.json"
-    ground_json = run_dir / "mission-ground.json"
+    ground_json, od_product = run_dir / "mission-ground.json", run_dir / "od-product.json"
     started = time.monotonic()
     python = sys.executable
     rover_dictionary = write_rover_dictionary(run_dir)
     with running_link(fsw_port, ground_port):
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
-                                  "--report", str(plant_report), "--ascender-record",
+                                  "--report", str(plant_report), "--od-product", str(od_product), "--ascender-record",
                                   str(ascender_record_path_for(run_dir / "fsw-store.sqlite"))],
                                  stdout=subprocess.PIPE, text=True)
         rover_plant = start_rover_plant(run_dir, seed)
@@ -131,7 +133,8 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float) -> dict[s
             ground = subprocess.Popen(
                 [*ground_command, "run", str(PROCEDURE)],
                 env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
-                     "ILRS_MISSION_TIMEOUT_S": str(timeout_s), "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
+                     "ILRS_MISSION_OD_PRODUCT": str(od_product), "ILRS_MISSION_TIMEOUT_S": str(timeout_s),
+                     "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
                      "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
             )
             while ground.poll() is None:

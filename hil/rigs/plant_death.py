@@ -2,7 +2,8 @@
 
 Real processes as ``make run`` has them: the link bridge, the plant on its own pty (the device bus),
 the flight software on the afap clock, and a ground-side reader of the telemetry. The ground leaves
-SAFE, the descent starts by itself (``auto_go``), and once the ground sees main braking the plant
+SAFE, uplinks the descent state, target and terrain map (the plant's orbit-determination product) and
+gives the go for descent (time on board waits for it, ``ground_hold``), and once the ground sees main braking the plant
 process is SIGKILLed: its pty goes with it. Expected of the flight software: report the dead bus
 (``DEVICE_BUS_DEAD``), go SAFE at once, keep talking to the ground (housekeeping and pings after the
 kill), stay alive, no traceback in its log. The negative control flies the same with the fault
@@ -31,10 +32,13 @@ from typing import Any
 from fsw.protocol import appdata
 from fsw.protocol.packet import PusTm
 from ground.client import GroundClient
+from ground.descent_uplink import load_product, uplink_commands
 from hil.link.process import running_link
 from hil.rigs.mission_run import BOOT_LINE, stop, wait_for_line, wait_for_text
 
-MODE_SET = 0x0101
+MODE_SET, ARM, GO_DESCENT = 0x0101, 0x0001, 0x4007
+DESCENT_UPLINK = {"DESCENT_STATE_SET": 0x3040, "DESCENT_TARGET_SET": 0x3041, "DESCENT_MAP_BEGIN": 0x3042,
+                  "DESCENT_MAP_SEGMENT": 0x3043}
 GNC_PHASE, DEVICE_BUS_DEAD, SAFE_ENTERED = 0x3002, 0x3003, 0x0402
 DEVICE_BUS_RECOVERED, ENGINE_SAFED = 0x3006, 0x3007
 HANG_S = 3.0  # wall seconds the hung plant stays stopped after the bus was declared dead
@@ -113,8 +117,10 @@ async def _fly(seed: int, respond: bool, run_dir: Path, fault: str) -> PlantDeat
     python = sys.executable
     with running_link(fsw_port, ground_port):
         report = run_dir / "plant-report.json"
+        product = run_dir / "od-product.json"
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
-                                  "--report", str(report)], stdout=subprocess.PIPE, text=True)
+                                  "--report", str(report), "--od-product", str(product)], stdout=subprocess.PIPE,
+                                 text=True)
         fsw: subprocess.Popen[Any] | None = None
         client = GroundClient(str(ground_port))
         with log_path.open("w") as log:
@@ -124,12 +130,13 @@ async def _fly(seed: int, respond: bool, run_dir: Path, fault: str) -> PlantDeat
                 fsw = subprocess.Popen(
                     [python, "-m", "fsw.cli", "run", "--port", str(fsw_port), "--plant-port", str(plant_port),
                      "--clock", "afap", "--store", str(run_dir / "fsw-store.sqlite"), "--seed", str(seed),
-                     "--verbose", "--param", "auto_go=true", "--param", f"fdir_bus_safe={str(respond).lower()}"],
+                     "--verbose", "--param", "ground_hold=true", "--param", f"fdir_bus_safe={str(respond).lower()}"],
                     stdout=log, stderr=subprocess.STDOUT)
                 if not wait_for_text(log_path, BOOT_LINE, fsw, BOOT_TIMEOUT_S):
                     raise RuntimeError("the flight software did not boot")
                 await client.open()
                 telemetry = _Telemetry(client)
+                await _descent_go(client, product)
                 await _watch(run, client, telemetry, plant, fsw)
                 run.fsw_alive = fsw.poll() is None
             finally:
@@ -147,11 +154,27 @@ async def _fly(seed: int, respond: bool, run_dir: Path, fault: str) -> PlantDeat
     return run
 
 
-async def _watch(run: PlantDeathRun, client: GroundClient, telemetry: _Telemetry, plant: subprocess.Popen[Any],
-                 fsw: subprocess.Popen[Any]) -> None:
+async def _descent_go(client: GroundClient, product: Path) -> None:
+    """The ground's descent uplink, NOMINAL, then the armed go once the mission waits for it."""
+    for name, args in uplink_commands(load_product(product)):
+        record = await client.wait(client.send(8, 1, [DESCENT_UPLINK[name], *args.values()]), 10.0)
+        if not record.completed:
+            raise RuntimeError(f"{name}: {record.stage_names()}")
     mode_set = await client.wait(client.send(8, 1, [MODE_SET, "NOMINAL"]), 10.0)
     if not mode_set.completed:
         raise RuntimeError(f"MODE_SET NOMINAL: {mode_set.stage_names()}")
+    deadline = time.monotonic() + BRAKING_TIMEOUT_S
+    while time.monotonic() < deadline:
+        armed = await client.wait(client.send(8, 1, [ARM, GO_DESCENT]), 10.0)
+        go = await client.wait(client.send(8, 1, [GO_DESCENT]), 10.0) if armed.completed else armed
+        if go.completed:
+            return
+        await asyncio.sleep(0.2)  # the pre-descent checks still running: the go is for later
+    raise RuntimeError("GO_DESCENT not taken")
+
+
+async def _watch(run: PlantDeathRun, client: GroundClient, telemetry: _Telemetry, plant: subprocess.Popen[Any],
+                 fsw: subprocess.Popen[Any]) -> None:
     run.reached_braking = bool(await telemetry.until(
         lambda: [args for _, args in telemetry.events(GNC_PHASE) if args.get("new") == KILL_PHASE],
         BRAKING_TIMEOUT_S))

@@ -13,6 +13,8 @@ from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import PusTm
 from fsw.topology import FlightConfig, lander
+from hil.emulator.plant import LunarLanderPlant
+from tests.fsw.gnc.uplink_support import preload_uplink
 
 WALL_DEPENDENT_STRUCTURES = {1}
 LINK_STATE_EVENT = 0x0502  # cycle-time and jitter figures are measured in wall time
@@ -30,7 +32,11 @@ def fly(tmp: Path, seed: int, seconds: float) -> list[tuple[int, int, float, obj
 
     async def main() -> None:
         config = FlightConfig(port=os.ttyname(slave), clock="afap", store=tmp / "s.db", seed=seed, watchdog="none")
-        executive = lander(config, clock, Store(tmp / "s.db"))
+        store = Store(tmp / "s.db")
+        # The ground's descent uplink, as it stands in the store once its commands have been taken (the
+        # emulator platform's plant starts from the same seeded state).
+        preload_uplink(store, LunarLanderPlant(seed))
+        executive = lander(config, clock, store)
         link = executive.link
         executive.ctx.telemetry.add_sink(packets.append)
         executive.parameters.set("auto_go", True)  # no ground here to give the go for descent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from fsw.clock import Clock, run
 from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient, decode, encode
-from fsw.devices.descent import DescentHandover, ElevationImageReading, ImuReading, pack_heights
+from fsw.devices.descent import ElevationImageReading, ImuReading, pack_heights
 from fsw.link import SerialLink
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.rigs.closed_loop import build_descent
@@ -94,18 +95,17 @@ def test_a_restarted_flight_computer_finds_the_plant_moved_on_by_the_reset_outag
 
 @pytest.mark.slow
 def test_flight_side_steps_a_plant_process_over_a_pty(tmp_path: Path) -> None:
-    port, report = tmp_path / "plant.tty", tmp_path / "report.json"
+    port, report, product = tmp_path / "plant.tty", tmp_path / "report.json", tmp_path / "od.json"
     plant = subprocess.Popen([sys.executable, "-m", "hil.cli", "plant", "--pty", str(port), "--seed", "5",
-                              "--report", str(report)], stdout=subprocess.PIPE, text=True)
+                              "--report", str(report), "--od-product", str(product)], stdout=subprocess.PIPE, text=True)
     assert plant.stdout is not None
     assert plant.stdout.readline().startswith("plant ready")
     clock = Clock("afap")
 
-    async def fly() -> tuple[DescentHandover, list[float], float | None, float]:
+    async def fly() -> tuple[list[float], float | None, float]:
         link = SerialLink(str(port), max_packet_size=MAX_PACKET_SIZE)
         await link.open()
         bus = DeviceBusClient(link, clock)
-        handover = await bus.handover()
         imu = bus.device("imu")
         scanner = bus.device("hazard_imager", (), ("scan",))
         times = []
@@ -119,12 +119,15 @@ def test_flight_side_steps_a_plant_process_over_a_pty(tmp_path: Path) -> None:
         await bus.exchange()
         scan = scanner.scan()
         await link.close()
-        return handover, times, imu.read().valid, scan.t if scan is not None else -1.0
+        return times, imu.read().valid, scan.t if scan is not None else -1.0
 
-    handover, times, valid_after_off, scan_time = run(fly(), clock)  # type: ignore[misc]
+    times, valid_after_off, scan_time = run(fly(), clock)  # type: ignore[misc]
     plant.terminate()
     assert plant.wait(10) == 0
-    assert isinstance(handover, DescentHandover) and handover.height_m == pytest.approx(15_000, abs=200)
+    # The ground's orbit-determination product, written at the start (the bus carries device traffic only).
+    od = json.loads(product.read_text())
+    assert od["frame"] == "MCDF" and od["epoch_s"] == 0.0
+    assert math.dist((0.0, 0.0, 0.0), od["position_m"]) - 1_737_400.0 == pytest.approx(15_000, abs=200)
     assert times[0] == 0.0 and times[-1] == pytest.approx(299 * 0.02)
     assert valid_after_off is False
     assert scan_time == pytest.approx(300 * 0.02)

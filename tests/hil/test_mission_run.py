@@ -4,9 +4,11 @@ separate processes over ptys, authenticated, on the afap clock."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +44,23 @@ def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     assert "SDLS" not in out.stdout  # no authentication failures reported
     log = (run_dir / "fsw.log").read_text()
     assert "UNAUTHENTICATED" not in log and "CMD_REJECTED" not in log
+    # The descent flew from the ground's uplink (the bus carries device traffic only), to the target.
+    assert "DESCENT_STATE_UPLINKED" in log and "DESCENT_MAP_UPLINKED" in log and "PDI_PREDICTED" in log
+    assert summary["landing_error_m"] < 1_000.0
+    # Telemetry an operator can trust: the last lander housekeeping (on the ground) reads ~0 above it.
+    last = last_lander_housekeeping(run_dir / "archive.sqlite")
+    assert abs(last["gnc_altitude_m"]) < 3.0, last
+    assert last["gnc_target_distance_m"] < 1_000.0 and last["gnc_aim_shift_m"] < 1_000.0
+    # Height above the sphere is its own point: at the site it is the site's height, not 0.
+    assert abs(last["gnc_height_above_sphere_m"] - last["gnc_altitude_m"]) > 10.0
+
+
+def last_lander_housekeeping(archive: Path) -> dict[str, Any]:
+    with sqlite3.connect(archive) as db:
+        rows = db.execute("SELECT decoded FROM packets WHERE kind = 'hk' AND json_extract(decoded, "
+                          "'$.values.gnc_vehicle') = 'lander' ORDER BY onboard_time, id").fetchall()
+    return dict(json.loads(rows[-1][0])["values"])
+
 
 
 GOOD_TOUCHDOWN = {"t": 921.7, "vertical_speed_m_s": 2.3, "horizontal_speed_m_s": 0.01, "tilt_deg": 0.01,

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Any
 
+from hil.emulator.orbit_determination import determination_errors
 from hil.emulator.plant import PlantConfig
 from hil.plant_process import LanderWorld
 
@@ -95,7 +96,7 @@ def realised(world: LanderWorld, nominal: PlantConfig | None = None) -> dict[str
     plant = world.plant
     cfg = plant.config
     terrain = cfg.terrain_config()
-    handover = world.handover()  # the ground's product draws its errors afresh from the seed each time
+    od_height, od_downrange, od_crossrange, od_vertical_speed, _, _ = determination_errors(plant.seed)
     imu_bias = world.devices["imu"].biases[0]
     return {
         "thrust_scale": plant.thrust_scale_true,
@@ -104,10 +105,10 @@ def realised(world: LanderWorld, nominal: PlantConfig | None = None) -> dict[str
         "along_track_m": cfg.target_downrange_m - nominal.target_downrange_m,
         "cross_track_m": cfg.initial_crossrange_m,
         "cross_track_rate_m_s": cfg.initial_crossrange_velocity_m_s,
-        "od_height_error_m": handover.height_m - plant.h,
-        "od_downrange_error_m": handover.downrange_m - plant.s,
-        "od_crossrange_error_m": handover.crossrange_m - plant.c,
-        "od_vertical_speed_error_m_s": handover.vertical_speed_m_s - plant.vu,
+        "od_height_error_m": od_height,
+        "od_downrange_error_m": od_downrange,
+        "od_crossrange_error_m": od_crossrange,
+        "od_vertical_speed_error_m_s": od_vertical_speed,
         "imu_bias_x_m_s2": imu_bias[0],
         "boulders": terrain.boulder_count,
         "mounds": terrain.mound_count,

@@ -13,6 +13,7 @@ from fsw.gnc.component import GncComponent
 from fsw.gnc.guidance import MAIN_BRAKING
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.plant_process import LanderWorld
+from tests.fsw.gnc.uplink_support import preload_uplink
 from tests.fsw.harness import Harness
 
 SEED = 3
@@ -33,8 +34,9 @@ class UnpluggableBus(LocalDeviceBus):
 def fly_and_pull_the_bus(tmp_path: Path, respond: bool) -> tuple[Harness, GncComponent, LanderWorld,
                                                                      DeviceBusServer, list[str], dict[str, Any]]:
     world = LanderWorld(SEED)
-    server = DeviceBusServer(world.devices, world.advance, world.handover)
+    server = DeviceBusServer(world.devices, world.advance)
     harness = Harness(tmp_path / "store.sqlite")
+    preload_uplink(harness.store, world)
     bus = UnpluggableBus(server, harness.clock)
     gnc = GncComponent(harness.vehicle.ctx, bus)
     harness.vehicle.add(gnc)

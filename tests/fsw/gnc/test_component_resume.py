@@ -17,6 +17,7 @@ from fsw.gnc.component import CHECKPOINT_KEY, GncComponent
 from fsw.gnc.guidance import APPROACH, HOVER, MAIN_BRAKING
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.plant_process import LanderWorld
+from tests.fsw.gnc.uplink_support import preload_uplink
 from tests.fsw.harness import Harness
 
 SEED = 3
@@ -40,8 +41,12 @@ class CountingEngine:
         return getattr(self._engine, name)
 
 
-def flight_computer(store: Path, server: DeviceBusServer) -> tuple[Harness, GncComponent]:
+def flight_computer(store: Path, server: DeviceBusServer,
+                    world: LanderWorld | None = None) -> tuple[Harness, GncComponent]:
+    """One boot on ``store``; ``world``: the ground's descent uplink of its plant first (the first boot)."""
     harness = Harness(store)
+    if world is not None:
+        preload_uplink(harness.store, world)
     gnc = GncComponent(harness.vehicle.ctx, LocalDeviceBus(server, harness.clock))
     harness.vehicle.add(gnc)
     return harness, gnc
@@ -56,7 +61,7 @@ def plant() -> tuple[LanderWorld, DeviceBusServer, CountingEngine]:
     world = LanderWorld(SEED)
     engine = CountingEngine(world.devices["main_engine"])
     world.devices["main_engine"] = engine
-    return world, DeviceBusServer(world.devices, world.advance, world.handover, RESET_OUTAGE_S), engine
+    return world, DeviceBusServer(world.devices, world.advance, RESET_OUTAGE_S), engine
 
 
 @pytest.mark.parametrize("phase", [MAIN_BRAKING, APPROACH, HOVER])
@@ -65,7 +70,7 @@ def test_descent_resumes_after_a_restart_and_lands(tmp_path: Path, plant: Any, p
     store = tmp_path / "store.sqlite"
     outcomes: list[str] = []
 
-    first, gnc = flight_computer(store, server)
+    first, gnc = flight_computer(store, server, world)
 
     async def fly_into_phase(h: Harness) -> None:
         gnc.descent_driver.begin(outcomes.append, False)
@@ -101,8 +106,8 @@ def test_descent_resumes_after_a_restart_and_lands(tmp_path: Path, plant: Any, p
 
 
 def test_without_a_checkpoint_guidance_starts_afresh_and_says_so(tmp_path: Path, plant: Any) -> None:
-    _, server, _ = plant
-    harness, gnc = flight_computer(tmp_path / "store.sqlite", server)
+    world, server, _ = plant
+    harness, gnc = flight_computer(tmp_path / "store.sqlite", server, world)
 
     async def resume(h: Harness) -> None:
         gnc.descent_driver.begin(lambda outcome: None, True)
@@ -122,7 +127,7 @@ def test_ascent_resumes_after_a_restart_and_reaches_orbit(tmp_path: Path, plant:
     store = tmp_path / "store.sqlite"
     stages: list[str] = []
 
-    first, gnc = flight_computer(store, server)
+    first, gnc = flight_computer(store, server, world)
 
     async def fly_into_phase(h: Harness) -> None:
         gnc.ascent_driver.begin(stages.append, False)
@@ -159,7 +164,7 @@ def test_a_reset_after_the_landing_but_before_the_mission_took_the_report_says_i
     assert not world.plant.landed
     store = tmp_path / "store.sqlite"
     outcomes: list[str] = []
-    first, gnc = flight_computer(store, server)
+    first, gnc = flight_computer(store, server, world)
 
     async def land(h: Harness) -> None:
         gnc.descent_driver.begin(outcomes.append, False)

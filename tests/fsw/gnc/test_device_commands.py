@@ -18,6 +18,7 @@ from fsw.services.surface_commands import SurfaceDeviceCommands
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.surface import SurfaceWorld, make_surface_devices
 from hil.plant_process import LanderWorld
+from tests.fsw.gnc.uplink_support import preload_uplink
 from tests.fsw.harness import Harness
 
 COMPLETED = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
@@ -26,8 +27,9 @@ COMPLETED = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
 class Rig:
     def __init__(self, tmp_path: Path) -> None:
         self.world = LanderWorld(3)
-        self.server = DeviceBusServer(self.world.devices, self.world.advance, self.world.handover)
+        self.server = DeviceBusServer(self.world.devices, self.world.advance)
         self.harness = Harness(tmp_path / "store.sqlite")
+        preload_uplink(self.harness.store, self.world)
         self.bus = PullableBus(self.server, self.harness.clock)
         self.gnc = GncComponent(self.harness.vehicle.ctx, self.bus)
         self.surface = make_surface_devices(SurfaceWorld(self.harness.clock.monotonic, 3))

@@ -13,10 +13,13 @@ import pytest
 from fsw.gnc.controller import PDI_COAST, DescentController
 from fsw.gnc.guidance import MAIN_BRAKING, DescentGuidance, GuidanceConfig
 from fsw.gnc.navigation import NavState
+from fsw.gnc.setup import predict_pdi
 from hil.devicebus import DeviceBusServer
+from hil.emulator.orbit_determination import orbit_determination
 from hil.emulator.plant import LunarLanderPlant, PlantConfig
 from hil.plant_process import LanderWorld
-from hil.rigs.closed_loop import build_descent
+from hil.rigs.closed_loop import build_descent, descent_plan, fly_descent
+from hil.rigs.flight_descent import LANDING_ELLIPSE_M
 from tests.fsw.gnc.test_component_resume import flight_computer
 from tests.fsw.harness import Harness
 
@@ -122,10 +125,10 @@ def test_controller_restored_from_a_coast_checkpoint_ignites_at_the_same_point_o
 @pytest.mark.slow
 def test_gnc_component_restarted_in_the_coast_lands_with_one_ignition(tmp_path: Path) -> None:
     world = LanderWorld(3, PlantConfig())
-    server = DeviceBusServer(world.devices, world.advance, world.handover, 1.0)
+    server = DeviceBusServer(world.devices, world.advance, 1.0)
     store = tmp_path / "store.sqlite"
     outcomes: list[str] = []
-    first, gnc = flight_computer(store, server)
+    first, gnc = flight_computer(store, server, world)
 
     async def coast(h: Harness) -> None:
         gnc.descent_driver.begin(outcomes.append, False)
@@ -153,3 +156,46 @@ def test_gnc_component_restarted_in_the_coast_lands_with_one_ignition(tmp_path: 
     assert touchdown is not None and touchdown.safe, touchdown
     assert touchdown.landing_error_m < 1_000.0
     assert world.ignition_t is not None and 600.0 <= touchdown.t - world.ignition_t <= 900.0
+
+
+# --- the go's window: a late go is refused, never flown to a point far from the target ----------------
+
+LATEST_THROTTLE = 0.98  # gnc_pdi_latest_throttle's default
+
+
+def uplinked_plan(seed: int, config: PlantConfig | None = None) -> Any:
+    plant = LunarLanderPlant(seed, config)
+    return descent_plan(orbit_determination(plant), plant.config)
+
+
+def test_a_go_at_any_moment_is_flown_to_the_target_or_refused_and_a_late_one_flown_anyway_lands_far() -> None:
+    plan = uplinked_plan(3)
+    preflight = DescentController.PREFLIGHT_S
+    predictions = {float(go): predict_pdi(plan, float(go), preflight, LATEST_THROTTLE) for go in range(0, 400, 2)}
+    accepted = [go for go, prediction in predictions.items() if prediction.refusal is None]
+    # The window is one span from the uplink on; every later go is refused, saying why.
+    assert accepted == [float(go) for go in range(0, int(max(accepted)) + 2, 2)]
+    assert 30.0 <= max(accepted) <= 60.0
+    for go, prediction in predictions.items():
+        if go > max(accepted):
+            assert prediction.refusal is not None and "initiation is past" in prediction.refusal
+    # The accepted go nearest the window's end lands at the target (the plant's truth).
+    last = fly_descent(3, go_at_s=max(accepted))
+    assert last.touchdown is not None and last.touchdown.safe
+    assert last.touchdown.landing_error_m < LANDING_ELLIPSE_M
+    assert not any(name == "retarget_limited" for _, name, _ in last.events)
+    # Negative control: a go 90 s in, which the window refuses, flown anyway. Guidance keeps its aim
+    # within gnc_max_retarget_m of the target (never hundreds of km away), but the lander cannot get
+    # there: it lands tens of km away (then short of propellant, where a bounded stop puts it).
+    late = fly_descent(3, go_at_s=90.0)
+    assert predictions[90.0].refusal is not None
+    assert late.touchdown is not None and late.touchdown.landing_error_m > 10_000.0
+    moved = [detail for _, name, detail in late.events if name == "retarget_reachable"]
+    assert "retarget_limited" in [name for _, name, _ in late.events] and moved == ["aim moved 3000 m into the "
+                                                                                    "divert envelope"]
+
+
+def test_a_go_far_before_the_initiation_point_is_refused_rather_than_lit_early() -> None:
+    plan = uplinked_plan(3, PlantConfig(target_downrange_m=1_500_000.0))
+    prediction = predict_pdi(plan, 0.0, DescentController.PREFLIGHT_S, LATEST_THROTTLE)
+    assert prediction.refusal is not None and "send the go later" in prediction.refusal

@@ -1,0 +1,108 @@
+"""The navigator's dynamics model: a point mass about a spherical Moon in a Moon-centred frame,
+integrated by the flight software's own fourth-order Runge-Kutta step.
+
+The frame is the *Moon-centred descent frame* (MCDF) in which the ground uplinks the descent state:
+
+* origin at the Moon's centre, axes fixed to the Moon (the descent lasts minutes; the rotation of
+  the Moon, 4.6 m/s at the equator, is left to the orbit-determination product and the velocimeter);
+* ``X`` through the origin of the descent ground track (downrange 0, crossrange 0 of the on-board
+  map and the target);
+* ``Y`` in the plane of the ground track's great circle, towards downrange;
+* ``Z = X x Y``, the track's pole: crossrange is positive towards ``+Z``.
+
+Guidance and the navigation filter work in track coordinates over the reference sphere (radius
+:data:`R_MOON`): height ``h`` above it, the downrange arc ``s`` (longitude in the track plane times
+``R_MOON``), the crossrange arc ``c`` (latitude from the track plane times ``R_MOON``) and the velocity
+in the local level ``(up, downrange, crossrange)``. :func:`to_track` and :func:`from_track` convert
+exactly (spherical coordinates), so the only approximations are the model's: point-mass gravity and
+a constant thrust acceleration over each step.
+"""
+
+from __future__ import annotations
+
+import math
+
+from fsw.gnc.frames import GM_MOON, R_MOON, Vector3
+
+FRAME_NAME = "MCDF"
+TrackState = tuple[float, float, float, float, float, float]  # h, s, c, vu, vd, vc
+
+
+def local_axes(s: float, c: float) -> tuple[Vector3, Vector3, Vector3]:
+    """Unit vectors (up, downrange, crossrange) at track position ``(s, c)``, in the MCDF."""
+    lon, lat = s / R_MOON, c / R_MOON
+    cl, sl, cp, sp = math.cos(lon), math.sin(lon), math.cos(lat), math.sin(lat)
+    return (cp * cl, cp * sl, sp), (-sl, cl, 0.0), (-sp * cl, -sp * sl, cp)
+
+
+def from_track(h: float, s: float, c: float, vu: float, vd: float, vc: float) -> tuple[Vector3, Vector3]:
+    """Track coordinates to MCDF position (m) and velocity (m/s)."""
+    up, down, cross = local_axes(s, c)
+    r = R_MOON + h
+    position = (r * up[0], r * up[1], r * up[2])
+    velocity = tuple(vu * up[i] + vd * down[i] + vc * cross[i] for i in range(3))
+    return position, (velocity[0], velocity[1], velocity[2])
+
+
+def to_track(position: Vector3, velocity: Vector3) -> TrackState:
+    """MCDF position and velocity to track coordinates ``(h, s, c, vu, vd, vc)``."""
+    x, y, z = position
+    r = math.sqrt(x * x + y * y + z * z)
+    lon = math.atan2(y, x)
+    lat = math.asin(max(-1.0, min(1.0, z / r)))
+    s, c = lon * R_MOON, lat * R_MOON
+    up, down, cross = local_axes(s, c)
+    vx, vy, vz = velocity
+    return (r - R_MOON, s, c, vx * up[0] + vy * up[1] + vz * up[2], vx * down[0] + vy * down[1],
+            vx * cross[0] + vy * cross[1] + vz * cross[2])
+
+
+def local_to_frame(s: float, c: float, a: Vector3) -> Vector3:
+    """A local-level vector (up, downrange, crossrange) at ``(s, c)`` in MCDF axes."""
+    up, down, cross = local_axes(s, c)
+    return (a[0] * up[0] + a[1] * down[0] + a[2] * cross[0], a[0] * up[1] + a[1] * down[1] + a[2] * cross[1],
+            a[0] * up[2] + a[2] * cross[2])
+
+
+def _acceleration(p: Vector3, thrust: Vector3) -> Vector3:
+    x, y, z = p
+    r2 = x * x + y * y + z * z
+    k = -GM_MOON / (r2 * math.sqrt(r2))
+    return (k * x + thrust[0], k * y + thrust[1], k * z + thrust[2])
+
+
+def rk4_step(position: Vector3, velocity: Vector3, thrust: Vector3, dt: float) -> tuple[Vector3, Vector3]:
+    """One Runge-Kutta step of the point mass, thrust acceleration (MCDF axes) constant over it."""
+
+    def moved(base: Vector3, rate: Vector3, k: float) -> Vector3:
+        return (base[0] + k * rate[0], base[1] + k * rate[1], base[2] + k * rate[2])
+
+    a1 = _acceleration(position, thrust)
+    p2, v2 = moved(position, velocity, 0.5 * dt), moved(velocity, a1, 0.5 * dt)
+    a2 = _acceleration(p2, thrust)
+    p3, v3 = moved(position, v2, 0.5 * dt), moved(velocity, a2, 0.5 * dt)
+    a3 = _acceleration(p3, thrust)
+    p4, v4 = moved(position, v3, dt), moved(velocity, a3, dt)
+    a4 = _acceleration(p4, thrust)
+    k = dt / 6.0
+    new_position = tuple(position[i] + k * (velocity[i] + 2.0 * v2[i] + 2.0 * v3[i] + v4[i]) for i in range(3))
+    new_velocity = tuple(velocity[i] + k * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i]) for i in range(3))
+    return ((new_position[0], new_position[1], new_position[2]), (new_velocity[0], new_velocity[1], new_velocity[2]))
+
+
+def track_step(state: TrackState, accel_local: Vector3, dt: float) -> TrackState:
+    """Advance a track state by ``dt`` under a thrust acceleration given in the local level."""
+    h, s, c, vu, vd, vc = state
+    position, velocity = from_track(h, s, c, vu, vd, vc)
+    thrust = local_to_frame(s, c, accel_local)
+    return to_track(*rk4_step(position, velocity, thrust, dt))
+
+
+def coast(position: Vector3, velocity: Vector3, duration_s: float, max_step_s: float = 5.0) -> tuple[Vector3, Vector3]:
+    """Free flight for ``duration_s`` (negative: backwards), in steps of at most ``max_step_s``."""
+    steps = max(1, math.ceil(abs(duration_s) / max_step_s))
+    dt = duration_s / steps
+    zero = (0.0, 0.0, 0.0)
+    for _ in range(steps):
+        position, velocity = rk4_step(position, velocity, zero, dt)
+    return position, velocity

@@ -1,0 +1,114 @@
+"""The ground's descent uplink by telecommand: state vector with its epoch, target and terrain map,
+verified with PUS 1, kept over a reboot; a go without it, or too late for this revolution's
+powered-descent initiation, is refused with its own failure code, and nothing lights (plant truth)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fsw.gnc.component import GncComponent
+from fsw.gnc.uplink import UPLINK_KEY
+from fsw.protocol.errors import FailureCode
+from ground.descent_uplink import uplink_commands
+from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.emulator.orbit_determination import orbit_determination
+from hil.plant_process import LanderWorld
+from hil.rigs.flight_descent import FlightOptions, fly
+from tests.fsw.harness import Harness
+
+COMPLETED = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+SEED = 3
+
+
+def vehicle(store: Path, world: LanderWorld) -> tuple[Harness, GncComponent]:
+    harness = Harness(store)
+    gnc = GncComponent(harness.vehicle.ctx, LocalDeviceBus(DeviceBusServer(world.devices, world.advance),
+                                                           harness.clock))
+    harness.vehicle.add(gnc)
+    return harness, gnc
+
+
+def positional(harness: Harness, name: str, args: dict[str, Any]) -> list[Any]:
+    definition = harness.vehicle.dispatcher.commands_by_name[name]
+    return [args[arg.name] for arg in definition.args]
+
+
+def test_the_uplink_is_taken_by_command_verified_and_survives_a_reboot(tmp_path: Path) -> None:
+    world = LanderWorld(SEED)
+    product = orbit_determination(world.plant).to_dict()
+    commands = uplink_commands(product)
+    store = tmp_path / "store.sqlite"
+    first, gnc = vehicle(store, world)
+
+    async def uplink(h: Harness) -> dict[str, Any]:
+        assert gnc.housekeeping()["gnc_uplink_ready"] is False
+        for name, args in commands:
+            assert await h.submit(h.command(name, *positional(h, name, args))) == COMPLETED, name
+        return gnc.housekeeping()
+
+    hk = first.run(uplink)
+    first.store.close()
+    assert hk["gnc_uplink_ready"] is True and hk["gnc_uplink_map_points"] == len(product["map_heights_m"])
+    names = [name for name, _ in first.events()]
+    assert {"DESCENT_STATE_UPLINKED", "DESCENT_TARGET_UPLINKED", "DESCENT_MAP_UPLINKED"} <= set(names)
+    # The map travelled as 32-bit floats in segments of 256 points.
+    assert sum(name == "DESCENT_MAP_SEGMENT" for name, _ in commands) == -(-len(product["map_heights_m"]) // 256)
+
+    second, gnc = vehicle(store, world)  # a reboot on the same store
+
+    async def after_reboot(h: Harness) -> Any:
+        return gnc.descent_plan(0.0, None)
+
+    plan = second.run(after_reboot)
+    assert not isinstance(plan, str), plan
+    assert plan.position_m == tuple(product["position_m"]) and plan.epoch_s == product["epoch_s"]
+    assert plan.target_downrange_m == product["target_downrange_m"]
+    assert max(abs(a - b) for a, b in zip(plan.map_heights_m, product["map_heights_m"], strict=True)) < 0.01
+
+
+def test_bad_uplinks_are_refused_with_a_code_and_leave_the_last_good_one(tmp_path: Path) -> None:
+    world = LanderWorld(SEED)
+    harness, _gnc = vehicle(tmp_path / "store.sqlite", world)
+    product = orbit_determination(world.plant).to_dict()
+    good = dict(uplink_commands(product))
+
+    async def scenario(h: Harness) -> dict[str, Any]:
+        state = good["DESCENT_STATE_SET"]
+        assert await h.submit(h.command("DESCENT_STATE_SET", *positional(h, "DESCENT_STATE_SET", state))) == COMPLETED
+        inside = {**state, "x_m": 1_000.0, "y_m": 0.0, "z_m": 0.0}  # 1 km from the Moon's centre
+        bad_state = h.command("DESCENT_STATE_SET", *positional(h, "DESCENT_STATE_SET", inside))
+        await h.submit(bad_state)
+        segment = h.command("DESCENT_MAP_SEGMENT", 0, b"\x00\x00\x00\x00")  # no map begun
+        await h.submit(segment)
+        begin = {**good["DESCENT_MAP_BEGIN"], "points": 2, "crc32": 1234}
+        assert await h.submit(h.command("DESCENT_MAP_BEGIN", *positional(h, "DESCENT_MAP_BEGIN", begin))) == COMPLETED
+        wrong_crc = h.command("DESCENT_MAP_SEGMENT", 0, b"\x00" * 8)
+        await h.submit(wrong_crc)
+        return {"state": h.reports(bad_state)[-1].code, "segment": h.reports(segment)[-1].code,
+                "crc": h.reports(wrong_crc)[-1].code, "record": h.store.get(UPLINK_KEY)}
+
+    seen = harness.run(scenario)
+    assert seen["state"] == FailureCode.ARGUMENT_RANGE
+    assert seen["segment"] == FailureCode.WRONG_STATE
+    assert seen["crc"] == FailureCode.EXECUTION_FAILED
+    assert seen["record"]["state"]["position_m"] == product["position_m"]  # the good state kept
+    assert "map" not in seen["record"] and "map_pending" not in seen["record"]
+
+
+def test_a_go_without_an_uplinked_state_is_refused_and_nothing_lights() -> None:
+    record = fly(SEED, options=FlightOptions(uplink=False))
+    assert record.go_verdict == FailureCode.NO_DESCENT_STATE.name
+    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
+    assert refused and "no uplinked state, target, map" in refused[0]
+    assert record.ignitions == 0 and record.touchdown is None  # the plant's own record
+    assert record.mission_states[-1] == "awaiting_descent_go"
+
+
+def test_a_go_after_this_revolution_s_initiation_point_is_refused_with_the_reason() -> None:
+    record = fly(SEED, options=FlightOptions(go_delay_s=60.0))
+    assert record.go_verdict == FailureCode.PDI_WINDOW_CLOSED.name
+    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
+    assert refused and "initiation is past" in refused[0]
+    assert record.ignitions == 0 and record.touchdown is None
+    assert "PDI_PREDICTED" not in record.names()
