@@ -9,7 +9,7 @@ import pytest
 
 from fsw.devices import codec
 from fsw.devices.bus import decode, encode
-from fsw.devices.descent import DescentHandover, DeviceHealth, ElevationImageReading, ImuReading, RangeReading
+from fsw.devices.descent import DeviceHealth, ElevationImageReading, ImuReading, RangeReading
 from fsw.protocol.errors import PacketError
 
 
@@ -77,6 +77,3 @@ def test_classes_with_their_own_init_work_are_built_through_it() -> None:
     finally:
         del codec._READING_TYPES["_Checked"]
         codec._DECODERS.pop("_Checked", None)
-    handover = DescentHandover(30.0, (1.0, 2.0), 15e3, 0.0, 0.0, -1.0, 1.6e3, 0.0, 1.2e3, 2.4e3, 4.5e5, 0.0,
-                               3.0e3, 15e3)
-    assert decode(encode(handover)) == handover
