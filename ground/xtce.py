@@ -11,6 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from fsw.protocol import DEFAULT_MAX_PACKET_SIZE
+
 from .dictionary import INT_RANGES, ArgSpec, Dictionary, PointSpec
 
 XTCE_NAMESPACE = "http://www.omg.org/spec/XTCE/20180204"
@@ -37,6 +39,12 @@ def _string_encoding(parent: ET.Element, max_octets: int | None) -> None:
     size = _el(encoding, "SizeInBits")
     _el(_el(size, "Fixed"), "FixedValue").text = str(8 * (max_octets or DEFAULT_STRING_OCTETS))
     _el(size, "LeadingSize", sizeInBitsOfSizeTag=16)
+
+
+def _binary_encoding(parent: ET.Element) -> None:
+    # CBOR byte strings carry their own length; XTCE asks for a size: the most one packet can hold.
+    size = _el(_el(parent, "BinaryDataEncoding"), "SizeInBits")
+    _el(size, "FixedValue").text = str(8 * DEFAULT_MAX_PACKET_SIZE)
 
 
 def _unit(parent: ET.Element, unit: str) -> None:
@@ -88,7 +96,7 @@ def _parameter_type(type_set: ET.Element, point: PointSpec) -> str:
     elif kind == "bytes":
         element = _el(type_set, "BinaryParameterType", name=name)
         _unit(element, point.unit)
-        _el(element, "BinaryDataEncoding")
+        _binary_encoding(element)
     else:
         element = _el(type_set, "StringParameterType", name=name)
         _unit(element, point.unit)
@@ -134,7 +142,7 @@ def _argument_type(type_set: ET.Element, command: str, arg: ArgSpec) -> str:
     elif kind == "bytes":
         element = _el(type_set, "BinaryArgumentType", name=name)
         _unit(element, arg.unit)
-        _el(element, "BinaryDataEncoding")
+        _binary_encoding(element)
     else:
         element = _el(type_set, "StringArgumentType", name=name)
         _unit(element, arg.unit)

@@ -28,6 +28,7 @@ def test_the_rover_hibernates_through_the_night_and_wakes_at_sunrise(mast_fault:
         assert result.named("ROVER_HIBERNATING")[0]["stowed"] is False
 
 
+@pytest.mark.slow  # ~10 min: the whole lunar night flown by the rover's flight software
 def test_negative_control_waiting_for_a_stow_that_never_comes_loses_the_rover() -> None:
     result = run_traverse(1, [(5.0, 0.0, False)], 4 * 86_400.0, config=evening(True),
                           parameters={"rover_night_without_stow": False}, until_event="ROVER_AWAKE")

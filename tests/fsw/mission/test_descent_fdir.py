@@ -64,7 +64,8 @@ def test_a_frozen_imu_unit_is_switched_out_by_pus12_and_pus19_and_not_without_th
     control, marks = fly_into_the_failure(tmp_path / "control", respond=False)
     imu, events = control.world.devices["imu"], control.harness.events()
     assert imu.selections == [] and imu.unit == 0  # nothing answered
-    assert [args["pmon"] for name, args in events if name == "MONITOR_VIOLATION"] == [PMON_IMU_REJECTED]  # seen
+    # Seen (other red limits may trip too as the lander coasts blind: the attitude error, for one).
+    assert [args["pmon"] for name, args in events if name == "MONITOR_VIOLATION"].count(PMON_IMU_REJECTED) == 1
     assert "EVENT_ACTION_TRIGGERED" not in [name for name, _ in events]
     last = control.harness.hk(GNC_STRUCTURE)[-1]
     assert last["gnc_imu_unit"] == "primary" and last["gnc_imu_rejected_run"] > 300  # still coasting, 8 s on

@@ -75,6 +75,8 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.UNKNOWN_POINT: "telemetry point not in the dictionary",
     FailureCode.DEVICE_UNAVAILABLE: "the device, or the device bus it sits on, does not answer or is not fitted",
     FailureCode.DEVICE_REFUSED: "the device refused the call (the plant's error in the failure data)",
+    FailureCode.NO_DESCENT_STATE: "no usable descent uplink: state, target or map missing or stale, target off the map",
+    FailureCode.PDI_WINDOW_CLOSED: "this revolution's powered-descent initiation is past, or too far ahead",
 }
 
 
