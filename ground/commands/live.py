@@ -30,6 +30,7 @@ from .common import (
     open_session,
     report_error,
     time_range,
+    vehicles,
 )
 
 
@@ -88,9 +89,18 @@ async def ping_command(args: argparse.Namespace) -> int:
 
 
 async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
-    spec = dictionary.command(args.name)
+    registry = vehicles(args, dictionary)
+    target, name = registry.split(args.name)
+    spec = target.dictionary.command(name)
     values = spec.parse(args.args)
     label = " ".join([spec.name, *(f"{a.name}={v}" for a, v in zip(spec.args, values, strict=True))])
+    relayed = target.apid != dictionary.apid
+    if relayed:
+        label = f"{target.name}:{label}"
+        if args.attach:
+            report_error(f"{label}: the rover is addressed from a session on the port (--port), not yet through "
+                         "the ground server")
+            return EXIT_LOCAL
     if spec.critical and not confirm(f"{label} is CRITICAL (arm then fire). Send it?", args.yes):
         print(f"{label}: not sent")
         return EXIT_LOCAL
@@ -107,7 +117,8 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
               f"in flight, waiting up to {timeout:.1f} s{running}", flush=True)
         # Read by the interrupt handler: what an operator's Ctrl-C leaves on its way.
         args.in_flight = label
-        entry = await session.command(spec.name, values, timeout=timeout, on_stage=on_stage)
+        entry = await session.command(f"{target.name}:{spec.name}" if relayed else spec.name, values,
+                                      timeout=timeout, on_stage=on_stage)
         args.in_flight = None
         status = entry.status
         print(f"{label}: => {status}")
