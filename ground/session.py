@@ -175,6 +175,8 @@ class GroundSession:
                     log.error("archive %s: %s (further errors counted, not logged)", self.archive.path, error)
         if relayed is not None:
             # Its own table of values: the rover's names (mode, uptime_s...) repeat the lander's.
+            if received.kind == "event":
+                received.decoded["vehicle"] = relayed.name
             relayed.packets += 1
             relayed.last_rx = rx_time
             relayed.state.take(received)

@@ -58,7 +58,8 @@ class Printer:
 
     def event(self, received: Received) -> None:
         d = received.decoded
-        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {d['name']}: {d['text']}"
+        source = f"{d['vehicle']}:" if d.get("vehicle") else ""  # a relayed vehicle's (rover:ROVER_LEG)
+        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {source}{d['name']}: {d['text']}"
         print(self._paint(d["severity"], line), file=self.out, flush=True)
 
     def event_log(self, received: Received) -> None:

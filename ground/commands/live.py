@@ -137,10 +137,13 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
 async def watch(args: argparse.Namespace, dictionary: Dictionary,
                  on_packet: Callable[[Received], None], done: Callable[[], bool],
                  on_open: Callable[[LiveSession], Awaitable[int | None]] | None = None,
-                 kinds: list[str] | None = None) -> int:
-    """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up."""
+                 kinds: list[str] | None = None, relayed: bool = False) -> int:
+    """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up;
+    with ``relayed``, the relayed vehicles' packets (the rover's) too."""
     async with open_session(args, dictionary, kinds=kinds) as session:
         session.add_listener(on_packet)
+        for vehicle in getattr(session, "relayed", {}).values() if relayed else ():
+            vehicle.state.listeners.append(on_packet)
         if on_open is not None:
             code = await on_open(session)
             if code is not None:
@@ -221,7 +224,7 @@ async def events_command(args: argparse.Namespace, dictionary: Dictionary) -> in
         return EXIT_NO_ANSWER if entry.status == "timed out" else EXIT_FAILED
 
     code = await watch(args, dictionary, on_packet, lambda: False,
-                        ask_for_log if args.log is not None else None, kinds=["event", "event_log"])
+                        ask_for_log if args.log is not None else None, kinds=["event", "event_log"], relayed=True)
     if code == EXIT_OK and count[0] == 0 and args.log is None:
         print("no events received")
     return code

@@ -4,6 +4,8 @@ pages with its own age in the status bar; a rover command typed in the console g
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import pty
 import select
@@ -16,10 +18,12 @@ from textual.widgets import ContentSwitcher, DataTable, Static
 
 from fsw.protocol import UNIX_TO_TAI_1958, PusTc, PusTm, decode_cbor, encode_cbor
 from fsw.protocol.framing import Deframer, frame
+from ground.commands.common import Printer
 from ground.console import GroundConsole
 from ground.console.widgets import PageBar
 from ground.dictionary import Dictionary
 from ground.session import GroundSession
+from ground.telemetry import Received
 from ground.vehicles import Vehicle, VehicleRegistry
 
 
@@ -142,3 +146,24 @@ async def test_console_shows_and_commands_both_vehicles(session: GroundSession, 
         await until(lambda: len(session.history) == 2, pilot)
         await pilot.pause(0.2)
         assert [tc.apid for tc in uplinked(master)] == [100]
+
+
+async def test_relayed_packets_are_kept_apart_and_events_printed_with_the_vehicle(
+        session: GroundSession, link: tuple[int, str], rover_dictionary: Dictionary) -> None:
+    own: list[Received] = []
+    rover: list[Received] = []
+    session.add_listener(own.append)
+    session.relayed[120].state.listeners.append(rover.append)
+    halted = next(e.id for e in rover_dictionary.events.values() if e.name == "ROVER_SLIP_STOP")
+    downlink(link[0], 120, 5, 3, [halted, {"slip": 0.6}])
+    downlink(link[0], 120, 3, 25, [1, {"mode": "SAFE"}])
+    deadline = time.monotonic() + 5.0
+    while len(rover) < 2:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert own == [] and session.state.value("mode") is None  # the lander's values are the lander's
+    assert session.packets == 2 and session.relayed[120].packets == 2
+    assert [received.apid for received in rover] == [120, 120]
+    out = io.StringIO()
+    Printer(session.dictionary, out=out).event(rover[0])
+    assert "MEDIUM rover:ROVER_SLIP_STOP:" in out.getvalue()
