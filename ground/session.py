@@ -154,11 +154,14 @@ class GroundSession:
         return scaled_timeout(base, self.link_delay)
 
     def links(self) -> list[LinkStatus]:
-        """The link, then each relayed vehicle (its state is the link's, its age its own packets')."""
-        own = LinkStatus(self.vehicle, self.port, self.client.link_state, self.client.link_state_detail,
-                         self.last_rx, self.packets, self.link_delay)
-        return [own, *(LinkStatus(relayed.name, f"via {self.vehicle}", own.state, own.detail, relayed.last_rx,
-                                  relayed.packets, self.link_delay) for relayed in self.relayed.values())]
+        return [LinkStatus(self.vehicle, self.port, self.client.link_state, self.client.link_state_detail,
+                           self.last_rx, self.packets, self.link_delay)]
+
+    def relayed_links(self) -> list[LinkStatus]:
+        """Each relayed vehicle as the status bar shows it: the link's state, its own packets' age."""
+        own = self.links()[0]
+        return [LinkStatus(relayed.name, f"via {self.vehicle}", own.state, own.detail, relayed.last_rx,
+                           relayed.packets, self.link_delay) for relayed in self.relayed.values()]
 
     def _on_packet(self, raw: bytes, tm: PusTm | None, rx_time: float) -> None:
         relayed = self.relayed.get(tm.apid) if tm is not None else None

@@ -113,10 +113,10 @@ def open_session(args: argparse.Namespace, dictionary: Dictionary | None, *, kin
         sys.exit(2)
     return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive,
                          sequence_file=args.sequence_file, signer=signer, lock_role=f"ilrs-ground {args.command}",
-                         vehicles=vehicles(args, dictionary))
+                         vehicles=vehicle_registry(args, dictionary))
 
 
-def vehicles(args: argparse.Namespace, dictionary: Dictionary) -> VehicleRegistry:
+def vehicle_registry(args: argparse.Namespace, dictionary: Dictionary) -> VehicleRegistry:
     """The lander (this dictionary) and the rover it relays (``--rover-dictionary``, else the
     repository's rover dictionary when there is one)."""
     known = getattr(args, "vehicles", None)

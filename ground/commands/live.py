@@ -30,7 +30,7 @@ from .common import (
     open_session,
     report_error,
     time_range,
-    vehicles,
+    vehicle_registry,
 )
 
 
@@ -89,7 +89,7 @@ async def ping_command(args: argparse.Namespace) -> int:
 
 
 async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
-    registry = vehicles(args, dictionary)
+    registry = vehicle_registry(args, dictionary)
     target, name = registry.split(args.name)
     spec = target.dictionary.command(name)
     values = spec.parse(args.args)

@@ -108,7 +108,8 @@ class GroundConsole(App[None]):
             yield DataTable(id="history", cursor_type="row")
             yield RichLog(id="events", markup=False, wrap=True, max_lines=2000)
         yield Static("type a command (Tab completes, F1 help), a page number, or plot/ack/find/help", id="hint")
-        yield CommandInput(self.dictionary, placeholder="COMMAND arg=value ...   (F1: help)", id="command")
+        yield CommandInput(self.dictionary, {view.name: view.dictionary for view in self.views[1:]},
+                           placeholder="COMMAND arg=value ...   (F1: help)", id="command")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -254,7 +255,8 @@ class GroundConsole(App[None]):
             return
 
     def _refresh_status(self) -> None:
-        text = status_text(self.session.links(), self.session.state, self.session.history, self.now())
+        links = [*self.session.links(), *getattr(self.session, "relayed_links", list)()]
+        text = status_text(links, self.session.state, self.session.history, self.now())
         self.query_one("#status", Static).update(text)
 
     def _refresh_alarms(self) -> None:

@@ -61,10 +61,16 @@ def _in_order(letters: str, word: str) -> bool:
     return True
 
 
-def complete(dictionary: Dictionary, text: str) -> tuple[str, list[str]]:
+def complete(dictionary: Dictionary, text: str, relayed: dict[str, Dictionary] | None = None
+             ) -> tuple[str, list[str]]:
     """Tab completion of a command line: command names, then argument names, then enum values (and
-    point names after ``plot``/``ack``). Returns the completed text and the candidates considered;
-    when no name starts with what was typed, the candidates are fuzzy matches."""
+    point names after ``plot``/``ack``); ``rover:NAME ...`` from the rover's dictionary (``relayed``).
+    Returns the completed text and the candidates considered; when no name starts with what was
+    typed, the candidates are fuzzy matches."""
+    vehicle, separator, rest = text.partition(":")
+    if separator and " " not in vehicle and relayed and vehicle.lower() in relayed:
+        completed, candidates = complete(relayed[vehicle.lower()], rest)
+        return f"{vehicle}:{completed}", candidates
     words = text.split(" ")
     current = words[-1]
     if len(words) == 1:

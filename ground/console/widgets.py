@@ -196,13 +196,14 @@ class CommandInput(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("tab", "complete", "complete", show=False, priority=True)]
 
-    def __init__(self, dictionary: Dictionary, **kwargs: Any) -> None:
+    def __init__(self, dictionary: Dictionary, relayed: dict[str, Dictionary] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dictionary = dictionary
+        self.relayed = relayed or {}  # vehicle name -> dictionary, for ``rover:NAME``
         self.candidates: list[str] = []
 
     def action_complete(self) -> None:
-        text, self.candidates = complete(self.dictionary, self.value)
+        text, self.candidates = complete(self.dictionary, self.value, self.relayed)
         self.value = text
         self.cursor_position = len(text)
         if len(self.candidates) > 1:

@@ -124,6 +124,14 @@ async def test_console_shows_and_commands_both_vehicles(session: GroundSession, 
 
         # A rover command: checked with the rover's dictionary as it is typed, sent to its APID.
         uplinked(master)
+        # Tab completes a rover command from the rover's dictionary (ROVER_GO is not the lander's).
+        command_line = app.query_one("#command")
+        command_line.value = "rover:ROVER_G"  # type: ignore[attr-defined]
+        await pilot.press("tab")
+        assert command_line.value == "rover:ROVER_GO "  # type: ignore[attr-defined]
+        command_line.value = "rover:MODE_SET mode=n"  # type: ignore[attr-defined]
+        await pilot.press("tab")
+        assert command_line.value == "rover:MODE_SET mode=NOMINAL "  # type: ignore[attr-defined]
         app.query_one("#command").value = "rover:GO_DESCENT"  # type: ignore[attr-defined]
         await pilot.pause(0.05)
         assert "unknown command 'GO_DESCENT'" in text(app, "hint")
