@@ -41,6 +41,7 @@ from .commands.serve import serve_command
 from .dictionary import ArgumentError, Dictionary, DictionaryError
 from .sequence import default_sequence_file
 from .session import PortError
+from .vehicles import VehicleRegistry, qualified_command
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_LOCAL", "EXIT_NO_ANSWER", "EXIT_OK", "Printer", "build_parser",
            "main"]
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--baud", type=positive_count, default=115200)
     parser.add_argument("--dictionary", type=Path, default=None,
                         help="dictionary JSON exported by ilrs-fsw (default: docs/dictionary.json in the repository)")
+    parser.add_argument("--rover-dictionary", type=Path, default=None, metavar="FILE",
+                        help="the rover's dictionary (ilrs-fsw dictionary --vehicle rover; default: "
+                             "docs/dictionary-rover.json); its commands are sent as rover:COMMAND")
     parser.add_argument("--link-delay", type=non_negative, default=0.0, metavar="S",
                         help="one-way light time in seconds; default timeouts grow by 2*S*1.5")
     parser.add_argument("--archive", type=Path, metavar="DB",
@@ -124,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     ping.set_defaults(handler=ping_command, needs_dictionary=False)
 
     send = commands.add_parser("send", help="send a dictionary command and follow its verification")
-    send.add_argument("name", help="command name (see: ilrs-ground dict)")
+    send.add_argument("name", type=qualified_command, metavar="[VEHICLE:]NAME",
+                      help="command name (see: ilrs-ground dict); rover:NAME for the rover's, relayed by the "
+                           "lander (a vehicle is named, or given by its APID: 120:NAME)")
     send.add_argument("args", nargs="*", metavar="ARG=VALUE")
     send.add_argument("--timeout", type=positive, default=None, help="seconds to wait for completion")
     send.add_argument("--yes", action="store_true", help="send a critical command without asking")
@@ -212,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         dictionary = Dictionary.load(args.dictionary) if getattr(args, "needs_dictionary", True) else None
         if args.command == "send" and dictionary is not None:
-            # A mistyped name or argument is reported before anything is opened.
-            dictionary.command(args.name).parse(args.args)
+            # A mistyped vehicle, name or argument is reported before anything is opened.
+            args.vehicles = VehicleRegistry.default(dictionary, args.rover_dictionary)
+            target, name = args.vehicles.split(args.name)
+            target.dictionary.command(name).parse(args.args)
         problem = _port_problem(args) or _archive_problem(args)
         if problem:
             report_error(problem)

@@ -24,6 +24,7 @@ from fsw.protocol.security import KeyFileError, KeyRing, sign
 from fsw.protocol.verification import Subtype, VerificationReport
 
 from .portlock import PortLock
+from .vehicles import UnknownVehicleError, unknown_vehicle
 
 DEFAULT_APID = 100
 GROUND_SOURCE_ID = 0x0A  # this console's PUS source id
@@ -118,7 +119,8 @@ class Signer:
 class GroundClient:
     def __init__(self, port: str, baud: int = 115200, *, apid: int = DEFAULT_APID,
                  source_id: int = GROUND_SOURCE_ID, signer: Signer | None = None,
-                 lock_role: str = "ilrs-ground", lock_server: str | None = None) -> None:
+                 lock_role: str = "ilrs-ground", lock_server: str | None = None,
+                 vehicles: dict[str, int] | None = None) -> None:
         # Whoever opens the port owns it until closing: a second opener is refused by name.
         self.lock = PortLock(port, lock_role, server=lock_server)
         self.link_state = "closed"  # connected | disconnected | reconnected | waiting | closed
@@ -128,6 +130,8 @@ class GroundClient:
         self.link = SerialLink(port, baud, on_state=self._on_link_state)
         self.signer = signer
         self.apid = apid
+        # Vehicles addressed by name (``send(..., apid="rover")``): name -> APID.
+        self.vehicles: dict[str, int] = dict(vehicles or {})
         self.source_id = source_id
         # A random first sequence count: verification reports still queued in the link from an
         # earlier session must not match this session's request ids.
@@ -205,16 +209,30 @@ class GroundClient:
             self.pending.pop(report.request_id, None)
 
     def send(self, service: int, subtype: int, data: Any = None, *, raw_data: bytes | None = None,
-             ack_flags: int = ACK_ALL, apid: int | None = None) -> CommandRecord:
-        """Send a TC to the session's vehicle, or to another one by its ``apid`` (relayed on board)."""
+             ack_flags: int = ACK_ALL, apid: int | str | None = None) -> CommandRecord:
+        """Send a TC to the session's vehicle, or to another one (relayed on board) by its APID or
+        its name (``UnknownVehicleError`` for a name not in ``vehicles``)."""
         app_data = raw_data if raw_data is not None else (b"" if data is None else appdata.encode(data))
-        apid = self.apid if apid is None else apid
+        apid = self.resolve(apid)
         tc = PusTc(apid, service, subtype, app_data, self.sequence.next(apid), ack_flags, self.source_id)
         record = CommandRecord(tc, asyncio.get_running_loop().time())
         self.pending[tc.request_id] = record
         record.raw = self.signer.sign(tc) if self.signer is not None else tc.pack()
         self.link.send(record.raw)
         return record
+
+    def resolve(self, target: int | str | None) -> int:
+        """The APID of a vehicle given by name or APID (None: the session's vehicle)."""
+        if target is None:
+            return self.apid
+        if isinstance(target, int):
+            return target
+        if target.isdigit():
+            return int(target)
+        apid = self.vehicles.get(target, self.vehicles.get(target.lower()))
+        if apid is None:
+            raise UnknownVehicleError(unknown_vehicle(target, self.vehicles))
+        return apid
 
     async def send_reliably(self, service: int, subtype: int, data: Any = None, *, rtt_s: float,
                             attempts: int = 20, raw_data: bytes | None = None) -> CommandRecord:

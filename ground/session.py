@@ -36,6 +36,7 @@ from .history import (
 from .portlock import PortError
 from .sequence import PersistentSequence
 from .telemetry import Received, TelemetryState, decode_packet
+from .vehicles import LANDER, SEPARATOR, Vehicle, VehicleRegistry
 
 __all__ = ["DEFAULT_COMMAND_TIMEOUT_S", "LINK_DELAY_MARGIN", "RUNNING_MARGIN", "STAGE_WORDS", "CommandEntry",
            "CommandError", "GroundSession", "LinkStatus", "PortError", "ReplaySession", "StageCallback",
@@ -53,6 +54,20 @@ class CommandError(RuntimeError):
     def __init__(self, entry: CommandEntry) -> None:
         super().__init__(f"{entry.label}: {entry.status}")
         self.entry = entry
+
+
+@dataclass
+class RelayedVehicle:
+    """A vehicle reached through the one on the link: its telemetry, decoded with its own dictionary."""
+
+    vehicle: Vehicle
+    state: TelemetryState
+    last_rx: float | None = None
+    packets: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.vehicle.name
 
 
 @dataclass
@@ -82,13 +97,17 @@ class GroundSession:
     def __init__(self, port: str, dictionary: Dictionary, *, baud: int = 115200, link_delay: float = 0.0,
                  archive: Archive | None = None, sequence_file: Path | None = None,
                  signer: Signer | None = None, vehicle: str = DEFAULT_VEHICLE, lock_role: str = "ilrs-ground",
-                 lock_server: str | None = None) -> None:
+                 lock_server: str | None = None, vehicles: VehicleRegistry | None = None) -> None:
         self.port = port
         self.vehicle = vehicle
         self.dictionary = dictionary
         self.link_delay = link_delay
+        # The vehicle on the link and those it relays (the rover), addressed as ``rover:COMMAND``.
+        self.vehicles = vehicles if vehicles is not None else VehicleRegistry([Vehicle(LANDER, dictionary)])
         self.client = GroundClient(port, baud, apid=dictionary.apid, signer=signer, lock_role=lock_role,
-                                   lock_server=lock_server)
+                                   lock_server=lock_server, vehicles=self.vehicles.apids())
+        self.relayed = {v.apid: RelayedVehicle(v, TelemetryState(v.dictionary)) for v in self.vehicles.relayed
+                        if v.apid != dictionary.apid}
         if sequence_file is not None:
             self.client.sequence = PersistentSequence(sequence_file)  # type: ignore[assignment]
         self.state = TelemetryState(dictionary)
@@ -138,8 +157,15 @@ class GroundSession:
         return [LinkStatus(self.vehicle, self.port, self.client.link_state, self.client.link_state_detail,
                            self.last_rx, self.packets, self.link_delay)]
 
+    def relayed_links(self) -> list[LinkStatus]:
+        """Each relayed vehicle as the status bar shows it: the link's state, its own packets' age."""
+        own = self.links()[0]
+        return [LinkStatus(relayed.name, f"via {self.vehicle}", own.state, own.detail, relayed.last_rx,
+                           relayed.packets, self.link_delay) for relayed in self.relayed.values()]
+
     def _on_packet(self, raw: bytes, tm: PusTm | None, rx_time: float) -> None:
-        received = decode_packet(raw, self.dictionary, rx_time, tm)
+        relayed = self.relayed.get(tm.apid) if tm is not None else None
+        received = decode_packet(raw, relayed.vehicle.dictionary if relayed else self.dictionary, rx_time, tm)
         self.packets += 1
         self.last_rx = rx_time
         if self.archive is not None:
@@ -150,24 +176,34 @@ class GroundSession:
                 self.archive_errors += 1
                 if self.archive_errors == 1:
                     log.error("archive %s: %s (further errors counted, not logged)", self.archive.path, error)
-        if received.kind == "verification" and received.onboard_time is not None:
+        if relayed is not None:
+            # Its own table of values: the rover's names (mode, uptime_s...) repeat the lander's.
+            if received.kind == "event":
+                received.decoded["vehicle"] = relayed.name
+            relayed.packets += 1
+            relayed.last_rx = rx_time
+            relayed.state.take(received)
+        elif received.kind == "verification" and received.onboard_time is not None:
             self.last_verification_onboard = received.onboard_time
         elif received.kind == "event":
             self.recent_events.append(received)
-        self.state.take(received)
+        if relayed is None:
+            self.state.take(received)
         self.received.set()
 
     def add_listener(self, listener: Callable[[Received], None]) -> None:
         self.state.listeners.append(listener)
 
     # --- commanding --------------------------------------------------------------------------
-    def send_opcode(self, opcode: int, args: list[Any]) -> CommandRecord:
+    def send_opcode(self, opcode: int, args: list[Any], apid: int | None = None) -> CommandRecord:
         """PUS 8,1 with CBOR ``[opcode, args...]``; no dictionary check (the flight side checks)."""
-        return self.client.send(8, 1, [opcode, *args])
+        return self.client.send(8, 1, [opcode, *args], apid=apid)
 
     def check_arguments(self, name: str, args: list[Any] | dict[str, Any]) -> tuple[CommandSpec, list[Any]]:
-        """The command and its checked argument list (``ArgumentError`` when they do not fit)."""
-        spec = self.dictionary.command(name)
+        """The command (``rover:NAME`` for a relayed vehicle's) and its checked argument list
+        (``ArgumentError`` when they do not fit, or the vehicle is unknown)."""
+        vehicle, bare = self.vehicles.split(name)
+        spec = vehicle.dictionary.command(bare)
         if isinstance(args, dict):
             return spec, spec.build(args)
         if len(args) != len(spec.args):
@@ -209,28 +245,33 @@ class GroundSession:
         until completion, failure or timeout. Arguments are checked locally first
         (``ArgumentError``). Confirmation of critical commands is the caller's business."""
         spec, values = self.check_arguments(name, args)
+        vehicle, _ = self.vehicles.split(name)
+        relayed = vehicle.apid != self.dictionary.apid
+        apid = vehicle.apid if relayed else None
         entry = self._new_entry(spec, values, timeout, origin)
+        if relayed:
+            entry.text = f"{vehicle.name}{SEPARATOR}{entry.label}"
         if on_entry is not None:
             on_entry(entry)
         self._changed(entry)
         try:
             if spec.critical:
-                arm_spec = self.dictionary.commands.get(ARM_COMMAND)
+                arm_spec = vehicle.dictionary.commands.get(ARM_COMMAND)
                 if arm_spec is None:
                     entry.local_failure = "not armed: the dictionary has no ARM command"
                     return entry
                 async with self._uplink:
-                    entry.arm = self.send_opcode(arm_spec.opcode, [spec.opcode])
+                    entry.arm = self.send_opcode(arm_spec.opcode, [spec.opcode], apid)
                     self._changed(entry)
                     await self._follow(entry, entry.arm, "arm", on_stage)
                     if not entry.arm.completed:
                         if entry.arm.failure is None:
                             entry.local_failure = "arm timed out"
                         return entry
-                    entry.fire = self.send_opcode(spec.opcode, values)
+                    entry.fire = self.send_opcode(spec.opcode, values, apid)
             else:
                 async with self._uplink:
-                    entry.fire = self.send_opcode(spec.opcode, values)
+                    entry.fire = self.send_opcode(spec.opcode, values, apid)
             self._changed(entry)
             await self._follow(entry, entry.fire, "fire" if spec.critical else "", on_stage)
             return entry

@@ -14,6 +14,7 @@ from ..dictionary import Dictionary
 from ..remote import LiveSession, RemoteSession
 from ..session import GroundSession
 from ..telemetry import Received, onboard_utc_text
+from ..vehicles import VehicleRegistry
 from ..wire import default_socket, server_from_environment
 
 EXIT_OK = 0
@@ -57,7 +58,8 @@ class Printer:
 
     def event(self, received: Received) -> None:
         d = received.decoded
-        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {d['name']}: {d['text']}"
+        source = f"{d['vehicle']}:" if d.get("vehicle") else ""  # a relayed vehicle's (rover:ROVER_LEG)
+        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {source}{d['name']}: {d['text']}"
         print(self._paint(d["severity"], line), file=self.out, flush=True)
 
     def event_log(self, received: Received) -> None:
@@ -110,7 +112,17 @@ def open_session(args: argparse.Namespace, dictionary: Dictionary | None, *, kin
         print(f"ilrs-ground: {error}", file=sys.stderr)
         sys.exit(2)
     return GroundSession(args.port, dictionary, baud=args.baud, link_delay=args.link_delay, archive=archive,
-                         sequence_file=args.sequence_file, signer=signer, lock_role=f"ilrs-ground {args.command}")
+                         sequence_file=args.sequence_file, signer=signer, lock_role=f"ilrs-ground {args.command}",
+                         vehicles=vehicle_registry(args, dictionary))
+
+
+def vehicle_registry(args: argparse.Namespace, dictionary: Dictionary) -> VehicleRegistry:
+    """The lander (this dictionary) and the rover it relays (``--rover-dictionary``, else the
+    repository's rover dictionary when there is one)."""
+    known = getattr(args, "vehicles", None)
+    if isinstance(known, VehicleRegistry):
+        return known
+    return VehicleRegistry.default(dictionary, getattr(args, "rover_dictionary", None))
 
 
 def confirm(question: str, assume_yes: bool) -> bool:

@@ -30,6 +30,7 @@ from .common import (
     open_session,
     report_error,
     time_range,
+    vehicle_registry,
 )
 
 
@@ -88,9 +89,18 @@ async def ping_command(args: argparse.Namespace) -> int:
 
 
 async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
-    spec = dictionary.command(args.name)
+    registry = vehicle_registry(args, dictionary)
+    target, name = registry.split(args.name)
+    spec = target.dictionary.command(name)
     values = spec.parse(args.args)
     label = " ".join([spec.name, *(f"{a.name}={v}" for a, v in zip(spec.args, values, strict=True))])
+    relayed = target.apid != dictionary.apid
+    if relayed:
+        label = f"{target.name}:{label}"
+        if args.attach:
+            report_error(f"{label}: the rover is addressed from a session on the port (--port), not yet through "
+                         "the ground server")
+            return EXIT_LOCAL
     if spec.critical and not confirm(f"{label} is CRITICAL (arm then fire). Send it?", args.yes):
         print(f"{label}: not sent")
         return EXIT_LOCAL
@@ -107,7 +117,8 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
               f"in flight, waiting up to {timeout:.1f} s{running}", flush=True)
         # Read by the interrupt handler: what an operator's Ctrl-C leaves on its way.
         args.in_flight = label
-        entry = await session.command(spec.name, values, timeout=timeout, on_stage=on_stage)
+        entry = await session.command(f"{target.name}:{spec.name}" if relayed else spec.name, values,
+                                      timeout=timeout, on_stage=on_stage)
         args.in_flight = None
         status = entry.status
         print(f"{label}: => {status}")
@@ -126,10 +137,13 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
 async def watch(args: argparse.Namespace, dictionary: Dictionary,
                  on_packet: Callable[[Received], None], done: Callable[[], bool],
                  on_open: Callable[[LiveSession], Awaitable[int | None]] | None = None,
-                 kinds: list[str] | None = None) -> int:
-    """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up."""
+                 kinds: list[str] | None = None, relayed: bool = False) -> int:
+    """Run a session, feeding each packet to ``on_packet``, until ``done()`` or the time is up;
+    with ``relayed``, the relayed vehicles' packets (the rover's) too."""
     async with open_session(args, dictionary, kinds=kinds) as session:
         session.add_listener(on_packet)
+        for vehicle in getattr(session, "relayed", {}).values() if relayed else ():
+            vehicle.state.listeners.append(on_packet)
         if on_open is not None:
             code = await on_open(session)
             if code is not None:
@@ -210,7 +224,7 @@ async def events_command(args: argparse.Namespace, dictionary: Dictionary) -> in
         return EXIT_NO_ANSWER if entry.status == "timed out" else EXIT_FAILED
 
     code = await watch(args, dictionary, on_packet, lambda: False,
-                        ask_for_log if args.log is not None else None, kinds=["event", "event_log"])
+                        ask_for_log if args.log is not None else None, kinds=["event", "event_log"], relayed=True)
     if code == EXIT_OK and count[0] == 0 and args.log is None:
         print("no events received")
     return code

@@ -17,7 +17,7 @@ from ..dictionary import Dictionary
 from ..server import GroundServer, ServerError
 from ..session import DEFAULT_VEHICLE, GroundSession
 from ..wire import PROTOCOL_VERSION, Address, WireError, default_socket
-from .common import EXIT_LOCAL, EXIT_OK, report_error
+from .common import EXIT_LOCAL, EXIT_OK, report_error, vehicle_registry
 
 
 def vehicle_ports(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -72,7 +72,8 @@ async def serve_command(args: argparse.Namespace, dictionary: Dictionary) -> int
     sessions = [GroundSession(port, dictionary, baud=args.baud, link_delay=args.link_delay,
                               archive=Archive(archives[name]) if name in archives else None,
                               sequence_file=args.sequence_file, signer=signer, vehicle=name,
-                              lock_role="ilrs-ground serve", lock_server=str(listen[0]))
+                              lock_role="ilrs-ground serve", lock_server=str(listen[0]),
+                              vehicles=vehicle_registry(args, dictionary))
                 for name, port in pairs]
     server = GroundServer(dictionary, sessions, listen, archives={name: str(path) for name, path in archives.items()})
     try:

@@ -23,12 +23,14 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, RichLog, Static
 
-from ..dictionary import ArgumentError, CommandSpec
+from ..dictionary import ArgumentError, CommandSpec, Dictionary
 from ..remote import RemoteSession
 from ..session import CommandEntry, GroundSession, ReplaySession
 from ..telemetry import Received, onboard_utc_text, utc_text
-from .completion import KEYS_HELP, LOCAL_COMMANDS, describe, label, parse_line, search
-from .status import Freshness, age_text, cut, entry_details, status_text
+from ..vehicles import UnknownVehicleError, unknown_vehicle
+from .completion import KEYS_HELP, LOCAL_COMMANDS, describe, label, search
+from .status import age_text, cut, entry_details, status_text
+from .views import VehicleView, addressed_dictionary, parse_addressed, snapshot, vehicle_views
 from .widgets import CommandInput, ConfirmCritical, HelpScreen, PageBar, PlotPane
 
 STATE_STYLE = {"ok": "", "yellow": "bold yellow", "red": "bold white on red"}
@@ -62,6 +64,7 @@ class GroundConsole(App[None]):
         Binding("f2", "page(-1)", "page◀"),
         Binding("f3", "page(1)", "page▶"),
         Binding("f4", "toggle_plots", "plots"),
+        Binding("f6", "next_vehicle", "vehicle"),
         Binding("f8", "acknowledge", "ack alarms"),
         Binding("ctrl+q", "quit", "quit"),
     ]
@@ -71,12 +74,19 @@ class GroundConsole(App[None]):
         self.session = session
         self.dictionary = session.dictionary
         self.event_lines: deque[str] = deque(maxlen=2000)
-        self.freshness = Freshness(session.link_delay)
-        self.sids = sorted(self.dictionary.structures)
+        # The vehicle on the link, then the ones it relays (the rover): F6 switches the pages.
+        self.views = vehicle_views(session)
+        self.view = self.views[0]
+        self.freshness = self.view.freshness
         self._tasks: set[asyncio.Task[Any]] = set()
         self._alarm_signature: tuple[Any, ...] | None = None
         self._history_shown: dict[int, tuple[str, ...]] = {}
-        self._ages_shown: dict[str, tuple[str, bool]] = {}
+        self._ages_shown: dict[tuple[str, str], tuple[str, bool]] = {}
+
+    @property
+    def sids(self) -> list[int]:
+        """The pages of the vehicle shown."""
+        return self.view.sids
 
     @property
     def entries(self) -> list[CommandEntry]:
@@ -85,11 +95,12 @@ class GroundConsole(App[None]):
     # --- layout ------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        yield PageBar([(sid, self.dictionary.structure_name(sid)) for sid in self.sids], id="pagebar")
+        yield PageBar(self.view.pages(), self.view.name if len(self.views) > 1 else "", id="pagebar")
         with Horizontal(id="main"):
-            with ContentSwitcher(id="pages", initial=f"tlm-{self.sids[0]}" if self.sids else None):
-                for sid in self.sids:
-                    yield DataTable(id=f"tlm-{sid}", cursor_type="row", zebra_stripes=True)
+            with ContentSwitcher(id="pages", initial=self.view.table_id(self.sids[0]) if self.sids else None):
+                for view in self.views:
+                    for sid in view.sids:
+                        yield DataTable(id=view.table_id(sid), cursor_type="row", zebra_stripes=True)
             with Vertical(id="right"):
                 yield DataTable(id="alarms", cursor_type="row")
                 yield PlotPane(self.dictionary, id="plots", classes="hidden")
@@ -97,15 +108,17 @@ class GroundConsole(App[None]):
             yield DataTable(id="history", cursor_type="row")
             yield RichLog(id="events", markup=False, wrap=True, max_lines=2000)
         yield Static("type a command (Tab completes, F1 help), a page number, or plot/ack/find/help", id="hint")
-        yield CommandInput(self.dictionary, placeholder="COMMAND arg=value ...   (F1: help)", id="command")
+        yield CommandInput(self.dictionary, {view.name: view.dictionary for view in self.views[1:]},
+                           placeholder="COMMAND arg=value ...   (F1: help)", id="command")
         yield Footer()
 
     def on_mount(self) -> None:
-        for sid in self.sids:
-            table = self.query_one(f"#tlm-{sid}", DataTable)
-            _columns(table, "point", "value", "age", "limit", "on-board time", "description")
-            for point in sorted(self.dictionary.points_in(sid), key=lambda p: p.name):
-                table.add_row(point.name, "-", "", "", "", point.description, key=point.name)
+        for view in self.views:
+            for sid in view.sids:
+                table = self.query_one(f"#{view.table_id(sid)}", DataTable)
+                _columns(table, "point", "value", "age", "limit", "on-board time", "description")
+                for point in sorted(view.dictionary.points_in(sid), key=lambda p: p.name):
+                    table.add_row(point.name, "-", "", "", "", point.description, key=point.name)
         alarms = self.query_one("#alarms", DataTable)
         alarms.border_title = "limit alarms (F8: acknowledge)"
         _columns(alarms, "point", "state", "worst", "value", "since", "ack")
@@ -116,9 +129,11 @@ class GroundConsole(App[None]):
         self.sub_title = f"{self.session.port}  light time {self.session.link_delay:g} s"
         self.title = f"ILRS ground console: {self.session.port}"
         # Values already known (a snapshot from the server) are shown at once, with their age.
-        for received in _snapshot(self.session):
+        for received in snapshot(self.session):
             self.on_received(received)
         self.session.add_listener(self.on_received)
+        for view in self.views[1:]:
+            view.state.listeners.append(self._relayed_listener(view))
         self.set_interval(0.25, self.refresh_panels)
         self.set_interval(1.0, self.refresh_ages)
         self.refresh_panels()
@@ -130,6 +145,19 @@ class GroundConsole(App[None]):
     def on_unmount(self) -> None:
         with contextlib.suppress(ValueError):
             self.session.state.listeners.remove(self.on_received)
+        for view in self.views[1:]:
+            view.state.listeners[:] = [listener for listener in view.state.listeners
+                                       if getattr(listener, "console", None) is not self]
+
+    def _relayed_listener(self, view: VehicleView) -> Any:
+        def on_relayed(received: Received) -> None:
+            if received.kind == "hk":
+                self._show_hk(received, view)
+            elif received.kind == "event":
+                self._show_event(received, view)
+
+        on_relayed.console = self  # type: ignore[attr-defined]
+        return on_relayed
 
     @property
     def value_width(self) -> int:
@@ -153,20 +181,22 @@ class GroundConsole(App[None]):
                 self.query_one("#events", RichLog).write(
                     Text(f"{onboard_utc_text(entry['time'])} log    {entry['name']}: {entry['text']}", style="dim"))
 
-    def _show_hk(self, received: Received) -> None:
+    def _show_hk(self, received: Received, view: VehicleView | None = None) -> None:
+        view = view or self.views[0]
         sid = received.decoded["sid"]
-        self.freshness.saw(sid, received.rx_time)
+        view.freshness.saw(sid, received.rx_time)
         plots = self.query_one("#plots", PlotPane)
         try:
-            table = self.query_one(f"#tlm-{sid}", DataTable)
+            table = self.query_one(f"#{view.table_id(sid)}", DataTable)
         except NoMatches:  # a structure the dictionary does not know: nothing to show it in
             return
         when = onboard_utc_text(received.onboard_time)[11:]
         for name, value in received.decoded["values"].items():
-            spec = self.dictionary.points.get(name)
+            spec = view.dictionary.points.get(name)
             shown = spec.format(value) if spec else str(value)
             state = spec.limit_state(value) if spec else "ok"
-            plots.sample(name, received.rx_time, value, state)
+            if not view.relayed:  # plots are of the lander's points
+                plots.sample(name, received.rx_time, value, state)
             if name not in table.rows:
                 table.add_row(name, "", "", "", "", spec.description if spec else "(not in dictionary)", key=name)
             style = STATE_STYLE[state]
@@ -174,35 +204,37 @@ class GroundConsole(App[None]):
             table.update_cell(name, "limit", Text(state.upper() if state != "ok" else "", style=style),
                               update_width=True)
             table.update_cell(name, "on-board time", when)
-            self._ages_shown.pop(name, None)
-        self._refresh_ages_of(sid)
+            self._ages_shown.pop((view.name, name), None)
+        self._refresh_ages_of(sid, view)
 
-    def _show_event(self, received: Received) -> None:
+    def _show_event(self, received: Received, view: VehicleView | None = None) -> None:
         d = received.decoded
-        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {d['name']}: {d['text']}"
+        source = f"{view.name}:" if view is not None and view.relayed else ""
+        line = f"{onboard_utc_text(received.onboard_time)} {d['severity']:<6} {source}{d['name']}: {d['text']}"
         self.query_one("#events", RichLog).write(Text(line, style=SEVERITY_STYLE.get(d["severity"], "")))
         self.event_lines.append(line)
 
     def refresh_ages(self) -> None:
         """Age of every value on the visible page; stale ones dimmed (the whole row's value)."""
         with contextlib.suppress(NoMatches):
-            self._refresh_ages_of(self.query_one(PageBar).current)
+            self._refresh_ages_of(self.query_one(PageBar).current, self.view)
             self._refresh_status()
 
-    def _refresh_ages_of(self, sid: int) -> None:
-        table = self.query_one(f"#tlm-{sid}", DataTable)
+    def _refresh_ages_of(self, sid: int, view: VehicleView | None = None) -> None:
+        view = view or self.view
+        table = self.query_one(f"#{view.table_id(sid)}", DataTable)
         now = self.now()
         for name in [str(key.value) for key in table.rows]:
-            sample = self.session.state.latest.get(name)
+            sample = view.state.latest.get(name)
             if sample is None:
                 continue
             age = max(0.0, now - sample.rx_time)
-            stale = self.freshness.stale(sid, age)
+            stale = view.freshness.stale(sid, age)
             shown = (age_text(age), stale)
-            if self._ages_shown.get(name) == shown:
+            if self._ages_shown.get((view.name, name)) == shown:
                 continue
-            self._ages_shown[name] = shown
-            spec = self.dictionary.points.get(name)
+            self._ages_shown[(view.name, name)] = shown
+            spec = view.dictionary.points.get(name)
             text = spec.format(sample.value) if spec else str(sample.value)
             style = "dim" if stale else STATE_STYLE[sample.state]
             table.update_cell(name, "value", Text(cut(text, self.value_width), style=style), update_width=True)
@@ -223,7 +255,8 @@ class GroundConsole(App[None]):
             return
 
     def _refresh_status(self) -> None:
-        text = status_text(self.session.links(), self.session.state, self.session.history, self.now())
+        links = [*self.session.links(), *getattr(self.session, "relayed_links", list)()]
+        text = status_text(links, self.session.state, self.session.history, self.now())
         self.query_one("#status", Static).update(text)
 
     def _refresh_alarms(self) -> None:
@@ -285,8 +318,8 @@ class GroundConsole(App[None]):
     # --- pages and plots -------------------------------------------------------------------------
     def show_page(self, sid: int) -> None:
         if sid not in self.sids:
-            raise ArgumentError(f"no page {sid} (pages: {', '.join(map(str, self.sids))})")
-        self.query_one("#pages", ContentSwitcher).current = f"tlm-{sid}"
+            raise ArgumentError(f"no page {sid} (pages of the {self.view.name}: {', '.join(map(str, self.sids))})")
+        self.query_one("#pages", ContentSwitcher).current = self.view.table_id(sid)
         self.query_one(PageBar).choose(sid)
         self._refresh_ages_of(sid)
 
@@ -298,10 +331,24 @@ class GroundConsole(App[None]):
     def on_page_bar_chosen(self, message: PageBar.Chosen) -> None:
         self.show_page(message.sid)
 
+    def show_vehicle(self, name: str) -> None:
+        """Show the pages of another vehicle (``vehicle rover``, F6)."""
+        view = next((view for view in self.views if view.name == name.lower()), None)
+        if view is None:
+            raise UnknownVehicleError(unknown_vehicle(name, [view.name for view in self.views]))
+        self.view = view
+        self.query_one(PageBar).show_vehicle(view.name, view.pages())
+        if view.sids:
+            self.show_page(view.sids[0])
+
+    def action_next_vehicle(self) -> None:
+        index = self.views.index(self.view)
+        self.show_vehicle(self.views[(index + 1) % len(self.views)].name)
+
     def page_by_name(self, word: str) -> int:
         if word.isdigit():
             return int(word)
-        by_name = {name: sid for sid, name in self.dictionary.structures.items()}
+        by_name = {name: sid for sid, name in self.view.dictionary.structures.items()}
         if word in by_name:
             return by_name[word]
         from .completion import fuzzy
@@ -341,12 +388,12 @@ class GroundConsole(App[None]):
             hint.update("")
             return
         try:
-            spec, values = parse_line(self.dictionary, line)
+            target, spec, values = self.parse_command(line)
         except ArgumentError as error:
             hint.update(Text(str(error), style="red"))
             return
         critical = "  CRITICAL: will ask to arm and fire" if spec.critical else ""
-        hint.update(Text(f"ok: {label(spec, values)}{critical}", style="green"))
+        hint.update(Text(f"ok: {target}{label(spec, values)}{critical}", style="green"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         line = event.value.strip()
@@ -365,24 +412,30 @@ class GroundConsole(App[None]):
             hint.update(Text("replay: commanding is disabled", style="bold red"))
             return
         try:
-            spec, values = parse_line(self.dictionary, line)
+            target, spec, values = self.parse_command(line)
         except ArgumentError as error:
             hint.update(Text(str(error), style="bold red"))
             return
         event.input.value = ""
         if spec.critical:
-            arm = self.dictionary.commands.get("ARM")
-            screen = ConfirmCritical(label(spec, values), arm.opcode if arm else 0, spec.opcode)
+            arm = self.command_dictionary(target).commands.get("ARM")
+            screen = ConfirmCritical(target + label(spec, values), arm.opcode if arm else 0, spec.opcode)
 
             def answered(confirmed: bool | None) -> None:
                 if confirmed:
-                    self.execute(spec, values)
+                    self.execute(spec, values, target)
                 else:
                     hint.update(Text(f"{spec.name} not sent", style="yellow"))
 
             self.push_screen(screen, answered)
         else:
-            self.execute(spec, values)
+            self.execute(spec, values, target)
+
+    def parse_command(self, line: str) -> tuple[str, CommandSpec, list[Any]]:
+        return parse_addressed(self.session, line)
+
+    def command_dictionary(self, target: str) -> Dictionary:
+        return addressed_dictionary(self.session, target)
 
     def _local(self, words: list[str]) -> bool:
         """Handle a console command; False when the line is a dictionary command."""
@@ -394,6 +447,11 @@ class GroundConsole(App[None]):
             self.show_page(self.page_by_name(rest[0] if rest else ""))
         elif verb == "quit":
             self.exit()
+        elif verb == "vehicle":
+            if rest:
+                self.show_vehicle(rest[0])
+            else:
+                self.action_next_vehicle()
         elif verb == "ack":
             self.acknowledge(rest[0] if rest else None)
         elif verb in ("plot", "unplot"):
@@ -411,14 +469,14 @@ class GroundConsole(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen("help", KEYS_HELP))
 
-    def execute(self, spec: CommandSpec, values: list[Any]) -> None:
-        task = asyncio.get_running_loop().create_task(self._execute(spec, values))
+    def execute(self, spec: CommandSpec, values: list[Any], target: str = "") -> None:
+        task = asyncio.get_running_loop().create_task(self._execute(spec, values, target))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _execute(self, spec: CommandSpec, values: list[Any]) -> None:
+    async def _execute(self, spec: CommandSpec, values: list[Any], target: str = "") -> None:
         try:
-            await self.session.command(spec.name, values, on_entry=lambda entry: self._refresh_history(),
+            await self.session.command(target + spec.name, values, on_entry=lambda entry: self._refresh_history(),
                                        on_stage=lambda entry, phase, report: self._refresh_history())
         except (ArgumentError, ConnectionError) as error:
             self.query_one("#hint", Static).update(Text(str(error), style="bold red"))
@@ -439,17 +497,3 @@ class GroundConsole(App[None]):
 def _columns(table: DataTable[Any], *names: str) -> None:
     for name in names:
         table.add_column(name, key=name)
-
-
-def _snapshot(session: ConsoleSession) -> list[Received]:
-    """The newest values and recent events already in the session (so an attached console starts full)."""
-    newest: dict[int, Received] = {}
-    for name, sample in session.state.latest.items():
-        spec = session.dictionary.points.get(name)
-        if spec is None:
-            continue
-        packet = newest.setdefault(spec.structure, Received(sample.rx_time, b"", "hk", onboard_time=sample.onboard_time,
-                                                            decoded={"sid": spec.structure, "values": {}}))
-        packet.decoded["values"][name] = sample.value
-    events = list(getattr(session, "recent_events", ()))
-    return sorted([*newest.values(), *events], key=lambda r: r.rx_time)

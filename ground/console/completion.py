@@ -9,27 +9,30 @@ from typing import Any
 from ..dictionary import ArgumentError, CommandSpec, Dictionary
 
 # Words the console handles itself (lower case: dictionary commands are upper case).
-LOCAL_COMMANDS = ("ack", "find", "help", "page", "plot", "quit", "unplot")
+LOCAL_COMMANDS = ("ack", "find", "help", "page", "plot", "quit", "unplot", "vehicle")
 POINT_WORDS = ("ack", "plot", "unplot")  # local commands whose arguments are telemetry points
 
 KEYS_HELP = """\
 keys
   F1         this help            F2 / F3    previous / next telemetry page
   F4         show or hide plots   F8         acknowledge every limit alarm
+  F6         the next vehicle's pages (the lander's, the rover's relayed by it)
   Tab        complete (commands, arguments, enum values, points; fuzzy when no name starts so)
   Ctrl+Q     quit
 
 console commands (anything else is a dictionary command, checked as you type)
   NUMBER                 go to the telemetry page of that structure (e.g. 40)
   page NAME|NUMBER       go to a page by structure name or number
+  vehicle [NAME]         show a vehicle's telemetry pages (lander, rover); none: the next one
+  rover:COMMAND ...      a rover command (checked with the rover's dictionary, relayed by the lander)
   plot POINT ...         add live plots of points (with their limits); unplot [POINT] removes
   ack [POINT]            acknowledge one limit alarm (or all)
   find TEXT              search commands, points, events and parameters
   help [NAME]            this help, or what a command, point, event or parameter is
   quit
 
-status bar: link state and age of the newest packet per vehicle, mode, mission phase, machines
-awaiting a ground go, critical commands still in flight, unacknowledged alarms.
+status bar: link state and age of the newest packet per vehicle (the rover's through the lander),
+mode, mission phase, machines awaiting a ground go, critical commands still in flight, unacknowledged alarms.
 A value older than its structure's report period allows is dimmed and its age shown.
 """
 
@@ -58,10 +61,16 @@ def _in_order(letters: str, word: str) -> bool:
     return True
 
 
-def complete(dictionary: Dictionary, text: str) -> tuple[str, list[str]]:
+def complete(dictionary: Dictionary, text: str, relayed: dict[str, Dictionary] | None = None
+             ) -> tuple[str, list[str]]:
     """Tab completion of a command line: command names, then argument names, then enum values (and
-    point names after ``plot``/``ack``). Returns the completed text and the candidates considered;
-    when no name starts with what was typed, the candidates are fuzzy matches."""
+    point names after ``plot``/``ack``); ``rover:NAME ...`` from the rover's dictionary (``relayed``).
+    Returns the completed text and the candidates considered; when no name starts with what was
+    typed, the candidates are fuzzy matches."""
+    vehicle, separator, rest = text.partition(":")
+    if separator and " " not in vehicle and relayed and vehicle.lower() in relayed:
+        completed, candidates = complete(relayed[vehicle.lower()], rest)
+        return f"{vehicle}:{completed}", candidates
     words = text.split(" ")
     current = words[-1]
     if len(words) == 1:

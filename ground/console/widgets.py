@@ -35,11 +35,17 @@ class PageBar(Widget):
             super().__init__()
             self.sid = sid
 
-    def __init__(self, pages: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, pages: list[tuple[int, str]], vehicle: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pages = pages
+        self.vehicle = vehicle  # named when the console shows several vehicles
         self.current = pages[0][0] if pages else 0
         self._spans: list[tuple[int, int, int, int]] = []  # (line, start, end, sid)
+
+    def show_vehicle(self, vehicle: str, pages: list[tuple[int, str]]) -> None:
+        """Another vehicle's pages (its first one current)."""
+        self.vehicle, self.pages = vehicle, pages
+        self.choose(pages[0][0] if pages else 0)
 
     def choose(self, sid: int) -> None:
         self.current = sid
@@ -54,6 +60,8 @@ class PageBar(Widget):
 
     def _layout(self, width: int, compact: bool) -> list[Text]:
         lines: list[Text] = [Text("F2◀ ▶F3 ", style="dim")]
+        if self.vehicle:
+            lines[0].append(f"{self.vehicle} (F6) ", style="bold")
         self._spans = []
         for sid, name in self.pages:
             label = f"{sid} " if compact and sid != self.current else f" {sid} {name} "
@@ -188,13 +196,14 @@ class CommandInput(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("tab", "complete", "complete", show=False, priority=True)]
 
-    def __init__(self, dictionary: Dictionary, **kwargs: Any) -> None:
+    def __init__(self, dictionary: Dictionary, relayed: dict[str, Dictionary] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dictionary = dictionary
+        self.relayed = relayed or {}  # vehicle name -> dictionary, for ``rover:NAME``
         self.candidates: list[str] = []
 
     def action_complete(self) -> None:
-        text, self.candidates = complete(self.dictionary, self.value)
+        text, self.candidates = complete(self.dictionary, self.value, self.relayed)
         self.value = text
         self.cursor_position = len(text)
         if len(self.candidates) > 1:

@@ -33,6 +33,19 @@ def dictionary(dictionary_path: Path) -> Dictionary:
     return Dictionary.load(dictionary_path)
 
 
+@pytest.fixture(scope="session")
+def rover_dictionary_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dictionary") / "dictionary-rover.json"
+    subprocess.run([sys.executable, "-m", "fsw.cli", "dictionary", "--vehicle", "rover", "--format", "json",
+                    "--output", str(path)], check=True, cwd=REPOSITORY, timeout=60)
+    return path
+
+
+@pytest.fixture(scope="session")
+def rover_dictionary(rover_dictionary_path: Path) -> Dictionary:
+    return Dictionary.load(rover_dictionary_path)
+
+
 @dataclass
 class LiveVehicle:
     port: str  # the ground end of the link
