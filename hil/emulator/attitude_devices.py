@@ -13,6 +13,7 @@ import random
 import struct
 
 from fsw.devices.descent import RCS_THRUSTERS, RcsStatus, StarTrackerReading, StrapdownImuReading
+from hil.emulator.imu_units import DualUnitImu
 from hil.emulator.plant import LunarLanderPlant
 from hil.emulator.rigid_body import Matrix3, Quaternion, Vector3, mat_vec, quat_multiply, quat_normalise
 
@@ -31,7 +32,7 @@ def _error_matrix(rng: random.Random, scale_sigma: float, misalignment_sigma: fl
                  for i in range(3))  # type: ignore[return-value]
 
 
-class EmulatedImu:
+class EmulatedImu(DualUnitImu[StrapdownImuReading]):
     """Two strapdown IMU units behind one interface; ``select_unit`` chooses the one read. Each unit:
     gyro and accelerometer bias, scale factor, misalignment and white noise, seeded per unit.
 
@@ -42,7 +43,6 @@ class EmulatedImu:
     device's own record of the unit changes, the truth of a switch."""
 
     ACCEL_NOISE = 0.003  # m/s^2 per sample
-    ACCEL_BIAS_SIGMA = 0.0005  # m/s^2 (~50 micro-g) [est.]
     ACCEL_SCALE_SIGMA = 200e-6
     GYRO_NOISE = 0.0005  # rad/s per 50 Hz sample [est.]
     GYRO_BIAS_SIGMA = math.radians(0.003)  # rad/s (~10 deg/h) [est.]
@@ -50,32 +50,10 @@ class EmulatedImu:
     MISALIGNMENT_SIGMA = 1e-4  # rad
 
     def __init__(self, plant: LunarLanderPlant) -> None:
-        self.plant = plant
-        self.rng = random.Random(f"imu-{plant.seed}")
-        self.powered = True
-        self.accelerometer_on = True
-        self.unit = 0
-        self.biases = [tuple(self.rng.gauss(0.0, self.ACCEL_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
+        super().__init__(plant)
         self.gyro_biases = [tuple(self.rng.gauss(0.0, self.GYRO_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
         self.accel_errors = [_error_matrix(self.rng, self.ACCEL_SCALE_SIGMA, self.MISALIGNMENT_SIGMA) for _ in range(2)]
         self.gyro_errors = [_error_matrix(self.rng, self.GYRO_SCALE_SIGMA, self.MISALIGNMENT_SIGMA) for _ in range(2)]
-        self.glitched_units: set[int] = set()
-        self.frozen_frames: dict[int, StrapdownImuReading] = {}  # failed unit -> the frame its interface repeats
-        self.failed_at: tuple[float, float] | None = None  # plant time and altitude of the hard failure
-        self.selections: list[tuple[float, int, float]] = []  # (plant time, unit, altitude) of each change
-
-    def set_power(self, on: bool) -> None:
-        self.powered = on
-
-    def set_accelerometer(self, on: bool) -> None:
-        self.accelerometer_on = on and not self.plant.faults.accelerometer_stuck_off
-
-    def select_unit(self, unit: int) -> None:
-        if unit not in (0, 1):
-            raise ValueError(f"no IMU unit {unit}")
-        if unit != self.unit:
-            self.selections.append((self.plant.t, unit, self.plant.h))
-        self.unit = unit
 
     def read(self) -> StrapdownImuReading:
         p = self.plant

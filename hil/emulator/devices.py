@@ -27,12 +27,13 @@ from fsw.devices.descent import (
 from hil.emulator.ascent import AscentPlant
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
 from hil.emulator.dynamics import GM_MOON, R_MOON
+from hil.emulator.imu_units import DualUnitImu
 from hil.emulator.plant import LunarLanderPlant
 
 __all__ = ["EmulatedImu", "EmulatedRcs", "EmulatedStarTracker"]  # the lander's attitude devices live there
 
 
-class EmulatedPlatformImu:
+class EmulatedPlatformImu(DualUnitImu[ImuReading]):
     """The ascender's platform IMU: attitude angles of its own with body rates and specific force
     (the ascender keeps the simple attitude model). Two units behind one interface; ``select_unit``
     chooses the one whose frames are read.
@@ -45,34 +46,11 @@ class EmulatedPlatformImu:
     device's own record of the unit changes, the truth of a switch."""
 
     ACCEL_NOISE = 0.003  # m/s^2 per sample
-    ACCEL_BIAS_SIGMA = 0.0005  # m/s^2 (~50 micro-g) [est.]
     ATTITUDE_NOISE = 0.0005  # rad
     GYRO_NOISE = 0.0005  # rad/s
 
     def __init__(self, plant: AscentPlant) -> None:
-        self.plant = plant
-        self.rng = random.Random(f"imu-{plant.seed}")
-        self.powered = True
-        self.accelerometer_on = True
-        self.unit = 0
-        self.biases = [tuple(self.rng.gauss(0.0, self.ACCEL_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
-        self.glitched_units: set[int] = set()
-        self.frozen_frames: dict[int, ImuReading] = {}  # failed unit -> the frame its interface repeats
-        self.failed_at: tuple[float, float] | None = None  # plant time and altitude of the hard failure
-        self.selections: list[tuple[float, int, float]] = []  # (plant time, unit, altitude) of each change
-
-    def set_power(self, on: bool) -> None:
-        self.powered = on
-
-    def set_accelerometer(self, on: bool) -> None:
-        self.accelerometer_on = on and not self.plant.faults.accelerometer_stuck_off
-
-    def select_unit(self, unit: int) -> None:
-        if unit not in (0, 1):
-            raise ValueError(f"no IMU unit {unit}")
-        if unit != self.unit:
-            self.selections.append((self.plant.t, unit, self.plant.h))
-        self.unit = unit
+        super().__init__(plant)
 
     def read(self) -> ImuReading:
         p = self.plant
