@@ -6,9 +6,11 @@ and elevation, in the local level) and turned into the body frame with the IMU's
 drive is commanded to the tilt that brings the panel's normal nearest to the Sun (the Sun's
 direction projected on the plane across the forward axis), within the drive's travel, when it is
 more than a deadband away. At evening (topic ``rover_night``) the array is turned towards the
-sunrise for the night: the Sun rises half a turn of azimuth from where it sets (it moves half a
-turn over the day and half a turn over the night), a little above the horizon, so the first light
-reaches the panel and wakes the rover early.
+sunrise for the night: the Sun rises about half a turn of azimuth from where it is at evening (it
+moves half a turn over the day and half a turn over the night). The tilt chosen is the one whose
+worst output over a spread of sunrise azimuths (the estimate's error) is best, at the elevation
+that wakes the rover: with the sunrise near the rover's nose or tail that is flat, abeam it is
+tilted towards it, so the first light wakes the rover early.
 
 With ``rover_array_pointing`` false (a negative control) the array is left flat on the deck.
 """
@@ -26,7 +28,8 @@ from fsw.devices.rover import RoverHardware
 from fsw.rover.traverse import NIGHT_TOPIC
 
 Vector = tuple[float, float, float]
-SUNRISE_ELEVATION_RAD = math.radians(5.0)  # where the night's pointing aims: just above the horizon
+SUNRISE_ELEVATION_RAD = math.radians(8.0)  # the night's pointing aims at the Sun this high, near wake-up
+SUNRISE_SPREAD_RAD = math.radians(20.0)  # the sunrise azimuth's uncertainty either way
 
 
 def sun_in_level(azimuth_body_rad: float, elevation_rad: float) -> Vector:
@@ -57,6 +60,16 @@ def best_tilt(sun_level: Vector, pitch_rad: float, roll_rad: float, max_tilt_rad
     s_up = sum(a * b for a, b in zip(sun_level, up, strict=True))
     tilt = max(-max_tilt_rad, min(max_tilt_rad, math.atan2(s_left, s_up)))
     return tilt, incidence(sun_level, pitch_rad, roll_rad, tilt)
+
+
+def sunrise_tilt(azimuth_body_rad: float, pitch_rad: float, roll_rad: float, max_tilt_rad: float) -> float:
+    """The tilt whose worst cosine over sunrise azimuths within ``SUNRISE_SPREAD_RAD`` of the estimate
+    is best (a one-axis array cannot follow a Sun that may rise either side of its axis)."""
+    spread = (-SUNRISE_SPREAD_RAD, -SUNRISE_SPREAD_RAD / 2, 0.0, SUNRISE_SPREAD_RAD / 2, SUNRISE_SPREAD_RAD)
+    suns = [sun_in_level(azimuth_body_rad + offset, SUNRISE_ELEVATION_RAD) for offset in spread]
+    candidates = [max_tilt_rad * k / 15 for k in range(-15, 16)]
+    return max(candidates, key=lambda tilt: (min(math.cos(incidence(sun, pitch_rad, roll_rad, tilt)) for sun in suns),
+                                             -abs(tilt)))
 
 
 def incidence(sun_level: Vector, pitch_rad: float, roll_rad: float, tilt_rad: float) -> float:
@@ -144,8 +157,7 @@ class RoverArray(Component):
         if not self.param("rover_array_pointing") or self._last_sun is None:
             return
         azimuth = self._last_sun[0] + math.pi  # half a turn of azimuth over the night
-        tilt, _ = best_tilt(sun_in_level(azimuth, SUNRISE_ELEVATION_RAD), *self._attitude,
-                            math.radians(self.param("rover_array_max_tilt_deg")))
+        tilt = sunrise_tilt(azimuth, *self._attitude, math.radians(self.param("rover_array_max_tilt_deg")))
         self._point(tilt)
         self.emit("ROVER_ARRAY_SUNRISE", tilt_deg=math.degrees(tilt))
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from fsw.rover.array import best_tilt, body_frame, incidence, sun_in_level
+from fsw.rover.array import best_tilt, body_frame, incidence, sun_in_level, sunrise_tilt
 
 MAX = math.radians(75.0)
 
@@ -40,3 +40,10 @@ def test_body_frame_is_orthonormal_and_incidence_is_the_cosine_law() -> None:
     assert sum(a * b for a, b in zip(forward, left, strict=True)) == pytest.approx(0.0, abs=1e-12)
     sun = sun_in_level(0.0, math.radians(90.0))
     assert incidence(sun, 0.0, 0.0, math.radians(30.0)) == pytest.approx(math.radians(30.0))
+
+
+def test_for_the_night_the_array_faces_a_sunrise_abeam_and_stays_flat_for_one_near_the_nose() -> None:
+    assert sunrise_tilt(math.radians(-8.0), 0.0, 0.0, MAX) == pytest.approx(0.0)  # rising ahead, either side
+    assert sunrise_tilt(math.radians(180.0), 0.0, 0.0, MAX) == pytest.approx(0.0)
+    assert sunrise_tilt(math.radians(90.0), 0.0, 0.0, MAX) == pytest.approx(MAX)
+    assert sunrise_tilt(math.radians(-80.0), 0.0, 0.0, MAX) == pytest.approx(-MAX)
