@@ -51,8 +51,7 @@ def addressed_dictionary(session: Any, target: str) -> Dictionary:
         return session.dictionary
     vehicles = getattr(session, "vehicles", None)
     if vehicles is None:
-        raise ArgumentError(f"this session addresses only {session.vehicle}: the rover is commanded from a "
-                            "console on the port")
+        raise ArgumentError(f"this session addresses only {session.vehicle} (a replay commands nothing)")
     return vehicles.get(target.rstrip(":")).dictionary
 
 
