@@ -164,6 +164,7 @@ class DescentController(ThrustLimitResponse):
         fresh = self._imu_last_t is None or imu.t > self._imu_last_t
         usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and fresh and self._imu_fault(imu) is None else None
         steps = max(1, round(gap_s / dt))
+        self.authority.restart()  # its rate prediction is of before the gap
         for _ in range(steps):
             self.attitude.propagate(usable.angular_rate_body if usable is not None else None, gap_s / steps)
             self.nav.propagate(usable, gap_s / steps)

@@ -32,6 +32,11 @@ AUTHORITY_MARGIN = 0.75
 ENGAGE_CYCLES = 10
 #: Below this thrust the lever is not observable (the engine's torque is lost in the gyro noise).
 MIN_OBSERVABLE_THRUST_N = 1_000.0
+#: A rate off the prediction by more than this in one cycle is no torque the lander has (a group and
+#: the engine at full thrust change the rate by < 0.02 rad/s a cycle): a spike, not learnt from.
+RATE_GATE_RAD_S = 0.03
+#: Gated samples in a row after which the prediction restarts from the gyros.
+GATED_RESTART = 5
 
 
 def _thruster_torques() -> tuple[Vector3, ...]:
@@ -78,6 +83,7 @@ class ThrustAuthorityMonitor:
         self.thrust_n = 0.0  # the thrust of the last update
         self._predicted: list[float] | None = None  # body rate predicted for this cycle (rad/s)
         self._below = 0  # cycles in a row the ceiling has been below full thrust
+        self._gated = 0  # samples in a row off the prediction by more than the gate
         self.confirmed = False  # the ceiling has stayed below full thrust for engage_cycles
 
     def update(self, rate: Vector3 | None, impulse: Vector3, thrust_n: float, inertia: Vector3, dt: float,
@@ -95,6 +101,14 @@ class ThrustAuthorityMonitor:
             gain_rate, gain_lever = 2.0 * pole * dt, pole * pole * dt / last_thrust
             # The residual is the last cycle's torque, at the last cycle's thrust (unrolled: 50 Hz).
             rx, ry, rz = rate[0] - predicted[0], rate[1] - predicted[1], rate[2] - predicted[2]
+            if abs(rx) > RATE_GATE_RAD_S or abs(ry) > RATE_GATE_RAD_S or abs(rz) > RATE_GATE_RAD_S:
+                self._gated += 1
+                if self._gated >= GATED_RESTART:  # not a spike: the rate itself moved
+                    self._gated = 0
+                    predicted = [rate[0], rate[1], rate[2]]
+                rx = ry = rz = 0.0
+            else:
+                self._gated = 0
             predicted[0] += gain_rate * rx
             predicted[1] += gain_rate * ry
             predicted[2] += gain_rate * rz
@@ -116,6 +130,10 @@ class ThrustAuthorityMonitor:
         self._below = self._below + 1 if below else 0
         if self._below >= self.config.engage_cycles:
             self.confirmed = True
+
+    def restart(self) -> None:
+        """Forget the rate prediction (a gap in the cycles: a restart); what was learnt stays."""
+        self._predicted = None
 
     @property
     def offset_torque_nm(self) -> float:

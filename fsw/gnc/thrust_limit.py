@@ -130,5 +130,6 @@ class ThrustLimitResponse:
     def thrust_limit_housekeeping(self) -> dict[str, Any]:
         """The points of :data:`THRUST_LIMIT_TELEMETRY`."""
         ceiling = self.guidance.thrust_ceiling_n
+        in_effect = MAIN_ENGINE_MAX_THRUST_N if ceiling is None else min(ceiling, MAIN_ENGINE_MAX_THRUST_N)
         return {"gnc_engine_offset_torque_nm": round(self.authority.offset_torque_nm, 1),
-                "gnc_thrust_ceiling_n": round(MAIN_ENGINE_MAX_THRUST_N if ceiling is None else ceiling, 1)}
+                "gnc_thrust_ceiling_n": round(in_effect, 1)}

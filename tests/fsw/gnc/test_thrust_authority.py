@@ -31,17 +31,18 @@ def test_a_group_firing_a_full_cycle_gives_its_torque_about_its_axis_only() -> N
 
 
 def fly_axis_model(lever: tuple[float, float, float], thrust_n: float, seconds: float,
-                   monitor: ThrustAuthorityMonitor, seed: int = 1) -> None:
+                   monitor: ThrustAuthorityMonitor, seed: int = 1, spike_every: int = 0) -> None:
     """A rigid body (no attitude control, thrusters idle but for a pulse now and then) under the
-    engine's torque ``lever * thrust``; the monitor sees noisy gyros each cycle."""
+    engine's torque ``lever * thrust``; the monitor sees noisy gyros each cycle (and every
+    ``spike_every``-th sample a glitching unit's spike, 0.3 rad/s 1-sigma per axis)."""
     rng = random.Random(seed)
     rate = [0.0, 0.0, 0.0]
     impulse = (0.0, 0.0, 0.0)
     for n in range(int(seconds / DT)):
         for a in range(3):
             rate[a] += (impulse[a] + lever[a] * thrust_n * DT) / INERTIA[a]
-        measured = (rate[0] + rng.gauss(0.0, GYRO_NOISE), rate[1] + rng.gauss(0.0, GYRO_NOISE),
-                    rate[2] + rng.gauss(0.0, GYRO_NOISE))
+        noise = 0.3 if spike_every and n % spike_every == 0 else GYRO_NOISE
+        measured = (rate[0] + rng.gauss(0.0, noise), rate[1] + rng.gauss(0.0, noise), rate[2] + rng.gauss(0.0, noise))
         # A thruster group brakes the spin every fifth cycle: the monitor must not take it for the engine.
         on_ms = tuple(20 if i in GROUPS[(2, -1 if rate[2] > 0 else 1)] else 0 for i in range(16)) if n % 5 == 0 \
             else None
@@ -68,6 +69,17 @@ def test_a_nominal_engine_is_never_capped() -> None:
     fly_axis_model((0.003, -0.005, 0.002), MAIN_ENGINE_MAX_THRUST_N, 60.0, monitor, seed=2)
     assert not monitor.confirmed
     assert monitor.ceiling_n() > 5.0 * MAIN_ENGINE_MAX_THRUST_N
+
+
+def test_gyro_spikes_are_not_taken_for_an_engine_torque() -> None:
+    # A glitching unit's frame that passes the IMU checks now and then (Beresheet): one a second.
+    monitor = ThrustAuthorityMonitor()
+    fly_axis_model((0.003, -0.005, 0.002), MAIN_ENGINE_MAX_THRUST_N, 30.0, monitor, seed=3, spike_every=50)
+    assert not monitor.confirmed and max(abs(x) for x in monitor.lever) < 0.01
+    # Spikes on every third sample do not hide a real jump either.
+    monitor = ThrustAuthorityMonitor()
+    fly_axis_model((0.0, 0.0, 0.115), 5_000.0, 2.0, monitor, seed=4, spike_every=3)
+    assert monitor.confirmed and monitor.lever[2] == pytest.approx(0.115, rel=0.15)
 
 
 def test_no_lever_is_learnt_with_the_engine_off() -> None:
