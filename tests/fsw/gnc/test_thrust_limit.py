@@ -24,6 +24,8 @@ def test_six_degrees_at_50_m_is_landed_under_a_thrust_ceiling_and_without_it_is_
     assert 0.097 < lever < 0.131, lever
     assert capped.controller.guidance.thrust_ceiling_n is not None
     assert 4_300.0 < capped.controller.guidance.thrust_ceiling_n < 5_800.0
+    hk = capped.controller.thrust_limit_housekeeping()  # structure 30's points
+    assert hk["gnc_thrust_ceiling_n"] == round(capped.controller.guidance.thrust_ceiling_n, 1)
 
     # Negative control: the same fault, the ceiling switched off (the estimate still reports it):
     # guidance asks full thrust, the torque beats the thrusters, the lander leans and slides in.
