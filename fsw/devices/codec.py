@@ -145,18 +145,16 @@ def carry(value: Any) -> Any:
     return carrier(value)
 
 
-def _plain_tuple(value: Any) -> bool:
-    return type(value) is tuple and _SCALAR_TYPES.issuperset(map(type, value))
-
-
 def _carrier_for(cls: type) -> Converter:
     shared = (_READING_TYPES.get(cls.__name__) is cls and _has_plain_decoder(cls)
               and vars(cls)["__dataclass_params__"].frozen)
     if not shared:
         return encode
-    checks = " and ".join(f"(type(_x := value.{field.name}) in _scalars or _plain_tuple(_x))"
-                          for field in dataclasses.fields(cls))
-    return _compile("carry_reading", "value", f"value if {checks} else _encode(value)", _plain_tuple=_plain_tuple)
+    # Each field a scalar, or a tuple of scalars.
+    checks = " and ".join(f"((_t := type(_x := value.{field.name})) in _scalars or _t is tuple"
+                          f" and _all_scalars(map(type, _x)))" for field in dataclasses.fields(cls))
+    return _compile("carry_reading", "value", f"value if {checks} else _encode(value)",
+                    _all_scalars=_SCALAR_TYPES.issuperset)
 
 
 def _has_plain_decoder(cls: type) -> bool:
