@@ -46,7 +46,7 @@ DESCENT_SENSORS = ("imu", "star_tracker", "range_finder", "velocimeter", "microw
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 # Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
 SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
-ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
+ASCENT_SENSORS = ("ascent_imu", "ascent_star_tracker", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
 class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
@@ -126,7 +126,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
         ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
-                     "hold the lander's attitude with the attitude thrusters (SLIM's thrust off the centre of mass); "
+                     "hold the lander's and the ascender's attitude with their attitude thrusters (SLIM's thrust off "
+                     "the centre of mass); "
                      "false: no thruster is fired, the attitude is whatever the torques make it"),
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
@@ -144,8 +145,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
             star_tracker=bus.device("star_tracker"),
         )
-        self.ascender = AscentDevices(imu=bus.device("ascent_imu"), attitude=bus.device("ascent_attitude"),
-                                      engine=bus.device("ascent_engine"), propellant=bus.device("ascent_propellant"))
+        self.ascender = AscentDevices(imu=bus.device("ascent_imu"), star_tracker=bus.device("ascent_star_tracker"),
+                                      attitude=bus.device("ascent_attitude"), engine=bus.device("ascent_engine"),
+                                      propellant=bus.device("ascent_propellant"))
         self.descent: DescentController | None = None
         self.ascent: AscentController | None = None
         self._descent_report: Report | None = None
@@ -247,7 +249,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 report(stage)
             return
         if controller is None:
-            controller = AscentController(self.ascender)
+            controller = AscentController(self.ascender,
+                                          attitude_control=bool(self.param("gnc_attitude_control")))
             self._ascent_stage_reported = set()
             self._started_at = self.clock.monotonic()
         self.ascent = controller
@@ -397,6 +400,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
     def _step_ascent(self, controller: AscentController, t: float) -> None:
         controller.step(t, self.period_s)
         self._note_phase("ascender", controller.phase)
+        for when, event, detail in controller.drain_events():
+            self.emit("GNC_EVENT", vehicle="ascender", t=round(when, 2), event=event, detail=detail)
         stages = []
         if controller.phase in ("pitch_over", "orbit_insertion"):
             stages = ["pitch_over"] if controller.phase == "pitch_over" else ["pitch_over", "orbit_insertion"]
@@ -465,7 +470,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 values["gnc_aim_shift_m"] = round(self.descent.guidance.aim_shift(), 1)
                 if self.descent.last_command is not None:
                     values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
-                attitude = self.descent.attitude_health()
+            if controller is self.descent or controller is self.ascent:
+                attitude = controller.attitude_health()
                 values.update({
                     "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
                     "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
