@@ -43,6 +43,7 @@ class LanderWorld:
         # emulated orbiter's world, another process): plant to plant, never through the flight software.
         self.ascender_record = ascender_record
         self._ascender_recorded = False
+        self._ascender_stood = False
         self.ignition_t: float | None = None
         # Engine starts seen by the truth: a restarted flight computer must never light one twice.
         self.ignitions = {"main_engine": 0, "ascent_engine": 0}
@@ -85,6 +86,9 @@ class LanderWorld:
             ascender.t += remaining
         if plant.landed:
             ascender.t = max(ascender.t, plant.t)
+            if not self._ascender_stood:  # the ascender stands as the lander came to rest
+                self._ascender_stood = True
+                ascender.stand_as(plant.body_to_local_matrix)
         for engine, on in (("main_engine", plant.engine_on), ("ascent_engine", ascender.engine_on)):
             if on and not self._burning[engine]:
                 self.ignitions[engine] += 1

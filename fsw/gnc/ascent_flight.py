@@ -40,6 +40,11 @@ class AscentDevices:
 class AscentController:
     STAR_OUTAGE_REPORT_S = 5.0  # no star tracker solution accepted this long: reported
     FOLLOW_RATE_LIMIT_RAD_S = math.radians(6.0)  # guidance's turns up to the control's slew rate are followed
+    # Lit without a star tracker solution yet (the tracker in an outage): the ascender stood upright
+    # on the lander, its x axis up at the site (the ascent frame's own axes), within a few degrees
+    # of the lander's tilt on the ground.
+    UPRIGHT = (1.0, 0.0, 0.0, 0.0)
+    UPRIGHT_SIGMA_RAD = math.radians(5.0)
 
     def __init__(self, devices: AscentDevices, site_height_m: float = 0.0, config: AscentConfig | None = None,
                  *, divider: int = 5, attitude_control: bool = True) -> None:
@@ -161,6 +166,9 @@ class AscentController:
             self._star_t = star.t
             if filt.update_star(star.quaternion, t) == "initialised":
                 self.events.append((t, "attitude_initialised", "from the star tracker"))
+        if not filt.initialised and self.lit:
+            filt.initialise(self.UPRIGHT, t, self.UPRIGHT_SIGMA_RAD)
+            self.events.append((t, "attitude_initialised", "upright on the pad: no star tracker solution yet"))
         if not filt.initialised:
             return
         last = filt.last_update_t if filt.last_update_t is not None else t

@@ -33,6 +33,7 @@ from hil.emulator.rigid_body import (
     Vector3,
     cross,
     mat_vec,
+    matrix_to_quat,
     quat_multiply,
     quat_to_matrix,
     rcs_layout,
@@ -188,6 +189,13 @@ class AscenderRigidBody:
         """Put the body at rest with its x axis at ``pitch``/``yaw`` in the local frame here (set-ups)."""
         self.body.set_attitude(quat_multiply(self._local_quaternion(), tilted_quaternion(pitch, yaw)))
         self._update_local_attitude()
+
+    def stand_as(self, body_to_local: Matrix3) -> None:
+        """Stand on the pad as the lander that carries it stands (its body-to-local matrix): the
+        ascender's frame is the local frame at its site."""
+        self.body.set_attitude(quat_multiply(self._local_quaternion(), matrix_to_quat(body_to_local)))
+        self._update_local_attitude()
+        self.specific_force_body = self._pad_support()
 
     def _local_quaternion(self) -> Quaternion:
         return tilted_quaternion(self.s / R_MOON, self.c / R_MOON)
