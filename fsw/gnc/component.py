@@ -72,14 +72,16 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
-        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "lander attitude estimate from the attitude guidance "
-                     "asks for (tens of degrees in the commanded slews of braking and rapid adjustment)",
+        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "attitude estimate of the vehicle in powered flight from "
+                     "the attitude guidance asks for (tens of degrees in the commanded slews of braking and rapid "
+                     "adjustment)",
                      yellow=Limits(high=30.0), red=Limits(high=60.0)),
-        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "lander body rate, gyros less the estimated bias",
+        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "body rate of the vehicle in powered flight, gyros less "
+                     "the estimated bias",
                      yellow=Limits(high=5.0), red=Limits(high=10.0)),
-        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent"),
-        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent "
-                     "(commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
+        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent or ascent"),
+        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent or "
+                     "ascent (commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
         TelemetryDef("gnc_star_tracker_age_s", "f64", "s", "since the attitude filter last accepted a star tracker "
                      "solution", yellow=Limits(high=5.0), red=Limits(high=30.0)),
         TelemetryDef("gnc_star_tracker_rejected", "u32", "", "star tracker solutions the attitude filter's gate "
