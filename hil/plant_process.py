@@ -86,7 +86,7 @@ class LanderWorld:
             ascender.t += remaining
         if plant.landed:
             ascender.t = max(ascender.t, plant.t)
-            if not self._ascender_stood:  # the ascender stands as the lander came to rest
+            if not self._ascender_stood and plant.touchdown is not None:  # as the lander came to rest
                 self._ascender_stood = True
                 ascender.stand_as(plant.body_to_local_matrix)
         for engine, on in (("main_engine", plant.engine_on), ("ascent_engine", ascender.engine_on)):

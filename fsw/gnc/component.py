@@ -31,7 +31,7 @@ from fsw.protocol.errors import FailureCode
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
 CHECKPOINT_KEY = "gnc.checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: the ascender's controller carries its attitude filter and control
 # Before and between powered phases only the mission machines' checks use the bus; their commands
 # (power switching) may wait for the fifth cycle.
 QUIET_CYCLES_AHEAD = 4

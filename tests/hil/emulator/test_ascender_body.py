@@ -17,6 +17,7 @@ from hil.emulator.ascender_body import (
 from hil.emulator.ascent import AscentPlant, AscentPlantConfig
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
 from hil.emulator.dynamics import GM_MOON, R_MOON
+from hil.emulator.rigid_body import tilted_frame
 
 DT = 0.02
 CENTRED = AscentPlantConfig(body=AscenderBodyConfig(
@@ -110,3 +111,14 @@ def test_the_centre_of_mass_and_inertia_move_as_propellant_burns() -> None:
     dry_com, dry_inertia = plant.mass_properties.at(0.0)
     assert dry_com[0] > full_com[0]  # the tanks sit low, around the engine
     assert all(d < f for d, f in zip(dry_inertia, full_inertia, strict=True))
+
+
+def test_it_stands_on_the_pad_as_the_lander_came_to_rest() -> None:
+    plant = AscentPlant(4)
+    plant.stand_as(tilted_frame(math.radians(4.0), math.radians(-2.0)))  # the lander's body to local
+    assert math.degrees(plant.tilt) == pytest.approx(math.degrees(math.acos(math.cos(math.radians(4.0))
+                                                                            * math.cos(math.radians(2.0)))))
+    g = GM_MOON / R_MOON**2
+    fx, fy, fz = EmulatedImu(plant).read().specific_force_body
+    assert fx == pytest.approx(g * math.cos(math.radians(4.0)) * math.cos(math.radians(2.0)), abs=0.01)
+    assert math.hypot(fy, fz) == pytest.approx(g * math.sin(plant.tilt), abs=0.01)
