@@ -45,6 +45,7 @@ class AscentController:
     # of the lander's tilt on the ground.
     UPRIGHT = (1.0, 0.0, 0.0, 0.0)
     UPRIGHT_SIGMA_RAD = math.radians(5.0)
+    INITIALISE_UPRIGHT = True  # off: wait for the star tracker (the fault case's negative control)
 
     def __init__(self, devices: AscentDevices, site_height_m: float = 0.0, config: AscentConfig | None = None,
                  *, divider: int = 5, attitude_control: bool = True) -> None:
@@ -166,7 +167,7 @@ class AscentController:
             self._star_t = star.t
             if filt.update_star(star.quaternion, t) == "initialised":
                 self.events.append((t, "attitude_initialised", "from the star tracker"))
-        if not filt.initialised and self.lit:
+        if not filt.initialised and self.lit and self.INITIALISE_UPRIGHT:
             filt.initialise(self.UPRIGHT, t, self.UPRIGHT_SIGMA_RAD)
             self.events.append((t, "attitude_initialised", "upright on the pad: no star tracker solution yet"))
         if not filt.initialised:

@@ -42,7 +42,9 @@ class AscentRun:
 
 
 def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: AscentConfig | None = None,
-               *, attitude_control: bool = True) -> AscentRun:
+               *, attitude_control: bool = True, pad_s: float = PAD_S, star_outage_s: float = 0.0) -> AscentRun:
+    """Fly the ascent: ``pad_s`` of the controller on the pad before ignition, the star tracker in an
+    outage for ``star_outage_s`` from ignition (a fault case)."""
     wall0 = time.perf_counter()
     plant = AscentPlant(seed, config)
     devices = AscentDevices(
@@ -56,10 +58,11 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
     # The star tracker's first solutions on the pad, then the ignition: the ascent machine's act
     # (latched); the controller flies from there.
     t = 0.0
-    for n in range(int(PAD_S / DT_S)):
+    for n in range(round(pad_s / DT_S)):
         controller.step(t, DT_S)
         plant.step(DT_S)
         t = (n + 1) * DT_S
+    devices.star_tracker.outage_until = t + star_outage_s
     devices.engine.set_on(True)
     errors: dict[str, list[float]] = {}
     phase_since: dict[str, float] = {}

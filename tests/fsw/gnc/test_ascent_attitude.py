@@ -9,6 +9,7 @@ import math
 
 import pytest
 
+from fsw.gnc.ascent_flight import AscentController
 from hil.emulator.ascender_body import AscenderBodyConfig
 from hil.emulator.ascent import AscentPlantConfig
 from hil.rigs.ascent_loop import fly_ascent
@@ -42,3 +43,20 @@ def test_without_the_thrusters_the_same_engine_tumbles_the_ascender_back_to_the_
     assert run.orbit_true.periapsis_alt_m < 0.0
     assert plant.max_rate_rad_s > math.radians(30.0)
     assert plant.rcs_propellant_used == 0.0
+
+
+@pytest.mark.parametrize("upright", [True, False])
+def test_lit_in_a_star_tracker_outage_the_attitude_starts_from_upright(upright: bool,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # The controller begins at ignition and the tracker gives nothing for its first 8 s: the
+    # ascender stood upright on the lander, so the filter starts there and the control holds it.
+    # Negative control: waiting for the tracker leaves the engine's torque unopposed.
+    monkeypatch.setattr(AscentController, "INITIALISE_UPRIGHT", upright)
+    run = fly_ascent(3, AscentPlantConfig(body=MISALIGNED), pad_s=0.0, star_outage_s=8.0)
+    events = [(name, detail) for _, name, detail in run.controller.events]
+    if upright:
+        assert events[0] == ("attitude_initialised", "upright on the pad: no star tracker solution yet")
+        assert run.orbit_true.periapsis_alt_m == pytest.approx(15_000.0, abs=2_000.0)
+        assert run.orbit_true.apoapsis_alt_m == pytest.approx(180_000.0, abs=10_000.0)
+    else:
+        assert run.plant.h < run.plant.config.site_height_m and run.orbit_true.periapsis_alt_m < 0.0
