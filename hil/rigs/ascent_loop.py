@@ -47,9 +47,10 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
     outage for ``star_outage_s`` from ignition (a fault case)."""
     wall0 = time.perf_counter()
     plant = AscentPlant(seed, config)
+    tracker = EmulatedStarTracker(plant)
     devices = AscentDevices(
         imu=EmulatedImu(plant),
-        star_tracker=EmulatedStarTracker(plant),
+        star_tracker=tracker,
         attitude=EmulatedRcs(plant),
         engine=EmulatedAscentEngine(plant),
         propellant=EmulatedPropellantGauge(plant),  # type: ignore[arg-type]
@@ -62,7 +63,7 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
         controller.step(t, DT_S)
         plant.step(DT_S)
         t = (n + 1) * DT_S
-    devices.star_tracker.outage_until = t + star_outage_s
+    tracker.outage_until = t + star_outage_s
     devices.engine.set_on(True)
     errors: dict[str, list[float]] = {}
     phase_since: dict[str, float] = {}
