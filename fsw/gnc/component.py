@@ -73,12 +73,10 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
         TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "attitude estimate of the vehicle in powered flight from "
-                     "the attitude guidance asks for (tens of degrees in the commanded slews of braking and rapid "
-                     "adjustment)",
+                     "the attitude guidance asks for (tens of degrees in the descent's commanded slews)",
                      yellow=Limits(high=30.0), red=Limits(high=60.0)),
         TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "body rate of the vehicle in powered flight, gyros less "
-                     "the estimated bias",
-                     yellow=Limits(high=5.0), red=Limits(high=10.0)),
+                     "the estimated bias", yellow=Limits(high=5.0), red=Limits(high=10.0)),
         TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent or ascent"),
         TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent or "
                      "ascent (commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
@@ -129,8 +127,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "false: such an altimeter is latched failed"),
         ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
                      "hold the lander's and the ascender's attitude with their attitude thrusters (SLIM's thrust off "
-                     "the centre of mass); "
-                     "false: no thruster is fired, the attitude is whatever the torques make it"),
+                     "the centre of mass); false: no thruster is fired, the attitude is whatever the torques make it"),
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
@@ -251,8 +248,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 report(stage)
             return
         if controller is None:
-            controller = AscentController(self.ascender,
-                                          attitude_control=bool(self.param("gnc_attitude_control")))
+            controller = AscentController(self.ascender, attitude_control=bool(self.param("gnc_attitude_control")))
             self._ascent_stage_reported = set()
             self._started_at = self.clock.monotonic()
         self.ascent = controller
@@ -472,17 +468,16 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 values["gnc_aim_shift_m"] = round(self.descent.guidance.aim_shift(), 1)
                 if self.descent.last_command is not None:
                     values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
-            if controller is self.descent or controller is self.ascent:
-                attitude = controller.attitude_health()
-                values.update({
-                    "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
-                    "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
-                    "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
-                    "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
-                    "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
-                    "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
-                    "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
-                })
+            attitude = controller.attitude_health()
+            values.update({
+                "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
+                "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
+                "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
+                "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
+                "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
+                "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
+                "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
+            })
         return values
 
 
