@@ -13,7 +13,7 @@ observer with both poles at ``pole_rad_s``). The lever times the thrust the thru
 ``margin`` of a group's torque (the rest stays for steering), gives the thrust ceiling:
 ``margin * group torque / |lever|``, the lowest over the three axes. The nominal engine's lever is a
 few millimetres (misalignment and centre-of-mass offset, 0.1 deg and 3 mm 1-sigma [est.]): its
-ceiling lies far above full thrust. The response (``DescentController``) takes the ceiling once it
+ceiling lies far above full thrust. The response (:mod:`fsw.gnc.thrust_limit`) takes the ceiling once it
 has stayed below full thrust for ``ENGAGE_CYCLES`` and hands it to guidance.
 """
 
