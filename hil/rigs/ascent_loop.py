@@ -3,8 +3,9 @@
 ascender plant and its emulated IMU, attitude thrusters, engine and propellant gauge.
 
 The rig only steps the two and keeps the clock: what the orbit is afterwards is the plant's word,
-computed by plant code (:func:`hil.emulator.dynamics.true_orbit`); what the flight software believes
-is read from its navigator for comparison."""
+computed by plant code from its inertial state (:meth:`hil.emulator.dynamics.TrackCoordinates.true_orbit`);
+what the flight software believes is read from its navigator for comparison (its velocity is over the
+Moon's turning surface, a few m/s from the inertial one)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fsw.gnc.ascent import AscentConfig
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from hil.emulator.ascent import AscentPlant, AscentPlantConfig, EmulatedAscentEngine
 from hil.emulator.devices import EmulatedAttitudeThrusters, EmulatedPlatformImu, EmulatedPropellantGauge
-from hil.emulator.dynamics import R_MOON, TrueOrbit, true_orbit
+from hil.emulator.dynamics import TrueOrbit, true_orbit
 
 DT_S = 0.02  # the GNC rate group's period
 
@@ -54,7 +55,7 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
             break
     believed = controller.nav.state()
     return AscentRun(
-        orbit_true=true_orbit(R_MOON + plant.h, plant.vu, plant.vd),
+        orbit_true=plant.true_orbit(),
         orbit_believed=true_orbit(believed.r, believed.vu, believed.vd),
         burn_time_s=controller.cutoff_t if controller.cutoff_t is not None else t,
         delivered_delta_v_m_s=plant.delivered_delta_v,
