@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hil.emulator.rigid_body import Matrix3, Vector3, mat_mul, mat_vec, rotation, tilted_frame, transpose
+from hil.emulator.rigid_body import Matrix3, Vector3, mat_mul, mat_vec, rotation, tilted_frame, transposed_vec
 
 GM_MOON = 4.9049e12  # m^3/s^2, the Moon's GM (published value)
 R_MOON = 1_737_400.0  # m, mean radius
@@ -149,13 +149,11 @@ class FlightState:
         wx, wy, wz = self.spin
         vx, vy, vz = self.velocity
         relative = (vx - (wy * z - wz * y), vy - (wz * x - wx * z), vz - (wx * y - wy * x))
-        inverse = transpose(m)
-        p_fixed = mat_vec(inverse, self.position)
-        self.h, self.s, self.c = track_coordinates(p_fixed)
+        self.h, self.s, self.c = track_coordinates(transposed_vec(m, self.position))
         local = tilted_frame(self.s / R_MOON, self.c / R_MOON)
         self.local_to_fixed = local
         self.local_to_inertial = mat_mul(m, local)
-        self.vu, self.vd, self.vc = mat_vec(transpose(self.local_to_inertial), relative)
+        self.vu, self.vd, self.vc = transposed_vec(self.local_to_inertial, relative)
 
 
 class TrackCoordinates:
@@ -281,4 +279,4 @@ def body_to_local(pitch: float, yaw: float, v: Vector3) -> Vector3:
 
 def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
     """A local-level vector in the body frame (the transpose of :func:`body_to_local`)."""
-    return mat_vec(transpose(tilted_frame(pitch, yaw)), v)
+    return transposed_vec(tilted_frame(pitch, yaw), v)

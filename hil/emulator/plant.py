@@ -37,7 +37,7 @@ from hil.emulator.rigid_body import (
     mat_mul,
     mat_vec,
     tilted_frame,
-    transpose,
+    transposed_mul,
 )
 from hil.emulator.terrain import Terrain, TerrainConfig
 
@@ -228,7 +228,7 @@ class LunarLanderPlant(TrackCoordinates):
         self._update_local_attitude()
 
     def _update_local_attitude(self) -> None:
-        self.body_to_local_matrix = mat_mul(transpose(self.state.local_to_inertial), self.body.matrix)
+        self.body_to_local_matrix = transposed_mul(self.state.local_to_inertial, self.body.matrix)
 
     def body_to_local(self, v: Vector3) -> Vector3:
         return mat_vec(self.body_to_local_matrix, v)

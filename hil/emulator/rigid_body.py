@@ -32,13 +32,20 @@ Quaternion = tuple[float, float, float, float]
 
 
 def mat_mul(a: Matrix3, b: Matrix3) -> Matrix3:
-    (a0, a1, a2), (b0, b1, b2) = a, b
-    return ((a0[0] * b0[0] + a0[1] * b1[0] + a0[2] * b2[0], a0[0] * b0[1] + a0[1] * b1[1] + a0[2] * b2[1],
-             a0[0] * b0[2] + a0[1] * b1[2] + a0[2] * b2[2]),
-            (a1[0] * b0[0] + a1[1] * b1[0] + a1[2] * b2[0], a1[0] * b0[1] + a1[1] * b1[1] + a1[2] * b2[1],
-             a1[0] * b0[2] + a1[1] * b1[2] + a1[2] * b2[2]),
-            (a2[0] * b0[0] + a2[1] * b1[0] + a2[2] * b2[0], a2[0] * b0[1] + a2[1] * b1[1] + a2[2] * b2[1],
-             a2[0] * b0[2] + a2[1] * b1[2] + a2[2] * b2[2]))
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = b
+    return ((a00 * b00 + a01 * b10 + a02 * b20, a00 * b01 + a01 * b11 + a02 * b21, a00 * b02 + a01 * b12 + a02 * b22),
+            (a10 * b00 + a11 * b10 + a12 * b20, a10 * b01 + a11 * b11 + a12 * b21, a10 * b02 + a11 * b12 + a12 * b22),
+            (a20 * b00 + a21 * b10 + a22 * b20, a20 * b01 + a21 * b11 + a22 * b21, a20 * b02 + a21 * b12 + a22 * b22))
+
+
+def transposed_mul(a: Matrix3, b: Matrix3) -> Matrix3:
+    """``a`` transposed times ``b``."""
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = b
+    return ((a00 * b00 + a10 * b10 + a20 * b20, a00 * b01 + a10 * b11 + a20 * b21, a00 * b02 + a10 * b12 + a20 * b22),
+            (a01 * b00 + a11 * b10 + a21 * b20, a01 * b01 + a11 * b11 + a21 * b21, a01 * b02 + a11 * b12 + a21 * b22),
+            (a02 * b00 + a12 * b10 + a22 * b20, a02 * b01 + a12 * b11 + a22 * b21, a02 * b02 + a12 * b12 + a22 * b22))
 
 
 def transpose(m: Matrix3) -> Matrix3:
@@ -46,8 +53,16 @@ def transpose(m: Matrix3) -> Matrix3:
 
 
 def mat_vec(m: Matrix3, v: Vector3) -> Vector3:
-    return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2], m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
-            m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = m
+    x, y, z = v
+    return (m00 * x + m01 * y + m02 * z, m10 * x + m11 * y + m12 * z, m20 * x + m21 * y + m22 * z)
+
+
+def transposed_vec(m: Matrix3, v: Vector3) -> Vector3:
+    """``m`` transposed times ``v``."""
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = m
+    x, y, z = v
+    return (m00 * x + m10 * y + m20 * z, m01 * x + m11 * y + m21 * z, m02 * x + m12 * y + m22 * z)
 
 
 def cross(a: Vector3, b: Vector3) -> Vector3:
