@@ -49,7 +49,8 @@ class AscentPlant(TrackCoordinates):
         self.landed = False  # the IMU model reads this: on the pad the ground holds us up
         self.on_pad = True
         # The plant's record: velocity the engine really gave (the integral of thrust over mass) and
-        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd).
+        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd) with the inertial radial
+        # and horizontal speeds for vu and vd (the orbit the rendezvous plant goes on from).
         self.delivered_delta_v = 0.0
         self.cutoff_state: tuple[float, float, float, float, float] | None = None
         self.rng = random.Random(f"ascent-{seed}")
@@ -59,7 +60,7 @@ class AscentPlant(TrackCoordinates):
         burning = self.engine_on and self.propellant > 0.0
         self.thrust = ASCENT_ENGINE_THRUST_N * cfg.thrust_scale if burning else 0.0
         if not burning and not self.on_pad and self.cutoff_state is None and self.delivered_delta_v > 0.0:
-            self.cutoff_state = (self.t, self.h, self.s, self.vu, self.vd)
+            self.cutoff_state = (self.t, self.h, self.s, *self.state.inertial_speeds())
         k = min(1.0, dt / cfg.attitude_time_constant_s)
         lim = cfg.attitude_rate_limit_rad_s * dt
         dp = max(-lim, min(lim, (self.pitch_cmd - self.pitch) * k)) if self.attitude_enabled else 0.0

@@ -130,6 +130,13 @@ class FlightState:
         vx, vy, vz = mat_vec(m, v_fixed)
         self.set_inertial(position, (vx + wy * z - wz * y, vy + wz * x - wx * z, vz + wx * y - wy * x))
 
+    def inertial_speeds(self) -> tuple[float, float]:
+        """(radial, horizontal) inertial speed."""
+        x, y, z = self.position
+        vx, vy, vz = self.velocity
+        radial = (x * vx + y * vy + z * vz) / math.sqrt(x * x + y * y + z * z)
+        return radial, math.sqrt(max(0.0, vx * vx + vy * vy + vz * vz - radial * radial))
+
     def step(self, specific_force: Vector3, dt: float) -> None:
         """Advance by ``dt`` with the specific force (inertial axes) constant over the step."""
         (px, py, pz), (vx, vy, vz), (gx, gy, gz) = self.position, self.velocity, self._gravity
