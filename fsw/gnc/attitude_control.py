@@ -8,7 +8,9 @@ of the error learns the steady disturbance (the engine's thrust off the centre o
 demand becomes thruster on-times by pulse-width modulation through an impulse accumulator: each
 cycle adds the impulse asked; a couple fires when the accumulator holds at least its minimum
 impulse bit, for as long as the impulse asks (at most the cycle), and that impulse is taken off.
-Small demands so come out as sparse minimum pulses, large ones as full-cycle firings.
+Small demands so come out as sparse minimum pulses, large ones as full-cycle firings. A disturbance
+torque estimated elsewhere (the engine's offset torque, ``fsw.gnc.thrust_authority``) can be given
+as a feedforward; the integral then learns only what that estimate misses.
 
 Thrusters fire in groups of four with no net force (the numbering and geometry are the design's,
 docs/gnc.md); a thruster in the groups of two axes gets the sum of their on-times, up to the cycle.
@@ -84,12 +86,22 @@ class AttitudeController:
     def __init__(self, config: AttitudeControlConfig | None = None) -> None:
         self.config = config or AttitudeControlConfig()
         self.integral = [0.0, 0.0, 0.0]  # N m
+        self.feedforward: Vector3 = (0.0, 0.0, 0.0)  # N m, an estimated disturbance to answer directly
         self.accumulator = [0.0, 0.0, 0.0]  # N m s of impulse asked and not yet delivered
         self.demand = [0.0, 0.0, 0.0]  # N m s asked in the last cycle
         self.error: Vector3 = (0.0, 0.0, 0.0)
         self.pulses = 0  # thruster pulses commanded
         self.on_time_s = 0.0  # thruster-seconds commanded
         self.commands = 0
+
+    def set_feedforward(self, torque: Vector3, *, hand_over: bool = False) -> None:
+        """Answer ``torque`` (N m) directly from now on. ``hand_over``: the integral has been learning
+        the same torque; what the feedforward now supplies is taken out of it (no bump)."""
+        if hand_over:
+            limit = self.config.integral_limit_nm
+            self.integral = [max(-limit, min(limit, i - f + g)) for i, f, g in
+                             zip(self.integral, torque, self.feedforward, strict=True)]
+        self.feedforward = torque
 
     @property
     def error_rad(self) -> float:
@@ -109,7 +121,7 @@ class AttitudeController:
         dt = cfg.cycle_s
         e = self.error = error_angles(q, q_target)
         inertia = design_inertia(propellant_kg)
-        integral, demand, accumulator = self.integral, self.demand, self.accumulator
+        integral, demand, accumulator, feedforward = self.integral, self.demand, self.accumulator, self.feedforward
         max_rate, tau, zone = cfg.max_rate_rad_s, cfg.attitude_time_constant_s, cfg.integral_zone_rad
         limit, fade = cfg.integral_limit_nm, 1.0 - dt / cfg.integral_fade_s
         for axis in range(3):
@@ -130,9 +142,9 @@ class AttitudeController:
             else:  # slewing: what was learnt holding fades rather than pushing the slew on
                 integral[axis] *= fade
             if size < cfg.deadband_rad and -cfg.rate_deadband_rad_s < rate_error < cfg.rate_deadband_rad_s:
-                torque = integral[axis]
+                torque = integral[axis] + feedforward[axis]
             else:
-                torque = inertia[axis] * cfg.rate_gain * rate_error + integral[axis]
+                torque = inertia[axis] * cfg.rate_gain * rate_error + integral[axis] + feedforward[axis]
             demand[axis] = torque * dt
             accumulator[axis] += torque * dt
         if not may_fire:

@@ -18,6 +18,7 @@ from fsw.core.component import Component
 from fsw.core.context import Context
 from fsw.core.declarations import EventDef, Limits, ParameterDef, Severity, TelemetryDef
 from fsw.devices.bus import DeviceBusDead
+from fsw.gnc import thrust_limit
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
@@ -97,6 +98,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "propellant costs)"),
         *BUS_TELEMETRY,
         *UPLINK_TELEMETRY,
+        *thrust_limit.THRUST_LIMIT_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
@@ -111,6 +113,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         *BUS_EVENTS,
         *DEVICE_COMMAND_EVENTS,
         *UPLINK_EVENTS,
+        *thrust_limit.THRUST_LIMIT_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -132,6 +135,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
         *UPLINK_PARAMETERS,
+        *thrust_limit.THRUST_LIMIT_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -237,7 +241,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                               thrust_estimation=bool(self.param("gnc_thrust_estimation")),
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
                               attitude_control=bool(self.param("gnc_attitude_control")),
-                              hazard_avoidance=bool(self.param("gnc_hazard_avoidance")))
+                              hazard_avoidance=bool(self.param("gnc_hazard_avoidance")),
+                              thrust_authority=bool(self.param("gnc_thrust_authority_limit")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
@@ -364,6 +369,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
             if event in SITE_OUTCOMES:
                 self._report_site(controller, SITE_OUTCOMES[event])
+            if event in thrust_limit.THRUST_LIMIT_EVENT_IDS:
+                self.emit(thrust_limit.THRUST_LIMIT_EVENT_IDS[event], event=event, detail=detail)
         if controller.phase == HOLD_ORBIT:
             self._finish_descent("aborted")
         elif controller.phase == LANDED:
@@ -465,6 +472,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 values["gnc_aim_shift_m"] = round(self.descent.guidance.aim_shift(), 1)
                 if self.descent.last_command is not None:
                     values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
+                values.update(self.descent.thrust_limit_housekeeping())
                 attitude = self.descent.attitude_health()
                 values.update({
                     "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
