@@ -22,7 +22,6 @@ from hil.devicebus import DeviceBusServer, serve
 from hil.emulator.ascent import AscentPlant, EmulatedAscentEngine
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
 from hil.emulator.devices import EmulatedPropellantGauge, make_lander_devices
-from hil.emulator.dynamics import R_MOON, true_orbit
 from hil.emulator.orbit_determination import orbit_determination
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, with_faults
 from hil.link.bridge import PtyPair
@@ -103,7 +102,7 @@ class LanderWorld:
     def _ascender_orbit(self) -> tuple[float, float]:
         """(periapsis, apoapsis) altitudes of the ascender's orbit now, km."""
         ascender = self.ascender
-        orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
+        orbit = ascender.true_orbit()
         return orbit.periapsis_alt_m / 1e3, orbit.apoapsis_alt_m / 1e3
 
     def orbit_determination(self, path: Path) -> None:

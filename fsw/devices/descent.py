@@ -12,9 +12,10 @@ Frames and conventions (SI units throughout):
 * Attitude is given by the thrust axis: ``pitch`` tilts it from local vertical towards
   +downrange, ``yaw`` towards +crossrange. Braking therefore flies at a large negative pitch.
   The lander's own sensors measure body rates (strapdown IMU) and an attitude quaternion (star
-  tracker) in the descent inertial frame: the local-level frame at the descent start point
-  (``s = c = 0``), fixed because the Moon's rotation is not modelled. Quaternions are
-  ``(w, x, y, z)`` and turn body vectors into that frame.
+  tracker) in the descent inertial frame: the axes of the Moon-centred descent frame at the
+  alignment epoch the ground uplinks (``DESCENT_FRAME_SET``), i.e. the local-level frame at the
+  descent start point (``s = c = 0``) then; the Moon turns away from it at its sidereal rate.
+  Quaternions are ``(w, x, y, z)`` and turn body vectors into that frame.
 * Body frame: ``x`` = thrust axis (the lander's "up" when standing), ``y`` = the pitch direction,
   ``z`` completes the triad. :func:`body_to_local` turns a body vector into local-level.
 """

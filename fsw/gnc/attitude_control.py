@@ -64,9 +64,12 @@ def design_inertia(propellant_kg: float) -> Vector3:
             DRY_INERTIA[2] + fill * FULL_PROPELLANT_INERTIA[2])
 
 
-def target_attitude(pitch: float, yaw: float, s: float, c: float) -> Quaternion:
-    """A thrust-axis attitude in the local frame at arcs ``(s, c)``, in the descent inertial frame."""
-    return quat_multiply(tilted_quaternion(s / R_MOON, c / R_MOON), tilted_quaternion(pitch, yaw))
+def target_attitude(pitch: float, yaw: float, s: float, c: float,
+                    frame_turn: Quaternion = (1.0, 0.0, 0.0, 0.0)) -> Quaternion:
+    """A thrust-axis attitude in the local frame at arcs ``(s, c)``, in the descent inertial frame
+    (``frame_turn``: from the MCDF to that frame, the Moon's turn since they were aligned)."""
+    local = quat_multiply(frame_turn, tilted_quaternion(s / R_MOON, c / R_MOON))
+    return quat_multiply(local, tilted_quaternion(pitch, yaw))
 
 
 def local_frame_rate(pitch: float, yaw: float, h: float, vd: float, vc: float) -> Vector3:

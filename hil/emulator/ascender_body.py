@@ -6,10 +6,11 @@ in; the rotations, mass properties and thruster geometry are the lander's
 (:mod:`hil.emulator.rigid_body`) with the ascender's figures. The world's own code: the flight side
 has its own attitude model.
 
-Frames. Inertial: the local-level frame ``(up, downrange, crossrange)`` at the ascent site (the
-ascender's ``s = c = 0``; the Moon does not rotate in this plant). Body: origin at the engine's
-throat, ``x`` along the nominal thrust axis (up on the pad), ``y`` the pitch direction, ``z``
-completing the triad; quaternions ``(w, x, y, z)`` turn body vectors into the inertial frame.
+Frames. Inertial: the axes the local-level frame ``(up, downrange, crossrange)`` at the ascent
+site had when the ascender was set on its pad (:meth:`AscenderRigidBody.stand_as`), held fixed while
+the Moon turns on; the star tracker's catalogue frame. Body: origin at the engine's throat, ``x``
+along the nominal thrust axis (up on the pad), ``y`` the pitch direction, ``z`` completing the
+triad; the body's direction-cosine matrix turns body vectors into the inertial frame.
 
 Figures are estimates for a CE-5 class ascender (~800 kg at lift-off, one 3000 N engine), listed in
 docs/gnc.md: the mass is the plant's; the size, inertia and thrusters are scaled down from the lander.
@@ -21,23 +22,21 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from hil.emulator.dynamics import GM_MOON, R_MOON
+from hil.emulator.dynamics import GM_MOON, R_MOON, FlightState
 from hil.emulator.rigid_body import (
     RCS_EXHAUST_VELOCITY_M_S,
     RCS_MIN_ON_S,
     MassModel,
     MassProperties,
     Matrix3,
-    Quaternion,
     RigidBody,
     Vector3,
     cross,
+    mat_mul,
     mat_vec,
-    matrix_to_quat,
-    quat_multiply,
-    quat_to_matrix,
     rcs_layout,
-    tilted_quaternion,
+    tilted_frame,
+    transposed_mul,
 )
 
 #: [est.] ~320 kg dry in a ~1.5 m body over 480 kg of propellant in tanks around the engine.
@@ -129,6 +128,7 @@ class AscenderRigidBody:
     thrust: float
     on_pad: bool
     attitude_enabled: bool  # the thrusters' valve drivers powered
+    state: FlightState  # the translational state (its local frame places the pad)
 
     def _init_body(self, seed: int, config: AscenderBodyConfig, dry_mass_kg: float, propellant_kg: float) -> None:
         self.body_config = config
@@ -142,7 +142,8 @@ class AscenderRigidBody:
             ty, tz = rng.gauss(0.0, sigma), rng.gauss(0.0, sigma)
         self.thrust_dir_body: Vector3 = _unit((1.0, math.tan(ty), math.tan(tz)))
         self.thrusters = ThrusterSet(ASCENDER_RCS_LAYOUT, ASCENDER_RCS_THRUST_N)
-        self.body = RigidBody((1.0, 0.0, 0.0, 0.0))  # standing on the pad, x up
+        self._pad_frame: Matrix3 = self.state.local_to_inertial
+        self.body = RigidBody(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))  # standing on the pad, x up
         self.body_to_local_matrix: Matrix3 = self.body.matrix
         self.specific_force_body: Vector3 = self._pad_support()
         self.max_rate_rad_s = 0.0  # the plant's record: the fastest the body turned in flight
@@ -187,22 +188,23 @@ class AscenderRigidBody:
 
     def set_attitude(self, pitch: float, yaw: float) -> None:
         """Put the body at rest with its x axis at ``pitch``/``yaw`` in the local frame here (set-ups)."""
-        self.body.set_attitude(quat_multiply(self._local_quaternion(), tilted_quaternion(pitch, yaw)))
+        self.body.set_attitude(mat_mul(self._local_matrix(), tilted_frame(pitch, yaw)))
         self._update_local_attitude()
 
     def stand_as(self, body_to_local: Matrix3) -> None:
         """Stand on the pad as the lander that carries it stands (its body-to-local matrix): the
         ascender's frame is the local frame at its site."""
-        self.body.set_attitude(quat_multiply(self._local_quaternion(), matrix_to_quat(body_to_local)))
+        self._pad_frame = self.state.local_to_inertial
+        self.body.set_attitude(mat_mul(self._local_matrix(), body_to_local))
         self._update_local_attitude()
         self.specific_force_body = self._pad_support()
 
-    def _local_quaternion(self) -> Quaternion:
-        return tilted_quaternion(self.s / R_MOON, self.c / R_MOON)
+    def _local_matrix(self) -> Matrix3:
+        """The local frame here (columns: up, downrange, crossrange) in the inertial frame."""
+        return transposed_mul(self._pad_frame, self.state.local_to_inertial)
 
     def _update_local_attitude(self) -> None:
-        w, x, y, z = self._local_quaternion()
-        self.body_to_local_matrix = quat_to_matrix(quat_multiply((w, -x, -y, -z), self.body.q))
+        self.body_to_local_matrix = transposed_mul(self._local_matrix(), self.body.matrix)
         du, dd, dc = self.thrust_direction_local()
         # The thrust's direction as the translational step takes it (the pitch in the up-downrange
         # plane; a crossrange part turns the plane, which that step does not model).
@@ -228,8 +230,8 @@ class AscenderRigidBody:
                                                          not self.body_config.rcs_failed)
         self.propellant -= used
         self.mass -= used
-        if self.on_pad:
-            self.body.w = (0.0, 0.0, 0.0)
+        if self.on_pad:  # the pad holds it, turning with the Moon
+            self.body.set_attitude(mat_mul(self._local_matrix(), self.body_to_local_matrix))
         else:
             self.body.step((tx + rcs_torque[0], ty + rcs_torque[1], tz + rcs_torque[2]), inertia, dt)
             wx, wy, wz = self.body.w

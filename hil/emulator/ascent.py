@@ -1,5 +1,7 @@
-"""Ascender plant: the same curved-Moon point-mass model as the lander, an on/off 3000 N engine; its
-attitude a rigid body's (:mod:`hil.emulator.ascender_body`), turned by torques alone."""
+"""Ascender plant: the lander's translational physics (inertial state under point-mass and J2 gravity,
+the Moon turning under it: :class:`hil.emulator.dynamics.FlightState`) with an on/off 3000 N engine;
+its attitude a rigid body's (:mod:`hil.emulator.ascender_body`), turned by torques alone.
+Its track starts at the landing site, downrange along the descent's heading."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Protocol
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
 from hil.emulator.ascender_body import AscenderBodyConfig, AscenderRigidBody
-from hil.emulator.dynamics import GM_MOON, R_MOON
+from hil.emulator.dynamics import FlightState, MoonModel, TrackCoordinates
 from hil.emulator.plant import FaultConfig
 
 
@@ -25,17 +27,17 @@ class AscentPlantConfig:
     # status reports the rating; only the accelerometers feel the difference.
     thrust_scale: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)
+    moon: MoonModel = field(default_factory=MoonModel)
 
 
-class AscentPlant(AscenderRigidBody):
+class AscentPlant(AscenderRigidBody, TrackCoordinates):
     def __init__(self, seed: int, config: AscentPlantConfig | None = None) -> None:
         self.seed = seed
         self.config = cfg = config or AscentPlantConfig()
         self.faults = cfg.faults
-        self.t = 0.0
-        self.h = cfg.site_height_m
-        self.s = self.c = 0.0
-        self.vu = self.vd = self.vc = 0.0
+        # Standing on the pad at the track origin, turning with the Moon.
+        self.state = FlightState(cfg.moon, cfg.moon.pole(0.0), 0.0)
+        self.state.set_track(cfg.site_height_m, 0.0, 0.0, 0.0, 0.0, 0.0)
         self.mass = cfg.liftoff_mass_kg
         self.propellant = cfg.propellant_kg
         self.attitude_enabled = True
@@ -45,7 +47,8 @@ class AscentPlant(AscenderRigidBody):
         self.landed = False  # the IMU model reads this: on the pad the ground holds us up
         self.on_pad = True
         # The plant's record: velocity the engine really gave (the integral of thrust over mass) and
-        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd).
+        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd) with the inertial radial
+        # and horizontal speeds for vu and vd (the orbit the rendezvous plant goes on from).
         self.delivered_delta_v = 0.0
         self.cutoff_state: tuple[float, float, float, float, float] | None = None
         self.rng = random.Random(f"ascent-{seed}")
@@ -56,29 +59,25 @@ class AscentPlant(AscenderRigidBody):
         burning = self.engine_on and self.propellant > 0.0
         self.thrust = ASCENT_ENGINE_THRUST_N * cfg.thrust_scale if burning else 0.0
         if not burning and not self.on_pad and self.cutoff_state is None and self.delivered_delta_v > 0.0:
-            self.cutoff_state = (self.t, self.h, self.s, self.vu, self.vd)
+            self.cutoff_state = (self.t, self.h, self.s, *self.state.inertial_speeds())
         self._rotate(dt)  # sets the thrust's pitch for the step below
         acc = self.thrust / self.mass
         self.specific_force = acc
         self.delivered_delta_v += acc * dt
-        r = R_MOON + self.h
-        g = GM_MOON / (r * r)
-        vu, vd = self.vu, self.vd
-        vu += (acc * math.cos(self.pitch) - g + vd * vd / r) * dt
-        vd += (acc * math.sin(self.pitch) - vu * vd / r) * dt
+        st = self.state
+        local_force = (acc * math.cos(self.pitch), acc * math.sin(self.pitch), 0.0)
+        m = st.local_to_inertial
+        pad = (st.h, st.s, st.c)
+        st.step(tuple(m[i][0] * local_force[0] + m[i][1] * local_force[1] for i in range(3)), dt)  # type: ignore[arg-type]
         if self.on_pad:
-            if vu <= 0.0:
-                vu = vd = 0.0
+            if st.vu <= 0.0:  # the pad holds it up, turning with the Moon
+                st.set_track(*pad, 0.0, 0.0, 0.0)
             else:
                 self.on_pad = False
-        self.vu, self.vd = vu, vd
-        self.h += vu * dt
-        self.s += vd * R_MOON / r * dt
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / cfg.exhaust_velocity_m_s * dt)
             self.propellant -= burned
             self.mass -= burned
-        self.t += dt
 
 
 class AscenderModel(Protocol):

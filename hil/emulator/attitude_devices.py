@@ -17,7 +17,7 @@ from typing import Protocol
 from fsw.devices.descent import RCS_THRUSTERS, RcsStatus, StarTrackerReading, StrapdownImuReading
 from hil.emulator.imu_units import DualUnitImu
 from hil.emulator.plant import FaultConfig
-from hil.emulator.rigid_body import Matrix3, Quaternion, RigidBody, Vector3, mat_vec, quat_multiply, quat_normalise
+from hil.emulator.rigid_body import Matrix3, RigidBody, Vector3, mat_mul, mat_vec, quaternion_of, rotation_vector_matrix
 
 _F32X3 = struct.Struct("<3f")
 _F32X4 = struct.Struct("<4f")
@@ -156,10 +156,9 @@ class EmulatedStarTracker:
             return self.last
         g = self.rng.gauss
         ex, ey, ez = g(0.0, self.CROSS_NOISE_RAD), g(0.0, self.CROSS_NOISE_RAD), g(0.0, self.BORESIGHT_NOISE_RAD)
-        error: Quaternion = (1.0, 0.5 * ex, 0.5 * ey, 0.5 * ez)
-        q = quat_normalise(quat_multiply(p.body.q, error))
-        if q[0] < 0.0:
-            q = (-q[0], -q[1], -q[2], -q[3])
+        # The measured attitude: the true one turned by the small error, as the tracker's
+        # quaternion output (the conversion happens here, at the device).
+        q = quaternion_of(mat_mul(p.body.matrix, rotation_vector_matrix((ex, ey, ez))))
         self.last = StarTrackerReading(p.t, _F32X4.unpack(_F32X4.pack(*q)), True)
         return self.last
 

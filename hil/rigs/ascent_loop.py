@@ -3,9 +3,11 @@
 ascender plant and its emulated strapdown IMU, star tracker, thrusters, engine and propellant gauge.
 
 The rig only steps the two and keeps the clock: what the orbit is afterwards is the plant's word,
-computed by plant code (:func:`hil.emulator.dynamics.true_orbit`); what the flight software believes
-is read from its navigator for comparison. The attitude error it reports is the plant's true body
-axis (the nominal thrust axis, what the control holds) against the direction guidance asks for."""
+computed by plant code from its inertial state (:meth:`hil.emulator.dynamics.TrackCoordinates.true_orbit`);
+what the flight software believes is read from its navigator for comparison (its velocity is over the
+Moon's turning surface, a few m/s from the inertial one). The attitude error it reports is the plant's
+true body axis (the nominal thrust axis, what the control holds) against the direction guidance asks
+for."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from hil.emulator.ascent import AscentPlant, AscentPlantConfig, EmulatedAscentEngine
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
 from hil.emulator.devices import EmulatedPropellantGauge
-from hil.emulator.dynamics import R_MOON, TrueOrbit, true_orbit
+from hil.emulator.dynamics import TrueOrbit, true_orbit
 
 DT_S = 0.02  # the GNC rate group's period
 PAD_S = 2.0  # on the pad before ignition: the attitude filter finds the attitude from the star tracker
@@ -84,7 +86,7 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
     settled = {phase: values[int(2.0 / DT_S):] or values for phase, values in errors.items()}
     believed = controller.nav.state()
     return AscentRun(
-        orbit_true=true_orbit(R_MOON + plant.h, plant.vu, plant.vd),
+        orbit_true=plant.true_orbit(),
         orbit_believed=true_orbit(believed.r, believed.vu, believed.vd),
         burn_time_s=(controller.cutoff_t if controller.cutoff_t is not None else t) - t0,
         delivered_delta_v_m_s=plant.delivered_delta_v,

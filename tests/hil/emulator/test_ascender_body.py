@@ -48,7 +48,9 @@ def test_an_aligned_engine_on_the_centre_of_mass_turns_nothing() -> None:
     plant.engine_on = True
     for _ in range(500):
         plant.step(DT)
-    assert plant.max_rate_rad_s < 1e-9 and plant.tilt < 1e-9
+    # Held still in inertial space, the body drifts from local vertical only by the Moon's turn
+    # under it (2.7e-6 rad/s over the 10 s flown).
+    assert plant.max_rate_rad_s < 1e-9 and plant.tilt < 5e-5
 
 
 def test_a_misaligned_engine_turns_the_body_as_its_torque_says() -> None:
