@@ -173,7 +173,8 @@ class DescentController:
     def reconcile_actuators(self, t: float) -> None:
         """After a restart: put the engine back in the state this controller's phase commands. A
         command queued in the cycle before the reset may never have reached the engine; the
-        checkpoint was written before it went out."""
+        checkpoint was written before it went out. Guidance learns of the restart too."""
+        self.guidance.restarted(t)
         status = self.dev.main_engine.read()
         if not status.valid:
             return
