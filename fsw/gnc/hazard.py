@@ -38,13 +38,13 @@ class HazardConfig:
     footprint_radius_m: float = 2.5  # [est.] leg circle of a CE-5 class lander
     # [est.] touchdown within this of the chosen site: imager pointing knowledge 1 mrad (0.1 m at the
     # hover), navigation drift from the scan to touchdown and the last metres flown on velocity only
-    # (measured up to ~0.5 m in the campaign's flights), with margin. docs/gnc.md "Hazard detection".
+    # (measured up to ~0.6 m in the campaign's flights), with margin. docs/gnc.md "Hazard detection".
     landing_dispersion_m: float = 1.0
     bump_limit_m: float = 0.2  # CE-3: protrusions above 0.2 m are identified as obstacles
     pit_limit_m: float = 0.2  # [est.] a pit as deep as the bump limit is as bad
     slope_limit_deg: float = 8.0  # [est.] CE-3/5 class landing-leg stability
     # [est.] the plane fit's slope error against the ground under the legs (a mound's flank reads up
-    # to ~0.5 deg flatter over the footprint, plus range noise): sites are kept this far inside.
+    # ~0.4 deg flatter over the footprint, plus range noise): sites are kept this far inside.
     slope_margin_deg: float = 1.0
     roughness_limit_m: float = 0.1  # [est.] RMS residual about the plane over the footprint
     max_unknown_fraction: float = 0.1  # [est.] unknown cells a footprint may hold
@@ -129,6 +129,9 @@ def ground_maps(reading: ElevationImageReading, config: HazardConfig | None = No
     rows, cols, cell = reading.rows, reading.cols, reading.cell_m
     n = rows * cols
     heights = reading.heights()
+    if n <= 0 or cell <= 0.0:  # no grid to judge: every cell (there are none, or no size) unknown
+        n = max(0, n)
+        return GroundMaps(max(0, rows), max(0, cols), [math.inf] * n, [math.inf] * n, [0.0] * n, [1.0] * n)
     plane_half = max(1, math.ceil(cfg.footprint_radius_m / cell))
     # Integral images of the plane-fit sums over valid cells (x: row index, y: column index).
     ones, xs, ys, zs, xx, xy, yy, xz, yz, zz = ([0.0] * n for _ in range(10))

@@ -74,3 +74,10 @@ def test_wider_margins_cost_little_judging_time() -> None:
     for _ in range(3):
         assess(reading, (0.0, 0.0), MASS, CONFIG)
     assert (time.process_time() - start) / 3 < 0.5
+
+
+def test_ground_maps_of_an_image_without_a_grid_are_empty_not_an_error() -> None:
+    empty = ground_maps(ElevationImageReading(1.0, 0, 0, 0.0, 0.0, 0.0, 0.01, b"", False))
+    assert empty.slope_deg == [] and empty.hazard == []
+    sizeless = ground_maps(ElevationImageReading(1.0, 2, 2, 0.0, 0.0, 0.0, 0.01, b"\x00" * 8, True))
+    assert sizeless.unknown == [1.0] * 4 and sizeless.slope_deg == [math.inf] * 4
