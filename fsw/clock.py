@@ -15,8 +15,9 @@ time stands still until the answer arrives; that is what keeps a seeded afap run
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import selectors
-import threading
 import time
 from collections.abc import Awaitable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
@@ -164,22 +165,52 @@ class _RealtimeLoop(asyncio.SelectorEventLoop):
         return self.flight_clock.monotonic()
 
 
+def _sooner(a: float | None, b: float | None) -> float | None:
+    """The shorter of two waits (None: for ever)."""
+    return b if a is None else a if b is None else min(a, b)
+
+
 class _ClockSelector(selectors.BaseSelector):
-    """Delegates to a real selector, but waits in flight time rather than wall time."""
+    """Delegates to a real selector, but waits in flight time rather than wall time. It also keeps
+    the loop's wall-time alarms (:meth:`ClockedEventLoop.wall_alarm`): no real wait outlasts the
+    next one, and each is set when the loop looks for I/O after its time."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._real = selectors.DefaultSelector()
+        self._alarms: list[tuple[float, int, asyncio.Future[None]]] = []  # heap of (wall deadline, order, alarm)
+        self._order = itertools.count()
+
+    def add_alarm(self, deadline: float, alarm: asyncio.Future[None]) -> None:
+        heapq.heappush(self._alarms, (deadline, next(self._order), alarm))
+
+    def _ring(self) -> float | None:
+        """Set the alarms that are due (0.0: some were), else the wall seconds to the next (None: none)."""
+        alarms = self._alarms
+        if not alarms:
+            return None
+        now = time.monotonic()
+        rang = False
+        while alarms and (alarms[0][0] <= now or alarms[0][2].done()):
+            alarm = heapq.heappop(alarms)[2]
+            if not alarm.done():
+                alarm.set_result(None)
+                rang = True
+        if rang:
+            return 0.0
+        return alarms[0][0] - now if alarms else None
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         clock = self._clock
+        wall = self._ring()
         if clock.mode.kind == "scaled":
-            return self._real.select(None if timeout is None else timeout / clock.mode.factor)
+            return self._real.select(_sooner(None if timeout is None else timeout / clock.mode.factor, wall))
         events = self._real.select(0)
-        if events or timeout is None or timeout <= 0:
-            return events if events or timeout is not None else self._real.select(None)
+        if events or wall == 0.0 or timeout is None or timeout <= 0:
+            # (An alarm just set wakes the loop as I/O would: time does not jump in this pass.)
+            return events if events or wall == 0.0 or timeout is not None else self._real.select(wall)
         if clock.holds:
-            return self._real.select(min(timeout, HOLD_POLL_S))
+            return self._real.select(min(timeout, HOLD_POLL_S) if wall is None else min(timeout, HOLD_POLL_S, wall))
         clock._advance(timeout)
         return []
 
@@ -206,11 +237,19 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
     """An asyncio loop on flight time (scaled or as fast as possible)."""
 
     def __init__(self, clock: Clock) -> None:
-        super().__init__(selector=_ClockSelector(clock))
+        self._clock_selector = _ClockSelector(clock)
+        super().__init__(selector=self._clock_selector)
         self.flight_clock = clock
 
     def time(self) -> float:
         return self.flight_clock.monotonic()
+
+    def wall_alarm(self, seconds: float) -> asyncio.Future[None]:
+        """A future set after ``seconds`` of wall time, whatever flight time does (cancel it when
+        no longer wanted)."""
+        alarm: asyncio.Future[None] = self.create_future()
+        self._clock_selector.add_alarm(time.monotonic() + seconds, alarm)
+        return alarm
 
 
 class WallTimeout:
@@ -220,23 +259,38 @@ class WallTimeout:
 WALL_TIMEOUT = WallTimeout()
 
 
+def _wall_alarm(loop: asyncio.AbstractEventLoop, seconds: float) -> asyncio.Future[None]:
+    if isinstance(loop, ClockedEventLoop):
+        return loop.wall_alarm(seconds)
+    # Any other loop (the realtime clock's, a plain asyncio loop) keeps wall time itself.
+    alarm: asyncio.Future[None] = loop.create_future()
+    handle = loop.call_later(seconds, _set_alarm, alarm)
+    alarm.add_done_callback(lambda _: handle.cancel())
+    return alarm
+
+
+def _set_alarm(alarm: asyncio.Future[None], *_: object) -> None:
+    if not alarm.done():
+        alarm.set_result(None)
+
+
 async def wait_wall(awaitable: Awaitable[Result], seconds: float) -> Result | WallTimeout:
     """Await ``awaitable`` for at most ``seconds`` of wall time, whatever the loop's clock does.
 
     ``asyncio.wait_for`` measures on the loop's clock: on the afap clock under a hold that clock
-    stands still, so a timeout would never come. The alarm here is a pooled thread's wall-time wait,
-    which wakes the loop through its self-pipe. Returns :data:`WALL_TIMEOUT` (and cancels the
-    awaitable) when the time runs out."""
+    stands still, so a timeout would never come. The alarm here is kept by the clocked loop's
+    selector in wall time (no thread: the device bus waits like this on every exchange). Returns
+    :data:`WALL_TIMEOUT` (and cancels the awaitable) when the time runs out."""
     loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(awaitable)
     if task.done():
         return task.result()
-    gate = threading.Event()
-    alarm = loop.run_in_executor(None, gate.wait, max(0.0, seconds))
+    alarm = _wall_alarm(loop, max(0.0, seconds))
+    task.add_done_callback(lambda _: _set_alarm(alarm))  # the answer first: the alarm is set at once
     try:
-        await asyncio.wait((task, alarm), return_when=asyncio.FIRST_COMPLETED)
+        await alarm
     finally:
-        gate.set()  # the pooled thread returns at once when the answer came first
+        alarm.cancel()
         if not task.done():
             task.cancel()
     if task.done() and not task.cancelled():

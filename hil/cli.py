@@ -1,8 +1,9 @@
 """``ilrs-hil``: hardware-in-the-loop bench tools, one argparse subcommand per tool.
 
 To add a subcommand, write ``add_<name>_command(subparsers)`` that creates its parser and sets
-``handler`` (a function ``(argparse.Namespace) -> int``), and append it to ``COMMANDS``. Import the
-tool's module inside the function so that one tool's imports do not slow down the others.
+``handler`` (a function ``(argparse.Namespace) -> int``), and add it to ``COMMANDS`` under its name.
+Import the tool's module inside the function: a run of one tool builds only its own parser, so that
+one tool's imports do not slow down the others (``make run`` starts several of these processes).
 """
 
 from __future__ import annotations
@@ -82,22 +83,26 @@ def add_campaign_command(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=campaign.run)
 
 
-COMMANDS: list[Callable[[Subparsers], None]] = [
-    add_plant_command, add_rover_plant_command, add_scenario_command, add_campaign_command, add_link_command,
-    add_bench_check_command,
-]
+COMMANDS: dict[str, Callable[[Subparsers], None]] = {
+    "plant": add_plant_command, "rover-plant": add_rover_plant_command, "scenario": add_scenario_command,
+    "campaign": add_campaign_command, "link": add_link_command, "bench-check": add_bench_check_command,
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or only of ``command`` (a name in ``COMMANDS``)."""
     parser = argparse.ArgumentParser(prog="ilrs-hil", description="Hardware-in-the-loop bench tools.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add_command in COMMANDS:
-        add_command(subparsers)
+    for name, add_command in COMMANDS.items():
+        if command is None or name == command:
+            add_command(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = argv[0] if argv and argv[0] in COMMANDS else None
+    args = build_parser(chosen).parse_args(argv)
     return int(args.handler(args))
 
 

@@ -18,7 +18,7 @@ from fsw.devices.bus import (
     DeviceBusClient,
     HoldingClock,
 )
-from fsw.devices.codec import canonical_cbor, decode, encode
+from fsw.devices.codec import canonical_cbor, carry, decode, encode
 from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
@@ -45,8 +45,11 @@ class DeviceBusServer:
         self.applied: deque[tuple[int, str, str, tuple[Any, ...]]] = deque(maxlen=APPLIED_RECORD)
         self._last: tuple[int, int, bytes, PusTm] | None = None  # (subtype, seq count, request, reply)
 
-    def step(self, request: dict[str, Any]) -> dict[str, Any]:
+    def step(self, request: dict[str, Any], in_process: bool = False) -> dict[str, Any]:
+        """Apply one step request; the reply's values in their travelling form, or (``in_process``,
+        for a client in this process) as :func:`fsw.devices.codec.carry` hands them over."""
         errors: list[str] = []
+        convert = carry if in_process else encode
         if request.get("n") == 0 and self.exchanges > 0:
             self.flight_restarts += 1
             if self.reset_outage_s > 0:
@@ -67,8 +70,8 @@ class DeviceBusServer:
             self.poll = request["poll"]
         reply = {
             "n": request.get("n"),
-            "readings": self._read_values(self.poll, errors),
-            "results": self._read(request.get("requests", []), errors),
+            "readings": self._read_values(self.poll, errors, convert),
+            "results": self._read(request.get("requests", []), errors, convert),
             "errors": errors,
         }
         # Cycles ahead with no new commands (until the flight's next guidance cycle): one round trip
@@ -78,22 +81,25 @@ class DeviceBusServer:
             later = []
             for _ in range(ahead):
                 self.advance(step_dt)
-                later.append(self._read_values(self.poll, errors))
+                later.append(self._read_values(self.poll, errors, convert))
             reply["later"] = later
         return reply
 
-    def _read(self, wanted: Sequence[list[str]], errors: list[str]) -> list[list[Any]]:
+    def _read(self, wanted: Sequence[list[str]], errors: list[str],
+              convert: Callable[[Any], Any] = encode) -> list[list[Any]]:
         """``[device, method, encoded value]`` of each wanted reading (None when it failed)."""
         return [[name, method, value]
-                for (name, method), value in zip(wanted, self._read_values(wanted, errors), strict=True)]
+                for (name, method), value in zip(wanted, self._read_values(wanted, errors, convert), strict=True)]
 
-    def _read_values(self, wanted: Iterable[list[str]], errors: list[str]) -> list[Any]:
-        """The encoded value of each wanted reading, in order (None when it failed, with the error noted)."""
+    def _read_values(self, wanted: Iterable[list[str]], errors: list[str],
+                     convert: Callable[[Any], Any] = encode) -> list[Any]:
+        """The encoded (``convert``-ed) value of each wanted reading, in order (None when it failed,
+        with the error noted)."""
         devices = self.devices
         out = []
         for name, method in wanted:
             try:
-                value = encode(getattr(devices[name], method)())
+                value = convert(getattr(devices[name], method)())
             except (KeyError, AttributeError, TypeError, ValueError) as error:
                 errors.append(f"{name}.{method}: {error}")
                 value = None
@@ -135,12 +141,14 @@ async def serve(link: SerialLink, server: DeviceBusServer) -> None:
 
 
 class LocalDeviceBus(DeviceBusClient):
-    """The same bus with the plant in this process: requests go straight to the server, through the
-    same encoding, so an in-process run and a two-process run see the same readings."""
+    """The same bus with the plant in this process: requests go straight to the server, no bytes
+    between them, and the readings come back as :func:`fsw.devices.codec.carry` hands them over,
+    equal to what the encoding would have delivered, so an in-process run and a two-process run see
+    the same readings."""
 
     def __init__(self, server: DeviceBusServer, clock: HoldingClock) -> None:
         super().__init__(None, clock)
         self.server = server
 
     async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        return self.server.step(body)
+        return self.server.step(body, in_process=True)

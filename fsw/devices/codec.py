@@ -28,6 +28,7 @@ Converter = Callable[[Any], Any]
 _READING_TYPES: dict[str, type] = {}
 _ENCODERS: dict[type, Converter] = {}
 _DECODERS: dict[str, Converter] = {}
+_CARRIERS: dict[type, Converter] = {}
 
 
 def canonical_cbor(value: Any) -> bytes:
@@ -42,6 +43,7 @@ def register_readings(*modules: Any) -> None:
             if isinstance(value, type) and dataclasses.is_dataclass(value):
                 _READING_TYPES[value.__name__] = value
                 _DECODERS.pop(value.__name__, None)
+    _CARRIERS.clear()  # a name may now stand for another class
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -109,9 +111,7 @@ def _decode_by_init(cls: type, fields: Any) -> Any:
 
 def _decoder_for(cls: type) -> Converter:
     fields = dataclasses.fields(cls)
-    plain = fields and not hasattr(cls, "__post_init__") and all(
-        field.init and isinstance(vars(cls).get(field.name), MemberDescriptorType) for field in fields)
-    if not plain:  # no slots, a __post_init__, a field outside __init__: through __init__ every time
+    if not _has_plain_decoder(cls):  # no slots, a __post_init__, a field outside __init__: through __init__
         return lambda values: _decode_by_init(cls, values)
     # A frozen slotted reading whose __init__ only stores its arguments: store them straight into
     # the slots (the same object, a third of the cost); a reading of the wrong length or shape
@@ -125,6 +125,43 @@ def _decoder_for(cls: type) -> Converter:
             f"    _o = _new(_cls)\n{stores}")
     return _compile("decode_reading", "fields", "_o", body=body, _cls=cls, _new=object.__new__,
                     _by_init=_decode_by_init, **setters)
+
+
+# --- carrying in process ---------------------------------------------------------------------------
+def carry(value: Any) -> Any:
+    """What ``decode(encode(value))`` gives, for a bus whose two ends share a process: the same
+    reading, field for field, without building the travelling form. A reading of a registered,
+    frozen, slotted type whose fields are plain scalars or tuples of them is immutable and would come
+    back equal in every field, so it is handed over as it is; anything else (a list that would come
+    back a tuple, a nested reading, a type the flight side would not know) is returned in its
+    travelling form, ``encode(value)``, for the receiving end's :func:`decode` (which hands a
+    reading object back unchanged). Raises what :func:`encode` raises."""
+    cls = type(value)
+    if cls in _SCALAR_TYPES:
+        return value
+    carrier = _CARRIERS.get(cls)
+    if carrier is None:
+        carrier = _CARRIERS[cls] = _carrier_for(cls)
+    return carrier(value)
+
+
+def _carrier_for(cls: type) -> Converter:
+    shared = (_READING_TYPES.get(cls.__name__) is cls and _has_plain_decoder(cls)
+              and vars(cls)["__dataclass_params__"].frozen)
+    if not shared:
+        return encode
+    # Each field a scalar, or a tuple of scalars.
+    checks = " and ".join(f"((_t := type(_x := value.{field.name})) in _scalars or _t is tuple"
+                          f" and _all_scalars(map(type, _x)))" for field in dataclasses.fields(cls))
+    return _compile("carry_reading", "value", f"value if {checks} else _encode(value)",
+                    _all_scalars=_SCALAR_TYPES.issuperset)
+
+
+def _has_plain_decoder(cls: type) -> bool:
+    """The decoder of ``cls`` stores the travelling fields straight into the slots (see :func:`_decoder_for`)."""
+    fields = dataclasses.fields(cls)
+    return bool(fields) and not hasattr(cls, "__post_init__") and all(
+        field.init and isinstance(vars(cls).get(field.name), MemberDescriptorType) for field in fields)
 
 
 def _compile(name: str, argument: str, result: str, body: str = "", **names: Any) -> Converter:

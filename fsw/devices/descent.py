@@ -45,7 +45,7 @@ LRF_SHORT_BEAM_MOUNT_RAD = 0.0
 
 @dataclass(frozen=True, slots=True)
 class ImuReading:
-    """The ascender's platform IMU (and the bench's), which reports attitude angles of its own."""
+    """A platform IMU (the bench's), which reports attitude angles of its own."""
 
     t: float
     specific_force_body: Vector3  # m/s^2, non-gravitational acceleration in body frame
@@ -168,15 +168,6 @@ class EngineStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class AttitudeStatus:
-    t: float
-    commanded_pitch: float
-    commanded_yaw: float
-    enabled: bool
-    valid: bool
-
-
-@dataclass(frozen=True, slots=True)
 class PropellantReading:
     t: float
     mass_kg: float
@@ -263,16 +254,6 @@ class MainEngine(Protocol):
     def set_on(self, on: bool) -> None: ...
     def set_thrust(self, newtons: float) -> None: ...
     def read(self) -> EngineStatus: ...
-
-
-@runtime_checkable
-class AttitudeThrusters(Protocol):
-    """The ascender's attitude control loop: takes a thrust-axis attitude command, the backend slews
-    to it (the lander's attitude is controlled on board, through :class:`ReactionControl`)."""
-
-    def set_enabled(self, on: bool) -> None: ...
-    def command_attitude(self, pitch: float, yaw: float) -> None: ...
-    def read(self) -> AttitudeStatus: ...
 
 
 @runtime_checkable

@@ -8,7 +8,9 @@ of the error learns the steady disturbance (the engine's thrust off the centre o
 demand becomes thruster on-times by pulse-width modulation through an impulse accumulator: each
 cycle adds the impulse asked; a couple fires when the accumulator holds at least its minimum
 impulse bit, for as long as the impulse asks (at most the cycle), and that impulse is taken off.
-Small demands so come out as sparse minimum pulses, large ones as full-cycle firings.
+Small demands so come out as sparse minimum pulses, large ones as full-cycle firings. A disturbance
+torque estimated elsewhere (the engine's offset torque, ``fsw.gnc.thrust_authority``) can be given
+as a feedforward; the integral then learns only what that estimate misses.
 
 Thrusters fire in groups of four with no net force (the numbering and geometry are the design's,
 docs/gnc.md); a thruster in the groups of two axes gets the sum of their on-times, up to the cycle.
@@ -78,15 +80,36 @@ def local_frame_rate(pitch: float, yaw: float, h: float, vd: float, vc: float) -
 
 
 class AttitudeController:
+    # The vehicle's thruster design (the lander's; the ascender's controller has its own,
+    # ``fsw.gnc.ascent_attitude``).
+    groups = GROUPS
+    group_torque_nm = GROUP_TORQUE_NM
+    min_on_s = MIN_ON_S
+    thruster_n = THRUSTER_N
+    exhaust_velocity_m_s = EXHAUST_VELOCITY_M_S
+
+    def design_inertia(self, propellant_kg: float) -> Vector3:
+        return design_inertia(propellant_kg)
+
     def __init__(self, config: AttitudeControlConfig | None = None) -> None:
         self.config = config or AttitudeControlConfig()
         self.integral = [0.0, 0.0, 0.0]  # N m
+        self.feedforward: Vector3 = (0.0, 0.0, 0.0)  # N m, an estimated disturbance to answer directly
         self.accumulator = [0.0, 0.0, 0.0]  # N m s of impulse asked and not yet delivered
         self.demand = [0.0, 0.0, 0.0]  # N m s asked in the last cycle
         self.error: Vector3 = (0.0, 0.0, 0.0)
         self.pulses = 0  # thruster pulses commanded
         self.on_time_s = 0.0  # thruster-seconds commanded
         self.commands = 0
+
+    def set_feedforward(self, torque: Vector3, *, hand_over: bool = False) -> None:
+        """Answer ``torque`` (N m) directly from now on. ``hand_over``: the integral has been learning
+        the same torque; what the feedforward now supplies is taken out of it (no bump)."""
+        if hand_over:
+            limit = self.config.integral_limit_nm
+            self.integral = [max(-limit, min(limit, i - f + g)) for i, f, g in
+                             zip(self.integral, torque, self.feedforward, strict=True)]
+        self.feedforward = torque
 
     @property
     def error_rad(self) -> float:
@@ -96,7 +119,7 @@ class AttitudeController:
     @property
     def propellant_used_kg(self) -> float:
         """Thruster propellant by the design flow rate over the on-times commanded."""
-        return THRUSTER_N * self.on_time_s / EXHAUST_VELOCITY_M_S
+        return self.thruster_n * self.on_time_s / self.exhaust_velocity_m_s
 
     def step(self, q: Quaternion, rate: Vector3, q_target: Quaternion, rate_target: Vector3,
              propellant_kg: float, *, may_fire: bool = True) -> tuple[int, ...] | None:
@@ -105,8 +128,9 @@ class AttitudeController:
         cfg = self.config
         dt = cfg.cycle_s
         e = self.error = error_angles(q, q_target)
-        inertia = design_inertia(propellant_kg)
-        integral, demand, accumulator = self.integral, self.demand, self.accumulator
+        inertia = self.design_inertia(propellant_kg)
+        group_torque = self.group_torque_nm
+        integral, demand, accumulator, feedforward = self.integral, self.demand, self.accumulator, self.feedforward
         max_rate, tau, zone = cfg.max_rate_rad_s, cfg.attitude_time_constant_s, cfg.integral_zone_rad
         limit, fade = cfg.integral_limit_nm, 1.0 - dt / cfg.integral_fade_s
         for axis in range(3):
@@ -117,7 +141,7 @@ class AttitudeController:
             magnitude = size / tau
             if magnitude > max_rate:
                 magnitude = max_rate
-            stoppable = math.sqrt(GROUP_TORQUE_NM[axis] / inertia[axis] * size)
+            stoppable = math.sqrt(group_torque[axis] / inertia[axis] * size)
             if magnitude > stoppable:
                 magnitude = stoppable
             rate_error = (magnitude if ea >= 0.0 else -magnitude) + rate_target[axis] - rate[axis]
@@ -127,9 +151,9 @@ class AttitudeController:
             else:  # slewing: what was learnt holding fades rather than pushing the slew on
                 integral[axis] *= fade
             if size < cfg.deadband_rad and -cfg.rate_deadband_rad_s < rate_error < cfg.rate_deadband_rad_s:
-                torque = integral[axis]
+                torque = integral[axis] + feedforward[axis]
             else:
-                torque = inertia[axis] * cfg.rate_gain * rate_error + integral[axis]
+                torque = inertia[axis] * cfg.rate_gain * rate_error + integral[axis] + feedforward[axis]
             demand[axis] = torque * dt
             accumulator[axis] += torque * dt
         if not may_fire:
@@ -139,12 +163,12 @@ class AttitudeController:
         fired = False
         for axis in range(3):
             asked = self.accumulator[axis]
-            torque = GROUP_TORQUE_NM[axis]
-            if abs(asked) < torque * MIN_ON_S:
+            torque = group_torque[axis]
+            if abs(asked) < torque * self.min_on_s:
                 continue
             ms = round(min(abs(asked) / torque, dt) * 1000.0)
             direction = 1 if asked > 0 else -1
-            for thruster in GROUPS[(axis, direction)]:
+            for thruster in self.groups[(axis, direction)]:
                 on_ms[thruster] = min(cycle_ms, on_ms[thruster] + ms)
             delivered = direction * torque * ms / 1000.0
             # What is left over carries to the next cycle, up to one cycle's full impulse (no windup).
@@ -162,7 +186,7 @@ class AttitudeController:
         """How many coming cycles (up to ``limit``) will fire nothing if the demand stays as it is now:
         the cycles a device bus may fly in one round trip. A margin covers the demand's drift."""
         for k in range(1, limit + 1):
-            if any(abs(self.accumulator[a] + k * self.demand[a]) >= 0.7 * GROUP_TORQUE_NM[a] * MIN_ON_S
+            if any(abs(self.accumulator[a] + k * self.demand[a]) >= 0.7 * self.group_torque_nm[a] * self.min_on_s
                    for a in range(3)):
                 return k - 1
         return limit

@@ -23,7 +23,9 @@ Attitude, every cycle from the first star tracker solution on: the attitude filt
 (``fsw.gnc.attitude``) propagates on the gyros and takes each new star tracker solution; the
 navigation turns the specific force with its estimate; the attitude control
 (``fsw.gnc.attitude_control``) holds the attitude guidance last asked for (until then, the one
-found) with thruster on-times.
+found) with thruster on-times. The engine's torque off the centre of mass is estimated in the same
+cycle; once it needs more than the thrusters can balance at full thrust, guidance gets a thrust
+ceiling and re-plans under it (SLIM, :mod:`fsw.gnc.thrust_limit`).
 
 Each of these responses can be switched off (:class:`FaultResponses`, from the GNC component's
 parameters): the fault scenarios' negative controls fly the same fault without the response.
@@ -60,6 +62,7 @@ from fsw.gnc.guidance import (
 )
 from fsw.gnc.hazard import HazardAssessment
 from fsw.gnc.navigation import Navigator
+from fsw.gnc.thrust_limit import ThrustLimitResponse
 
 PREFLIGHT = "preflight_checks"
 HOLD_ORBIT = "hold_orbit"
@@ -80,6 +83,7 @@ class FaultResponses:
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
     attitude_control: bool = True  # hold attitude with the thrusters (off: the attitude is left to the torques)
     hazard_avoidance: bool = True  # judge the imager's elevation image at the hover and divert to a safe site
+    thrust_authority: bool = True  # cap the thrust at what the thrusters can balance of the engine's torque (SLIM)
 
 
 @dataclass
@@ -95,7 +99,7 @@ class DescentDevices:
     star_tracker: StarTracker | None = None  # without one the attitude is never found: no control
 
 
-class DescentController:
+class DescentController(ThrustLimitResponse):
     PREFLIGHT_S = 4.0
     STAR_OUTAGE_REPORT_S = 5.0  # no star tracker solution accepted this long: reported
     IMU_COAST_REPORT = 25  # samples rejected in a row (0.5 s at 50 Hz) before the coast is reported
@@ -163,6 +167,7 @@ class DescentController:
         fresh = self._imu_last_t is None or imu.t > self._imu_last_t
         usable = imu if self.phase not in (PREFLIGHT, PDI_COAST) and fresh and self._imu_fault(imu) is None else None
         steps = max(1, round(gap_s / dt))
+        self.authority.restart()  # its rate prediction is of before the gap
         for _ in range(steps):
             self.attitude.propagate(usable.angular_rate_body if usable is not None else None, gap_s / steps)
             self.nav.propagate(usable, gap_s / steps)
@@ -349,12 +354,14 @@ class DescentController:
         if self._attitude_target is None:  # hold the attitude found until guidance asks for one
             self._attitude_target = (nav.pitch, nav.yaw)
         pitch, yaw = self._attitude_target
+        self._answer_offset_torque()
         on_ms = self.attitude_control.step(
             filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c),
             local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
             may_fire=self._count > self._quiet_until and self.responses.attitude_control)
         if on_ms is not None:
             self.dev.attitude.fire(on_ms)
+        self._observe_offset_torque(filt.rate if rates is not None else None, on_ms, dt)
 
     def attitude_health(self) -> dict[str, float]:
         """What telemetry reports of the attitude: error from the target, rate, thruster use, the
@@ -460,6 +467,7 @@ class DescentController:
             dev.range_finder.select_beam("short")
             self._short_beam = True
             self._event(t, "lrf_short_beam")
+        self._limit_thrust_to_authority(t)
         cmd = self.guidance.step(t, state)
         self.last_command = cmd
         for name, detail in cmd.events:

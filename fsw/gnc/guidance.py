@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
 from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess
 from fsw.gnc.navigation import GM_MOON, NavState
+from fsw.gnc.thrust_authority import accel_under_ceiling, stopping_distance
 
 MAIN_BRAKING = "main_braking"
 RAPID_ADJUSTMENT = "rapid_adjustment"
@@ -141,6 +142,10 @@ class DescentGuidance:
     bingo: bool = False
     braking_throttle: float = 1.0
     cutoff_t: float | None = None
+    # Delivered thrust the attitude thrusters can balance (None: no limit), from fsw.gnc.thrust_limit.
+    thrust_ceiling_n: float | None = None
+    ceiling_exceeded: bool = False  # the remaining descent needed more than the ceiling (the fallback)
+    _now: float = 0.0
 
     def __post_init__(self) -> None:
         self.target = _Target(self.config.target_downrange_m, self.config.target_crossrange_m)
@@ -178,6 +183,7 @@ class DescentGuidance:
 
     def step(self, t: float, nav: NavState) -> GuidanceCommand:
         cfg = self.config
+        self._now = t
         if self._phase_start_state is None:
             self._phase_start_state = nav
             self.phase_started_t = t
@@ -215,6 +221,8 @@ class DescentGuidance:
             hag <= cfg.avoidance_end_height_m + 1.0 or t - self.phase_started_t >= self._avoidance_s
         ):
             self._enter(t, SLOW_DESCENT, nav)
+        if self.thrust_ceiling_n is not None and self.phase in (APPROACH, HOVER, HAZARD_AVOIDANCE):
+            self._replan_for_ceiling(t, nav)
         if self.phase == SLOW_DESCENT and hag <= cfg.cutoff_height_m:
             self.cutoff_t = t
             self._enter(t, FREE_FALL, nav, f"cutoff at {hag:.2f} m")
@@ -242,7 +250,8 @@ class DescentGuidance:
         yaw = math.asin(max(-1.0, min(1.0, a_c / norm))) if norm > 0 else 0.0
         eff = max(0.3, nav.thrust_efficiency)
         thrust = norm * nav.mass_kg / eff
-        thrust = max(MAIN_ENGINE_MIN_THRUST_N, min(MAIN_ENGINE_MAX_THRUST_N, thrust))
+        most = MAIN_ENGINE_MAX_THRUST_N if self.thrust_ceiling_n is None else self._max_accel(nav) * nav.mass_kg / eff
+        thrust = max(MAIN_ENGINE_MIN_THRUST_N, min(MAIN_ENGINE_MAX_THRUST_N, most, thrust))
         request = False
         if self.phase == HOVER and self._scan_pending:
             request = True
@@ -253,7 +262,25 @@ class DescentGuidance:
     # ------------------------------------------------------------ helpers
 
     def _max_accel(self, nav: NavState) -> float:
-        return MAIN_ENGINE_MAX_THRUST_N * max(0.3, nav.thrust_efficiency) / nav.mass_kg
+        engine = MAIN_ENGINE_MAX_THRUST_N * max(0.3, nav.thrust_efficiency) / nav.mass_kg
+        if self.thrust_ceiling_n is None:
+            return engine
+        accel, exceeded = accel_under_ceiling(self.thrust_ceiling_n, nav, self.config.cutoff_height_m)
+        if exceeded and not self.ceiling_exceeded:  # the fallback, reported once
+            self.ceiling_exceeded = True
+            self._event(self._now, "thrust_ceiling_exceeded", exceeded)
+        return min(engine, accel)
+
+    def _replan_for_ceiling(self, t: float, nav: NavState) -> None:
+        """Under a thrust ceiling, end the approach, hover or divert early when its end height can no
+        longer be reached at rest: the slow descent takes over from here (at the ceiling's pace)."""
+        cfg = self.config
+        end = cfg.avoidance_end_height_m if self.phase == HAZARD_AVOIDANCE else cfg.approach_end_height_m
+        stop = stopping_distance(nav, self._max_accel(nav))
+        if nav.height_above_ground - stop < end:
+            self._event(t, "descent_replanned_for_thrust_ceiling", f"stopping {-nav.vu:.1f} m/s takes {stop:.0f} m: "
+                        f"{self.phase} ends at {nav.height_above_ground:.0f} m, slow descent")
+            self._enter(t, SLOW_DESCENT, nav, "thrust ceiling")
 
     def _min_accel(self, nav: NavState) -> float:
         return MAIN_ENGINE_MIN_THRUST_N * max(0.3, nav.thrust_efficiency) / nav.mass_kg

@@ -168,7 +168,7 @@ class Navigator:
 
     def propagate(self, imu: StrapdownImuReading | ImuReading | None, dt: float) -> None:
         """Advance by ``dt`` with the IMU reading (None, or no attitude yet: hold the last good
-        specific force). The ascender's platform IMU reports its attitude itself."""
+        specific force). A platform IMU (the bench's) reports its attitude itself."""
         if self.on_surface:
             self.t += dt
             return

@@ -1,4 +1,5 @@
-"""Ascender plant: the same curved-Moon point-mass model as the lander, an on/off 3000 N engine."""
+"""Ascender plant: the same curved-Moon point-mass model as the lander, an on/off 3000 N engine; its
+attitude a rigid body's (:mod:`hil.emulator.ascender_body`), turned by torques alone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
+from hil.emulator.ascender_body import AscenderBodyConfig, AscenderRigidBody
 from hil.emulator.dynamics import GM_MOON, R_MOON
 from hil.emulator.plant import FaultConfig
 
@@ -18,15 +20,14 @@ class AscentPlantConfig:
     propellant_kg: float = 480.0  # [est.] ~1.85 km/s plus margin at ve 3000 m/s
     exhaust_velocity_m_s: float = 3_000.0  # [est.]
     site_height_m: float = 0.0
-    attitude_time_constant_s: float = 0.6
-    attitude_rate_limit_rad_s: float = math.radians(10.0)
+    body: AscenderBodyConfig = field(default_factory=AscenderBodyConfig)
     # The thrust the engine really delivers over its rating (a dispersion or a fault): the engine's
     # status reports the rating; only the accelerometers feel the difference.
     thrust_scale: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)
 
 
-class AscentPlant:
+class AscentPlant(AscenderRigidBody):
     def __init__(self, seed: int, config: AscentPlantConfig | None = None) -> None:
         self.seed = seed
         self.config = cfg = config or AscentPlantConfig()
@@ -37,9 +38,6 @@ class AscentPlant:
         self.vu = self.vd = self.vc = 0.0
         self.mass = cfg.liftoff_mass_kg
         self.propellant = cfg.propellant_kg
-        self.pitch = self.yaw = 0.0
-        self.pitch_cmd = self.yaw_cmd = 0.0
-        self.pitch_rate = self.yaw_rate = 0.0
         self.attitude_enabled = True
         self.engine_on = False
         self.thrust = 0.0
@@ -51,6 +49,7 @@ class AscentPlant:
         self.delivered_delta_v = 0.0
         self.cutoff_state: tuple[float, float, float, float, float] | None = None
         self.rng = random.Random(f"ascent-{seed}")
+        self._init_body(seed, cfg.body, cfg.liftoff_mass_kg - cfg.propellant_kg, cfg.propellant_kg)
 
     def step(self, dt: float) -> None:
         cfg = self.config
@@ -58,11 +57,7 @@ class AscentPlant:
         self.thrust = ASCENT_ENGINE_THRUST_N * cfg.thrust_scale if burning else 0.0
         if not burning and not self.on_pad and self.cutoff_state is None and self.delivered_delta_v > 0.0:
             self.cutoff_state = (self.t, self.h, self.s, self.vu, self.vd)
-        k = min(1.0, dt / cfg.attitude_time_constant_s)
-        lim = cfg.attitude_rate_limit_rad_s * dt
-        dp = max(-lim, min(lim, (self.pitch_cmd - self.pitch) * k)) if self.attitude_enabled else 0.0
-        self.pitch += dp
-        self.pitch_rate = dp / dt
+        self._rotate(dt)  # sets the thrust's pitch for the step below
         acc = self.thrust / self.mass
         self.specific_force = acc
         self.delivered_delta_v += acc * dt

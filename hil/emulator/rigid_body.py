@@ -161,14 +161,15 @@ RCS_ARM_M = 1.8  # [est.] radius of the four thruster clusters from the thrust a
 RCS_STATION_X_M = 1.2  # [est.] height of the clusters above the engine's throat
 
 
-def rcs_layout() -> tuple[tuple[Vector3, Vector3], ...]:
+def rcs_layout(arm_m: float = RCS_ARM_M, station_x_m: float = RCS_STATION_X_M) -> tuple[tuple[Vector3, Vector3], ...]:
     """Sixteen thrusters, four per cluster on the diagonals (+y+z, -y+z, -y-z, +y-z): (position, force
     direction). In each cluster: +x, -x, then + and - along the tangent (x cross the cluster's
-    outward normal). Every axial thruster thus acts on both pitch and yaw."""
+    outward normal). Every axial thruster thus acts on both pitch and yaw. The clusters sit
+    ``arm_m`` from the thrust axis, ``station_x_m`` above the engine's throat (the lander's by default)."""
     thrusters = []
     d = math.sqrt(0.5)
     for ny, nz in ((d, d), (-d, d), (-d, -d), (d, -d)):
-        position = (RCS_STATION_X_M, RCS_ARM_M * ny, RCS_ARM_M * nz)
+        position = (station_x_m, arm_m * ny, arm_m * nz)
         tangent = (0.0, -nz, ny)
         thrusters += [(position, (1.0, 0.0, 0.0)), (position, (-1.0, 0.0, 0.0)),
                       (position, tangent), (position, (0.0, -tangent[1], -tangent[2]))]

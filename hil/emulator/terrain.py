@@ -97,6 +97,7 @@ class Terrain:
             boulders.extend(self.boulder_field(ts, tc, 6.0, 12, seed))
         self.boulders: list[Boulder] = []
         self._buckets: dict[tuple[int, int], list[Boulder]] = {}
+        self._last_height = (math.nan, math.nan, 0.0)  # (s, c, height) of the last point asked about
         self.add_boulders(boulders)
         self._site_s, self._site_c = ts, tc
         self._seed = seed
@@ -122,6 +123,7 @@ class Terrain:
             for i in range(int((b.s - reach) // _BUCKET_M), int((b.s + reach) // _BUCKET_M) + 1):
                 for j in range(int((b.c - reach) // _BUCKET_M), int((b.c + reach) // _BUCKET_M) + 1):
                     self._buckets.setdefault((i, j), []).append(b)
+        self._last_height = (math.nan, math.nan, 0.0)
 
     def boulder_field(self, s: float, c: float, radius_m: float, count: int, seed: int) -> list[Boulder]:
         """A seeded cluster of metre-class boulders, one of them right on (s, c)."""
@@ -194,6 +196,14 @@ class Terrain:
 
     def height(self, s: float, c: float) -> float:
         """Surface height including boulders."""
+        last_s, last_c, last_h = self._last_height
+        if s == last_s and c == last_c:  # the devices of one cycle ask about the same point
+            return last_h
+        h = self._height(s, c)
+        self._last_height = (s, c, h)
+        return h
+
+    def _height(self, s: float, c: float) -> float:
         h = self.smooth_height(s, c)
         bucket = self._buckets.get((int(s // _BUCKET_M), int(c // _BUCKET_M)))
         if bucket:

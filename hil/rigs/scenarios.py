@@ -207,6 +207,13 @@ def hakuto_landed(run: DescentRecord) -> list[str]:
     return problems
 
 
+def thrust_capped_landed(run: DescentRecord) -> list[str]:
+    problems = landed(run)
+    if not any(name == "GNC_THRUST_LIMITED" for name, _ in run.events):
+        problems.append("the thrust was never capped at the thrusters' authority")
+    return problems
+
+
 def boulders_avoided(run: DescentRecord) -> list[str]:
     problems = landed(run)
     moved = [args for name, args in run.events if name == "GNC_LANDING_SITE" and args.get("outcome") == "moved"]
@@ -314,6 +321,12 @@ SCENARIOS = {
                 "touch down upright",
                 {"thrust_axis_jump_altitude_m": 50.0, "thrust_axis_jump_deg": 4.0}, landed,
                 Control({"gnc_attitude_control": False}, "no attitude control: no thruster fires")),
+        landing("slim_torque", "the thrust axis jumps 6 deg off the centre of mass 50 m above the ground, where "
+                "guidance brakes the divert's sink near full thrust: ~840 N m, over the thrusters' 764 (SLIM 2024)",
+                "estimate the engine's torque, cap the thrust at what the thrusters can balance, re-plan the final "
+                "descent under the cap; touch down upright",
+                {"thrust_axis_jump_altitude_m": 50.0, "thrust_axis_jump_deg": 6.0}, thrust_capped_landed,
+                Control({"gnc_thrust_authority_limit": False}, "no thrust ceiling: the torque is only reported")),
         landing("im1", "laser range finders never enabled (IM-1 2024)",
                 "sensor go/no-go fails before descent: wait in orbit without an altimeter",
                 {"altimeter_never_enabled": True}, held_in_orbit,

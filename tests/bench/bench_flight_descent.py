@@ -5,7 +5,10 @@ and device bus of ``make run``, on the afap clock, plant in the same process); t
 :func:`hil.rigs.closed_loop.fly_descent`, the descent controller stepped straight against the plant.
 Each descent runs in a fresh child process (imports included, as a campaign worker's first run pays
 them) and reports its own wall and CPU seconds; the median of ``ILRS_BENCH_DESCENT_RUNS`` runs
-(default 1) is kept. A Monte Carlo campaign's cost per run is the CPU row.
+(default 1) is kept. A Monte Carlo campaign's cost per run is the CPU row. The real descent also
+times each of the GNC component's 50 Hz cycles in wall time (the device bus exchange, with the
+plant's step in this process, and the guidance, navigation and control step) and reports their 99th
+percentile over the powered flight.
 
 ``python -m tests.bench.bench_flight_descent`` prints the rows.
 """
@@ -26,18 +29,34 @@ PEER = "bare loop (hil.rigs.closed_loop)"
 _CHILD = """
 import json, sys, time
 wall, cpu = time.perf_counter(), time.process_time()
+cycle_p99_ms = None
 if sys.argv[1] == "real":
+    from fsw.gnc.component import GncComponent
     from hil.rigs.flight_descent import FlightOptions, fly
+    cycles = []
+    untimed = GncComponent._cycle
+
+    async def timed(self):
+        start = time.perf_counter()
+        await untimed(self)
+        if self.descent is not None:
+            cycles.append(time.perf_counter() - start)
+
+    GncComponent._cycle = timed
     landed = fly({seed}, {{}}, FlightOptions()).landed_safely
+    cycles.sort()
+    cycle_p99_ms = cycles[min(len(cycles) - 1, int(0.99 * len(cycles)))] * 1e3
 else:
     from hil.rigs.closed_loop import fly_descent
     landed = fly_descent({seed}).touchdown is not None
-print(json.dumps({{"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "landed": landed}}))
+print(json.dumps({{"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu, "landed": landed,
+                  "cycle_p99_ms": cycle_p99_ms}}))
 """
 
 
 def descent_cost(kind: str, seed: int = SEED) -> dict[str, float]:
-    """Wall and CPU seconds of one descent in a child process (``kind``: ``real`` or ``bare``)."""
+    """Wall and CPU seconds of one descent in a child process (``kind``: ``real`` or ``bare``), and
+    for the real software the 99th percentile of its GNC cycle's wall time (ms)."""
     done = subprocess.run([sys.executable, "-c", _CHILD.format(seed=seed), kind], capture_output=True, text=True,
                           check=True, timeout=900)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -57,6 +76,7 @@ def run() -> list[Row]:
     return [
         Row("descent real flight software wall", median(real, "wall_s"), "s", PEER, median(bare, "wall_s")),
         Row("descent real flight software CPU", median(real, "cpu_s"), "s", PEER, median(bare, "cpu_s")),
+        Row("descent real flight software GNC 50 Hz cycle p99", median(real, "cycle_p99_ms"), "ms"),
     ]
 
 

@@ -1,9 +1,11 @@
 import asyncio
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from fsw.clock import Clock, ClockError, ClockMode, run
+from fsw.clock import WALL_TIMEOUT, Clock, ClockError, ClockMode, run, wait_wall
 from fsw.core.bus import SoftwareBus
 from fsw.core.store import Store
 
@@ -83,3 +85,23 @@ def test_clock_mode_parsing() -> None:
     for bad in ("fast", "scaled:x", "scaled:-1"):
         with pytest.raises(ClockError):
             ClockMode.parse(bad)
+
+
+@pytest.mark.parametrize("mode", ["afap", "scaled:100", "realtime"])
+def test_a_wall_time_wait_ends_in_wall_time_on_every_clock_without_a_thread(mode: str) -> None:
+    clock = Clock(mode)
+
+    async def waits() -> tuple[object, object, float, int]:
+        threads = threading.active_count()
+        never: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        started = time.monotonic()
+        with clock.hold():  # on the afap clock: flight time stands still, only wall time can end it
+            timed_out = await wait_wall(never, 0.2)
+        elapsed = time.monotonic() - started
+        answered = await wait_wall(asyncio.sleep(0.01, result=7), 5.0)  # the answer first
+        return timed_out, answered, elapsed, threading.active_count() - threads
+
+    timed_out, answered, elapsed, new_threads = run(waits(), clock)
+    assert timed_out is WALL_TIMEOUT and answered == 7
+    assert 0.19 <= elapsed < 2.0
+    assert new_threads == 0

@@ -77,3 +77,39 @@ def test_classes_with_their_own_init_work_are_built_through_it() -> None:
     finally:
         del codec._READING_TYPES["_Checked"]
         codec._DECODERS.pop("_Checked", None)
+
+
+def test_a_reading_carried_in_process_is_what_the_encoding_would_deliver() -> None:
+    plain = [ImuReading(1.5, (0.1, 0.2, 9.0), (0.0, 0.0, 0.01), -1.2, 0.0, 1, True, True),
+             ElevationImageReading(2.0, 1, 2, 2.0, -1.0, -2.0, 0.05, b"\x00\x01", True),
+             RangeReading(3.0, 15.0, "long", True), DeviceHealth(1.0, False, ("hot",)), 2.5, "text", None]
+    for value in plain:  # immutable and equal field for field: handed over as it is
+        assert codec.carry(value) is value
+        assert decode(codec.carry(value)) == decode(encode(value))
+    # A list field would come back a tuple, an enum field as itself: these take the travelling form.
+    listed = ImuReading(0.0, [1.0, 2.0, 3.0], (0.0, 0.0, 0.0), 0.0, 0.0, 0, True, True)  # type: ignore[arg-type]
+    assert codec.carry(listed) == encode(listed)
+    assert decode(codec.carry(listed)).specific_force_body == (1.0, 2.0, 3.0)
+    enum_field = RangeReading(3.0, 15.0, _Beam.LONG, True)  # type: ignore[arg-type]
+    assert codec.carry(enum_field) == encode(enum_field) and decode(codec.carry(enum_field)) == enum_field
+    assert codec.carry([1, (2.0, "a")]) == [1, [2.0, "a"]]
+    with pytest.raises(TypeError, match="cannot travel on the device bus"):
+        codec.carry({"a": 1})
+
+
+def test_a_type_the_flight_side_would_not_decode_is_not_carried_as_it_is() -> None:
+    codec._READING_TYPES["_Checked"] = _Checked  # its __init__ checks: decoded through it, so carried encoded
+    try:
+        assert codec.carry(_Checked(2.0)) == {"_Checked": [2.0]}
+    finally:
+        del codec._READING_TYPES["_Checked"]
+        codec._DECODERS.pop("_Checked", None)
+        codec._CARRIERS.pop(_Checked, None)
+
+    @dataclass(frozen=True, slots=True)
+    class ImuReading2:  # same shape, unregistered: the flight side would refuse it
+        t: float
+
+    assert codec.carry(ImuReading2(1.0)) == {"ImuReading2": [1.0]}
+    with pytest.raises(PacketError, match="unknown reading type"):
+        decode(codec.carry(ImuReading2(1.0)))

@@ -8,9 +8,7 @@ from dataclasses import replace
 import pytest
 
 from fsw.devices.descent import (
-    AttitudeThrusters,
     HazardImager,
-    Imu,
     LaserDopplerVelocimeter,
     LaserRangeFinder,
     MainEngine,
@@ -22,14 +20,12 @@ from fsw.devices.descent import (
 )
 from hil.emulator.ascent import AscentPlant
 from hil.emulator.devices import (
-    EmulatedAttitudeThrusters,
     EmulatedHazardImager,
     EmulatedImu,
     EmulatedLaserDopplerVelocimeter,
     EmulatedLaserRangeFinder,
     EmulatedMainEngine,
     EmulatedMicrowaveRangeVelocity,
-    EmulatedPlatformImu,
     EmulatedPropellantGauge,
     EmulatedRcs,
     EmulatedStarTracker,
@@ -56,8 +52,9 @@ def test_devices_implement_the_protocols() -> None:
         (EmulatedImu(plant), StrapdownImu),
         (EmulatedStarTracker(plant), StarTracker),
         (EmulatedRcs(plant), ReactionControl),
-        (EmulatedPlatformImu(ascender), Imu),
-        (EmulatedAttitudeThrusters(ascender), AttitudeThrusters),
+        (EmulatedImu(ascender), StrapdownImu),
+        (EmulatedStarTracker(ascender), StarTracker),
+        (EmulatedRcs(ascender), ReactionControl),
         (EmulatedLaserRangeFinder(plant), LaserRangeFinder),
         (EmulatedLaserDopplerVelocimeter(plant), LaserDopplerVelocimeter),
         (EmulatedMicrowaveRangeVelocity(plant), MicrowaveRangeVelocity),
