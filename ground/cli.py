@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=serve_command)
 
     ping = commands.add_parser("ping", help="PUS 17,1 are-you-alive round trips")
+    ping.add_argument("target", nargs="?", default=None, metavar="VEHICLE",
+                      help="the vehicle to ping: lander (default), rover (relayed by the lander), or an APID")
     ping.add_argument("--count", type=positive_count, default=3)
     ping.add_argument("--interval", type=non_negative, default=0.2, help="seconds between pings")
     ping.add_argument("--timeout", type=positive, default=None, help="seconds to wait for each answer")
@@ -150,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
 
     params = commands.add_parser("params", help="report on-board parameters (20,1), or set NAME=VALUE (20,3)")
-    params.add_argument("names", nargs="*", metavar="NAME[=VALUE]")
+    params.add_argument("names", nargs="*", metavar="[VEHICLE:]NAME[=VALUE]",
+                        help="rover:NAME for the rover's parameters (rover: alone reports them all)")
     params.add_argument("--timeout", type=positive, default=None)
     params.set_defaults(handler=params_command)
 

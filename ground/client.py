@@ -263,19 +263,21 @@ class GroundClient:
             await asyncio.wait_for(record.done.wait(), timeout)
         return record
 
-    async def ping(self, timeout: float) -> tuple[CommandRecord, float | None]:
-        """17,1 -> 17,2: returns the record and the round-trip time to the 17,2 (None if none came)."""
+    async def ping(self, timeout: float, apid: int | str | None = None) -> tuple[CommandRecord, float | None]:
+        """17,1 -> 17,2: returns the record and the round-trip time to the 17,2 (None if none came).
+        ``apid``: another vehicle's (by APID or name), relayed on board."""
+        target = self.resolve(apid)
         loop = asyncio.get_running_loop()
         answered = asyncio.Event()
         arrival: list[float] = []
 
         def on_tm(tm: PusTm) -> None:
-            if tm.service == 17 and tm.subtype == 2 and not arrival and not record.done.is_set():
+            if tm.service == 17 and tm.subtype == 2 and tm.apid == target and not arrival and not record.done.is_set():
                 arrival.append(loop.time())
                 answered.set()
 
         self.listeners.append(on_tm)
-        record = self.send(17, 1)
+        record = self.send(17, 1, apid=target)
         try:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.gather(answered.wait(), record.done.wait()), timeout)

@@ -7,10 +7,12 @@ uplink"). The product is a JSON object (the emulated ground's comes from the pla
 ``ilrs-hil plant --od-product``)::
 
     {"frame": "MCDF", "epoch_s": 0.0, "position_m": [x, y, z], "velocity_m_s": [vx, vy, vz],
-     "target_downrange_m": ..., "target_crossrange_m": ..., "map_spacing_m": ..., "map_heights_m": [...]}
+     "target_downrange_m": ..., "target_crossrange_m": ..., "map_spacing_m": ..., "map_heights_m": [...],
+     "moon_pole": [kx, ky, kz], "frame_aligned_epoch_s": 0.0}
 
-:func:`uplink_commands` gives the commands in the order to send them: state, target, map begin,
-then the map's segments (heights as big-endian 32-bit floats, with the CRC-32 over all of them).
+:func:`uplink_commands` gives the commands in the order to send them: state, the frame's turn (when
+the product gives the Moon's pole), target, map begin, then the map's segments (heights as
+big-endian 32-bit floats, with the CRC-32 over all of them).
 """
 
 from __future__ import annotations
@@ -47,9 +49,14 @@ def uplink_commands(product: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
         commands: list[tuple[str, dict[str, Any]]] = [
             ("DESCENT_STATE_SET", {"epoch_s": float(product["epoch_s"]), "frame": str(product.get("frame", "MCDF")),
                                    "x_m": x, "y_m": y, "z_m": z, "vx_m_s": vx, "vy_m_s": vy, "vz_m_s": vz}),
-            ("DESCENT_TARGET_SET", {"downrange_m": float(product["target_downrange_m"]),
-                                    "crossrange_m": float(product["target_crossrange_m"])}),
         ]
+        if "moon_pole" in product:
+            kx, ky, kz = (float(value) for value in product["moon_pole"])
+            aligned = float(product.get("frame_aligned_epoch_s", 0.0))
+            frame = {"pole_x": kx, "pole_y": ky, "pole_z": kz, "aligned_epoch_s": aligned}
+            commands.append(("DESCENT_FRAME_SET", frame))
+        commands.append(("DESCENT_TARGET_SET", {"downrange_m": float(product["target_downrange_m"]),
+                                                "crossrange_m": float(product["target_crossrange_m"])}))
         spacing = float(product["map_spacing_m"])
     except (KeyError, TypeError, ValueError) as error:
         raise ProductError(f"orbit-determination product: {error!r}") from error

@@ -1,7 +1,9 @@
 """A session attached to ``ilrs-ground serve``: the same face as :class:`GroundSession` (telemetry
 state, history, ``command``, ``request``, ``ping``), so every tool, procedure and the console work
 either on a port of their own or through the server, where others see the same packets and the
-same verification.
+same verification. A vehicle the attached one relays (the rover) comes with it, as on a port: its
+packets in its own table (``relayed``), its alarms, and ``rover:NAME`` commands checked with its
+dictionary (the server's welcome carries it).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from .archive import Archive
 from .dictionary import ArgumentError, Dictionary, DictionaryError
 from .history import DEFAULT_COMMAND_TIMEOUT_S, CommandEntry, StageCallback, scaled_timeout
 from .portlock import PortError
-from .session import RECENT_EVENTS, GroundSession, LinkStatus
+from .session import RECENT_EVENTS, GroundSession, LinkStatus, RelayedVehicle
 from .telemetry import Received, TelemetryState
+from .vehicles import SEPARATOR, Vehicle, VehicleRegistry
 from .wire import (
     PROTOCOL_VERSION,
     Address,
@@ -87,6 +90,8 @@ class RemoteSession:
         self.archive = archive
         self.kinds, self.subscribe, self.snapshot = kinds, subscribe, snapshot
         self.state = MirroredState(self.dictionary, self._acknowledge)
+        self.vehicles = VehicleRegistry([Vehicle(self.vehicle or "vehicle", self.dictionary)])
+        self.relayed: dict[int, RelayedVehicle] = {}
         self.history: list[CommandEntry] = []
         self.recent_events: deque[Received] = deque(maxlen=RECENT_EVENTS)
         self._entries: dict[int, CommandEntry] = {}
@@ -162,6 +167,24 @@ class RemoteSession:
             self.vehicle = names[0]
         elif self.vehicle not in self.link_status:
             raise ServerError(f"the server has no vehicle {self.vehicle!r} (it has {', '.join(names)})")
+        self._take_relayed(welcome.get("relayed") or [])
+
+    def _take_relayed(self, items: list[dict[str, Any]]) -> None:
+        """The vehicles the attached one relays, each with its dictionary and a mirrored table."""
+        vehicles = [Vehicle(self.vehicle, self.dictionary)]
+        for item in items:
+            if item.get("via") != self.vehicle:
+                continue
+            try:
+                dictionary = Dictionary.from_json(item["dictionary"])
+            except (DictionaryError, KeyError, TypeError, ValueError) as error:
+                log.warning("the server's dictionary of %s is unreadable: %s", item.get("vehicle"), error)
+                continue
+            name = str(item["vehicle"])
+            vehicles.append(Vehicle(name, dictionary))
+            state = MirroredState(dictionary, self._relayed_acknowledge(name))
+            self.relayed[dictionary.apid] = RelayedVehicle(vehicles[-1], state)
+        self.vehicles = VehicleRegistry(vehicles)
 
     async def close(self) -> None:
         if self._writer is not None and not self.lost:
@@ -251,6 +274,10 @@ class RemoteSession:
         elif kind == "link":
             link = link_from(message)
             self.link_status[link.vehicle] = link
+        elif kind == "alarms" and message.get("via") == self.vehicle:
+            relayed = self._relayed_named(message.get("vehicle"))
+            if relayed is not None:
+                relayed.state.alarms = alarms_from(message)
         elif kind == "alarms" and message.get("vehicle") == self.vehicle:
             self.state.alarms = alarms_from(message)
         elif kind == "error":
@@ -275,7 +302,19 @@ class RemoteSession:
         else:
             log.warning("the server says: %s", text)
 
+    def _relayed_acknowledge(self, name: str) -> Callable[[str | None], None]:
+        """Acknowledgements of a relayed vehicle's alarms: ``rover:POINT`` (``rover:``: all of them)."""
+        return lambda point: self._acknowledge(f"{name}{SEPARATOR}{point or ''}")
+
+    def _relayed_named(self, name: Any) -> RelayedVehicle | None:
+        return next((relayed for relayed in self.relayed.values() if relayed.name == name), None)
+
     def _take_packet(self, message: dict[str, Any]) -> None:
+        if message.get("via") == self.vehicle:
+            relayed = self._relayed_named(message.get("vehicle"))
+            if relayed is not None:
+                self._take_relayed_packet(relayed, message)
+            return
         if message.get("vehicle") != self.vehicle:
             return
         received = received_from(message)
@@ -292,6 +331,19 @@ class RemoteSession:
         if received.kind == "event":
             self.recent_events.append(received)
         self.state.take(received)
+        self.received.set()
+
+    def _take_relayed_packet(self, relayed: RelayedVehicle, message: dict[str, Any]) -> None:
+        received = received_from(message)
+        if not message.get("replayed"):
+            self.packets += 1
+            relayed.packets += 1
+            if self.archive is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self.archive.write(received)
+        if relayed.last_rx is None or received.rx_time > relayed.last_rx:
+            relayed.last_rx = received.rx_time
+        relayed.state.take(received)
         self.received.set()
 
     def _take_entry(self, message: dict[str, Any]) -> None:
@@ -327,6 +379,13 @@ class RemoteSession:
     def links(self) -> list[LinkStatus]:
         return [self.link_status[name] for name in sorted(self.link_status)]
 
+    def relayed_links(self) -> list[LinkStatus]:
+        """Each relayed vehicle as the status bar shows it: the carrier's link, its own packets' age."""
+        own = self.link_status.get(self.vehicle)
+        state, detail = (own.state, own.detail) if own is not None else ("?", "")
+        return [LinkStatus(relayed.name, f"via {self.vehicle}", state, detail, relayed.last_rx, relayed.packets,
+                           self.link_delay) for relayed in self.relayed.values()]
+
     def add_listener(self, listener: Callable[[Received], None]) -> None:
         self.state.listeners.append(listener)
 
@@ -346,26 +405,36 @@ class RemoteSession:
     async def command(self, name: str, args: list[Any] | dict[str, Any], *, timeout: float | None = None,
                       on_stage: StageCallback | None = None,
                       on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
-        """As :meth:`GroundSession.command`, sent through the server's uplink queue."""
-        spec = self.dictionary.command(name)
+        """As :meth:`GroundSession.command`, sent through the server's uplink queue (``rover:NAME``:
+        the relayed vehicle's command, checked with its dictionary)."""
+        vehicle, bare = self.vehicles.split(name)
+        spec = vehicle.dictionary.command(bare)
+        relayed = vehicle.apid != self.dictionary.apid
         if isinstance(args, list) and len(args) != len(spec.args):
             raise ArgumentError(f"{spec.name} takes {len(spec.args)} arguments, got {len(args)}"
                                 f" (usage: {spec.usage()})")
         values = spec.build(args) if isinstance(args, dict) else [a.check(v) for a, v in zip(spec.args, args,
                                                                                                strict=True)]
-        return await self._entry({"type": "command", "name": spec.name, "args": values, "timeout": timeout},
+        wire_name = f"{vehicle.name}{SEPARATOR}{spec.name}" if relayed else spec.name
+        return await self._entry({"type": "command", "name": wire_name, "args": values, "timeout": timeout},
                                  on_stage, on_entry)
 
     async def request(self, service: int, subtype: int, data: Any = None, *, timeout: float | None = None,
                       on_stage: StageCallback | None = None,
-                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
-        return await self._entry({"type": "request", "service": service, "subtype": subtype, "data": data,
-                                  "timeout": timeout}, on_stage, on_entry)
+                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "",
+                      vehicle: str | int | None = None) -> CommandEntry:
+        message: dict[str, Any] = {"type": "request", "service": service, "subtype": subtype, "data": data,
+                                   "timeout": timeout}
+        if vehicle is not None:
+            message["to"] = self.vehicles.get(vehicle).name  # an unknown one is refused here
+        return await self._entry(message, on_stage, on_entry)
 
     async def ping(self, timeout: float | None = None, on_entry: Callable[[CommandEntry], None] | None = None,
-                   origin: str = "") -> tuple[CommandEntry, float | None]:
+                   origin: str = "", vehicle: str | int | None = None) -> tuple[CommandEntry, float | None]:
         request = _Request(None, on_entry)
         message: dict[str, Any] = {"type": "ping", "timeout": timeout}
+        if vehicle is not None:
+            message["to"] = self.vehicles.get(vehicle).name
         try:
             entry: CommandEntry = await self._ask(message, request, keep=True)
             answer = await request.pong

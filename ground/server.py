@@ -6,6 +6,12 @@ follows commands). The server adds the clients: it pushes every packet to those 
 change of a command's history entry and of the alarms to all, and runs their commands through the
 vehicle's one uplink queue, so sequence counts are reserved once and commands go out in order.
 The protocol is in :mod:`ground.wire` and ``docs/ground-server.md``.
+
+A vehicle relayed by a served one (the rover, through the lander) is served with it: its packets,
+decoded with its own dictionary, go to the clients subscribed to the vehicle that carries it (marked
+``"via"``), its limit alarms are judged by its own dictionary's limits, its dictionary is in the
+welcome, and commands, pings and requests reach it through the carrier's uplink queue
+(``rover:NAME``, or ``"to": "rover"``).
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .dictionary import ArgumentError, Dictionary
 from .history import CommandEntry
-from .session import GroundSession
+from .session import RECENT_EVENTS, GroundSession, RelayedVehicle
 from .telemetry import Received
+from .vehicles import SEPARATOR
 from .wire import (
     MAX_LINE,
     PROTOCOL_VERSION,
@@ -82,10 +90,25 @@ class Client:
 
 
 @dataclass(eq=False)
+class ServedRelay:
+    """What the server keeps of a relayed vehicle for clients that attach later."""
+
+    relayed: RelayedVehicle
+    latest_hk: dict[int, Received] = field(default_factory=dict)
+    recent_events: deque[Received] = field(default_factory=lambda: deque(maxlen=RECENT_EVENTS))
+    alarm_signature: tuple[Any, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.relayed.name
+
+
+@dataclass(eq=False)
 class ServedVehicle:
     session: GroundSession
     latest_hk: dict[int, Received] = field(default_factory=dict)
     alarm_signature: tuple[Any, ...] = ()
+    relays: dict[str, ServedRelay] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -178,6 +201,9 @@ class GroundServer:
         session.add_listener(lambda received: self._on_packet(vehicle, received))
         session.entry_listeners.append(lambda entry: self._on_entry(vehicle, entry))
         session.client.link_state_listeners.append(lambda state, detail: self._on_link(vehicle))
+        for relayed in session.relayed.values():
+            relay = vehicle.relays[relayed.name] = ServedRelay(relayed)
+            relayed.state.listeners.append(self._relayed_listener(vehicle, relay))
 
     def _on_packet(self, vehicle: ServedVehicle, received: Received) -> None:
         if received.kind == "hk":
@@ -189,6 +215,30 @@ class GroundServer:
                 client.push(message)
         if received.kind == "hk":
             self._publish_alarms(vehicle)
+
+    def _relayed_listener(self, vehicle: ServedVehicle, relay: ServedRelay) -> Callable[[Received], None]:
+        return lambda received: self._on_relayed(vehicle, relay, received)
+
+    def _on_relayed(self, vehicle: ServedVehicle, relay: ServedRelay, received: Received) -> None:
+        if received.kind == "hk":
+            relay.latest_hk[received.decoded["sid"]] = received
+        elif received.kind == "event":
+            relay.recent_events.append(received)
+        message: dict[str, Any] | None = None
+        for client in list(self.clients):
+            if client.wants(vehicle.name, received.kind):
+                message = message or {**packet_message(relay.name, received), "via": vehicle.name}
+                client.push(message)
+        if received.kind == "hk":
+            self._publish_relayed_alarms(vehicle, relay)
+
+    def _publish_relayed_alarms(self, vehicle: ServedVehicle, relay: ServedRelay, force: bool = False) -> None:
+        alarms = list(relay.relayed.state.alarms.values())
+        signature = tuple((a.point, a.state, a.worst, a.acknowledged) for a in alarms)
+        if signature == relay.alarm_signature and not force:
+            return
+        relay.alarm_signature = signature
+        self._broadcast({**alarms_message(relay.name, alarms), "via": vehicle.name})
 
     def _publish_alarms(self, vehicle: ServedVehicle, force: bool = False) -> None:
         alarms = list(vehicle.session.state.alarms.values())
@@ -318,6 +368,9 @@ class GroundServer:
                          for vehicle in self.vehicles.values() for link in vehicle.session.links()]}
         if message.get("digest") != self.digest:
             welcome["dictionary"] = self.dictionary.raw
+        welcome["relayed"] = [{"via": vehicle.name, "vehicle": relay.name, "apid": relay.relayed.vehicle.apid,
+                               "dictionary": relay.relayed.vehicle.dictionary.raw}
+                              for vehicle in self.vehicles.values() for relay in vehicle.relays.values()]
         client.push(welcome)
 
     def _on_subscribe(self, client: Client, message: dict[str, Any]) -> None:
@@ -331,10 +384,16 @@ class GroundServer:
             for received in replay:
                 if client.wants(vehicle.name, received.kind):
                     client.push(packet_message(vehicle.name, received, replayed=True))
+            for relay in vehicle.relays.values():
+                for received in sorted([*relay.latest_hk.values(), *relay.recent_events], key=lambda r: r.rx_time):
+                    if client.wants(vehicle.name, received.kind):
+                        client.push({**packet_message(relay.name, received, replayed=True), "via": vehicle.name})
             now = asyncio.get_running_loop().time()
             for entry in vehicle.session.history[-HISTORY_REPLAYED:]:
                 client.push(entry_message(vehicle.name, entry, now))
         client.push(alarms_message(vehicle.name, list(vehicle.session.state.alarms.values())))
+        for relay in vehicle.relays.values():
+            client.push({**alarms_message(relay.name, list(relay.relayed.state.alarms.values())), "via": vehicle.name})
         client.push({"type": "subscribed", "vehicle": vehicle.name, "tag": message.get("tag")})
 
     def _on_unsubscribe(self, client: Client, message: dict[str, Any]) -> None:
@@ -346,9 +405,14 @@ class GroundServer:
         if not isinstance(args, list | dict):
             raise WireError("args is a list (in order) or an object (by name)")
         # Checked now, so that the error goes back at once; the entry follows when it is queued.
-        spec, values = vehicle.session.check_arguments(str(message["name"]), args)
+        name = str(message["name"])
+        spec, values = vehicle.session.check_arguments(name, args)
+        relayed, _ = vehicle.session.vehicles.split(name)
+        # A relayed vehicle's command keeps its address (``rover:ROVER_GO``), checked with its dictionary.
+        own = relayed.apid == vehicle.session.dictionary.apid
+        qualified = spec.name if own else f"{relayed.name}{SEPARATOR}{spec.name}"
         timeout = self._timeout(message)
-        self._spawn(vehicle.session.command(spec.name, values, timeout=timeout, origin=client.label,
+        self._spawn(vehicle.session.command(qualified, values, timeout=timeout, origin=client.label,
                                             on_entry=lambda entry: self._remember(entry, client, tag)))
 
     def _on_request(self, client: Client, message: dict[str, Any]) -> None:
@@ -356,20 +420,33 @@ class GroundServer:
         service, subtype = int(message["service"]), int(message["subtype"])
         if not (0 < service < 256 and 0 < subtype < 256):
             raise WireError(f"PUS {service},{subtype} is not a service type and subtype")
+        to = self._addressed(vehicle, message)
         self._spawn(vehicle.session.request(service, subtype, message.get("data"), timeout=self._timeout(message),
-                                            origin=client.label,
+                                            origin=client.label, vehicle=to,
                                             on_entry=lambda entry: self._remember(entry, client, tag)))
 
     def _on_ping(self, client: Client, message: dict[str, Any]) -> None:
         vehicle, tag = self._vehicle(message), message.get("tag")
         timeout = self._timeout(message)
+        to = self._addressed(vehicle, message)
 
         async def ping() -> None:
-            entry, rtt = await vehicle.session.ping(timeout, origin=client.label,
+            entry, rtt = await vehicle.session.ping(timeout, origin=client.label, vehicle=to,
                                                     on_entry=lambda entry: self._remember(entry, client, tag))
-            client.push({"type": "pong", "tag": tag, "vehicle": vehicle.name, "number": entry.number, "rtt": rtt})
+            client.push({"type": "pong", "tag": tag, "vehicle": vehicle.name, "to": to, "number": entry.number,
+                         "rtt": rtt})
 
         self._spawn(ping())
+
+    @staticmethod
+    def _addressed(vehicle: ServedVehicle, message: dict[str, Any]) -> str | None:
+        """The relayed vehicle a request or ping is for (``"to"``: its name or APID; checked now, so
+        that an unknown one is refused at once), None for the served vehicle itself."""
+        to = message.get("to")
+        if to is None:
+            return None
+        target = vehicle.session.vehicles.get(to if isinstance(to, int) else str(to))
+        return None if target.apid == vehicle.session.dictionary.apid else target.name
 
     def _remember(self, entry: CommandEntry, client: Client, tag: Any) -> None:
         self._requesters[id(entry)] = (client, tag)
@@ -384,9 +461,17 @@ class GroundServer:
     def _on_acknowledge(self, client: Client, message: dict[str, Any]) -> None:
         vehicle = self._vehicle(message)
         point = message.get("point")
-        done = vehicle.session.state.acknowledge(None if point is None else str(point))
+        name, separator, bare = str(point).partition(SEPARATOR) if point is not None else ("", "", "")
+        if separator:  # ``rover:POINT`` (``rover:``: every one of the rover's)
+            relay = vehicle.relays.get(name.lower())
+            if relay is None:
+                raise WireError(f"no relayed vehicle {name!r} (relayed: {', '.join(vehicle.relays) or 'none'})")
+            done = [f"{relay.name}{SEPARATOR}{p}" for p in relay.relayed.state.acknowledge(bare or None)]
+            self._publish_relayed_alarms(vehicle, relay, force=True)
+        else:
+            done = vehicle.session.state.acknowledge(None if point is None else str(point))
+            self._publish_alarms(vehicle, force=True)
         client.push({"type": "acknowledged", "tag": message.get("tag"), "vehicle": vehicle.name, "points": done})
-        self._publish_alarms(vehicle, force=True)
 
     def _on_history(self, client: Client, message: dict[str, Any]) -> None:
         vehicle = self._vehicle(message)

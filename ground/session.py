@@ -280,18 +280,24 @@ class GroundSession:
 
     async def request(self, service: int, subtype: int, data: Any = None, *, timeout: float | None = None,
                       on_stage: StageCallback | None = None,
-                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "") -> CommandEntry:
+                      on_entry: Callable[[CommandEntry], None] | None = None, origin: str = "",
+                      vehicle: str | int | None = None) -> CommandEntry:
         """Send a TC of any service (a one-shot HK request, a parameter report) and follow it like a
-        command, in the same history and the same uplink queue."""
+        command, in the same history and the same uplink queue. ``vehicle``: a relayed vehicle's
+        name or APID (``UnknownVehicleError`` for one this session does not know)."""
+        target = self.vehicles.get(vehicle) if vehicle is not None else self.vehicles.own
+        relayed = target.apid != self.dictionary.apid
+        apid = target.apid if relayed else None
         spec = CommandSpec(f"PUS {service},{subtype}", -1)
-        text = f"PUS {service},{subtype}" + (f" {data}" if data not in (None, [], b"") else "")
+        text = (f"{target.name}{SEPARATOR}" if relayed else "") + f"PUS {service},{subtype}" + (
+            f" {data}" if data not in (None, [], b"") else "")
         entry = self._new_entry(spec, [], timeout, origin, text)
         if on_entry is not None:
             on_entry(entry)
         self._changed(entry)
         try:
             async with self._uplink:
-                entry.fire = self.client.send(service, subtype, data)
+                entry.fire = self.client.send(service, subtype, data, apid=apid)
             self._changed(entry)
             await self._follow(entry, entry.fire, "", on_stage)
             return entry
@@ -299,18 +305,20 @@ class GroundSession:
             self._finish(entry)
 
     async def ping(self, timeout: float | None = None, on_entry: Callable[[CommandEntry], None] | None = None,
-                   origin: str = "") -> tuple[CommandEntry, float | None]:
-        """PUS 17,1: the entry and the round-trip time to the 17,2 (None when none came)."""
+                   origin: str = "", vehicle: str | int | None = None) -> tuple[CommandEntry, float | None]:
+        """PUS 17,1 (to a relayed ``vehicle``'s APID when one is named): the entry and the round-trip
+        time to its 17,2 (None when none came)."""
         loop = asyncio.get_running_loop()
         arrival: list[float] = []
+        apid = (self.vehicles.get(vehicle) if vehicle is not None else self.vehicles.own).apid
 
         def on_tm(tm: PusTm) -> None:
-            if tm.service == 17 and tm.subtype == 2 and not arrival:
+            if tm.service == 17 and tm.subtype == 2 and tm.apid == apid and not arrival:
                 arrival.append(loop.time())
 
         self.client.listeners.append(on_tm)
         try:
-            entry = await self.request(17, 1, timeout=timeout, on_entry=on_entry, origin=origin)
+            entry = await self.request(17, 1, timeout=timeout, on_entry=on_entry, origin=origin, vehicle=vehicle)
         finally:
             self.client.listeners.remove(on_tm)
         sent_at = entry.fire.sent_at if entry.fire is not None else entry.started_at

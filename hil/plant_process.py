@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import signal
 from dataclasses import asdict
 from pathlib import Path
@@ -19,13 +20,8 @@ from fsw.devices.bus import MAX_PACKET_SIZE
 from fsw.link import SerialLink
 from hil.devicebus import DeviceBusServer, serve
 from hil.emulator.ascent import AscentPlant, EmulatedAscentEngine
-from hil.emulator.devices import (
-    EmulatedAttitudeThrusters,
-    EmulatedPlatformImu,
-    EmulatedPropellantGauge,
-    make_lander_devices,
-)
-from hil.emulator.dynamics import R_MOON, true_orbit
+from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
+from hil.emulator.devices import EmulatedPropellantGauge, make_lander_devices
 from hil.emulator.orbit_determination import orbit_determination
 from hil.emulator.plant import LunarLanderPlant, PlantConfig, with_faults
 from hil.link.bridge import PtyPair
@@ -46,6 +42,7 @@ class LanderWorld:
         # emulated orbiter's world, another process): plant to plant, never through the flight software.
         self.ascender_record = ascender_record
         self._ascender_recorded = False
+        self._ascender_stood = False
         self.ignition_t: float | None = None
         # Engine starts seen by the truth: a restarted flight computer must never light one twice.
         self.ignitions = {"main_engine": 0, "ascent_engine": 0}
@@ -60,9 +57,10 @@ class LanderWorld:
             "velocimeter": devices.velocimeter,
             "microwave": devices.microwave, "hazard_imager": devices.hazard_imager,
             "main_engine": devices.main_engine, "attitude": devices.attitude, "propellant": devices.propellant,
-            # The ascender is the same kind of point mass; its devices read its own state.
-            "ascent_imu": EmulatedPlatformImu(self.ascender),
-            "ascent_attitude": EmulatedAttitudeThrusters(self.ascender),
+            # The ascender is a rigid body of its own, with its own attitude sensors and thrusters.
+            "ascent_imu": EmulatedImu(self.ascender),
+            "ascent_star_tracker": EmulatedStarTracker(self.ascender),
+            "ascent_attitude": EmulatedRcs(self.ascender),
             "ascent_engine": EmulatedAscentEngine(self.ascender),
             "ascent_propellant": EmulatedPropellantGauge(self.ascender),  # type: ignore[arg-type]
         }
@@ -87,6 +85,9 @@ class LanderWorld:
             ascender.t += remaining
         if plant.landed:
             ascender.t = max(ascender.t, plant.t)
+            if not self._ascender_stood and plant.touchdown is not None:  # as the lander came to rest
+                self._ascender_stood = True
+                ascender.stand_as(plant.body_to_local_matrix)
         for engine, on in (("main_engine", plant.engine_on), ("ascent_engine", ascender.engine_on)):
             if on and not self._burning[engine]:
                 self.ignitions[engine] += 1
@@ -101,7 +102,7 @@ class LanderWorld:
     def _ascender_orbit(self) -> tuple[float, float]:
         """(periapsis, apoapsis) altitudes of the ascender's orbit now, km."""
         ascender = self.ascender
-        orbit = true_orbit(R_MOON + ascender.h, ascender.vu, ascender.vd)
+        orbit = ascender.true_orbit()
         return orbit.periapsis_alt_m / 1e3, orbit.apoapsis_alt_m / 1e3
 
     def orbit_determination(self, path: Path) -> None:
@@ -129,6 +130,8 @@ class LanderWorld:
                 "periapsis_km": periapsis_km if not ascender.on_pad else None,
                 "apoapsis_km": apoapsis_km if not ascender.on_pad else None,
                 "propellant_used_kg": ascender.config.propellant_kg - ascender.propellant,
+                "rcs": {"pulses": ascender.rcs_pulses, "propellant_used_kg": ascender.rcs_propellant_used},
+                "max_rate_deg_s": math.degrees(ascender.max_rate_rad_s),
             },
         }
 

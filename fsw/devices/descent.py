@@ -12,9 +12,10 @@ Frames and conventions (SI units throughout):
 * Attitude is given by the thrust axis: ``pitch`` tilts it from local vertical towards
   +downrange, ``yaw`` towards +crossrange. Braking therefore flies at a large negative pitch.
   The lander's own sensors measure body rates (strapdown IMU) and an attitude quaternion (star
-  tracker) in the descent inertial frame: the local-level frame at the descent start point
-  (``s = c = 0``), fixed because the Moon's rotation is not modelled. Quaternions are
-  ``(w, x, y, z)`` and turn body vectors into that frame.
+  tracker) in the descent inertial frame: the axes of the Moon-centred descent frame at the
+  alignment epoch the ground uplinks (``DESCENT_FRAME_SET``), i.e. the local-level frame at the
+  descent start point (``s = c = 0``) then; the Moon turns away from it at its sidereal rate.
+  Quaternions are ``(w, x, y, z)`` and turn body vectors into that frame.
 * Body frame: ``x`` = thrust axis (the lander's "up" when standing), ``y`` = the pitch direction,
   ``z`` completes the triad. :func:`body_to_local` turns a body vector into local-level.
 """
@@ -45,7 +46,7 @@ LRF_SHORT_BEAM_MOUNT_RAD = 0.0
 
 @dataclass(frozen=True, slots=True)
 class ImuReading:
-    """The ascender's platform IMU (and the bench's), which reports attitude angles of its own."""
+    """A platform IMU (the bench's), which reports attitude angles of its own."""
 
     t: float
     specific_force_body: Vector3  # m/s^2, non-gravitational acceleration in body frame
@@ -168,15 +169,6 @@ class EngineStatus:
 
 
 @dataclass(frozen=True, slots=True)
-class AttitudeStatus:
-    t: float
-    commanded_pitch: float
-    commanded_yaw: float
-    enabled: bool
-    valid: bool
-
-
-@dataclass(frozen=True, slots=True)
 class PropellantReading:
     t: float
     mass_kg: float
@@ -263,16 +255,6 @@ class MainEngine(Protocol):
     def set_on(self, on: bool) -> None: ...
     def set_thrust(self, newtons: float) -> None: ...
     def read(self) -> EngineStatus: ...
-
-
-@runtime_checkable
-class AttitudeThrusters(Protocol):
-    """The ascender's attitude control loop: takes a thrust-axis attitude command, the backend slews
-    to it (the lander's attitude is controlled on board, through :class:`ReactionControl`)."""
-
-    def set_enabled(self, on: bool) -> None: ...
-    def command_attitude(self, pitch: float, yaw: float) -> None: ...
-    def read(self) -> AttitudeStatus: ...
 
 
 @runtime_checkable

@@ -1,5 +1,5 @@
-"""The rover's device ports: six-wheel mobility, IMU, sun sensor, hazard cameras, power, thermal,
-mast, proximity radio and panoramic camera.
+"""The rover's device ports: six-wheel mobility, IMU, sun sensor, hazard cameras, power, solar array
+drive, thermal, mast, proximity radio and panoramic camera.
 
 As for the lander, the rover's flight software only talks to these ``typing.Protocol`` classes; the
 backend is the rover plant behind a device bus of its own. Site frame: metres east and north of the
@@ -82,6 +82,18 @@ class RoverPowerReading:
 
 
 @dataclass(frozen=True, slots=True)
+class ArrayStatus:
+    """The solar array's one-axis drive: the panel hinged along the rover's forward axis, its tilt
+    positive with the normal turned to the rover's left (0: flat on the deck)."""
+
+    t: float
+    tilt_rad: float
+    target_rad: float
+    moving: bool
+    valid: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RoverThermalReading:
     t: float
     electronics_c: float  # warm electronics box
@@ -151,6 +163,12 @@ class RoverPower(Protocol):
 
 
 @runtime_checkable
+class SolarArrayDrive(Protocol):
+    def point(self, tilt_rad: float) -> None: ...
+    def read(self) -> ArrayStatus: ...
+
+
+@runtime_checkable
 class RoverThermal(Protocol):
     def enable_heater(self, on: bool) -> None: ...
     def read(self) -> RoverThermalReading: ...
@@ -186,3 +204,4 @@ class RoverHardware:
     mast: Mast
     radio: ProximityRadio
     pancam: PanoramicCamera
+    array: SolarArrayDrive

@@ -64,9 +64,12 @@ def design_inertia(propellant_kg: float) -> Vector3:
             DRY_INERTIA[2] + fill * FULL_PROPELLANT_INERTIA[2])
 
 
-def target_attitude(pitch: float, yaw: float, s: float, c: float) -> Quaternion:
-    """A thrust-axis attitude in the local frame at arcs ``(s, c)``, in the descent inertial frame."""
-    return quat_multiply(tilted_quaternion(s / R_MOON, c / R_MOON), tilted_quaternion(pitch, yaw))
+def target_attitude(pitch: float, yaw: float, s: float, c: float,
+                    frame_turn: Quaternion = (1.0, 0.0, 0.0, 0.0)) -> Quaternion:
+    """A thrust-axis attitude in the local frame at arcs ``(s, c)``, in the descent inertial frame
+    (``frame_turn``: from the MCDF to that frame, the Moon's turn since they were aligned)."""
+    local = quat_multiply(frame_turn, tilted_quaternion(s / R_MOON, c / R_MOON))
+    return quat_multiply(local, tilted_quaternion(pitch, yaw))
 
 
 def local_frame_rate(pitch: float, yaw: float, h: float, vd: float, vc: float) -> Vector3:
@@ -80,6 +83,17 @@ def local_frame_rate(pitch: float, yaw: float, h: float, vd: float, vc: float) -
 
 
 class AttitudeController:
+    # The vehicle's thruster design (the lander's; the ascender's controller has its own,
+    # ``fsw.gnc.ascent_attitude``).
+    groups = GROUPS
+    group_torque_nm = GROUP_TORQUE_NM
+    min_on_s = MIN_ON_S
+    thruster_n = THRUSTER_N
+    exhaust_velocity_m_s = EXHAUST_VELOCITY_M_S
+
+    def design_inertia(self, propellant_kg: float) -> Vector3:
+        return design_inertia(propellant_kg)
+
     def __init__(self, config: AttitudeControlConfig | None = None) -> None:
         self.config = config or AttitudeControlConfig()
         self.integral = [0.0, 0.0, 0.0]  # N m
@@ -108,7 +122,7 @@ class AttitudeController:
     @property
     def propellant_used_kg(self) -> float:
         """Thruster propellant by the design flow rate over the on-times commanded."""
-        return THRUSTER_N * self.on_time_s / EXHAUST_VELOCITY_M_S
+        return self.thruster_n * self.on_time_s / self.exhaust_velocity_m_s
 
     def step(self, q: Quaternion, rate: Vector3, q_target: Quaternion, rate_target: Vector3,
              propellant_kg: float, *, may_fire: bool = True) -> tuple[int, ...] | None:
@@ -117,7 +131,8 @@ class AttitudeController:
         cfg = self.config
         dt = cfg.cycle_s
         e = self.error = error_angles(q, q_target)
-        inertia = design_inertia(propellant_kg)
+        inertia = self.design_inertia(propellant_kg)
+        group_torque = self.group_torque_nm
         integral, demand, accumulator, feedforward = self.integral, self.demand, self.accumulator, self.feedforward
         max_rate, tau, zone = cfg.max_rate_rad_s, cfg.attitude_time_constant_s, cfg.integral_zone_rad
         limit, fade = cfg.integral_limit_nm, 1.0 - dt / cfg.integral_fade_s
@@ -129,7 +144,7 @@ class AttitudeController:
             magnitude = size / tau
             if magnitude > max_rate:
                 magnitude = max_rate
-            stoppable = math.sqrt(GROUP_TORQUE_NM[axis] / inertia[axis] * size)
+            stoppable = math.sqrt(group_torque[axis] / inertia[axis] * size)
             if magnitude > stoppable:
                 magnitude = stoppable
             rate_error = (magnitude if ea >= 0.0 else -magnitude) + rate_target[axis] - rate[axis]
@@ -151,12 +166,12 @@ class AttitudeController:
         fired = False
         for axis in range(3):
             asked = self.accumulator[axis]
-            torque = GROUP_TORQUE_NM[axis]
-            if abs(asked) < torque * MIN_ON_S:
+            torque = group_torque[axis]
+            if abs(asked) < torque * self.min_on_s:
                 continue
             ms = round(min(abs(asked) / torque, dt) * 1000.0)
             direction = 1 if asked > 0 else -1
-            for thruster in GROUPS[(axis, direction)]:
+            for thruster in self.groups[(axis, direction)]:
                 on_ms[thruster] = min(cycle_ms, on_ms[thruster] + ms)
             delivered = direction * torque * ms / 1000.0
             # What is left over carries to the next cycle, up to one cycle's full impulse (no windup).
@@ -174,7 +189,7 @@ class AttitudeController:
         """How many coming cycles (up to ``limit``) will fire nothing if the demand stays as it is now:
         the cycles a device bus may fly in one round trip. A margin covers the demand's drift."""
         for k in range(1, limit + 1):
-            if any(abs(self.accumulator[a] + k * self.demand[a]) >= 0.7 * GROUP_TORQUE_NM[a] * MIN_ON_S
+            if any(abs(self.accumulator[a] + k * self.demand[a]) >= 0.7 * self.group_torque_nm[a] * self.min_on_s
                    for a in range(3)):
                 return k - 1
         return limit

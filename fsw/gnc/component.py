@@ -32,7 +32,7 @@ from fsw.protocol.errors import FailureCode
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
 CHECKPOINT_KEY = "gnc.checkpoint"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: the ascender's controller carries its attitude filter and control
 # Before and between powered phases only the mission machines' checks use the bus; their commands
 # (power switching) may wait for the fifth cycle.
 QUIET_CYCLES_AHEAD = 4
@@ -47,7 +47,7 @@ DESCENT_SENSORS = ("imu", "star_tracker", "range_finder", "velocimeter", "microw
 ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 # Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
 SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
-ASCENT_SENSORS = ("ascent_imu", "ascent_attitude", "ascent_engine", "ascent_propellant")
+ASCENT_SENSORS = ("ascent_imu", "ascent_star_tracker", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
 class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
@@ -73,14 +73,14 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "implausible) since it began"),
         TelemetryDef("gnc_imu_rejected_run", "u32", "", "lander IMU samples rejected in a row now, 50 a second "
                      "(0: the last sample was used); the navigation coasts on its model meanwhile"),
-        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "lander attitude estimate from the attitude guidance "
-                     "asks for (tens of degrees in the commanded slews of braking and rapid adjustment)",
+        TelemetryDef("gnc_attitude_error_deg", "f64", "deg", "attitude estimate of the vehicle in powered flight from "
+                     "the attitude guidance asks for (tens of degrees in the descent's commanded slews)",
                      yellow=Limits(high=30.0), red=Limits(high=60.0)),
-        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "lander body rate, gyros less the estimated bias",
-                     yellow=Limits(high=5.0), red=Limits(high=10.0)),
-        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent"),
-        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent "
-                     "(commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
+        TelemetryDef("gnc_body_rate_deg_s", "f64", "deg/s", "body rate of the vehicle in powered flight, gyros less "
+                     "the estimated bias", yellow=Limits(high=5.0), red=Limits(high=10.0)),
+        TelemetryDef("gnc_rcs_pulses", "u32", "", "attitude thruster pulses commanded in this descent or ascent"),
+        TelemetryDef("gnc_rcs_propellant_kg", "f64", "kg", "attitude thruster propellant used in this descent or "
+                     "ascent (commanded on-times at the design flow)", yellow=Limits(high=60.0), red=Limits(high=90.0)),
         TelemetryDef("gnc_star_tracker_age_s", "f64", "s", "since the attitude filter last accepted a star tracker "
                      "solution", yellow=Limits(high=5.0), red=Limits(high=30.0)),
         TelemetryDef("gnc_star_tracker_rejected", "u32", "", "star tracker solutions the attitude filter's gate "
@@ -129,8 +129,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "re-admit an altimeter that consistently disagrees with the terrain map (Hakuto-R); "
                      "false: such an altimeter is latched failed"),
         ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
-                     "hold the lander's attitude with the attitude thrusters (SLIM's thrust off the centre of mass); "
-                     "false: no thruster is fired, the attitude is whatever the torques make it"),
+                     "hold the lander's and the ascender's attitude with their attitude thrusters (SLIM's thrust off "
+                     "the centre of mass); false: no thruster is fired, the attitude is whatever the torques make it"),
         ParameterDef(0x3015, "gnc_hold_fire_without_gyros", "bool", True,
                      "fire no attitude thruster while no gyro sample is usable (Beresheet's failing IMU, until "
                      "the unit switch); false: control on the coasted rate, which no firing changes"),
@@ -151,8 +151,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
             star_tracker=bus.device("star_tracker"),
         )
-        self.ascender = AscentDevices(imu=bus.device("ascent_imu"), attitude=bus.device("ascent_attitude"),
-                                      engine=bus.device("ascent_engine"), propellant=bus.device("ascent_propellant"))
+        self.ascender = AscentDevices(imu=bus.device("ascent_imu"), star_tracker=bus.device("ascent_star_tracker"),
+                                      attitude=bus.device("ascent_attitude"), engine=bus.device("ascent_engine"),
+                                      propellant=bus.device("ascent_propellant"))
         self.descent: DescentController | None = None
         self.ascent: AscentController | None = None
         self._descent_report: Report | None = None
@@ -256,7 +257,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 report(stage)
             return
         if controller is None:
-            controller = AscentController(self.ascender)
+            controller = AscentController(self.ascender, attitude_control=bool(self.param("gnc_attitude_control")))
             self._ascent_stage_reported = set()
             self._started_at = self.clock.monotonic()
         self.ascent = controller
@@ -408,6 +409,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
     def _step_ascent(self, controller: AscentController, t: float) -> None:
         controller.step(t, self.period_s)
         self._note_phase("ascender", controller.phase)
+        for when, event, detail in controller.drain_events():
+            self.emit("GNC_EVENT", vehicle="ascender", t=round(when, 2), event=event, detail=detail)
         stages = []
         if controller.phase in ("pitch_over", "orbit_insertion"):
             stages = ["pitch_over"] if controller.phase == "pitch_over" else ["pitch_over", "orbit_insertion"]
@@ -477,16 +480,16 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 if self.descent.last_command is not None:
                     values["gnc_thrust_n"] = round(self.descent.last_command.thrust_n, 1)
                 values.update(self.descent.thrust_limit_housekeeping())
-                attitude = self.descent.attitude_health()
-                values.update({
-                    "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
-                    "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
-                    "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
-                    "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
-                    "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
-                    "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
-                    "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
-                })
+            attitude = controller.attitude_health()
+            values.update({
+                "gnc_attitude_error_deg": round(attitude["error_deg"], 3),
+                "gnc_body_rate_deg_s": round(attitude["rate_deg_s"], 3),
+                "gnc_rcs_pulses": int(attitude["rcs_pulses"]),
+                "gnc_rcs_propellant_kg": round(attitude["rcs_propellant_kg"], 2),
+                "gnc_star_tracker_age_s": round(attitude["star_age_s"], 2),
+                "gnc_star_tracker_rejected": int(attitude["star_rejected"]),
+                "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
+            })
         return values
 
 

@@ -345,7 +345,8 @@ class DescentController(ThrustLimitResponse):
         elif t - last <= self.STAR_OUTAGE_REPORT_S and self._star_outage_reported:
             self._star_outage_reported = False
             self._event(t, "star_tracker_restored")
-        w, x, y, z = tilted_quaternion(nav.s / R_MOON, nav.c / R_MOON)  # the local frame here
+        turn = nav.frame_turn()  # the Moon's turn since the star tracker's frame was the MCDF
+        w, x, y, z = quat_multiply(turn, tilted_quaternion(nav.s / R_MOON, nav.c / R_MOON))  # the local frame here
         nav.set_attitude(rotation_matrix(quat_multiply((w, -x, -y, -z), filt.q)))
         if self._attitude_target is None:  # hold the attitude found until guidance asks for one
             self._attitude_target = (nav.pitch, nav.yaw)
@@ -355,7 +356,7 @@ class DescentController(ThrustLimitResponse):
         # on it would go on firing against a rate it cannot see stop. Hold fire until the gyros return.
         blind = rates is None and self.responses.hold_fire_without_gyros
         on_ms = self.attitude_control.step(
-            filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c),
+            filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c, turn),
             local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
             may_fire=self._count > self._quiet_until and self.responses.attitude_control and not blind)
         if on_ms is not None:

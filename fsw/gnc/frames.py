@@ -43,6 +43,8 @@ def local_to_body(pitch: float, yaw: float, v: Vector3) -> Vector3:
 
 GM_MOON = 4.9049e12  # m^3/s^2, the Moon's GM (published value)
 R_MOON = 1_737_400.0  # m
+# The Moon's sidereal rotation, one turn in 27.3217 days (IAU WGCCRE, Archinal et al. 2018).
+MOON_ROTATION_RAD_S = 2.6617e-6
 
 
 def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:

@@ -1,10 +1,13 @@
-"""The navigator's dynamics model: a point mass about a spherical Moon in a Moon-centred frame,
-integrated by the flight software's own fourth-order Runge-Kutta step.
+"""The navigator's dynamics model: a point mass about a spherical, turning Moon in a Moon-fixed
+frame, integrated by the flight software's own fourth-order Runge-Kutta step.
 
 The frame is the *Moon-centred descent frame* (MCDF) in which the ground uplinks the descent state:
 
-* origin at the Moon's centre, axes fixed to the Moon (the descent lasts minutes; the rotation of
-  the Moon, 4.6 m/s at the equator, is left to the orbit-determination product and the velocimeter);
+* origin at the Moon's centre, axes fixed to the Moon, so the target and the map stand still in it
+  and the velocimeter measures the velocity in it. The frame turns with the Moon (4.6 m/s at the
+  equator): the model adds the Coriolis and centrifugal accelerations of that turn, given the
+  Moon's spin axis in MCDF axes (uplinked with the state, ``DESCENT_FRAME_SET``); without it the
+  frame is taken as inertial;
 * ``X`` through the origin of the descent ground track (downrange 0, crossrange 0 of the on-board
   map and the target);
 * ``Y`` in the plane of the ground track's great circle, towards downrange;
@@ -14,18 +17,42 @@ Guidance and the navigation filter work in track coordinates over the reference 
 :data:`R_MOON`): height ``h`` above it, the downrange arc ``s`` (longitude in the track plane times
 ``R_MOON``), the crossrange arc ``c`` (latitude from the track plane times ``R_MOON``) and the velocity
 in the local level ``(up, downrange, crossrange)``. :func:`to_track` and :func:`from_track` convert
-exactly (spherical coordinates), so the only approximations are the model's: point-mass gravity and
-a constant thrust acceleration over each step.
+exactly (spherical coordinates), so the only approximations are the model's: point-mass gravity (the
+Moon's oblateness, J2, is left to the sensors) and a constant thrust acceleration over each step.
+
+The star tracker's (inertial) frame is the MCDF as it stood at the uplinked alignment epoch; the
+Moon has turned it since by :func:`frame_turn`.
 """
 
 from __future__ import annotations
 
 import math
 
-from fsw.gnc.frames import GM_MOON, R_MOON, Vector3
+from fsw.gnc.frames import GM_MOON, MOON_ROTATION_RAD_S, R_MOON, Vector3
 
 FRAME_NAME = "MCDF"
 TrackState = tuple[float, float, float, float, float, float]  # h, s, c, vu, vd, vc
+NO_SPIN: Vector3 = (0.0, 0.0, 0.0)
+
+
+def moon_spin(pole: Vector3 | None) -> Vector3:
+    """The Moon's angular velocity in MCDF axes (rad/s) for a spin axis ``pole`` (None: not known, zero)."""
+    if pole is None:
+        return NO_SPIN
+    n = math.sqrt(pole[0] * pole[0] + pole[1] * pole[1] + pole[2] * pole[2])
+    k = MOON_ROTATION_RAD_S / n
+    return (pole[0] * k, pole[1] * k, pole[2] * k)
+
+
+def frame_turn(spin: Vector3, elapsed_s: float) -> tuple[float, float, float, float]:
+    """The quaternion turning MCDF vectors into the inertial frame ``elapsed_s`` after the two were
+    aligned (the Moon's turn about its axis since)."""
+    rate = math.sqrt(spin[0] * spin[0] + spin[1] * spin[1] + spin[2] * spin[2])
+    if rate == 0.0:
+        return (1.0, 0.0, 0.0, 0.0)
+    half = 0.5 * rate * elapsed_s
+    k = math.sin(half) / rate
+    return (math.cos(half), spin[0] * k, spin[1] * k, spin[2] * k)
 
 
 def local_axes(s: float, c: float) -> tuple[Vector3, Vector3, Vector3]:
@@ -64,45 +91,59 @@ def local_to_frame(s: float, c: float, a: Vector3) -> Vector3:
             a[0] * up[2] + a[2] * cross[2])
 
 
-def _acceleration(p: Vector3, thrust: Vector3) -> Vector3:
+def _acceleration(p: Vector3, v: Vector3, thrust: Vector3, spin: Vector3) -> Vector3:
+    """Gravity and thrust, and in the turning frame the Coriolis (-2 w x v) and centrifugal
+    (-w x (w x p)) accelerations."""
     x, y, z = p
     r2 = x * x + y * y + z * z
     k = -GM_MOON / (r2 * math.sqrt(r2))
-    return (k * x + thrust[0], k * y + thrust[1], k * z + thrust[2])
+    ax, ay, az = k * x + thrust[0], k * y + thrust[1], k * z + thrust[2]
+    wx, wy, wz = spin
+    if wx == 0.0 and wy == 0.0 and wz == 0.0:
+        return (ax, ay, az)
+    # w x p, then the two terms: -2 w x v - w x (w x p).
+    cx, cy, cz = wy * z - wz * y, wz * x - wx * z, wx * y - wy * x
+    vx, vy, vz = v[0], v[1], v[2]
+    return (ax - 2.0 * (wy * vz - wz * vy) - (wy * cz - wz * cy),
+            ay - 2.0 * (wz * vx - wx * vz) - (wz * cx - wx * cz),
+            az - 2.0 * (wx * vy - wy * vx) - (wx * cy - wy * cx))
 
 
-def rk4_step(position: Vector3, velocity: Vector3, thrust: Vector3, dt: float) -> tuple[Vector3, Vector3]:
-    """One Runge-Kutta step of the point mass, thrust acceleration (MCDF axes) constant over it."""
+def rk4_step(position: Vector3, velocity: Vector3, thrust: Vector3, dt: float,
+             spin: Vector3 = NO_SPIN) -> tuple[Vector3, Vector3]:
+    """One Runge-Kutta step of the point mass in the MCDF turning at ``spin``, thrust acceleration
+    (MCDF axes) constant over it."""
 
     def moved(base: Vector3, rate: Vector3, k: float) -> Vector3:
         return (base[0] + k * rate[0], base[1] + k * rate[1], base[2] + k * rate[2])
 
-    a1 = _acceleration(position, thrust)
+    a1 = _acceleration(position, velocity, thrust, spin)
     p2, v2 = moved(position, velocity, 0.5 * dt), moved(velocity, a1, 0.5 * dt)
-    a2 = _acceleration(p2, thrust)
+    a2 = _acceleration(p2, v2, thrust, spin)
     p3, v3 = moved(position, v2, 0.5 * dt), moved(velocity, a2, 0.5 * dt)
-    a3 = _acceleration(p3, thrust)
+    a3 = _acceleration(p3, v3, thrust, spin)
     p4, v4 = moved(position, v3, dt), moved(velocity, a3, dt)
-    a4 = _acceleration(p4, thrust)
+    a4 = _acceleration(p4, v4, thrust, spin)
     k = dt / 6.0
     new_position = tuple(position[i] + k * (velocity[i] + 2.0 * v2[i] + 2.0 * v3[i] + v4[i]) for i in range(3))
     new_velocity = tuple(velocity[i] + k * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i]) for i in range(3))
     return ((new_position[0], new_position[1], new_position[2]), (new_velocity[0], new_velocity[1], new_velocity[2]))
 
 
-def track_step(state: TrackState, accel_local: Vector3, dt: float) -> TrackState:
+def track_step(state: TrackState, accel_local: Vector3, dt: float, spin: Vector3 = NO_SPIN) -> TrackState:
     """Advance a track state by ``dt`` under a thrust acceleration given in the local level."""
     h, s, c, vu, vd, vc = state
     position, velocity = from_track(h, s, c, vu, vd, vc)
     thrust = local_to_frame(s, c, accel_local)
-    return to_track(*rk4_step(position, velocity, thrust, dt))
+    return to_track(*rk4_step(position, velocity, thrust, dt, spin))
 
 
-def coast(position: Vector3, velocity: Vector3, duration_s: float, max_step_s: float = 5.0) -> tuple[Vector3, Vector3]:
+def coast(position: Vector3, velocity: Vector3, duration_s: float, max_step_s: float = 5.0,
+          spin: Vector3 = NO_SPIN) -> tuple[Vector3, Vector3]:
     """Free flight for ``duration_s`` (negative: backwards), in steps of at most ``max_step_s``."""
     steps = max(1, math.ceil(abs(duration_s) / max_step_s))
     dt = duration_s / steps
     zero = (0.0, 0.0, 0.0)
     for _ in range(steps):
-        position, velocity = rk4_step(position, velocity, zero, dt)
+        position, velocity = rk4_step(position, velocity, zero, dt, spin)
     return position, velocity

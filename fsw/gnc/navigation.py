@@ -20,10 +20,10 @@ Attitude: the body-to-local rotation comes from the attitude filter (``fsw.gnc.a
 sensors' beams into the local frame.
 
 Propagation is the flight software's own model (:mod:`fsw.gnc.moon_frame`): a point mass about a
-spherical Moon in the Moon-centred descent frame, integrated by a Runge-Kutta step, the IMU's
-specific force rotated into that frame. The plant integrates its own equations, so what the
-navigator does not model (the plant's integration, its approximations) shows as model error that
-the sensors correct.
+spherical Moon in the Moon-centred descent frame, which turns with the Moon (its ``spin`` given by
+the uplink; the Coriolis and centrifugal terms follow), integrated by a Runge-Kutta step, the IMU's
+specific force rotated into that frame. What the navigator does not model (the Moon's oblateness,
+J2; the plant's integration) shows as model error that the sensors correct.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from fsw.devices.descent import (
 )
 from fsw.gnc.attitude import tilted_frame
 from fsw.gnc.frames import GM_MOON, R_MOON
-from fsw.gnc.moon_frame import track_step
+from fsw.gnc.moon_frame import NO_SPIN, frame_turn, track_step
 
 Matrix3 = tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float]]
 _IDENTITY: Matrix3 = ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
@@ -105,6 +105,8 @@ class Navigator:
     altimeter_readmission = True
     laser_latched_failed = False
     on_surface = False  # touchdown sensed: the vehicle stands on the ground under it
+    spin = NO_SPIN  # the Moon's angular velocity in MCDF axes (rad/s); zero: the frame taken as inertial
+    frame_age_at_start_s = 0.0  # time since the star tracker's frame and the MCDF were aligned, at t = 0
 
     def __init__(
         self,
@@ -161,6 +163,16 @@ class Navigator:
         self.yaw = math.asin(max(-1.0, min(1.0, body_to_local[2][0])))
         self._have_attitude = True
 
+    def set_moon_spin(self, spin: tuple[float, float, float], frame_age_s: float) -> None:
+        """The Moon's turn: its angular velocity in MCDF axes and the time since the inertial frame
+        and the MCDF were aligned, now (the navigator's ``t``)."""
+        self.spin = spin
+        self.frame_age_at_start_s = frame_age_s - self.t
+
+    def frame_turn(self) -> tuple[float, float, float, float]:
+        """The quaternion from the MCDF to the star tracker's inertial frame now."""
+        return frame_turn(self.spin, self.frame_age_at_start_s + self.t)
+
     def _to_local(self, v: tuple[float, float, float]) -> tuple[float, float, float]:
         m = self.attitude
         return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2], m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
@@ -168,7 +180,7 @@ class Navigator:
 
     def propagate(self, imu: StrapdownImuReading | ImuReading | None, dt: float) -> None:
         """Advance by ``dt`` with the IMU reading (None, or no attitude yet: hold the last good
-        specific force). The ascender's platform IMU reports its attitude itself."""
+        specific force). A platform IMU (the bench's) reports its attitude itself."""
         if self.on_surface:
             self.t += dt
             return
@@ -184,7 +196,7 @@ class Navigator:
         else:
             a_u, a_d, a_c = self._last_accel
         self.h, self.s, self.c, self.vu, self.vd, self.vc = track_step(
-            (self.h, self.s, self.c, self.vu, self.vd, self.vc), (a_u, a_d, a_c), dt)
+            (self.h, self.s, self.c, self.vu, self.vd, self.vc), (a_u, a_d, a_c), dt, self.spin)
         vd, vc = self.vd, self.vc
         self.t += dt
         # Covariance: F = [[1, dt, 0], [0, 1, 0], [0, 0, 1]], accel noise and map-error walk.

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from fsw.gnc.controller import DescentController, DescentDevices, FaultResponses
 from fsw.gnc.frames import Vector3
 from fsw.gnc.guidance import DescentGuidance, GuidanceConfig
-from fsw.gnc.moon_frame import coast, to_track
+from fsw.gnc.moon_frame import coast, moon_spin, to_track
 from fsw.gnc.navigation import Navigator, TerrainMap
 
 PREDICTION_STEP_S = 1.0  # coast step when looking for the initiation point
@@ -39,6 +39,10 @@ class DescentPlan:
     propellant_kg: float
     exhaust_velocity_m_s: float
     max_retarget_m: float = 3_000.0
+    # The Moon's spin axis in MCDF axes and the sensor time at which the star tracker's inertial
+    # frame and the MCDF were aligned (``DESCENT_FRAME_SET``); without them the MCDF is taken as inertial.
+    moon_pole: Vector3 | None = None
+    frame_aligned_epoch_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,13 @@ class PdiPrediction:
 def navigator_at(plan: DescentPlan, now_s: float) -> Navigator:
     """A navigator holding the uplinked state propagated from its epoch to ``now_s`` (free flight:
     before the go the engine is off)."""
-    position, velocity = coast(plan.position_m, plan.velocity_m_s, now_s - plan.epoch_s)
+    spin = moon_spin(plan.moon_pole)
+    position, velocity = coast(plan.position_m, plan.velocity_m_s, now_s - plan.epoch_s, spin=spin)
     h, s, c, vu, vd, vc = to_track(position, velocity)
-    return Navigator(TerrainMap(plan.map_spacing_m, plan.map_heights_m), t=0.0, h=h, s=s, c=c, vu=vu, vd=vd, vc=vc,
-                     dry_mass_kg=plan.dry_mass_kg, propellant_kg=plan.propellant_kg)
+    navigator = Navigator(TerrainMap(plan.map_spacing_m, plan.map_heights_m), t=0.0, h=h, s=s, c=c, vu=vu, vd=vd,
+                          vc=vc, dry_mass_kg=plan.dry_mass_kg, propellant_kg=plan.propellant_kg)
+    navigator.set_moon_spin(spin, now_s - plan.frame_aligned_epoch_s)
+    return navigator
 
 
 def guidance_config_for(plan: DescentPlan, navigator: Navigator) -> GuidanceConfig:

@@ -8,6 +8,9 @@ reboot between the uplink and the go loses nothing:
 - ``DESCENT_STATE_SET epoch_s frame x_m y_m z_m vx_m_s vy_m_s vz_m_s``: position and velocity in the
   Moon-centred descent frame (``MCDF``, :mod:`fsw.gnc.moon_frame`) at ``epoch_s``, a time on the descent
   sensors' time base (the time tags of the IMU: mission elapsed time as the lander's units count it);
+- ``DESCENT_FRAME_SET pole_x pole_y pole_z aligned_epoch_s``: the Moon's spin axis in MCDF axes and
+  the sensor time at which the star tracker's inertial frame and the MCDF coincided, so the flight
+  software can follow the frame as the Moon turns (without it the MCDF is taken as inertial);
 - ``DESCENT_TARGET_SET downrange_m crossrange_m``: the landing site, arcs over the reference sphere
   from the frame's track origin;
 - ``DESCENT_MAP_BEGIN spacing_m points crc32`` then ``DESCENT_MAP_SEGMENT first heights`` until every
@@ -57,6 +60,8 @@ UPLINK_EVENTS = (
     EventDef(0x3044, "PDI_PREDICTED", Severity.LOW,
              "powered-descent initiation predicted {wait}s after the checks, at sensor time {t}s "
              "({to_gate} km to the braking gate, braking throttle {throttle})"),
+    EventDef(0x3045, "DESCENT_FRAME_UPLINKED", Severity.INFO,
+             "descent frame: the Moon's pole at ({x}, {y}, {z}) in MCDF axes, star frame aligned at {epoch}s"),
 )
 
 UPLINK_PARAMETERS = (
@@ -133,6 +138,26 @@ class DescentUplink:
         h, s, _c, _vu, _vd, _vc = to_track((x_m, y_m, z_m), (vx_m_s, vy_m_s, vz_m_s))
         self.emit("DESCENT_STATE_UPLINKED", epoch=round(epoch_s, 3), frame=frame, height=round(h, 1),
                   downrange=round(s, 1), speed=round(speed, 2))
+
+    @command(0x3044, Arg("pole_x", "f64", "the Moon's spin axis, MCDF X component", -1.0, 1.0),
+             Arg("pole_y", "f64", "the Moon's spin axis, MCDF Y component", -1.0, 1.0),
+             Arg("pole_z", "f64", "the Moon's spin axis, MCDF Z component", -1.0, 1.0),
+             Arg("aligned_epoch_s", "f64", "sensor time at which the star tracker's inertial frame was the MCDF",
+                 unit="s"))
+    def cmd_descent_frame_set(self, pole_x: float, pole_y: float, pole_z: float, aligned_epoch_s: float) -> None:
+        """Uplink how the Moon-centred descent frame turns: the Moon's spin axis in it, and when it
+        coincided with the star tracker's inertial frame."""
+        values = (pole_x, pole_y, pole_z, aligned_epoch_s)
+        if not all(math.isfinite(value) for value in values):
+            raise CommandRejected(FailureCode.ARGUMENT_RANGE, "frame values must be finite")
+        norm = math.sqrt(pole_x * pole_x + pole_y * pole_y + pole_z * pole_z)
+        if abs(norm - 1.0) > 1e-3:
+            raise CommandRejected(FailureCode.ARGUMENT_RANGE, f"the pole must be a unit vector (length {norm:.4f})")
+        record = self._uplink_record()
+        record["frame"] = {"pole": [pole_x / norm, pole_y / norm, pole_z / norm], "aligned_epoch_s": aligned_epoch_s}
+        self._save_uplink(record)
+        self.emit("DESCENT_FRAME_UPLINKED", x=round(pole_x, 6), y=round(pole_y, 6), z=round(pole_z, 6),
+                  epoch=round(aligned_epoch_s, 3))
 
     @command(0x3041, Arg("downrange_m", "f64", "target arc along the track from its origin", -1e7, 1e7, unit="m"),
              Arg("crossrange_m", "f64", "target arc across the track", -1e6, 1e6, unit="m"))
@@ -216,6 +241,9 @@ class DescentUplink:
         if not 0.0 <= float(target["downrange_m"]) <= span:
             return f"target {target['downrange_m']:.0f} m downrange lies off the {span:.0f} m terrain map"
         position, velocity = state["position_m"], state["velocity_m_s"]
+        frame = record.get("frame")
+        pole = None if not isinstance(frame, dict) else (frame["pole"][0], frame["pole"][1], frame["pole"][2])
+        aligned = float(frame["aligned_epoch_s"]) if isinstance(frame, dict) else 0.0
         if propellant_kg is None:
             propellant_kg = float(self.param("gnc_initial_propellant_kg"))
         return DescentPlan(
@@ -225,7 +253,7 @@ class DescentUplink:
             map_heights_m=tuple(terrain["heights_m"]), dry_mass_kg=float(self.param("gnc_dry_mass_kg")),
             propellant_kg=propellant_kg,
             exhaust_velocity_m_s=float(self.param("gnc_exhaust_velocity_m_s")),
-            max_retarget_m=float(self.param("gnc_max_retarget_m")),
+            max_retarget_m=float(self.param("gnc_max_retarget_m")), moon_pole=pole, frame_aligned_epoch_s=aligned,
         )
 
     def plan_now(self) -> DescentPlan | str:

@@ -70,6 +70,9 @@ class RoverSurvival(Component):
         self.energy_wh = 0.0
         self.coldest_c = math.inf
         self._stow_from = 0.0
+        # Evening comes only once the Sun has been up since waking: a rover woken by its array at
+        # sunrise (the Sun still under the evening elevation) must not go straight back to sleep.
+        self._sun_risen = True
         self._last = self.clock.monotonic()
         self._values: dict[str, Any] = {}
 
@@ -97,7 +100,9 @@ class RoverSurvival(Component):
                         "rsurv_battery_wh": power.battery_wh, "rsurv_battery_soc": power.battery_soc,
                         "rsurv_box_c": thermal.electronics_c, "rsurv_sun_deg": round(sun_deg, 2),
                         "rsurv_mast_stowed": mast.stowed}
-        if self.phase == "day" and sun_deg < self.param("rover_evening_sun_deg"):
+        if sun_deg >= self.param("rover_evening_sun_deg") + 1.0:
+            self._sun_risen = True
+        if self.phase == "day" and self._sun_risen and sun_deg < self.param("rover_evening_sun_deg"):
             self.emit("ROVER_EVENING", sun_deg=sun_deg)
             self.ctx.bus.publish(NIGHT_TOPIC, True)
             self.hw.mast.stow()
@@ -122,6 +127,7 @@ class RoverSurvival(Component):
             self.hw.mast.unstow()
             self.nights += 1
             self.phase = "day"
+            self._sun_risen = False
             self._persist()
             self.ctx.dormancy.set_dormant(False)
             self.emit("ROVER_AWAKE", array_w=power.array_w, battery_wh=power.battery_wh, coldest_c=self.coldest_c)

@@ -21,6 +21,7 @@ from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient, register_readings
 from fsw.devices.rover import RoverHardware
 from fsw.link import SerialLink
 from fsw.protocol.security import KeyRing
+from fsw.rover.array import RoverArray
 from fsw.rover.platform import RoverBus, RoverNavigation
 from fsw.rover.proximity import ProximityLink
 from fsw.rover.survival import RoverSurvival
@@ -41,7 +42,7 @@ def rover_hardware(bus: DeviceBusClient) -> RoverHardware:
         wheels=bus.device("wheels", read), imu=bus.device("imu", read), sun=bus.device("sun", read),
         hazcam=bus.device("hazcam", (), ("capture",)), power=bus.device("power", read),
         thermal=bus.device("thermal", read), mast=bus.device("mast", read), radio=bus.device("radio", read),
-        pancam=bus.device("pancam", (), ("acquire",)),
+        pancam=bus.device("pancam", (), ("acquire",)), array=bus.device("array", read),
     )
 
 
@@ -57,7 +58,7 @@ def rover(config: FlightConfig, clock: Clock, store: Store, bus: DeviceBusClient
     vehicle.link = SerialLink(config.port, config.baud)
     proximity = ProximityLink(ctx, vehicle.link, hardware.radio)
     for component in (RoverBus(ctx, bus), proximity, RoverNavigation(ctx, hardware), RoverTraverse(ctx, hardware),
-                      RoverSurvival(ctx, hardware), FileTransferService(ctx)):
+                      RoverSurvival(ctx, hardware), RoverArray(ctx, hardware), FileTransferService(ctx)):
         vehicle.add(component)
     add_safing(vehicle)
     for name, value in config.parameters:

@@ -20,6 +20,7 @@ from ..remote import LiveSession
 from ..sequence import PersistentSequence
 from ..session import CommandEntry, ReplaySession, scaled_timeout, stage_text
 from ..telemetry import Received
+from ..vehicles import Vehicle, VehicleRegistry, split_vehicle_name
 from .common import (
     EXIT_FAILED,
     EXIT_LOCAL,
@@ -34,7 +35,21 @@ from .common import (
 )
 
 
+def ping_target(args: argparse.Namespace) -> tuple[str | None, int | None]:
+    """The vehicle ``ilrs-ground ping [VEHICLE]`` pings: (its name, its APID), or (None, None) for
+    the vehicle on the link (the lander, the default). A relayed vehicle is named or given by APID
+    (``UnknownVehicleError`` for one the ground does not know)."""
+    if args.target is None:
+        return None, None
+    registry = VehicleRegistry.default(Dictionary.load(args.dictionary), args.rover_dictionary)
+    target = registry.get(args.target)
+    if target.apid == registry.own.apid:
+        return None, None
+    return target.name, target.apid
+
+
 async def ping_command(args: argparse.Namespace) -> int:
+    vehicle, apid = ping_target(args)
     if args.attach:
         session = open_session(args, None, subscribe=False)
         await session.open()
@@ -50,6 +65,8 @@ async def ping_command(args: argparse.Namespace) -> int:
             report_error(f"cannot open {args.port}: {error}")
             return EXIT_LOCAL
         where = args.port
+    if vehicle is not None:
+        where = f"{vehicle} (APID {apid}) through {where}"
     if args.timeout is not None:
         timeout = args.timeout
     else:  # attached, the server's light time counts
@@ -59,16 +76,17 @@ async def ping_command(args: argparse.Namespace) -> int:
     try:
         for index in range(args.count):
             if args.attach:
-                entry, rtt = await session.ping(timeout)
+                entry, rtt = await session.ping(timeout, vehicle=vehicle)
                 record = entry.fire
                 assert record is not None
             else:
-                record, rtt = await client.ping(timeout)
+                record, rtt = await client.ping(timeout, apid)
             stages = ",".join(stage.subtype.name.lower() for stage in record.stages) or "no verification"
             if rtt is not None and record.completed:
                 completed += 1
                 round_trips.append(rtt)
-                print(f"ping {index + 1}: seq={record.tc.seq_count} rtt={rtt * 1e3:.1f} ms [{stages}]")
+                print(f"ping {index + 1}: {vehicle + ' ' if vehicle else ''}seq={record.tc.seq_count} "
+                      f"rtt={rtt * 1e3:.1f} ms [{stages}]")
             else:
                 failure = record.failure
                 reason = f" failed: {failure.reason}" if failure else " no answer"
@@ -97,10 +115,6 @@ async def send_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     relayed = target.apid != dictionary.apid
     if relayed:
         label = f"{target.name}:{label}"
-        if args.attach:
-            report_error(f"{label}: the rover is addressed from a session on the port (--port), not yet through "
-                         "the ground server")
-            return EXIT_LOCAL
     if spec.critical and not confirm(f"{label} is CRITICAL (arm then fire). Send it?", args.yes):
         print(f"{label}: not sent")
         return EXIT_LOCAL
@@ -232,15 +246,18 @@ async def events_command(args: argparse.Namespace, dictionary: Dictionary) -> in
 
 async def params_command(args: argparse.Namespace, dictionary: Dictionary) -> int:
     """PUS 20,1 (report) or, with NAME=VALUE words, 20,3 (set, checked locally first)."""
-    setting = [word for word in args.names if "=" in word]
-    if setting and len(setting) != len(args.names):
+    registry = vehicle_registry(args, dictionary)
+    target, words = params_vehicle(registry, args.names)
+    relayed = target.apid != registry.own.apid
+    setting = [word for word in words if "=" in word]
+    if setting and len(setting) != len(words):
         raise ArgumentError("give either names to report or NAME=VALUE pairs to set, not both")
     pairs: list[list[Any]] = []
     for word in setting:
         name, text = word.split("=", 1)
-        spec = dictionary.parameter(name)
+        spec = target.dictionary.parameter(name)
         pairs.append([spec.id, spec.as_arg().parse(text)])
-    ids = [dictionary.parameter(name).id for name in args.names] if not setting else []
+    ids = [target.dictionary.parameter(name).id for name in words] if not setting else []
     reports: list[dict[str, Any]] = []
 
     def on_packet(received: Received) -> None:
@@ -248,23 +265,47 @@ async def params_command(args: argparse.Namespace, dictionary: Dictionary) -> in
             reports.append(received.decoded["values"])
 
     async with open_session(args, dictionary, kinds=["parameters"]) as session:
-        session.add_listener(on_packet)
+        if relayed:
+            relayed_vehicle = getattr(session, "relayed", {}).get(target.apid)
+            if relayed_vehicle is None:
+                report_error(f"{session.port} does not relay the {target.name}")
+                return EXIT_LOCAL
+            relayed_vehicle.state.listeners.append(on_packet)
+        else:
+            session.add_listener(on_packet)
         timeout = args.timeout if args.timeout is not None else session.timeout()
 
         def on_stage(entry: CommandEntry, phase: str, report: VerificationReport) -> None:
-            print(f"{'set' if setting else 'report'}: {stage_text(report)}", flush=True)
+            print(f"{target.name + ' ' if relayed else ''}{'set' if setting else 'report'}: {stage_text(report)}",
+                  flush=True)
 
-        entry = await session.request(20, *((3, pairs) if setting else (1, ids)), timeout=timeout, on_stage=on_stage)
+        entry = await session.request(20, *((3, pairs) if setting else (1, ids)), timeout=timeout, on_stage=on_stage,
+                                      vehicle=target.name if relayed else None)
         if not entry.ok:
             if entry.fire is None or entry.fire.failure is None:
                 report_error(f"no verification from {session.port} within {timeout:.1f} s")
                 return EXIT_NO_ANSWER
             return EXIT_FAILED
-    units = {p.name: p.unit for p in dictionary.parameters.values()}
+    units = {p.name: p.unit for p in target.dictionary.parameters.values()}
     for values in reports:
         for name, value in values.items():
             print(f"{name} = {value}{' ' + units[name] if units.get(name) else ''}")
     return EXIT_OK
+
+
+def params_vehicle(registry: VehicleRegistry, words: list[str]) -> tuple[Vehicle, list[str]]:
+    """The vehicle ``params`` addresses and its bare words: ``rover:NAME[=VALUE]`` names the rover's
+    parameters (a lone ``rover:`` reports them all); every word addresses the same vehicle."""
+    targets = set()
+    bare: list[str] = []
+    for word in words:
+        vehicle, name = split_vehicle_name(word)
+        targets.add(registry.get(vehicle).name if vehicle is not None else registry.own.name)
+        if name:
+            bare.append(name)
+    if len(targets) > 1:
+        raise ArgumentError(f"params addresses one vehicle at a time, not {', '.join(sorted(targets))}")
+    return (registry.get(targets.pop()) if targets else registry.own), bare
 
 
 # --- procedures and console ----------------------------------------------------------------

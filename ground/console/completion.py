@@ -25,8 +25,8 @@ console commands (anything else is a dictionary command, checked as you type)
   page NAME|NUMBER       go to a page by structure name or number
   vehicle [NAME]         show a vehicle's telemetry pages (lander, rover); none: the next one
   rover:COMMAND ...      a rover command (checked with the rover's dictionary, relayed by the lander)
-  plot POINT ...         add live plots of points (with their limits); unplot [POINT] removes
-  ack [POINT]            acknowledge one limit alarm (or all)
+  plot POINT ...         add live plots of points (with their limits; rover:POINT a rover point); unplot [POINT]
+  ack [POINT]            acknowledge one limit alarm (or all; rover:POINT the rover's)
   find TEXT              search commands, points, events and parameters
   help [NAME]            this help, or what a command, point, event or parameter is
   quit
@@ -78,7 +78,9 @@ def complete(dictionary: Dictionary, text: str, relayed: dict[str, Dictionary] |
     head = " ".join(words[:-1]) + " "
     first = words[0].lower()
     if first in POINT_WORDS:
-        return _choose(current, sorted(dictionary.points), head)
+        # A relayed vehicle's points as ``rover:POINT`` (its alarms, its plots).
+        relayed_points = [f"{name}:{point}" for name, d in (relayed or {}).items() for point in d.points]
+        return _choose(current, sorted([*dictionary.points, *relayed_points]), head)
     if first in ("help", "find"):
         return _choose(current, sorted([*dictionary.commands, *dictionary.points]), head)
     if first == "page":

@@ -89,8 +89,10 @@ def pending_critical(history: Iterable[CommandEntry]) -> list[CommandEntry]:
     return [entry for entry in history if entry.spec.critical and not entry.finished.is_set()]
 
 
-def status_text(links: list[LinkStatus], state: TelemetryState, history: list[CommandEntry], now: float) -> Text:
-    """The status bar: links, mode, mission phase, awaiting go, pending critical commands, alarms."""
+def status_text(links: list[LinkStatus], state: TelemetryState, history: list[CommandEntry], now: float,
+                alarms: int | None = None) -> Text:
+    """The status bar: links, mode, mission phase, awaiting go, pending critical commands, alarms
+    (``alarms``: unacknowledged ones of every vehicle shown; default: this state's)."""
     text = Text()
 
     def add(part: Text | str, style: str = "") -> None:
@@ -111,7 +113,7 @@ def status_text(links: list[LinkStatus], state: TelemetryState, history: list[Co
     critical = pending_critical(history)
     if critical:
         add(f"CRITICAL IN FLIGHT: {', '.join(entry.label for entry in critical)}", "bold white on dark_orange3")
-    unacknowledged = len(state.unacknowledged())
+    unacknowledged = len(state.unacknowledged()) if alarms is None else alarms
     if unacknowledged:
         add(f"{unacknowledged} ALARM{'S' if unacknowledged > 1 else ''} (F8)", "bold white on red")
     return text

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..dictionary import ArgumentError, CommandSpec, Dictionary
 from ..telemetry import Received, TelemetryState
-from ..vehicles import split_vehicle_name
+from ..vehicles import UnknownVehicleError, split_vehicle_name, unknown_vehicle
 from .completion import parse_line
 from .status import Freshness
 
@@ -51,8 +51,7 @@ def addressed_dictionary(session: Any, target: str) -> Dictionary:
         return session.dictionary
     vehicles = getattr(session, "vehicles", None)
     if vehicles is None:
-        raise ArgumentError(f"this session addresses only {session.vehicle}: the rover is commanded from a "
-                            "console on the port")
+        raise ArgumentError(f"this session addresses only {session.vehicle} (a replay commands nothing)")
     return vehicles.get(target.rstrip(":")).dictionary
 
 
@@ -79,3 +78,15 @@ def snapshot(session: Any) -> list[Received]:
         packet.decoded["values"][name] = sample.value
     events = list(getattr(session, "recent_events", ()))
     return sorted([*newest.values(), *events], key=lambda r: r.rx_time)
+
+
+def addressed_point(views: list[VehicleView], text: str) -> tuple[VehicleView, str]:
+    """``rover:rsurv_battery_soc`` -> (the rover's view, the point); a bare name is the vehicle on the
+    link's (``UnknownVehicleError`` for a vehicle the console does not show)."""
+    vehicle, point = split_vehicle_name(text)
+    if vehicle is None:
+        return views[0], point
+    view = next((view for view in views if view.name == vehicle.lower()), None)
+    if view is None:
+        raise UnknownVehicleError(unknown_vehicle(vehicle, [view.name for view in views]))
+    return view, point

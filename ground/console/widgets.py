@@ -105,10 +105,16 @@ class PlotPane(VerticalScroll):
 
     DEFAULT_CSS = "PlotPane { height: 1fr; border-top: solid $accent; } PlotPane > Static { height: auto; }"
 
-    def __init__(self, dictionary: Dictionary, **kwargs: Any) -> None:
+    def __init__(self, dictionary: Dictionary, relayed: dict[str, Dictionary] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dictionary = dictionary
+        self.relayed = relayed or {}  # a relayed vehicle's points are plotted as ``rover:POINT``
         self.series: dict[str, deque[tuple[float, float, str]]] = {}  # point -> (rx time, value, state)
+
+    def spec(self, point: str) -> PointSpec | None:
+        vehicle, _, bare = point.rpartition(":")
+        dictionary = self.relayed.get(vehicle) if vehicle else self.dictionary
+        return dictionary.points.get(bare) if dictionary is not None else None
 
     def compose(self) -> ComposeResult:
         yield Static(id="plots-body")
@@ -130,7 +136,7 @@ class PlotPane(VerticalScroll):
         series = self.series.get(point)
         if series is None:
             return
-        spec = self.dictionary.points.get(point)
+        spec = self.spec(point)
         number = _numeric(value, spec)
         if number is not None:
             series.append((rx_time, number, state))
@@ -143,7 +149,7 @@ class PlotPane(VerticalScroll):
             return
         body = Text()
         for point, series in self.series.items():
-            spec = self.dictionary.points.get(point)
+            spec = self.spec(point)
             values = [value for _, value, _ in series]
             states = [state for _, _, state in series]
             head = Text(point, style="bold")

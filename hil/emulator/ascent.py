@@ -1,4 +1,7 @@
-"""Ascender plant: the same curved-Moon point-mass model as the lander, an on/off 3000 N engine."""
+"""Ascender plant: the lander's translational physics (inertial state under point-mass and J2 gravity,
+the Moon turning under it: :class:`hil.emulator.dynamics.FlightState`) with an on/off 3000 N engine;
+its attitude a rigid body's (:mod:`hil.emulator.ascender_body`), turned by torques alone.
+Its track starts at the landing site, downrange along the descent's heading."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N, EngineStatus
-from hil.emulator.dynamics import GM_MOON, R_MOON
+from hil.emulator.ascender_body import AscenderBodyConfig, AscenderRigidBody
+from hil.emulator.dynamics import FlightState, MoonModel, TrackCoordinates
 from hil.emulator.plant import FaultConfig
 
 
@@ -18,28 +22,24 @@ class AscentPlantConfig:
     propellant_kg: float = 480.0  # [est.] ~1.85 km/s plus margin at ve 3000 m/s
     exhaust_velocity_m_s: float = 3_000.0  # [est.]
     site_height_m: float = 0.0
-    attitude_time_constant_s: float = 0.6
-    attitude_rate_limit_rad_s: float = math.radians(10.0)
+    body: AscenderBodyConfig = field(default_factory=AscenderBodyConfig)
     # The thrust the engine really delivers over its rating (a dispersion or a fault): the engine's
     # status reports the rating; only the accelerometers feel the difference.
     thrust_scale: float = 1.0
     faults: FaultConfig = field(default_factory=FaultConfig)
+    moon: MoonModel = field(default_factory=MoonModel)
 
 
-class AscentPlant:
+class AscentPlant(AscenderRigidBody, TrackCoordinates):
     def __init__(self, seed: int, config: AscentPlantConfig | None = None) -> None:
         self.seed = seed
         self.config = cfg = config or AscentPlantConfig()
         self.faults = cfg.faults
-        self.t = 0.0
-        self.h = cfg.site_height_m
-        self.s = self.c = 0.0
-        self.vu = self.vd = self.vc = 0.0
+        # Standing on the pad at the track origin, turning with the Moon.
+        self.state = FlightState(cfg.moon, cfg.moon.pole(0.0), 0.0)
+        self.state.set_track(cfg.site_height_m, 0.0, 0.0, 0.0, 0.0, 0.0)
         self.mass = cfg.liftoff_mass_kg
         self.propellant = cfg.propellant_kg
-        self.pitch = self.yaw = 0.0
-        self.pitch_cmd = self.yaw_cmd = 0.0
-        self.pitch_rate = self.yaw_rate = 0.0
         self.attitude_enabled = True
         self.engine_on = False
         self.thrust = 0.0
@@ -47,43 +47,37 @@ class AscentPlant:
         self.landed = False  # the IMU model reads this: on the pad the ground holds us up
         self.on_pad = True
         # The plant's record: velocity the engine really gave (the integral of thrust over mass) and
-        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd).
+        # the state at the engine's cut-off after lift-off, (t, h, s, vu, vd) with the inertial radial
+        # and horizontal speeds for vu and vd (the orbit the rendezvous plant goes on from).
         self.delivered_delta_v = 0.0
         self.cutoff_state: tuple[float, float, float, float, float] | None = None
         self.rng = random.Random(f"ascent-{seed}")
+        self._init_body(seed, cfg.body, cfg.liftoff_mass_kg - cfg.propellant_kg, cfg.propellant_kg)
 
     def step(self, dt: float) -> None:
         cfg = self.config
         burning = self.engine_on and self.propellant > 0.0
         self.thrust = ASCENT_ENGINE_THRUST_N * cfg.thrust_scale if burning else 0.0
         if not burning and not self.on_pad and self.cutoff_state is None and self.delivered_delta_v > 0.0:
-            self.cutoff_state = (self.t, self.h, self.s, self.vu, self.vd)
-        k = min(1.0, dt / cfg.attitude_time_constant_s)
-        lim = cfg.attitude_rate_limit_rad_s * dt
-        dp = max(-lim, min(lim, (self.pitch_cmd - self.pitch) * k)) if self.attitude_enabled else 0.0
-        self.pitch += dp
-        self.pitch_rate = dp / dt
+            self.cutoff_state = (self.t, self.h, self.s, *self.state.inertial_speeds())
+        self._rotate(dt)  # sets the thrust's pitch for the step below
         acc = self.thrust / self.mass
         self.specific_force = acc
         self.delivered_delta_v += acc * dt
-        r = R_MOON + self.h
-        g = GM_MOON / (r * r)
-        vu, vd = self.vu, self.vd
-        vu += (acc * math.cos(self.pitch) - g + vd * vd / r) * dt
-        vd += (acc * math.sin(self.pitch) - vu * vd / r) * dt
+        st = self.state
+        local_force = (acc * math.cos(self.pitch), acc * math.sin(self.pitch), 0.0)
+        m = st.local_to_inertial
+        pad = (st.h, st.s, st.c)
+        st.step(tuple(m[i][0] * local_force[0] + m[i][1] * local_force[1] for i in range(3)), dt)  # type: ignore[arg-type]
         if self.on_pad:
-            if vu <= 0.0:
-                vu = vd = 0.0
+            if st.vu <= 0.0:  # the pad holds it up, turning with the Moon
+                st.set_track(*pad, 0.0, 0.0, 0.0)
             else:
                 self.on_pad = False
-        self.vu, self.vd = vu, vd
-        self.h += vu * dt
-        self.s += vd * R_MOON / r * dt
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / cfg.exhaust_velocity_m_s * dt)
             self.propellant -= burned
             self.mass -= burned
-        self.t += dt
 
 
 class AscenderModel(Protocol):

@@ -1,5 +1,6 @@
-"""The lander's attitude sensors and thrusters over :class:`LunarLanderPlant`: a strapdown IMU (two
-units), a star tracker and the reaction control thrusters. They measure and act; they judge nothing.
+"""The attitude sensors and thrusters of a rigid-body vehicle (the lander, :class:`LunarLanderPlant`,
+and the ascender, :class:`hil.emulator.ascent.AscentPlant`): a strapdown IMU (two units), a star
+tracker and the reaction control thrusters. They measure and act; they judge nothing.
 
 Error figures are estimates for CE-3/5 class units (docs/gnc.md). Each device draws from its own
 seeded ``random.Random``, so a seeded run repeats bit for bit. Measured values are rounded to 32-bit
@@ -11,14 +12,36 @@ from __future__ import annotations
 import math
 import random
 import struct
+from typing import Protocol
 
 from fsw.devices.descent import RCS_THRUSTERS, RcsStatus, StarTrackerReading, StrapdownImuReading
 from hil.emulator.imu_units import DualUnitImu
-from hil.emulator.plant import LunarLanderPlant
-from hil.emulator.rigid_body import Matrix3, Quaternion, Vector3, mat_vec, quat_multiply, quat_normalise
+from hil.emulator.plant import FaultConfig
+from hil.emulator.rigid_body import Matrix3, RigidBody, Vector3, mat_mul, mat_vec, quaternion_of, rotation_vector_matrix
 
 _F32X3 = struct.Struct("<3f")
 _F32X4 = struct.Struct("<4f")
+
+
+class AttitudeVehicle(Protocol):
+    """What these devices read of the vehicle they are mounted on."""
+
+    seed: int
+    t: float
+    h: float
+    landed: bool
+    faults: FaultConfig
+    specific_force_body: Vector3
+    body: RigidBody
+    attitude_enabled: bool
+
+    @property
+    def angular_rate(self) -> Vector3: ...
+
+    @property
+    def rcs_pulses(self) -> int: ...
+
+    def fire_rcs(self, on_times_s: tuple[float, ...]) -> None: ...
 
 
 def _f32(v: Vector3) -> Vector3:
@@ -49,7 +72,7 @@ class EmulatedImu(DualUnitImu[StrapdownImuReading]):
     GYRO_SCALE_SIGMA = 100e-6
     MISALIGNMENT_SIGMA = 1e-4  # rad
 
-    def __init__(self, plant: LunarLanderPlant) -> None:
+    def __init__(self, plant: AttitudeVehicle) -> None:
         super().__init__(plant)
         self.gyro_biases = [tuple(self.rng.gauss(0.0, self.GYRO_BIAS_SIGMA) for _ in range(3)) for _ in range(2)]
         self.accel_errors = [_error_matrix(self.rng, self.ACCEL_SCALE_SIGMA, self.MISALIGNMENT_SIGMA) for _ in range(2)]
@@ -111,7 +134,7 @@ class EmulatedStarTracker:
     OUTAGE_CHANCE = 0.004  # per solution [est.]
     OUTAGE_S = 3.0
 
-    def __init__(self, plant: LunarLanderPlant) -> None:
+    def __init__(self, plant: AttitudeVehicle) -> None:
         self.plant = plant
         self.rng = random.Random(f"star-tracker-{plant.seed}")
         self.last = StarTrackerReading(plant.t, (1.0, 0.0, 0.0, 0.0), False)
@@ -133,20 +156,20 @@ class EmulatedStarTracker:
             return self.last
         g = self.rng.gauss
         ex, ey, ez = g(0.0, self.CROSS_NOISE_RAD), g(0.0, self.CROSS_NOISE_RAD), g(0.0, self.BORESIGHT_NOISE_RAD)
-        error: Quaternion = (1.0, 0.5 * ex, 0.5 * ey, 0.5 * ez)
-        q = quat_normalise(quat_multiply(p.body.q, error))
-        if q[0] < 0.0:
-            q = (-q[0], -q[1], -q[2], -q[3])
+        # The measured attitude: the true one turned by the small error, as the tracker's
+        # quaternion output (the conversion happens here, at the device).
+        q = quaternion_of(mat_mul(p.body.matrix, rotation_vector_matrix((ex, ey, ez))))
         self.last = StarTrackerReading(p.t, _F32X4.unpack(_F32X4.pack(*q)), True)
         return self.last
 
 
 class EmulatedRcs:
-    """The lander's sixteen reaction control thrusters (``hil.emulator.rigid_body.RCS_LAYOUT``)."""
+    """A vehicle's sixteen reaction control thrusters (the lander's ``hil.emulator.rigid_body.RCS_LAYOUT``,
+    the ascender's ``hil.emulator.ascender_body.ASCENDER_RCS_LAYOUT``)."""
 
     MAX_ON_MS = 1_000
 
-    def __init__(self, plant: LunarLanderPlant) -> None:
+    def __init__(self, plant: AttitudeVehicle) -> None:
         self.plant = plant
 
     def set_enabled(self, on: bool) -> None:

@@ -14,84 +14,18 @@ from dataclasses import dataclass
 from fsw.devices.descent import (
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
-    AttitudeStatus,
     ElevationImageReading,
     EngineStatus,
-    ImuReading,
     PropellantReading,
     RangeReading,
     RangeVelocityReading,
     VelocityReading,
     pack_heights,
 )
-from hil.emulator.ascent import AscentPlant
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
-from hil.emulator.dynamics import GM_MOON, R_MOON
-from hil.emulator.imu_units import DualUnitImu
 from hil.emulator.plant import LunarLanderPlant
 
 __all__ = ["EmulatedImu", "EmulatedRcs", "EmulatedStarTracker"]  # the lander's attitude devices live there
-
-
-class EmulatedPlatformImu(DualUnitImu[ImuReading]):
-    """The ascender's platform IMU: attitude angles of its own with body rates and specific force
-    (the ascender keeps the simple attitude model). Two units behind one interface; ``select_unit``
-    chooses the one whose frames are read.
-
-    Faults: the Beresheet glitch (unit 0 erratic: dropouts and spikes) and a hard failure of unit 0
-    (``imu_failure_altitude_m``): its sensor stops, and the interface goes on answering with the last
-    frame it had, time tag and valid flag included. That is how a unit whose processor or sensor
-    head dies behind a live bus terminal looks (a remote terminal returns the last data written to
-    its buffer): nothing in the frame says it failed; only its age does. ``selections`` is the
-    device's own record of the unit changes, the truth of a switch."""
-
-    ACCEL_NOISE = 0.003  # m/s^2 per sample
-    ATTITUDE_NOISE = 0.0005  # rad
-    GYRO_NOISE = 0.0005  # rad/s
-
-    def __init__(self, plant: AscentPlant) -> None:
-        super().__init__(plant)
-
-    def read(self) -> ImuReading:
-        p = self.plant
-        if self.plant.faults.accelerometer_stuck_off:
-            self.accelerometer_on = False
-        glitch_alt = p.faults.imu_glitch_altitude_m
-        if glitch_alt is not None and p.h < glitch_alt and not p.landed:
-            self.glitched_units.add(0)
-        failure_alt = p.faults.imu_failure_altitude_m
-        if failure_alt is not None and self.failed_at is None and p.h < failure_alt and not p.landed:
-            self.failed_at = (p.t, p.h)
-            self.frozen_frames[0] = self._frame(0)
-        if not self.powered:
-            return ImuReading(p.t, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0, 0.0, self.unit, False, False)
-        frozen = self.frozen_frames.get(self.unit)
-        if frozen is not None:
-            return frozen
-        return self._frame(self.unit)
-
-    def _frame(self, unit: int) -> ImuReading:
-        """What ``unit`` measures now."""
-        p = self.plant
-        g = self.rng.gauss
-        if self.accelerometer_on:
-            f = p.specific_force if not p.landed else GM_MOON / (R_MOON + p.h) ** 2
-            bx, by, bz = self.biases[unit]
-            sf = (f + bx + g(0.0, self.ACCEL_NOISE), by + g(0.0, self.ACCEL_NOISE), bz + g(0.0, self.ACCEL_NOISE))
-        else:
-            sf = (0.0, 0.0, 0.0)
-        rates = (0.0, p.pitch_rate + g(0.0, self.GYRO_NOISE), p.yaw_rate + g(0.0, self.GYRO_NOISE))
-        pitch = p.pitch + g(0.0, self.ATTITUDE_NOISE)
-        yaw = p.yaw + g(0.0, self.ATTITUDE_NOISE)
-        valid = True
-        if unit in self.glitched_units:
-            # Beresheet-like: intermittent dropouts and large spikes from the failing unit.
-            if self.rng.random() < 0.4:
-                valid = False
-            else:
-                sf = (sf[0] + g(0.0, 25.0), sf[1] + g(0.0, 25.0), sf[2] + g(0.0, 25.0))
-                pitch += g(0.0, 0.3)
-        return ImuReading(p.t, sf, rates, pitch, yaw, unit, self.accelerometer_on, valid)
 
 
 class EmulatedLaserRangeFinder:
@@ -292,24 +226,6 @@ class EmulatedMainEngine:
     def read(self) -> EngineStatus:
         p = self.plant
         return EngineStatus(p.t, p.engine_on, p.thrust_cmd, max(0.0, p.thrust + self.rng.gauss(0.0, 10.0)), True)
-
-
-class EmulatedAttitudeThrusters:
-    """The ascender's attitude loop (the lander's thrusters are :class:`EmulatedRcs`)."""
-
-    def __init__(self, plant: AscentPlant) -> None:
-        self.plant = plant
-
-    def set_enabled(self, on: bool) -> None:
-        self.plant.attitude_enabled = on
-
-    def command_attitude(self, pitch: float, yaw: float) -> None:
-        self.plant.pitch_cmd = pitch
-        self.plant.yaw_cmd = yaw
-
-    def read(self) -> AttitudeStatus:
-        p = self.plant
-        return AttitudeStatus(p.t, p.pitch_cmd, p.yaw_cmd, p.attitude_enabled, True)
 
 
 class EmulatedPropellantGauge:

@@ -1,6 +1,6 @@
-"""Two IMU units behind one bus terminal: what the lander's strapdown IMU and the ascender's platform
-IMU have in common (power, the accelerometer switch, unit selection and its record, the per-unit
-accelerometer biases and the fault bookkeeping). Each device adds its own frames."""
+"""Two IMU units behind one bus terminal: power, the accelerometer switch, unit selection and its
+record, the per-unit accelerometer biases and the fault bookkeeping. The strapdown IMU
+(``hil.emulator.attitude_devices.EmulatedImu``, on the lander and on the ascender) adds its frames."""
 
 from __future__ import annotations
 

@@ -8,8 +8,11 @@ target; and the coarse terrain map of the approach. The ground (``ground/descent
 turns the product into telecommands; this module only computes it, from the plant's own state
 with the plant's own geometry.
 
-MCDF: origin at the Moon's centre, ``X`` through the track origin (downrange 0, crossrange 0),
-``Y`` along the track's great circle towards downrange, ``Z`` its pole (crossrange positive).
+MCDF: origin at the Moon's centre, axes fixed to the Moon, ``X`` through the track origin
+(downrange 0, crossrange 0), ``Y`` along the track's great circle towards downrange, ``Z`` its pole
+(crossrange positive). The velocity is relative to the Moon's surface (the frame turns with the
+Moon); the product also gives the Moon's spin axis in MCDF axes and the sensor time at which the
+inertial frame the star tracker measures against was the MCDF (the plant's time 0).
 """
 
 from __future__ import annotations
@@ -41,10 +44,12 @@ class OrbitDeterminationProduct:
     target_crossrange_m: float
     map_spacing_m: float
     map_heights_m: tuple[float, ...]
+    moon_pole: tuple[float, float, float] = (0.0, 0.0, 1.0)
+    frame_aligned_epoch_s: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "position_m": list(self.position_m), "velocity_m_s": list(self.velocity_m_s),
-                "map_heights_m": list(self.map_heights_m)}
+                "map_heights_m": list(self.map_heights_m), "moon_pole": list(self.moon_pole)}
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_dict()) + "\n")
@@ -89,5 +94,5 @@ def orbit_determination(plant: LunarLanderPlant, *,
     return OrbitDeterminationProduct(
         frame=FRAME, epoch_s=plant.t, position_m=position, velocity_m_s=velocity,
         target_downrange_m=cfg.target_downrange_m, target_crossrange_m=cfg.target_crossrange_m,
-        map_spacing_m=spacing, map_heights_m=tuple(heights),
+        map_spacing_m=spacing, map_heights_m=tuple(heights), moon_pole=plant.state.pole, frame_aligned_epoch_s=0.0,
     )

@@ -1,18 +1,17 @@
-"""Point-mass lunar lander plant over a curved Moon.
+"""The lunar lander plant: a rigid body flying over a rotating, oblate Moon.
 
-State in curvilinear coordinates about the Moon's centre (non-rotating Moon, point-mass gravity):
-``h`` height above the reference sphere, ``s`` downrange arc and ``c`` crossrange arc on the sphere,
-and the local-level velocity ``(vu, vd, vc)``. The equations keep the centripetal and Coriolis
-terms, so orbital speed at 15 km holds the vehicle up without thrust:
+Translation (:class:`hil.emulator.dynamics.FlightState`): position and velocity in the Moon-centred
+inertial frame under point-mass and J2 gravity plus the thrust, integrated by a velocity-Verlet
+step; the Moon turns under the vehicle at its sidereal rate. What the devices and the judges read
+is over the turning Moon: height ``h`` above the reference sphere, downrange ``s`` and crossrange
+``c`` arcs on the Moon-fixed track, and the surface-relative velocity ``(vu, vd, vc)`` in the local
+level; terrain, target and touchdown are fixed to the Moon. The descent's target is Chang'e-5's
+landing site latitude (:data:`hil.emulator.dynamics.SITE_LATITUDE_DEG`).
 
-    dvu/dt = a_u - GM/r^2 + (vd^2 + vc^2)/r,   dvd/dt = a_d - vu*vd/r,   dvc/dt = a_c - vu*vc/r
-    dh/dt = vu,   ds/dt = vd*R/r,   dc/dt = vc*R/r,   r = R + h
-
-(exact for planar motion, second order small in crossrange). Attitude is a rigid body's
-(:mod:`hil.emulator.rigid_body`): whatever the torques of the main engine (misaligned, off the
-centre of mass) and of the reaction control thrusters make it; the thrust acts along the true
-thrust axis. Engine thrust follows its command with a short lag; mass depletes at F/ve for the
-engine and the thrusters alike (one propellant system). Integration is semi-implicit Euler.
+Attitude is a rigid body's (:mod:`hil.emulator.rigid_body`): whatever the torques of the main
+engine (misaligned, off the centre of mass) and of the reaction control thrusters make it; the
+thrust acts along the true thrust axis. Engine thrust follows its command with a short lag; mass
+depletes at F/ve for the engine and the thrusters alike (one propellant system).
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N
-from hil.emulator.dynamics import GM_MOON, R_MOON, curved_moon_step, perilune_speed
+from hil.emulator.dynamics import GM_MOON, R_MOON, FlightState, MoonModel, TrackCoordinates, perilune_speed
 from hil.emulator.rigid_body import (
     RCS_EXHAUST_VELOCITY_M_S,
     RCS_LAYOUT,
@@ -32,14 +31,13 @@ from hil.emulator.rigid_body import (
     MassModel,
     MassProperties,
     Matrix3,
-    Quaternion,
     RigidBody,
     Vector3,
     cross,
+    mat_mul,
     mat_vec,
-    quat_multiply,
-    quat_to_matrix,
-    tilted_quaternion,
+    tilted_frame,
+    transposed_mul,
 )
 from hil.emulator.terrain import Terrain, TerrainConfig
 
@@ -102,6 +100,7 @@ class PlantConfig:
     exhaust_velocity_dispersion: float = 0.01
     mass_dispersion_kg: float = 15.0
     terrain: TerrainConfig | None = None  # built from the target when None
+    moon: MoonModel = field(default_factory=MoonModel)  # J2, the Moon's turn, the site's latitude
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def terrain_config(self) -> TerrainConfig:
@@ -135,7 +134,7 @@ class TouchdownReport:
         )
 
 
-class LunarLanderPlant:
+class LunarLanderPlant(TrackCoordinates):
     """Truth model. Actuators are driven through the emulator devices; ``step(dt)`` advances time."""
 
     def __init__(self, seed: int, config: PlantConfig | None = None) -> None:
@@ -144,13 +143,13 @@ class LunarLanderPlant:
         self.faults = cfg.faults
         self.terrain = Terrain(seed, cfg.terrain_config())
         self.rng = random.Random(f"plant-{seed}")
-        self.t = 0.0
-        self.h = cfg.perilune_alt_m
-        self.s = 0.0
-        self.c = cfg.initial_crossrange_m
-        self.vu = 0.0
-        self.vd = perilune_speed(cfg.perilune_alt_m, cfg.apolune_alt_m)
-        self.vc = cfg.initial_crossrange_velocity_m_s
+        # At plant time 0 the inertial frame is the Moon-fixed one: the orbit starts at perilune over
+        # the track origin, its inertial velocity along the track (the ground turns under it after).
+        self.state = FlightState(cfg.moon, cfg.moon.pole(cfg.target_downrange_m), 0.0)
+        self.state.set_inertial(
+            _scaled(tilted_frame(0.0, cfg.initial_crossrange_m / R_MOON), R_MOON + cfg.perilune_alt_m),
+            mat_vec(tilted_frame(0.0, cfg.initial_crossrange_m / R_MOON),
+                    (0.0, perilune_speed(cfg.perilune_alt_m, cfg.apolune_alt_m), cfg.initial_crossrange_velocity_m_s)))
         disp = random.Random(f"dispersion-{seed}")
         self.thrust_scale_true = 1.0 + disp.gauss(0.0, cfg.thrust_dispersion)
         self.exhaust_velocity = cfg.exhaust_velocity_m_s * (1.0 + disp.gauss(0.0, cfg.exhaust_velocity_dispersion))
@@ -158,7 +157,7 @@ class LunarLanderPlant:
         self.propellant = cfg.propellant_kg
         # Rigid body: start retrograde, thrust axis against the velocity (pitch -90 deg), at rest.
         self.mass_properties = MassProperties(cfg.mass_model, self.mass - cfg.propellant_kg, cfg.propellant_kg, seed)
-        self.body = RigidBody((1.0, 0.0, 0.0, 0.0))
+        self.body = RigidBody(((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
         sigma = cfg.thrust_misalignment_sigma_rad
         self._thrust_dir_nominal = _unit((1.0, disp.gauss(0.0, sigma), disp.gauss(0.0, sigma)))
         self.thrust_dir_body = self._thrust_dir_nominal
@@ -183,6 +182,9 @@ class LunarLanderPlant:
         self._terrain_ceiling = self.terrain.max_height_m + 50.0
 
     # ------------------------------------------------------------ truth helpers
+
+    def _moved(self) -> None:
+        self._update_local_attitude()
 
     @property
     def r(self) -> float:
@@ -222,16 +224,11 @@ class LunarLanderPlant:
 
     def set_attitude(self, pitch: float, yaw: float) -> None:
         """Put the body at rest at a pitch/yaw attitude in the local frame here (tests and set-ups)."""
-        self.body.set_attitude(quat_multiply(self._local_quaternion(), tilted_quaternion(pitch, yaw)))
+        self.body.set_attitude(mat_mul(self.state.local_to_inertial, tilted_frame(pitch, yaw)))
         self._update_local_attitude()
 
-    def _local_quaternion(self) -> Quaternion:
-        """The local-level frame here, in the inertial frame."""
-        return tilted_quaternion(self.s / R_MOON, self.c / R_MOON)
-
     def _update_local_attitude(self) -> None:
-        w, x, y, z = self._local_quaternion()
-        self.body_to_local_matrix = quat_to_matrix(quat_multiply((w, -x, -y, -z), self.body.q))
+        self.body_to_local_matrix = transposed_mul(self.state.local_to_inertial, self.body.matrix)
 
     def body_to_local(self, v: Vector3) -> Vector3:
         return mat_vec(self.body_to_local_matrix, v)
@@ -295,16 +292,13 @@ class LunarLanderPlant:
         fx, fy, fz = self.thrust_dir_body
         rx, ry, rz = self.rcs_force_body
         self.specific_force_body = ((acc * fx + rx / m), (acc * fy + ry / m), (acc * fz + rz / m))
-        a_u, a_d, a_c = self.body_to_local(self.specific_force_body)
-        self.h, self.s, self.c, self.vu, self.vd, self.vc = curved_moon_step(
-            self.h, self.s, self.c, self.vu, self.vd, self.vc, a_u, a_d, a_c, dt)
+        self.state.step(mat_vec(self.body.matrix, self.specific_force_body), dt)
         self._update_local_attitude()
 
         if self.thrust > 0.0:
             burned = min(self.propellant, self.thrust / self.exhaust_velocity * dt)
             self.propellant -= burned
             self.mass -= burned
-        self.t += dt
 
         # Cheap ground checks first: the terrain ceiling, then the base layer (within ~20 m of the surface).
         if (
@@ -381,14 +375,19 @@ class LunarLanderPlant:
             engine_on=self.engine_on and self.thrust > 1.0,
         )
         self.landed = True
-        self.h = self.terrain.height(self.s, self.c)
-        self.vu = self.vd = self.vc = 0.0
+        self.state.set_track(self.terrain.height(self.s, self.c), self.s, self.c, 0.0, 0.0, 0.0)
+        self._update_local_attitude()
         self.thrust = 0.0
         # Standing: at rest on its legs, which hold it up against gravity (the world may not step a
         # landed plant again, so the accelerometers' truth is set here).
         self.body.w = (0.0, 0.0, 0.0)
         self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
         self.specific_force_body = self.local_to_body((GM_MOON / (R_MOON + self.h) ** 2, 0.0, 0.0))
+
+
+def _scaled(frame: Matrix3, length: float) -> Vector3:
+    """The first column of ``frame`` times ``length``."""
+    return (frame[0][0] * length, frame[1][0] * length, frame[2][0] * length)
 
 
 def _unit(v: Vector3) -> Vector3:

@@ -1,14 +1,14 @@
-"""The lander as a rigid body: attitude quaternion, body rates from Euler's equations, mass properties
-that move as propellant burns, the main engine's offset torque and the reaction control thrusters.
+"""The lander as a rigid body: attitude as a direction-cosine matrix, body rates from Euler's
+equations, mass properties that move as propellant burns, the main engine's offset torque and the
+reaction control thrusters.
 
-The world's own code (the flight side has its own attitude model in ``fsw.gnc.attitude``).
+The world's own code, in its own form (the flight side keeps quaternions in ``fsw.gnc.attitude``).
 
-Frames. Inertial: the local-level frame ``(up, downrange, crossrange)`` at the descent start point
-(the Moon does not rotate in this plant, so that frame is fixed). Local level at the downrange and
-crossrange arcs ``(s, c)``: that frame turned by ``s/R`` about crossrange and ``c/R`` towards
-crossrange (:func:`local_frame`). Body: origin at the main engine's throat, ``x`` along the nominal
-thrust axis (the lander's "up" standing), ``y`` the pitch direction, ``z`` completing the triad.
-Quaternions are ``(w, x, y, z)`` and turn body vectors into inertial ones.
+Frames. Inertial: the Moon-fixed track frame's axes at plant time 0 (:mod:`hil.emulator.dynamics`),
+which is the local-level frame ``(up, downrange, crossrange)`` at the descent start point then.
+Body: origin at the main engine's throat, ``x`` along the nominal thrust axis (the lander's "up"
+standing), ``y`` the pitch direction, ``z`` completing the triad. The attitude matrix turns body
+vectors into inertial ones; quaternions (``(w, x, y, z)``, the star tracker's output) are made from it.
 
 Mass properties and thruster figures are estimates for a CE-3/5 class lander (docs/gnc.md).
 """
@@ -25,52 +25,27 @@ Quaternion = tuple[float, float, float, float]
 
 
 # ---------------------------------------------------------------- rotations
-
-
-def quat_multiply(a: Quaternion, b: Quaternion) -> Quaternion:
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return (aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw)
-
-
-def quat_normalise(q: Quaternion) -> Quaternion:
-    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
-    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
-
-
-def quat_to_matrix(q: Quaternion) -> Matrix3:
-    w, x, y, z = q
-    return ((1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)),
-            (2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)),
-            (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)))
-
-
-def matrix_to_quat(m: Matrix3) -> Quaternion:
-    trace = m[0][0] + m[1][1] + m[2][2]
-    if trace > 0.0:
-        s = 2.0 * math.sqrt(1.0 + trace)
-        q = (0.25 * s, (m[2][1] - m[1][2]) / s, (m[0][2] - m[2][0]) / s, (m[1][0] - m[0][1]) / s)
-    elif m[0][0] > m[1][1] and m[0][0] > m[2][2]:
-        s = 2.0 * math.sqrt(1.0 + m[0][0] - m[1][1] - m[2][2])
-        q = ((m[2][1] - m[1][2]) / s, 0.25 * s, (m[0][1] + m[1][0]) / s, (m[0][2] + m[2][0]) / s)
-    elif m[1][1] > m[2][2]:
-        s = 2.0 * math.sqrt(1.0 + m[1][1] - m[0][0] - m[2][2])
-        q = ((m[0][2] - m[2][0]) / s, (m[0][1] + m[1][0]) / s, 0.25 * s, (m[1][2] + m[2][1]) / s)
-    else:
-        s = 2.0 * math.sqrt(1.0 + m[2][2] - m[0][0] - m[1][1])
-        q = ((m[1][0] - m[0][1]) / s, (m[0][2] + m[2][0]) / s, (m[1][2] + m[2][1]) / s, 0.25 * s)
-    return quat_normalise(q if q[0] >= 0.0 else (-q[0], -q[1], -q[2], -q[3]))
+#
+# The plant keeps attitude as a direction-cosine matrix (body to inertial, columns the body axes)
+# turned each step by the exponential of the rate over it (Rodrigues' formula) and brought back to
+# orthonormal by Gram-Schmidt. A quaternion is made only where a device reports one.
 
 
 def mat_mul(a: Matrix3, b: Matrix3) -> Matrix3:
-    (a0, a1, a2), (b0, b1, b2) = a, b
-    return ((a0[0] * b0[0] + a0[1] * b1[0] + a0[2] * b2[0], a0[0] * b0[1] + a0[1] * b1[1] + a0[2] * b2[1],
-             a0[0] * b0[2] + a0[1] * b1[2] + a0[2] * b2[2]),
-            (a1[0] * b0[0] + a1[1] * b1[0] + a1[2] * b2[0], a1[0] * b0[1] + a1[1] * b1[1] + a1[2] * b2[1],
-             a1[0] * b0[2] + a1[1] * b1[2] + a1[2] * b2[2]),
-            (a2[0] * b0[0] + a2[1] * b1[0] + a2[2] * b2[0], a2[0] * b0[1] + a2[1] * b1[1] + a2[2] * b2[1],
-             a2[0] * b0[2] + a2[1] * b1[2] + a2[2] * b2[2]))
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = b
+    return ((a00 * b00 + a01 * b10 + a02 * b20, a00 * b01 + a01 * b11 + a02 * b21, a00 * b02 + a01 * b12 + a02 * b22),
+            (a10 * b00 + a11 * b10 + a12 * b20, a10 * b01 + a11 * b11 + a12 * b21, a10 * b02 + a11 * b12 + a12 * b22),
+            (a20 * b00 + a21 * b10 + a22 * b20, a20 * b01 + a21 * b11 + a22 * b21, a20 * b02 + a21 * b12 + a22 * b22))
+
+
+def transposed_mul(a: Matrix3, b: Matrix3) -> Matrix3:
+    """``a`` transposed times ``b``."""
+    (a00, a01, a02), (a10, a11, a12), (a20, a21, a22) = a
+    (b00, b01, b02), (b10, b11, b12), (b20, b21, b22) = b
+    return ((a00 * b00 + a10 * b10 + a20 * b20, a00 * b01 + a10 * b11 + a20 * b21, a00 * b02 + a10 * b12 + a20 * b22),
+            (a01 * b00 + a11 * b10 + a21 * b20, a01 * b01 + a11 * b11 + a21 * b21, a01 * b02 + a11 * b12 + a21 * b22),
+            (a02 * b00 + a12 * b10 + a22 * b20, a02 * b01 + a12 * b11 + a22 * b21, a02 * b02 + a12 * b12 + a22 * b22))
 
 
 def transpose(m: Matrix3) -> Matrix3:
@@ -78,12 +53,76 @@ def transpose(m: Matrix3) -> Matrix3:
 
 
 def mat_vec(m: Matrix3, v: Vector3) -> Vector3:
-    return (m[0][0] * v[0] + m[0][1] * v[1] + m[0][2] * v[2], m[1][0] * v[0] + m[1][1] * v[1] + m[1][2] * v[2],
-            m[2][0] * v[0] + m[2][1] * v[1] + m[2][2] * v[2])
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = m
+    x, y, z = v
+    return (m00 * x + m01 * y + m02 * z, m10 * x + m11 * y + m12 * z, m20 * x + m21 * y + m22 * z)
+
+
+def transposed_vec(m: Matrix3, v: Vector3) -> Vector3:
+    """``m`` transposed times ``v``."""
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = m
+    x, y, z = v
+    return (m00 * x + m10 * y + m20 * z, m01 * x + m11 * y + m21 * z, m02 * x + m12 * y + m22 * z)
 
 
 def cross(a: Vector3, b: Vector3) -> Vector3:
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def rotation(axis: Vector3, angle: float) -> Matrix3:
+    """The turn by ``angle`` about the unit ``axis``: I + sin(angle) K + (1 - cos(angle)) K^2, K = [axis x]."""
+    x, y, z = axis
+    s, c = math.sin(angle), math.cos(angle)
+    v = 1.0 - c
+    return ((c + v * x * x, v * x * y - s * z, v * x * z + s * y),
+            (v * x * y + s * z, c + v * y * y, v * y * z - s * x),
+            (v * x * z - s * y, v * y * z + s * x, c + v * z * z))
+
+
+def rotation_vector_matrix(phi: Vector3) -> Matrix3:
+    """The exponential of ``[phi x]``: a turn by ``|phi|`` about ``phi``."""
+    angle = math.sqrt(phi[0] * phi[0] + phi[1] * phi[1] + phi[2] * phi[2])
+    if angle < 1e-15:
+        return ((1.0, -phi[2], phi[1]), (phi[2], 1.0, -phi[0]), (-phi[1], phi[0], 1.0))
+    return rotation((phi[0] / angle, phi[1] / angle, phi[2] / angle), angle)
+
+
+def orthonormalised(m: Matrix3) -> Matrix3:
+    """The nearest-enough rotation to ``m``: its first column normed, the second made square to it and
+    normed, the third their cross product (Gram-Schmidt on the columns)."""
+    x = (m[0][0], m[1][0], m[2][0])
+    n = 1.0 / math.sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2])
+    x = (x[0] * n, x[1] * n, x[2] * n)
+    y = (m[0][1], m[1][1], m[2][1])
+    d = x[0] * y[0] + x[1] * y[1] + x[2] * y[2]
+    y = (y[0] - d * x[0], y[1] - d * x[1], y[2] - d * x[2])
+    n = 1.0 / math.sqrt(y[0] * y[0] + y[1] * y[1] + y[2] * y[2])
+    y = (y[0] * n, y[1] * n, y[2] * n)
+    z = cross(x, y)
+    return ((x[0], y[0], z[0]), (x[1], y[1], z[1]), (x[2], y[2], z[2]))
+
+
+def quaternion_of(m: Matrix3) -> Quaternion:
+    """The unit quaternion ``(w, x, y, z)``, ``w >= 0``, of a rotation matrix: what a star tracker
+    reports. Built from the largest of ``4w^2, 4x^2, 4y^2, 4z^2`` (read off the diagonal) for accuracy."""
+    m00, m11, m22 = m[0][0], m[1][1], m[2][2]
+    squares = (1.0 + m00 + m11 + m22, 1.0 + m00 - m11 - m22, 1.0 - m00 + m11 - m22, 1.0 - m00 - m11 + m22)
+    big = max(range(4), key=squares.__getitem__)
+    f = 0.5 * math.sqrt(squares[big])  # the largest component
+    g = 0.25 / f
+    skew = ((m[2][1] - m[1][2]) * g, (m[0][2] - m[2][0]) * g, (m[1][0] - m[0][1]) * g)  # w*x, w*y, w*z terms
+    sym = ((m[0][1] + m[1][0]) * g, (m[0][2] + m[2][0]) * g, (m[1][2] + m[2][1]) * g)  # x*y, x*z, y*z terms
+    if big == 0:
+        q = (f, skew[0], skew[1], skew[2])
+    elif big == 1:
+        q = (skew[0], f, sym[0], sym[1])
+    elif big == 2:
+        q = (skew[1], sym[0], f, sym[2])
+    else:
+        q = (skew[2], sym[1], sym[2], f)
+    n = math.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    n = -n if q[0] < 0.0 else n
+    return (q[0] / n, q[1] / n, q[2] / n, q[3] / n)
 
 
 def tilted_frame(pitch: float, yaw: float) -> Matrix3:
@@ -91,18 +130,6 @@ def tilted_frame(pitch: float, yaw: float) -> Matrix3:
     plane of the first two. Used both for the local frame on the sphere and for pitch/yaw attitudes."""
     sp, cp, sy, cy = math.sin(pitch), math.cos(pitch), math.sin(yaw), math.cos(yaw)
     return ((cp * cy, -sp, -sy * cp), (sp * cy, cp, -sy * sp), (sy, 0.0, cy))
-
-
-def local_frame(s: float, c: float, radius: float) -> Matrix3:
-    """Local level at arcs ``(s, c)`` in the inertial frame (columns up, downrange, crossrange)."""
-    return tilted_frame(s / radius, c / radius)
-
-
-def tilted_quaternion(pitch: float, yaw: float) -> Quaternion:
-    """The quaternion of :func:`tilted_frame`: a turn by ``pitch`` about the third axis, then by
-    ``yaw`` about the (new) second axis, negatively."""
-    cp, sp, cy, sy = math.cos(0.5 * pitch), math.sin(0.5 * pitch), math.cos(0.5 * yaw), math.sin(0.5 * yaw)
-    return (cp * cy, sp * sy, -cp * sy, sp * cy)
 
 
 # ---------------------------------------------------------------- mass properties
@@ -161,14 +188,15 @@ RCS_ARM_M = 1.8  # [est.] radius of the four thruster clusters from the thrust a
 RCS_STATION_X_M = 1.2  # [est.] height of the clusters above the engine's throat
 
 
-def rcs_layout() -> tuple[tuple[Vector3, Vector3], ...]:
+def rcs_layout(arm_m: float = RCS_ARM_M, station_x_m: float = RCS_STATION_X_M) -> tuple[tuple[Vector3, Vector3], ...]:
     """Sixteen thrusters, four per cluster on the diagonals (+y+z, -y+z, -y-z, +y-z): (position, force
     direction). In each cluster: +x, -x, then + and - along the tangent (x cross the cluster's
-    outward normal). Every axial thruster thus acts on both pitch and yaw."""
+    outward normal). Every axial thruster thus acts on both pitch and yaw. The clusters sit
+    ``arm_m`` from the thrust axis, ``station_x_m`` above the engine's throat (the lander's by default)."""
     thrusters = []
     d = math.sqrt(0.5)
     for ny, nz in ((d, d), (-d, d), (-d, -d), (d, -d)):
-        position = (RCS_STATION_X_M, RCS_ARM_M * ny, RCS_ARM_M * nz)
+        position = (station_x_m, arm_m * ny, arm_m * nz)
         tangent = (0.0, -nz, ny)
         thrusters += [(position, (1.0, 0.0, 0.0)), (position, (-1.0, 0.0, 0.0)),
                       (position, tangent), (position, (0.0, -tangent[1], -tangent[2]))]
@@ -179,21 +207,22 @@ RCS_LAYOUT = rcs_layout()
 
 
 class RigidBody:
-    """Attitude and body rates (inertial, in body axes) integrated from the torques on the body."""
+    """Attitude (a direction-cosine matrix, body to inertial) and body rates (inertial, in body axes)
+    integrated from the torques on the body."""
 
-    def __init__(self, q: Quaternion) -> None:
-        self.q = quat_normalise(q)
+    def __init__(self, matrix: Matrix3) -> None:
+        self.matrix: Matrix3 = orthonormalised(matrix)
         self.w: Vector3 = (0.0, 0.0, 0.0)
 
     @property
-    def matrix(self) -> Matrix3:
-        """Body to inertial."""
-        return quat_to_matrix(self.q)
+    def q(self) -> Quaternion:
+        """The attitude as a quaternion (body to inertial), for the devices that report one."""
+        return quaternion_of(self.matrix)
 
     def step(self, torque: Vector3, inertia: Vector3, dt: float) -> None:
         """Euler's equations (principal axes; the slow change of inertia as propellant burns is left
-        out of them), then the quaternion turned by the mean rate over the step. A tumbling body
-        is integrated in sub-steps of at most 0.05 rad."""
+        out of them), then the matrix turned by the mean rate over the step. A tumbling body is
+        integrated in sub-steps of at most 0.05 rad."""
         wx, wy, wz = self.w
         spin = math.sqrt(wx * wx + wy * wy + wz * wz) * dt
         if spin > 0.05:
@@ -210,13 +239,11 @@ class RigidBody:
         nx = wx + (torque[0] - (wy * hz - wz * hy)) / ix * dt
         ny = wy + (torque[1] - (wz * hx - wx * hz)) / iy * dt
         nz = wz + (torque[2] - (wx * hy - wy * hx)) / iz * dt
-        mx, my, mz = 0.5 * (wx + nx), 0.5 * (wy + ny), 0.5 * (wz + nz)
         self.w = (nx, ny, nz)
-        angle = math.sqrt(mx * mx + my * my + mz * mz) * dt
-        if angle > 0.0:
-            k = math.sin(0.5 * angle) / (angle / dt)
-            self.q = quat_normalise(quat_multiply(self.q, (math.cos(0.5 * angle), mx * k, my * k, mz * k)))
+        turn = (0.5 * (wx + nx) * dt, 0.5 * (wy + ny) * dt, 0.5 * (wz + nz) * dt)
+        if turn != (0.0, 0.0, 0.0):
+            self.matrix = orthonormalised(mat_mul(self.matrix, rotation_vector_matrix(turn)))
 
-    def set_attitude(self, q: Quaternion, w: Vector3 = (0.0, 0.0, 0.0)) -> None:
-        self.q = quat_normalise(q)
+    def set_attitude(self, matrix: Matrix3, w: Vector3 = (0.0, 0.0, 0.0)) -> None:
+        self.matrix = orthonormalised(matrix)
         self.w = w

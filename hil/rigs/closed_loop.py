@@ -106,7 +106,8 @@ def descent_plan(product: OrbitDeterminationProduct, config: PlantConfig) -> Des
         target_downrange_m=product.target_downrange_m, target_crossrange_m=product.target_crossrange_m,
         map_spacing_m=product.map_spacing_m, map_heights_m=product.map_heights_m,
         dry_mass_kg=config.wet_mass_kg - config.propellant_kg, propellant_kg=config.propellant_kg,
-        exhaust_velocity_m_s=config.exhaust_velocity_m_s,
+        exhaust_velocity_m_s=config.exhaust_velocity_m_s, moon_pole=product.moon_pole,
+        frame_aligned_epoch_s=product.frame_aligned_epoch_s,
     )
 
 

@@ -262,6 +262,10 @@ def summarise(seed: int, truth: dict[str, Any], ground: dict[str, Any], ground_c
         "sample_mass_g": ground.get("sample_mass_g"),
         "ascent_orbit_km": [ascent.get("periapsis_km"), ascent.get("apoapsis_km")],
         "ascent_delta_v_mps": ascent.get("delivered_delta_v_m_s"),
+        # The ascender's attitude by its thrusters (the plant's record): pulses, propellant, fastest turn.
+        "ascent_rcs_pulses": (ascent.get("rcs") or {}).get("pulses"),
+        "ascent_rcs_propellant_kg": (ascent.get("rcs") or {}).get("propellant_used_kg"),
+        "ascent_max_rate_deg_s": ascent.get("max_rate_deg_s"),
         # Docked by the claws' own record when there is one; the ground's view otherwise.
         "docked": hardware["claws_latched"] > 0 if hardware else ground.get("docked", False),
         "capture": (hardware.get("capture_attempts") or [None])[-1] if hardware else None,

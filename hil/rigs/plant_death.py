@@ -37,8 +37,8 @@ from hil.link.process import running_link
 from hil.rigs.mission_run import BOOT_LINE, stop, wait_for_line, wait_for_text
 
 MODE_SET, ARM, GO_DESCENT = 0x0101, 0x0001, 0x4007
-DESCENT_UPLINK = {"DESCENT_STATE_SET": 0x3040, "DESCENT_TARGET_SET": 0x3041, "DESCENT_MAP_BEGIN": 0x3042,
-                  "DESCENT_MAP_SEGMENT": 0x3043}
+DESCENT_UPLINK = {"DESCENT_STATE_SET": 0x3040, "DESCENT_TARGET_SET": 0x3041, "DESCENT_FRAME_SET": 0x3044,
+                  "DESCENT_MAP_BEGIN": 0x3042, "DESCENT_MAP_SEGMENT": 0x3043}
 GNC_PHASE, DEVICE_BUS_DEAD, SAFE_ENTERED = 0x3002, 0x3003, 0x0402
 DEVICE_BUS_RECOVERED, ENGINE_SAFED = 0x3006, 0x3007
 HANG_S = 3.0  # wall seconds the hung plant stays stopped after the bus was declared dead

@@ -145,7 +145,7 @@ def test_the_plant_reports_the_ascent_orbit_of_the_cutoff_not_of_its_exit() -> N
         world.plant.landed = True
         ascender = world.ascender  # near the end of its insertion burn, horizontal
         ascender.on_pad, ascender.h, ascender.vd = False, 15e3, 1690.0
-        ascender.pitch_cmd = ascender.pitch = 1.5707963
+        ascender.set_attitude(1.5707963, 0.0)
         ascender.engine_on = True
         for _ in range(10):
             world.advance(0.5)

@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 from fsw.devices.rover import (
+    ArrayStatus,
     ElevationImage,
     MastStatus,
     PanoramicImage,
@@ -102,10 +103,19 @@ class EmulatedRoverPower(_RoverDevice):
 
     def read(self) -> RoverPowerReading:
         plant = self.plant
-        _, elevation = plant.sun()
-        array = max(0.0, math.sin(elevation)) * 120.0
-        return RoverPowerReading(plant.t, round(array, 2), round(plant.load_w(), 2), round(plant.battery_wh, 2),
-                                 round(plant.battery_wh / BATTERY_WH, 4), plant.dead is None)
+        return RoverPowerReading(plant.t, round(plant.array_w(), 2), round(plant.load_w(), 2),
+                                 round(plant.battery_wh, 2), round(plant.battery_wh / BATTERY_WH, 4),
+                                 plant.dead is None)
+
+
+class EmulatedSolarArray(_RoverDevice):
+    def point(self, tilt_rad: float) -> None:
+        self.plant.command_array(tilt_rad)
+
+    def read(self) -> ArrayStatus:
+        plant = self.plant
+        return ArrayStatus(plant.t, round(plant.array_tilt, 5), round(plant.array_target, 5), plant.array_moving(),
+                           plant.dead is None)
 
 
 class EmulatedRoverThermal(_RoverDevice):
@@ -165,5 +175,5 @@ def make_rover_devices(plant: RoverPlant) -> dict[str, Any]:
         "sun": EmulatedRoverSunSensor(plant, "sun"), "hazcam": EmulatedHazardCameras(plant, "hazcam"),
         "power": EmulatedRoverPower(plant, "power"), "thermal": EmulatedRoverThermal(plant, "thermal"),
         "mast": EmulatedMast(plant, "mast"), "radio": EmulatedProximityRadio(plant, "radio"),
-        "pancam": EmulatedPanoramicCamera(plant, "pancam"),
+        "pancam": EmulatedPanoramicCamera(plant, "pancam"), "array": EmulatedSolarArray(plant, "array"),
     }

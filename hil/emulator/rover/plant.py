@@ -7,6 +7,12 @@ place when the speed is zero. A rock higher than the clearance under the rover s
 collision, recorded). In a sand trap (a fault) slip is high and the wheels dig in: past
 ``EMBED_DEPTH_M`` of sinkage the rover is stuck for good (the Spirit failure mode).
 
+Power: the solar array is a flat panel hinged along the rover's forward axis, tilted by a one-axis
+drive (``command_array``); its output is the peak power times the cosine of the angle between its
+normal and the Sun, the normal following the body over the ground's slope (the rover's heading and
+tilt) and the drive's angle, the Sun's azimuth and elevation over the lunar day at the site. The
+plant also records what the same panel left flat on the deck would have given.
+
 Everything here is truth: the flight side sees it only through :mod:`hil.emulator.rover.devices`.
 """
 
@@ -19,6 +25,8 @@ from typing import Any
 
 from hil.emulator.rover.terrain import RoverTerrain, RoverTerrainConfig
 
+Vector = tuple[float, float, float]  # (east, north, up)
+
 SYNODIC_MONTH_S = 29.530589 * 86_400.0
 ROVER_HALF_WIDTH_M = 0.5  # [est. Yutu class: 1.5 m x 1.0 m]
 ROVER_HALF_LENGTH_M = 0.75
@@ -29,7 +37,10 @@ SINKAGE_PER_SLIPPED_M = 0.05  # metres dug in per metre of wheel travel lost to 
 EMBED_DEPTH_M = 0.12  # wheels dug in this deep: stuck [est.]
 MAX_SPEED_M_S = 0.06  # [est. Yutu-2: 200 m/h]
 
-ARRAY_PEAK_W = 120.0  # [est.]
+ARRAY_PEAK_W = 120.0  # at normal incidence [est.]
+ARRAY_TILT_MAX_RAD = math.radians(75.0)  # the array drive's end stops either way [est.]
+ARRAY_TILT_RATE_RAD_S = math.radians(3.0)  # [est.]
+ARRAY_DRIVE_W = 5.0  # while the array drive turns [est.]
 BATTERY_WH = 1200.0  # [est.]
 AVIONICS_W = 25.0  # awake [est.]
 DRIVE_W = 40.0  # wheels turning [est.]
@@ -102,6 +113,11 @@ class RoverPlant:
         self.woke_after_night = 0
         self._was_night = False
         self._radio_cache: tuple[Any, tuple[bool, float]] | None = None
+        self.array_tilt = 0.0  # about the forward axis, positive: the normal tilted to the left
+        self.array_target = 0.0
+        self.array_moves = 0
+        self.array_energy_wh = 0.0  # what the array gave
+        self.array_flat_energy_wh = 0.0  # what the same panel flat on the deck would have given
 
     # --- the Sun -----------------------------------------------------------------------------
     def day_fraction(self, t: float | None = None) -> float:
@@ -116,6 +132,40 @@ class RoverPlant:
         azimuth = math.pi * min(phase, 0.5) / 0.5 if phase < 0.5 else math.pi + math.pi * (phase - 0.5) / 0.5
         return azimuth, elevation
 
+    def sun_vector(self) -> Vector:
+        """Unit vector to the Sun, (east, north, up)."""
+        azimuth, elevation = self.sun()
+        return (math.cos(elevation) * math.cos(azimuth), math.cos(elevation) * math.sin(azimuth), math.sin(elevation))
+
+    def body_axes(self) -> tuple[Vector, Vector, Vector]:
+        """(forward, left, up) of the rover in (east, north, up): up is the ground's normal under it
+        (its slope taken over the wheelbase), forward its heading laid on that ground."""
+        span, ground = ROVER_HALF_LENGTH_M, self.terrain.ground
+        d_east = (ground(self.east + span, self.north) - ground(self.east - span, self.north)) / (2 * span)
+        d_north = (ground(self.east, self.north + span) - ground(self.east, self.north - span)) / (2 * span)
+        up = _unit((-d_east, -d_north, 1.0))
+        level = (math.cos(self.heading), math.sin(self.heading), 0.0)
+        along = _dot(level, up)
+        forward = _unit((level[0] - along * up[0], level[1] - along * up[1], level[2] - along * up[2]))
+        left = _cross(up, forward)
+        return forward, left, up
+
+    def array_normal(self) -> Vector:
+        _, left, up = self.body_axes()
+        c, s = math.cos(self.array_tilt), math.sin(self.array_tilt)
+        return (c * up[0] + s * left[0], c * up[1] + s * left[1], c * up[2] + s * left[2])
+
+    def array_w(self) -> float:
+        """The array's output: no light with the Sun below the horizon, else the cosine law."""
+        sun = self.sun_vector()
+        if sun[2] <= 0.0:
+            return 0.0
+        return ARRAY_PEAK_W * max(0.0, _dot(self.array_normal(), sun))
+
+    def flat_array_w(self) -> float:
+        sun = self.sun_vector()
+        return 0.0 if sun[2] <= 0.0 else ARRAY_PEAK_W * max(0.0, _dot(self.body_axes()[2], sun))
+
     # --- commands ----------------------------------------------------------------------------
     def command_drive(self, speed_m_s: float, yaw_rate_rad_s: float) -> None:
         if self.dead is not None or self.hibernating:
@@ -129,12 +179,23 @@ class RoverPlant:
         self.mast_target = stowed
         self.mast_moving_until = self.t + 60.0
 
+    def command_array(self, tilt_rad: float) -> None:
+        """Drive the array to this tilt (clamped at the end stops); the drive finishes a move on its
+        own, hibernating or not."""
+        if self.dead is not None:
+            return
+        self.array_target = max(-ARRAY_TILT_MAX_RAD, min(ARRAY_TILT_MAX_RAD, float(tilt_rad)))
+        self.array_moves += 1
+
+    def array_moving(self) -> bool:
+        return abs(self.array_target - self.array_tilt) > 1e-9
+
     # --- time --------------------------------------------------------------------------------
     def step(self, dt: float) -> None:
         remaining = dt
         while remaining > 1e-9:
             # Long steps while nothing moves (the night), short ones while driving.
-            moving = self.speed_cmd != 0.0 or self.yaw_rate_cmd != 0.0
+            moving = self.speed_cmd != 0.0 or self.yaw_rate_cmd != 0.0 or self.array_moving()
             h = min(remaining, 0.5 if moving else 600.0)
             self._step(h)
             remaining -= h
@@ -145,6 +206,10 @@ class RoverPlant:
             self.mast_stowed, self.mast_moving_until = self.mast_target, None
         if self.dead is None and not self.hibernating:
             self._move(dt)
+        if self.dead is None and self.array_moving():
+            step = ARRAY_TILT_RATE_RAD_S * dt
+            error = self.array_target - self.array_tilt
+            self.array_tilt = self.array_target if abs(error) <= step else self.array_tilt + math.copysign(step, error)
         self._power_thermal(dt)
 
     def _move(self, dt: float) -> None:
@@ -195,7 +260,9 @@ class RoverPlant:
 
     def _power_thermal(self, dt: float) -> None:
         _, elevation = self.sun()
-        array = ARRAY_PEAK_W * max(0.0, math.sin(elevation))
+        array = self.array_w()
+        self.array_energy_wh += array * dt / 3600.0
+        self.array_flat_energy_wh += self.flat_array_w() * dt / 3600.0
         load = self.load_w()
         self.energy_used_wh += load * dt / 3600.0
         self.battery_wh = min(BATTERY_WH, self.battery_wh + (array - load) * dt / 3600.0)
@@ -231,6 +298,8 @@ class RoverPlant:
             load += DRIVE_W
         if self.heater_on():
             load += HEATER_W
+        if self.array_moving():
+            load += ARRAY_DRIVE_W
         return load
 
     # --- the proximity radio -----------------------------------------------------------------
@@ -274,4 +343,21 @@ class RoverPlant:
             "mast_stowed": self.mast_stowed, "hibernating": self.hibernating, "dead": self.dead,
             "nights": self.nights, "woke_after_night": self.woke_after_night, "radio_up": self.radio_link()[0],
             "hazard_rocks": [[r.east, r.north, r.radius, r.height] for r in self.terrain.hazards()],
+            "array_tilt_deg": math.degrees(self.array_tilt), "array_w": self.array_w(),
+            "array_flat_w": self.flat_array_w(), "array_energy_wh": self.array_energy_wh,
+            "array_flat_energy_wh": self.array_flat_energy_wh, "array_moves": self.array_moves,
         }
+
+
+
+def _dot(a: Vector, b: Vector) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _cross(a: Vector, b: Vector) -> Vector:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _unit(a: Vector) -> Vector:
+    norm = math.sqrt(_dot(a, a))
+    return (a[0] / norm, a[1] / norm, a[2] / norm)

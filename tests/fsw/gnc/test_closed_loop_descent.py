@@ -12,6 +12,7 @@ import pytest
 
 from fsw.gnc.controller import CONTROLLER_PHASES, PDI_COAST, FaultResponses
 from fsw.gnc.guidance import LANDED, GuidanceConfig
+from fsw.gnc.moon_frame import NO_SPIN
 from hil.emulator.plant import PlantConfig, with_faults
 from hil.rigs.closed_loop import build_descent, fly_descent
 
@@ -325,3 +326,25 @@ def test_controller_events_can_be_drained_incrementally_for_the_state_machine() 
     assert controller.drain_events() == []
     assert phases == ["preflight_checks", PDI_COAST, "main_braking"]
     assert all(p in CONTROLLER_PHASES for p in phases)
+
+
+def test_the_moon_s_turn_modelled_on_board_lands_near_the_target_and_without_it_misses_across_the_track() -> None:
+    """The plant's Moon turns (3.38 m/s at the site, across the northward track) and is oblate. With
+    the frame's turn uplinked the navigator follows the surface; taking the Moon-fixed frame as
+    inertial (the negative control: no ``DESCENT_FRAME_SET``) it misses across the track by the
+    Coriolis drift. Plant truth: the touchdown record, seed 1."""
+    misses = []
+    for handled in (True, False):
+        plant, _devices, controller = build_descent(1)
+        if not handled:
+            controller.nav.spin = NO_SPIN
+        t = 0.0
+        while t < 1_200.0 and not plant.landed:
+            controller.step(t, 0.02)
+            plant.step(0.02)
+            t = round(t + 0.02, 6)
+        assert plant.touchdown is not None and plant.touchdown.safe
+        misses.append((plant.touchdown.landing_error_m, plant.touchdown.crossrange_m))
+    (with_turn, _), (without_turn, crossrange_without) = misses
+    assert with_turn < 250.0
+    assert without_turn > 2.0 * with_turn and crossrange_without < -400.0

@@ -1,17 +1,20 @@
 """The navigator's own dynamics model (a point mass about a spherical Moon in the Moon-centred
-descent frame, integrated by its own Runge-Kutta step) against the plant's truth, which integrates
-its own equations: alone in free flight, and fused with the sensors through a whole descent."""
+descent frame, which turns with the Moon, integrated by its own Runge-Kutta step) against the
+plant's truth, which integrates its own equations: alone in free flight, and fused with the sensors
+through a whole descent."""
 
 from __future__ import annotations
 
 import inspect
 import math
+from dataclasses import replace
 
 from fsw.gnc import moon_frame, navigation
 from fsw.gnc.frames import GM_MOON, R_MOON
 from fsw.gnc.guidance import APPROACH, HOVER, LANDED, MAIN_BRAKING, SLOW_DESCENT
+from hil.emulator.dynamics import MoonModel
 from hil.emulator.orbit_determination import track_to_moon_centred
-from hil.emulator.plant import LunarLanderPlant
+from hil.emulator.plant import LunarLanderPlant, PlantConfig
 from hil.rigs.closed_loop import build_descent
 
 DT = 0.02
@@ -42,28 +45,41 @@ def test_the_navigator_uses_no_plant_code() -> None:
         assert "import hil" not in source and "from hil" not in source and "curved_moon_step" not in source
 
 
+def coast_beside_the_plant(plant: LunarLanderPlant, spin: tuple[float, float, float]) -> tuple[float, ...]:
+    """Ten minutes of free flight, the navigator's model at its 50 Hz steps beside the plant; the
+    model's state minus the plant's (h, s, c, vu, vd, vc)."""
+    plant.c, plant.vc = 500.0, plant.vc + 2.0  # a little out of the track plane
+    state = (plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.vc)
+    for _ in range(int(600.0 / DT)):
+        plant.step(DT)
+        state = moon_frame.track_step(state, (0.0, 0.0, 0.0), DT, spin)
+    return tuple(a - b for a, b in zip(state, (plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.vc), strict=True))
+
+
 def test_the_model_alone_follows_the_plant_s_coast_within_stated_bounds() -> None:
     plant = LunarLanderPlant(1)
-    plant.c, plant.vc = 500.0, 2.0  # a little out of the track plane
-    start = (plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.vc)
-    state = start
-    for _ in range(int(600.0 / DT)):  # ten minutes of free flight, the navigator's 50 Hz steps
-        plant.step(DT)
-        state = moon_frame.track_step(state, (0.0, 0.0, 0.0), DT)
-    h, s, c, vu, vd, _vc = state
-    # Two integrators of the same physics: what differs is the plant's integration and its crossrange
-    # equations, first order only (over 1,000 km of track a 500 m, 2 m/s crossrange drifts ~150 m apart).
-    assert abs(h - plant.h) < 5.0 and abs(s - plant.s) < 10.0 and abs(c - plant.c) < 200.0
-    assert abs(vu - plant.vu) < 0.1 and abs(vd - plant.vd) < 0.1
+    spin = moon_frame.moon_spin(plant.state.pole)  # what the uplink gives
+    dh, ds, dc, dvu, dvd, dvc = coast_beside_the_plant(plant, spin)
+    # What differs is the plant's J2 (the model's is a sphere): ~50 m in ten minutes at 15-100 km.
+    assert abs(dh) < 70.0 and abs(ds) < 70.0 and abs(dc) < 5.0
+    assert abs(dvu) < 0.2 and abs(dvd) < 0.3 and abs(dvc) < 0.01
+    # On a sphere the two integrators of the same physics agree to a millimetre.
+    dh, ds, dc, *_ = coast_beside_the_plant(LunarLanderPlant(1, replace(PlantConfig(), moon=MoonModel(j2=0.0))), spin)
+    assert max(abs(dh), abs(ds), abs(dc)) < 0.01
+    # Negative control: a model that takes the Moon-fixed frame as inertial drifts ~750 m across the
+    # track (the Coriolis acceleration of the 1.7 km/s orbit in the turning frame).
+    _dh, _ds, dc, _dvu, _dvd, dvc = coast_beside_the_plant(LunarLanderPlant(1), moon_frame.NO_SPIN)
+    assert abs(dc) > 500.0 and abs(dvc) > 2.0
 
 
 def test_fused_with_the_sensors_the_navigator_tracks_the_plant_through_a_descent() -> None:
-    """Stated bounds (seed 3, orbit-determination errors of 30 m / 100 m / 50 m and 0.1 m/s):
-    height above the sphere within 120 m in braking, 90 m in the approach, 75 m from the hover on (the
-    attitude is estimated on board; the altimeters hold the height above the ground, the map error
-    takes the rest); velocity within 0.5 m/s to the end of the approach and 0.25 m/s after; height
-    above the ground within 10 m in the approach and 1 m from the hover on; after touchdown both read 0
-    and the vehicle stands."""
+    """Stated bounds (seed 3, orbit-determination errors of 30 m / 100 m / 50 m and 0.1 m/s; the
+    Moon's J2 a model error of the navigator, tens of metres of height over the descent): height above
+    the sphere within 120 m in braking, 110 m in the approach, 95 m from the hover on (the attitude is
+    estimated on board; the altimeters hold the height above the ground, the map error takes the
+    rest); velocity within 0.5 m/s to the end of the approach and 0.25 m/s after; height above the
+    ground within 10 m in the approach and 1 m from the hover on; ground track within 100 m of the
+    truth (the Moon's turn modelled); after touchdown both read 0 and the vehicle stands."""
     plant, _devices, controller = build_descent(3)
     worst: dict[str, list[float]] = {}
     t, landed_at = 0.0, None
@@ -73,17 +89,19 @@ def test_fused_with_the_sensors_the_navigator_tracks_the_plant_through_a_descent
         t = round(t + DT, 6)
         nav = controller.nav
         errors = (abs(nav.h - plant.h), math.hypot(nav.vu - plant.vu, nav.vd - plant.vd, nav.vc - plant.vc),
-                  abs(nav.height_above_ground() - plant.height_above_ground))
-        phase = worst.setdefault(controller.phase, [0.0, 0.0, 0.0])
+                  abs(nav.height_above_ground() - plant.height_above_ground),
+                  math.hypot(nav.s - plant.s, nav.c - plant.c))
+        phase = worst.setdefault(controller.phase, [0.0, 0.0, 0.0, 0.0])
         for i, error in enumerate(errors):
             phase[i] = max(phase[i], error)
         if plant.landed and landed_at is None:
             landed_at = t
     assert plant.touchdown is not None and plant.touchdown.safe
     assert worst[MAIN_BRAKING][0] < 120.0 and worst[MAIN_BRAKING][1] < 0.5
-    assert worst[APPROACH][0] < 90.0 and worst[APPROACH][1] < 0.5 and worst[APPROACH][2] < 10.0
+    assert worst[APPROACH][0] < 110.0 and worst[APPROACH][1] < 0.5 and worst[APPROACH][2] < 10.0
     for phase in (HOVER, SLOW_DESCENT):
-        assert worst[phase][0] < 75.0 and worst[phase][1] < 0.25 and worst[phase][2] < 1.0, (phase, worst[phase])
+        assert worst[phase][0] < 95.0 and worst[phase][1] < 0.25 and worst[phase][2] < 1.0, (phase, worst[phase])
+    assert max(errors[3] for errors in worst.values()) < 100.0
     state = controller.nav.state()
     assert controller.phase == LANDED and state.height_above_ground == 0.0
     assert state.vu == state.vd == state.vc == 0.0

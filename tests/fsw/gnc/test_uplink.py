@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from fsw.gnc.component import GncComponent
 from fsw.gnc.uplink import UPLINK_KEY
 from fsw.protocol.errors import FailureCode
@@ -51,7 +53,8 @@ def test_the_uplink_is_taken_by_command_verified_and_survives_a_reboot(tmp_path:
     first.store.close()
     assert hk["gnc_uplink_ready"] is True and hk["gnc_uplink_map_points"] == len(product["map_heights_m"])
     names = [name for name, _ in first.events()]
-    assert {"DESCENT_STATE_UPLINKED", "DESCENT_TARGET_UPLINKED", "DESCENT_MAP_UPLINKED"} <= set(names)
+    assert {"DESCENT_STATE_UPLINKED", "DESCENT_FRAME_UPLINKED", "DESCENT_TARGET_UPLINKED",
+            "DESCENT_MAP_UPLINKED"} <= set(names)
     # The map travelled as 32-bit floats in segments of 256 points.
     assert sum(name == "DESCENT_MAP_SEGMENT" for name, _ in commands) == -(-len(product["map_heights_m"]) // 256)
 
@@ -64,6 +67,10 @@ def test_the_uplink_is_taken_by_command_verified_and_survives_a_reboot(tmp_path:
     assert not isinstance(plan, str), plan
     assert plan.position_m == tuple(product["position_m"]) and plan.epoch_s == product["epoch_s"]
     assert plan.target_downrange_m == product["target_downrange_m"]
+    # The frame's turn: the Moon's pole (the plant's own, in MCDF axes) and the alignment epoch.
+    assert plan.moon_pole is not None and max(abs(a - b) for a, b in zip(plan.moon_pole, world.plant.state.pole,
+                                                                          strict=True)) < 1e-12
+    assert plan.frame_aligned_epoch_s == 0.0
     assert max(abs(a - b) for a, b in zip(plan.map_heights_m, product["map_heights_m"], strict=True)) < 0.01
 
 
@@ -85,13 +92,21 @@ def test_bad_uplinks_are_refused_with_a_code_and_leave_the_last_good_one(tmp_pat
         assert await h.submit(h.command("DESCENT_MAP_BEGIN", *positional(h, "DESCENT_MAP_BEGIN", begin))) == COMPLETED
         wrong_crc = h.command("DESCENT_MAP_SEGMENT", 0, b"\x00" * 8)
         await h.submit(wrong_crc)
+        frame = good["DESCENT_FRAME_SET"]
+        assert await h.submit(h.command("DESCENT_FRAME_SET", *positional(h, "DESCENT_FRAME_SET", frame))) == COMPLETED
+        not_unit = h.command("DESCENT_FRAME_SET", *positional(h, "DESCENT_FRAME_SET", {**frame, "pole_x": 0.0,
+                                                                                        "pole_y": 0.5, "pole_z": 0.5}))
+        await h.submit(not_unit)
         return {"state": h.reports(bad_state)[-1].code, "segment": h.reports(segment)[-1].code,
-                "crc": h.reports(wrong_crc)[-1].code, "record": h.store.get(UPLINK_KEY)}
+                "crc": h.reports(wrong_crc)[-1].code, "pole": h.reports(not_unit)[-1].code,
+                "record": h.store.get(UPLINK_KEY)}
 
     seen = harness.run(scenario)
     assert seen["state"] == FailureCode.ARGUMENT_RANGE
     assert seen["segment"] == FailureCode.WRONG_STATE
     assert seen["crc"] == FailureCode.EXECUTION_FAILED
+    assert seen["pole"] == FailureCode.ARGUMENT_RANGE
+    assert seen["record"]["frame"]["pole"] == pytest.approx(list(world.plant.state.pole))  # the good frame kept
     assert seen["record"]["state"]["position_m"] == product["position_m"]  # the good state kept
     assert "map" not in seen["record"] and "map_pending" not in seen["record"]
 
