@@ -187,6 +187,17 @@ class AttitudeFilter:
         for i in range(3):
             P[i + 3][i + 3] += q_bias
 
+    def widen(self, attitude_sigma_rad: float) -> None:
+        """Add ``attitude_sigma_rad`` (1 sigma, per axis) of attitude uncertainty: flight the gyros
+        did not follow (a restart's gap, propagated on one held rate) turned the vehicle by an
+        unknown amount. Without it the gate, trusting a stale small covariance, would reject every
+        star tracker solution after the gap and the error would never be corrected."""
+        if not self.initialised:
+            return
+        self._propagate_covariance()
+        for i in range(3):
+            self.P[i][i] += attitude_sigma_rad**2
+
     # ------------------------------------------------------------ star tracker
 
     def initialise(self, q: Quaternion, t: float, attitude_sigma_rad: float | None = None) -> None:

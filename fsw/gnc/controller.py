@@ -67,6 +67,9 @@ from fsw.gnc.thrust_limit import ThrustLimitResponse
 PREFLIGHT = "preflight_checks"
 HOLD_ORBIT = "hold_orbit"
 PDI_COAST = "coast_to_pdi"
+# [est.] how far the body rate may wander from the one held over a restart's gap (the hover and the
+# diverts see a few deg/s, with attitude control off in the gap).
+GAP_RATE_UNCERTAINTY_RAD_S = math.radians(2.0)
 #: Every value ``DescentController.phase`` can take, in flight order (hold_orbit instead of the rest).
 CONTROLLER_PHASES = (PREFLIGHT, HOLD_ORBIT, PDI_COAST, *PHASES)
 
@@ -171,11 +174,15 @@ class DescentController(ThrustLimitResponse):
         for _ in range(steps):
             self.attitude.propagate(usable.angular_rate_body if usable is not None else None, gap_s / steps)
             self.nav.propagate(usable, gap_s / steps)
+        # The rates changed in the gap (attitude control was off): the held one turned the estimate
+        # by an unknown error, which the next star tracker solutions must be let in to correct.
+        self.attitude.widen(GAP_RATE_UNCERTAINTY_RAD_S * gap_s)
 
     def reconcile_actuators(self, t: float) -> None:
         """After a restart: put the engine back in the state this controller's phase commands. A
         command queued in the cycle before the reset may never have reached the engine; the
-        checkpoint was written before it went out."""
+        checkpoint was written before it went out. Guidance learns of the restart too."""
+        self.guidance.restarted(t)
         status = self.dev.main_engine.read()
         if not status.valid:
             return

@@ -36,6 +36,10 @@ HAZARD_AVOIDANCE = "hazard_avoidance"
 SLOW_DESCENT = "slow_descent"
 FREE_FALL = "free_fall"
 LANDED = "landed"
+# The hazard-avoidance divert's tilt limit, and the share of the lateral acceleration it gives that a
+# divert is planned on (the rest is for the vertical channel's and the attitude's transients) [est.].
+AVOIDANCE_MAX_TILT = math.radians(10.0)
+AVOIDANCE_ACCEL_SHARE = 0.8
 PHASES = (MAIN_BRAKING, RAPID_ADJUSTMENT, APPROACH, HOVER, HAZARD_AVOIDANCE, SLOW_DESCENT, FREE_FALL, LANDED)
 
 
@@ -134,6 +138,7 @@ class DescentGuidance:
     _scan_pending: bool = False
     _settled_since: float | None = None
     _phase_start_state: NavState | None = None
+    _avoidance_s: float = 15.0  # this divert's avoidance time (longer for a site farther than it flies)
     bingo: bool = False
     braking_throttle: float = 1.0
     cutoff_t: float | None = None
@@ -160,6 +165,15 @@ class DescentGuidance:
     def provide_hazard_map(self, reading: ElevationImageReading) -> None:
         self._hazard_map = reading
         self._scan_pending = False
+
+    def restarted(self, t: float) -> None:
+        """The flight software restarted (this guidance restored from its checkpoint). A site already
+        chosen is kept: its offset was judged from the lander's position at the scan, which the
+        navigation carried over the gap. A hover that has not judged its image yet settles again
+        before the scan: the outage (attitude control off) may have left the lander swinging."""
+        if self.phase == HOVER and self.last_hazard is None and self._settled_since is not None:
+            self._settled_since = None
+            self._event(t, "hover_settling_again", "restart before the hazard scan")
 
     def touchdown_sensed(self, t: float, nav: NavState) -> None:
         if self.phase == FREE_FALL:
@@ -204,7 +218,7 @@ class DescentGuidance:
             self._enter(t, HOVER, nav)
             self._settled_since = None
         if self.phase == HAZARD_AVOIDANCE and (
-            hag <= cfg.avoidance_end_height_m + 1.0 or t - self.phase_started_t >= cfg.avoidance_duration_s
+            hag <= cfg.avoidance_end_height_m + 1.0 or t - self.phase_started_t >= self._avoidance_s
         ):
             self._enter(t, SLOW_DESCENT, nav)
         if self.thrust_ceiling_n is not None and self.phase in (APPROACH, HOVER, HAZARD_AVOIDANCE):
@@ -454,8 +468,18 @@ class DescentGuidance:
                 self._settled_since = t
             else:
                 self._select_site(t, nav, reading)
-                self._enter(t, HAZARD_AVOIDANCE, nav)
+                self._avoidance_s = self._avoidance_time(nav)
+                self._enter(t, HAZARD_AVOIDANCE, nav, f"{self._avoidance_s:.1f} s")
         return self._hold(nav, cfg.approach_end_height_m)
+
+    def _avoidance_time(self, nav: NavState) -> float:
+        """Time for the divert to the site: the nominal avoidance time, or longer when E-guidance's
+        rest-to-rest peak acceleration 6d/T^2 over it would ask more than the avoidance tilt gives
+        (the tilt limit would clip it and leave the divert metres short of the site)."""
+        cfg = self.config
+        distance = math.hypot(self.target.s - nav.s, self.target.c - nav.c)
+        a_lim = AVOIDANCE_ACCEL_SHARE * nav.effective_gravity * math.tan(AVOIDANCE_MAX_TILT)
+        return max(cfg.avoidance_duration_s, math.sqrt(6.0 * distance / max(1e-6, a_lim)))
 
     def _select_site(self, t: float, nav: NavState, reading: ElevationImageReading) -> None:
         if not self.hazard_avoidance:
@@ -481,14 +505,14 @@ class DescentGuidance:
 
     def _avoidance(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config
-        tgo = max(3.0, cfg.avoidance_duration_s - (t - self.phase_started_t))
+        tgo = max(3.0, self._avoidance_s - (t - self.phase_started_t))
         if tgo <= 3.0:
             return self._hold(nav, cfg.avoidance_end_height_m)
         hag = nav.height_above_ground
         a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.avoidance_end_height_m, 0.0, tgo)
         a_d = e_guidance(nav.s, nav.vd, self.target.s, 0.0, tgo)
         a_c = e_guidance(nav.c, nav.vc, self.target.c, 0.0, tgo)
-        return self._limit(nav, a_u, (a_d, a_c), math.radians(10.0))
+        return self._limit(nav, a_u, (a_d, a_c), AVOIDANCE_MAX_TILT)
 
     def _slow_descent(self, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config

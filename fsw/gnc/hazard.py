@@ -10,8 +10,12 @@ map over the image and the chosen site. As CE-3/4/5 did at the ~100 m hover, in 
 2. hazard cells: height excursions from that plane above ``bump_limit_m`` (boulders) or below
    ``-pit_limit_m`` (pits, crater floors);
 3. site safety: a footprint centred on a cell is safe when no hazard cell lies within the footprint
-   plus a position margin, the plane's slope is within ``slope_limit_deg``, the residual roughness
-   within ``roughness_limit_m``, and few enough of its cells are unknown (no return or hidden);
+   plus the landing dispersion (the lander touches down anywhere within ``landing_dispersion_m``
+   of the chosen site: imager pointing, navigation drift to touchdown), the ground under every
+   point it may touch down on (the cells within the dispersion) has a slope within
+   ``slope_limit_deg`` less ``slope_margin_deg`` (the plane fit over the footprint reads a curved
+   flank a little flatter than the legs find it) and a residual roughness within
+   ``roughness_limit_m``, and few enough of its cells are unknown (no return or hidden);
    footprints reaching past the image's edge are unsafe;
 4. site selection: among safe sites within the divert reach, the best score of safety (slope,
    roughness, nearby hazards and unknown cells, each against its limit), distance from the aim point,
@@ -32,10 +36,16 @@ from fsw.devices.descent import ElevationImageReading
 @dataclass(frozen=True)
 class HazardConfig:
     footprint_radius_m: float = 2.5  # [est.] leg circle of a CE-5 class lander
-    position_margin_m: float = 0.5  # [est.] divert and navigation error around the footprint
+    # [est.] touchdown within this of the chosen site: imager pointing knowledge 1 mrad (0.1 m at the
+    # hover), navigation drift from the scan to touchdown and the last metres flown on velocity only
+    # (measured up to ~0.6 m in the campaign's flights), with margin. docs/gnc.md "Hazard detection".
+    landing_dispersion_m: float = 1.0
     bump_limit_m: float = 0.2  # CE-3: protrusions above 0.2 m are identified as obstacles
     pit_limit_m: float = 0.2  # [est.] a pit as deep as the bump limit is as bad
     slope_limit_deg: float = 8.0  # [est.] CE-3/5 class landing-leg stability
+    # [est.] the plane fit's slope error against the ground under the legs (a mound's flank reads up
+    # ~0.4 deg flatter over the footprint, plus range noise): sites are kept this far inside.
+    slope_margin_deg: float = 1.0
     roughness_limit_m: float = 0.1  # [est.] RMS residual about the plane over the footprint
     max_unknown_fraction: float = 0.1  # [est.] unknown cells a footprint may hold
     nearby_radius_factor: float = 2.0  # safety looks at hazards within this many footprint radii
@@ -100,24 +110,29 @@ class _Integral:
         return t[i1 * w + j1] - t[i0 * w + j1] - t[i1 * w + j0] + t[i0 * w + j0]
 
 
-def assess(
-    reading: ElevationImageReading,
-    target_offset: tuple[float, float],
-    mass_kg: float,
-    config: HazardConfig | None = None,
-) -> HazardAssessment:
-    """Judge the imaged ground and choose a landing site. ``target_offset``: the aim point from the
-    point under the lander (downrange, crossrange), metres."""
+@dataclass(frozen=True)
+class GroundMaps:
+    """Per-cell judgement of one image (row after row): steps 1 and 2, before any footprint."""
+
+    rows: int
+    cols: int
+    slope_deg: list[float]  # of the plane over the footprint about the cell (inf: too few cells)
+    roughness_m: list[float]  # RMS residual about that plane (inf: too few cells)
+    hazard: list[float]  # 1.0: the cell's own excursion from its plane is a boulder or a pit
+    unknown: list[float]  # 1.0: no measurement
+
+
+def ground_maps(reading: ElevationImageReading, config: HazardConfig | None = None) -> GroundMaps:
+    """Steps 1-2: the plane about every cell (over the valid cells within the footprint radius),
+    its slope and roughness, and the cell's own excursion from it."""
     cfg = config or HazardConfig()
     rows, cols, cell = reading.rows, reading.cols, reading.cell_m
     n = rows * cols
     heights = reading.heights()
-    if not reading.valid or n == 0 or cell <= 0.0:
-        return _no_site(reading, "invalid image")
+    if n <= 0 or cell <= 0.0:  # no grid to judge: every cell (there are none, or no size) unknown
+        n = max(0, n)
+        return GroundMaps(max(0, rows), max(0, cols), [math.inf] * n, [math.inf] * n, [0.0] * n, [1.0] * n)
     plane_half = max(1, math.ceil(cfg.footprint_radius_m / cell))
-    keep_half = max(1, math.ceil((cfg.footprint_radius_m + cfg.position_margin_m) / cell))
-    near_half = max(keep_half, math.ceil(cfg.nearby_radius_factor * cfg.footprint_radius_m / cell))
-
     # Integral images of the plane-fit sums over valid cells (x: row index, y: column index).
     ones, xs, ys, zs, xx, xy, yy, xz, yz, zz = ([0.0] * n for _ in range(10))
     unknown = [0.0] * n
@@ -131,9 +146,6 @@ def assess(
         xz[k], yz[k], zz[k] = x * z, y * z, z * z
     tables = [_Integral(v, rows, cols).table for v in (ones, xs, ys, zs, xx, xy, yy, xz, yz, zz)]
     width = cols + 1
-    unknown_sum = _Integral(unknown, rows, cols)
-
-    # Steps 1-2: the plane about every cell, its slope and roughness, and the cell's own excursion.
     slope = [math.inf] * n
     rough = [math.inf] * n
     hazard = [0.0] * n
@@ -152,7 +164,40 @@ def assess(
             z = heights[k]
             if z is not None and (z - a > cfg.bump_limit_m or a - z > cfg.pit_limit_m):
                 hazard[k] = 1.0
+    return GroundMaps(rows, cols, slope, rough, hazard, unknown)
+
+
+def margins_in_cells(cell_m: float, config: HazardConfig) -> tuple[int, int]:
+    """(keep, spread): how many cells about a site must be free of hazard cells (the footprint
+    plus the landing dispersion) and must have good ground (the dispersion alone)."""
+    keep = max(1, math.ceil((config.footprint_radius_m + config.landing_dispersion_m) / cell_m))
+    spread = max(0, math.ceil(config.landing_dispersion_m / cell_m))
+    return keep, spread
+
+
+def assess(
+    reading: ElevationImageReading,
+    target_offset: tuple[float, float],
+    mass_kg: float,
+    config: HazardConfig | None = None,
+) -> HazardAssessment:
+    """Judge the imaged ground and choose a landing site. ``target_offset``: the aim point from the
+    point under the lander (downrange, crossrange), metres."""
+    cfg = config or HazardConfig()
+    rows, cols, cell = reading.rows, reading.cols, reading.cell_m
+    n = rows * cols
+    if not reading.valid or n == 0 or cell <= 0.0:
+        return _no_site(reading, "invalid image")
+    maps = ground_maps(reading, cfg)
+    slope, rough, hazard = maps.slope_deg, maps.roughness_m, maps.hazard
+    keep_half, spread = margins_in_cells(cell, cfg)
+    near_half = max(keep_half, math.ceil(cfg.nearby_radius_factor * cfg.footprint_radius_m / cell))
     hazard_sum = _Integral(hazard, rows, cols)
+    unknown_sum = _Integral(maps.unknown, rows, cols)
+    # Ground a leg may stand on: slope inside the limit less its margin, roughness inside its limit.
+    slope_ok = cfg.slope_limit_deg - cfg.slope_margin_deg
+    bad_ground = [0.0 if slope[k] <= slope_ok and rough[k] <= cfg.roughness_limit_m else 1.0 for k in range(n)]
+    bad_sum = _Integral(bad_ground, rows, cols)
 
     # Step 3: the safety map; step 4: the best scored site in reach.
     origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
@@ -163,7 +208,8 @@ def assess(
     for i in range(keep_half, rows - keep_half):
         for j in range(keep_half, cols - keep_half):
             k = i * cols + j
-            if slope[k] > cfg.slope_limit_deg or rough[k] > cfg.roughness_limit_m:
+            # Every point the lander may touch down on (the dispersion about the site) is good ground.
+            if bad_ground[k] or (spread and bad_sum.window(i - spread, j - spread, i + spread + 1, j + spread + 1)):
                 continue
             i0, i1, j0, j1 = i - keep_half, i + keep_half + 1, j - keep_half, j + keep_half + 1
             if hazard_sum.window(i0, j0, i1, j1) > 0.0:
@@ -188,7 +234,7 @@ def assess(
                 best = (score, k, propellant)
 
     hazards = int(sum(hazard))
-    unknowns = int(sum(unknown))
+    unknowns = int(sum(maps.unknown))
     site: tuple[float, float] | None = None
     score, propellant, reason = math.nan, 0.0, "no safe site within reach"
     if best is not None:

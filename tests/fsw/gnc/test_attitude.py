@@ -48,3 +48,23 @@ def test_a_solution_far_from_the_estimate_is_rejected_and_the_gyros_carry_on() -
     assert filt.update_star(turn(q, (0.0, 0.0, math.radians(5.0))), 0.5) == "rejected"
     assert filt.rejected == 1 and filt.accepted == 0
     assert math.degrees(math.sqrt(sum(e * e for e in error_angles(filt.q, q)))) < 1e-6
+
+
+def test_after_a_gap_on_a_held_rate_the_widened_filter_lets_the_star_tracker_correct_it() -> None:
+    # A restart: the filter, settled on the tracker, is carried over a gap on one held rate while the
+    # vehicle turned otherwise, and wakes up 0.5 deg off. Trusting its small covariance, it would
+    # reject every solution; widened for the gap, it takes the next one and is right again.
+    q_true = quaternion_of(tilted_frame(math.radians(2.0), 0.0))
+    error = (math.radians(0.3), math.radians(-0.4), 0.0)
+    for widen in (False, True):
+        filt = AttitudeFilter()
+        filt.initialise(q_true, 0.0)
+        filt.q = turn(q_true, error)
+        if widen:
+            filt.widen(math.radians(2.0) * 1.4)
+        verdicts = [filt.update_star(q_true, 0.25 * (k + 1)) for k in range(8)]
+        left = math.degrees(math.sqrt(sum(e * e for e in error_angles(filt.q, q_true))))
+        if widen:
+            assert verdicts[0] == "accepted" and left < 0.01
+        else:  # the negative control: the gate shuts the tracker out, the error stays
+            assert set(verdicts) == {"rejected"} and left > 0.4
