@@ -131,6 +131,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         ParameterDef(0x3014, "gnc_attitude_control", "bool", True,
                      "hold the lander's and the ascender's attitude with their attitude thrusters (SLIM's thrust off "
                      "the centre of mass); false: no thruster is fired, the attitude is whatever the torques make it"),
+        ParameterDef(0x3015, "gnc_hold_fire_without_gyros", "bool", True,
+                     "fire no attitude thruster while no gyro sample is usable (Beresheet's failing IMU, until "
+                     "the unit switch); false: control on the coasted rate, which no firing changes"),
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
@@ -243,7 +246,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
                               attitude_control=bool(self.param("gnc_attitude_control")),
                               hazard_avoidance=bool(self.param("gnc_hazard_avoidance")),
-                              thrust_authority=bool(self.param("gnc_thrust_authority_limit")))
+                              thrust_authority=bool(self.param("gnc_thrust_authority_limit")),
+                              hold_fire_without_gyros=bool(self.param("gnc_hold_fire_without_gyros")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None

@@ -84,6 +84,9 @@ class FaultResponses:
     attitude_control: bool = True  # hold attitude with the thrusters (off: the attitude is left to the torques)
     hazard_avoidance: bool = True  # judge the imager's elevation image at the hover and divert to a safe site
     thrust_authority: bool = True  # cap the thrust at what the thrusters can balance of the engine's torque (SLIM)
+    # No thruster firing while no gyro sample is usable (Beresheet): the coasted rate cannot see the
+    # thrusters' own torque, and control on it spins the lander up.
+    hold_fire_without_gyros: bool = True
 
 
 @dataclass
@@ -356,10 +359,13 @@ class DescentController(ThrustLimitResponse):
             self._attitude_target = (nav.pitch, nav.yaw)
         pitch, yaw = self._attitude_target
         self._answer_offset_torque()
+        # Without a gyro sample the filter coasts on the last rate, which no firing changes: control
+        # on it would go on firing against a rate it cannot see stop. Hold fire until the gyros return.
+        blind = rates is None and self.responses.hold_fire_without_gyros
         on_ms = self.attitude_control.step(
             filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c, turn),
             local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc), nav.propellant,
-            may_fire=self._count > self._quiet_until and self.responses.attitude_control)
+            may_fire=self._count > self._quiet_until and self.responses.attitude_control and not blind)
         if on_ms is not None:
             self.dev.attitude.fire(on_ms)
         self._observe_offset_torque(filt.rate if rates is not None else None, on_ms, dt)

@@ -189,10 +189,17 @@ def test_each_response_switched_off_is_not_given() -> None:
 
 @pytest.mark.slow
 def test_imu_glitch_switches_to_the_redundant_unit_and_lands() -> None:
-    run = fly_descent(4, with_faults(imu_glitch_altitude_m=14_000.0))
+    glitch = with_faults(imu_glitch_altitude_m=14_000.0)
+    run = fly_descent(4, glitch)
     assert "imu_selected" in run.event_names()
     assert run.controller.dev.imu.unit == 1  # type: ignore[attr-defined]
     assert_good_landing(run)
+    # Negative control: without the fault protection's switch the failing unit stays selected and
+    # the descent is flown on the model: a crash. (The thrusters' hold without gyros has its own,
+    # tests/fsw/gnc/test_imu_glitch_attitude.py.)
+    unswitched = fly_descent(4, glitch, imu_fault_protection=False)
+    assert "imu_selected" not in unswitched.event_names()
+    assert unswitched.touchdown is not None and not unswitched.touchdown.safe
 
 
 @pytest.mark.slow
