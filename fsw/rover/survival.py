@@ -37,6 +37,8 @@ class RoverSurvival(Component):
         TelemetryDef("rsurv_battery_soc", "f32", "", "battery state of charge", yellow=Limits(low=0.3),
                      red=Limits(low=0.15)),
         TelemetryDef("rsurv_energy_used_wh", "f32", "Wh", "energy drawn from the bus since boot (load integrated)"),
+        TelemetryDef("rsurv_energy_at_s", "f64", "s", "the power device's own time of the last load reading in "
+                     "rsurv_energy_used_wh"),
         TelemetryDef("rsurv_box_c", "f32", "C", "warm electronics box", yellow=Limits(low=-30.0),
                      red=Limits(low=-38.0)),
         TelemetryDef("rsurv_sun_deg", "f32", "deg", "Sun elevation from the sun sensor (0 when below)"),
@@ -68,6 +70,9 @@ class RoverSurvival(Component):
         self.phase = "day"
         self.nights = 0
         self.energy_wh = 0.0
+        # The power device's time stamp of the last reading integrated: whoever compares the figure
+        # with another record of the same bus (the ground, a test) can take both at the same moment.
+        self.energy_at_s = 0.0
         self.coldest_c = math.inf
         self._stow_from = 0.0
         # Evening comes only once the Sun has been up since waking: a rover woken by its array at
@@ -94,6 +99,7 @@ class RoverSurvival(Component):
         now = self.clock.monotonic()
         self.energy_wh += power.load_w * (now - self._last) / 3600.0
         self._last = now
+        self.energy_at_s = power.t
         self.coldest_c = min(self.coldest_c, thermal.electronics_c)
         sun_deg = math.degrees(sun.elevation_rad) if sun.valid else 0.0
         self._values = {"rsurv_array_w": power.array_w, "rsurv_load_w": power.load_w,
@@ -143,4 +149,4 @@ class RoverSurvival(Component):
 
     def housekeeping(self) -> dict[str, Any]:
         return {"rsurv_phase": self.phase, **self._values, "rsurv_energy_used_wh": round(self.energy_wh, 2),
-                "rsurv_nights": self.nights}
+                "rsurv_energy_at_s": round(self.energy_at_s, 1), "rsurv_nights": self.nights}

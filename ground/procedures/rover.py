@@ -114,6 +114,7 @@ async def traverse(p: Procedure, dictionary: Path, products: Path, waypoints: li
                 "odometer_m": values.get("rnav_odometer_m"), "hazards_seen": values.get("rtrav_hazards_seen"),
                 "replans": values.get("rtrav_replans"), "images": values.get("rtrav_images"),
                 "slip_stops": values.get("rtrav_slip_stops"), "energy_used_wh": values.get("rsurv_energy_used_wh"),
+                "energy_at_s": values.get("rsurv_energy_at_s"),
                 "battery_soc": values.get("rsurv_battery_soc"), "state": values.get("rtrav_state"),
                 "position_m": [values.get("rnav_east_m"), values.get("rnav_north_m")],
                 "tm_dropped": values.get("prox_tm_dropped"), "products": products_received,

@@ -42,6 +42,9 @@ ARRAY_TILT_MAX_RAD = math.radians(75.0)  # the array drive's end stops either wa
 ARRAY_TILT_RATE_RAD_S = math.radians(3.0)  # [est.]
 ARRAY_DRIVE_W = 5.0  # while the array drive turns [est.]
 BATTERY_WH = 1200.0  # [est.]
+# The energy drawn is kept every this many seconds of the plant's time: enough to say what it was
+# at the moment of any of the flight's figures (the ground's last one comes long before the end).
+ENERGY_RECORD_S = 10.0
 AVIONICS_W = 25.0  # awake [est.]
 DRIVE_W = 40.0  # wheels turning [est.]
 HEATER_W = 3.0  # survival heater [est.]
@@ -101,6 +104,7 @@ class RoverPlant:
         self.battery_wh = BATTERY_WH * 0.9
         self.battery_min_wh = self.battery_wh
         self.energy_used_wh = 0.0
+        self.energy_history: list[tuple[float, float]] = [(0.0, 0.0)]  # (plant time s, energy drawn Wh)
         self.box_c = DAY_BOX_C
         self.box_min_c = self.box_c
         self.hibernating = False
@@ -265,6 +269,8 @@ class RoverPlant:
         self.array_flat_energy_wh += self.flat_array_w() * dt / 3600.0
         load = self.load_w()
         self.energy_used_wh += load * dt / 3600.0
+        if self.t - self.energy_history[-1][0] >= ENERGY_RECORD_S:
+            self.energy_history.append((self.t, self.energy_used_wh))
         self.battery_wh = min(BATTERY_WH, self.battery_wh + (array - load) * dt / 3600.0)
         night = elevation <= 0.0
         if night and not self._was_night:
@@ -339,7 +345,10 @@ class RoverPlant:
             "path": [list(point) for point in self.path], "collisions": self.collisions,
             "embedded": self.embedded, "sinkage_m": self.sinkage,
             "battery_wh": self.battery_wh, "battery_min_wh": self.battery_min_wh,
-            "energy_used_wh": self.energy_used_wh, "box_c": self.box_c, "box_min_c": self.box_min_c,
+            "energy_used_wh": self.energy_used_wh,
+            "energy_history": [[round(t, 2), round(wh, 4)] for t, wh in [*self.energy_history,
+                                                                          (self.t, self.energy_used_wh)]],
+            "box_c": self.box_c, "box_min_c": self.box_min_c,
             "mast_stowed": self.mast_stowed, "hibernating": self.hibernating, "dead": self.dead,
             "nights": self.nights, "woke_after_night": self.woke_after_night, "radio_up": self.radio_link()[0],
             "hazard_rocks": [[r.east, r.north, r.radius, r.height] for r in self.terrain.hazards()],
