@@ -41,6 +41,8 @@ def test_make_run_flies_the_whole_mission(tmp_path: Path) -> None:
     assert rover["hazards_avoided"] >= 1 and rover["products_downlinked"] == 1
     assert rover["waypoints_reached_claimed"] == rover["waypoints_reached"]
     assert rover["position_error_m"] < 2.0
+    # Energy like with like: the flight's last figure heard against the plant's at that moment.
+    assert abs(rover["energy_used_wh_claimed"] - rover["energy_used_wh"]) < 1.0
     assert "BOOT" in (run_dir / "rover.log").read_text()
     for name in ("archive.sqlite", "descent.png", "ascent.png"):
         assert (run_dir / name).stat().st_size > 0
