@@ -18,7 +18,7 @@ most) within ``max_divert_m`` of the aim. Pure and sans-IO.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.descent import ElevationImageReading
@@ -71,6 +71,47 @@ def judge_coarse(reading: ElevationImageReading, aim_offset: tuple[float, float]
     shift = found.site
     return CoarseChoice(found, shift, "moved", f"aim moved {math.hypot(*shift):.0f} m to ({shift[0]:.0f}, "
                         f"{shift[1]:.0f}) m, score {found.site_score:.2f}; {summary}")
+
+
+@dataclass
+class CoarseStage:
+    """The approach's one coarse image: asked for at the approach's entry, judged when it comes."""
+
+    enabled: bool = True  # off only for a negative control: the aim is kept unjudged
+    wait_s: float = 5.0  # an image not back by then is given up: the aim is kept
+    choice: CoarseChoice | None = None  # the verdict (None: not reached yet)
+    requested_t: float | None = None
+    reading: ElevationImageReading | None = field(default=None, repr=False)
+
+    def look(self, aim_offset: tuple[float, float]) -> tuple[float, float] | None:
+        """Where to point the coarse image while it is awaited (None: not awaited)."""
+        return aim_offset if self.choice is None and self.requested_t is not None else None
+
+    def step(self, t: float, nav_t: float, aim_offset: tuple[float, float], velocity: tuple[float, float],
+             mass_kg: float) -> tuple[tuple[float, float] | None, list[tuple[str, str]]]:
+        """One approach cycle: the aim's move (None: kept) and the guidance events to report.
+        ``aim_offset``: the aim from the lander now; ``velocity``: its ground velocity (downrange, crossrange)."""
+        if self.choice is not None:
+            return None, []
+        if self.requested_t is None:
+            self.requested_t = t
+            return None, [("coarse_scan_requested", f"aim {math.hypot(*aim_offset):.0f} m ahead")]
+        reading, self.reading = self.reading, None
+        if reading is None:
+            if t - self.requested_t <= self.wait_s:
+                return None, []
+            self.choice = CoarseChoice(None, (0.0, 0.0), "missing", "no coarse image; keeping the aim")
+            return None, [("coarse_aim_kept", self.choice.detail)]
+        if not self.enabled:
+            self.choice = CoarseChoice(None, (0.0, 0.0), "off", "coarse avoidance off; keeping the aim unjudged")
+            return None, [("coarse_avoidance_off", self.choice.detail)]
+        # The aim from where the lander was at the image's time tag (it flew on while the image came back).
+        age = max(0.0, nav_t - reading.t)
+        aim = (aim_offset[0] + velocity[0] * age, aim_offset[1] + velocity[1] * age)
+        self.choice = judge_coarse(reading, aim, mass_kg)
+        if self.choice.outcome == "moved":
+            return self.choice.shift, [("coarse_site_selected", self.choice.detail)]
+        return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
 
 
 # Guidance events reported as COARSE_SITE_EVENT (outcome, detail).

@@ -123,7 +123,7 @@ class DescentController(ThrustLimitResponse):
             self.responses = responses
             navigator.altimeter_readmission = responses.altimeter_readmission
             guidance.hazard_avoidance = responses.hazard_avoidance
-            guidance.coarse_avoidance = responses.coarse_hazard_avoidance
+            guidance.coarse.enabled = responses.coarse_hazard_avoidance
         self.phase = PREFLIGHT
         self.events: list[tuple[float, str, str]] = []
         self.no_go_reasons: list[str] = []

@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
-from fsw.gnc.coarse_hazard import CoarseChoice, judge_coarse
+from fsw.gnc.coarse_hazard import CoarseStage
 from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess, least_bad_site
 from fsw.gnc.navigation import GM_MOON, NavState
 from fsw.gnc.thrust_authority import accel_under_ceiling, stopping_distance
@@ -137,11 +137,7 @@ class DescentGuidance:
     last_site_shift: tuple[float, float] = (0.0, 0.0)  # chosen site from the aim before it (downrange, crossrange)
     _hazard_map: ElevationImageReading | None = None
     # Coarse hazard avoidance in the approach (off only for a negative control).
-    coarse_avoidance: bool = True
-    coarse_wait_s: float = 5.0  # an image not back by then is given up: the aim is kept
-    last_coarse: CoarseChoice | None = None
-    _coarse_map: ElevationImageReading | None = None
-    _coarse_requested_t: float | None = None
+    coarse: CoarseStage = field(default_factory=CoarseStage)
     _scans_requested: int = 0
     _scan_pending: bool = False
     _settled_since: float | None = None
@@ -171,7 +167,7 @@ class DescentGuidance:
         self._event(t, f"phase:{phase}", detail)
 
     def provide_coarse_map(self, reading: ElevationImageReading) -> None:
-        self._coarse_map = reading
+        self.coarse.reading = reading
 
     def provide_hazard_map(self, reading: ElevationImageReading) -> None:
         self._hazard_map = reading
@@ -266,9 +262,7 @@ class DescentGuidance:
         request = False
         if self.phase == HOVER and self._scan_pending:
             request = True
-        look = None
-        if self.phase == APPROACH and self.last_coarse is None and self._coarse_requested_t is not None:
-            look = (self.target.s - nav.s, self.target.c - nav.c)
+        look = self.coarse.look((self.target.s - nav.s, self.target.c - nav.c)) if self.phase == APPROACH else None
         events = tuple(self._pending)
         self._pending.clear()
         return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events, look)
@@ -427,47 +421,22 @@ class DescentGuidance:
 
     def aim_coarse_shift(self) -> float:
         """How far the approach's coarse stage moved the aim (m; 0 when kept or not run)."""
-        return math.hypot(*self.last_coarse.shift) if self.last_coarse is not None else 0.0
+        return math.hypot(*self.coarse.choice.shift) if self.coarse.choice is not None else 0.0
 
     def aim_shift(self) -> float:
         """How far the aim point now lies from the uplinked target (m)."""
         return math.hypot(self.target.s - self.config.target_downrange_m,
                           self.target.c - self.config.target_crossrange_m)
 
-    def _coarse_stage(self, t: float, nav: NavState) -> None:
-        """Request the approach's one coarse image, judge it when it comes and move the aim to the
-        nearest safe region (fsw.gnc.coarse_hazard); a missing image or no better region keeps the aim."""
-        if self.last_coarse is not None:
-            return
-        if self._coarse_requested_t is None:
-            self._coarse_requested_t = t
-            ahead = math.hypot(self.target.s - nav.s, self.target.c - nav.c)
-            self._event(t, "coarse_scan_requested", f"aim {ahead:.0f} m ahead")
-            return
-        reading, self._coarse_map = self._coarse_map, None
-        if reading is None:
-            if t - self._coarse_requested_t > self.coarse_wait_s:
-                self.last_coarse = CoarseChoice(None, (0.0, 0.0), "missing", "no coarse image; keeping the aim")
-                self._event(t, "coarse_aim_kept", self.last_coarse.detail)
-            return
-        if not self.coarse_avoidance:
-            self.last_coarse = CoarseChoice(None, (0.0, 0.0), "off", "coarse avoidance off; keeping the aim unjudged")
-            self._event(t, "coarse_avoidance_off", self.last_coarse.detail)
-            return
-        # Where the lander was when the image was taken (it flies on while the image comes back).
-        age = max(0.0, nav.t - reading.t)
-        aim = (self.target.s - (nav.s - nav.vd * age), self.target.c - (nav.c - nav.vc * age))
-        choice = judge_coarse(reading, aim, nav.mass_kg)
-        self.last_coarse = choice
-        if choice.outcome == "moved":
-            self.target = _Target(self.target.s + choice.shift[0], self.target.c + choice.shift[1])
-            self._event(t, "coarse_site_selected", choice.detail)
-        else:
-            self._event(t, "coarse_aim_kept", f"{choice.outcome}: {choice.detail}")
-
     def _approach(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config
-        self._coarse_stage(t, nav)
+        # Coarse hazard avoidance (fsw.gnc.coarse_hazard): the aim moves to the nearest safe region.
+        shift, events = self.coarse.step(t, nav.t, (self.target.s - nav.s, self.target.c - nav.c), (nav.vd, nav.vc),
+                                         nav.mass_kg)
+        for name, detail in events:
+            self._event(t, name, detail)
+        if shift is not None:
+            self.target = _Target(self.target.s + shift[0], self.target.c + shift[1])
         tgo = max(3.0, self._approach_tgo(t))
         hag = nav.height_above_ground
         a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.approach_end_height_m, 0.0, tgo)
