@@ -8,7 +8,7 @@ import random
 import time
 
 from fsw.devices.descent import ElevationImageReading, pack_heights
-from fsw.gnc.coarse_hazard import COARSE_CONFIG, judge_coarse
+from fsw.gnc.coarse_hazard import COARSE_CONFIG, CoarseStage, judge_coarse
 from fsw.gnc.hazard import HazardConfig, assess, least_bad_site
 
 N = 64
@@ -125,3 +125,28 @@ def test_fine_stage_none_safe_chooses_the_least_bad_site() -> None:
     assert "slope up to" in why
     invalid = ElevationImageReading(870.0, 0, 0, 0.0, 0.0, 0.0, 0.01, b"", False)
     assert least_bad_site(invalid, (0.0, 0.0)) is None
+
+
+def test_the_stage_asks_once_points_at_the_aim_and_moves_it_off_a_mound() -> None:
+    stage = CoarseStage()
+    assert stage.look(AIM) is None
+    shift, events = stage.step(800.0, 800.0, AIM, (0.0, 0.0), MASS)
+    assert shift is None and [name for name, _ in events] == ["coarse_scan_requested"]
+    assert stage.look(AIM) == AIM
+    stage.reading = coarse_image(((0.0, 0.0, 7.0, 20.0),))
+    shift, events = stage.step(800.2, 800.2, AIM, (0.0, 0.0), MASS)
+    assert shift is not None and [name for name, _ in events] == ["coarse_site_selected"]
+    assert stage.look(AIM) is None and stage.step(801.0, 801.0, AIM, (0.0, 0.0), MASS) == (None, [])
+
+
+def test_the_stage_keeps_the_aim_without_an_image_or_when_off() -> None:
+    missing = CoarseStage(wait_s=5.0)
+    missing.step(800.0, 800.0, AIM, (0.0, 0.0), MASS)
+    assert missing.step(804.0, 804.0, AIM, (0.0, 0.0), MASS) == (None, [])
+    shift, events = missing.step(806.0, 806.0, AIM, (0.0, 0.0), MASS)
+    assert shift is None and events[0][0] == "coarse_aim_kept" and "no coarse image" in events[0][1]
+    off = CoarseStage(enabled=False)
+    off.step(800.0, 800.0, AIM, (0.0, 0.0), MASS)
+    off.reading = coarse_image(((0.0, 0.0, 7.0, 20.0),))
+    shift, events = off.step(800.2, 800.2, AIM, (0.0, 0.0), MASS)
+    assert shift is None and events[0][0] == "coarse_avoidance_off"
