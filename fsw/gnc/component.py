@@ -20,6 +20,7 @@ from fsw.gnc import thrust_limit
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.checkpoints import FinishedPhase, GncCheckpoints, milestone
+from fsw.gnc.coarse_hazard import COARSE_EVENTS, COARSE_OUTCOME_EVENTS, COARSE_PARAMETERS, COARSE_TELEMETRY
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
@@ -96,6 +97,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         *BUS_TELEMETRY,
         *UPLINK_TELEMETRY,
         *thrust_limit.THRUST_LIMIT_TELEMETRY,
+        *COARSE_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
@@ -111,6 +113,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         *DEVICE_COMMAND_EVENTS,
         *UPLINK_EVENTS,
         *thrust_limit.THRUST_LIMIT_EVENTS,
+        *COARSE_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -136,6 +139,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                      "the aim point unjudged"),
         *UPLINK_PARAMETERS,
         *thrust_limit.THRUST_LIMIT_PARAMETERS,
+        *COARSE_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -144,7 +148,8 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self.period_s = period_s
         self.lander = DescentDevices(
             imu=bus.device("imu"), range_finder=bus.device("range_finder"), velocimeter=bus.device("velocimeter"),
-            hazard_imager=bus.device("hazard_imager", (), ("scan",)), main_engine=bus.device("main_engine"),
+            hazard_imager=bus.device("hazard_imager", (), ("scan", "coarse_scan")),
+            main_engine=bus.device("main_engine"),
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
             star_tracker=bus.device("star_tracker"),
         )
@@ -169,6 +174,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self.imu_health: tuple[int, int, int] = (0, 0, 0)
         # The last landing-site selection: (unsafe cells, unknown cells, shift from the aim, score).
         self.hazard_health: tuple[int, int, tuple[float, float], float] | None = None
+        self.coarse_shift_m: float | None = None  # the approach's coarse aim move (None: none judged)
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
@@ -243,6 +249,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
                               attitude_control=bool(self.param("gnc_attitude_control")),
                               hazard_avoidance=bool(self.param("gnc_hazard_avoidance")),
+                              coarse_hazard_avoidance=bool(self.param("gnc_coarse_hazard_avoidance")),
                               thrust_authority=bool(self.param("gnc_thrust_authority_limit")),
                               hold_fire_without_gyros=bool(self.param("gnc_hold_fire_without_gyros")))
 
@@ -300,6 +307,9 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
             if event in SITE_OUTCOMES:
                 self._report_site(controller, SITE_OUTCOMES[event])
+            if event in COARSE_OUTCOME_EVENTS:
+                self.emit("GNC_COARSE_SITE", outcome=event.removeprefix("coarse_"), detail=detail)
+                self.coarse_shift_m = controller.guidance.aim_coarse_shift()
             if event in thrust_limit.THRUST_LIMIT_EVENT_IDS:
                 self.emit(thrust_limit.THRUST_LIMIT_EVENT_IDS[event], event=event, detail=detail)
         if controller.phase == HOLD_ORBIT:
@@ -379,6 +389,8 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
                                   "gnc_imu_rejected_run": run, **self.bus_housekeeping(),
                                   **self.uplink_housekeeping()}
+        if self.coarse_shift_m is not None:
+            values["gnc_coarse_shift_m"] = round(self.coarse_shift_m, 1)
         if self.hazard_health is not None:
             unsafe, unknown, shift, score = self.hazard_health
             values.update({"gnc_hazard_unsafe_cells": unsafe, "gnc_hazard_unknown_cells": unknown,

@@ -24,7 +24,8 @@ import math
 from dataclasses import dataclass, field
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
-from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess
+from fsw.gnc.coarse_hazard import CoarseStage
+from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess, least_bad_site
 from fsw.gnc.navigation import GM_MOON, NavState
 from fsw.gnc.thrust_authority import accel_under_ceiling, stopping_distance
 
@@ -92,6 +93,7 @@ class GuidanceCommand:
     yaw: float
     request_hazard_scan: bool = False
     events: tuple[tuple[str, str], ...] = ()
+    coarse_look: tuple[float, float] | None = None  # request the coarse image centred this far from under us
 
 
 @dataclass
@@ -134,6 +136,8 @@ class DescentGuidance:
     last_hazard: HazardAssessment | None = None  # the latest image judged
     last_site_shift: tuple[float, float] = (0.0, 0.0)  # chosen site from the aim before it (downrange, crossrange)
     _hazard_map: ElevationImageReading | None = None
+    # Coarse hazard avoidance in the approach (off only for a negative control).
+    coarse: CoarseStage = field(default_factory=CoarseStage)
     _scans_requested: int = 0
     _scan_pending: bool = False
     _settled_since: float | None = None
@@ -161,6 +165,9 @@ class DescentGuidance:
         self.phase_started_t = t
         self._phase_start_state = nav
         self._event(t, f"phase:{phase}", detail)
+
+    def provide_coarse_map(self, reading: ElevationImageReading) -> None:
+        self.coarse.reading = reading
 
     def provide_hazard_map(self, reading: ElevationImageReading) -> None:
         self._hazard_map = reading
@@ -255,9 +262,10 @@ class DescentGuidance:
         request = False
         if self.phase == HOVER and self._scan_pending:
             request = True
+        look = self.coarse.look((self.target.s - nav.s, self.target.c - nav.c)) if self.phase == APPROACH else None
         events = tuple(self._pending)
         self._pending.clear()
-        return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events)
+        return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events, look)
 
     # ------------------------------------------------------------ helpers
 
@@ -411,6 +419,10 @@ class DescentGuidance:
         moved = math.hypot(self.target.s - old[0], self.target.c - old[1])
         self._event(t, "retarget_reachable", f"aim moved {moved:.0f} m into the divert envelope")
 
+    def aim_coarse_shift(self) -> float:
+        """How far the approach's coarse stage moved the aim (m; 0 when kept or not run)."""
+        return math.hypot(*self.coarse.choice.shift) if self.coarse.choice is not None else 0.0
+
     def aim_shift(self) -> float:
         """How far the aim point now lies from the uplinked target (m)."""
         return math.hypot(self.target.s - self.config.target_downrange_m,
@@ -418,6 +430,13 @@ class DescentGuidance:
 
     def _approach(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config
+        # Coarse hazard avoidance (fsw.gnc.coarse_hazard): the aim moves to the nearest safe region.
+        shift, events = self.coarse.step(t, nav.t, (self.target.s - nav.s, self.target.c - nav.c), (nav.vd, nav.vc),
+                                         nav.mass_kg)
+        for name, detail in events:
+            self._event(t, name, detail)
+        if shift is not None:
+            self.target = _Target(self.target.s + shift[0], self.target.c + shift[1])
         tgo = max(3.0, self._approach_tgo(t))
         hag = nav.height_above_ground
         a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.approach_end_height_m, 0.0, tgo)
@@ -491,7 +510,15 @@ class DescentGuidance:
         self.last_hazard = found
         summary = f"{found.hazard_cells} hazard, {found.unknown_cells} unknown, {found.unsafe_sites} unsafe cells"
         if found.site is None:
-            self._event(t, "no_safe_site", f"{found.reason}; {summary}; keeping the current target")
+            fallback = least_bad_site(reading, (rel_s, rel_c), self.hazard_config)
+            if fallback is None:
+                self._event(t, "no_safe_site", f"{found.reason}; {summary}; keeping the current target")
+                return
+            site, why = fallback
+            self.target = _Target(nav.s + site[0], nav.c + site[1])
+            self.last_site_shift = (site[0] - rel_s, site[1] - rel_c)
+            self._event(t, "no_safe_site", f"{found.reason}; {summary}; least-bad site "
+                        f"{math.hypot(*self.last_site_shift):.1f} m from the old one ({why})")
             return
         shift = (found.site[0] - rel_s, found.site[1] - rel_c)
         if found.target_safe and math.hypot(*shift) <= found.cell_m * 1.5:
