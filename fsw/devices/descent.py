@@ -244,9 +244,23 @@ class MicrowaveRangeVelocity(Protocol):
 
 @runtime_checkable
 class HazardImager(Protocol):
+    """The descent imagers: the 3-D laser imager's fine image at the hover (``scan``) and the optical
+    camera's coarse elevation image of a wide area in the approach (``point_coarse`` then
+    ``coarse_scan``), both as :class:`ElevationImageReading` relative to the point under the lander."""
+
     def scan(self) -> ElevationImageReading | None:
         """The latest elevation image; None while a requested image is still being acquired
         (ask again next cycle)."""
+        ...
+
+    def point_coarse(self, downrange_m: float, crossrange_m: float) -> None:
+        """Centre the next coarse image this far from the point under the lander (the aim as the
+        flight software knows it)."""
+        ...
+
+    def coarse_scan(self) -> ElevationImageReading | None:
+        """The coarse elevation image about the pointed offset (valid only from the approach's
+        heights); None while it is being acquired."""
         ...
 
 

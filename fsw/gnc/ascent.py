@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 
 from fsw.devices.descent import ASCENT_ENGINE_THRUST_N
-from fsw.gnc.guidance import e_guidance
+from fsw.gnc.guidance_laws import e_guidance
 from fsw.gnc.navigation import NavState
 from fsw.gnc.orbit import orbit_from_state, speed_at_periapsis
 

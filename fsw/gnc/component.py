@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import pickle
-from dataclasses import dataclass
 from typing import Any
 
 from fsw.core.component import Component
@@ -21,6 +19,8 @@ from fsw.devices.bus import DeviceBusDead
 from fsw.gnc import thrust_limit
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
+from fsw.gnc.checkpoints import FinishedPhase, GncCheckpoints, milestone
+from fsw.gnc.coarse_hazard import COARSE_EVENTS, COARSE_OUTCOME_EVENTS, COARSE_PARAMETERS, COARSE_TELEMETRY
 from fsw.gnc.controller import HOLD_ORBIT, DescentController, DescentDevices, FaultResponses
 from fsw.gnc.device_commands import DEVICE_COMMAND_EVENTS, IMU_UNITS, DeviceCommands
 from fsw.gnc.guidance import LANDED
@@ -31,8 +31,6 @@ from fsw.protocol.errors import FailureCode
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
-CHECKPOINT_KEY = "gnc.checkpoint"
-CHECKPOINT_VERSION = 2  # 2: the ascender's controller carries its attitude filter and control
 # Before and between powered phases only the mission machines' checks use the bus; their commands
 # (power switching) may wait for the fifth cycle.
 QUIET_CYCLES_AHEAD = 4
@@ -50,7 +48,7 @@ SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "
 ASCENT_SENSORS = ("ascent_imu", "ascent_star_tracker", "ascent_attitude", "ascent_engine", "ascent_propellant")
 
 
-class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
+class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUplink, Component):
     name = "gnc"
     hk_structure = STRUCTURE
     telemetry = (
@@ -99,6 +97,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         *BUS_TELEMETRY,
         *UPLINK_TELEMETRY,
         *thrust_limit.THRUST_LIMIT_TELEMETRY,
+        *COARSE_TELEMETRY,
     )
     events = (
         EventDef(0x3001, "GNC_EVENT", Severity.INFO, "{vehicle} t={t}s {event} {detail}"),
@@ -114,6 +113,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         *DEVICE_COMMAND_EVENTS,
         *UPLINK_EVENTS,
         *thrust_limit.THRUST_LIMIT_EVENTS,
+        *COARSE_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -139,6 +139,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                      "the aim point unjudged"),
         *UPLINK_PARAMETERS,
         *thrust_limit.THRUST_LIMIT_PARAMETERS,
+        *COARSE_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -147,7 +148,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self.period_s = period_s
         self.lander = DescentDevices(
             imu=bus.device("imu"), range_finder=bus.device("range_finder"), velocimeter=bus.device("velocimeter"),
-            hazard_imager=bus.device("hazard_imager", (), ("scan",)), main_engine=bus.device("main_engine"),
+            hazard_imager=bus.device("hazard_imager", (), ("scan", "coarse_scan")),
+            main_engine=bus.device("main_engine"),
             attitude=bus.device("attitude"), propellant=bus.device("propellant"), microwave=bus.device("microwave"),
             star_tracker=bus.device("star_tracker"),
         )
@@ -172,6 +174,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self.imu_health: tuple[int, int, int] = (0, 0, 0)
         # The last landing-site selection: (unsafe cells, unknown cells, shift from the aim, score).
         self.hazard_health: tuple[int, int, tuple[float, float], float] | None = None
+        self.coarse_shift_m: float | None = None  # the approach's coarse aim move (None: none judged)
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
         self._init_bus_fdir()
@@ -211,7 +214,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
     def _begin_descent(self, report: Report, resumed: bool) -> None:
         async def begin() -> None:
             controller = self._restore("lander") if resumed else None
-            if isinstance(controller, _Finished):  # the phase ended; the report may not have been taken
+            if isinstance(controller, FinishedPhase):  # the phase ended; the report may not have been taken
                 self.emit("GNC_RESUMED", vehicle="lander", t=0.0, phase=controller.outcome, gap=0.0)
                 report(controller.outcome)
                 return
@@ -246,12 +249,13 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                               altimeter_readmission=bool(self.param("gnc_altimeter_readmission")),
                               attitude_control=bool(self.param("gnc_attitude_control")),
                               hazard_avoidance=bool(self.param("gnc_hazard_avoidance")),
+                              coarse_hazard_avoidance=bool(self.param("gnc_coarse_hazard_avoidance")),
                               thrust_authority=bool(self.param("gnc_thrust_authority_limit")),
                               hold_fire_without_gyros=bool(self.param("gnc_hold_fire_without_gyros")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
-        if isinstance(controller, _Finished):  # in orbit already: every stage again, the machine takes its own
+        if isinstance(controller, FinishedPhase):  # in orbit already: every stage again, the machine takes its own
             self.emit("GNC_RESUMED", vehicle="ascender", t=0.0, phase=controller.outcome, gap=0.0)
             for stage in (ASCENT_STAGES if controller.outcome == "in_orbit" else (controller.outcome,)):
                 report(stage)
@@ -266,77 +270,6 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self._update_activity()
         if not self._resuming:
             self._checkpoint()
-
-    # --- checkpoints: powered flight survives a restart of the flight software ------------------
-    def _checkpoint(self) -> None:
-        """Save the controller in flight (navigation, guidance, timers) with the sensor time it was
-        taken at. A process crash loses at most a second, which :meth:`_catch_up` propagates over."""
-        flying = self._flying()
-        if flying is None:
-            return
-        controller, vehicle, devices = flying
-        self._checkpointed_as = _milestone(controller)
-        self.ctx.store.put(CHECKPOINT_KEY, {
-            "version": CHECKPOINT_VERSION, "vehicle": vehicle, "t": self.clock.monotonic() - self._started_at,
-            "sensor_t": sensor_time(devices),
-            "controller": pickle.dumps(controller, protocol=pickle.HIGHEST_PROTOCOL),
-        }, durable=False)
-
-    def _restore(self, vehicle: str) -> Any:
-        saved = self.ctx.store.get(CHECKPOINT_KEY)
-        reason = ""
-        if not isinstance(saved, dict) or saved.get("version") != CHECKPOINT_VERSION:
-            reason = "none saved" if saved is None else "unknown version"
-        elif saved.get("vehicle") != vehicle:
-            reason = f"the checkpoint is of the {saved.get('vehicle')}"
-        if reason:
-            self.emit("GNC_CHECKPOINT_LOST", vehicle=vehicle, reason=reason)
-            return None
-        if "finished" in saved:
-            return _Finished(str(saved["finished"]))
-        try:
-            controller = pickle.loads(saved["controller"])
-        except Exception as error:  # written by another software version
-            self.emit("GNC_CHECKPOINT_LOST", vehicle=vehicle, reason=f"unreadable: {type(error).__name__}")
-            return None
-        controller.attach(self.lander if vehicle == "lander" else self.ascender)
-        self._started_at = self.clock.monotonic() - float(saved["t"])
-        # Every stage reached is reported again: the machine may have missed the last one (it ignores
-        # the ones it is already past).
-        self._ascent_stage_reported = set()
-        self._catch_up_from = saved.get("sensor_t")
-        self._resuming = True
-        self._phase = controller.phase
-        return controller
-
-    def _flying(self) -> tuple[Any, str, Any] | None:
-        """(controller, vehicle, its devices) of the powered phase in progress, if any."""
-        if self.descent is not None:
-            return self.descent, "lander", self.lander
-        if self.ascent is not None:
-            return self.ascent, "ascender", self.ascender
-        return None
-
-    def _catch_up(self, controller: Any, vehicle: str, devices: Any) -> None:
-        """First cycle after a restart: propagate over the flight time no controller saw (from the
-        checkpoint to now, measured on the sensors' clock, which ran on through the reset)."""
-        since, self._catch_up_from, self._resuming = self._catch_up_from, None, False
-        gap = 0.0
-        now = sensor_time(devices)
-        if since is not None and now is not None:
-            gap = max(0.0, now - since)
-            if gap > 0:
-                controller.catch_up(gap, self.period_s)
-                self._started_at -= gap
-        t = self.clock.monotonic() - self._started_at
-        self.emit("GNC_RESUMED", vehicle=vehicle, t=round(t, 2), phase=controller.phase, gap=round(gap, 2))
-        controller.reconcile_actuators(t)
-        self._checkpoint()
-
-    def _checkpoint_finished(self, vehicle: str, outcome: str) -> None:
-        """The phase is over: a reset before the mission records the report finds it said again."""
-        self.ctx.store.put(CHECKPOINT_KEY, {"version": CHECKPOINT_VERSION, "vehicle": vehicle,
-                                                  "finished": outcome}, durable=False)
 
     # --- the 50 Hz cycle ---------------------------------------------------------------------
     async def _cycle(self) -> None:
@@ -362,7 +295,7 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
         self._cycles += 1
         controller = self.descent or self.ascent
         if controller is not None and (self._cycles % CHECKPOINT_EVERY_CYCLES == 0
-                                       or _milestone(controller) != self._checkpointed_as):
+                                       or milestone(controller) != self._checkpointed_as):
             # A new phase (an ignition, a cutoff) is saved in the cycle that decides it, before its
             # commands go out on the next exchange: a reset never finds the act done but not recorded.
             self._checkpoint()
@@ -374,6 +307,9 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
             if event in SITE_OUTCOMES:
                 self._report_site(controller, SITE_OUTCOMES[event])
+            if event in COARSE_OUTCOME_EVENTS:
+                self.emit("GNC_COARSE_SITE", outcome=event.removeprefix("coarse_"), detail=detail)
+                self.coarse_shift_m = controller.guidance.aim_coarse_shift()
             if event in thrust_limit.THRUST_LIMIT_EVENT_IDS:
                 self.emit(thrust_limit.THRUST_LIMIT_EVENT_IDS[event], event=event, detail=detail)
         if controller.phase == HOLD_ORBIT:
@@ -453,6 +389,8 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                                   "gnc_imu_unit": IMU_UNITS[unit], "gnc_imu_rejected": rejected,
                                   "gnc_imu_rejected_run": run, **self.bus_housekeeping(),
                                   **self.uplink_housekeeping()}
+        if self.coarse_shift_m is not None:
+            values["gnc_coarse_shift_m"] = round(self.coarse_shift_m, 1)
         if self.hazard_health is not None:
             unsafe, unknown, shift, score = self.hazard_health
             values.update({"gnc_hazard_unsafe_cells": unsafe, "gnc_hazard_unknown_cells": unknown,
@@ -491,15 +429,6 @@ class GncComponent(BusFaultHandling, DeviceCommands, DescentUplink, Component):
                 "gnc_attitude_sigma_deg": round(attitude["sigma_deg"], 4),
             })
         return values
-
-
-@dataclass(frozen=True)
-class _Finished:
-    outcome: str
-
-
-def _milestone(controller: Any) -> tuple[str, bool]:
-    return controller.phase, getattr(controller, "cutoff_t", None) is not None
 
 
 class _Driver:

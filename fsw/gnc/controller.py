@@ -83,6 +83,7 @@ class FaultResponses:
     altimeter_readmission: bool = True  # re-admit a consistently disagreeing altimeter (Hakuto-R)
     attitude_control: bool = True  # hold attitude with the thrusters (off: the attitude is left to the torques)
     hazard_avoidance: bool = True  # judge the imager's elevation image at the hover and divert to a safe site
+    coarse_hazard_avoidance: bool = True  # judge the approach's coarse image and move the aim to a safe region
     thrust_authority: bool = True  # cap the thrust at what the thrusters can balance of the engine's torque (SLIM)
     # No thruster firing while no gyro sample is usable (Beresheet): the coasted rate cannot see the
     # thrusters' own torque, and control on it spins the lander up.
@@ -125,6 +126,7 @@ class DescentController(ThrustLimitResponse):
             self.responses = responses
             navigator.altimeter_readmission = responses.altimeter_readmission
             guidance.hazard_avoidance = responses.hazard_avoidance
+            guidance.coarse.enabled = responses.coarse_hazard_avoidance
         self.phase = PREFLIGHT
         self.events: list[tuple[float, str, str]] = []
         self.no_go_reasons: list[str] = []
@@ -492,6 +494,11 @@ class DescentController(ThrustLimitResponse):
                 dev.main_engine.set_on(False)
                 self._thrust_cmd = 0.0
             self._attitude_target = (0.0, 0.0)
+        if cmd.coarse_look is not None:
+            dev.hazard_imager.point_coarse(*cmd.coarse_look)
+            coarse = dev.hazard_imager.coarse_scan()
+            if coarse is not None:  # an imager on a device bus answers on a later cycle
+                self.guidance.provide_coarse_map(coarse)
         if cmd.request_hazard_scan:
             scan = dev.hazard_imager.scan()
             if scan is not None:  # an imager on a device bus answers on a later cycle

@@ -24,8 +24,11 @@ import math
 from dataclasses import dataclass, field
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
-from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess
+from fsw.gnc.coarse_hazard import CoarseStage
+from fsw.gnc.guidance_laws import e_guidance, full_thrust_braking_distance
+from fsw.gnc.hazard import HazardAssessment, HazardConfig
 from fsw.gnc.navigation import GM_MOON, NavState
+from fsw.gnc.site_selection import AVOIDANCE_MAX_TILT, AimPoint, SiteSelection
 from fsw.gnc.thrust_authority import accel_under_ceiling, stopping_distance
 
 MAIN_BRAKING = "main_braking"
@@ -36,10 +39,6 @@ HAZARD_AVOIDANCE = "hazard_avoidance"
 SLOW_DESCENT = "slow_descent"
 FREE_FALL = "free_fall"
 LANDED = "landed"
-# The hazard-avoidance divert's tilt limit, and the share of the lateral acceleration it gives that a
-# divert is planned on (the rest is for the vertical channel's and the attitude's transients) [est.].
-AVOIDANCE_MAX_TILT = math.radians(10.0)
-AVOIDANCE_ACCEL_SHARE = 0.8
 PHASES = (MAIN_BRAKING, RAPID_ADJUSTMENT, APPROACH, HOVER, HAZARD_AVOIDANCE, SLOW_DESCENT, FREE_FALL, LANDED)
 
 
@@ -92,39 +91,14 @@ class GuidanceCommand:
     yaw: float
     request_hazard_scan: bool = False
     events: tuple[tuple[str, str], ...] = ()
+    coarse_look: tuple[float, float] | None = None  # request the coarse image centred this far from under us
 
 
 @dataclass
-class _Target:
-    s: float
-    c: float
-
-
-def full_thrust_braking_distance(v0: float, v1: float, mass: float, force: float, ve: float) -> float:
-    """Ground distance to slow from v0 to v1 under constant force with mass flow force/ve."""
-
-    def stop(v: float, m0: float) -> float:
-        mdot = force / ve
-        mb = m0 * math.exp(-v / ve)
-        tb = (m0 - mb) / mdot
-        return (v - ve) * tb + mb * v / mdot
-
-    if v0 <= v1:
-        return 0.0
-    m1 = mass * math.exp(-(v0 - v1) / ve)
-    return stop(v0, mass) - stop(v1, m1)
-
-
-def e_guidance(r: float, v: float, rf: float, vf: float, tgo: float) -> float:
-    """Acceleration (per axis) reaching position rf and velocity vf in tgo with minimum effort."""
-    return 6.0 * (rf - r) / (tgo * tgo) - (4.0 * v + 2.0 * vf) / tgo
-
-
-@dataclass
-class DescentGuidance:
+class DescentGuidance(SiteSelection):
     config: GuidanceConfig
     phase: str = MAIN_BRAKING
-    target: _Target = field(init=False)
+    target: AimPoint = field(init=False)
     events: list[tuple[float, str, str]] = field(default_factory=list)
     phase_started_t: float = 0.0
     _pending: list[tuple[str, str]] = field(default_factory=list)
@@ -134,6 +108,8 @@ class DescentGuidance:
     last_hazard: HazardAssessment | None = None  # the latest image judged
     last_site_shift: tuple[float, float] = (0.0, 0.0)  # chosen site from the aim before it (downrange, crossrange)
     _hazard_map: ElevationImageReading | None = None
+    # Coarse hazard avoidance in the approach (off only for a negative control).
+    coarse: CoarseStage = field(default_factory=CoarseStage)
     _scans_requested: int = 0
     _scan_pending: bool = False
     _settled_since: float | None = None
@@ -148,7 +124,7 @@ class DescentGuidance:
     _now: float = 0.0
 
     def __post_init__(self) -> None:
-        self.target = _Target(self.config.target_downrange_m, self.config.target_crossrange_m)
+        self.target = AimPoint(self.config.target_downrange_m, self.config.target_crossrange_m)
 
     # ------------------------------------------------------------ bookkeeping
 
@@ -161,6 +137,9 @@ class DescentGuidance:
         self.phase_started_t = t
         self._phase_start_state = nav
         self._event(t, f"phase:{phase}", detail)
+
+    def provide_coarse_map(self, reading: ElevationImageReading) -> None:
+        self.coarse.reading = reading
 
     def provide_hazard_map(self, reading: ElevationImageReading) -> None:
         self._hazard_map = reading
@@ -199,7 +178,7 @@ class DescentGuidance:
             if self.phase != SLOW_DESCENT:
                 # Land where a bounded-tilt stop puts us: no lateral excursions on the reserve.
                 a_stop = 0.7 * nav.effective_gravity * math.tan(math.radians(10.0))
-                self.target = _Target(
+                self.target = AimPoint(
                     nav.s + nav.vd * abs(nav.vd) / (2.0 * a_stop), nav.c + nav.vc * abs(nav.vc) / (2.0 * a_stop)
                 )
                 self._enter(t, SLOW_DESCENT, nav, "bingo")
@@ -255,9 +234,10 @@ class DescentGuidance:
         request = False
         if self.phase == HOVER and self._scan_pending:
             request = True
+        look = self.coarse.look((self.target.s - nav.s, self.target.c - nav.c)) if self.phase == APPROACH else None
         events = tuple(self._pending)
         self._pending.clear()
-        return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events)
+        return GuidanceCommand(t, self.phase, True, thrust, pitch, yaw, request, events, look)
 
     # ------------------------------------------------------------ helpers
 
@@ -407,9 +387,13 @@ class DescentGuidance:
             aim_c = planned_c + (aim_c - planned_c) * scale
             self._event(t, "retarget_limited", f"reachable aim {shift:.0f} m from the target, "
                         f"beyond the {cfg.max_retarget_m:.0f} m bound: aim kept at the bound")
-        self.target = _Target(aim_s, aim_c)
+        self.target = AimPoint(aim_s, aim_c)
         moved = math.hypot(self.target.s - old[0], self.target.c - old[1])
         self._event(t, "retarget_reachable", f"aim moved {moved:.0f} m into the divert envelope")
+
+    def aim_coarse_shift(self) -> float:
+        """How far the approach's coarse stage moved the aim (m; 0 when kept or not run)."""
+        return math.hypot(*self.coarse.choice.shift) if self.coarse.choice is not None else 0.0
 
     def aim_shift(self) -> float:
         """How far the aim point now lies from the uplinked target (m)."""
@@ -418,6 +402,13 @@ class DescentGuidance:
 
     def _approach(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config
+        # Coarse hazard avoidance (fsw.gnc.coarse_hazard): the aim moves to the nearest safe region.
+        shift, events = self.coarse.step(t, nav.t, (self.target.s - nav.s, self.target.c - nav.c), (nav.vd, nav.vc),
+                                         nav.mass_kg)
+        for name, detail in events:
+            self._event(t, name, detail)
+        if shift is not None:
+            self.target = AimPoint(self.target.s + shift[0], self.target.c + shift[1])
         tgo = max(3.0, self._approach_tgo(t))
         hag = nav.height_above_ground
         a_u = nav.effective_gravity + e_guidance(hag, nav.vu, cfg.approach_end_height_m, 0.0, tgo)
@@ -471,37 +462,6 @@ class DescentGuidance:
                 self._avoidance_s = self._avoidance_time(nav)
                 self._enter(t, HAZARD_AVOIDANCE, nav, f"{self._avoidance_s:.1f} s")
         return self._hold(nav, cfg.approach_end_height_m)
-
-    def _avoidance_time(self, nav: NavState) -> float:
-        """Time for the divert to the site: the nominal avoidance time, or longer when E-guidance's
-        rest-to-rest peak acceleration 6d/T^2 over it would ask more than the avoidance tilt gives
-        (the tilt limit would clip it and leave the divert metres short of the site)."""
-        cfg = self.config
-        distance = math.hypot(self.target.s - nav.s, self.target.c - nav.c)
-        a_lim = AVOIDANCE_ACCEL_SHARE * nav.effective_gravity * math.tan(AVOIDANCE_MAX_TILT)
-        return max(cfg.avoidance_duration_s, math.sqrt(6.0 * distance / max(1e-6, a_lim)))
-
-    def _select_site(self, t: float, nav: NavState, reading: ElevationImageReading) -> None:
-        if not self.hazard_avoidance:
-            self._event(t, "hazard_avoidance_off", "keeping the current target unjudged")
-            return
-        # Where the aim point falls in the image (relative to the point under us).
-        rel_s, rel_c = self.target.s - nav.s, self.target.c - nav.c
-        found = assess(reading, (rel_s, rel_c), nav.mass_kg, self.hazard_config)
-        self.last_hazard = found
-        summary = f"{found.hazard_cells} hazard, {found.unknown_cells} unknown, {found.unsafe_sites} unsafe cells"
-        if found.site is None:
-            self._event(t, "no_safe_site", f"{found.reason}; {summary}; keeping the current target")
-            return
-        shift = (found.site[0] - rel_s, found.site[1] - rel_c)
-        if found.target_safe and math.hypot(*shift) <= found.cell_m * 1.5:
-            self._event(t, "site_confirmed_safe", f"target at ({rel_s:.1f}, {rel_c:.1f}) m; {summary}")
-            return
-        self.target = _Target(nav.s + found.site[0], nav.c + found.site[1])
-        self.last_site_shift = shift
-        why = "aim safe, a better site" if found.target_safe else "hazard at the aim"
-        self._event(t, "hazard_detected_retargeting", f"new site {math.hypot(*shift):.1f} m from the old one "
-                    f"({why}, score {found.site_score:.2f}); {summary}")
 
     def _avoidance(self, t: float, nav: NavState) -> tuple[float, float, float]:
         cfg = self.config

@@ -246,6 +246,46 @@ def assess(
     return replace(result, target_safe=result.safe_at(*target_offset))
 
 
+def least_bad_site(
+    reading: ElevationImageReading, target_offset: tuple[float, float], config: HazardConfig | None = None
+) -> tuple[tuple[float, float], str] | None:
+    """When no site is safe: the footprint within the divert reach with the least bad ground (slope
+    and roughness against their limits, hazard and unknown cells under it), rather than the blind aim.
+    Returns the site and why it is still bad, or None without a usable image."""
+    cfg = config or HazardConfig()
+    rows, cols, cell = reading.rows, reading.cols, reading.cell_m
+    if not reading.valid or rows * cols <= 0 or cell <= 0.0:
+        return None
+    maps = ground_maps(reading, cfg)
+    keep_half, spread = margins_in_cells(cell, cfg)
+    hazard_sum = _Integral(maps.hazard, rows, cols)
+    unknown_sum = _Integral(maps.unknown, rows, cols)
+    origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
+    best: tuple[float, int, float, float] | None = None
+    for i in range(keep_half, rows - keep_half):
+        for j in range(keep_half, cols - keep_half):
+            ds, dc = origin[0] + i * cell, origin[1] + j * cell
+            if math.hypot(ds, dc) > cfg.max_divert_m:
+                continue
+            # The worst slope where it may touch down (the dispersion about the site).
+            worst = max(maps.slope_deg[a * cols + b] for a in range(i - spread, i + spread + 1)
+                        for b in range(j - spread, j + spread + 1))
+            k = i * cols + j
+            i0, i1, j0, j1 = i - keep_half, i + keep_half + 1, j - keep_half, j + keep_half + 1
+            hazards = hazard_sum.window(i0, j0, i1, j1)
+            unknown = unknown_sum.window(i0, j0, i1, j1) / ((i1 - i0) * (j1 - j0))
+            badness = (worst / cfg.slope_limit_deg + maps.roughness_m[k] / cfg.roughness_limit_m + 0.5 * hazards
+                       + unknown / max(1e-9, cfg.max_unknown_fraction)
+                       + 0.1 * math.hypot(ds - target_offset[0], dc - target_offset[1]) / cfg.max_divert_m)
+            if math.isfinite(badness) and (best is None or badness < best[0]):
+                best = (badness, k, worst, hazards)
+    if best is None:
+        return None
+    _, k, worst, hazards = best
+    bi, bj = divmod(k, cols)
+    return (origin[0] + bi * cell, origin[1] + bj * cell), f"slope up to {worst:.1f} deg, {hazards:.0f} hazard cells"
+
+
 def _plane(sums: list[float], ci: int, cj: int) -> tuple[float, float, float, float] | None:
     """Least-squares plane from a window's sums over its valid cells (count, x, y, z, xx, xy, yy,
     xz, yz, zz), about the cell (ci, cj): its height there, its gradients per cell (rows, columns)

@@ -155,6 +155,12 @@ class EmulatedHazardImager:
         self.pointing_bias = (self.rng.gauss(0.0, self.POINTING_BIAS_RAD), self.rng.gauss(0.0, self.POINTING_BIAS_RAD))
         self.last_scan: dict[str, int] = {}
         self.last_hidden: set[int] = set()  # cells of the last scan the imager could not see (truth)
+        self.coarse_look = (0.0, 0.0)
+        # Its own generator: a coarse scan leaves the fine images of a seed as they were.
+        self.coarse_rng = random.Random(f"coarse-imager-{plant.seed}")
+        self.coarse_bias = (self.coarse_rng.gauss(0.0, self.COARSE_POINTING_BIAS_RAD),
+                            self.coarse_rng.gauss(0.0, self.COARSE_POINTING_BIAS_RAD))
+        self.last_coarse_scan: dict[str, float] = {}
 
     def scan(self) -> ElevationImageReading:
         p = self.plant
@@ -189,6 +195,52 @@ class EmulatedHazardImager:
         return ElevationImageReading(
             p.t, n, n, cell, -half, -half, self.HEIGHT_STEP_M, pack_heights(heights, self.HEIGHT_STEP_M), True
         )
+
+    # The coarse image of the approach (CE-3/4/5: the optical camera's wide look at ~2 km, judged for
+    # a safe region before the hover; Zhang Honghua et al., Space: Sci. & Tech. 2021). Figures [est.].
+    COARSE_CELLS = 64
+    COARSE_CELL_M = 9.5  # ~600 m across: the area the approach can still divert within
+    COARSE_MIN_RANGE_M = 800.0
+    COARSE_MAX_RANGE_M = 4_000.0
+    COARSE_MAX_LOOK_M = 3_000.0  # ground offset of the image centre from under the lander
+    COARSE_HEIGHT_NOISE_M = 0.3  # 1 sigma per cell, shape from shading / stereo at ~2 km
+    COARSE_DROPOUT = 0.03  # shadowed or saturated cells
+    COARSE_POINTING_BIAS_RAD = 0.002  # 1 sigma, where the camera believes it looks
+    COARSE_HEIGHT_STEP_M = 0.1  # int16 counts then span +-3.2 km below the camera
+
+    def point_coarse(self, downrange_m: float, crossrange_m: float) -> None:
+        self.coarse_look = (float(downrange_m), float(crossrange_m))
+
+    def coarse_scan(self) -> ElevationImageReading:
+        """Terrain heights only (mounds, small craters, the base): boulders are below its resolution.
+        The plant's record of it is ``last_coarse_scan``."""
+        p = self.plant
+        n, cell = self.COARSE_CELLS, self.COARSE_CELL_M
+        look_s, look_c = self.coarse_look
+        hag = p.height_above_ground
+        slant = math.hypot(hag, math.hypot(look_s, look_c))
+        if (not (self.COARSE_MIN_RANGE_M <= slant <= self.COARSE_MAX_RANGE_M) or not math.isfinite(look_s)
+                or not math.isfinite(look_c) or math.hypot(look_s, look_c) > self.COARSE_MAX_LOOK_M):
+            return ElevationImageReading(p.t, 0, 0, 0.0, 0.0, 0.0, self.COARSE_HEIGHT_STEP_M, b"", False)
+        rng = self.coarse_rng
+        half = (n - 1) / 2.0 * cell
+        # The grid the camera reports is off from where it truly lies by its pointing error times range.
+        s0 = p.s + look_s - half + slant * self.coarse_bias[0]
+        c0 = p.c + look_c - half + slant * self.coarse_bias[1]
+        heights: list[float | None] = []
+        dropouts = 0
+        for i in range(n):
+            for j in range(n):
+                if rng.random() < self.COARSE_DROPOUT:
+                    heights.append(None)
+                    dropouts += 1
+                    continue
+                ground = p.terrain.smooth_height(s0 + i * cell, c0 + j * cell)
+                heights.append(ground - p.h + rng.gauss(0.0, self.COARSE_HEIGHT_NOISE_M))
+        self.last_coarse_scan = {"t_ms": round(p.t * 1000), "cells": n * n, "dropouts": dropouts,
+                                 "centre_s": round(s0 + half, 1), "centre_c": round(c0 + half, 1)}
+        return ElevationImageReading(p.t, n, n, cell, look_s - half, look_c - half, self.COARSE_HEIGHT_STEP_M,
+                                     pack_heights(heights, self.COARSE_HEIGHT_STEP_M), True)
 
     @staticmethod
     def _hidden(truth: list[float], n: int, cell: float, eye_h: float, eye_i: float, eye_j: float) -> set[int]:

@@ -44,6 +44,13 @@ class TerrainConfig:
     mound_count: int = 6
     small_crater_count: int = 4  # bowl craters of 3-8 m radius near the target (seeded apart from the rest)
     hazard_at_target: bool = False  # put a boulder field on the target itself
+    # A broad hill (height m, Gaussian sigma m) centred this far (downrange, crossrange) from the target,
+    # so that its flank, steeper than the slope limit over ~70 m, covers the ground about the target: a
+    # hover there finds no safe footprint in the fine image's ~48 m [est.: a degraded crater rim or small
+    # highland rise]. None: no hill.
+    hill_offset_m: tuple[float, float] | None = None
+    hill_height_m: float = 20.0
+    hill_sigma_m: float = 60.0
     bump_limit_m: float = 0.2  # bumps above this under the footprint are hazards (CE-5 imager figure)
     slope_limit_deg: float = 8.0
     footprint_radius_m: float = 2.5  # [est.] leg circle radius of a CE-5 class lander
@@ -107,6 +114,7 @@ class Terrain:
             + self._wave_c[0]
             + (config.crater_rim_m if config.crater else 0.0)
             + sum(m[2] for m in self._mounds)
+            + (config.hill_height_m if config.hill_offset_m is not None else 0.0)
             + 5.0
         )
         self._site_reach = r + 60.0
@@ -176,6 +184,10 @@ class Terrain:
     def smooth_height(self, s: float, c: float) -> float:
         """Base plus site mounds and small craters (no boulders)."""
         h = self.base_height(s, c)
+        hill = self.config.hill_offset_m
+        if hill is not None:
+            dx, dy = s - self._site_s - hill[0], c - self._site_c - hill[1]
+            h += self.config.hill_height_m * math.exp(-(dx * dx + dy * dy) / (2.0 * self.config.hill_sigma_m ** 2))
         if abs(s - self._site_s) < self._site_reach and abs(c - self._site_c) < self._site_reach:
             for ms, mc, mh, sig in self._mounds:
                 dx, dy = s - ms, c - mc

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from fsw.gnc.component import CHECKPOINT_KEY, GncComponent
+from fsw.gnc.checkpoints import CHECKPOINT_KEY
+from fsw.gnc.component import GncComponent
 from fsw.gnc.guidance import APPROACH, HOVER, MAIN_BRAKING
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.plant_process import LanderWorld

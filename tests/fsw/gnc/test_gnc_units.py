@@ -14,9 +14,8 @@ from fsw.gnc.guidance import (
     SLOW_DESCENT,
     DescentGuidance,
     GuidanceConfig,
-    e_guidance,
-    full_thrust_braking_distance,
 )
+from fsw.gnc.guidance_laws import e_guidance, full_thrust_braking_distance
 from fsw.gnc.navigation import Navigator, NavState, TerrainMap
 
 G = 1.62
