@@ -23,7 +23,16 @@ import math
 from dataclasses import dataclass
 
 from fsw.devices.descent import RCS_THRUSTERS
-from fsw.gnc.attitude import Matrix3, Quaternion, Vector3, error_angles, quat_multiply, tilted_frame, tilted_quaternion
+from fsw.gnc.attitude import (
+    AttitudeFilter,
+    Matrix3,
+    Quaternion,
+    Vector3,
+    error_angles,
+    quat_multiply,
+    tilted_frame,
+    tilted_quaternion,
+)
 from fsw.gnc.frames import R_MOON
 
 #: Groups by (axis, direction): thrusters fired together for a pure torque about that body axis.
@@ -193,3 +202,19 @@ class AttitudeController:
                    for a in range(3)):
                 return k - 1
         return limit
+
+
+def attitude_health(filt: AttitudeFilter, control: AttitudeController, now: float) -> dict[str, float]:
+    """What telemetry reports of a vehicle's attitude (the lander's and the ascender's alike): error
+    from the target, rate, thruster use, the star tracker's age and the filter's uncertainty."""
+    wx, wy, wz = filt.rate
+    last = filt.last_update_t
+    return {
+        "error_deg": math.degrees(control.error_rad) if filt.initialised else 0.0,
+        "rate_deg_s": math.degrees(math.sqrt(wx * wx + wy * wy + wz * wz)),
+        "rcs_pulses": control.pulses,
+        "rcs_propellant_kg": control.propellant_used_kg,
+        "star_age_s": now - last if last is not None else -1.0,
+        "sigma_deg": math.degrees(filt.attitude_sigma_rad) if filt.initialised else -1.0,
+        "star_rejected": filt.rejected,
+    }

@@ -50,7 +50,7 @@ from fsw.devices.descent import (
     StrapdownImuReading,
 )
 from fsw.gnc.attitude import AttitudeFilter, quat_multiply, rotation_matrix, tilted_quaternion
-from fsw.gnc.attitude_control import AttitudeController, local_frame_rate, target_attitude
+from fsw.gnc.attitude_control import AttitudeController, attitude_health, local_frame_rate, target_attitude
 from fsw.gnc.frames import R_MOON
 from fsw.gnc.guidance import (
     FREE_FALL,
@@ -373,20 +373,7 @@ class DescentController(ThrustLimitResponse):
         self._observe_offset_torque(filt.rate if rates is not None else None, on_ms, dt)
 
     def attitude_health(self) -> dict[str, float]:
-        """What telemetry reports of the attitude: error from the target, rate, thruster use, the
-        star tracker's age and the filter's uncertainty."""
-        filt, control = self.attitude, self.attitude_control
-        wx, wy, wz = filt.rate
-        last = filt.last_update_t
-        return {
-            "error_deg": math.degrees(control.error_rad) if filt.initialised else 0.0,
-            "rate_deg_s": math.degrees(math.sqrt(wx * wx + wy * wy + wz * wz)),
-            "rcs_pulses": control.pulses,
-            "rcs_propellant_kg": control.propellant_used_kg,
-            "star_age_s": self.nav.t - last if last is not None else -1.0,
-            "sigma_deg": math.degrees(filt.attitude_sigma_rad) if filt.initialised else -1.0,
-            "star_rejected": filt.rejected,
-        }
+        return attitude_health(self.attitude, self.attitude_control, self.nav.t)
 
     def _preflight(self, t: float) -> None:
         if self._started_t is None:
