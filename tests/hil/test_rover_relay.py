@@ -4,18 +4,14 @@ software, the ground link) over ptys."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from spacepackets.ecss import PusTc
 
-from hil.link.process import running_link
-from hil.rigs.mission_run import stop, wait_for_line
 from tests.fsw.test_independent_ground import IndependentGround
+from tests.hil.relayed_rover import relayed_rover
 
 ROVER_APID, LANDER_APID = 120, 100
 
@@ -23,31 +19,12 @@ ROVER_APID, LANDER_APID = 120, 100
 @pytest.fixture(scope="module")
 def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndependentGround]:
     tmp: Path = tmp_path_factory.mktemp("relay")
-    python, env = sys.executable, {**os.environ, "PYTHONUNBUFFERED": "1"}
-    plant = subprocess.Popen([python, "-m", "hil.cli", "rover-plant", "--devices", str(tmp / "rover-dev.tty"),
-                              "--rover-link", str(tmp / "rover-radio.tty"),
-                              "--lander-link", str(tmp / "lander-radio.tty"),
-                              "--report", str(tmp / "rover-plant.json")], stdout=subprocess.PIPE, text=True, env=env)
-    processes: list[subprocess.Popen[str]] = [plant]
-    try:
-        assert wait_for_line(plant, "rover plant ready", 20.0)
-        with running_link(tmp / "fsw.tty", tmp / "ground.tty"):
-            for command in (
-                ["--port", str(tmp / "fsw.tty"), "--store", str(tmp / "lander.sqlite"), "--no-mission",
-                 "--rover-port", str(tmp / "lander-radio.tty"), "--watchdog", "none"],
-                ["--vehicle", "rover", "--port", str(tmp / "rover-radio.tty"), "--plant-port",
-                 str(tmp / "rover-dev.tty"), "--store", str(tmp / "rover.sqlite"), "--watchdog", "none"],
-            ):
-                processes.append(subprocess.Popen([python, "-m", "fsw.cli", "run", *command], text=True, env=env,
-                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            ground = IndependentGround(str(tmp / "ground.tty"))
-            # Up when the rover's own telemetry has come down through the lander.
-            ground.collect(30.0, lambda tms: any(tm.apid == ROVER_APID for tm in tms))
-            yield ground
-            ground.serial.close()
-    finally:
-        for process in reversed(processes):
-            stop(process)
+    with relayed_rover(tmp):
+        ground = IndependentGround(str(tmp / "ground.tty"))
+        # Up when the rover's own telemetry has come down through the lander.
+        ground.collect(30.0, lambda tms: any(tm.apid == ROVER_APID for tm in tms))
+        yield ground
+        ground.serial.close()
 
 
 def ping(station: IndependentGround, apid: int) -> tuple[list[tuple[int, int | None]], bool]:

@@ -6,7 +6,6 @@ checked with the rover's dictionary, and the rover's telemetry at an attached se
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from ground.remote import RemoteSession
-from hil.link.process import running_link
-from hil.rigs.mission_run import stop, wait_for_line
+from hil.rigs.mission_run import wait_for_line
+from tests.hil.relayed_rover import PYTHON, process_env, relayed_rover
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ROVER_APID = 120
@@ -45,33 +44,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp: Path = tmp_path_factory.mktemp("served-rover")
     dictionaries = ("--dictionary", str(export(tmp / "dictionary.json")),
                     "--rover-dictionary", str(export(tmp / "dictionary-rover.json", "--vehicle", "rover")))
-    python, env = sys.executable, {**os.environ, "PYTHONUNBUFFERED": "1"}
-    plant = subprocess.Popen([python, "-m", "hil.cli", "rover-plant", "--devices", str(tmp / "rover-dev.tty"),
-                              "--rover-link", str(tmp / "rover-radio.tty"),
-                              "--lander-link", str(tmp / "lander-radio.tty"),
-                              "--report", str(tmp / "rover-plant.json")], stdout=subprocess.PIPE, text=True, env=env)
-    processes: list[subprocess.Popen[str]] = [plant]
-    try:
-        assert wait_for_line(plant, "rover plant ready", 20.0)
-        with running_link(tmp / "fsw.tty", tmp / "ground.tty"):
-            for command in (
-                ["--port", str(tmp / "fsw.tty"), "--store", str(tmp / "lander.sqlite"), "--no-mission",
-                 "--rover-port", str(tmp / "lander-radio.tty"), "--watchdog", "none"],
-                ["--vehicle", "rover", "--port", str(tmp / "rover-radio.tty"), "--plant-port",
-                 str(tmp / "rover-dev.tty"), "--store", str(tmp / "rover.sqlite"), "--watchdog", "none"],
-            ):
-                processes.append(subprocess.Popen([python, "-m", "fsw.cli", "run", *command], text=True, env=env,
-                                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            server = subprocess.Popen(
-                [python, "-m", "ground.cli", *dictionaries, "--sequence-file", str(tmp / "sequence.json"),
-                 "serve", "--link", f"lander={tmp / 'ground.tty'}", "--listen", str(tmp / "ground.sock")],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPOSITORY)
-            processes.append(server)
-            assert wait_for_line(server, "ilrs-ground serve: ready", 30.0)
-            yield Served(tmp / "ground.sock", dictionaries)
-    finally:
-        for process in reversed(processes):
-            stop(process)
+    with relayed_rover(tmp) as processes:
+        server = subprocess.Popen(
+            [PYTHON, "-m", "ground.cli", *dictionaries, "--sequence-file", str(tmp / "sequence.json"),
+             "serve", "--link", f"lander={tmp / 'ground.tty'}", "--listen", str(tmp / "ground.sock")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=process_env(), cwd=REPOSITORY)
+        processes.append(server)
+        assert wait_for_line(server, "ilrs-ground serve: ready", 30.0)
+        yield Served(tmp / "ground.sock", dictionaries)
 
 
 async def rover_values(socket: Path, until_mode: str | None, timeout: float = 60.0) -> tuple[object, ...]:
