@@ -24,14 +24,13 @@ from typing import Any
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N
 from hil.emulator.dynamics import GM_MOON, R_MOON, FlightState, MoonModel, TrackCoordinates, perilune_speed
 from hil.emulator.rigid_body import (
-    RCS_EXHAUST_VELOCITY_M_S,
     RCS_LAYOUT,
-    RCS_MIN_ON_S,
     RCS_THRUST_N,
     MassModel,
     MassProperties,
     Matrix3,
     RigidBody,
+    ThrusterSet,
     Vector3,
     cross,
     mat_mul,
@@ -164,9 +163,7 @@ class LunarLanderPlant(TrackCoordinates):
         self.body_to_local_matrix: Matrix3 = self.body.matrix
         self.set_attitude(-math.pi / 2, 0.0)
         # Reaction control: on-time left per thruster (s), the pulses begun, the propellant used.
-        self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
-        self.rcs_pulses = 0
-        self.rcs_propellant_used = 0.0
+        self.thrusters = ThrusterSet(RCS_LAYOUT, RCS_THRUST_N)
         self.rcs_force_body: Vector3 = (0.0, 0.0, 0.0)
         self.specific_force_body: Vector3 = (0.0, 0.0, 0.0)
         self.thrust_axis_jumped_at: float | None = None  # height above ground where the SLIM fault struck
@@ -241,12 +238,16 @@ class LunarLanderPlant(TrackCoordinates):
     def fire_rcs(self, on_times_s: tuple[float, ...]) -> None:
         """Start a pulse on each thruster with a non-zero on-time (a new command replaces the old
         one); a pulse shorter than the minimum valve opening gives the minimum impulse bit."""
-        if not self.attitude_enabled:
-            return
-        for i, on in enumerate(on_times_s[: len(RCS_LAYOUT)]):
-            if on > 0.0:
-                self.rcs_on_left[i] = max(on, RCS_MIN_ON_S)
-                self.rcs_pulses += 1
+        if self.attitude_enabled:
+            self.thrusters.fire(on_times_s)
+
+    @property
+    def rcs_pulses(self) -> int:
+        return self.thrusters.pulses
+
+    @property
+    def rcs_propellant_used(self) -> float:
+        return self.thrusters.propellant_used
 
     def delivered_thrust_fraction(self) -> float:
         f = self.faults.thrust_scale * self.thrust_scale_true
@@ -328,34 +329,11 @@ class LunarLanderPlant(TrackCoordinates):
         f = self.thrust
         d = self.thrust_dir_body
         tx, ty, tz = cross(arm, (f * d[0], f * d[1], f * d[2]))
-        force = [0.0, 0.0, 0.0]
-        left = self.rcs_on_left
-        if any(left):
-            used = 0.0
-            for i, remaining in enumerate(left):
-                if remaining <= 0.0:
-                    continue
-                on = min(remaining, dt)
-                left[i] = remaining - on
-                if self.rcs_lost:
-                    continue
-                (px, py, pz), (ux, uy, uz) = RCS_LAYOUT[i]
-                k = RCS_THRUST_N * on / dt  # the pulse's impulse spread over the step
-                fx, fy, fz = ux * k, uy * k, uz * k
-                rx, ry, rz = px - com[0], py - com[1], pz - com[2]
-                tx += ry * fz - rz * fy
-                ty += rz * fx - rx * fz
-                tz += rx * fy - ry * fx
-                force[0] += fx
-                force[1] += fy
-                force[2] += fz
-                used += RCS_THRUST_N * on / RCS_EXHAUST_VELOCITY_M_S
-            used = min(used, self.propellant)
-            self.propellant -= used
-            self.mass -= used
-            self.rcs_propellant_used += used
-        self.rcs_force_body = (force[0], force[1], force[2])
-        self.body.step((tx, ty, tz), inertia, dt)
+        (rx, ry, rz), force, used = self.thrusters.act(com, dt, self.propellant, not self.rcs_lost)
+        self.propellant -= used
+        self.mass -= used
+        self.rcs_force_body = force
+        self.body.step((tx + rx, ty + ry, tz + rz), inertia, dt)
 
     def _touch_down(self) -> None:
         cfg = self.config
@@ -381,7 +359,7 @@ class LunarLanderPlant(TrackCoordinates):
         # Standing: at rest on its legs, which hold it up against gravity (the world may not step a
         # landed plant again, so the accelerometers' truth is set here).
         self.body.w = (0.0, 0.0, 0.0)
-        self.rcs_on_left = [0.0] * len(RCS_LAYOUT)
+        self.thrusters.on_left = [0.0] * len(RCS_LAYOUT)
         self.specific_force_body = self.local_to_body((GM_MOON / (R_MOON + self.h) ** 2, 0.0, 0.0))
 
 

@@ -206,6 +206,59 @@ def rcs_layout(arm_m: float = RCS_ARM_M, station_x_m: float = RCS_STATION_X_M) -
 RCS_LAYOUT = rcs_layout()
 
 
+class ThrusterSet:
+    """On/off thrusters: each pulse runs its on-time (at least the minimum valve opening), a new
+    command replaces the pulses still running. The set's own record: pulses begun, propellant used."""
+
+    def __init__(self, layout: tuple[tuple[Vector3, Vector3], ...], thrust_n: float,
+                 exhaust_velocity_m_s: float = RCS_EXHAUST_VELOCITY_M_S, min_on_s: float = RCS_MIN_ON_S) -> None:
+        self.layout = layout
+        self.thrust_n = thrust_n
+        self.exhaust_velocity = exhaust_velocity_m_s
+        self.min_on_s = min_on_s
+        self.on_left = [0.0] * len(layout)
+        self.pulses = 0
+        self.propellant_used = 0.0
+
+    def fire(self, on_times_s: tuple[float, ...]) -> None:
+        for i, on in enumerate(on_times_s[: len(self.layout)]):
+            if on > 0.0:
+                self.on_left[i] = max(on, self.min_on_s)
+                self.pulses += 1
+
+    def act(self, com: Vector3, dt: float, propellant_kg: float,
+            working: bool = True) -> tuple[Vector3, Vector3, float]:
+        """(torque about ``com``, force, propellant burnt) of the pulses running over the next ``dt``.
+        Valves that do not open (``working`` False) let the pulses run out with no effect."""
+        torque = [0.0, 0.0, 0.0]
+        force = [0.0, 0.0, 0.0]
+        used = 0.0
+        left = self.on_left
+        if not any(left):
+            return (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), 0.0
+        for i, remaining in enumerate(left):
+            if remaining <= 0.0:
+                continue
+            on = min(remaining, dt)
+            left[i] = remaining - on
+            if not working:
+                continue
+            (px, py, pz), (ux, uy, uz) = self.layout[i]
+            k = self.thrust_n * on / dt  # the pulse's impulse spread over the step
+            fx, fy, fz = ux * k, uy * k, uz * k
+            rx, ry, rz = px - com[0], py - com[1], pz - com[2]
+            torque[0] += ry * fz - rz * fy
+            torque[1] += rz * fx - rx * fz
+            torque[2] += rx * fy - ry * fx
+            force[0] += fx
+            force[1] += fy
+            force[2] += fz
+            used += self.thrust_n * on / self.exhaust_velocity
+        used = min(used, propellant_kg)
+        self.propellant_used += used
+        return (torque[0], torque[1], torque[2]), (force[0], force[1], force[2]), used
+
+
 class RigidBody:
     """Attitude (a direction-cosine matrix, body to inertial) and body rates (inertial, in body axes)
     integrated from the torques on the body."""
