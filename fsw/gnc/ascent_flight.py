@@ -8,7 +8,10 @@ solution, the navigation turns the specific force with its estimate, and the asc
 control (``fsw.gnc.ascent_attitude``) fires the thrusters to hold the attitude guidance last asked
 for (until then, the attitude found) against the engine's offset torque. Guidance runs every
 ``divider``-th cycle. The estimate is held on the pad until the engine is commanded on; the
-thrusters fire from then on.
+thrusters fire from then on. In a cycle without a usable gyro sample (an invalid frame, or one whose
+time tag does not advance) they answer only the engine's offset torque the control has learnt, no
+attitude or rate error, until the gyros return (``gnc_hold_fire_without_gyros``: the lander holds
+all fire, its engine's torque being small for its inertia).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fsw.devices.descent import AscentEngine, PropellantGauge, ReactionControl, 
 from fsw.gnc.ascent import ORBIT, AscentConfig, AscentGuidance
 from fsw.gnc.ascent_attitude import AscenderAttitudeController
 from fsw.gnc.attitude import AttitudeFilter, quat_multiply, rotation_matrix, tilted_quaternion
-from fsw.gnc.attitude_control import attitude_health, local_frame_rate, target_attitude
+from fsw.gnc.attitude_control import attitude_health, local_frame_rate, reinitialisation_report, target_attitude
 from fsw.gnc.frames import R_MOON
 from fsw.gnc.navigation import Navigator, TerrainMap
 
@@ -46,9 +49,16 @@ class AscentController:
     UPRIGHT = (1.0, 0.0, 0.0, 0.0)
     UPRIGHT_SIGMA_RAD = math.radians(5.0)
     INITIALISE_UPRIGHT = True  # off: wait for the star tracker (the fault case's negative control)
+    # While no gyro sample is usable, no firing on the attitude and rate (the lander's Beresheet
+    # response: the coasted rate cannot see the thrusters' own torque), but the engine's offset
+    # torque learnt so far is still answered: unopposed, it would tumble the light ascender in
+    # seconds. Class default: a controller restored from a checkpoint written before it existed.
+    hold_fire_without_gyros = True
 
     def __init__(self, devices: AscentDevices, site_height_m: float = 0.0, config: AscentConfig | None = None,
-                 *, divider: int = 5, attitude_control: bool = True) -> None:
+                 *, divider: int = 5, attitude_control: bool = True, hold_fire_without_gyros: bool = True,
+                 reinit_after_rejections: int = AttitudeFilter.reinit_after_rejections,
+                 reinit_after_outage_s: float = AttitudeFilter.reinit_after_outage_s) -> None:
         self.dev = devices
         self.site_height_m = site_height_m
         self.guidance = AscentGuidance(config or AscentConfig())
@@ -63,8 +73,11 @@ class AscentController:
         self.cutoff_t: float | None = None
         self.phase = "on_pad"
         self.attitude = AttitudeFilter()
+        self.attitude.reinit_after_rejections = reinit_after_rejections
+        self.attitude.reinit_after_outage_s = reinit_after_outage_s
         self.attitude_control = AscenderAttitudeController()
         self.attitude_control_enabled = attitude_control  # off: the attitude is left to the torques
+        self.hold_fire_without_gyros = hold_fire_without_gyros
         self.events: list[tuple[float, str, str]] = []
         self._drained = 0
         self._attitude_target: tuple[float, float] | None = None
@@ -165,8 +178,11 @@ class AscentController:
         star = self.dev.star_tracker.read()
         if star.valid and (self._star_t is None or star.t > self._star_t):
             self._star_t = star.t
-            if filt.update_star(star.quaternion, t) == "initialised":
+            verdict = filt.update_star(star.quaternion, t)
+            if verdict == "initialised":
                 self.events.append((t, "attitude_initialised", "from the star tracker"))
+            elif verdict == "reinitialised":
+                self.events.append((t, "attitude_reinitialised", reinitialisation_report(filt)))
         if not filt.initialised and self.lit and self.INITIALISE_UPRIGHT:
             filt.initialise(self.UPRIGHT, t, self.UPRIGHT_SIGMA_RAD)
             self.events.append((t, "attitude_initialised", "upright on the pad: no star tracker solution yet"))
@@ -189,11 +205,14 @@ class AscentController:
         pitch, yaw = self._attitude_target
         pitch += self._pitch_rate * (t - self._target_t)
         wx, wy, wz = local_frame_rate(pitch, yaw, nav.h, nav.vd, nav.vc)
+        # Without a gyro sample the filter coasts on the last rate, which no firing changes: the
+        # thrusters answer only the engine torque learnt before, until the gyros return.
+        blind = rates is None and self.hold_fire_without_gyros
         # The pitch turns about the target's z axis (its yaw is held at zero).
         on_ms = self.attitude_control.step(
             filt.q, filt.rate, target_attitude(pitch, yaw, nav.s, nav.c), (wx, wy, wz + self._pitch_rate),
             nav.propellant,
-            may_fire=self.count > self._quiet_until and self.attitude_control_enabled)
+            may_fire=self.count > self._quiet_until and self.attitude_control_enabled, feedback=not blind)
         if on_ms is not None:
             self.dev.attitude.fire(on_ms)
 

@@ -10,9 +10,17 @@ the time gathered, which keeps a 50 Hz step cheap:
 
     P_aa += -dt (P_ab + P_ab^T) + dt^2 P_bb + q_gyro dt,   P_ab -= dt P_bb,   P_bb += q_bias dt.
 
-Health: solutions accepted and rejected (innovation gate), the time since the last accepted one and
-the filter's own 1-sigma attitude uncertainty. This is the flight side's own code: the plant's
-rotations are in ``hil.emulator.rigid_body``.
+Re-initialisation: a filter that diverged (its estimate degrees off with a covariance that still
+claims a fraction of one, e.g. after flight on coasted rates while the tracker was out) rejects
+every later solution at the gate and would never recover. A run of rejected solutions that agree
+with each other (their offset from the estimate, in reference axes, steady within
+``REINIT_CONSISTENCY_RAD`` from one to the next: the estimate is off, not the tracker) re-initialises
+the filter on the newest one once ``reinit_after_rejections`` are in a row, or once two are and no
+solution has been accepted for ``reinit_after_outage_s``; zero switches either rule off.
+
+Health: solutions accepted and rejected (innovation gate), re-initialisations, the time since the
+last accepted one and the filter's own 1-sigma attitude uncertainty. This is the flight side's own
+code: the plant's rotations are in ``hil.emulator.rigid_body``.
 """
 
 from __future__ import annotations
@@ -133,6 +141,18 @@ class AttitudeFilter:
     BIAS_WALK_RAD_S2 = 1e-7  # bias random walk (rad/s per sqrt s)
     INITIAL_BIAS_SIGMA_RAD_S = math.radians(0.02)
     COVARIANCE_STEP_S = 0.1
+    # [est.] how far the offset of one rejected solution from the estimate may differ from the
+    # last one's for the two to count as agreeing: tracker noise is 0.02 deg, a gyro bias error of
+    # 0.1 deg/s moves it 0.025 deg between 4 Hz solutions; a wrong solution is off by far more.
+    REINIT_CONSISTENCY_RAD = math.radians(0.5)
+    # The re-initialisation rule's settings (the GNC component's parameters) and its state; class
+    # defaults, so a filter restored from a checkpoint written before the rule existed has it.
+    reinit_after_rejections = 8  # agreeing rejected solutions in a row (2 s at 4 Hz); 0: never
+    reinit_after_outage_s = 10.0  # two agreeing ones after this long without an accepted one; 0: never
+    reinitialisations = 0
+    _rejected_run = 0  # agreeing rejected solutions in a row
+    _rejected_offset: Vector3 | None = None  # the newest one's offset from the estimate, reference axes
+    last_reinitialisation = (0, 0.0)  # the last one's run of agreeing solutions and the estimate's error (rad)
 
     def __init__(self) -> None:
         self.q: Quaternion = (1.0, 0.0, 0.0, 0.0)
@@ -211,7 +231,8 @@ class AttitudeFilter:
                   for i in range(6)]
 
     def update_star(self, q_measured: Quaternion, t: float) -> str:
-        """Fuse one star tracker solution: 'initialised', 'accepted' or 'rejected' (gate)."""
+        """Fuse one star tracker solution: 'initialised', 'accepted', 'rejected' (gate) or
+        'reinitialised' (rejected, and the re-initialisation rule took it)."""
         self.last_star_t = t
         if not self.initialised:
             self.initialise(q_measured, t)
@@ -224,7 +245,11 @@ class AttitudeFilter:
         d2 = sum(z[i] * Si[i][j] * z[j] for i in range(3) for j in range(3))
         if d2 > self.GATE_SIGMAS**2 * 3.0:
             self.rejected += 1
+            if self._reinitialisation_due(q_measured, t):
+                self.reinitialise(q_measured, t)
+                return "reinitialised"
             return "rejected"
+        self._rejected_run, self._rejected_offset = 0, None
         # K = P H^T S^-1 with H = [I 0]: the first three columns of P times S^-1.
         K = [[sum(P[i][k] * Si[k][j] for k in range(3)) for j in range(3)] for i in range(6)]
         dx = [K[i][0] * z[0] + K[i][1] * z[1] + K[i][2] * z[2] for i in range(6)]
@@ -240,6 +265,31 @@ class AttitudeFilter:
         self.accepted += 1
         self.last_update_t = t
         return "accepted"
+
+    def _reinitialisation_due(self, q_measured: Quaternion, t: float) -> bool:
+        """Count a rejected solution into the run of agreeing ones; True when the rule says the
+        estimate, not the tracker, is wrong."""
+        # The rotation from the estimate to the solution in reference axes: steady while the gyros
+        # carry the estimate (whatever the vehicle's turns), unlike the body-axis innovation.
+        offset = error_angles(quat_conjugate(q_measured), quat_conjugate(self.q))
+        last = self._rejected_offset
+        agrees = last is not None and math.dist(offset, last) < self.REINIT_CONSISTENCY_RAD
+        self._rejected_run = self._rejected_run + 1 if agrees else 1
+        self._rejected_offset = offset
+        run, since = self._rejected_run, t - (self.last_update_t if self.last_update_t is not None else t)
+        by_count = 0 < self.reinit_after_rejections <= run
+        by_outage = self.reinit_after_outage_s > 0.0 and run >= 2 and since > self.reinit_after_outage_s
+        return by_count or by_outage
+
+    def reinitialise(self, q: Quaternion, t: float) -> None:
+        """Start again from the star tracker's solution ``q``: the attitude taken, the covariance
+        reset to its initial size; the bias estimate kept (its uncertainty reset, to be learnt again)."""
+        offset = self._rejected_offset
+        self.last_reinitialisation = (self._rejected_run, math.hypot(*offset) if offset is not None else 0.0)
+        self.initialise(q, t)
+        self.reinitialisations += 1
+        self._rejected_run, self._rejected_offset = 0, None
+        self._cov_dt = self._noise_pending = 0.0
 
     # ------------------------------------------------------------ health
 

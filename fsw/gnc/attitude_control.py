@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from fsw.core.declarations import EventDef, ParameterDef, Severity
 from fsw.devices.descent import RCS_THRUSTERS
 from fsw.gnc.attitude import (
     AttitudeFilter,
@@ -34,6 +35,29 @@ from fsw.gnc.attitude import (
     tilted_quaternion,
 )
 from fsw.gnc.frames import R_MOON
+
+#: The attitude filter's re-initialisation (``fsw.gnc.attitude``), on both vehicles: its event on the
+#: ground (the controllers' ``attitude_reinitialised``) and the rule's settings, read when a powered
+#: phase begins.
+ATTITUDE_EVENTS = (
+    EventDef(0x3060, "ATTITUDE_REINITIALISED", Severity.MEDIUM,
+             "{vehicle} attitude filter re-initialised from the star tracker: {detail}"),
+)
+ATTITUDE_PARAMETERS = (
+    ParameterDef(0x3060, "gnc_attitude_reinit_rejections", "u16", AttitudeFilter.reinit_after_rejections,
+                 "star tracker solutions in a row the attitude filter's gate rejects, all agreeing with each other, "
+                 "after which the filter is re-initialised on the newest (its estimate diverged); 0: never", 0, 1_000),
+    ParameterDef(0x3061, "gnc_attitude_reinit_outage_s", "f64", AttitudeFilter.reinit_after_outage_s,
+                 "without an accepted star tracker solution this long, two agreeing rejected ones re-initialise the "
+                 "attitude filter; 0: never", 0.0, 3_600.0, unit="s"),
+)
+
+
+def reinitialisation_report(filt: AttitudeFilter) -> str:
+    """The detail of an ``attitude_reinitialised`` event."""
+    run, offset = filt.last_reinitialisation
+    return f"{run} agreeing solutions rejected, the estimate was {math.degrees(offset):.2f} deg off"
+
 
 #: Groups by (axis, direction): thrusters fired together for a pure torque about that body axis.
 GROUPS: dict[tuple[int, int], tuple[int, ...]] = {
@@ -134,9 +158,11 @@ class AttitudeController:
         return self.thruster_n * self.on_time_s / self.exhaust_velocity_m_s
 
     def step(self, q: Quaternion, rate: Vector3, q_target: Quaternion, rate_target: Vector3,
-             propellant_kg: float, *, may_fire: bool = True) -> tuple[int, ...] | None:
+             propellant_kg: float, *, may_fire: bool = True, feedback: bool = True) -> tuple[int, ...] | None:
         """One cycle: the on-times (ms, one per thruster) to command, or None when none fires (or
-        firing must wait: ``may_fire`` False keeps the impulse for a later cycle)."""
+        firing must wait: ``may_fire`` False keeps the impulse for a later cycle). ``feedback``
+        False: the attitude and rate are not to be trusted (no gyro sample): only the disturbance
+        learnt so far (integral and feedforward) is answered, and nothing is learnt."""
         cfg = self.config
         dt = cfg.cycle_s
         e = self.error = error_angles(q, q_target)
@@ -157,6 +183,11 @@ class AttitudeController:
             if magnitude > stoppable:
                 magnitude = stoppable
             rate_error = (magnitude if ea >= 0.0 else -magnitude) + rate_target[axis] - rate[axis]
+            if not feedback:
+                torque = integral[axis] + feedforward[axis]
+                demand[axis] = torque * dt
+                accumulator[axis] += torque * dt
+                continue
             if size < zone:
                 learnt = integral[axis] + inertia[axis] * cfg.integral_gain * ea * dt
                 integral[axis] = limit if learnt > limit else -limit if learnt < -limit else learnt

@@ -18,6 +18,7 @@ from fsw.core.declarations import EventDef, Limits, ParameterDef, Severity, Tele
 from fsw.devices.bus import DeviceBusDead
 from fsw.gnc import thrust_limit
 from fsw.gnc.ascent_flight import AscentController, AscentDevices
+from fsw.gnc.attitude_control import ATTITUDE_EVENTS, ATTITUDE_PARAMETERS
 from fsw.gnc.bus_fdir import BUS_EVENTS, BUS_PARAMETERS, BUS_TELEMETRY, BusFaultHandling, cancel_quietly
 from fsw.gnc.checkpoints import FinishedPhase, GncCheckpoints, milestone
 from fsw.gnc.coarse_hazard import COARSE_EVENTS, COARSE_OUTCOME_EVENTS, COARSE_PARAMETERS, COARSE_TELEMETRY
@@ -114,6 +115,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         *UPLINK_EVENTS,
         *thrust_limit.THRUST_LIMIT_EVENTS,
         *COARSE_EVENTS,
+        *ATTITUDE_EVENTS,
     )
     # The bus fault handling's, then the descent's autonomous fault responses, each switchable by the
     # ground (read when a descent begins; a resumed descent keeps the switches it began with). Off
@@ -132,14 +134,16 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                      "hold the lander's and the ascender's attitude with their attitude thrusters (SLIM's thrust off "
                      "the centre of mass); false: no thruster is fired, the attitude is whatever the torques make it"),
         ParameterDef(0x3015, "gnc_hold_fire_without_gyros", "bool", True,
-                     "fire no attitude thruster while no gyro sample is usable (Beresheet's failing IMU, until "
-                     "the unit switch); false: control on the coasted rate, which no firing changes"),
+                     "fire no attitude thruster, lander's or ascender's, while no gyro sample is usable (Beresheet's "
+                     "failing IMU, until the unit switch); false: control on the coasted rate, which no firing "
+                     "changes"),
         ParameterDef(0x3030, "gnc_hazard_avoidance", "bool", True,
                      "judge the imager's elevation image at the hover and divert to a safe site; false: land on "
                      "the aim point unjudged"),
         *UPLINK_PARAMETERS,
         *thrust_limit.THRUST_LIMIT_PARAMETERS,
         *COARSE_PARAMETERS,
+        *ATTITUDE_PARAMETERS,
     )
 
     def __init__(self, ctx: Context, bus: Any, period_s: float = 0.02) -> None:
@@ -251,7 +255,9 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                               hazard_avoidance=bool(self.param("gnc_hazard_avoidance")),
                               coarse_hazard_avoidance=bool(self.param("gnc_coarse_hazard_avoidance")),
                               thrust_authority=bool(self.param("gnc_thrust_authority_limit")),
-                              hold_fire_without_gyros=bool(self.param("gnc_hold_fire_without_gyros")))
+                              hold_fire_without_gyros=bool(self.param("gnc_hold_fire_without_gyros")),
+                              attitude_reinit_rejections=int(self.param("gnc_attitude_reinit_rejections")),
+                              attitude_reinit_outage_s=float(self.param("gnc_attitude_reinit_outage_s")))
 
     def _begin_ascent(self, report: Report, resumed: bool) -> None:
         controller = self._restore("ascender") if resumed else None
@@ -261,7 +267,11 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                 report(stage)
             return
         if controller is None:
-            controller = AscentController(self.ascender, attitude_control=bool(self.param("gnc_attitude_control")))
+            responses = self._fault_responses()
+            controller = AscentController(self.ascender, attitude_control=responses.attitude_control,
+                                          hold_fire_without_gyros=responses.hold_fire_without_gyros,
+                                          reinit_after_rejections=responses.attitude_reinit_rejections,
+                                          reinit_after_outage_s=responses.attitude_reinit_outage_s)
             self._ascent_stage_reported = set()
             self._started_at = self.clock.monotonic()
         self.ascent = controller
@@ -305,6 +315,8 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self._note_phase("lander", controller.phase)
         for when, event, detail in controller.drain_events():
             self.emit("GNC_EVENT", vehicle="lander", t=round(when, 2), event=event, detail=detail)
+            if event == "attitude_reinitialised":
+                self.emit("ATTITUDE_REINITIALISED", vehicle="lander", detail=detail)
             if event in SITE_OUTCOMES:
                 self._report_site(controller, SITE_OUTCOMES[event])
             if event in COARSE_OUTCOME_EVENTS:
@@ -347,6 +359,8 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self._note_phase("ascender", controller.phase)
         for when, event, detail in controller.drain_events():
             self.emit("GNC_EVENT", vehicle="ascender", t=round(when, 2), event=event, detail=detail)
+            if event == "attitude_reinitialised":
+                self.emit("ATTITUDE_REINITIALISED", vehicle="ascender", detail=detail)
         stages = []
         if controller.phase in ("pitch_over", "orbit_insertion"):
             stages = ["pitch_over"] if controller.phase == "pitch_over" else ["pitch_over", "orbit_insertion"]

@@ -49,7 +49,13 @@ from fsw.devices.descent import (
     StrapdownImu,
 )
 from fsw.gnc.attitude import AttitudeFilter, quat_multiply, rotation_matrix, tilted_quaternion
-from fsw.gnc.attitude_control import AttitudeController, attitude_health, local_frame_rate, target_attitude
+from fsw.gnc.attitude_control import (
+    AttitudeController,
+    attitude_health,
+    local_frame_rate,
+    reinitialisation_report,
+    target_attitude,
+)
 from fsw.gnc.frames import R_MOON
 from fsw.gnc.guidance import (
     FREE_FALL,
@@ -88,6 +94,10 @@ class FaultResponses:
     # No thruster firing while no gyro sample is usable (Beresheet): the coasted rate cannot see the
     # thrusters' own torque, and control on it spins the lander up.
     hold_fire_without_gyros: bool = True
+    # Re-initialise a diverged attitude filter from the star tracker (fsw.gnc.attitude): after this
+    # many agreeing solutions rejected in a row, or two after this long without an accepted one (0: never).
+    attitude_reinit_rejections: int = AttitudeFilter.reinit_after_rejections
+    attitude_reinit_outage_s: float = AttitudeFilter.reinit_after_outage_s
 
 
 @dataclass
@@ -140,6 +150,8 @@ class DescentController(ImuChecks, ThrustLimitResponse):
         self._bias_sum = [0.0, 0.0, 0.0]
         self._bias_n = 0
         self.attitude = AttitudeFilter()
+        self.attitude.reinit_after_rejections = self.responses.attitude_reinit_rejections
+        self.attitude.reinit_after_outage_s = self.responses.attitude_reinit_outage_s
         self.attitude_control = AttitudeController()
         self._attitude_target: tuple[float, float] | None = None  # (pitch, yaw) in the local frame
         self._star_t: float | None = None  # time tag of the newest star tracker solution seen
@@ -269,8 +281,11 @@ class DescentController(ImuChecks, ThrustLimitResponse):
             star = tracker.read()
             if star.valid and (self._star_t is None or star.t > self._star_t):
                 self._star_t = star.t
-                if filt.update_star(star.quaternion, t) == "initialised":
+                verdict = filt.update_star(star.quaternion, t)
+                if verdict == "initialised":
                     self._event(t, "attitude_initialised", "from the star tracker")
+                elif verdict == "reinitialised":
+                    self._event(t, "attitude_reinitialised", reinitialisation_report(filt))
         if not filt.initialised:
             return
         nav = self.nav

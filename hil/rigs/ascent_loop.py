@@ -44,20 +44,25 @@ class AscentRun:
 
 
 def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: AscentConfig | None = None,
-               *, attitude_control: bool = True, pad_s: float = PAD_S, star_outage_s: float = 0.0) -> AscentRun:
+               *, attitude_control: bool = True, pad_s: float = PAD_S, star_outage_s: float = 0.0,
+               gyro_loss: tuple[float, float] | None = None, hold_fire_without_gyros: bool = True) -> AscentRun:
     """Fly the ascent: ``pad_s`` of the controller on the pad before ignition, the star tracker in an
-    outage for ``star_outage_s`` from ignition (a fault case)."""
+    outage for ``star_outage_s`` from ignition (a fault case). ``gyro_loss`` (begin after ignition,
+    duration; s): the IMU unit in use stops for that long, its interface repeating its last frame
+    (time tag included, as the lander's hard failure), then answers again (a fault case)."""
     wall0 = time.perf_counter()
     plant = AscentPlant(seed, config)
     tracker = EmulatedStarTracker(plant)
+    imu = EmulatedImu(plant)
     devices = AscentDevices(
-        imu=EmulatedImu(plant),
+        imu=imu,
         star_tracker=tracker,
         attitude=EmulatedRcs(plant),
         engine=EmulatedAscentEngine(plant),
         propellant=EmulatedPropellantGauge(plant),  # type: ignore[arg-type]
     )
-    controller = AscentController(devices, plant.config.site_height_m, guidance, attitude_control=attitude_control)
+    controller = AscentController(devices, plant.config.site_height_m, guidance, attitude_control=attitude_control,
+                                  hold_fire_without_gyros=hold_fire_without_gyros)
     # The star tracker's first solutions on the pad, then the ignition: the ascent machine's act
     # (latched); the controller flies from there.
     t = 0.0
@@ -71,6 +76,12 @@ def fly_ascent(seed: int, config: AscentPlantConfig | None = None, guidance: Asc
     phase_since: dict[str, float] = {}
     t0 = t
     for n in range(int(900.0 / DT_S)):
+        if gyro_loss is not None:
+            lost = gyro_loss[0] <= t - t0 < gyro_loss[0] + gyro_loss[1]
+            if lost and imu.unit not in imu.frozen_frames:
+                imu.frozen_frames[imu.unit] = imu.read()
+            elif not lost:
+                imu.frozen_frames.pop(imu.unit, None)
         controller.step(t, DT_S)
         plant.step(DT_S)
         t = t0 + (n + 1) * DT_S

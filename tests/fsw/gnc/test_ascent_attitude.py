@@ -60,3 +60,19 @@ def test_lit_in_a_star_tracker_outage_the_attitude_starts_from_upright(upright: 
         assert run.orbit_true.apoapsis_alt_m == pytest.approx(180_000.0, abs=10_000.0)
     else:
         assert run.plant.h < run.plant.config.site_height_m and run.orbit_true.periapsis_alt_m < 0.0
+
+
+def test_without_gyros_the_ascender_answers_only_the_learnt_engine_torque_and_reaches_orbit() -> None:
+    # The IMU stops for 3 s as the orbit insertion begins (the pitch rate changing), its interface
+    # repeating its last frame. The control holds its feedback and answers only the engine's torque
+    # it had learnt; the gyros back, it takes the attitude up again. The plant's orbit says so.
+    run = fly_ascent(3, AscentPlantConfig(body=MISALIGNED), gyro_loss=(22.1, 3.0))
+    assert run.orbit_true.periapsis_alt_m == pytest.approx(15_000.0, abs=2_000.0)
+    assert run.orbit_true.apoapsis_alt_m == pytest.approx(180_000.0, abs=10_000.0)
+    assert run.plant.max_rate_rad_s < math.radians(10.0)
+    assert run.controller.attitude.rejected == 0  # the estimate never left the star tracker's gate
+    # Negative control: control on the coasted rate, which no firing changes, fires on against it:
+    # the ascender spins up past the tracker's 3 deg/s and tumbles back to the ground.
+    run = fly_ascent(3, AscentPlantConfig(body=MISALIGNED), gyro_loss=(22.1, 3.0), hold_fire_without_gyros=False)
+    assert run.plant.max_rate_rad_s > math.radians(30.0)
+    assert run.plant.h < run.plant.config.site_height_m and run.orbit_true.periapsis_alt_m < 0.0

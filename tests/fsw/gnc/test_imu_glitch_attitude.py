@@ -1,11 +1,13 @@
 """Beresheet's glitching IMU unit and the attitude: while no gyro sample is usable (the seconds before
 the fault protection's unit switch) the attitude thrusters hold fire, so the star tracker keeps
-following the lander and the attitude estimate stays on it. The truth is the plant's attitude and
-body rate."""
+following the lander and the attitude estimate stays on it; without the hold, the estimate diverges
+and the filter's re-initialisation from the star tracker brings it back. The truth is the plant's
+attitude and body rate."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from fsw.gnc.attitude import error_angles, quaternion_of
 from fsw.gnc.controller import FaultResponses
@@ -16,10 +18,13 @@ DT = 0.02
 GLITCH = with_faults(imu_glitch_altitude_m=14_000.0)
 
 
-def fly_through_the_switch(seed: int, hold_fire: bool) -> tuple[float, float, int]:
+def fly_through_the_switch(seed: int, hold_fire: bool, reinit: bool = True) -> tuple[float, float, int]:
     """Fly to 20 s after the glitch begins: (the estimate's error from the plant's attitude then, deg;
-    the largest true body rate since the glitch, deg/s; star tracker solutions rejected)."""
+    the largest true body rate since the glitch, deg/s; star tracker solutions rejected).
+    ``reinit``: the attitude filter's re-initialisation rule on."""
     responses = FaultResponses(hold_fire_without_gyros=hold_fire)
+    if not reinit:
+        responses = replace(responses, attitude_reinit_rejections=0, attitude_reinit_outage_s=0.0)
     plant, devices, controller = build_descent(seed, GLITCH, responses=responses)
     fault_protection = ImuFaultProtection()
     t, glitch_t, max_rate = 0.0, None, 0.0
@@ -34,6 +39,8 @@ def fly_through_the_switch(seed: int, hold_fire: bool) -> tuple[float, float, in
         t += DT
     assert devices.imu.unit == 1  # the switch reached the IMU (its own record)
     error = error_angles(controller.attitude.q, quaternion_of(plant.body.matrix))
+    reinitialised = [detail for _, name, detail in controller.events if name == "attitude_reinitialised"]
+    assert len(reinitialised) == controller.attitude.reinitialisations
     return math.degrees(math.hypot(*error)), max_rate, controller.attitude.rejected
 
 
@@ -43,7 +50,21 @@ def test_the_thrusters_hold_fire_without_gyros_and_the_attitude_estimate_stays_o
     assert max_rate < 5.0  # the engine's torque alone, for the two seconds before the switch
     # Negative control: firing on the coasted rate (which no firing changes) spins the lander up
     # past the star tracker's 3 deg/s; the estimate comes back degrees off, outside the tracker's
-    # gate, and its solutions are rejected.
-    error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=False)
+    # gate, and its solutions are rejected (the filter's re-initialisation, which would end that,
+    # off: this is the hold's own effect).
+    error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=False)
     assert max_rate > 6.0
     assert error_deg > 2.0 and rejected > 10
+
+
+def test_a_filter_diverged_in_the_spin_up_is_reinitialised_from_the_star_tracker() -> None:
+    # The same glitch without the hold (the spin-up leaves the estimate 10 deg off with a small
+    # covariance): once the rate is back under the tracker's 3 deg/s, its solutions all agree with
+    # each other and all fail the gate; the eighth re-initialises the filter on the tracker, and the
+    # estimate is on the plant's attitude again.
+    error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=True)
+    assert max_rate > 6.0 and rejected == 8
+    assert error_deg < 0.05
+    # Negative control: without the rule the tracker stays shut out and the estimate 10 deg off.
+    error_deg, _max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=False)
+    assert error_deg > 9.0 and rejected > 30
