@@ -230,10 +230,14 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                         report("aborted")
                         return
                 plan = self.plan_now()
-                if isinstance(plan, str):  # a go without a usable uplink (auto_go): no descent to fly
-                    self.emit("DESCENT_GO_REFUSED", reason=plan)
+                # A go without a usable uplink (auto_go: the ground's go was checked already): no descent.
+                refusal = plan if isinstance(plan, str) else self.frame_refusal(plan)
+                if refusal is not None or isinstance(plan, str):
+                    self.emit("DESCENT_GO_REFUSED", reason=refusal)
                     report("aborted")
                     return
+                if plan.moon_pole is None:  # waived by the ground: flown, and said so
+                    self.emit("DESCENT_FRAME_MISSING")
                 now = sensor_time(self.lander)
                 assert now is not None  # the plan needs it
                 controller = make_descent_controller(self.lander, plan, now, responses=self._fault_responses())

@@ -10,7 +10,7 @@ reboot between the uplink and the go loses nothing:
   sensors' time base (the time tags of the IMU: mission elapsed time as the lander's units count it);
 - ``DESCENT_FRAME_SET pole_x pole_y pole_z aligned_epoch_s``: the Moon's spin axis in MCDF axes and
   the sensor time at which the star tracker's inertial frame and the MCDF coincided, so the flight
-  software can follow the frame as the Moon turns (without it the MCDF is taken as inertial);
+  software can follow the frame as the Moon turns;
 - ``DESCENT_TARGET_SET downrange_m crossrange_m``: the landing site, arcs over the reference sphere
   from the frame's track origin;
 - ``DESCENT_MAP_BEGIN spacing_m points crc32`` then ``DESCENT_MAP_SEGMENT first heights`` until every
@@ -18,11 +18,15 @@ reboot between the uplink and the go loses nothing:
   origin, big-endian 32-bit floats, at most :data:`MAP_SEGMENT_POINTS` per segment; the map is taken
   when all points are in and their CRC-32 matches the one announced.
 
-``GO_DESCENT`` is refused (1,4 ``NO_DESCENT_STATE``) while any of the three is missing, the target
-lies off the map or the state is older than ``gnc_state_max_age_s``; and refused (1,4
-``PDI_WINDOW_CLOSED``) when this revolution's powered-descent initiation is past, or farther than the
-coast limit ahead (see :func:`fsw.gnc.setup.predict_pdi`). A go it takes is answered by the event
-``PDI_PREDICTED``, saying when the engine will light.
+``GO_DESCENT`` is refused (1,4 ``NO_DESCENT_STATE``) while the state, target or map is missing, the
+target lies off the map or the state is older than ``gnc_state_max_age_s``; refused (1,4
+``NO_DESCENT_FRAME``) without the frame: the Moon's turn left out, the MCDF taken as inertial, the
+landing would miss by hundreds of metres across the track and nothing would say why. The ground may
+waive the frame (``gnc_descent_frame_required`` false, a deliberate choice): the descent then begins
+with the warning ``DESCENT_FRAME_MISSING``. Refused (1,4 ``PDI_WINDOW_CLOSED``) when this
+revolution's powered-descent initiation is past, or farther than the coast limit ahead (see
+:func:`fsw.gnc.setup.predict_pdi`). A go it takes is answered by the event ``PDI_PREDICTED``, saying
+when the engine will light.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ MAX_MAP_POINTS = 8_192
 LOWEST_RADIUS_M = R_MOON - 12_000.0  # below the deepest lunar terrain: not a state over the Moon
 HIGHEST_RADIUS_M = R_MOON + 5_000_000.0
 FASTEST_M_S = 3_000.0  # above lunar escape speed at the surface (2.4 km/s)
+NO_FRAME_REASON = ("no uplinked frame (DESCENT_FRAME_SET): without the Moon's turn the landing misses by hundreds of "
+                   "metres across the track (gnc_descent_frame_required false flies it anyway)")
 
 UPLINK_EVENTS = (
     EventDef(0x3040, "DESCENT_STATE_UPLINKED", Severity.INFO,
@@ -62,6 +68,9 @@ UPLINK_EVENTS = (
              "({to_gate} km to the braking gate, braking throttle {throttle})"),
     EventDef(0x3045, "DESCENT_FRAME_UPLINKED", Severity.INFO,
              "descent frame: the Moon's pole at ({x}, {y}, {z}) in MCDF axes, star frame aligned at {epoch}s"),
+    EventDef(0x3046, "DESCENT_FRAME_MISSING", Severity.MEDIUM,
+             "powered descent begun without an uplinked frame (DESCENT_FRAME_SET; gnc_descent_frame_required "
+             "false): the MCDF taken as inertial, the Moon's turn left out"),
 )
 
 UPLINK_PARAMETERS = (
@@ -77,12 +86,16 @@ UPLINK_PARAMETERS = (
                  "the checks would need more than this throttle (the initiation point is past)", 0.9, 1.0),
     ParameterDef(0x3045, "gnc_initial_propellant_kg", "f64", 2_250.0, "descent propellant loaded, when the "
                  "gauge gives no valid reading at the go [est.]", 0.0, 5_000.0, unit="kg"),
+    ParameterDef(0x3046, "gnc_descent_frame_required", "bool", True, "refuse the go for powered descent without "
+                 "an uplinked frame (DESCENT_FRAME_SET); false: fly it with the MCDF taken as inertial, "
+                 "reported by DESCENT_FRAME_MISSING"),
 )
 
 UPLINK_TELEMETRY = (
     TelemetryDef("gnc_uplink_state_epoch_s", "f64", "s", "epoch of the uplinked descent state (sensor time)"),
     TelemetryDef("gnc_uplink_map_points", "u32", "", "points of the uplinked terrain map (0: none)"),
-    TelemetryDef("gnc_uplink_ready", "bool", "", "state, target and map uplinked: a go can be taken"),
+    TelemetryDef("gnc_uplink_ready", "bool", "", "state, target, map and frame (unless gnc_descent_frame_required "
+                 "is false) uplinked: a go can be taken"),
     TelemetryDef("gnc_height_above_sphere_m", "f64", "m", "estimated height above the reference sphere "
                  f"(radius {R_MOON:.0f} m)", red=Limits(low=-12_000.0)),
     TelemetryDef("gnc_target_distance_m", "f64", "m", "estimated ground distance to the uplinked target",
@@ -274,6 +287,8 @@ class DescentUplink:
         refusal: tuple[FailureCode, str] | None = None
         if isinstance(plan, str):
             refusal = FailureCode.NO_DESCENT_STATE, plan
+        elif (frame := self.frame_refusal(plan)) is not None:
+            refusal = FailureCode.NO_DESCENT_FRAME, frame
         else:
             now = sensor_time(self.lander)
             assert now is not None
@@ -289,12 +304,19 @@ class DescentUplink:
             self.emit("DESCENT_GO_REFUSED", reason=refusal[1])
         return refusal
 
+    def frame_refusal(self, plan: DescentPlan) -> str | None:
+        """Why a descent cannot be flown on ``plan`` for want of the frame's turn (None: it can)."""
+        if plan.moon_pole is not None or not self.param("gnc_descent_frame_required"):
+            return None
+        return NO_FRAME_REASON
+
     def uplink_housekeeping(self) -> dict[str, Any]:
         record = self.ctx.store.get(UPLINK_KEY) or {}
         state = record.get("state")
         values: dict[str, Any] = {
             "gnc_uplink_map_points": len(record["map"]["heights_m"]) if "map" in record else 0,
-            "gnc_uplink_ready": all(name in record for name in ("state", "target", "map")),
+            "gnc_uplink_ready": all(name in record for name in ("state", "target", "map"))
+            and ("frame" in record or not self.param("gnc_descent_frame_required")),
         }
         if isinstance(state, dict):
             values["gnc_uplink_state_epoch_s"] = float(state["epoch_s"])

@@ -60,6 +60,7 @@ class FailureCode(IntEnum):
     # Descent planning (80-89)
     NO_DESCENT_STATE = 80  # no usable ground uplink (state vector, target, terrain map) for a descent
     PDI_WINDOW_CLOSED = 81  # this revolution's powered-descent initiation is past, or too far ahead
+    NO_DESCENT_FRAME = 82  # no uplinked frame turn (DESCENT_FRAME_SET), and the go requires one
 
 
 class PacketError(ValueError):

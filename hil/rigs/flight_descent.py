@@ -76,6 +76,7 @@ class FlightOptions:
     # want of a state, when ``auto_go`` is set among the parameters).
     ground_go: bool = True
     uplink: bool = True  # False: the go is sent without the descent uplink before it
+    uplink_frame: bool = True  # False: the uplink leaves DESCENT_FRAME_SET out
     go_delay_s: float = 0.0  # flight seconds between the mission awaiting the go and the ground sending it
 
 
@@ -167,7 +168,7 @@ class FlightComputer:
                  on_event: Callable[[str, dict[str, Any]], None] | None = None,
                  ground_requests: tuple[tuple[int, int, Any], ...] = (),
                  descent_go: Callable[[], dict[str, Any]] | None = None, go_delay_s: float = 0.0,
-                 uplink: bool = True) -> None:
+                 uplink: bool = True, uplink_frame: bool = True) -> None:
         self.clock = Clock("afap")
         self.store = Store(store)
         self.vehicle = core_vehicle(self.clock, self.store)
@@ -186,6 +187,7 @@ class FlightComputer:
         self.descent_go = descent_go  # the orbit-determination product now, for the ground's uplink
         self.go_delay_s = go_delay_s
         self.uplink = uplink
+        self.uplink_frame = uplink_frame
         self.go_verdict: str | None = None
         self._sequence = 0
         self.vehicle.ctx.telemetry.add_sink(self._sink)
@@ -233,6 +235,7 @@ class FlightComputer:
         """The ground's part: the descent uplink, NOMINAL, then the armed go when the mission waits for it."""
         assert self.descent_go is not None
         uplink = uplink_commands(self.descent_go()) if self.uplink else []
+        uplink = [(name, args) for name, args in uplink if self.uplink_frame or name != "DESCENT_FRAME_SET"]
         for name, args in [*uplink, ("MODE_SET", {"mode": "NOMINAL"})]:
             report = await self._command(name, args)
             if not report.ok:
@@ -335,7 +338,8 @@ def fly(seed: int = 1, faults: Mapping[str, Any] | None = None, options: FlightO
             return orbit_determination(plant).to_dict()
 
         computer = FlightComputer(store, server, seed, parameters, on_event, tuple(options.ground_requests),
-                                  descent_go if options.ground_go else None, options.go_delay_s, options.uplink)
+                                  descent_go if options.ground_go else None, options.go_delay_s, options.uplink,
+                                  options.uplink_frame)
         if on_telemetry is not None:
             computer.vehicle.ctx.telemetry.add_sink(on_telemetry)
         go_verdicts = [computer]

@@ -127,3 +127,46 @@ def test_a_go_after_this_revolution_s_initiation_point_is_refused_with_the_reaso
     assert refused and "initiation is past" in refused[0]
     assert record.ignitions == 0 and record.touchdown is None
     assert "PDI_PREDICTED" not in record.names()
+
+
+def test_a_go_without_the_frame_is_refused_with_its_own_code_and_nothing_lights() -> None:
+    # The uplink without DESCENT_FRAME_SET: flown, the Moon's turn would be left out and the landing
+    # miss by hundreds of metres across the track, so the go is refused and says why.
+    record = fly(SEED, options=FlightOptions(uplink_frame=False))
+    assert record.go_verdict == FailureCode.NO_DESCENT_FRAME.name
+    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
+    assert refused and "DESCENT_FRAME_SET" in refused[0]
+    assert record.ignitions == 0 and record.touchdown is None  # the plant's own record
+    assert record.mission_states[-1] == "awaiting_descent_go"
+    assert "PDI_PREDICTED" not in record.names() and "DESCENT_FRAME_MISSING" not in record.names()
+
+
+def test_without_the_frame_an_autonomous_go_aborts_and_a_waived_one_flies_with_a_warning(tmp_path: Path) -> None:
+    world = LanderWorld(SEED)
+    harness, gnc = vehicle(tmp_path / "store.sqlite", world)
+    commands = [(name, args) for name, args in uplink_commands(orbit_determination(world.plant).to_dict())
+                if name != "DESCENT_FRAME_SET"]
+
+    async def scenario(h: Harness) -> dict[str, Any]:
+        for name, args in commands:
+            assert await h.submit(h.command(name, *positional(h, name, args))) == COMPLETED, name
+        outcomes: list[str] = []
+        seen: dict[str, Any] = {"ready": gnc.housekeeping()["gnc_uplink_ready"]}
+        gnc.descent_driver.begin(outcomes.append, False)  # auto_go's path: no ground go checked it
+        await h.clock.sleep(0.5)
+        seen["required"] = (list(outcomes), gnc.descent is not None, [name for name, _ in h.events()])
+        h.vehicle.parameters.set("gnc_descent_frame_required", False)  # the ground's deliberate choice
+        seen["waived_ready"] = gnc.housekeeping()["gnc_uplink_ready"]
+        gnc.descent_driver.begin(outcomes.append, False)
+        await h.clock.sleep(0.5)
+        seen["waived"] = (list(outcomes), gnc.descent is not None, [name for name, _ in h.events()])
+        return seen
+
+    seen = harness.run(scenario)
+    assert seen["ready"] is False and seen["waived_ready"] is True
+    outcomes, flying, names = seen["required"]
+    assert outcomes == ["aborted"] and not flying
+    assert "DESCENT_GO_REFUSED" in names and "DESCENT_FRAME_MISSING" not in names
+    outcomes, flying, names = seen["waived"]
+    assert outcomes == ["aborted"] and flying  # nothing more reported: the descent is under way
+    assert names.count("DESCENT_FRAME_MISSING") == 1 and names.count("DESCENT_GO_REFUSED") == 1

@@ -19,6 +19,7 @@ def uplink_record(product: OrbitDeterminationProduct) -> dict[str, Any]:
                   "velocity_m_s": list(product.velocity_m_s)},
         "target": {"downrange_m": product.target_downrange_m, "crossrange_m": product.target_crossrange_m},
         "map": {"spacing_m": product.map_spacing_m, "heights_m": list(product.map_heights_m)},
+        "frame": {"pole": list(product.moon_pole), "aligned_epoch_s": product.frame_aligned_epoch_s},
     }
 
 
