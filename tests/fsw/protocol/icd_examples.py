@@ -77,6 +77,7 @@ FAILURE_CODE_MEANINGS: dict[FailureCode, str] = {
     FailureCode.DEVICE_REFUSED: "the device refused the call (the plant's error in the failure data)",
     FailureCode.NO_DESCENT_STATE: "no usable descent uplink: state, target or map missing or stale, target off the map",
     FailureCode.PDI_WINDOW_CLOSED: "this revolution's powered-descent initiation is past, or too far ahead",
+    FailureCode.NO_DESCENT_FRAME: "no uplinked descent frame (DESCENT_FRAME_SET) and gnc_descent_frame_required set",
 }
 
 
