@@ -78,6 +78,16 @@ def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> int:
         return process.wait()
 
 
+def stop_together(processes: list[subprocess.Popen[Any] | None], timeout: float = 15.0) -> None:
+    """Ask all of them to stop at once, then wait for each: they shut down side by side."""
+    running = [process for process in processes if process is not None]
+    for process in running:
+        if process.poll() is None:
+            process.terminate()
+    for process in running:
+        stop(process, timeout)
+
+
 def fsw_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
     """``ilrs-fsw run`` as ``make run`` starts it; the same command restarts it on the same store."""
     command = [sys.executable, "-m", "fsw.cli", "run", "--port", str(run_dir / "fsw.tty"),
@@ -111,69 +121,79 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float,
         clock: MissionClock | None = None) -> dict[str, Any]:
     """Fly the mission; ``clock`` (when given) notes each process's CPU time and the rig's marks."""
     clock = clock or MissionClock()
-    fsw_port, ground_port, plant_port = run_dir / "fsw.tty", run_dir / "ground.tty", run_dir / "plant.tty"
-    archive, plant_report = run_dir / "archive.sqlite", run_dir / "plant-report.json"
-    ground_json, od_product = run_dir / "mission-ground.json", run_dir / "od-product.json"
+    plant_report, ground_json = run_dir / "plant-report.json", run_dir / "mission-ground.json"
     started = time.monotonic()
-    python = sys.executable
-    rover_dictionary = write_rover_dictionary(run_dir)
-    with running_link(fsw_port, ground_port) as link:
-        clock.watch("link", link)
-        plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(plant_port), "--seed", str(seed),
-                                  "--report", str(plant_report), "--od-product", str(od_product), "--ascender-record",
-                                  str(ascender_record_path_for(run_dir / "fsw-store.sqlite"))],
-                                 stdout=subprocess.PIPE, text=True)
-        rover_plant = start_rover_plant(run_dir, seed)
-        clock.watch("plant", plant)
-        clock.watch("rover-plant", rover_plant)
-        fsw_log = (run_dir / "fsw.log").open("w")
-        rover_log = (run_dir / "rover.log").open("w")
-        fsw: subprocess.Popen[Any] | None = None
-        rover: subprocess.Popen[Any] | None = None
-        try:
-            if not wait_for_line(plant, "plant ready", 15.0) or not wait_for_line(rover_plant, "rover plant ready",
-                                                                                   15.0):
-                raise RuntimeError("the plant did not start")
-            clock.mark("plants ready")
-            fsw = start_fsw(run_dir, seed, keys, fsw_log)
-            clock.watch("fsw", fsw)
-            clock.mark("fsw booted")
-            ground_command = [python, "-m", "ground.cli", "--port", str(ground_port), "--archive", str(archive),
-                              "--sequence-file", str(run_dir / "ground-sequence")]
-            if keys is not None:
-                ground_command += ["--keys", str(keys)]
-            ground = subprocess.Popen(
-                [*ground_command, "run", str(PROCEDURE)],
-                env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
-                     "ILRS_MISSION_OD_PRODUCT": str(od_product), "ILRS_MISSION_TIMEOUT_S": str(timeout_s),
-                     "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
-                     "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
-            )
-            clock.watch("ground", ground)
-            while ground.poll() is None:
-                # The rover is powered when the lander's deploy mechanism lets it go: its own record.
-                if rover is None and rover_released(run_dir):
-                    rover = subprocess.Popen(rover_command(run_dir, seed, keys), stdout=rover_log,
-                                             stderr=subprocess.STDOUT)
-                    clock.watch("rover", rover)
-                clock.sample()
-                time.sleep(0.2)
-        finally:
-            clock.sample()
-            for process in (rover, fsw):
-                if process is not None:
-                    stop(process)
-            fsw_log.close()
-            rover_log.close()
-            stop(plant)
-            stop(rover_plant)
+    # The plants first: they need no link, and they start while the link does.
+    plant, rover_plant = start_plant(run_dir, seed), start_rover_plant(run_dir, seed)
+    clock.watch("plant", plant)
+    clock.watch("rover-plant", rover_plant)
+    try:
+        with running_link(run_dir / "fsw.tty", run_dir / "ground.tty") as link:
+            clock.watch("link", link)
+            ground_code = fly_with_plants(run_dir, seed, keys, timeout_s, clock, plant, rover_plant)
+    finally:
+        stop_together([plant, rover_plant])
     truth = json.loads(plant_report.read_text()) if plant_report.exists() else {}
     ground_view = json.loads(ground_json.read_text()) if ground_json.exists() else {}
     rover_report = run_dir / "rover-plant-report.json"
     rover_truth = json.loads(rover_report.read_text()) if rover_report.exists() else {}
     clock.mark("summary")
-    return summarise(seed, truth, ground_view, ground.returncode, time.monotonic() - started, hardware_record(run_dir),
+    return summarise(seed, truth, ground_view, ground_code, time.monotonic() - started, hardware_record(run_dir),
                      rover_truth)
+
+
+def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: float, clock: MissionClock,
+                    plant: subprocess.Popen[str], rover_plant: subprocess.Popen[str]) -> int:
+    """Once the plants are up: the flight software, then the ground's procedure until it ends, with the
+    rover's flight software powered when the lander lets it go. Returns the procedure's exit code."""
+    python = sys.executable
+    rover_dictionary = write_rover_dictionary(run_dir)
+    fsw_log = (run_dir / "fsw.log").open("w")
+    rover_log = (run_dir / "rover.log").open("w")
+    fsw: subprocess.Popen[Any] | None = None
+    rover: subprocess.Popen[Any] | None = None
+    try:
+        if not wait_for_line(plant, "plant ready", 15.0) or not wait_for_line(rover_plant, "rover plant ready", 15.0):
+            raise RuntimeError("the plant did not start")
+        clock.mark("plants ready")
+        fsw = start_fsw(run_dir, seed, keys, fsw_log)
+        clock.watch("fsw", fsw)
+        clock.mark("fsw booted")
+        ground_command = [python, "-m", "ground.cli", "--port", str(run_dir / "ground.tty"), "--archive",
+                          str(run_dir / "archive.sqlite"), "--sequence-file", str(run_dir / "ground-sequence")]
+        if keys is not None:
+            ground_command += ["--keys", str(keys)]
+        ground = subprocess.Popen(
+            [*ground_command, "run", str(PROCEDURE)],
+            env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(run_dir / "mission-ground.json"),
+                 "ILRS_MISSION_OD_PRODUCT": str(run_dir / "od-product.json"),
+                 "ILRS_MISSION_TIMEOUT_S": str(timeout_s), "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
+                 "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
+        )
+        clock.watch("ground", ground)
+        while ground.poll() is None:
+            # The rover is powered when the lander's deploy mechanism lets it go: its own record.
+            if rover is None and rover_released(run_dir):
+                rover = subprocess.Popen(rover_command(run_dir, seed, keys), stdout=rover_log,
+                                         stderr=subprocess.STDOUT)
+                clock.watch("rover", rover)
+            clock.sample()
+            time.sleep(0.2)
+        return ground.returncode
+    finally:
+        clock.sample()
+        stop_together([rover, fsw])  # the flight software first: the plants then write their reports
+        fsw_log.close()
+        rover_log.close()
+
+
+def start_plant(run_dir: Path, seed: int) -> subprocess.Popen[str]:
+    """The lander/ascender plant on its own pty, writing the orbit-determination product at its start."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "hil.cli", "plant", "--pty", str(run_dir / "plant.tty"), "--seed", str(seed),
+         "--report", str(run_dir / "plant-report.json"), "--od-product", str(run_dir / "od-product.json"),
+         "--ascender-record", str(ascender_record_path_for(run_dir / "fsw-store.sqlite"))],
+        stdout=subprocess.PIPE, text=True)
 
 
 # The rover's traverse in ``make run`` (metres from the lander; science: a panoramic image there), and a
