@@ -171,9 +171,10 @@ def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: floa
                  "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
         )
         clock.watch("ground", ground)
+        hardware_seen: dict[str, Any] = {}
         while ground.poll() is None:
             # The rover is powered when the lander's deploy mechanism lets it go: its own record.
-            if rover is None and rover_released(run_dir):
+            if rover is None and rover_released(run_dir, hardware_seen):
                 rover = subprocess.Popen(rover_command(run_dir, seed, keys), stdout=rover_log,
                                          stderr=subprocess.STDOUT)
                 clock.watch("rover", rover)
@@ -231,17 +232,30 @@ def rover_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
     return command
 
 
-def rover_released(run_dir: Path) -> bool:
+def rover_released(run_dir: Path, seen: dict[str, Any] | None = None) -> bool:
+    """The lander's deploy mechanism has let the rover go (its own record). With ``seen`` (kept by the
+    caller between calls), a hardware-state file unchanged since the last look is not read again."""
     from hil.emulator.surface.hardware import SurfaceHardwareFile
     from hil.platforms import surface_state_path_for
 
     path = surface_state_path_for(run_dir / "fsw-store.sqlite")
     if not path.exists():
         return False
+    signature = None
+    if seen is not None:
+        try:  # SQLite in WAL mode: a write may touch only the -wal file
+            signature = [(f.stat().st_mtime_ns, f.stat().st_size)
+                         for f in (path, path.with_name(path.name + "-wal")) if f.exists()]
+        except OSError:
+            signature = None
+        if signature is not None and signature == seen.get("signature"):
+            return False
     try:
         state = SurfaceHardwareFile(path).load() or {}
     except Exception:  # the lander is writing it: look again next time
         return False
+    if seen is not None:
+        seen["signature"] = signature
     return state.get("devices", {}).get("rover_deploy", {}).get("released_at") is not None
 
 

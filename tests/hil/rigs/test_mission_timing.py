@@ -49,3 +49,21 @@ def test_cpu_seconds_of_this_process_and_of_none() -> None:
     mine = cpu_seconds(os.getpid())
     assert mine is None or mine >= 0.0  # None where there is no /proc
     assert cpu_seconds(2**22 + 12345) is None
+
+
+def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_path: Path) -> None:
+    from hil.platforms import surface_state_path_for
+    from hil.rigs.mission_run import rover_released
+
+    path = surface_state_path_for(tmp_path / "fsw-store.sqlite")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
+    db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
+    seen: dict[str, object] = {}
+    assert not rover_released(tmp_path, seen) and "signature" in seen
+    assert not rover_released(tmp_path, seen)  # unchanged: not read again
+    db.execute("UPDATE hardware SET state = '{\"released_at\": 12.5}' WHERE name = 'rover_deploy'")
+    assert rover_released(tmp_path, seen)
+    assert rover_released(tmp_path)  # without a memory of the last look: read every time
+    db.close()
