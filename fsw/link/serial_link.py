@@ -74,6 +74,7 @@ class SerialLink:
         self._thread_stop = threading.Event()
         self._received: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue(RECEIVE_QUEUE_DEPTH)
         self._pending_out = bytearray()
+        self._flush_scheduled = False
         self._connected = asyncio.Event()
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -187,12 +188,25 @@ class SerialLink:
 
     # --- sending ---------------------------------------------------------------------------
     def send(self, packet: bytes) -> None:
-        """Queue one packet for transmission (framed); returns at once."""
+        """Queue one packet for transmission (framed); returns at once. The packets sent in one pass
+        of the event loop leave in one write, at the end of the pass: a burst of housekeeping then
+        wakes the far end once rather than once a packet."""
         if self._closed:
             raise LinkClosedError(self.port)
         self._pending_out += frame(packet)
         self.counters.packets_out += 1
-        if self._connected.is_set():
+        if not self._connected.is_set() or self._flush_scheduled:
+            return
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._flush()
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        if self._connected.is_set() and not self._closed:
             self._flush()
 
     def _flush(self) -> None:
@@ -290,6 +304,9 @@ class SerialLink:
         await self._connected.wait()
 
     async def close(self) -> None:
+        if self._connected.is_set() and self._pending_out:
+            with contextlib.suppress(Exception):
+                self._flush()  # what was sent in this pass still leaves, as it did when sent
         self._closed = True
         if self._reconnect_task is not None:
             self._reconnect_task.cancel()

@@ -25,7 +25,7 @@ MIN_PERIOD_S = 0.05
 # housekeeping (monitoring, sequences) take the values as they are instead of decoding the packet.
 HK_TOPIC = "hk"
 HK_BEAT_LIMIT_S = 5.0
-DORMANT_HK_SCALE = 600.0  # a 1 s report comes every 10 min while dormant on the afap clock
+DORMANT_HK_SCALE = 3600.0  # a 1 s report comes every hour while dormant on the afap clock (days of coast)
 MAX_PERIOD_S = 86_400.0
 
 

@@ -37,6 +37,11 @@ ROVER_DICTIONARY = os.environ.get("ILRS_MISSION_ROVER_DICTIONARY")
 ROVER_WAYPOINTS = json.loads(os.environ.get("ILRS_MISSION_ROVER_WAYPOINTS", "[]"))
 # When set: a time-tagged ping (PUS 11,4) released this many on-board seconds after the hold is set.
 TIME_TAGGED_PING_S = os.environ.get("ILRS_MISSION_TIME_TAGGED_PING_S")
+# Once its traverse is done and its figures are in, the parked rover reports each housekeeping
+# structure every 10 min instead of every 1-5 s: on the afap clock its quiet hours would otherwise
+# fill the relay and the ground's archive with hundreds of packets a wall second for the rest of the
+# mission.
+PARKED_ROVER_HK_S = 600.0
 # The orbit-determination product to uplink before the go for powered descent (JSON).
 OD_PRODUCT = os.environ.get("ILRS_MISSION_OD_PRODUCT")
 
@@ -155,7 +160,8 @@ async def deploy_and_drive(p: Procedure) -> dict[str, Any]:
     assert ROVER_DICTIONARY is not None
     await p.send("ROVER_DEPLOY")
     products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
-    return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S)
+    return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S,
+                          parked_hk_s=PARKED_ROVER_HK_S)
 
 
 def _sum(*values: Any) -> float | None:

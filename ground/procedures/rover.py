@@ -90,8 +90,10 @@ class RoverLink:
 
 
 async def traverse(p: Procedure, dictionary: Path, products: Path, waypoints: list[list[Any]],
-                   timeout: float) -> dict[str, Any]:
-    """Drive the rover through ``waypoints`` ([east, north, science]) and return the ground's figures."""
+                   timeout: float, parked_hk_s: float | None = None) -> dict[str, Any]:
+    """Drive the rover through ``waypoints`` ([east, north, science]) and return the ground's figures.
+    ``parked_hk_s``: once the figures are in, every housekeeping structure of the parked rover is
+    reported this seldom (PUS 3,31), so that a rover with nothing left to do does not fill the relay."""
     rover = RoverLink(p, dictionary, products)
     try:
         await rover.wait_for("its telemetry comes down through the lander", lambda: rover.packets > 0, timeout)
@@ -109,7 +111,9 @@ async def traverse(p: Procedure, dictionary: Path, products: Path, waypoints: li
         products_received = {name: hashlib.sha256(_pixels(path.read_bytes())).hexdigest()
                              for name, path in rover.receiver.delivered.items()}
         done = rover.seen("ROVER_TRAVERSE_DONE")[-1]
-        values = rover.values
+        values = dict(rover.values)
+        if parked_hk_s is not None:
+            await park(rover, parked_hk_s)
         return {"apid": rover.apid, "reached": done.get("reached"), "waypoints": done.get("waypoints"),
                 "odometer_m": values.get("rnav_odometer_m"), "hazards_seen": values.get("rtrav_hazards_seen"),
                 "replans": values.get("rtrav_replans"), "images": values.get("rtrav_images"),
@@ -121,6 +125,16 @@ async def traverse(p: Procedure, dictionary: Path, products: Path, waypoints: li
                 "packets": rover.packets}
     finally:
         await rover.close()
+
+
+async def park(rover: RoverLink, hk_period_s: float) -> None:
+    """Slow the parked rover's housekeeping: each structure every ``hk_period_s`` (failure logged only)."""
+    record = rover.client.send(3, 31, [[sid, hk_period_s] for sid in rover.structures], apid=rover.apid)
+    await rover.client.wait(record, 10.0)
+    if record.completed and record.failure is None:
+        rover.p.log(f"rover: parked, housekeeping every {hk_period_s:g} s")
+    else:
+        rover.p.log(f"rover: housekeeping interval not changed: {record.stage_names()}")
 
 
 def _pixels(product: bytes) -> bytes:

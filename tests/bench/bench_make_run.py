@@ -1,0 +1,56 @@
+"""``make run``'s wall time: the whole mission once, as ``make run`` flies it, and where the time went.
+
+Runs ``python -m hil.rigs.mission_run`` (link, plant, rover plant, flight software, rover and ground
+as separate processes over ptys) in a temporary folder and reads its ``timing.json``: the whole run's
+wall seconds, the wall seconds of the powered flights and of the coasts, and the CPU seconds of the
+lander's flight software and plant. A loaded machine stretches the wall rows (the processes wait for
+each other over ptys) far more than the CPU rows.
+
+``python -m tests.bench.bench_make_run`` prints the rows.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.bench.rows import Row
+
+SEED = 1
+COASTS = ("rendezvous_docking", "sample_transfer", "lunar_orbit_wait", "trans_earth_injection", "coast")
+
+
+def run(budget: object = None) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="ilrs-bench-run-") as folder:
+        run_dir = Path(folder) / "run"
+        out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", str(SEED), "--run-dir",
+                              str(run_dir), "--keys", str(Path(folder) / "keys.toml"), "--timeout", "1500"],
+                             capture_output=True, text=True, timeout=1800)
+        if out.returncode != 0:
+            raise RuntimeError(f"make run failed: {out.stdout[-2000:]}")
+        timing = json.loads((run_dir / "timing.json").read_text())
+    phases = {row["phase"]: row for row in timing["phases"]}
+
+    def wall(*names: str) -> float:
+        return round(sum(phases[name]["wall_s"] for name in names if name in phases), 1)
+
+    return [
+        Row("make run: whole mission, wall", timing["wall_s"], "s"),
+        Row("make run: start to powered descent, wall",
+            wall("start: plants", "start: flight boot", "start: uplink, go"), "s"),
+        Row("make run: powered descent, wall", wall("powered_descent"), "s"),
+        Row("make run: ascent, wall", wall("ascent"), "s"),
+        Row("make run: rendezvous to return (coasts), wall", wall(*COASTS), "s"),
+        Row("make run: summary and plots, wall", wall("summary", "plots"), "s"),
+        Row("make run: lander flight software, CPU", round(timing["cpu_s"].get("fsw", 0.0), 1), "s"),
+        Row("make run: lander plant, CPU", round(timing["cpu_s"].get("plant", 0.0), 1), "s"),
+        Row("make run: all processes, CPU", round(sum(timing["cpu_s"].values()), 1), "s"),
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(f"{row.name:48} {row.value:10.1f} {row.unit}")

@@ -1,0 +1,69 @@
+"""The rig's stopwatch: phases from the ground's archive, CPU seconds per process between them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from hil.rigs.mission_timing import MissionClock, cpu_seconds, format_report, report
+
+
+def archive_with(path: Path, transitions: list[tuple[float, float, str]]) -> Path:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE packets (id INTEGER PRIMARY KEY, rx_time REAL, onboard_time REAL, kind TEXT, "
+               "decoded TEXT)")
+    for rx, onboard, dest in transitions:
+        decoded = {"name": "MISSION_TRANSITION", "args": {"machine": "mission", "dest": dest}}
+        db.execute("INSERT INTO packets (rx_time, onboard_time, kind, decoded) VALUES (?, ?, 'event', ?)",
+                   (rx, onboard, json.dumps(decoded)))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_each_phase_gets_its_wall_flight_and_cpu_seconds(tmp_path: Path) -> None:
+    clock = MissionClock()
+    clock.started = 100.0
+    clock.processes = {"fsw": subprocess.Popen([sys.executable, "-c", "pass"])}
+    clock.processes["fsw"].wait()
+    clock.timeline = [(100.0, {"fsw": 0.0}), (110.0, {"fsw": 4.0}), (130.0, {"fsw": 10.0})]
+    clock.marks = {"summary": 130.0, "end": 131.0}
+    archive = archive_with(tmp_path / "archive.sqlite", [(105.0, 10.0, "awaiting_descent_go"),
+                                                         (110.0, 10.0, "powered_descent"),
+                                                         (120.0, 923.0, "surface_operations")])
+    timing = report(clock, archive)
+    rows = {row["phase"]: row for row in timing["phases"]}
+    assert list(rows) == ["start: plants", "powered_descent", "surface_operations", "summary"]
+    assert rows["powered_descent"]["wall_s"] == 10.0 and rows["powered_descent"]["flight_s"] == 913.0
+    assert rows["powered_descent"]["cpu_s"]["fsw"] == 3.0  # 4 s at 110, 7 s at 120 (between the samples)
+    assert rows["start: plants"]["cpu_s"]["fsw"] == 4.0
+    assert timing["wall_s"] == 31.0
+    assert "powered_descent" in format_report(timing)
+
+
+def test_cpu_seconds_of_this_process_and_of_none() -> None:
+    mine = cpu_seconds(os.getpid())
+    assert mine is None or mine >= 0.0  # None where there is no /proc
+    assert cpu_seconds(2**22 + 12345) is None
+
+
+def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_path: Path) -> None:
+    from hil.platforms import surface_state_path_for
+    from hil.rigs.mission_run import rover_released
+
+    path = surface_state_path_for(tmp_path / "fsw-store.sqlite")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
+    db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
+    seen: dict[str, object] = {}
+    assert not rover_released(tmp_path, seen) and "signature" in seen
+    assert not rover_released(tmp_path, seen)  # unchanged: not read again
+    db.execute("UPDATE hardware SET state = '{\"released_at\": 12.5}' WHERE name = 'rover_deploy'")
+    assert rover_released(tmp_path, seen)
+    assert rover_released(tmp_path)  # without a memory of the last look: read every time
+    db.close()
