@@ -104,7 +104,7 @@ class RemoteDevice:
         bus, name = self._bus, self._name
         port: Callable[..., Any]
         if method in self._read_methods:
-            port = lambda: bus.reading(name, method)  # noqa: E731
+            port = bus.reading_port(name, method)
         elif method in self._request_methods:
             port = lambda: bus.request(name, method)  # noqa: E731
         else:
@@ -161,6 +161,19 @@ class DeviceBusClient:
             return self._readings[(name, method)]
         except KeyError as error:
             raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
+
+    def reading_port(self, name: str, method: str) -> Callable[[], Any]:
+        """``reading(name, method)`` as a function of nothing: a remote device's read method, called
+        a dozen times a cycle."""
+        readings, key = self._readings, (name, method)
+
+        def read() -> Any:
+            try:
+                return readings[key]
+            except KeyError as error:
+                raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
+
+        return read
 
     def request(self, name: str, method: str) -> Any:
         result = self._results.pop((name, method), None)
