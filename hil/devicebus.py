@@ -68,10 +68,11 @@ class DeviceBusServer:
         self.exchanges += 1
         if "poll" in request:
             self.poll = request["poll"]
+        wanted = request.get("requests")
         reply = {
             "n": request.get("n"),
             "readings": self._read_values(self.poll, errors, convert),
-            "results": self._read(request.get("requests", []), errors, convert),
+            "results": self._read(wanted, errors, convert) if wanted else [],
             "errors": errors,
         }
         # Cycles ahead with no new commands (until the flight's next guidance cycle): one round trip
@@ -96,14 +97,14 @@ class DeviceBusServer:
         """The encoded (``convert``-ed) value of each wanted reading, in order (None when it failed,
         with the error noted)."""
         devices = self.devices
-        out = []
+        out: list[Any] = []
+        keep = out.append
         for name, method in wanted:
             try:
-                value = convert(getattr(devices[name], method)())
+                keep(convert(getattr(devices[name], method)()))
             except (KeyError, AttributeError, TypeError, ValueError) as error:
                 errors.append(f"{name}.{method}: {error}")
-                value = None
-            out.append(value)
+                keep(None)
         return out
 
     def handle_packet(self, tc: PusTc) -> PusTm | None:

@@ -21,6 +21,11 @@ def member_name(member: Callable[[], Any]) -> str:
     return name
 
 
+def _end_sleep(sleeper: asyncio.Future[bool] | None, slept_out: bool) -> None:
+    if sleeper is not None and not sleeper.done():
+        sleeper.set_result(slept_out)
+
+
 class RateGroup:
     def __init__(self, name: str, rate_hz: float, clock: Clock, members: list[Callable[[], Any]] | None = None,
                  precise: bool = False) -> None:
@@ -43,6 +48,7 @@ class RateGroup:
         # Told of a member's first failure in a streak and of its removal: (group, member, error, disabled).
         self.on_fault: Callable[[str, str, str, bool], None] | None = None
         self._wake = asyncio.Event()  # set to cut a sleep short: a rate change or a resume
+        self._sleeper: asyncio.Future[bool] | None = None  # the sleep in progress (its result: True, slept out)
 
     async def _run_member(self, member: Callable[[], Any]) -> None:
         """One member's turn. Its exception is caught and counted, and the group and the other members
@@ -71,17 +77,21 @@ class RateGroup:
     def suspend(self) -> None:
         """Stop running cycles (and stop waking up) until ``resume``."""
         self.enabled = False
-        self._wake.set()
+        self._wake_up()
 
     def resume(self) -> None:
         self.enabled = True
-        self._wake.set()
+        self._wake_up()
 
     def set_rate(self, rate_hz: float) -> None:
         """Change the rate; the next cycle comes one new period after the last one."""
         self.rate_hz = rate_hz
         self.period = 1.0 / rate_hz
+        self._wake_up()
+
+    def _wake_up(self) -> None:
         self._wake.set()
+        _end_sleep(self._sleeper, False)
 
     async def _sleep_until(self, deadline: float) -> bool:
         """Sleep until ``deadline``; False when woken early by a change."""
@@ -91,11 +101,18 @@ class RateGroup:
         remaining = deadline - self.clock.monotonic()
         if remaining <= 0:
             return True
+        if self._wake.is_set():
+            return False
+        # A timer and a future rather than wait_for on the event (a task of its own every cycle).
+        loop = asyncio.get_running_loop()
+        sleeper: asyncio.Future[bool] = loop.create_future()
+        self._sleeper = sleeper
+        timer = loop.call_later(remaining, _end_sleep, sleeper, True)
         try:
-            await asyncio.wait_for(self._wake.wait(), remaining)
-        except TimeoutError:
-            return True
-        return False
+            return await sleeper
+        finally:
+            timer.cancel()
+            self._sleeper = None
 
     def jitter_p99(self) -> float:
         if not self._jitter:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from fsw.clock import WallTimeout, wait_wall
 from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
+from fsw.devices.codec import READING_CLASSES
 from fsw.devices.codec import canonical_cbor as canonical_cbor  # (re-exported: callers found them here)
 from fsw.devices.codec import decode as decode
 from fsw.devices.codec import encode as encode
@@ -103,7 +104,7 @@ class RemoteDevice:
         bus, name = self._bus, self._name
         port: Callable[..., Any]
         if method in self._read_methods:
-            port = lambda: bus.reading(name, method)  # noqa: E731
+            port = bus.reading_port(name, method)
         elif method in self._request_methods:
             port = lambda: bus.request(name, method)  # noqa: E731
         else:
@@ -134,6 +135,7 @@ class DeviceBusClient:
         self.sequence = SequenceCounters()
         self._calls: list[list[Any]] = []
         self._poll: dict[tuple[str, str], None] = {}
+        self._read_keys: dict[str, list[tuple[str, str]]] = {}  # each device's readings, as made
         self._poll_sent: list[tuple[str, str]] | None = None
         self._requests: dict[tuple[str, str], None] = {}
         self._readings: dict[tuple[str, str], Any] = {}
@@ -148,8 +150,10 @@ class DeviceBusClient:
 
     def device(self, name: str, read_methods: Iterable[str] = ("read",),
                request_methods: Iterable[str] = ()) -> RemoteDevice:
+        keys = self._read_keys.setdefault(name, [])
         for method in read_methods:
             self._poll[(name, method)] = None
+            keys.append((name, method))
         return RemoteDevice(self, name, read_methods, request_methods)
 
     def reading(self, name: str, method: str) -> Any:
@@ -157,6 +161,19 @@ class DeviceBusClient:
             return self._readings[(name, method)]
         except KeyError as error:
             raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
+
+    def reading_port(self, name: str, method: str) -> Callable[[], Any]:
+        """``reading(name, method)`` as a function of nothing: a remote device's read method, called
+        a dozen times a cycle."""
+        readings, key = self._readings, (name, method)
+
+        def read() -> Any:
+            try:
+                return readings[key]
+            except KeyError as error:
+                raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
+
+        return read
 
     def request(self, name: str, method: str) -> Any:
         result = self._results.pop((name, method), None)
@@ -171,6 +188,13 @@ class DeviceBusClient:
         """Stop reading these devices every cycle (their phase is over)."""
         dropped = set(names)
         self._poll = {key: None for key in self._poll if key[0] not in dropped}
+
+    def start_polling(self, names: Iterable[str]) -> None:
+        """Read these devices every cycle again (a phase that needs them is coming); their last
+        readings stand until the next exchange brings new ones."""
+        for name in names:
+            for key in self._read_keys.get(name, ()):
+                self._poll[key] = None
 
     async def open(self) -> None:
         """Open the link to the plant, once. A port that is not there yet is retried in the
@@ -289,7 +313,8 @@ class DeviceBusClient:
         readings = self._readings
         for key, value in zip(keys, values, strict=True):
             if value is not None:
-                readings[key] = decode(value)
+                # A reading handed over in process is the reading already (decode would return it as it is).
+                readings[key] = value if type(value) in READING_CLASSES else decode(value)
 
 
 register_readings(descent, surface)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from types import MemberDescriptorType
-from typing import Any
+from typing import Any, TypeVar
 
 import cbor2
 
@@ -24,11 +24,13 @@ _SCALARS = (int, float, str, bool, bytes, type(None))
 _SCALAR_TYPES: frozenset[type] = frozenset(_SCALARS)
 
 Converter = Callable[[Any], Any]
+_Reading = TypeVar("_Reading")
 
 _READING_TYPES: dict[str, type] = {}
 _ENCODERS: dict[type, Converter] = {}
 _DECODERS: dict[str, Converter] = {}
 _CARRIERS: dict[type, Converter] = {}
+READING_CLASSES: set[type] = set()  # the registered reading classes (decode hands a reading object back as it is)
 
 
 def canonical_cbor(value: Any) -> bytes:
@@ -44,6 +46,8 @@ def register_readings(*modules: Any) -> None:
                 _READING_TYPES[value.__name__] = value
                 _DECODERS.pop(value.__name__, None)
     _CARRIERS.clear()  # a name may now stand for another class
+    READING_CLASSES.clear()
+    READING_CLASSES.update(cls for cls in _READING_TYPES.values() if not issubclass(cls, dict | list))
 
 
 # --- encoding ------------------------------------------------------------------------------------
@@ -125,6 +129,24 @@ def _decoder_for(cls: type) -> Converter:
             f"    _o = _new(_cls)\n{stores}")
     return _compile("decode_reading", "fields", "_o", body=body, _cls=cls, _new=object.__new__,
                     _by_init=_decode_by_init, **setters)
+
+
+def reading_maker(cls: type[_Reading]) -> Callable[..., _Reading]:
+    """A constructor for ``cls`` taking its fields in order, for a device that makes a reading
+    every cycle: for a frozen slotted reading whose ``__init__`` only stores its arguments, one that
+    stores them straight into the slots (the same object, without the frozen class's guarded
+    ``__setattr__`` per field); for any other class, the class itself."""
+    if not (dataclasses.is_dataclass(cls) and _has_plain_decoder(cls)):
+        return cls
+    fields = dataclasses.fields(cls)
+    setters = {f"_set{i}": getattr(cls, field.name).__set__ for i, field in enumerate(fields)}
+    arguments = ", ".join(f"_v{i}" for i in range(len(fields)))
+    stores = "".join(f"    _set{i}(_o, _v{i})\n" for i in range(len(fields)))
+    source = f"def make_{cls.__name__}({arguments}):\n    _o = _new(_cls)\n{stores}    return _o\n"
+    namespace: dict[str, Any] = {"_cls": cls, "_new": object.__new__, **setters}
+    exec(compile(source, f"<device reading {cls.__name__}>", "exec"), namespace)  # built above from field names
+    maker: Callable[..., _Reading] = namespace[f"make_{cls.__name__}"]
+    return maker
 
 
 # --- carrying in process ---------------------------------------------------------------------------

@@ -47,6 +47,9 @@ ASCENT_STAGES = ("pitch_over", "orbit_insertion", "cutoff", "in_orbit")
 # Guidance events of a landing-site decision, and how GNC_LANDING_SITE reports them.
 SITE_OUTCOMES = {"site_confirmed_safe": "kept", "hazard_detected_retargeting": "moved", "no_safe_site": "none safe"}
 ASCENT_SENSORS = ("ascent_imu", "ascent_star_tracker", "ascent_attitude", "ascent_engine", "ascent_propellant")
+# The ascender's own attitude sensors and gauge, which nothing reads while the lander descends (the
+# ascent machine's checks read its engine): left unread in the descent (4 of the 13 readings a cycle).
+ASCENDER_IDLE_IN_DESCENT = ("ascent_imu", "ascent_star_tracker", "ascent_attitude", "ascent_propellant")
 
 
 class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUplink, Component):
@@ -243,6 +246,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
                 controller = make_descent_controller(self.lander, plan, now, responses=self._fault_responses())
                 self._started_at = self.clock.monotonic()
             self.descent = controller
+            self.bus.stop_polling(ASCENDER_IDLE_IN_DESCENT)
             self._descent_report = report
             self._landed_at = None
             self._update_activity()
@@ -354,6 +358,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self.descent = None
         self._checkpoint_finished("lander", outcome)
         self.bus.stop_polling(("velocimeter", "microwave", "hazard_imager"))
+        self.bus.start_polling(ASCENDER_IDLE_IN_DESCENT)
         self._update_activity()
         if report is not None:
             report(outcome)

@@ -113,28 +113,34 @@ def rk4_step(position: Vector3, velocity: Vector3, thrust: Vector3, dt: float,
              spin: Vector3 = NO_SPIN) -> tuple[Vector3, Vector3]:
     """One Runge-Kutta step of the point mass in the MCDF turning at ``spin``, thrust acceleration
     (MCDF axes) constant over it."""
-
-    def moved(base: Vector3, rate: Vector3, k: float) -> Vector3:
-        return (base[0] + k * rate[0], base[1] + k * rate[1], base[2] + k * rate[2])
-
-    a1 = _acceleration(position, velocity, thrust, spin)
-    p2, v2 = moved(position, velocity, 0.5 * dt), moved(velocity, a1, 0.5 * dt)
-    a2 = _acceleration(p2, v2, thrust, spin)
-    p3, v3 = moved(position, v2, 0.5 * dt), moved(velocity, a2, 0.5 * dt)
-    a3 = _acceleration(p3, v3, thrust, spin)
-    p4, v4 = moved(position, v3, dt), moved(velocity, a3, dt)
-    a4 = _acceleration(p4, v4, thrust, spin)
+    # Written out per component (the navigator steps this every 50 Hz cycle).
+    half = 0.5 * dt
+    px, py, pz = position
+    vx, vy, vz = velocity
+    a1x, a1y, a1z = _acceleration(position, velocity, thrust, spin)
+    v2x, v2y, v2z = v2 = (vx + half * a1x, vy + half * a1y, vz + half * a1z)
+    a2x, a2y, a2z = _acceleration((px + half * vx, py + half * vy, pz + half * vz), v2, thrust, spin)
+    v3x, v3y, v3z = v3 = (vx + half * a2x, vy + half * a2y, vz + half * a2z)
+    a3x, a3y, a3z = _acceleration((px + half * v2x, py + half * v2y, pz + half * v2z), v3, thrust, spin)
+    v4x, v4y, v4z = v4 = (vx + dt * a3x, vy + dt * a3y, vz + dt * a3z)
+    a4x, a4y, a4z = _acceleration((px + dt * v3x, py + dt * v3y, pz + dt * v3z), v4, thrust, spin)
     k = dt / 6.0
-    new_position = tuple(position[i] + k * (velocity[i] + 2.0 * v2[i] + 2.0 * v3[i] + v4[i]) for i in range(3))
-    new_velocity = tuple(velocity[i] + k * (a1[i] + 2.0 * a2[i] + 2.0 * a3[i] + a4[i]) for i in range(3))
-    return ((new_position[0], new_position[1], new_position[2]), (new_velocity[0], new_velocity[1], new_velocity[2]))
+    return ((px + k * (vx + 2.0 * v2x + 2.0 * v3x + v4x), py + k * (vy + 2.0 * v2y + 2.0 * v3y + v4y),
+             pz + k * (vz + 2.0 * v2z + 2.0 * v3z + v4z)),
+            (vx + k * (a1x + 2.0 * a2x + 2.0 * a3x + a4x), vy + k * (a1y + 2.0 * a2y + 2.0 * a3y + a4y),
+             vz + k * (a1z + 2.0 * a2z + 2.0 * a3z + a4z)))
 
 
 def track_step(state: TrackState, accel_local: Vector3, dt: float, spin: Vector3 = NO_SPIN) -> TrackState:
     """Advance a track state by ``dt`` under a thrust acceleration given in the local level."""
+    # from_track and local_to_frame at the same point, on one set of local axes.
     h, s, c, vu, vd, vc = state
-    position, velocity = from_track(h, s, c, vu, vd, vc)
-    thrust = local_to_frame(s, c, accel_local)
+    (ux, uy, uz), (dx, dy, dz), (cx, cy, cz) = local_axes(s, c)
+    r = R_MOON + h
+    position = (r * ux, r * uy, r * uz)
+    velocity = (vu * ux + vd * dx + vc * cx, vu * uy + vd * dy + vc * cy, vu * uz + vd * dz + vc * cz)
+    au, ad, ac = accel_local
+    thrust = (au * ux + ad * dx + ac * cx, au * uy + ad * dy + ac * cy, au * uz + ac * cz)
     return to_track(*rk4_step(position, velocity, thrust, dt, spin))
 
 

@@ -14,13 +14,17 @@ import random
 import struct
 from typing import Protocol
 
+from fsw.devices.codec import reading_maker
 from fsw.devices.descent import RCS_THRUSTERS, RcsStatus, StarTrackerReading, StrapdownImuReading
 from hil.emulator.imu_units import DualUnitImu
+from hil.emulator.noise import gauss_triple
 from hil.emulator.plant import FaultConfig
 from hil.emulator.rigid_body import Matrix3, RigidBody, Vector3, mat_mul, mat_vec, quaternion_of, rotation_vector_matrix
 
 _F32X3 = struct.Struct("<3f")
 _F32X4 = struct.Struct("<4f")
+_imu_frame = reading_maker(StrapdownImuReading)
+_rcs_status = reading_maker(RcsStatus)
 
 
 class AttitudeVehicle(Protocol):
@@ -42,10 +46,6 @@ class AttitudeVehicle(Protocol):
     def rcs_pulses(self) -> int: ...
 
     def fire_rcs(self, on_times_s: tuple[float, ...]) -> None: ...
-
-
-def _f32(v: Vector3) -> Vector3:
-    return _F32X3.unpack(_F32X3.pack(*v))
 
 
 def _error_matrix(rng: random.Random, scale_sigma: float, misalignment_sigma: float) -> Matrix3:
@@ -99,27 +99,29 @@ class EmulatedImu(DualUnitImu[StrapdownImuReading]):
     def _frame(self, unit: int) -> StrapdownImuReading:
         """What ``unit`` measures now."""
         p = self.plant
-        g = self.rng.gauss
+        rng = self.rng
         if self.accelerometer_on:
             fx, fy, fz = mat_vec(self.accel_errors[unit], p.specific_force_body)
             bx, by, bz = self.biases[unit]
-            n = self.ACCEL_NOISE
-            sf = (fx + bx + g(0.0, n), fy + by + g(0.0, n), fz + bz + g(0.0, n))
+            nx, ny, nz = gauss_triple(rng, self.ACCEL_NOISE)
+            sf = (fx + bx + nx, fy + by + ny, fz + bz + nz)
         else:
             sf = (0.0, 0.0, 0.0)
         wx, wy, wz = mat_vec(self.gyro_errors[unit], p.angular_rate)
         gx, gy, gz = self.gyro_biases[unit]
-        n = self.GYRO_NOISE
-        rates = (wx + gx + g(0.0, n), wy + gy + g(0.0, n), wz + gz + g(0.0, n))
+        nx, ny, nz = gauss_triple(rng, self.GYRO_NOISE)
+        rates = (wx + gx + nx, wy + gy + ny, wz + gz + nz)
         valid = True
         if unit in self.glitched_units:
+            g = rng.gauss
             # Beresheet-like: intermittent dropouts and large spikes from the failing unit.
             if self.rng.random() < 0.4:
                 valid = False
             else:
                 sf = (sf[0] + g(0.0, 25.0), sf[1] + g(0.0, 25.0), sf[2] + g(0.0, 25.0))
                 rates = (rates[0] + g(0.0, 0.3), rates[1] + g(0.0, 0.3), rates[2] + g(0.0, 0.3))
-        return StrapdownImuReading(p.t, _f32(sf), _f32(rates), unit, self.accelerometer_on, valid)
+        return _imu_frame(p.t, _F32X3.unpack(_F32X3.pack(*sf)), _F32X3.unpack(_F32X3.pack(*rates)), unit,
+                          self.accelerometer_on, valid)
 
 
 class EmulatedStarTracker:
@@ -184,4 +186,4 @@ class EmulatedRcs:
 
     def read(self) -> RcsStatus:
         p = self.plant
-        return RcsStatus(p.t, p.attitude_enabled, p.rcs_pulses, True)
+        return _rcs_status(p.t, p.attitude_enabled, p.rcs_pulses, True)

@@ -11,6 +11,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from fsw.devices.codec import reading_maker
 from fsw.devices.descent import (
     LRF_LONG_BEAM_MOUNT_RAD,
     LRF_SHORT_BEAM_MOUNT_RAD,
@@ -23,9 +24,22 @@ from fsw.devices.descent import (
     pack_heights,
 )
 from hil.emulator.attitude_devices import EmulatedImu, EmulatedRcs, EmulatedStarTracker
+from hil.emulator.noise import gauss_triple
 from hil.emulator.plant import LunarLanderPlant
 
 __all__ = ["EmulatedImu", "EmulatedRcs", "EmulatedStarTracker"]  # the lander's attitude devices live there
+
+# Each of these readings is made every cycle.
+_range_reading = reading_maker(RangeReading)
+_velocity_reading = reading_maker(VelocityReading)
+_range_velocity_reading = reading_maker(RangeVelocityReading)
+_engine_status = reading_maker(EngineStatus)
+_propellant_reading = reading_maker(PropellantReading)
+
+
+# The beams' directions in the body (along the beam, from the lander).
+_LONG_BEAM = (-math.cos(LRF_LONG_BEAM_MOUNT_RAD), -math.sin(LRF_LONG_BEAM_MOUNT_RAD), 0.0)
+_SHORT_BEAM = (-math.cos(LRF_SHORT_BEAM_MOUNT_RAD), -math.sin(LRF_SHORT_BEAM_MOUNT_RAD), 0.0)
 
 
 class EmulatedLaserRangeFinder:
@@ -55,20 +69,22 @@ class EmulatedLaserRangeFinder:
         dead_below = p.faults.range_finder_dead_below_m
         if dead_below is not None and not self.dead and p.height_above_ground < dead_below:
             self.dead = True
+        st = p.state
         if not self.powered or self.dead:
-            return RangeReading(p.t, 0.0, self.beam, False)
-        mount = LRF_LONG_BEAM_MOUNT_RAD if self.beam == "long" else LRF_SHORT_BEAM_MOUNT_RAD
-        bu, bd, bc = p.body_to_local((-math.cos(mount), -math.sin(mount), 0.0))
+            return _range_reading(st.t, 0.0, self.beam, False)
+        long = self.beam == "long"
+        bu, bd, bc = p.body_to_local(_LONG_BEAM if long else _SHORT_BEAM)
         if -bu < 0.17:  # grazing the horizon: no return
-            return RangeReading(p.t, 0.0, self.beam, False)
+            return _range_reading(st.t, 0.0, self.beam, False)
         terrain = p.terrain
-        rng0 = (p.h - terrain.height(p.s, p.c)) / -bu
-        rng1 = (p.h - terrain.height(p.s + rng0 * bd, p.c + rng0 * bc)) / -bu
-        limit = self.LONG_MAX_M if self.beam == "long" else self.SHORT_MAX_M
+        h, s, c = st.h, st.s, st.c
+        rng0 = (h - terrain.height(s, c)) / -bu
+        rng1 = (h - terrain.height(s + rng0 * bd, c + rng0 * bc)) / -bu
+        limit = self.LONG_MAX_M if long else self.SHORT_MAX_M
         if rng1 <= 0.0 or rng1 > limit or self.rng.random() < self.DROPOUT:
-            return RangeReading(p.t, 0.0, self.beam, False)
-        sigma = 1.0 + 0.001 * rng1 if self.beam == "long" else 0.05 + 0.0005 * rng1
-        return RangeReading(p.t, rng1 + self.rng.gauss(0.0, sigma), self.beam, True)
+            return _range_reading(st.t, 0.0, self.beam, False)
+        sigma = 1.0 + 0.001 * rng1 if long else 0.05 + 0.0005 * rng1
+        return _range_reading(st.t, rng1 + self.rng.gauss(0.0, sigma), self.beam, True)
 
 
 class EmulatedLaserDopplerVelocimeter:
@@ -86,17 +102,17 @@ class EmulatedLaserDopplerVelocimeter:
 
     def read(self) -> VelocityReading:
         p = self.plant
+        st = p.state
         if (
             not self.powered
             or p.tilt > self.MAX_TILT
             or p.height_above_ground > self.MAX_RANGE_M
             or self.rng.random() < 0.01
         ):
-            return VelocityReading(p.t, (0.0, 0.0, 0.0), False)
-        vb = p.local_to_body((p.vu, p.vd, p.vc))
-        g = self.rng.gauss
-        n = self.NOISE
-        return VelocityReading(p.t, (vb[0] + g(0.0, n), vb[1] + g(0.0, n), vb[2] + g(0.0, n)), True)
+            return _velocity_reading(st.t, (0.0, 0.0, 0.0), False)
+        vx, vy, vz = p.local_to_body((st.vu, st.vd, st.vc))
+        nx, ny, nz = gauss_triple(self.rng, self.NOISE)
+        return _velocity_reading(st.t, (vx + nx, vy + ny, vz + nz), True)
 
 
 class EmulatedMicrowaveRangeVelocity:
@@ -115,15 +131,18 @@ class EmulatedMicrowaveRangeVelocity:
 
     def read(self) -> RangeVelocityReading:
         p = self.plant
+        st = p.state
         hag = p.height_above_ground
-        if not self.powered or p.tilt > self.MAX_TILT or hag > self.MAX_RANGE_M:
-            return RangeVelocityReading(p.t, 0.0, (0.0, 0.0, 0.0), False)
-        g = self.rng.gauss
-        rng = hag / math.cos(p.tilt)
-        vb = p.local_to_body((p.vu, p.vd, p.vc))
-        return RangeVelocityReading(
-            p.t, rng + g(0.0, 0.5 + 0.002 * rng), (vb[0] + g(0.0, 0.2), vb[1] + g(0.0, 0.2), vb[2] + g(0.0, 0.2)), True
-        )
+        if not self.powered or hag > self.MAX_RANGE_M:
+            return _range_velocity_reading(st.t, 0.0, (0.0, 0.0, 0.0), False)
+        tilt = p.tilt
+        if tilt > self.MAX_TILT:
+            return _range_velocity_reading(st.t, 0.0, (0.0, 0.0, 0.0), False)
+        rng = hag / math.cos(tilt)
+        vx, vy, vz = p.local_to_body((st.vu, st.vd, st.vc))
+        measured = rng + self.rng.gauss(0.0, 0.5 + 0.002 * rng)
+        nx, ny, nz = gauss_triple(self.rng, 0.2)
+        return _range_velocity_reading(st.t, measured, (vx + nx, vy + ny, vz + nz), True)
 
 
 class EmulatedHazardImager:
@@ -277,7 +296,8 @@ class EmulatedMainEngine:
 
     def read(self) -> EngineStatus:
         p = self.plant
-        return EngineStatus(p.t, p.engine_on, p.thrust_cmd, max(0.0, p.thrust + self.rng.gauss(0.0, 10.0)), True)
+        return _engine_status(p.state.t, p.engine_on, p.thrust_cmd, max(0.0, p.thrust + self.rng.gauss(0.0, 10.0)),
+                              True)
 
 
 class EmulatedPropellantGauge:
@@ -289,7 +309,7 @@ class EmulatedPropellantGauge:
 
     def read(self) -> PropellantReading:
         p = self.plant
-        return PropellantReading(p.t, max(0.0, p.propellant + self.rng.gauss(0.0, self.NOISE_KG)), True)
+        return _propellant_reading(p.state.t, max(0.0, p.propellant + self.rng.gauss(0.0, self.NOISE_KG)), True)
 
 
 @dataclass

@@ -104,7 +104,9 @@ class Terrain:
             boulders.extend(self.boulder_field(ts, tc, 6.0, 12, seed))
         self.boulders: list[Boulder] = []
         self._buckets: dict[tuple[int, int], list[Boulder]] = {}
-        self._last_height = (math.nan, math.nan, 0.0)  # (s, c, height) of the last point asked about
+        # (s, c, height) of the last two points asked about: a cycle asks about the point under the
+        # lander and the one under the altimeter's beam, each several times.
+        self._last_height = self._other_height = (math.nan, math.nan, 0.0)
         self.add_boulders(boulders)
         self._site_s, self._site_c = ts, tc
         self._seed = seed
@@ -131,7 +133,7 @@ class Terrain:
             for i in range(int((b.s - reach) // _BUCKET_M), int((b.s + reach) // _BUCKET_M) + 1):
                 for j in range(int((b.c - reach) // _BUCKET_M), int((b.c + reach) // _BUCKET_M) + 1):
                     self._buckets.setdefault((i, j), []).append(b)
-        self._last_height = (math.nan, math.nan, 0.0)
+        self._last_height = self._other_height = (math.nan, math.nan, 0.0)
 
     def boulder_field(self, s: float, c: float, radius_m: float, count: int, seed: int) -> list[Boulder]:
         """A seeded cluster of metre-class boulders, one of them right on (s, c)."""
@@ -208,11 +210,15 @@ class Terrain:
 
     def height(self, s: float, c: float) -> float:
         """Surface height including boulders."""
-        last_s, last_c, last_h = self._last_height
-        if s == last_s and c == last_c:  # the devices of one cycle ask about the same point
-            return last_h
+        last = self._last_height
+        if s == last[0] and c == last[1]:  # the devices of one cycle ask about the same points
+            return last[2]
+        other = self._other_height
+        if s == other[0] and c == other[1]:
+            self._last_height, self._other_height = other, last
+            return other[2]
         h = self._height(s, c)
-        self._last_height = (s, c, h)
+        self._last_height, self._other_height = (s, c, h), last
         return h
 
     def _height(self, s: float, c: float) -> float:
