@@ -44,6 +44,7 @@ class DeviceBusServer:
         # The plant's record of the actuator calls that reached it: (exchange, device, method, args).
         self.applied: deque[tuple[int, str, str, tuple[Any, ...]]] = deque(maxlen=APPLIED_RECORD)
         self._last: tuple[int, int, bytes, PusTm] | None = None  # (subtype, seq count, request, reply)
+        self._last_readings: list[Any] | None = None  # of the last step, in poll order
 
     def step(self, request: dict[str, Any], in_process: bool = False) -> dict[str, Any]:
         """Apply one step request; the reply's values in their travelling form, or (``in_process``,
@@ -54,7 +55,9 @@ class DeviceBusServer:
             self.flight_restarts += 1
             if self.reset_outage_s > 0:
                 self.advance(self.reset_outage_s)
+        called: set[str] = set()
         for name, method, args in request.get("calls", []):
+            called.add(name)
             try:
                 values = decode(args)
                 getattr(self.devices[name], method)(*values)
@@ -68,10 +71,21 @@ class DeviceBusServer:
         self.exchanges += 1
         if "poll" in request:
             self.poll = request["poll"]
+        if dt > 0 or "poll" in request or self._last_readings is None:
+            readings = self._read_values(self.poll, errors, convert)
+        else:
+            # No time has passed since the last step: a device nothing commanded gives the reading
+            # it gave (sensors sample once per plant instant). A second exchange at one flight time
+            # (a ground command's, a cycle on resuming) must not draw fresh noise: the noise streams
+            # then follow plant time, not how the exchanges of one instant happened to fall.
+            fresh = self._read_values([key for key in self.poll if key[0] in called], errors, convert)
+            readings = [fresh.pop(0) if key[0] in called else last
+                        for key, last in zip(self.poll, self._last_readings, strict=True)]
+        self._last_readings = readings
         wanted = request.get("requests")
         reply = {
             "n": request.get("n"),
-            "readings": self._read_values(self.poll, errors, convert),
+            "readings": readings,
             "results": self._read(wanted, errors, convert) if wanted else [],
             "errors": errors,
         }
@@ -84,6 +98,7 @@ class DeviceBusServer:
                 self.advance(step_dt)
                 later.append(self._read_values(self.poll, errors, convert))
             reply["later"] = later
+            self._last_readings = later[-1]
         return reply
 
     def _read(self, wanted: Sequence[list[str]], errors: list[str],

@@ -32,9 +32,6 @@ from fsw.protocol.errors import FailureCode
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
-# Before and between powered phases only the mission machines' checks use the bus; their commands
-# (power switching) may wait for the fifth cycle.
-QUIET_CYCLES_AHEAD = 4
 CHECKPOINT_EVERY_CYCLES = 50  # once a second: a resumed controller propagates over what it missed
 # Mission states in which the device bus must run every cycle (sensors powered, engines live).
 ACTIVE_STATES = {
@@ -294,7 +291,11 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         if self.ctx.dormancy.dormant or self.failed:  # a dead bus is tried again by its probe task
             return
         controller = self.descent or self.ascent
-        ahead = controller.cycles_without_commands() if controller is not None else QUIET_CYCLES_AHEAD
+        # Cycles flown ahead are a promise that no command comes in them. Only a flying controller can
+        # make it: without one, a mission machine commands at any instant (the ascent's ignition), and
+        # a command made after the plant flew on without it would reach the plant cycles late, by as
+        # many as the fast group happened to fly before a dormancy: a seeded run would not repeat.
+        ahead = controller.cycles_without_commands() if controller is not None else 0
         async with self._exchange_lock:
             try:
                 await self.bus.exchange(ahead, self.period_s)

@@ -43,6 +43,24 @@ def test_server_applies_calls_then_advances_then_reads() -> None:
 
 
 
+def test_an_exchange_at_the_same_instant_draws_no_new_noise() -> None:
+    """A second exchange before the plant has moved (a ground command's, a cycle on resuming) gives
+    the readings of that instant again, fresh only for a device it commands: the sensors' noise
+    then follows plant time, and the readings after are the same however many such exchanges fell."""
+    def readings_after(extra_exchanges: int) -> list[Any]:
+        plant, devices, _ = build_descent(3)
+        server = DeviceBusServer({"imu": devices.imu, "engine": devices.main_engine}, plant.step)
+        poll = [["imu", "read"], ["engine", "read"]]
+        first = server.step({"dt": 0.02, "calls": [], "requests": [], "poll": poll})["readings"]
+        for _ in range(extra_exchanges):
+            assert server.step({"dt": 0.0, "calls": [], "requests": []})["readings"] == first
+        commanded = server.step({"dt": 0.0, "calls": [["engine", "set_on", [True]]], "requests": []})["readings"]
+        assert commanded[0] == first[0] and decode(commanded[1]).on is True  # the engine read afresh
+        return [decode(value) for value in server.step({"dt": 0.02, "calls": [], "requests": []})["readings"]]
+
+    assert readings_after(0) == readings_after(3)
+
+
 def test_cycles_flown_ahead_read_as_in_lock_step() -> None:
     def server() -> DeviceBusServer:
         plant, devices, _ = build_descent(3)
