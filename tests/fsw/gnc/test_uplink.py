@@ -16,7 +16,7 @@ from ground.descent_uplink import uplink_commands
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.orbit_determination import orbit_determination
 from hil.plant_process import LanderWorld
-from hil.rigs.flight_descent import FlightOptions, fly
+from hil.rigs.flight_descent import DescentRecord, FlightOptions, fly
 from tests.fsw.harness import Harness
 
 COMPLETED = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
@@ -111,21 +111,24 @@ def test_bad_uplinks_are_refused_with_a_code_and_leave_the_last_good_one(tmp_pat
     assert "map" not in seen["record"] and "map_pending" not in seen["record"]
 
 
+def assert_refused_unlit(record: DescentRecord, code: FailureCode, reason: str) -> None:
+    """The go failed with ``code``, a DESCENT_GO_REFUSED event said ``reason``, and the plant's own
+    record shows the engine never lit."""
+    assert record.go_verdict == code.name
+    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
+    assert refused and reason in refused[0]
+    assert record.ignitions == 0 and record.touchdown is None
+
+
 def test_a_go_without_an_uplinked_state_is_refused_and_nothing_lights() -> None:
     record = fly(SEED, options=FlightOptions(uplink=False))
-    assert record.go_verdict == FailureCode.NO_DESCENT_STATE.name
-    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
-    assert refused and "no uplinked state, target, map" in refused[0]
-    assert record.ignitions == 0 and record.touchdown is None  # the plant's own record
+    assert_refused_unlit(record, FailureCode.NO_DESCENT_STATE, "no uplinked state, target, map")
     assert record.mission_states[-1] == "awaiting_descent_go"
 
 
 def test_a_go_after_this_revolution_s_initiation_point_is_refused_with_the_reason() -> None:
     record = fly(SEED, options=FlightOptions(go_delay_s=60.0))
-    assert record.go_verdict == FailureCode.PDI_WINDOW_CLOSED.name
-    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
-    assert refused and "initiation is past" in refused[0]
-    assert record.ignitions == 0 and record.touchdown is None
+    assert_refused_unlit(record, FailureCode.PDI_WINDOW_CLOSED, "initiation is past")
     assert "PDI_PREDICTED" not in record.names()
 
 
@@ -133,10 +136,7 @@ def test_a_go_without_the_frame_is_refused_with_its_own_code_and_nothing_lights(
     # The uplink without DESCENT_FRAME_SET: flown, the Moon's turn would be left out and the landing
     # miss by hundreds of metres across the track, so the go is refused and says why.
     record = fly(SEED, options=FlightOptions(uplink_frame=False))
-    assert record.go_verdict == FailureCode.NO_DESCENT_FRAME.name
-    refused = [args["reason"] for name, args in record.events if name == "DESCENT_GO_REFUSED"]
-    assert refused and "DESCENT_FRAME_SET" in refused[0]
-    assert record.ignitions == 0 and record.touchdown is None  # the plant's own record
+    assert_refused_unlit(record, FailureCode.NO_DESCENT_FRAME, "DESCENT_FRAME_SET")
     assert record.mission_states[-1] == "awaiting_descent_go"
     assert "PDI_PREDICTED" not in record.names() and "DESCENT_FRAME_MISSING" not in record.names()
 
