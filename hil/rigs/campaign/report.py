@@ -104,7 +104,8 @@ def write_report(folder: Path, rows: Sequence[dict[str, Any]], meta: dict[str, A
     walls = values(rows, "wall_s")
     if walls:
         lines += [f"Wall time per run: median {np.median(walls):.1f} s, max {max(walls):.1f} s; "
-                  f"CPU-seconds of runs in all {sum(walls):.0f} s.", ""]
+                  f"run wall times summed {sum(walls):.0f} s (one worker's time; CPU on an idle host, more "
+                  "than CPU on a loaded one).", ""]
     if meta.get("throughput_per_hour"):
         lines += [f"Throughput of the last session: {meta['throughput_per_hour']:.0f} runs/hour on "
                   f"{meta.get('workers')} workers ({meta.get('session_wall_s', 0):.0f} s wall).", ""]
