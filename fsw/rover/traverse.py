@@ -111,6 +111,8 @@ class RoverTraverse(Component):
                      "returning towards the last point of contact", 0.0, 7_200.0, unit="s"),
         ParameterDef(0x6018, "rover_contact_recovery", "bool", True, "stop and return on a lost proximity link "
                      "(false only for a negative control)"),
+        ParameterDef(0x6019, "rover_ground_hold", "bool", False, "on the afap clock, rover time stands still "
+                     "while the traverse waits idle for the ground with the proximity link up (until ROVER_GO)"),
     )
 
     ARRIVAL_M = 0.5
@@ -138,6 +140,8 @@ class RoverTraverse(Component):
         self._resume = "drive"
         self._returning = False
         self._trail: list[tuple[float, float]] = []
+        self._heard_lander = False  # the proximity receiver has locked since boot
+        self._holding_for_ground = False
         self._poses = ctx.bus.subscribe(POSE_TOPIC, depth=16)
         self._contacts = ctx.bus.subscribe(CONTACT_TOPIC)
         self._nights = ctx.bus.subscribe(NIGHT_TOPIC)
@@ -148,6 +152,10 @@ class RoverTraverse(Component):
         self.waypoints = [(float(e), float(n), bool(s)) for e, n, s in stored.get("waypoints", [])]
         self.index, self.reached = int(stored.get("index", 0)), int(stored.get("reached", 0))
         self.ctx.rate_groups["fast"].add(self.update)
+
+    async def stop(self) -> None:
+        self._release_ground_hold()
+        await super().stop()
 
     def _persist(self) -> None:
         self.ctx.store.put("rover_traverse", {"waypoints": [list(w) for w in self.waypoints], "index": self.index,
@@ -172,7 +180,23 @@ class RoverTraverse(Component):
         if self.index >= len(self.waypoints):
             raise CommandStartFailed(FailureCode.WRONG_STATE, "no waypoint left in the plan")
         if self.state in ("idle", "done"):
+            self._release_ground_hold()
             self._start_leg()
+
+    # --- waiting for the ground ----------------------------------------------------------------
+    def _hold_for_ground(self) -> None:
+        """On the afap clock the ground's commands come at wall-clock moments: while the rover waits
+        idle for them (the link up, so the ground hears it), its time stands still, so that a seeded
+        run starts its traverse at the same on-board time whenever the ground's go arrives."""
+        if (not self._holding_for_ground and self.state == "idle" and self.contact and self._heard_lander
+                and self.clock.mode.kind == "afap" and self.param("rover_ground_hold")):
+            self.clock.acquire_hold()
+            self._holding_for_ground = True
+
+    def _release_ground_hold(self) -> None:
+        if self._holding_for_ground:
+            self._holding_for_ground = False
+            self.clock.release_hold()
 
     @command(0x6012)
     def cmd_rover_halt(self) -> None:
@@ -188,6 +212,7 @@ class RoverTraverse(Component):
         self._take_contact()
         while (night := self._nights.get_nowait()) is not None:
             self._set_night(bool(night))
+        self._hold_for_ground()
         if self.state in ("idle", "done", "night"):
             return
         if self.ctx.modes.mode != "NOMINAL":
@@ -199,6 +224,7 @@ class RoverTraverse(Component):
     def _take_contact(self) -> None:
         east, north = self.pose[0], self.pose[1]
         while (up := self._contacts.get_nowait()) is not None:
+            self._heard_lander = self._heard_lander or bool(up)
             if bool(up) == self.contact:
                 continue
             self.contact = bool(up)

@@ -223,10 +223,13 @@ def start_rover_plant(run_dir: Path, seed: int) -> subprocess.Popen[str]:
 
 
 def rover_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
-    """``ilrs-fsw run --vehicle rover``: its own store, clock and keys, on the proximity radio."""
+    """``ilrs-fsw run --vehicle rover``: its own store, clock and keys, on the proximity radio. Its time
+    waits for the ground while it waits idle for the traverse's go (``rover_ground_hold``): the ground
+    drives it at wall-clock moments, and a seeded run must fly the same traverse twice."""
     command = [sys.executable, "-m", "fsw.cli", "run", "--vehicle", "rover", "--port", str(run_dir / "rover-radio.tty"),
                "--plant-port", str(run_dir / "rover-dev.tty"), "--clock", "afap", "--watchdog", "none",
-               "--store", str(run_dir / "rover-store.sqlite"), "--seed", str(seed), "--verbose"]
+               "--store", str(run_dir / "rover-store.sqlite"), "--seed", str(seed), "--verbose",
+               "--param", "rover_ground_hold=true"]
     if keys is not None:
         command += ["--keys", str(keys)]
     return command

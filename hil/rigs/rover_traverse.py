@@ -5,12 +5,13 @@ tests and quick studies of a traverse, a fault or a night; the truth comes back 
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fsw.clock import Clock
+from fsw.clock import Clock, wait_wall
 from fsw.clock import run as run_on_clock
 from fsw.core.store import Store
 from fsw.protocol import appdata
@@ -29,6 +30,7 @@ class TraverseResult:
     truth: dict[str, Any]
     housekeeping: dict[str, Any]
     pancam: list[dict[str, Any]] = field(default_factory=list)
+    go_at_s: float = 0.0  # on-board time of the ROVER_GO
 
     def named(self, name: str) -> list[dict[str, Any]]:
         return [args for event, args in self.events if event == name]
@@ -36,10 +38,11 @@ class TraverseResult:
 
 def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, config: RoverPlantConfig | None = None,
                  parameters: dict[str, Any] | None = None, store_dir: Path | None = None,
-                 until_event: str | None = None) -> TraverseResult:
+                 until_event: str | None = None, ground_wall_s: float | None = None) -> TraverseResult:
     """Boot the rover, take it to NOMINAL, upload ``waypoints``, GO, and let ``duration_s`` of flight
     time pass (the traverse, then whatever follows: the night included), or less once ``until_event``
-    has been seen."""
+    has been seen. ``ground_wall_s``: the ground's commands come after this many wall seconds, as a
+    ground across a link would send them (default: one flight second after boot)."""
     directory = store_dir or Path(tempfile.mkdtemp(prefix="ilrs-rover-"))
     clock = Clock("afap")
     plant = RoverPlant(seed, config)
@@ -62,13 +65,21 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
         opcode = vehicle.dispatcher.commands_by_name[name].opcode
         vehicle.dispatcher.submit(PusTc(vehicle.apid, 8, 1, appdata.encode([opcode, *args]), next(sequence), ACK_ALL))
 
+    go_at: list[float] = []
+
     async def main() -> dict[str, Any]:
         await vehicle.start()
         try:
+            if ground_wall_s is not None:
+                await wait_wall(asyncio.Event().wait(), ground_wall_s)
             command("MODE_SET", "NOMINAL")
             for east, north, science in waypoints:
                 command("ROVER_WAYPOINT", float(east), float(north), bool(science))
-            await clock.sleep(1.0)
+            if ground_wall_s is None:
+                await clock.sleep(1.0)
+            else:
+                await wait_wall(asyncio.Event().wait(), ground_wall_s)
+            go_at.append(clock.monotonic())
             command("ROVER_GO")
             deadline = clock.monotonic() + duration_s
             while clock.monotonic() < deadline and not any(name == until_event for name, _ in events):
@@ -79,7 +90,7 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
             store.close()
 
     values = run_on_clock(main(), clock)
-    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired)
+    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired, go_at[0] if go_at else 0.0)
 
 
 def housekeeping(vehicle: Vehicle) -> dict[str, Any]:

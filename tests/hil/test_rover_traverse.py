@@ -71,3 +71,16 @@ def test_lost_contact_stops_the_rover_and_sends_it_back_to_where_the_lander_hear
     else:  # negative control: it drove on out of range, and nobody hears it
         assert not result.truth["radio_up"]
         assert result.truth["east_m"] > 20.0
+
+
+def test_with_the_ground_hold_the_traverse_is_the_same_whenever_the_ground_commands() -> None:
+    # The ground's commands come after 0.1 s or 0.4 s of wall time: on the afap clock that is any
+    # amount of flight time unless the rover's time waits for the ground.
+    held = [run_traverse(SEED, LEG, 900.0, config=rock_field(), parameters={"rover_ground_hold": True},
+                         until_event="ROVER_TRAVERSE_DONE", ground_wall_s=wall) for wall in (0.1, 0.4)]
+    assert held[0].go_at_s == held[1].go_at_s < 5.0
+    assert held[0].truth["path"] == held[1].truth["path"]
+    assert held[0].truth["collisions"] == [] and abs(held[0].truth["east_m"] - 20.0) < 1.0
+    # Negative control: without the hold the rover's time runs on while the ground is silent.
+    free = run_traverse(SEED, LEG, 900.0, config=rock_field(), until_event="ROVER_TRAVERSE_DONE", ground_wall_s=0.4)
+    assert free.go_at_s > held[0].go_at_s + 5.0
