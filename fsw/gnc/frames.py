@@ -45,6 +45,10 @@ GM_MOON = 4.9049e12  # m^3/s^2, the Moon's GM (published value)
 R_MOON = 1_737_400.0  # m
 # The Moon's sidereal rotation, one turn in 27.3217 days (IAU WGCCRE, Archinal et al. 2018).
 MOON_ROTATION_RAD_S = 2.6617e-6
+# The Moon's oblateness: J2 = 2.0321e-4 referred to 1738 km, from the GRAIL field GL0660B (Konopliv et
+# al. 2013, JGR Planets 118:1415). Its axis is the spin axis the ground uplinks with the descent frame.
+J2_MOON = 2.0321e-4
+J2_RADIUS_M = 1_738_000.0
 
 
 def beam_direction_local(pitch: float, yaw: float, mount: float) -> Vector3:

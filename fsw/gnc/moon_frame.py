@@ -1,5 +1,5 @@
-"""The navigator's dynamics model: a point mass about a spherical, turning Moon in a Moon-fixed
-frame, integrated by the flight software's own fourth-order Runge-Kutta step.
+"""The navigator's dynamics model: the Moon's gravity (point mass and J2) in a Moon-fixed frame that
+turns with it, integrated by the flight software's own fourth-order Runge-Kutta step.
 
 The frame is the *Moon-centred descent frame* (MCDF) in which the ground uplinks the descent state:
 
@@ -17,8 +17,10 @@ Guidance and the navigation filter work in track coordinates over the reference 
 :data:`R_MOON`): height ``h`` above it, the downrange arc ``s`` (longitude in the track plane times
 ``R_MOON``), the crossrange arc ``c`` (latitude from the track plane times ``R_MOON``) and the velocity
 in the local level ``(up, downrange, crossrange)``. :func:`to_track` and :func:`from_track` convert
-exactly (spherical coordinates), so the only approximations are the model's: point-mass gravity (the
-Moon's oblateness, J2, is left to the sensors) and a constant thrust acceleration over each step.
+exactly (spherical coordinates), so the only approximations are the model's: gravity to J2 (the
+Moon's oblateness about the uplinked spin axis; higher harmonics and mascons are left to the
+sensors; without a spin axis the model is a point mass in an inertial frame) and a constant thrust
+acceleration over each step.
 
 The star tracker's (inertial) frame is the MCDF as it stood at the uplinked alignment epoch; the
 Moon has turned it since by :func:`frame_turn`.
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import math
 
-from fsw.gnc.frames import GM_MOON, MOON_ROTATION_RAD_S, R_MOON, Vector3
+from fsw.gnc.frames import GM_MOON, J2_MOON, J2_RADIUS_M, MOON_ROTATION_RAD_S, R_MOON, Vector3
 
 FRAME_NAME = "MCDF"
 TrackState = tuple[float, float, float, float, float, float]  # h, s, c, vu, vd, vc
@@ -92,8 +94,8 @@ def local_to_frame(s: float, c: float, a: Vector3) -> Vector3:
 
 
 def _acceleration(p: Vector3, v: Vector3, thrust: Vector3, spin: Vector3) -> Vector3:
-    """Gravity and thrust, and in the turning frame the Coriolis (-2 w x v) and centrifugal
-    (-w x (w x p)) accelerations."""
+    """Gravity (point mass, and J2 about the spin axis when the spin is known) and thrust, and in the
+    turning frame the Coriolis (-2 w x v) and centrifugal (-w x (w x p)) accelerations."""
     x, y, z = p
     r2 = x * x + y * y + z * z
     k = -GM_MOON / (r2 * math.sqrt(r2))
@@ -101,6 +103,16 @@ def _acceleration(p: Vector3, v: Vector3, thrust: Vector3, spin: Vector3) -> Vec
     wx, wy, wz = spin
     if wx == 0.0 and wy == 0.0 and wz == 0.0:
         return (ax, ay, az)
+    # J2: with the pole n (unit spin axis) and u = (p . n) / r, the extra acceleration is
+    # k * 1.5 * J2 * (R / r)^2 * ((1 - 5 u^2) p + 2 u r n), k as above (negative: towards the Moon).
+    w = math.sqrt(wx * wx + wy * wy + wz * wz)
+    nx, ny, nz = wx / w, wy / w, wz / w
+    along = x * nx + y * ny + z * nz  # p . n = u r
+    j = k * 1.5 * J2_MOON * J2_RADIUS_M * J2_RADIUS_M / r2
+    radial = j * (1.0 - 5.0 * along * along / r2)
+    ax += radial * x + 2.0 * j * along * nx
+    ay += radial * y + 2.0 * j * along * ny
+    az += radial * z + 2.0 * j * along * nz
     # w x p, then the two terms: -2 w x v - w x (w x p).
     cx, cy, cz = wy * z - wz * y, wz * x - wx * z, wx * y - wy * x
     vx, vy, vz = v[0], v[1], v[2]

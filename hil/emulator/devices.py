@@ -150,7 +150,8 @@ class EmulatedHazardImager:
 
     At each scan the laser spots sample the true terrain (mounds, craters, boulders) on a
     ``IMAGE_CELLS`` x ``IMAGE_CELLS`` grid spanning the field of view on level ground, so the cell
-    size grows with height (about 0.78 m at the 100 m hover). Each cell carries range noise; a few
+    size grows with height (about 0.39 m at the 100 m hover, so that a boulder just over the 0.2 m
+    limit has a spot near its top). Each cell carries range noise; a few
     cells return nothing (dropouts); a cell hidden from the imager behind higher ground along its line
     of sight (a boulder's or a rim's shadow to the laser) has no measurement either: the imager cannot
     tell the two apart, both read ``NO_RETURN``. The grid is placed from where the imager believes it
@@ -158,7 +159,9 @@ class EmulatedHazardImager:
     The plant's own record of the last scan (``last_scan``: dropouts, hidden cells) is truth for tests.
     """
 
-    IMAGE_CELLS = 64  # [est.] cells per side of the resampled elevation image
+    # [est.] cells per side of the resampled elevation image: 64 (0.78 m cells) let 0.22-0.27 m
+    # boulders of ~0.5 m radius fall between the spots (docs/gnc.md, "Hazard detection").
+    IMAGE_CELLS = 128
     HALF_FOV = math.radians(14.0)  # [est.] ~50 m x 50 m imaged from the 100 m hover
     MIN_RANGE_M = 20.0
     MAX_RANGE_M = 250.0

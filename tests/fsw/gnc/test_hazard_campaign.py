@@ -1,9 +1,11 @@
 """Campaign descents of the flight software over dispersed site terrains (the campaign's draw per
 seed: boulders, mounds, small craters, start state, engine): no touchdown has a hazard under the
 footprint by the plant's record. Seed 396555069 is the campaign run that once landed on an 8.3 deg
-mound flank (a site chosen at the edge of the slope limit); the others are the first runs of the
-default campaign. The negative control (avoidance off over a boulder field under the aim) is
-tests/fsw/gnc/test_hazard_closed_loop.py."""
+mound flank (a site chosen at the edge of the slope limit; the slope margin that ended it is tested
+on images in tests/fsw/gnc/test_hazard_margins.py): since the navigator models J2 its hover is ~120 m
+further downrange, off that mound, and it stays here as a dispersed descent. The others are the
+first runs of the default campaign. The negative control (avoidance off over a boulder field under
+the aim) is tests/fsw/gnc/test_hazard_closed_loop.py."""
 
 from __future__ import annotations
 
@@ -28,6 +30,3 @@ def test_no_dispersed_campaign_descent_touches_down_on_a_hazard(seed: int) -> No
     assert touchdown.safe and row["success"], row
     sites = [args for name, args in record.events if name == "GNC_LANDING_SITE"]
     assert len(sites) == 1, "the site is judged once, at the hover"
-    if seed == ONCE_ON_A_SLOPE:  # the aim is on the mound's flank: the site moves off it, well clear
-        assert sites[0]["outcome"] == "moved"
-        assert touchdown.ground_slope_deg < 8.0 - 1.0

@@ -1,5 +1,5 @@
-"""The navigator's own dynamics model (a point mass about a spherical Moon in the Moon-centred
-descent frame, which turns with the Moon, integrated by its own Runge-Kutta step) against the
+"""The navigator's own dynamics model (a point mass with J2 in the Moon-centred descent frame,
+which turns with the Moon, integrated by its own Runge-Kutta step) against the
 plant's truth, which integrates its own equations: alone in free flight, and fused with the sensors
 through a whole descent."""
 
@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import replace
+
+import pytest
 
 from fsw.gnc import moon_frame, navigation
 from fsw.gnc.frames import GM_MOON, R_MOON
 from fsw.gnc.guidance import APPROACH, HOVER, LANDED, MAIN_BRAKING, SLOW_DESCENT
-from hil.emulator.dynamics import MoonModel
 from hil.emulator.orbit_determination import track_to_moon_centred
-from hil.emulator.plant import LunarLanderPlant, PlantConfig
+from hil.emulator.plant import LunarLanderPlant
 from hil.rigs.closed_loop import build_descent
 
 DT = 0.02
@@ -56,16 +56,19 @@ def coast_beside_the_plant(plant: LunarLanderPlant, spin: tuple[float, float, fl
     return tuple(a - b for a, b in zip(state, (plant.h, plant.s, plant.c, plant.vu, plant.vd, plant.vc), strict=True))
 
 
-def test_the_model_alone_follows_the_plant_s_coast_within_stated_bounds() -> None:
+def test_the_model_alone_follows_the_plant_s_coast_within_stated_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
     plant = LunarLanderPlant(1)
     spin = moon_frame.moon_spin(plant.state.pole)  # what the uplink gives
+    # Two integrators of the same physics (point mass, J2 about the spin axis, the turning frame)
+    # agree to a millimetre over ten minutes.
     dh, ds, dc, dvu, dvd, dvc = coast_beside_the_plant(plant, spin)
-    # What differs is the plant's J2 (the model's is a sphere): ~50 m in ten minutes at 15-100 km.
-    assert abs(dh) < 70.0 and abs(ds) < 70.0 and abs(dc) < 5.0
-    assert abs(dvu) < 0.2 and abs(dvd) < 0.3 and abs(dvc) < 0.01
-    # On a sphere the two integrators of the same physics agree to a millimetre.
-    dh, ds, dc, *_ = coast_beside_the_plant(LunarLanderPlant(1, replace(PlantConfig(), moon=MoonModel(j2=0.0))), spin)
-    assert max(abs(dh), abs(ds), abs(dc)) < 0.01
+    assert max(abs(dh), abs(ds), abs(dc)) < 0.01 and max(abs(dvu), abs(dvd), abs(dvc)) < 1e-4
+    # Negative control: a model without J2 (a spherical Moon) is ~50 m off in height and downrange
+    # after ten minutes at 15-100 km, the bias a whole descent then lands with.
+    monkeypatch.setattr(moon_frame, "J2_MOON", 0.0)
+    dh, ds, dc, *_ = coast_beside_the_plant(LunarLanderPlant(1), spin)
+    assert abs(dh) > 30.0 and abs(ds) > 30.0 and abs(dc) < 5.0
+    monkeypatch.undo()
     # Negative control: a model that takes the Moon-fixed frame as inertial drifts ~750 m across the
     # track (the Coriolis acceleration of the 1.7 km/s orbit in the turning frame).
     _dh, _ds, dc, _dvu, _dvd, dvc = coast_beside_the_plant(LunarLanderPlant(1), moon_frame.NO_SPIN)
@@ -73,13 +76,12 @@ def test_the_model_alone_follows_the_plant_s_coast_within_stated_bounds() -> Non
 
 
 def test_fused_with_the_sensors_the_navigator_tracks_the_plant_through_a_descent() -> None:
-    """Stated bounds (seed 3, orbit-determination errors of 30 m / 100 m / 50 m and 0.1 m/s; the
-    Moon's J2 a model error of the navigator, tens of metres of height over the descent): height above
+    """Stated bounds (seed 3, orbit-determination errors of 30 m / 100 m / 50 m and 0.1 m/s): height above
     the sphere within 120 m in braking, 110 m in the approach, 95 m from the hover on (the attitude is
     estimated on board; the altimeters hold the height above the ground, the map error takes the
     rest); velocity within 0.5 m/s to the end of the approach and 0.25 m/s after; height above the
-    ground within 10 m in the approach and 1 m from the hover on; ground track within 100 m of the
-    truth (the Moon's turn modelled); after touchdown both read 0 and the vehicle stands."""
+    ground within 10 m in the approach and 1 m from the hover on; ground track within 170 m of the
+    truth (the Moon's turn and J2 modelled); after touchdown both read 0 and the vehicle stands."""
     plant, _devices, controller = build_descent(3)
     worst: dict[str, list[float]] = {}
     t, landed_at = 0.0, None
@@ -101,7 +103,10 @@ def test_fused_with_the_sensors_the_navigator_tracks_the_plant_through_a_descent
     assert worst[APPROACH][0] < 110.0 and worst[APPROACH][1] < 0.5 and worst[APPROACH][2] < 10.0
     for phase in (HOVER, SLOW_DESCENT):
         assert worst[phase][0] < 95.0 and worst[phase][1] < 0.25 and worst[phase][2] < 1.0, (phase, worst[phase])
-    assert max(errors[3] for errors in worst.values()) < 100.0
+    # No sensor corrects the horizontal position before the hover image: the IMU's errors and the
+    # orbit determination's 100 m grow to 161 m here (-137 m downrange at 800 s, from the IMU and
+    # the start; a navigator without J2 would have hidden most of it under J2's +122 m).
+    assert max(errors[3] for errors in worst.values()) < 170.0
     state = controller.nav.state()
     assert controller.phase == LANDED and state.height_above_ground == 0.0
     assert state.vu == state.vd == state.vc == 0.0

@@ -40,8 +40,8 @@ def test_heights_are_the_true_terrain_with_noise_and_dropouts() -> None:
     imager = EmulatedHazardImager(plant)
     scan = imager.scan()
     n = scan.rows
-    assert n == scan.cols == 64
-    assert 0.7 < scan.cell_m < 0.86  # ~50 m square seen from 100 m
+    assert n == scan.cols == 128
+    assert 0.35 < scan.cell_m < 0.43  # ~50 m square seen from 100 m
     heights = scan.heights()
     errors, missing = [], 0
     for k, z in enumerate(heights):
@@ -104,5 +104,5 @@ def test_no_image_out_of_range_or_tilted() -> None:
 def test_the_image_travels_compactly_on_the_device_bus() -> None:
     scan = EmulatedHazardImager(hovering(field=True)).scan()
     wire = canonical_cbor(encode(scan))
-    assert len(wire) < 8_400  # 64 x 64 cells at two octets, plus the header
+    assert len(wire) < 33_000  # 128 x 128 cells at two octets, plus the header
     assert decode(encode(scan)) == scan
