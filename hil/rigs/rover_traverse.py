@@ -65,9 +65,7 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
         opcode = vehicle.dispatcher.commands_by_name[name].opcode
         vehicle.dispatcher.submit(PusTc(vehicle.apid, 8, 1, appdata.encode([opcode, *args]), next(sequence), ACK_ALL))
 
-    go_at: list[float] = []
-
-    async def main() -> dict[str, Any]:
+    async def main() -> tuple[dict[str, Any], float]:
         await vehicle.start()
         try:
             if ground_wall_s is not None:
@@ -79,18 +77,18 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
                 await clock.sleep(1.0)
             else:
                 await wait_wall(asyncio.Event().wait(), ground_wall_s)
-            go_at.append(clock.monotonic())
+            go_at = clock.monotonic()
             command("ROVER_GO")
             deadline = clock.monotonic() + duration_s
             while clock.monotonic() < deadline and not any(name == until_event for name, _ in events):
                 await clock.sleep(min(60.0, deadline - clock.monotonic()))
-            return housekeeping(vehicle)
+            return housekeeping(vehicle), go_at
         finally:
             await vehicle.stop("rig over")
             store.close()
 
-    values = run_on_clock(main(), clock)
-    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired, go_at[0] if go_at else 0.0)
+    values, go_at = run_on_clock(main(), clock)
+    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired, go_at)
 
 
 def housekeeping(vehicle: Vehicle) -> dict[str, Any]:
