@@ -8,7 +8,8 @@ Chang'E-5 powered descent", Space: Science & Technology 2021; the CE-3 GNC paper
 brings the lander there 50-150 m from its target) finds nothing safe: the coarse stage moves the
 approach's aim to ground the fine stage can use.
 
-The judgement is :func:`fsw.gnc.hazard.assess` with a coarse configuration: the "footprint" is a
+The judgement is :class:`fsw.gnc.hazard.HazardJudgement` with a coarse configuration, a step per
+approach cycle: the "footprint" is a
 region about the fine image's half-size, the "dispersion" the room the fine stage needs about it, the
 bump and pit limits read mounds and crater floors at the coarse cell size (boulders are below it).
 The image is re-centred on the aim so the chosen region is the best-scored one (distance weighing
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from fsw.core.declarations import EventDef, ParameterDef, Severity, TelemetryDef
 from fsw.devices.descent import ElevationImageReading
-from fsw.gnc.hazard import HazardAssessment, HazardConfig, assess
+from fsw.gnc.hazard import HazardAssessment, HazardConfig, HazardJudgement
 
 #: [est.] thresholds for a ~9.5 m cell image with ~0.3 m height noise (figures in docs/gnc.md).
 COARSE_CONFIG = HazardConfig(
@@ -55,14 +56,30 @@ class CoarseChoice:
 
 def judge_coarse(reading: ElevationImageReading, aim_offset: tuple[float, float], mass_kg: float,
                  config: HazardConfig = COARSE_CONFIG) -> CoarseChoice:
-    """Judge a coarse image; ``aim_offset``: the aim from the point under the lander when the image
-    was taken (downrange, crossrange), metres."""
+    """Judge a coarse image at once; ``aim_offset``: the aim from the point under the lander when the
+    image was taken (downrange, crossrange), metres."""
+    judgement = coarse_judgement(reading, aim_offset, mass_kg, config)
+    return CoarseChoice(None, (0.0, 0.0), "invalid", INVALID) if judgement is None else \
+        coarse_choice(judgement.run())
+
+
+INVALID = "coarse image invalid; keeping the aim"
+
+
+def coarse_judgement(reading: ElevationImageReading, aim_offset: tuple[float, float], mass_kg: float,
+                     config: HazardConfig = COARSE_CONFIG) -> HazardJudgement | None:
+    """The judgement of a coarse image re-centred on the aim (None: the image is unusable)."""
     if not reading.valid or reading.rows * reading.cols <= 0 or reading.cell_m <= 0.0:
-        return CoarseChoice(None, (0.0, 0.0), "invalid", "coarse image invalid; keeping the aim")
+        return None
     # Re-centre on the aim: the divert reach and the distance cost then count from it.
     centred = replace(reading, origin_downrange_m=reading.origin_downrange_m - aim_offset[0],
                       origin_crossrange_m=reading.origin_crossrange_m - aim_offset[1])
-    found = assess(centred, (0.0, 0.0), mass_kg, config)
+    return HazardJudgement(centred, (0.0, 0.0), mass_kg, config)
+
+
+def coarse_choice(judgement: HazardJudgement) -> CoarseChoice:
+    """The verdict of a complete coarse judgement."""
+    found = judgement.assessment()
     summary = f"{found.hazard_cells} hazard, {found.unknown_cells} unknown, {found.unsafe_sites} unsafe cells"
     if found.target_safe:
         return CoarseChoice(found, (0.0, 0.0), "kept", f"aim region safe; {summary}")
@@ -82,10 +99,12 @@ class CoarseStage:
     choice: CoarseChoice | None = None  # the verdict (None: not reached yet)
     requested_t: float | None = None
     reading: ElevationImageReading | None = field(default=None, repr=False)
+    judging: HazardJudgement | None = field(default=None, repr=False)  # the image's judgement under way
 
     def look(self, aim_offset: tuple[float, float]) -> tuple[float, float] | None:
         """Where to point the coarse image while it is awaited (None: not awaited)."""
-        return aim_offset if self.choice is None and self.requested_t is not None else None
+        awaited = self.choice is None and self.judging is None and self.requested_t is not None
+        return aim_offset if awaited else None
 
     def step(self, t: float, nav_t: float, aim_offset: tuple[float, float], velocity: tuple[float, float],
              mass_kg: float) -> tuple[tuple[float, float] | None, list[tuple[str, str]]]:
@@ -96,6 +115,13 @@ class CoarseStage:
         if self.requested_t is None:
             self.requested_t = t
             return None, [("coarse_scan_requested", f"aim {math.hypot(*aim_offset):.0f} m ahead")]
+        if self.judging is not None:  # a step of the judgement under way each cycle
+            if not self.judging.step():
+                return None, []
+            self.choice, self.judging = coarse_choice(self.judging), None
+            if self.choice.outcome == "moved":
+                return self.choice.shift, [("coarse_site_selected", self.choice.detail)]
+            return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
         reading, self.reading = self.reading, None
         if reading is None:
             if t - self.requested_t <= self.wait_s:
@@ -108,10 +134,12 @@ class CoarseStage:
         # The aim from where the lander was at the image's time tag (it flew on while the image came back).
         age = max(0.0, nav_t - reading.t)
         aim = (aim_offset[0] + velocity[0] * age, aim_offset[1] + velocity[1] * age)
-        self.choice = judge_coarse(reading, aim, mass_kg)
-        if self.choice.outcome == "moved":
-            return self.choice.shift, [("coarse_site_selected", self.choice.detail)]
-        return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
+        self.judging = coarse_judgement(reading, aim, mass_kg)
+        if self.judging is None:
+            self.choice = CoarseChoice(None, (0.0, 0.0), "invalid", INVALID)
+            return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
+        # The verdict is a shift of the aim: it holds however many cycles the judgement takes.
+        return self.step(t, nav_t, aim_offset, velocity, mass_kg)
 
 
 # Guidance events reported as COARSE_SITE_EVENT (outcome, detail).

@@ -28,7 +28,7 @@ from fsw.gnc.coarse_hazard import CoarseStage
 from fsw.gnc.guidance_laws import e_guidance, full_thrust_braking_distance
 from fsw.gnc.hazard import HazardAssessment, HazardConfig
 from fsw.gnc.navigation import GM_MOON, NavState
-from fsw.gnc.site_selection import AVOIDANCE_MAX_TILT, AimPoint, SiteSelection
+from fsw.gnc.site_selection import AVOIDANCE_MAX_TILT, AimPoint, SiteJudging, SiteSelection
 from fsw.gnc.thrust_authority import accel_under_ceiling, stopping_distance
 
 MAIN_BRAKING = "main_braking"
@@ -108,6 +108,7 @@ class DescentGuidance(SiteSelection):
     last_hazard: HazardAssessment | None = None  # the latest image judged
     last_site_shift: tuple[float, float] = (0.0, 0.0)  # chosen site from the aim before it (downrange, crossrange)
     _hazard_map: ElevationImageReading | None = None
+    _judging: SiteJudging | None = None  # the hover image's judgement under way
     # Coarse hazard avoidance in the approach (off only for a negative control).
     coarse: CoarseStage = field(default_factory=CoarseStage)
     _scans_requested: int = 0
@@ -135,6 +136,8 @@ class DescentGuidance(SiteSelection):
     def _enter(self, t: float, phase: str, nav: NavState, detail: str = "") -> None:
         self.phase = phase
         self.phase_started_t = t
+        if phase != HOVER:
+            self._judging = None  # a hover ended early (a bingo) leaves its judgement unfinished
         self._phase_start_state = nav
         self._event(t, f"phase:{phase}", detail)
 
@@ -150,7 +153,8 @@ class DescentGuidance(SiteSelection):
         chosen is kept: its offset was judged from the lander's position at the scan, which the
         navigation carried over the gap. A hover that has not judged its image yet settles again
         before the scan: the outage (attitude control off) may have left the lander swinging."""
-        if self.phase == HOVER and self.last_hazard is None and self._settled_since is not None:
+        if (self.phase == HOVER and self.last_hazard is None and self._judging is None
+                and self._settled_since is not None):
             self._settled_since = None
             self._event(t, "hover_settling_again", "restart before the hazard scan")
 
@@ -443,6 +447,7 @@ class DescentGuidance(SiteSelection):
             and t - self._settled_since >= cfg.hover_settle_s
             and not self._scan_pending
             and self._hazard_map is None
+            and self._judging is None
         ):
             if self._scans_requested < cfg.hover_max_scans:
                 self._scans_requested += 1
@@ -457,10 +462,13 @@ class DescentGuidance(SiteSelection):
             if not reading.valid:
                 self._event(t, "hazard_scan_invalid", "")
                 self._settled_since = t
-            else:
-                self._select_site(t, nav, reading)
+            elif not self._begin_site_selection(t, nav, reading):
                 self._avoidance_s = self._avoidance_time(nav)
                 self._enter(t, HAZARD_AVOIDANCE, nav, f"{self._avoidance_s:.1f} s")
+        # The judgement takes a step a cycle; the hover holds position over the old aim meanwhile.
+        if self._judging is not None and self._continue_site_selection(t):
+            self._avoidance_s = self._avoidance_time(nav)
+            self._enter(t, HAZARD_AVOIDANCE, nav, f"{self._avoidance_s:.1f} s")
         return self._hold(nav, cfg.approach_end_height_m)
 
     def _avoidance(self, t: float, nav: NavState) -> tuple[float, float, float]:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 from fsw.devices.descent import ElevationImageReading
 
@@ -88,21 +89,24 @@ class HazardAssessment:
 
 
 class _Integral:
-    """Summed-area table over a rows x cols grid (row-major), for window sums in four look-ups."""
+    """Summed-area table over a rows x cols grid (row-major), for window sums in four look-ups. Built a
+    band of rows at a time, in order."""
 
     __slots__ = ("cols", "table")
 
-    def __init__(self, values: list[float], rows: int, cols: int) -> None:
-        w = cols + 1
-        table = [0.0] * ((rows + 1) * w)
-        for i in range(rows):
+    def __init__(self, rows: int, cols: int) -> None:
+        self.cols = cols
+        self.table = [0.0] * ((rows + 1) * (cols + 1))
+
+    def add_rows(self, values: list[float], i0: int, i1: int) -> None:
+        """Rows i0..i1-1 of ``values`` (the rows above i0 are in already)."""
+        cols, w, table = self.cols, self.cols + 1, self.table
+        for i in range(i0, i1):
             run = 0.0
             base, above, src = (i + 1) * w, i * w, i * cols
             for j in range(cols):
                 run += values[src + j]
                 table[base + j + 1] = table[above + j + 1] + run
-        self.cols = cols
-        self.table = table
 
     def window(self, i0: int, j0: int, i1: int, j1: int) -> float:
         """Sum over rows i0..i1-1, columns j0..j1-1."""
@@ -122,51 +126,6 @@ class GroundMaps:
     unknown: list[float]  # 1.0: no measurement
 
 
-def ground_maps(reading: ElevationImageReading, config: HazardConfig | None = None) -> GroundMaps:
-    """Steps 1-2: the plane about every cell (over the valid cells within the footprint radius),
-    its slope and roughness, and the cell's own excursion from it."""
-    cfg = config or HazardConfig()
-    rows, cols, cell = reading.rows, reading.cols, reading.cell_m
-    n = rows * cols
-    heights = reading.heights()
-    if n <= 0 or cell <= 0.0:  # no grid to judge: every cell (there are none, or no size) unknown
-        n = max(0, n)
-        return GroundMaps(max(0, rows), max(0, cols), [math.inf] * n, [math.inf] * n, [0.0] * n, [1.0] * n)
-    plane_half = max(1, math.ceil(cfg.footprint_radius_m / cell))
-    # Integral images of the plane-fit sums over valid cells (x: row index, y: column index).
-    ones, xs, ys, zs, xx, xy, yy, xz, yz, zz = ([0.0] * n for _ in range(10))
-    unknown = [0.0] * n
-    for k, z in enumerate(heights):
-        if z is None:
-            unknown[k] = 1.0
-            continue
-        x, y = divmod(k, cols)
-        ones[k], xs[k], ys[k], zs[k] = 1.0, x, y, z
-        xx[k], xy[k], yy[k] = x * x, x * y, y * y
-        xz[k], yz[k], zz[k] = x * z, y * z, z * z
-    tables = [_Integral(v, rows, cols).table for v in (ones, xs, ys, zs, xx, xy, yy, xz, yz, zz)]
-    width = cols + 1
-    slope = [math.inf] * n
-    rough = [math.inf] * n
-    hazard = [0.0] * n
-    for i in range(rows):
-        i0, i1 = max(0, i - plane_half), min(rows, i + plane_half + 1)
-        for j in range(cols):
-            j0, j1 = max(0, j - plane_half), min(cols, j + plane_half + 1)
-            a11, a01, a10, a00 = i1 * width + j1, i0 * width + j1, i1 * width + j0, i0 * width + j0
-            fit = _plane([t[a11] - t[a01] - t[a10] + t[a00] for t in tables], i, j)
-            if fit is None:
-                continue
-            a, b, c, rms = fit
-            k = i * cols + j
-            slope[k] = math.degrees(math.atan(math.hypot(b, c) / cell))
-            rough[k] = rms
-            z = heights[k]
-            if z is not None and (z - a > cfg.bump_limit_m or a - z > cfg.pit_limit_m):
-                hazard[k] = 1.0
-    return GroundMaps(rows, cols, slope, rough, hazard, unknown)
-
-
 def margins_in_cells(cell_m: float, config: HazardConfig) -> tuple[int, int]:
     """(keep, spread): how many cells about a site must be free of hazard cells (the footprint
     plus the landing dispersion) and must have good ground (the dispersion alone)."""
@@ -175,75 +134,25 @@ def margins_in_cells(cell_m: float, config: HazardConfig) -> tuple[int, int]:
     return keep, spread
 
 
+def ground_maps(reading: ElevationImageReading, config: HazardConfig | None = None) -> GroundMaps:
+    """Steps 1-2: the plane about every cell (over the valid cells within the footprint radius),
+    its slope and roughness, and the cell's own excursion from it."""
+    rows, cols = reading.rows, reading.cols
+    if rows * cols <= 0 or reading.cell_m <= 0.0:  # no grid to judge: every cell (if any) unknown
+        n = max(0, rows * cols)
+        return GroundMaps(max(0, rows), max(0, cols), [math.inf] * n, [math.inf] * n, [0.0] * n, [1.0] * n)
+    return HazardJudgement(reading, (0.0, 0.0), 0.0, config, choose_site=False).run().maps()
+
+
 def assess(
     reading: ElevationImageReading,
     target_offset: tuple[float, float],
     mass_kg: float,
     config: HazardConfig | None = None,
 ) -> HazardAssessment:
-    """Judge the imaged ground and choose a landing site. ``target_offset``: the aim point from the
-    point under the lander (downrange, crossrange), metres."""
-    cfg = config or HazardConfig()
-    rows, cols, cell = reading.rows, reading.cols, reading.cell_m
-    n = rows * cols
-    if not reading.valid or n == 0 or cell <= 0.0:
-        return _no_site(reading, "invalid image")
-    maps = ground_maps(reading, cfg)
-    slope, rough, hazard = maps.slope_deg, maps.roughness_m, maps.hazard
-    keep_half, spread = margins_in_cells(cell, cfg)
-    near_half = max(keep_half, math.ceil(cfg.nearby_radius_factor * cfg.footprint_radius_m / cell))
-    hazard_sum = _Integral(hazard, rows, cols)
-    unknown_sum = _Integral(maps.unknown, rows, cols)
-    # Ground a leg may stand on: slope inside the limit less its margin, roughness inside its limit.
-    slope_ok = cfg.slope_limit_deg - cfg.slope_margin_deg
-    bad_ground = [0.0 if slope[k] <= slope_ok and rough[k] <= cfg.roughness_limit_m else 1.0 for k in range(n)]
-    bad_sum = _Integral(bad_ground, rows, cols)
-
-    # Step 3: the safety map; step 4: the best scored site in reach.
-    origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
-    unknown_limit = cfg.max_unknown_fraction
-    prop_ref = _divert_propellant(cfg.max_divert_m, mass_kg, cfg)
-    safe = [False] * n
-    best: tuple[float, int, float] | None = None
-    for i in range(keep_half, rows - keep_half):
-        for j in range(keep_half, cols - keep_half):
-            k = i * cols + j
-            # Every point the lander may touch down on (the dispersion about the site) is good ground.
-            if bad_ground[k] or (spread and bad_sum.window(i - spread, j - spread, i + spread + 1, j + spread + 1)):
-                continue
-            i0, i1, j0, j1 = i - keep_half, i + keep_half + 1, j - keep_half, j + keep_half + 1
-            if hazard_sum.window(i0, j0, i1, j1) > 0.0:
-                continue
-            unknown_frac = unknown_sum.window(i0, j0, i1, j1) / ((i1 - i0) * (j1 - j0))
-            if unknown_frac > unknown_limit:
-                continue
-            safe[k] = True
-            ds, dc = origin[0] + i * cell, origin[1] + j * cell
-            if math.hypot(ds, dc) > cfg.max_divert_m:
-                continue
-            ni0, ni1 = max(0, i - near_half), min(rows, i + near_half + 1)
-            nj0, nj1 = max(0, j - near_half), min(cols, j + near_half + 1)
-            nearby = hazard_sum.window(ni0, nj0, ni1, nj1) / ((ni1 - ni0) * (nj1 - nj0))
-            safety = 1.0 - (0.35 * slope[k] / cfg.slope_limit_deg + 0.25 * rough[k] / cfg.roughness_limit_m
-                            + 0.25 * min(1.0, 10.0 * nearby) + 0.15 * unknown_frac / max(1e-9, unknown_limit))
-            from_target = math.hypot(ds - target_offset[0], dc - target_offset[1])
-            propellant = _divert_propellant(math.hypot(ds, dc), mass_kg, cfg)
-            score = (safety - cfg.distance_weight * from_target / cfg.max_divert_m
-                     - cfg.propellant_weight * propellant / max(1e-9, prop_ref))
-            if best is None or score > best[0]:
-                best = (score, k, propellant)
-
-    hazards = int(sum(hazard))
-    unknowns = int(sum(maps.unknown))
-    site: tuple[float, float] | None = None
-    score, propellant, reason = math.nan, 0.0, "no safe site within reach"
-    if best is not None:
-        score, k, propellant = best
-        bi, bj = divmod(k, cols)
-        site, reason = (origin[0] + bi * cell, origin[1] + bj * cell), ""
-    result = HazardAssessment(reading.t, rows, cols, cell, origin, unknowns, hazards, n - sum(safe), tuple(safe),
-                              site, score, propellant, False, reason)
-    return replace(result, target_safe=result.safe_at(*target_offset))
+    """Judge the imaged ground and choose a landing site, all at once. ``target_offset``: the aim
+    point from the point under the lander (downrange, crossrange), metres."""
+    return HazardJudgement(reading, target_offset, mass_kg, config).run().assessment()
 
 
 def least_bad_site(
@@ -252,39 +161,271 @@ def least_bad_site(
     """When no site is safe: the footprint within the divert reach with the least bad ground (slope
     and roughness against their limits, hazard and unknown cells under it), rather than the blind aim.
     Returns the site and why it is still bad, or None without a usable image."""
-    cfg = config or HazardConfig()
-    rows, cols, cell = reading.rows, reading.cols, reading.cell_m
-    if not reading.valid or rows * cols <= 0 or cell <= 0.0:
-        return None
-    maps = ground_maps(reading, cfg)
-    keep_half, spread = margins_in_cells(cell, cfg)
-    hazard_sum = _Integral(maps.hazard, rows, cols)
-    unknown_sum = _Integral(maps.unknown, rows, cols)
-    origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
-    best: tuple[float, int, float, float] | None = None
-    for i in range(keep_half, rows - keep_half):
-        for j in range(keep_half, cols - keep_half):
-            ds, dc = origin[0] + i * cell, origin[1] + j * cell
-            if math.hypot(ds, dc) > cfg.max_divert_m:
-                continue
-            # The worst slope where it may touch down (the dispersion about the site).
-            worst = max(maps.slope_deg[a * cols + b] for a in range(i - spread, i + spread + 1)
-                        for b in range(j - spread, j + spread + 1))
-            k = i * cols + j
-            i0, i1, j0, j1 = i - keep_half, i + keep_half + 1, j - keep_half, j + keep_half + 1
-            hazards = hazard_sum.window(i0, j0, i1, j1)
-            unknown = unknown_sum.window(i0, j0, i1, j1) / ((i1 - i0) * (j1 - j0))
-            badness = (worst / cfg.slope_limit_deg + maps.roughness_m[k] / cfg.roughness_limit_m + 0.5 * hazards
-                       + unknown / max(1e-9, cfg.max_unknown_fraction)
-                       + 0.1 * math.hypot(ds - target_offset[0], dc - target_offset[1]) / cfg.max_divert_m)
-            if math.isfinite(badness) and (best is None or badness < best[0]):
-                best = (badness, k, worst, hazards)
-    if best is None:
-        return None
-    _, k, worst, hazards = best
-    bi, bj = divmod(k, cols)
-    return (origin[0] + bi * cell, origin[1] + bj * cell), f"slope up to {worst:.1f} deg, {hazards:.0f} hazard cells"
+    return HazardJudgement(reading, target_offset, 0.0, config, choose_site=False, least_bad=True).run().fallback()
 
+
+#: [est.] what one cell costs in each step of the judgement, in microseconds of CPU on the bench host
+#: (measured by ``python -m tests.bench.bench_hazard``: ~2.3, ~5.5, ~0.6, ~1.3 and ~4.5; the site
+#: search is weighted for ground that is mostly safe, where each cell does the whole test).
+STEP_COST = {"sums": 2, "planes": 6, "ground": 1, "sites": 3, "least_bad": 5}
+#: [est.] the cost one :meth:`HazardJudgement.step` does: ~3 ms of CPU, a small share of a 20 ms
+#: (50 Hz) cycle, so a 128 x 128 image is judged over ~70-100 cycles (~1.5-2 s of hover).
+WORK_PER_STEP = 3_000
+
+
+class HazardJudgement:
+    """One elevation image judged a band of rows at a time, so the control cycle that carries the
+    judgement keeps its period: each :meth:`step` does about :data:`WORK_PER_STEP` cells' worth of
+    work (fixed by the image's size, never by a clock: the same image takes the same steps on every
+    host). :func:`assess` runs one to the end at once.
+
+    The steps: the plane-fit sums and their integral images, the plane about every cell, the ground
+    a leg may stand on with its integral images, the safety map and the best site, and, on request,
+    the least-bad site. A checkpoint (pickle) keeps the inputs only: a restored judgement starts
+    again from its image, deterministically."""
+
+    steps: int  # steps taken
+    _stage: int  # index into _stages
+    _row: int  # next row of the current stage
+
+    def __init__(self, reading: ElevationImageReading, target_offset: tuple[float, float], mass_kg: float,
+                 config: HazardConfig | None = None, *, choose_site: bool = True, least_bad: bool = False,
+                 work_per_step: int = WORK_PER_STEP) -> None:
+        self.reading = reading
+        self.target_offset = target_offset
+        self.mass_kg = mass_kg
+        self.config = config or HazardConfig()
+        self.choose_site = choose_site  # steps 3-4 (else the ground maps and, on request, the least-bad site)
+        self.least_bad = least_bad  # the least-bad site when no site is safe (or always, without choose_site)
+        self.work_per_step = max(1, work_per_step)
+        self._start()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in
+                ("reading", "target_offset", "mass_kg", "config", "choose_site", "least_bad", "work_per_step")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._start()
+
+    # ------------------------------------------------------------------ progress
+
+    @property
+    def done(self) -> bool:
+        return self._stage >= len(self._stages)
+
+    def step(self) -> bool:
+        """One band of work; True when the judgement is complete."""
+        budget = self.work_per_step
+        while not self.done and budget > 0:
+            name, first, end = self._stages[self._stage]
+            row = max(first, self._row)
+            per_row = max(1, self.reading.cols * STEP_COST[name])
+            band = max(1, min(end - row, budget // per_row))
+            if row < end:
+                getattr(self, "_" + name)(row, row + band)
+                budget -= band * per_row
+            self._row = row + band
+            if self._row >= end:
+                self._next_stage()
+        self.steps += 1
+        return self.done
+
+    def run(self) -> HazardJudgement:
+        """Every remaining step at once."""
+        while not self.step():
+            pass
+        return self
+
+    def maps(self) -> GroundMaps:
+        assert self.done
+        return GroundMaps(self.reading.rows, self.reading.cols, self._slope, self._rough, self._hazard, self._unknown)
+
+    def assessment(self) -> HazardAssessment:
+        """The safety map and the chosen site (after the last step)."""
+        assert self.done and self.choose_site
+        reading = self.reading
+        if not self._usable:
+            return _no_site(reading, "invalid image")
+        rows, cols, cell = reading.rows, reading.cols, reading.cell_m
+        origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
+        site: tuple[float, float] | None = None
+        score, propellant, reason = math.nan, 0.0, "no safe site within reach"
+        if self._best is not None:
+            score, k, propellant = self._best
+            bi, bj = divmod(k, cols)
+            site, reason = (origin[0] + bi * cell, origin[1] + bj * cell), ""
+        result = HazardAssessment(reading.t, rows, cols, cell, origin, int(sum(self._unknown)), int(sum(self._hazard)),
+                                  rows * cols - sum(self._safe), tuple(self._safe), site, score, propellant, False,
+                                  reason)
+        return replace(result, target_safe=result.safe_at(*self.target_offset))
+
+    def fallback(self) -> tuple[tuple[float, float], str] | None:
+        """The least-bad site and why it is still bad (None: not asked for, a safe site exists, or no
+        usable image)."""
+        assert self.done
+        if self._least is None:
+            return None
+        _, k, worst, hazards = self._least
+        bi, bj = divmod(k, self.reading.cols)
+        r = self.reading
+        site = (r.origin_downrange_m + bi * r.cell_m, r.origin_crossrange_m + bj * r.cell_m)
+        return site, f"slope up to {worst:.1f} deg, {hazards:.0f} hazard cells"
+
+    def _start(self) -> None:
+        reading, cfg = self.reading, self.config
+        rows, cols, cell = reading.rows, reading.cols, reading.cell_m
+        n = max(0, rows * cols)
+        self.steps = 0
+        self._stage = 0
+        self._row = 0
+        self._best: tuple[float, int, float] | None = None
+        self._least: tuple[float, int, float, float] | None = None
+        self._safe = [False] * n
+        self._slope, self._rough = [math.inf] * n, [math.inf] * n
+        self._hazard, self._unknown = [0.0] * n, [1.0] * n
+        grid = n > 0 and cell > 0.0
+        self._usable = grid and reading.valid
+        if not grid or (not self._usable and (self.choose_site or self.least_bad)):
+            self._stages: list[tuple[str, int, int]] = []
+            return
+        self._heights = reading.heights()
+        self._plane_half = max(1, math.ceil(cfg.footprint_radius_m / cell))
+        self._keep, self._spread = margins_in_cells(cell, cfg)
+        self._near = max(self._keep, math.ceil(cfg.nearby_radius_factor * cfg.footprint_radius_m / cell))
+        self._cell_sums = [[0.0] * n for _ in range(10)]
+        self._tables = [_Integral(rows, cols) for _ in range(10)]
+        self._stages = [("sums", 0, rows), ("planes", 0, rows)]
+        if self.choose_site or self.least_bad:
+            self._bad = [1.0] * n
+            self._hazard_sum, self._unknown_sum, self._bad_sum = (_Integral(rows, cols) for _ in range(3))
+            self._stages.append(("ground", 0, rows))
+        if self.choose_site:
+            self._stages.append(("sites", self._keep, rows - self._keep))
+        elif self.least_bad:
+            self._stages.append(("least_bad", self._keep, rows - self._keep))
+
+    def _next_stage(self) -> None:
+        self._stage += 1
+        self._row = 0
+        if self.done and self.choose_site and self.least_bad and self._best is None and self._stages[-1][0] == "sites":
+            self._stages.append(("least_bad", self._keep, self.reading.rows - self._keep))
+
+    # ------------------------------------------------------------------ the steps, by rows i0..i1-1
+
+    def _sums(self, i0: int, i1: int) -> None:
+        """Step 1's per-cell sums over valid cells (x: row index, y: column index), and their integral rows."""
+        cols, heights, unknown = self.reading.cols, self._heights, self._unknown
+        ones, xs, ys, zs, xx, xy, yy, xz, yz, zz = self._cell_sums
+        for k in range(i0 * cols, i1 * cols):
+            z = heights[k]
+            if z is None:
+                continue
+            unknown[k] = 0.0
+            x, y = divmod(k, cols)
+            ones[k], xs[k], ys[k], zs[k] = 1.0, x, y, z
+            xx[k], xy[k], yy[k] = x * x, x * y, y * y
+            xz[k], yz[k], zz[k] = x * z, y * z, z * z
+        for table, values in zip(self._tables, self._cell_sums, strict=True):
+            table.add_rows(values, i0, i1)
+
+    def _planes(self, i0: int, i1: int) -> None:
+        """Steps 1-2 for the cells of rows i0..i1-1: the plane, its slope and roughness, the excursion."""
+        cfg, rows, cols, cell = self.config, self.reading.rows, self.reading.cols, self.reading.cell_m
+        half, heights = self._plane_half, self._heights
+        tables = [table.table for table in self._tables]
+        width = cols + 1
+        for i in range(i0, i1):
+            r0, r1 = max(0, i - half), min(rows, i + half + 1)
+            for j in range(cols):
+                c0, c1 = max(0, j - half), min(cols, j + half + 1)
+                a11, a01, a10, a00 = r1 * width + c1, r0 * width + c1, r1 * width + c0, r0 * width + c0
+                fit = _plane([t[a11] - t[a01] - t[a10] + t[a00] for t in tables], i, j)
+                if fit is None:
+                    continue
+                a, b, c, rms = fit
+                k = i * cols + j
+                self._slope[k] = math.degrees(math.atan(math.hypot(b, c) / cell))
+                self._rough[k] = rms
+                z = heights[k]
+                if z is not None and (z - a > cfg.bump_limit_m or a - z > cfg.pit_limit_m):
+                    self._hazard[k] = 1.0
+
+    def _ground(self, i0: int, i1: int) -> None:
+        """Ground a leg may stand on (slope inside the limit less its margin, roughness inside its
+        limit), and the integral rows of the hazard, unknown and bad-ground maps."""
+        cfg, cols = self.config, self.reading.cols
+        slope_ok = cfg.slope_limit_deg - cfg.slope_margin_deg
+        for k in range(i0 * cols, i1 * cols):
+            if self._slope[k] <= slope_ok and self._rough[k] <= cfg.roughness_limit_m:
+                self._bad[k] = 0.0
+        self._hazard_sum.add_rows(self._hazard, i0, i1)
+        self._unknown_sum.add_rows(self._unknown, i0, i1)
+        self._bad_sum.add_rows(self._bad, i0, i1)
+
+    def _sites(self, i0: int, i1: int) -> None:
+        """Step 3 (the safety map) and step 4 (the best scored site in reach) for rows i0..i1-1."""
+        cfg, reading = self.config, self.reading
+        rows, cols, cell = reading.rows, reading.cols, reading.cell_m
+        origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
+        keep, spread, near = self._keep, self._spread, self._near
+        slope, rough, bad, safe = self._slope, self._rough, self._bad, self._safe
+        hazard_sum, unknown_sum, bad_sum = self._hazard_sum, self._unknown_sum, self._bad_sum
+        unknown_limit = cfg.max_unknown_fraction
+        prop_ref = _divert_propellant(cfg.max_divert_m, self.mass_kg, cfg)
+        target = self.target_offset
+        for i in range(i0, i1):
+            for j in range(keep, cols - keep):
+                k = i * cols + j
+                # Every point the lander may touch down on (the dispersion about the site) is good ground.
+                if bad[k] or (spread and bad_sum.window(i - spread, j - spread, i + spread + 1, j + spread + 1)):
+                    continue
+                r0, r1, c0, c1 = i - keep, i + keep + 1, j - keep, j + keep + 1
+                if hazard_sum.window(r0, c0, r1, c1) > 0.0:
+                    continue
+                unknown_frac = unknown_sum.window(r0, c0, r1, c1) / ((r1 - r0) * (c1 - c0))
+                if unknown_frac > unknown_limit:
+                    continue
+                safe[k] = True
+                ds, dc = origin[0] + i * cell, origin[1] + j * cell
+                if math.hypot(ds, dc) > cfg.max_divert_m:
+                    continue
+                n0, n1 = max(0, i - near), min(rows, i + near + 1)
+                m0, m1 = max(0, j - near), min(cols, j + near + 1)
+                nearby = hazard_sum.window(n0, m0, n1, m1) / ((n1 - n0) * (m1 - m0))
+                safety = 1.0 - (0.35 * slope[k] / cfg.slope_limit_deg + 0.25 * rough[k] / cfg.roughness_limit_m
+                                + 0.25 * min(1.0, 10.0 * nearby) + 0.15 * unknown_frac / max(1e-9, unknown_limit))
+                from_target = math.hypot(ds - target[0], dc - target[1])
+                propellant = _divert_propellant(math.hypot(ds, dc), self.mass_kg, cfg)
+                score = (safety - cfg.distance_weight * from_target / cfg.max_divert_m
+                         - cfg.propellant_weight * propellant / max(1e-9, prop_ref))
+                if self._best is None or score > self._best[0]:
+                    self._best = (score, k, propellant)
+
+    def _least_bad(self, i0: int, i1: int) -> None:
+        """The least-bad footprint in reach over rows i0..i1-1: the worst slope where it may touch
+        down (the dispersion about the site), its roughness, hazard and unknown cells, its distance."""
+        cfg, reading = self.config, self.reading
+        cols, cell = reading.cols, reading.cell_m
+        origin = (reading.origin_downrange_m, reading.origin_crossrange_m)
+        keep, spread, slope = self._keep, self._spread, self._slope
+        target = self.target_offset
+        for i in range(i0, i1):
+            for j in range(keep, cols - keep):
+                ds, dc = origin[0] + i * cell, origin[1] + j * cell
+                if math.hypot(ds, dc) > cfg.max_divert_m:
+                    continue
+                worst = max(slope[a * cols + b] for a in range(i - spread, i + spread + 1)
+                            for b in range(j - spread, j + spread + 1))
+                k = i * cols + j
+                r0, r1, c0, c1 = i - keep, i + keep + 1, j - keep, j + keep + 1
+                hazards = self._hazard_sum.window(r0, c0, r1, c1)
+                unknown = self._unknown_sum.window(r0, c0, r1, c1) / ((r1 - r0) * (c1 - c0))
+                badness = (worst / cfg.slope_limit_deg + self._rough[k] / cfg.roughness_limit_m + 0.5 * hazards
+                           + unknown / max(1e-9, cfg.max_unknown_fraction)
+                           + 0.1 * math.hypot(ds - target[0], dc - target[1]) / cfg.max_divert_m)
+                if math.isfinite(badness) and (self._least is None or badness < self._least[0]):
+                    self._least = (badness, k, worst, hazards)
 
 def _plane(sums: list[float], ci: int, cj: int) -> tuple[float, float, float, float] | None:
     """Least-squares plane from a window's sums over its valid cells (count, x, y, z, xx, xy, yy,

@@ -134,9 +134,17 @@ def test_the_stage_asks_once_points_at_the_aim_and_moves_it_off_a_mound() -> Non
     assert shift is None and [name for name, _ in events] == ["coarse_scan_requested"]
     assert stage.look(AIM) == AIM
     stage.reading = coarse_image(((0.0, 0.0, 7.0, 20.0),))
-    shift, events = stage.step(800.2, 800.2, AIM, (0.0, 0.0), MASS)
-    assert shift is not None and [name for name, _ in events] == ["coarse_site_selected"]
-    assert stage.look(AIM) is None and stage.step(801.0, 801.0, AIM, (0.0, 0.0), MASS) == (None, [])
+    t = 800.2
+    shift, events = stage.step(t, t, AIM, (0.0, 0.0), MASS)
+    cycles = 1
+    while not events:  # judged a step per cycle; the imager is not asked again meanwhile
+        assert shift is None and stage.look(AIM) is None
+        t += 0.02
+        shift, events = stage.step(t, t, AIM, (0.0, 0.0), MASS)
+        cycles += 1
+    assert shift is not None and [name for name, _ in events] == ["coarse_site_selected"] and cycles > 1
+    assert shift == judge_coarse(coarse_image(((0.0, 0.0, 7.0, 20.0),)), AIM, MASS).shift
+    assert stage.look(AIM) is None and stage.step(t + 1.0, t + 1.0, AIM, (0.0, 0.0), MASS) == (None, [])
 
 
 def test_the_stage_keeps_the_aim_without_an_image_or_when_off() -> None:

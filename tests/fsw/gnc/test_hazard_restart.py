@@ -1,6 +1,7 @@
 """Hazard detection across a restart of the flight software (guidance restored from its
-checkpoint): a hover that has not judged its image settles again before it scans, and a site
-already chosen is kept, not judged again."""
+checkpoint): a hover that has not judged its image settles again before it scans, a site already
+chosen is kept, not judged again, and an image whose judgement was under way is judged again from
+the start, without a new scan."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def first_scan_request(guidance: DescentGuidance, start: float, until: float, **
     return None
 
 
+def judge(guidance: DescentGuidance, start: float, cycles: int = 400) -> float | None:
+    """Step the hover at 50 Hz while it judges its image; the time it leaves the hover (None: never)."""
+    for k in range(cycles):
+        t = start + 0.02 * k
+        guidance.step(t, hovering())
+        if guidance.phase == HAZARD_AVOIDANCE:
+            return t
+    return None
+
+
 def test_a_restart_before_the_scan_settles_the_hover_again() -> None:
     for told in (True, False):
         guidance = in_hover()
@@ -60,15 +71,38 @@ def test_a_site_chosen_before_a_restart_is_kept_and_not_judged_again() -> None:
     rock_at_aim = image(rocks=((0.0, 0.0, 1.2, 0.8),))
     assert first_scan_request(guidance, 0.0, 3.0) is not None
     guidance.provide_hazard_map(rock_at_aim)
-    guidance.step(3.1, hovering())
-    assert guidance.phase == HAZARD_AVOIDANCE and guidance.last_hazard is not None
+    judged_at = judge(guidance, 3.1)
+    assert judged_at is not None and guidance.last_hazard is not None
     chosen = (guidance.target.s, guidance.target.c)
     assert math.hypot(chosen[0] - AIM_M, chosen[1]) > 2.5  # moved off the rock
 
     restored: DescentGuidance = pickle.loads(pickle.dumps(guidance))
-    restored.restarted(4.5)
-    commands = [restored.step(4.5 + 0.1 * k, hovering(h=99.0, height_above_ground=99.0)) for k in range(20)]
+    restored.restarted(judged_at + 1.0)
+    commands = [restored.step(judged_at + 1.0 + 0.1 * k, hovering(h=99.0, height_above_ground=99.0)) for k in range(20)]
     assert (restored.target.s, restored.target.c) == chosen
     assert restored.last_hazard == guidance.last_hazard
     assert not any(command.request_hazard_scan for command in commands)
+    assert "hover_settling_again" not in [name for _, name, _ in restored.events]
+
+
+def test_a_restart_while_the_image_is_judged_judges_it_again_without_a_new_scan() -> None:
+    rock_at_aim = image(rocks=((0.0, 0.0, 1.2, 0.8),))
+    undisturbed = in_hover()
+    assert first_scan_request(undisturbed, 0.0, 3.0) is not None
+    undisturbed.provide_hazard_map(rock_at_aim)
+    assert judge(undisturbed, 3.1) is not None
+
+    guidance = in_hover()
+    assert first_scan_request(guidance, 0.0, 3.0) is not None
+    guidance.provide_hazard_map(rock_at_aim)
+    for k in range(5):  # part of the way through the judgement
+        guidance.step(3.1 + 0.02 * k, hovering())
+    assert guidance.phase == HOVER and guidance.last_hazard is None
+    restored: DescentGuidance = pickle.loads(pickle.dumps(guidance))
+    restored.restarted(4.0)
+    commands = [restored.step(4.0 + 0.02 * k, hovering()) for k in range(400)]
+    assert restored.phase == HAZARD_AVOIDANCE
+    assert not any(command.request_hazard_scan for command in commands)
+    assert restored.last_hazard == undisturbed.last_hazard
+    assert (restored.target.s, restored.target.c) == (undisturbed.target.s, undisturbed.target.c)
     assert "hover_settling_again" not in [name for _, name, _ in restored.events]
