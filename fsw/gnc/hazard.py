@@ -165,11 +165,11 @@ def least_bad_site(
 
 
 #: [est.] what one cell costs in each step of the judgement, in microseconds of CPU on the bench host
-#: (measured by ``python -m tests.bench.bench_hazard``: ~2.3, ~5.5, ~0.6, ~1.3 and ~4.5; the site
-#: search is weighted for ground that is mostly safe, where each cell does the whole test).
-STEP_COST = {"sums": 2, "planes": 6, "ground": 1, "sites": 3, "least_bad": 5}
+#: (measured by ``python -m tests.bench.bench_hazard`` on an idle host: ~3.0, ~8.5, ~0.9, ~2.2 and
+#: ~6.1; the site search is weighted for ground that is mostly safe, where each cell does the whole test).
+STEP_COST = {"sums": 3, "planes": 8, "ground": 1, "sites": 3, "least_bad": 6}
 #: [est.] the cost one :meth:`HazardJudgement.step` does: ~3 ms of CPU, a small share of a 20 ms
-#: (50 Hz) cycle, so a 128 x 128 image is judged over ~70-100 cycles (~1.5-2 s of hover).
+#: (50 Hz) cycle, so a 128 x 128 image is judged over ~80-110 cycles (~2 s of hover).
 WORK_PER_STEP = 3_000
 
 
