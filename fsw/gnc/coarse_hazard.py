@@ -54,6 +54,9 @@ class CoarseChoice:
     detail: str
 
 
+INVALID = "coarse image invalid; keeping the aim"
+
+
 def judge_coarse(reading: ElevationImageReading, aim_offset: tuple[float, float], mass_kg: float,
                  config: HazardConfig = COARSE_CONFIG) -> CoarseChoice:
     """Judge a coarse image at once; ``aim_offset``: the aim from the point under the lander when the
@@ -61,9 +64,6 @@ def judge_coarse(reading: ElevationImageReading, aim_offset: tuple[float, float]
     judgement = coarse_judgement(reading, aim_offset, mass_kg, config)
     return CoarseChoice(None, (0.0, 0.0), "invalid", INVALID) if judgement is None else \
         coarse_choice(judgement.run())
-
-
-INVALID = "coarse image invalid; keeping the aim"
 
 
 def coarse_judgement(reading: ElevationImageReading, aim_offset: tuple[float, float], mass_kg: float,
@@ -119,9 +119,7 @@ class CoarseStage:
             if not self.judging.step():
                 return None, []
             self.choice, self.judging = coarse_choice(self.judging), None
-            if self.choice.outcome == "moved":
-                return self.choice.shift, [("coarse_site_selected", self.choice.detail)]
-            return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
+            return self._verdict(self.choice)
         reading, self.reading = self.reading, None
         if reading is None:
             if t - self.requested_t <= self.wait_s:
@@ -137,9 +135,15 @@ class CoarseStage:
         self.judging = coarse_judgement(reading, aim, mass_kg)
         if self.judging is None:
             self.choice = CoarseChoice(None, (0.0, 0.0), "invalid", INVALID)
-            return None, [("coarse_aim_kept", f"{self.choice.outcome}: {self.choice.detail}")]
+            return self._verdict(self.choice)
         # The verdict is a shift of the aim: it holds however many cycles the judgement takes.
         return self.step(t, nav_t, aim_offset, velocity, mass_kg)
+
+    @staticmethod
+    def _verdict(choice: CoarseChoice) -> tuple[tuple[float, float] | None, list[tuple[str, str]]]:
+        if choice.outcome == "moved":
+            return choice.shift, [("coarse_site_selected", choice.detail)]
+        return None, [("coarse_aim_kept", f"{choice.outcome}: {choice.detail}")]
 
 
 # Guidance events reported as COARSE_SITE_EVENT (outcome, detail).

@@ -175,9 +175,9 @@ WORK_PER_STEP = 3_000
 
 class HazardJudgement:
     """One elevation image judged a band of rows at a time, so the control cycle that carries the
-    judgement keeps its period: each :meth:`step` does about :data:`WORK_PER_STEP` cells' worth of
-    work (fixed by the image's size, never by a clock: the same image takes the same steps on every
-    host). :func:`assess` runs one to the end at once.
+    judgement keeps its period: each :meth:`step` does about :data:`WORK_PER_STEP` of work, counted
+    in :data:`STEP_COST` per cell (fixed by the image's size, never by a clock: the same image takes
+    the same steps on every host). :func:`assess` runs one to the end at once.
 
     The steps: the plane-fit sums and their integral images, the plane about every cell, the ground
     a leg may stand on with its integral images, the safety map and the best site, and, on request,
