@@ -15,9 +15,10 @@ import math
 import random
 import time
 
-from fsw.devices.descent import ElevationImageReading, pack_heights
+from fsw.devices.descent import ElevationImageReading
 from fsw.gnc.hazard import STEP_COST, HazardJudgement, assess
 from tests.bench.rows import Row
+from tests.fsw.gnc.test_hazard import image
 
 CELLS = 128
 CELL_M = 0.39
@@ -26,22 +27,12 @@ REPEATS = 3
 
 
 def hover_image(seed: int = 7) -> ElevationImageReading:
-    """Level ground 100 m below with a scatter of boulders, 5 cm range noise and 2 % dropouts."""
+    """Level ground 100 m below with a scatter of 40 boulders, 5 cm range noise and 2 % dropouts."""
     rng = random.Random(seed)
     half = (CELLS - 1) / 2 * CELL_M
-    rocks = [(rng.uniform(-half, half), rng.uniform(-half, half), rng.uniform(0.3, 1.5), rng.uniform(0.1, 0.8))
-             for _ in range(40)]
-    heights: list[float | None] = []
-    for i in range(CELLS):
-        for j in range(CELLS):
-            s, c = -half + i * CELL_M, -half + j * CELL_M
-            z = -100.0
-            for rs, rc, radius, height in rocks:
-                q = ((s - rs) ** 2 + (c - rc) ** 2) / (radius * radius)
-                if q < 1.0:
-                    z += height * (1.0 - q)
-            heights.append(None if rng.random() < 0.02 else z + rng.gauss(0.0, 0.05))
-    return ElevationImageReading(12.0, CELLS, CELLS, CELL_M, -half, -half, 0.01, pack_heights(heights, 0.01), True)
+    rocks = tuple((rng.uniform(-half, half), rng.uniform(-half, half), rng.uniform(0.3, 1.5), rng.uniform(0.1, 0.8))
+                  for _ in range(40))
+    return image(rocks=rocks, seed=seed, cells=CELLS, cell_m=CELL_M)
 
 
 def worst_step_ms(reading: ElevationImageReading) -> tuple[float, int]:

@@ -20,14 +20,17 @@ Rock = tuple[float, float, float, float]  # (downrange, crossrange, radius, heig
 
 
 def image(*, slope_deg: float = 0.0, rocks: tuple[Rock, ...] = (), noise: float = 0.05, dropout: float = 0.02,
-          unknown_box: tuple[float, float, float, float] | None = None, seed: int = 1) -> ElevationImageReading:
-    """A 64 x 64 image from 100 m over a tilted plane with paraboloid rocks (or pits) at known offsets."""
+          unknown_box: tuple[float, float, float, float] | None = None, seed: int = 1, cells: int = N,
+          cell_m: float = CELL) -> ElevationImageReading:
+    """An image of ``cells`` x ``cells`` (64 x 64 by default) from 100 m over a tilted plane with
+    paraboloid rocks (or pits) at known offsets."""
     rng = random.Random(seed)
     grade = math.tan(math.radians(slope_deg))
+    half = (cells - 1) / 2 * cell_m
     heights: list[float | None] = []
-    for i in range(N):
-        for j in range(N):
-            s, c = -HALF + i * CELL, -HALF + j * CELL
+    for i in range(cells):
+        for j in range(cells):
+            s, c = -half + i * cell_m, -half + j * cell_m
             z = -100.0 + grade * s
             for rs, rc, radius, height in rocks:
                 q = ((s - rs) ** 2 + (c - rc) ** 2) / (radius * radius)
@@ -37,7 +40,7 @@ def image(*, slope_deg: float = 0.0, rocks: tuple[Rock, ...] = (), noise: float 
                 unknown_box[2] <= c <= unknown_box[3]
             lost = rng.random() < dropout
             heights.append(None if inside_box or lost else z + rng.gauss(0.0, noise))
-    return ElevationImageReading(12.0, N, N, CELL, -HALF, -HALF, 0.01, pack_heights(heights, 0.01), True)
+    return ElevationImageReading(12.0, cells, cells, cell_m, -half, -half, 0.01, pack_heights(heights, 0.01), True)
 
 
 def footprint_touches(site: tuple[float, float], rock: Rock) -> bool:
