@@ -91,6 +91,7 @@ class RoverTraverse(Component):
         EventDef(0x601C, "ROVER_TRAVERSE_DONE", Severity.INFO, "traverse done: {reached} of {waypoints} waypoints, "
                                                                "{odometer_m:.1f} m driven, {hazards} hazards seen"),
         EventDef(0x601D, "ROVER_WAYPOINT_SKIPPED", Severity.MEDIUM, "waypoint {index} given up: {reason}"),
+        EventDef(0x601E, "ROVER_PARKED", Severity.INFO, "parked at ({east_m:.1f}, {north_m:.1f}) m until the next go"),
     )
     safing = (SafingStep("ROVER_HALT", rank=SAFING_STOP_MOTION),)
     parameters = (
@@ -112,7 +113,8 @@ class RoverTraverse(Component):
         ParameterDef(0x6018, "rover_contact_recovery", "bool", True, "stop and return on a lost proximity link "
                      "(false only for a negative control)"),
         ParameterDef(0x6019, "rover_ground_hold", "bool", False, "on the afap clock, rover time stands still "
-                     "while the traverse waits idle for the ground with the proximity link up (until ROVER_GO)"),
+                     "while the traverse waits idle or parked for the ground with the proximity link up "
+                     "(until ROVER_GO)"),
     )
 
     ARRIVAL_M = 0.5
@@ -142,6 +144,7 @@ class RoverTraverse(Component):
         self._trail: list[tuple[float, float]] = []
         self._heard_lander = False  # the proximity receiver has locked since boot
         self._holding_for_ground = False
+        self._parked = False  # the ground said the traverse is over: nothing to do until its next go
         self._poses = ctx.bus.subscribe(POSE_TOPIC, depth=16)
         self._contacts = ctx.bus.subscribe(CONTACT_TOPIC)
         self._nights = ctx.bus.subscribe(NIGHT_TOPIC)
@@ -180,15 +183,28 @@ class RoverTraverse(Component):
         if self.index >= len(self.waypoints):
             raise CommandStartFailed(FailureCode.WRONG_STATE, "no waypoint left in the plan")
         if self.state in ("idle", "done"):
+            self._parked = False
             self._release_ground_hold()
             self._start_leg()
+
+    @command(0x6013)
+    def cmd_rover_park(self) -> None:
+        """The traverse is over and the ground has what it wanted: park until the next ``ROVER_GO``.
+        A parked rover waits for the ground as an idle one does (``rover_ground_hold``)."""
+        if self.state != "done":
+            raise CommandStartFailed(FailureCode.WRONG_STATE, f"the traverse is {self.state}, not done")
+        self._parked = True
+        self.emit("ROVER_PARKED", east_m=self.pose[0], north_m=self.pose[1])
 
     # --- waiting for the ground ----------------------------------------------------------------
     def _hold_for_ground(self) -> None:
         """On the afap clock the ground's commands come at wall-clock moments: while the rover waits
         idle for them (the link up, so the ground hears it), its time stands still, so that a seeded
-        run starts its traverse at the same on-board time whenever the ground's go arrives."""
-        if (not self._holding_for_ground and self.state == "idle" and self.contact and self._heard_lander
+        run starts its traverse at the same on-board time whenever the ground's go arrives. A parked
+        rover waits the same way: otherwise its quiet hours would run on as fast as the host allows,
+        a core's worth of work for nothing while the rest of the mission flies."""
+        waiting = self.state == "idle" or (self.state == "done" and self._parked)
+        if (not self._holding_for_ground and waiting and self.contact and self._heard_lander
                 and self.clock.mode.kind == "afap" and self.param("rover_ground_hold")):
             self.clock.acquire_hold()
             self._holding_for_ground = True

@@ -128,13 +128,18 @@ async def traverse(p: Procedure, dictionary: Path, products: Path, waypoints: li
 
 
 async def park(rover: RoverLink, hk_period_s: float) -> None:
-    """Slow the parked rover's housekeeping: each structure every ``hk_period_s`` (failure logged only)."""
+    """Slow the parked rover's housekeeping: each structure every ``hk_period_s``, then park it
+    (``ROVER_PARK``: with its ground hold, its time waits for the next go). Failures logged only."""
     record = rover.client.send(3, 31, [[sid, hk_period_s] for sid in rover.structures], apid=rover.apid)
     await rover.client.wait(record, 10.0)
     if record.completed and record.failure is None:
-        rover.p.log(f"rover: parked, housekeeping every {hk_period_s:g} s")
+        rover.p.log(f"rover: housekeeping every {hk_period_s:g} s")
     else:
         rover.p.log(f"rover: housekeeping interval not changed: {record.stage_names()}")
+    try:
+        await rover.command("ROVER_PARK", timeout=10.0)
+    except ProcedureFailed as error:
+        rover.p.log(f"rover: not parked: {error}")
 
 
 def _pixels(product: bytes) -> bytes:

@@ -31,6 +31,7 @@ class TraverseResult:
     housekeeping: dict[str, Any]
     pancam: list[dict[str, Any]] = field(default_factory=list)
     go_at_s: float = 0.0  # on-board time of the ROVER_GO
+    then_s: float = 0.0  # on-board time that passed in the wall seconds after the traverse (``then_wall_s``)
 
     def named(self, name: str) -> list[dict[str, Any]]:
         return [args for event, args in self.events if event == name]
@@ -38,11 +39,14 @@ class TraverseResult:
 
 def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, config: RoverPlantConfig | None = None,
                  parameters: dict[str, Any] | None = None, store_dir: Path | None = None,
-                 until_event: str | None = None, ground_wall_s: float | None = None) -> TraverseResult:
+                 until_event: str | None = None, ground_wall_s: float | None = None,
+                 then_wall_s: float | None = None, park: bool = False) -> TraverseResult:
     """Boot the rover, take it to NOMINAL, upload ``waypoints``, GO, and let ``duration_s`` of flight
     time pass (the traverse, then whatever follows: the night included), or less once ``until_event``
     has been seen. ``ground_wall_s``: the ground's commands come after this many wall seconds, as a
-    ground across a link would send them (default: one flight second after boot)."""
+    ground across a link would send them (default: one flight second after boot). ``then_wall_s``:
+    afterwards, let this many wall seconds pass (after a ``ROVER_PARK`` when ``park``) and measure the
+    on-board time they took."""
     directory = store_dir or Path(tempfile.mkdtemp(prefix="ilrs-rover-"))
     clock = Clock("afap")
     plant = RoverPlant(seed, config)
@@ -65,7 +69,7 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
         opcode = vehicle.dispatcher.commands_by_name[name].opcode
         vehicle.dispatcher.submit(PusTc(vehicle.apid, 8, 1, appdata.encode([opcode, *args]), next(sequence), ACK_ALL))
 
-    async def main() -> tuple[dict[str, Any], float]:
+    async def main() -> tuple[dict[str, Any], float, float]:
         await vehicle.start()
         try:
             if ground_wall_s is not None:
@@ -82,13 +86,20 @@ def run_traverse(seed: int, waypoints: list[Waypoint], duration_s: float, *, con
             deadline = clock.monotonic() + duration_s
             while clock.monotonic() < deadline and not any(name == until_event for name, _ in events):
                 await clock.sleep(min(60.0, deadline - clock.monotonic()))
-            return housekeeping(vehicle), go_at
+            then = 0.0
+            if then_wall_s is not None:
+                if park:
+                    command("ROVER_PARK")
+                start = clock.monotonic()
+                await wait_wall(asyncio.Event().wait(), then_wall_s)
+                then = clock.monotonic() - start
+            return housekeeping(vehicle), go_at, then
         finally:
             await vehicle.stop("rig over")
             store.close()
 
-    values, go_at = run_on_clock(main(), clock)
-    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired, go_at)
+    values, go_at, then = run_on_clock(main(), clock)
+    return TraverseResult(events, plant.report(), values, devices["pancam"].acquired, go_at, then)
 
 
 def housekeeping(vehicle: Vehicle) -> dict[str, Any]:

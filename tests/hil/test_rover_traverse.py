@@ -84,3 +84,16 @@ def test_with_the_ground_hold_the_traverse_is_the_same_whenever_the_ground_comma
     # Negative control: without the hold the rover's time runs on while the ground is silent.
     free = run_traverse(SEED, LEG, 900.0, config=rock_field(), until_event="ROVER_TRAVERSE_DONE", ground_wall_s=0.4)
     assert free.go_at_s > held[0].go_at_s + 5.0
+
+
+def test_a_parked_rover_waits_for_the_ground_without_running_its_time_on() -> None:
+    # Once the traverse is done and parked, a second of wall time is no rover time at all: its quiet
+    # hours do not cost the host a core while the rest of the mission flies.
+    parked = run_traverse(SEED, LEG, 900.0, config=rock_field(), parameters={"rover_ground_hold": True},
+                          until_event="ROVER_TRAVERSE_DONE", ground_wall_s=0.1, then_wall_s=1.0, park=True)
+    assert parked.named("ROVER_PARKED") and parked.housekeeping["rtrav_state"] == "done"
+    assert parked.then_s < 1.0
+    # Negative control: done but not parked, the same second runs its clock on for minutes.
+    unparked = run_traverse(SEED, LEG, 900.0, config=rock_field(), parameters={"rover_ground_hold": True},
+                            until_event="ROVER_TRAVERSE_DONE", ground_wall_s=0.1, then_wall_s=1.0)
+    assert not unparked.named("ROVER_PARKED") and unparked.then_s > 60.0

@@ -82,7 +82,7 @@ class EmulatedRendezvous(_Device):
     CAPTURE_LATERAL_M = 0.15  # [est.] offset of the fixture from the docking axis
     CAPTURE_LATERAL_M_S = 0.05  # [est.]
     STATE = ("orbiter", "ascender", "a", "last", "handover_t", "claws_closed", "latched", "latch_count",
-             "capture_attempts", "closest_m")
+             "capture_attempts", "closest_m", "released")
 
     def __init__(self, world: SurfaceWorld, ascender_separation: Any = None) -> None:
         self.world = world
@@ -98,6 +98,7 @@ class EmulatedRendezvous(_Device):
         self.latch_count = 0
         self.capture_attempts: list[list[Any]] = []  # [t, range, closing, lateral, lateral speed, verdict]
         self.closest_m: float | None = None
+        self.released = False  # the claws let the ascender go: the rendezvous is over for good
 
     # --- the two orbits ---------------------------------------------------------------------
     def _handover_due(self) -> float | None:
@@ -139,6 +140,8 @@ class EmulatedRendezvous(_Device):
         now = self.world.now()
         dt, self.last = now - self.last, now
         if self.orbiter is None:
+            if self.released:
+                return
             due = self._handover_due()
             if due is None or now < due:
                 return
@@ -204,8 +207,12 @@ class EmulatedRendezvous(_Device):
     @_act
     def open_claws(self) -> None:
         self.claws_closed = False
+        if self.latched:
+            # Released: the ascender is no one's concern any more, and the phasing that brought it
+            # must not start again (the radar would find it at the hand-over point once more).
+            self.released = True
+            self.orbiter = self.ascender = None
         self.latched = False
-        self.orbiter = self.ascender = None  # released: the ascender is no one's concern any more
 
     @_reading
     def advance(self) -> None:

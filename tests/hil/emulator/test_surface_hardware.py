@@ -306,3 +306,22 @@ def test_the_emulator_platform_keeps_the_surface_in_the_file_next_to_the_store(t
     assert again.returner_separation.read().fired
     assert again.container.mass_g == 321.0
     assert again.container.world.now() == pytest.approx(500.0)
+
+
+def test_after_the_release_the_rendezvous_is_over_for_good(tmp_path: Path) -> None:
+    clock = OnboardClock(EPOCH)
+    devices = open_devices(tmp_path / "hw.sqlite", clock)
+    for t, op in [(5000.0, lambda d: d.ascender_separation.fire()), (5200.0, lambda d: d.rendezvous.read()),
+                  (5300.0, lambda d: d.docking.close_claws())]:
+        clock.t = EPOCH + t
+        op(devices)
+    assert devices.docking.read().latched
+    clock.t = EPOCH + 5400.0
+    devices.docking.open_claws()
+    rendezvous = devices.rendezvous
+    assert rendezvous.released and rendezvous.orbiter is None
+    # Days later the radar finds no ascender: the phasing that brought it is not started again
+    # (nor its orbits integrated over those days).
+    clock.t = EPOCH + 500_000.0
+    assert not rendezvous.read().valid
+    assert rendezvous.orbiter is None and rendezvous.capture_attempts[-1][-1] == "latched"
