@@ -18,7 +18,7 @@ from fsw.devices.bus import (
     DeviceBusClient,
     HoldingClock,
 )
-from fsw.devices.codec import canonical_cbor, carry, decode, encode
+from fsw.devices.codec import carry, decode, encode, travelling_cbor
 from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
@@ -136,7 +136,7 @@ class DeviceBusServer:
         else:
             return None
         # The reply's message counter echoes the request's sequence count, to pair them.
-        tm = PusTm(PLANT_APID, SERVICE, subtype, canonical_cbor(reply), msg_counter=tc.seq_count)
+        tm = PusTm(PLANT_APID, SERVICE, subtype, travelling_cbor(reply), msg_counter=tc.seq_count)
         self._last = (tc.subtype, tc.seq_count, tc.app_data, tm)
         return tm
 
@@ -153,7 +153,7 @@ async def serve(link: SerialLink, server: DeviceBusServer) -> None:
             continue
         if reply is not None:
             reply.seq_count = sequence.next(PLANT_APID)
-            link.send(reply.pack(MAX_PACKET_SIZE))
+            link.send(reply.pack(MAX_PACKET_SIZE), now=True)  # the flight side waits for it alone
 
 
 class LocalDeviceBus(DeviceBusClient):

@@ -28,15 +28,15 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from fsw.clock import WallTimeout, wait_wall
+from fsw.clock import wait_wall
 from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
-from fsw.devices.codec import READING_CLASSES
+from fsw.devices.codec import READING_CLASSES, travelling_cbor
 from fsw.devices.codec import canonical_cbor as canonical_cbor  # (re-exported: callers found them here)
 from fsw.devices.codec import decode as decode
 from fsw.devices.codec import encode as encode
 from fsw.devices.codec import register_readings as register_readings
-from fsw.link import LinkClosedError, SerialLink
+from fsw.link import SerialLink
 from fsw.protocol import appdata
 from fsw.protocol.errors import PacketError
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
@@ -223,7 +223,7 @@ class DeviceBusClient:
         if not link.connected:
             reason = LINK_LOST if link.counters.disconnects else NO_LINK  # lost once, or never there
             raise DeviceBusDead(reason, f"{link.port}: link to the plant is down")
-        tc = PusTc(FLIGHT_APID, SERVICE, subtype, canonical_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
+        tc = PusTc(FLIGHT_APID, SERVICE, subtype, travelling_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
         packet = tc.pack(MAX_PACKET_SIZE)
         timeout = self.reply_timeout_s
         attempts = 1 + max(0, self.retries if retries is None else retries)
@@ -231,7 +231,7 @@ class DeviceBusClient:
             for attempt in range(attempts):
                 if attempt:
                     self.retries_sent += 1
-                link.send(packet)
+                link.send(packet, now=True)  # the plant waits for this packet alone
                 reply = await self._await_reply(link, tc.seq_count, reply_subtype, timeout)
                 if reply is not _NO_REPLY:
                     return reply
@@ -246,14 +246,14 @@ class DeviceBusClient:
             if not link.connected:
                 link.discard_output()  # a request left queued must not reach a plant that comes back
                 raise DeviceBusDead(LINK_LOST, f"{link.port}: link to the plant lost")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return _NO_REPLY
-            try:
-                received = await wait_wall(link.receive(), min(remaining, LINK_CHECK_S))
-            except LinkClosedError as error:
-                raise DeviceBusDead(LINK_LOST, f"{link.port}: link closed") from error
-            if isinstance(received, WallTimeout):
+            received = link.receive_nowait()
+            if received is None:
+                if link.closed:
+                    raise DeviceBusDead(LINK_LOST, f"{link.port}: link closed")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return _NO_REPLY
+                await wait_wall(link.arrival(), min(remaining, LINK_CHECK_S))
                 continue
             raw, _ = received
             try:

@@ -38,6 +38,15 @@ def canonical_cbor(value: Any) -> bytes:
     return cbor2.dumps(value, canonical=True)
 
 
+def travelling_cbor(value: dict[str, Any], large: tuple[str, ...] = ("results", "later")) -> bytes:
+    """A device bus message as CBOR: canonical when one of its ``large`` entries holds anything (an
+    image, cycles read ahead), plain otherwise: a step of some 40 floats gains a hundred
+    octets from the shortest float forms and costs 2.5 times the encoding. Both decode to the same values."""
+    if any(value.get(key) for key in large):
+        return canonical_cbor(value)
+    return cbor2.dumps(value)
+
+
 def register_readings(*modules: Any) -> None:
     """Make the reading dataclasses of these modules decodable on the bus."""
     for module in modules:

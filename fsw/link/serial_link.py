@@ -73,6 +73,7 @@ class SerialLink:
         self._write_queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self._thread_stop = threading.Event()
         self._received: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue(RECEIVE_QUEUE_DEPTH)
+        self._arrival_waiters: list[asyncio.Future[None]] = []
         self._pending_out = bytearray()
         self._flush_scheduled = False
         self._connected = asyncio.Event()
@@ -173,6 +174,13 @@ class SerialLink:
             except asyncio.QueueFull:
                 # A consumer that falls behind loses the newest packets, counted, never memory.
                 self.counters.receive_overflows += 1
+        self._wake_arrival_waiters()
+
+    def _wake_arrival_waiters(self) -> None:
+        waiters, self._arrival_waiters = self._arrival_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def receive(self) -> tuple[bytes, Any]:
         """Next good packet as (raw octets, validated value)."""
@@ -186,15 +194,36 @@ class SerialLink:
         except asyncio.QueueEmpty:
             return None
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def arrival(self) -> asyncio.Future[None]:
+        """A future done when a packet is waiting (at once if one is), or the link is lost or closed:
+        for a caller that polls with :meth:`receive_nowait` and waits with a timeout of its own, without
+        a task per wait (the device bus waits like this on every exchange)."""
+        assert self._loop is not None, "the link is not open"
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        if not self._received.empty() or self._closed or not self._connected.is_set():
+            waiter.set_result(None)
+        else:
+            self._arrival_waiters.append(waiter)
+        return waiter
+
     # --- sending ---------------------------------------------------------------------------
-    def send(self, packet: bytes) -> None:
+    def send(self, packet: bytes, *, now: bool = False) -> None:
         """Queue one packet for transmission (framed); returns at once. The packets sent in one pass
         of the event loop leave in one write, at the end of the pass: a burst of housekeeping then
-        wakes the far end once rather than once a packet."""
+        wakes the far end once rather than once a packet. ``now``: write it (and whatever is queued
+        before it) at once, for a request and its reply, where the far end waits for this packet
+        alone and a pass of the loop is latency on every exchange."""
         if self._closed:
             raise LinkClosedError(self.port)
         self._pending_out += frame(packet)
         self.counters.packets_out += 1
+        if now and self._connected.is_set():
+            self._flush()
+            return
         if not self._connected.is_set() or self._flush_scheduled:
             return
         loop = self._loop
@@ -274,6 +303,7 @@ class SerialLink:
                 self._serial.close()
         self._serial = None
         self._connected.clear()
+        self._wake_arrival_waiters()
 
     def _lost(self, reason: str) -> None:
         if not self._connected.is_set() or self._closed:

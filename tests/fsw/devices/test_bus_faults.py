@@ -78,8 +78,9 @@ class LossyLink:
         self.connected = True
         self.counters = LinkCounters()
         self.queue: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue()
+        self.closed = False
 
-    def send(self, packet: bytes) -> None:
+    def send(self, packet: bytes, *, now: bool = False) -> None:
         reply = self.server.handle_packet(PusTc.unpack(packet, 0xFFFF + 7))
         if reply is None:
             return
@@ -90,6 +91,16 @@ class LossyLink:
 
     async def receive(self) -> tuple[bytes, Any]:
         return await self.queue.get()
+
+    def receive_nowait(self) -> tuple[bytes, Any] | None:
+        return None if self.queue.empty() else self.queue.get_nowait()
+
+    def arrival(self) -> asyncio.Future[None]:
+        """Done when a reply waits; a lost one never comes (the bus's own timeout ends the wait)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not self.queue.empty():
+            waiter.set_result(None)
+        return waiter
 
     def discard_output(self) -> None:
         pass

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 import serial
 
 from fsw.link import SerialLink
-from fsw.protocol.framing import frame
+from fsw.protocol.framing import Deframer, frame
 from fsw.protocol.packet import PusTc
+from hil.link.bridge import PtyPair
 from hil.link.process import start_link_process, stop_link_process
 
 
@@ -22,6 +24,33 @@ async def test_loop_url_port_carries_packets() -> None:
     raw, tc = await asyncio.wait_for(link.receive(), 5)
     assert raw == packet and tc.seq_count == 3
     await link.close()
+
+
+async def test_a_packet_sent_now_is_written_before_the_loop_turns_and_its_arrival_is_a_future() -> None:
+    pair = PtyPair()
+    try:
+        link = SerialLink(pair.slave_name, validate=PusTc.unpack)
+        await link.open()
+        link.send(PusTc(100, 17, 1, seq_count=1).pack())  # queued to the end of this pass of the loop
+        link.send(PusTc(100, 17, 1, seq_count=2).pack(), now=True)  # both leave at once, in order
+        written = os.read(pair.master_fd, 4096)
+        assert [PusTc.unpack(raw).seq_count for raw, _ in Deframer().feed(written)] == [1, 2]
+        # The arrival of the next packet: not done while nothing waits, done once one does.
+        arrival = link.arrival()
+        await asyncio.sleep(0.05)
+        assert not arrival.done() and link.receive_nowait() is None
+        os.write(pair.master_fd, frame(PusTc(100, 17, 1, seq_count=3).pack()))
+        await asyncio.wait_for(arrival, 5)
+        assert link.arrival().done()  # one waits: the next arrival is now
+        raw, _ = link.receive_nowait() or (b"", None)
+        assert PusTc.unpack(raw).seq_count == 3
+        # A closed link ends every wait for an arrival.
+        pending = link.arrival()
+        await link.close()
+        assert pending.done() and link.closed and link.arrival().done()
+    finally:
+        os.close(pair.master_fd)
+        os.close(pair.slave_fd)
 
 
 @pytest.mark.slow
