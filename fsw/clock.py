@@ -251,6 +251,10 @@ class ClockedEventLoop(asyncio.SelectorEventLoop):
         self._clock_selector.add_alarm(time.monotonic() + seconds, alarm)
         return alarm
 
+    def ring_after_wall(self, future: asyncio.Future[None], seconds: float) -> None:
+        """Set ``future`` after ``seconds`` of wall time unless something sets it before."""
+        self._clock_selector.add_alarm(time.monotonic() + seconds, future)
+
 
 class WallTimeout:
     """Marks a :func:`wait_wall` that ran out of wall time."""
@@ -267,6 +271,19 @@ def _wall_alarm(loop: asyncio.AbstractEventLoop, seconds: float) -> asyncio.Futu
     handle = loop.call_later(seconds, _set_alarm, alarm)
     alarm.add_done_callback(lambda _: handle.cancel())
     return alarm
+
+
+def ring_after_wall(future: asyncio.Future[None], seconds: float) -> None:
+    """Set ``future`` (to None) after ``seconds`` of wall time unless it is done before, whatever the
+    loop's clock does: a wall-time bound on a wait for a future of one's own, without the second
+    future (and the pass of the loop) that :func:`wait_wall` chains to it. The waiter looks for itself
+    whether what it waited for came."""
+    loop = future.get_loop()
+    if isinstance(loop, ClockedEventLoop):
+        loop.ring_after_wall(future, seconds)
+        return
+    handle = loop.call_later(seconds, _set_alarm, future)
+    future.add_done_callback(lambda _: handle.cancel())
 
 
 def _set_alarm(alarm: asyncio.Future[None], *_: object) -> None:

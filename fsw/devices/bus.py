@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from fsw.clock import wait_wall
+from fsw.clock import ring_after_wall
 from fsw.core.errors import NotAvailable
 from fsw.devices import descent, surface
 from fsw.devices.codec import READING_CLASSES, travelling_cbor
@@ -253,7 +253,10 @@ class DeviceBusClient:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return _NO_REPLY
-                await wait_wall(link.arrival(), min(remaining, LINK_CHECK_S))
+                arrival = link.arrival()
+                if not arrival.done():
+                    ring_after_wall(arrival, min(remaining, LINK_CHECK_S))
+                    await arrival
                 continue
             raw, _ = received
             try:

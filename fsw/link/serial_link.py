@@ -74,6 +74,7 @@ class SerialLink:
         self._thread_stop = threading.Event()
         self._received: asyncio.Queue[tuple[bytes, Any]] = asyncio.Queue(RECEIVE_QUEUE_DEPTH)
         self._arrival_waiters: list[asyncio.Future[None]] = []
+        self._handler: Callable[[bytes, Any], None] | None = None
         self._pending_out = bytearray()
         self._flush_scheduled = False
         self._connected = asyncio.Event()
@@ -169,6 +170,9 @@ class SerialLink:
         self.counters.octets_in += len(data)
         for item in self.deframer.feed(data):
             self.counters.packets_in += 1
+            if self._handler is not None:
+                self._handler(*item)
+                continue
             try:
                 self._received.put_nowait(item)
             except asyncio.QueueFull:
@@ -193,6 +197,13 @@ class SerialLink:
             return self._received.get_nowait()
         except asyncio.QueueEmpty:
             return None
+
+    def handle_packets(self, handler: Callable[[bytes, Any], None] | None) -> None:
+        """Hand each good packet to ``handler`` as it is read, in the reader's callback, instead of
+        queueing it for :meth:`receive` (None: queue again). For a server that answers every request
+        at once (the plant's device bus): the answer leaves in the pass of the loop that read the
+        request. The handler must not raise."""
+        self._handler = handler
 
     @property
     def closed(self) -> bool:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fsw.clock import WALL_TIMEOUT, Clock, ClockError, ClockMode, run, wait_wall
+from fsw.clock import WALL_TIMEOUT, Clock, ClockError, ClockMode, ring_after_wall, run, wait_wall
 from fsw.core.bus import SoftwareBus
 from fsw.core.store import Store
 
@@ -105,3 +105,25 @@ def test_a_wall_time_wait_ends_in_wall_time_on_every_clock_without_a_thread(mode
     assert timed_out is WALL_TIMEOUT and answered == 7
     assert 0.19 <= elapsed < 2.0
     assert new_threads == 0
+
+
+@pytest.mark.parametrize("mode", ["afap", "realtime"])
+def test_a_future_of_ones_own_is_set_after_wall_seconds_unless_set_before(mode: str) -> None:
+    clock = Clock(mode)
+
+    async def waits() -> tuple[bool, float]:
+        loop = asyncio.get_running_loop()
+        mine: asyncio.Future[None] = loop.create_future()
+        started = time.monotonic()
+        with clock.hold():  # on the afap clock: flight time stands still, only wall time can end it
+            ring_after_wall(mine, 0.2)
+            await mine
+        elapsed = time.monotonic() - started
+        answered: asyncio.Future[None] = loop.create_future()
+        ring_after_wall(answered, 5.0)
+        loop.call_soon(answered.set_result, None)  # set before its time: the alarm leaves it be
+        await answered
+        return answered.result() is None, elapsed
+
+    done, elapsed = run(waits(), clock)
+    assert done and 0.19 <= elapsed < 2.0

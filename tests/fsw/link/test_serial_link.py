@@ -44,6 +44,16 @@ async def test_a_packet_sent_now_is_written_before_the_loop_turns_and_its_arriva
         assert link.arrival().done()  # one waits: the next arrival is now
         raw, _ = link.receive_nowait() or (b"", None)
         assert PusTc.unpack(raw).seq_count == 3
+        # A handler takes each packet as it is read, none queued; without one they queue again.
+        handled: list[int] = []
+        link.handle_packets(lambda raw, _: handled.append(PusTc.unpack(raw).seq_count))
+        os.write(pair.master_fd, frame(PusTc(100, 17, 1, seq_count=4).pack()))
+        for _ in range(100):
+            if handled:
+                break
+            await asyncio.sleep(0.01)
+        assert handled == [4] and link.receive_nowait() is None
+        link.handle_packets(None)
         # A closed link ends every wait for an arrival.
         pending = link.arrival()
         await link.close()
