@@ -270,7 +270,9 @@ class Executive:
 
     def flush_sequence_counters(self) -> None:
         self._last_sequence_flush = self.clock.monotonic()
-        self.store.put(SEQUENCE_KEY, self.telemetry.sequence.snapshot(), durable=False)
+        counters = self.telemetry.sequence.snapshot()
+        if counters != self.store.get(SEQUENCE_KEY):  # (a quiet minute sends nothing: no write)
+            self.store.put(SEQUENCE_KEY, counters, durable=False)
 
     async def stop(self, reason: str = "commanded") -> None:
         if self._stopped:

@@ -127,3 +127,22 @@ def test_a_future_of_ones_own_is_set_after_wall_seconds_unless_set_before(mode: 
 
     done, elapsed = run(waits(), clock)
     assert done and 0.19 <= elapsed < 2.0
+
+
+def test_sequence_counters_are_written_when_they_changed_and_not_for_a_quiet_flush(tmp_path: Path) -> None:
+    from fsw.core.executive import SEQUENCE_KEY
+    from fsw.topology import core_vehicle
+
+    store = Store(tmp_path / "store.sqlite")
+    vehicle = core_vehicle(Clock("afap"), store)
+    executive = vehicle.executive
+    executive.telemetry.send(17, 2, None)
+    executive.flush_sequence_counters()
+    written = store.writes
+    assert store.get(SEQUENCE_KEY) == executive.telemetry.sequence.snapshot()
+    executive.flush_sequence_counters()  # nothing sent since: the store has them already
+    assert store.writes == written
+    executive.telemetry.send(17, 2, None)
+    executive.flush_sequence_counters()
+    assert store.writes == written + 1 and store.get(SEQUENCE_KEY) == executive.telemetry.sequence.snapshot()
+    store.close()
