@@ -57,3 +57,11 @@ def test_command_line_writes_json(
     assert main(["--seconds", "0.0005", "--repeat", "1", "--output", str(output)]) == 0
     assert len(json.loads(output.read_text())) >= 8
     assert "TM pack" in capsys.readouterr().out
+
+
+def test_device_bus_bench_row_is_well_formed() -> None:
+    rows = run_all(TINY, modules=["tests.bench.bench_device_bus"])
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.unit == "round trip/s" and row.value > 0 and row.peer_value is not None and row.peer_value > 0
+    assert row.ratio == row.value / row.peer_value

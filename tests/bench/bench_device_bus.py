@@ -1,0 +1,145 @@
+"""The device bus's round trip between two processes over a pty, beside a bare pty ping-pong.
+
+Every 50 Hz cycle of a powered flight is one round trip of the device bus (the attitude control
+fires in nearly every cycle, so the plant cannot fly cycles ahead): the flight side's request goes
+to the plant process, which answers with the cycle's readings. This bench serves three stand-in
+sensors (a reading of three floats each) from a plant-side process (``DeviceBusServer`` behind
+``hil.devicebus.serve``) and steps it from this process with a ``DeviceBusClient`` on the afap clock,
+as ``make run`` does. The peer is the floor of the transport: two processes passing packets of the
+same sizes back and forth through a bare pty with blocking reads and writes, no framing, no CBOR,
+no event loop.
+
+``python -m tests.bench.bench_device_bus`` prints the rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tty
+from pathlib import Path
+from typing import Any
+
+from tests.bench.rows import Row
+
+DEVICES = ("imu", "altimeter", "velocimeter")
+DEFAULT_SECONDS = 1.0
+
+
+class _Sensor:
+    def read(self) -> list[float]:
+        return [1.5, -2.25, 3.125]
+
+
+async def _serve(path: Path) -> None:
+    from fsw.devices.bus import MAX_PACKET_SIZE
+    from fsw.link import SerialLink
+    from hil.devicebus import DeviceBusServer, serve
+    from hil.link.bridge import PtyPair
+
+    link = SerialLink("pty", max_packet_size=MAX_PACKET_SIZE)
+    pair = PtyPair()
+    pair.publish(path)
+    await link.open_fd(pair.master_fd)
+    print("ready", flush=True)
+    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: None))
+
+
+def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
+    """(round trips a second, request octets, reply octets) of a client stepping the plant at ``path``."""
+    from fsw.clock import Clock
+    from fsw.clock import run as run_on_clock
+    from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
+    from fsw.link import SerialLink
+
+    clock = Clock("afap")
+    link = SerialLink(str(path), max_packet_size=MAX_PACKET_SIZE)
+    bus = DeviceBusClient(link, clock)
+    for name in DEVICES:
+        bus.device(name)
+    bus.start_polling(DEVICES)
+
+    async def main() -> float:
+        await bus.open()
+        await bus.exchange(0, 0.02)  # the first carries the poll list
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            for _ in range(50):
+                await bus.exchange(0, 0.02)
+            count += 50
+        rate = count / (time.perf_counter() - started)
+        await bus.close()
+        return rate
+
+    rate = run_on_clock(main(), clock)
+    return rate, link.counters.octets_out // max(1, link.counters.packets_out), \
+        link.counters.octets_in // max(1, link.counters.packets_in)
+
+
+_ECHO = """
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+size = int(sys.argv[2])
+reply = bytes(int(sys.argv[3]))
+while True:
+    got = 0
+    while got < size:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            sys.exit(0)
+        got += len(chunk)
+    os.write(fd, reply)
+"""
+
+
+def _pty_ping_pong(request: int, reply: int, seconds: float) -> float:
+    """Round trips a second of ``request`` octets out and ``reply`` octets back through a bare pty."""
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    echo = subprocess.Popen([sys.executable, "-c", _ECHO, os.ttyname(slave), str(request), str(reply)])
+    try:
+        out = bytes(request)
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            os.write(master, out)
+            got = 0
+            while got < reply:
+                got += len(os.read(master, 65536))
+            count += 1
+        return count / (time.perf_counter() - started)
+    finally:
+        echo.kill()
+        echo.wait()
+        os.close(master)
+        os.close(slave)
+
+
+def run(budget: Any = None) -> list[Row]:
+    seconds = max(0.2, 5 * float(getattr(budget, "seconds", DEFAULT_SECONDS / 5)))
+    with tempfile.TemporaryDirectory(prefix="ilrs-bench-bus-") as folder:
+        path = Path(folder) / "plant.tty"
+        plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path)],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            assert plant.stdout is not None
+            if plant.stdout.readline().strip() != "ready":
+                raise RuntimeError("the bench's plant process did not start")
+            rate, request, reply = _bus_round_trips(path, seconds)
+        finally:
+            plant.terminate()
+            plant.wait(10)
+    floor = _pty_ping_pong(request, reply, seconds)
+    return [Row("device bus round trip (flight side afap, plant process, pty)", round(rate, 1), "round trip/s",
+                f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1))]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        asyncio.run(_serve(Path(sys.argv[2])))
+    else:
+        for row in run():
+            print(row)
