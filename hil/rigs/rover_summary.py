@@ -17,9 +17,11 @@ CLEARED_M = 0.5  # the rover's half width: a hazard whose centre the path kept t
 # and the plant's record is kept every 10 s (a load change inside one costs at most ~0.2 Wh).
 ENERGY_TOLERANCE_WH = 0.5
 ENERGY_TOLERANCE_FRACTION = 0.02
-# Figures read at a moment of the ground's choosing (its last housekeeping request, the end of the
-# run), while the parked rover's time runs on: they differ between two seeded runs by design.
-AT_THE_GROUNDS_MOMENT = ("energy_used_wh", "energy_used_wh_claimed", "energy_claimed_at_s", "energy_used_wh_to_end")
+# Figures read at a moment of the ground's choosing (its last housekeeping request, its ROVER_PARK,
+# after which the rover's time stands still), while the done rover's time runs on until then: they
+# differ between two seeded runs by design.
+AT_THE_GROUNDS_MOMENT = ("energy_used_wh", "energy_used_wh_claimed", "energy_claimed_at_s", "energy_used_wh_to_end",
+                         "battery_wh")
 
 
 def _segment_distance(point: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
