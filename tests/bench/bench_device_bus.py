@@ -1,7 +1,7 @@
 """The device bus's round trip between two processes over a pty, beside a bare pty ping-pong.
 
-Every 50 Hz cycle of a powered flight is one round trip of the device bus (the attitude control
-fires in nearly every cycle, so the plant cannot fly cycles ahead): the flight side's request goes
+Most 50 Hz cycles of a powered flight are a round trip of the device bus (the attitude control fires
+in most cycles, and only a cycle that commands nothing may be flown ahead): the flight side's request goes
 to the plant process, which answers with the cycle's readings. This bench serves three stand-in
 sensors (a reading of three floats each) from a plant-side process (``DeviceBusServer`` behind
 ``hil.devicebus.serve``) and steps it from this process with a ``DeviceBusClient`` on the afap clock,
