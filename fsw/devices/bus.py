@@ -139,6 +139,7 @@ class _StepRequest:
     calls: list[list[Any]]
     requests: dict[tuple[str, str], None]
     step_dt: float
+    number: int  # of the requests made (``DeviceBusClient.requests_made``)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,8 @@ class DeviceBusClient:
         self._busy = False  # a request is being awaited
         self.exchanges = 0
         self.round_trips = 0
+        self.requests_made = 0  # step requests that took the queued commands, numbered from 1
+        self.answered = 0  # the number of the last request whose reply came back
         self.errors: list[str] = []
 
     def device(self, name: str, read_methods: Iterable[str] = ("read",),
@@ -322,10 +325,17 @@ class DeviceBusClient:
             self._poll_sent = poll
         if ahead > 0 and step_dt > 0:
             body["ahead"], body["step_dt"] = ahead, step_dt
-        request = _StepRequest(body, poll, self._calls, self._requests, step_dt)
+        self.requests_made += 1
+        request = _StepRequest(body, poll, self._calls, self._requests, step_dt, self.requests_made)
         self._calls = []
         self._requests = {}
         return request
+
+    def delivered(self, request_number: int) -> bool:
+        """True once the reply to request ``request_number`` (or a later one) has come back: the
+        commands queued while ``requests_made`` was one less have then reached the plant. (The
+        round trip that ends next may be a request dispatched before they were queued.)"""
+        return self.answered >= request_number
 
     def _requeue(self, request: _StepRequest, error: DeviceBusDead) -> None:
         """Nothing of a request that got no answer was applied as far as we know: its commands go with
@@ -418,6 +428,7 @@ class DeviceBusClient:
         self.dead = None
         self.exchanges += 1
         self.round_trips += 1
+        self.answered = request.number
         self._apply_readings(request.poll, reply["readings"])
         self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), request.poll, request.step_dt
         for name, method, value in reply["results"]:

@@ -83,6 +83,28 @@ def test_a_command_made_after_the_dispatch_reaches_the_plant_at_the_next_cycle()
     assert [(exchange, method) for exchange, _, method, _ in server.applied] == [(3, "set_on")]
 
 
+def test_a_command_queued_after_a_dispatch_is_delivered_only_when_its_own_request_is_answered() -> None:
+    _, server = _burning_plant()
+    clock = Clock("afap")
+    bus = LocalDeviceBus(server, clock)
+    engine = bus.device("engine")
+
+    async def fly() -> list[bool]:
+        await bus.exchange(0, CYCLE_S)
+        bus.dispatch(CYCLE_S)
+        engine.set_on(False)  # a ground command's call, after this cycle's request went
+        carrier = bus.requests_made + 1
+        seen = [bus.delivered(carrier)]
+        for _ in range(2):
+            await clock.sleep(CYCLE_S)
+            await bus.exchange(0, CYCLE_S)  # the first collects the request dispatched before the call
+            seen.append(bus.delivered(carrier))
+        return seen
+
+    assert run(fly(), clock) == [False, False, True]
+    assert [method for _, _, method, _ in server.applied] == ["set_on"]
+
+
 def test_a_cycle_that_comes_late_gets_a_request_of_its_own() -> None:
     plant, server = _burning_plant()
     clock = Clock("afap")
