@@ -176,8 +176,5 @@ class LocalDeviceBus(DeviceBusClient):
         super().__init__(None, clock)
         self.server = server
 
-    def _post(self, subtype: int, body: Any) -> Any:
-        return self.server.step(body, in_process=True)  # answered at once: the reply is what is posted
-
-    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        return posted
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        return self.server.step(body, in_process=True)

@@ -10,10 +10,7 @@ the plant answers with one reply (TM APID 301, service 130,2), both CBOR:
   "errors": [text...]}``, a reading being ``{type name: [field values...]}``.
 
 The plant applies the actuator calls, advances by ``dt``, then reads every polled method: so a
-reading is always of the plant state at the start of the flight cycle that uses it. A flying GNC
-sends the request for the next cycle as soon as this cycle's commands are made (:meth:`DeviceBusClient.dispatch`),
-so the plant process flies to the next cycle while the flight software does the rest of its work,
-and the next cycle finds its readings waiting. ``requests``
+reading is always of the plant state at the start of the flight cycle that uses it. ``requests``
 are slow acquisitions (a hazard scan) whose result the flight side receives on the next cycle.
 The plant advances only when the flight side steps it, and the flight clock holds still while it
 waits for the reply: a seeded run is deterministic.
@@ -29,7 +26,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fsw.clock import ring_after_wall
@@ -122,33 +118,6 @@ class RemoteDevice:
 _NO_REPLY = object()
 
 
-@dataclass(frozen=True)
-class _Posted:
-    """A request on its way: the packet (sent again on a timeout) and the sequence count its reply echoes."""
-
-    packet: bytes
-    seq_count: int
-
-
-@dataclass(frozen=True)
-class _StepRequest:
-    """A step request and what it took off the client's queues (put back if it gets no answer)."""
-
-    body: dict[str, Any]
-    poll: list[tuple[str, str]]
-    calls: list[list[Any]]
-    requests: dict[tuple[str, str], None]
-    step_dt: float
-    number: int  # of the requests made (``DeviceBusClient.requests_made``)
-
-
-@dataclass(frozen=True)
-class _Dispatched:
-    request: _StepRequest
-    posted: Any  # what :meth:`DeviceBusClient._collect` takes (a :class:`_Posted`, or an in-process reply)
-    due: float  # the flight time the request flies the plant to: the next cycle's
-
-
 class DeviceBusClient:
     """Flight side: queues actuator calls, exchanges once per cycle, serves readings from the reply."""
 
@@ -175,12 +144,8 @@ class DeviceBusClient:
         self._later: list[list[Any]] = []  # readings of cycles the plant has already flown, in order
         self._later_keys: list[tuple[str, str]] = []
         self._later_dt = 0.0
-        self._dispatched: _Dispatched | None = None  # the next cycle's request, sent at the end of this one
-        self._busy = False  # a request is being awaited
         self.exchanges = 0
         self.round_trips = 0
-        self.requests_made = 0  # step requests that took the queued commands, numbered from 1
-        self.answered = 0  # the number of the last request whose reply came back
         self.errors: list[str] = []
 
     def device(self, name: str, read_methods: Iterable[str] = ("read",),
@@ -248,9 +213,10 @@ class DeviceBusClient:
         """The link to the plant is open (a local bus always is)."""
         return self.link is None or self.link.connected
 
-    def _post(self, subtype: int, body: Any) -> Any:
-        """Send one request at once and return what its reply will be awaited with. Raises
-        :class:`DeviceBusDead` when the link is not there."""
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        """One request and its reply, re-sent up to ``retries`` times (the same packet: the plant
+        answers a repeat with the reply it gave, it never applies a request twice). Raises
+        :class:`DeviceBusDead` with the reason when no reply comes or the link is gone."""
         if self.link is None:
             raise DeviceBusDead(NO_LINK, "no link to the plant")
         link = self.link
@@ -259,32 +225,18 @@ class DeviceBusClient:
             raise DeviceBusDead(reason, f"{link.port}: link to the plant is down")
         tc = PusTc(FLIGHT_APID, SERVICE, subtype, travelling_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
         packet = tc.pack(MAX_PACKET_SIZE)
-        link.send(packet, now=True)  # the plant waits for this packet alone
-        return _Posted(packet, tc.seq_count)
-
-    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        """The reply to a posted request, the request re-sent up to ``retries`` times (the same packet:
-        the plant answers a repeat with the reply it gave, it never applies a request twice). Raises
-        :class:`DeviceBusDead` with the reason when no reply comes or the link is gone."""
-        link = self.link
-        if link is None:
-            raise DeviceBusDead(NO_LINK, "no link to the plant")
         timeout = self.reply_timeout_s
         attempts = 1 + max(0, self.retries if retries is None else retries)
         with self.clock.hold():
             for attempt in range(attempts):
                 if attempt:
                     self.retries_sent += 1
-                    link.send(posted.packet, now=True)
-                reply = await self._await_reply(link, posted.seq_count, reply_subtype, timeout)
+                link.send(packet, now=True)  # the plant waits for this packet alone
+                reply = await self._await_reply(link, tc.seq_count, reply_subtype, timeout)
                 if reply is not _NO_REPLY:
                     return reply
                 self.timeouts += 1
-        raise DeviceBusDead(TIMEOUT, f"plant did not answer request {posted.seq_count} in {attempts} x {timeout:g} s")
-
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        """One request and its reply (see :meth:`_collect`)."""
-        return await self._collect(self._post(subtype, body), reply_subtype, retries)
+        raise DeviceBusDead(TIMEOUT, f"plant did not answer request {tc.seq_count} in {attempts} x {timeout:g} s")
 
     async def _await_reply(self, link: SerialLink, seq_count: int, reply_subtype: int, timeout_s: float) -> Any:
         """The reply to request ``seq_count`` within ``timeout_s`` of wall time, or ``_NO_REPLY``.
@@ -315,122 +267,46 @@ class DeviceBusClient:
                 return appdata.decode(tm.source_data)
             self.stale_replies += 1
 
-    def _step_request(self, dt: float, ahead: int, step_dt: float) -> _StepRequest:
-        """The next step request, with the commands and requests queued until now (taken off the queues)."""
-        poll = list(self._poll)
-        body: dict[str, Any] = {"n": self.exchanges, "dt": dt, "calls": self._calls,
-                                "requests": [list(key) for key in self._requests]}
-        if poll != self._poll_sent:
-            body["poll"] = [list(key) for key in poll]
-            self._poll_sent = poll
-        if ahead > 0 and step_dt > 0:
-            body["ahead"], body["step_dt"] = ahead, step_dt
-        self.requests_made += 1
-        request = _StepRequest(body, poll, self._calls, self._requests, step_dt, self.requests_made)
-        self._calls = []
-        self._requests = {}
-        return request
-
-    def delivered(self, request_number: int) -> bool:
-        """True once the reply to request ``request_number`` (or a later one) has come back: the
-        commands queued while ``requests_made`` was one less have then reached the plant. (The
-        round trip that ends next may be a request dispatched before they were queued.)"""
-        return self.answered >= request_number
-
-    def _requeue(self, request: _StepRequest, error: DeviceBusDead) -> None:
-        """Nothing of a request that got no answer was applied as far as we know: its commands go with
-        the next request, and so does the poll list (a plant started again knows none)."""
-        self.dead = error.reason
-        self._calls = request.calls + self._calls
-        self._requests = {**request.requests, **self._requests}
-        self._poll_sent = None
-
-    @property
-    def dispatched(self) -> bool:
-        """A step request for the coming cycle is on its way (:meth:`dispatch`)."""
-        return self._dispatched is not None
-
-    def dispatch(self, step_dt: float, ahead: int = 0) -> bool:
-        """Send the next cycle's step request now, at the end of this cycle, rather than at the start
-        of the next: the plant flies the ``step_dt`` to the next cycle while the flight software does
-        the rest of its work (telemetry, monitoring, the other rate groups), and the next
-        :meth:`exchange` collects the reply. Call it once the cycle's commands are all made: a command
-        made afterwards goes with the request after (it reaches the plant at the next cycle, not
-        back-dated to this one). False (nothing sent) when a request is already out, cycles flown
-        ahead are still to be served, or the link is down (the next exchange then reports it)."""
-        if self._dispatched is not None or self._later or self._busy or step_dt <= 0:
-            return False
-        now = self.clock.monotonic()
-        request = self._step_request(step_dt, ahead, step_dt)
-        try:
-            posted = self._post(STEP_REQUEST, request.body)
-        except DeviceBusDead as error:
-            self._requeue(request, error)
-            return False
-        self._dispatched = _Dispatched(request, posted, now + step_dt)
-        return True
-
     async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None) -> None:
         """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the
         plant may fly them now and return their readings too; they are served one per cycle, and
-        the commands made meanwhile go out with the next round trip (the flight's next guidance cycle).
-        A request sent ahead by :meth:`dispatch` is collected instead (its own ``ahead``)."""
+        the commands made meanwhile go out with the next round trip (the flight's next guidance cycle)."""
         now = self.clock.monotonic()
-        if self._dispatched is not None:
-            if await self._collect_dispatched(now, retries):
-                return
-        elif self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
+        if self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
             self._later = []  # the flight paused (dormant): those cycles' readings are stale
         if self._later:
             self._apply_readings(self._later_keys, self._later.pop(0))
             self._last_exchange = now
             self.exchanges += 1
             return
-        dt = 0.0 if self._last_exchange is None else max(0.0, now - self._last_exchange)
+        dt = 0.0 if self._last_exchange is None else now - self._last_exchange
         self._last_exchange = now
-        request = self._step_request(dt, ahead, step_dt)
-        self._busy = True
+        poll = list(self._poll)
+        request: dict[str, Any] = {"n": self.exchanges, "dt": dt, "calls": self._calls,
+                                   "requests": [list(key) for key in self._requests]}
+        if poll != self._poll_sent:
+            request["poll"] = [list(key) for key in poll]
+            self._poll_sent = poll
+        if ahead > 0 and step_dt > 0:
+            request["ahead"], request["step_dt"] = ahead, step_dt
+        calls, requests = self._calls, self._requests
+        self._calls = []
+        self._requests = {}
         try:
-            reply = await self._transact(STEP_REQUEST, request.body, STEP_REPLY, retries)
+            reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
         except DeviceBusDead as error:
-            self._requeue(request, error)
+            self.dead = error.reason
+            # Nothing was applied as far as we know: the commands go with the next request, and so does
+            # the poll list (a plant started again knows none).
+            self._calls = calls + self._calls
+            self._requests = {**requests, **self._requests}
+            self._poll_sent = None
             raise
-        finally:
-            self._busy = False
-        self._accept(request, reply)
-
-    async def _collect_dispatched(self, now: float, retries: int | None) -> bool:
-        """Collect the reply to the request :meth:`dispatch` sent. True: its readings are this cycle's.
-        False: the cycle came late (the flight paused), the plant is at ``_last_exchange`` and a
-        request of this cycle's own must follow."""
-        dispatched, self._dispatched = self._dispatched, None
-        assert dispatched is not None
-        request = dispatched.request
-        self._busy = True
-        try:
-            reply = await self._collect(dispatched.posted, STEP_REPLY, retries)
-        except DeviceBusDead as error:
-            self._requeue(request, error)
-            self._last_exchange = dispatched.due - request.step_dt  # the plant never flew it, as far as we know
-            raise
-        finally:
-            self._busy = False
-        self._last_exchange = dispatched.due
-        self._accept(request, reply)
-        if now - dispatched.due <= 0.5 * request.step_dt:
-            return True  # on time (or early: the plant is a little ahead until the next cycle)
-        # Late: the readings (and any cycles flown ahead) are of instants gone by; the plant is at the end of them.
-        self._last_exchange = dispatched.due + len(self._later) * request.step_dt
-        self._later = []
-        return False
-
-    def _accept(self, request: _StepRequest, reply: dict[str, Any]) -> None:
         self.dead = None
         self.exchanges += 1
         self.round_trips += 1
-        self.answered = request.number
-        self._apply_readings(request.poll, reply["readings"])
-        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), request.poll, request.step_dt
+        self._apply_readings(poll, reply["readings"])
+        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), poll, step_dt
         for name, method, value in reply["results"]:
             if value is not None:
                 self._results[(name, method)] = decode(value)

@@ -295,7 +295,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         # make it: without one, a mission machine commands at any instant (the ascent's ignition), and
         # a command made after the plant flew on without it would reach the plant cycles late, by as
         # many as the fast group happened to fly before a dormancy: a seeded run would not repeat.
-        ahead = controller.cycles_without_commands() if controller is not None and not self.bus.dispatched else 0
+        ahead = controller.cycles_without_commands() if controller is not None else 0
         async with self._exchange_lock:
             try:
                 await self.bus.exchange(ahead, self.period_s)
@@ -318,10 +318,6 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
             # A new phase (an ignition, a cutoff) is saved in the cycle that decides it, before its
             # commands go out on the next exchange: a reset never finds the act done but not recorded.
             self._checkpoint()
-        if controller is not None and not self.ctx.dormancy.dormant and not self._exchange_lock.locked():
-            # The cycle's commands are made: the plant flies to the next cycle while the rest of the
-            # flight software runs (a command made after this reaches the plant at the next cycle).
-            self.bus.dispatch(self.period_s, controller.cycles_without_commands())
 
     def _step_descent(self, controller: DescentController, t: float) -> None:
         controller.step(t, self.period_s)

@@ -9,13 +9,6 @@ as ``make run`` does. The peer is the floor of the transport: two processes pass
 same sizes back and forth through a bare pty with blocking reads and writes, no framing, no CBOR,
 no event loop.
 
-A second row times a whole cycle with the plant and the flight software each doing a stand-in of
-their work (busy loops: the plant's step, the flight's control before its commands and the rest of
-its cycle after them), the next cycle's request sent as soon as the commands are made
-(``DeviceBusClient.dispatch``, the GNC's way) beside the same cycle in lock-step, where the request
-waits for the next cycle's start. Whether the plant's step and the flight's rest overlap depends on
-the two processes landing on different cores.
-
 ``python -m tests.bench.bench_device_bus`` prints the rows.
 """
 
@@ -35,18 +28,6 @@ from tests.bench.rows import Row
 
 DEVICES = ("imu", "altimeter", "velocimeter")
 DEFAULT_SECONDS = 1.0
-# Stand-in work of a powered-flight cycle [est.: of the order of the descent's, in ms of this host]:
-# the plant's step and readings, the flight's control up to its commands, the rest of its cycle.
-PLANT_STEP_S = 0.00025
-FLIGHT_CONTROL_S = 0.00025
-FLIGHT_REST_S = 0.0002
-
-
-def _busy(seconds: float) -> None:
-    """Hold the processor for ``seconds`` (a stand-in for computing, not a sleep)."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        pass
 
 
 class _Sensor:
@@ -54,7 +35,7 @@ class _Sensor:
         return [1.5, -2.25, 3.125]
 
 
-async def _serve(path: Path, step_s: float = 0.0) -> None:
+async def _serve(path: Path) -> None:
     from fsw.devices.bus import MAX_PACKET_SIZE
     from fsw.link import SerialLink
     from hil.devicebus import DeviceBusServer, serve
@@ -65,12 +46,13 @@ async def _serve(path: Path, step_s: float = 0.0) -> None:
     pair.publish(path)
     await link.open_fd(pair.master_fd)
     print("ready", flush=True)
-    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: _busy(step_s)))
+    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: None))
 
 
-def _stepping_client(path: Path) -> tuple[Any, Any, Any]:
-    """(clock, link, bus) of a flight side that polls the bench's stand-in sensors at ``path``."""
+def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
+    """(round trips a second, request octets, reply octets) of a client stepping the plant at ``path``."""
     from fsw.clock import Clock
+    from fsw.clock import run as run_on_clock
     from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
     from fsw.link import SerialLink
 
@@ -80,14 +62,6 @@ def _stepping_client(path: Path) -> tuple[Any, Any, Any]:
     for name in DEVICES:
         bus.device(name)
     bus.start_polling(DEVICES)
-    return clock, link, bus
-
-
-def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
-    """(round trips a second, request octets, reply octets) of a client stepping the plant at ``path``."""
-    from fsw.clock import run as run_on_clock
-
-    clock, link, bus = _stepping_client(path)
 
     async def main() -> float:
         await bus.open()
@@ -104,40 +78,6 @@ def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
     rate = run_on_clock(main(), clock)
     return rate, link.counters.octets_out // max(1, link.counters.packets_out), \
         link.counters.octets_in // max(1, link.counters.packets_in)
-
-
-def _working_cycles(path: Path, seconds: float) -> tuple[float, float]:
-    """Milliseconds a cycle, (dispatched, lock-step), of a flight side and a plant that both work
-    (the stand-ins above); the two kinds of cycle alternate in blocks of 50."""
-    from fsw.clock import run as run_on_clock
-
-    clock, _, bus = _stepping_client(path)
-
-    async def cycles(dispatching: bool) -> None:
-        for _ in range(50):
-            await bus.exchange(0, 0.02)
-            _busy(FLIGHT_CONTROL_S)
-            if dispatching:
-                bus.dispatch(0.02)
-            _busy(FLIGHT_REST_S)
-            await clock.sleep(0.02)
-
-    async def main() -> tuple[float, float]:
-        await bus.open()
-        await bus.exchange(0, 0.02)
-        spent = {True: 0.0, False: 0.0}
-        count = 0
-        while sum(spent.values()) < seconds:
-            for dispatching in (True, False):
-                started = time.perf_counter()
-                await cycles(dispatching)
-                spent[dispatching] += time.perf_counter() - started
-            count += 50
-        await bus.exchange(0, 0.02)  # collect the last dispatched request
-        await bus.close()
-        return spent[True] / count * 1e3, spent[False] / count * 1e3
-
-    return run_on_clock(main(), clock)
 
 
 _ECHO = """
@@ -178,37 +118,28 @@ def _pty_ping_pong(request: int, reply: int, seconds: float) -> float:
         os.close(slave)
 
 
-def _with_plant(step_s: float, measure: Any) -> Any:
-    """``measure(path)`` against a bench plant process whose step takes ``step_s``."""
+def run(budget: Any = None) -> list[Row]:
+    seconds = max(0.2, 5 * float(getattr(budget, "seconds", DEFAULT_SECONDS / 5)))
     with tempfile.TemporaryDirectory(prefix="ilrs-bench-bus-") as folder:
         path = Path(folder) / "plant.tty"
-        plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path),
-                                  str(step_s)], stdout=subprocess.PIPE, text=True)
+        plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path)],
+                                 stdout=subprocess.PIPE, text=True)
         try:
             assert plant.stdout is not None
             if plant.stdout.readline().strip() != "ready":
                 raise RuntimeError("the bench's plant process did not start")
-            return measure(path)
+            rate, request, reply = _bus_round_trips(path, seconds)
         finally:
             plant.terminate()
             plant.wait(10)
-
-
-def run(budget: Any = None) -> list[Row]:
-    seconds = max(0.2, 5 * float(getattr(budget, "seconds", DEFAULT_SECONDS / 5)))
-    rate, request, reply = _with_plant(0.0, lambda path: _bus_round_trips(path, seconds))
     floor = _pty_ping_pong(request, reply, seconds)
-    dispatched, lock_step = _with_plant(PLANT_STEP_S, lambda path: _working_cycles(path, seconds))
-    work = f"plant {PLANT_STEP_S * 1e3:g} ms, flight {FLIGHT_CONTROL_S * 1e3:g} + {FLIGHT_REST_S * 1e3:g} ms"
     return [Row("device bus round trip (flight side afap, plant process, pty)", round(rate, 1), "round trip/s",
-                f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1)),
-            Row(f"device bus cycle, next request dispatched after the commands ({work})", round(dispatched, 3),
-                "ms/cycle", "the same cycle in lock-step", round(lock_step, 3))]
+                f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1))]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "--serve":
-        asyncio.run(_serve(Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) == 4 else 0.0))
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        asyncio.run(_serve(Path(sys.argv[2])))
     else:
         for row in run():
             print(row)

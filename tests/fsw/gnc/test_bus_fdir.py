@@ -25,15 +25,10 @@ class UnpluggableBus(LocalDeviceBus):
 
     down = False
 
-    def _post(self, subtype: int, body: Any) -> Any:
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
         if self.down:
             raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return super()._post(subtype, body)
-
-    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        if self.down:  # pulled while the request was on its way: its reply never comes
-            raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return await super()._collect(posted, reply_subtype, retries)
+        return await super()._transact(subtype, body, reply_subtype, retries)
 
 
 def fly_and_pull_the_bus(tmp_path: Path, respond: bool) -> tuple[Harness, GncComponent, LanderWorld,
