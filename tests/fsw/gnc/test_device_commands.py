@@ -125,15 +125,20 @@ def test_with_the_bus_dead_a_device_command_fails_and_sends_nothing(tmp_path: Pa
     assert not rig.server.applied and rig.world.devices["imu"].unit == 0
 
 
+async def fly_to_main_braking(rig: Rig, h: Harness) -> None:
+    """NOMINAL, the descent begun, until guidance is in main braking (the engine burning)."""
+    await h.nominal()
+    rig.gnc.descent_driver.begin(lambda outcome: None, False)
+    while rig.gnc.descent is None or rig.gnc.descent.phase != MAIN_BRAKING:
+        await h.clock.sleep(0.1)
+
+
 def test_imu_select_in_powered_flight_goes_with_the_cycle_and_guidance_follows_it(tmp_path: Path) -> None:
     rig = Rig(tmp_path)
     stages: list[str] = []
 
     async def scenario(h: Harness) -> None:
-        await h.nominal()
-        rig.gnc.descent_driver.begin(lambda outcome: None, False)
-        while rig.gnc.descent is None or rig.gnc.descent.phase != MAIN_BRAKING:
-            await h.clock.sleep(0.1)
+        await fly_to_main_braking(rig, h)
         stages.extend(await h.submit(h.command("IMU_SELECT", "redundant"), settle_s=0.5))
         await h.clock.sleep(2.0)
 
@@ -155,10 +160,7 @@ def test_a_device_command_the_plant_refuses_in_powered_flight_fails_with_the_pla
         raise ValueError(f"unit {unit} does not answer")
 
     async def scenario(h: Harness) -> None:
-        await h.nominal()
-        rig.gnc.descent_driver.begin(lambda outcome: None, False)
-        while rig.gnc.descent is None or rig.gnc.descent.phase != MAIN_BRAKING:
-            await h.clock.sleep(0.1)
+        await fly_to_main_braking(rig, h)
         rig.world.devices["imu"].select_unit = stuck
         for _ in range(3):
             tc = h.command("IMU_SELECT", "redundant")
