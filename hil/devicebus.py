@@ -176,5 +176,9 @@ class LocalDeviceBus(DeviceBusClient):
         super().__init__(None, clock)
         self.server = server
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+    def _post(self, subtype: int, body: Any) -> Any:
+        # The plant answers as the request reaches it, as the plant process does.
         return self.server.step(body, in_process=True)
+
+    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        return posted

@@ -13,7 +13,10 @@ The plant applies the actuator calls, advances by ``dt``, then reads every polle
 reading is always of the plant state at the start of the flight cycle that uses it. ``requests``
 are slow acquisitions (a hazard scan) whose result the flight side receives on the next cycle.
 The plant advances only when the flight side steps it, and the flight clock holds still while it
-waits for the reply: a seeded run is deterministic.
+waits for the reply: a seeded run is deterministic. Pipelined (a controller in flight), the request for
+the next cycle leaves as soon as this cycle's readings are in, and its reply is taken at the next
+cycle: the plant steps while the flight software computes, and a cycle's commands reach the plant at
+the start of the next cycle (:meth:`DeviceBusClient.exchange`).
 
 On the flight side each device is a :class:`RemoteDevice` that satisfies the same ``typing.Protocol``
 as the emulator or Pi backend: read methods return the reading of this cycle, request methods
@@ -26,6 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fsw.clock import ring_after_wall
@@ -118,6 +122,19 @@ class RemoteDevice:
 _NO_REPLY = object()
 
 
+@dataclass(slots=True)
+class _Posted:
+    """A step request on its way: what it carried, and what its reply will be."""
+
+    token: Any  # what _collect needs to take the reply
+    number: int
+    poll: list[tuple[str, str]]
+    calls: list[list[Any]]
+    requests: dict[tuple[str, str], None]
+    reading_time: float  # the flight time its readings are of
+    step_dt: float
+
+
 class DeviceBusClient:
     """Flight side: queues actuator calls, exchanges once per cycle, serves readings from the reply."""
 
@@ -146,6 +163,9 @@ class DeviceBusClient:
         self._later_dt = 0.0
         self.exchanges = 0
         self.round_trips = 0
+        self.requests_made = 0  # step requests numbered as they are made; their commands go with them
+        self.requests_answered = 0  # the number of the last request whose reply was taken
+        self._posted: _Posted | None = None  # the request for the next cycle, sent ahead (pipelined)
         self.errors: list[str] = []
 
     def device(self, name: str, read_methods: Iterable[str] = ("read",),
@@ -213,10 +233,9 @@ class DeviceBusClient:
         """The link to the plant is open (a local bus always is)."""
         return self.link is None or self.link.connected
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        """One request and its reply, re-sent up to ``retries`` times (the same packet: the plant
-        answers a repeat with the reply it gave, it never applies a request twice). Raises
-        :class:`DeviceBusDead` with the reason when no reply comes or the link is gone."""
+    def _post(self, subtype: int, body: Any) -> Any:
+        """Send one request; returns what :meth:`_collect` needs to take its reply. Raises
+        :class:`DeviceBusDead` when the link is not there."""
         if self.link is None:
             raise DeviceBusDead(NO_LINK, "no link to the plant")
         link = self.link
@@ -225,18 +244,33 @@ class DeviceBusClient:
             raise DeviceBusDead(reason, f"{link.port}: link to the plant is down")
         tc = PusTc(FLIGHT_APID, SERVICE, subtype, travelling_cbor(body), self.sequence.next(FLIGHT_APID), ACK_ALL)
         packet = tc.pack(MAX_PACKET_SIZE)
+        link.send(packet, now=True)  # the plant waits for this packet alone
+        return tc.seq_count, packet
+
+    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        """The reply to a request :meth:`_post` sent, the request sent again up to ``retries`` times
+        after a timeout (the same packet: the plant answers a repeat with the reply it gave, it never
+        applies a request twice). Raises :class:`DeviceBusDead` with the reason when no reply comes
+        or the link is gone. The flight clock stands still meanwhile."""
+        seq_count, packet = posted
+        link = self.link
+        assert link is not None  # _post refused to send without one
         timeout = self.reply_timeout_s
         attempts = 1 + max(0, self.retries if retries is None else retries)
         with self.clock.hold():
             for attempt in range(attempts):
                 if attempt:
                     self.retries_sent += 1
-                link.send(packet, now=True)  # the plant waits for this packet alone
-                reply = await self._await_reply(link, tc.seq_count, reply_subtype, timeout)
+                    link.send(packet, now=True)
+                reply = await self._await_reply(link, seq_count, reply_subtype, timeout)
                 if reply is not _NO_REPLY:
                     return reply
                 self.timeouts += 1
-        raise DeviceBusDead(TIMEOUT, f"plant did not answer request {tc.seq_count} in {attempts} x {timeout:g} s")
+        raise DeviceBusDead(TIMEOUT, f"plant did not answer request {seq_count} in {attempts} x {timeout:g} s")
+
+    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+        """One request and its reply (see :meth:`_post` and :meth:`_collect`)."""
+        return await self._collect(self._post(subtype, body), reply_subtype, retries)
 
     async def _await_reply(self, link: SerialLink, seq_count: int, reply_subtype: int, timeout_s: float) -> Any:
         """The reply to request ``seq_count`` within ``timeout_s`` of wall time, or ``_NO_REPLY``.
@@ -267,20 +301,49 @@ class DeviceBusClient:
                 return appdata.decode(tm.source_data)
             self.stale_replies += 1
 
-    async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None) -> None:
-        """One cycle. ``ahead``: the next cycles (each ``step_dt`` long) will send no command, so the
-        plant may fly them now and return their readings too; they are served one per cycle, and
-        the commands made meanwhile go out with the next round trip (the flight's next guidance cycle)."""
+    async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None,
+                       pipeline: bool = False) -> None:
+        """One cycle: this cycle's readings in hand, the queued commands on their way.
+
+        Lock-step (the default): the request carrying the commands queued so far goes out now and the
+        plant flies up to now. ``pipeline``: once this cycle's readings are in, the request for the
+        next cycle (``step_dt`` on) goes out at once with the commands queued so far, and its reply is
+        taken at the next exchange, so the plant flies the next cycle while the flight software
+        computes this one: a command then reaches the plant at the start of the next cycle, as outputs
+        go out at the next minor frame on a scheduled bus. ``ahead``: the next cycles (each
+        ``step_dt`` long) will send no command, so the plant may fly them now and return their
+        readings too; they are served one per cycle, and the commands made meanwhile go out with the
+        next request."""
         now = self.clock.monotonic()
+        posted, self._posted = self._posted, None
+        if posted is not None:
+            await self._take(posted, retries)
+            if now <= posted.reading_time + 0.5 * posted.step_dt and (pipeline or not (self._calls or self._requests)):
+                self._post_next(ahead, step_dt, pipeline)  # on time (or between two cycles)
+                return
+            # Late (a pause, an overrun), or commands that must go now: a round trip to now.
+            self._later = []
         if self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
             self._later = []  # the flight paused (dormant): those cycles' readings are stale
         if self._later:
             self._apply_readings(self._later_keys, self._later.pop(0))
             self._last_exchange = now
             self.exchanges += 1
+            self._post_next(ahead, step_dt, pipeline)
             return
-        dt = 0.0 if self._last_exchange is None else now - self._last_exchange
+        dt = 0.0 if self._last_exchange is None else max(0.0, now - self._last_exchange)
         self._last_exchange = now
+        request, outgoing = self._request(dt, ahead, step_dt, now)
+        try:
+            reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
+        except DeviceBusDead as error:
+            self._put_back(outgoing, error)
+            raise
+        self._take_reply(reply, outgoing)
+        self._post_next(ahead, step_dt, pipeline)
+
+    def _request(self, dt: float, ahead: int, step_dt: float, reading_time: float) -> tuple[dict[str, Any], _Posted]:
+        """The next step request, with the commands and requests queued so far (taken off the queue)."""
         poll = list(self._poll)
         request: dict[str, Any] = {"n": self.exchanges, "dt": dt, "calls": self._calls,
                                    "requests": [list(key) for key in self._requests]}
@@ -289,24 +352,52 @@ class DeviceBusClient:
             self._poll_sent = poll
         if ahead > 0 and step_dt > 0:
             request["ahead"], request["step_dt"] = ahead, step_dt
-        calls, requests = self._calls, self._requests
+        self.requests_made += 1
+        outgoing = _Posted(None, self.requests_made, poll, self._calls, self._requests, reading_time, step_dt)
         self._calls = []
         self._requests = {}
+        return request, outgoing
+
+    def _post_next(self, ahead: int, step_dt: float, pipeline: bool) -> None:
+        """Pipelined: send the request for the next cycle now (see :meth:`exchange`). A bus found dead
+        here keeps the commands queued; the next exchange finds it dead and says so."""
+        if not pipeline or self._later or step_dt <= 0:
+            return
+        now = self.clock.monotonic()
+        last = now if self._last_exchange is None else self._last_exchange
+        request, outgoing = self._request(now + step_dt - last, ahead, step_dt, now + step_dt)
         try:
-            reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
+            outgoing.token = self._post(STEP_REQUEST, request)
         except DeviceBusDead as error:
-            self.dead = error.reason
-            # Nothing was applied as far as we know: the commands go with the next request, and so does
-            # the poll list (a plant started again knows none).
-            self._calls = calls + self._calls
-            self._requests = {**requests, **self._requests}
-            self._poll_sent = None
+            self._put_back(outgoing, error)
+            return
+        self._posted = outgoing
+
+    async def _take(self, posted: _Posted, retries: int | None) -> None:
+        """The reply to a request sent ahead, into this cycle's readings."""
+        try:
+            reply = await self._collect(posted.token, STEP_REPLY, retries)
+        except DeviceBusDead as error:
+            self._put_back(posted, error)
             raise
+        self._last_exchange = posted.reading_time
+        self._take_reply(reply, posted)
+
+    def _put_back(self, outgoing: _Posted, error: DeviceBusDead) -> None:
+        """No answer: nothing was applied as far as we know. The commands go with the next request,
+        and so does the poll list (a plant started again knows none)."""
+        self.dead = error.reason
+        self._calls = outgoing.calls + self._calls
+        self._requests = {**outgoing.requests, **self._requests}
+        self._poll_sent = None
+
+    def _take_reply(self, reply: dict[str, Any], answered: _Posted) -> None:
         self.dead = None
         self.exchanges += 1
         self.round_trips += 1
-        self._apply_readings(poll, reply["readings"])
-        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), poll, step_dt
+        self.requests_answered = answered.number
+        self._apply_readings(answered.poll, reply["readings"])
+        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), answered.poll, answered.step_dt
         for name, method, value in reply["results"]:
             if value is not None:
                 self._results[(name, method)] = decode(value)

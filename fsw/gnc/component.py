@@ -298,7 +298,9 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         ahead = controller.cycles_without_commands() if controller is not None else 0
         async with self._exchange_lock:
             try:
-                await self.bus.exchange(ahead, self.period_s)
+                # A flying controller's commands go out at the start of the next cycle, its request
+                # sent ahead: the plant flies the next cycle while this one is computed.
+                await self.bus.exchange(ahead, self.period_s, pipeline=controller is not None)
             except DeviceBusDead as error:  # retries exhausted or the link gone: report, respond, retry later
                 self._bus_dead(error)
                 return

@@ -59,10 +59,10 @@ class DeviceCommands:
                 await self._exchange_now()
             except DeviceBusDead as error:
                 raise CommandFailed(FailureCode.DEVICE_UNAVAILABLE, f"device bus dead ({error.reason})") from error
-        else:  # the cycle exchanges: the next round trip carries the calls
-            trips, clock = self.bus.round_trips, self.ctx.clock
+        else:  # the cycle exchanges: the next request made carries the calls
+            carrier, clock = self.bus.requests_made + 1, self.ctx.clock
             deadline = clock.monotonic() + DELIVERY_TIMEOUT_S
-            while self.bus.round_trips == trips:
+            while self.bus.requests_answered < carrier:
                 if self.failed or clock.monotonic() > deadline:
                     raise CommandFailed(FailureCode.DEVICE_UNAVAILABLE, "the device bus did not carry the call")
                 await clock.sleep(self.period_s)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from fsw.clock import Clock, run
-from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient, decode, encode
+from fsw.devices.bus import LINK_LOST, MAX_PACKET_SIZE, DeviceBusClient, DeviceBusDead, decode, encode
 from fsw.devices.descent import ElevationImageReading, ImuReading, pack_heights
 from fsw.link import SerialLink
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
@@ -101,6 +101,97 @@ def test_the_client_serves_cycles_flown_ahead_one_per_cycle_and_sends_commands_a
     assert seen == pytest.approx([0.0] + [0.02 * k for k in range(1, 10)], abs=1e-9)
     assert server.exchanges == 2 and bus.round_trips == 2 and bus.exchanges == 10
     assert plant.engine_on  # sent with the second round trip
+
+
+class _RecordedEngine:
+    """The emulated engine, noting the plant time at which each ``set_on`` reaches it."""
+
+    def __init__(self, engine: Any, plant: Any) -> None:
+        self.engine, self.plant = engine, plant
+        self.switched_at: list[float] = []
+
+    def set_on(self, on: bool) -> None:
+        self.switched_at.append(self.plant.t)
+        self.engine.set_on(on)
+
+    def read(self) -> Any:
+        return self.engine.read()
+
+
+class _PullableBus(LocalDeviceBus):
+    down = False
+
+    def _post(self, subtype: int, body: Any) -> Any:
+        if self.down:
+            raise DeviceBusDead(LINK_LOST, "test: link pulled")
+        return super()._post(subtype, body)
+
+
+def _fly_ten_cycles(pipeline: bool, pause_after: int | None = None) -> tuple[list[float], list[float], Any]:
+    plant, devices, _ = build_descent(3)
+    engine = _RecordedEngine(devices.main_engine, plant)
+    server = DeviceBusServer({"imu": devices.imu, "engine": engine}, plant.step)
+    clock = Clock("afap")
+    bus = LocalDeviceBus(server, clock)
+    imu, remote_engine = bus.device("imu"), bus.device("engine")
+    seen: list[float] = []
+
+    async def cycles() -> None:
+        for n in range(10):
+            await bus.exchange(0, 0.02, pipeline=pipeline)
+            seen.append(imu.read().t)
+            if n == 2:
+                remote_engine.set_on(True)
+            await clock.sleep(1.0 if n == pause_after else 0.02)
+
+    run(cycles(), clock)
+    return seen, engine.switched_at, bus
+
+
+def test_pipelined_cycles_read_the_plant_at_their_own_time_and_command_it_a_cycle_later() -> None:
+    lock_step_times, lock_step_switch, _ = _fly_ten_cycles(pipeline=False)
+    pipelined_times, pipelined_switch, bus = _fly_ten_cycles(pipeline=True)
+    assert pipelined_times == pytest.approx(lock_step_times, abs=1e-9)
+    assert pipelined_times == pytest.approx([0.02 * k for k in range(10)], abs=1e-9)
+    # The command made in the cycle at 0.04 s: in lock-step the plant flies from 0.04 s with it, pipelined
+    # it goes with the request sent at the start of the next cycle (the plant's own record).
+    assert lock_step_switch == pytest.approx([0.04]) and pipelined_switch == pytest.approx([0.06])
+    assert bus.requests_made == 11 and bus.requests_answered == 10  # one request always on its way
+
+
+def test_a_late_pipelined_cycle_brings_the_plant_up_to_the_flight_clock() -> None:
+    times, _, _ = _fly_ten_cycles(pipeline=True, pause_after=4)
+    assert times[:5] == pytest.approx([0.0, 0.02, 0.04, 0.06, 0.08], abs=1e-9)
+    assert times[5:] == pytest.approx([1.08 + 0.02 * k for k in range(5)], abs=1e-9)
+
+
+def test_a_pipelined_request_that_cannot_go_keeps_its_commands_for_the_bus_s_return() -> None:
+    plant, devices, _ = build_descent(3)
+    engine = _RecordedEngine(devices.main_engine, plant)
+    server = DeviceBusServer({"imu": devices.imu, "engine": engine}, plant.step)
+    clock = Clock("afap")
+    bus = _PullableBus(server, clock)
+    bus.device("imu")
+    remote_engine = bus.device("engine")
+    failures: list[str] = []
+
+    async def cycles() -> None:
+        for n in range(8):
+            bus.down = 2 <= n <= 4
+            try:
+                await bus.exchange(0, 0.02, pipeline=True)
+            except DeviceBusDead as error:
+                failures.append(error.reason)
+            if n == 1:
+                remote_engine.set_on(True)  # queued for the request sent at n = 2, which cannot go
+            await clock.sleep(0.02)
+
+    run(cycles(), clock)
+    assert failures == [LINK_LOST, LINK_LOST]  # n = 3, 4: the request ahead of n = 2 never went
+    # Carried once, by the first request once the bus is back (n = 5), as the plant's record shows.
+    assert [(name, method) for _, name, method, _ in server.applied] == [("engine", "set_on")]
+    assert len(engine.switched_at) == 1 and plant.engine_on
+
 
 def test_a_restarted_flight_computer_finds_the_plant_moved_on_by_the_reset_outage() -> None:
     advanced: list[float] = []

@@ -25,10 +25,10 @@ class UnpluggableBus(LocalDeviceBus):
 
     down = False
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+    def _post(self, subtype: int, body: Any) -> Any:
         if self.down:
             raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return await super()._transact(subtype, body, reply_subtype, retries)
+        return super()._post(subtype, body)
 
 
 def fly_and_pull_the_bus(tmp_path: Path, respond: bool) -> tuple[Harness, GncComponent, LanderWorld,

@@ -50,10 +50,10 @@ class Rig:
 class PullableBus(LocalDeviceBus):
     down = False
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
+    def _post(self, subtype: int, body: Any) -> Any:
         if self.down:
             raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return await super()._transact(subtype, body, reply_subtype, retries)
+        return super()._post(subtype, body)
 
 
 def test_device_commands_reach_the_plant_in_safe(tmp_path: Path) -> None:
