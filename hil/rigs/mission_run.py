@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from typing import IO, Any
 
 from hil.link.process import running_link
 from hil.platforms import ascender_record_path_for
+from hil.rigs.mission_plots import PlotsInBackground
 from hil.rigs.mission_timing import MissionClock, format_report
 from hil.rigs.mission_timing import report as timing_report
 from hil.rigs.mission_timing import write as write_timing
@@ -118,8 +118,9 @@ def start_fsw(run_dir: Path, seed: int, keys: Path | None, log: IO[str], boots: 
 
 
 def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float,
-        clock: MissionClock | None = None) -> dict[str, Any]:
-    """Fly the mission; ``clock`` (when given) notes each process's CPU time and the rig's marks."""
+        clock: MissionClock | None = None, plots: PlotsInBackground | None = None) -> dict[str, Any]:
+    """Fly the mission; ``clock`` (when given) notes each process's CPU time and the rig's marks;
+    ``plots`` (when given) is told as the archive grows."""
     clock = clock or MissionClock()
     plant_report, ground_json = run_dir / "plant-report.json", run_dir / "mission-ground.json"
     started = time.monotonic()
@@ -130,7 +131,7 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float,
     try:
         with running_link(run_dir / "fsw.tty", run_dir / "ground.tty") as link:
             clock.watch("link", link)
-            ground_code = fly_with_plants(run_dir, seed, keys, timeout_s, clock, plant, rover_plant)
+            ground_code = fly_with_plants(run_dir, seed, keys, timeout_s, clock, plant, rover_plant, plots)
     finally:
         stop_together([plant, rover_plant])
     truth = json.loads(plant_report.read_text()) if plant_report.exists() else {}
@@ -143,7 +144,8 @@ def fly(run_dir: Path, seed: int, keys: Path | None, timeout_s: float,
 
 
 def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: float, clock: MissionClock,
-                    plant: subprocess.Popen[str], rover_plant: subprocess.Popen[str]) -> int:
+                    plant: subprocess.Popen[str], rover_plant: subprocess.Popen[str],
+                    plots: PlotsInBackground | None = None) -> int:
     """Once the plants are up: the flight software, then the ground's procedure until it ends, with the
     rover's flight software powered when the lander lets it go. Returns the procedure's exit code."""
     python = sys.executable
@@ -178,6 +180,8 @@ def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: floa
                 rover = subprocess.Popen(rover_command(run_dir, seed, keys), stdout=rover_log,
                                          stderr=subprocess.STDOUT)
                 clock.watch("rover", rover)
+            if plots is not None:
+                plots.poll()
             clock.sample()
             time.sleep(0.2)
         return ground.returncode
@@ -349,49 +353,6 @@ def truth_problems(touchdown: dict[str, Any], ascent: dict[str, Any]) -> list[st
     return problems
 
 
-def plot(run_dir: Path) -> list[Path]:
-    """Descent (altitude, velocity, thrust) and ascent profiles against flight time, from the archive.
-    Drawn on bare ``Figure`` objects with fixed margins: no pyplot and no tight layout, which cost more
-    than the drawing itself (half of the plots' CPU time)."""
-    from matplotlib.figure import Figure
-
-    from ground.archive import Archive
-
-    archive = Archive(run_dir / "archive.sqlite", readonly=True)
-    rows = [json.loads(decoded) for (decoded,) in archive.db.execute(
-        "SELECT decoded FROM packets WHERE kind = 'hk' AND json_extract(decoded, '$.values.gnc_vehicle') IN "
-        "('lander', 'ascender') ORDER BY onboard_time, id")]
-    archive.close()
-    made = []
-    for vehicle, panels, name in (
-        ("lander", (("gnc_altitude_m", "height above terrain [m]"),
-                    ("gnc_vertical_speed_m_s", "vertical speed [m/s]"),
-                    ("gnc_horizontal_speed_m_s", "horizontal speed [m/s]"),
-                    ("gnc_thrust_n", "commanded thrust [N]")), "descent.png"),
-        ("ascender", (("gnc_altitude_m", "altitude [m]"), ("gnc_vertical_speed_m_s", "vertical speed [m/s]"),
-                      ("gnc_horizontal_speed_m_s", "horizontal speed [m/s]")), "ascent.png"),
-    ):
-        samples = [row["values"] for row in rows if row["values"].get("gnc_vehicle") == vehicle]
-        if not samples:
-            continue
-        height = 2.3 * len(panels)
-        figure = Figure(figsize=(9, height))
-        axes = figure.subplots(len(panels), 1, sharex=True)
-        figure.subplots_adjust(left=0.1, right=0.98, top=1 - 0.35 / height, bottom=0.5 / height, hspace=0.12)
-        for axis, (point, label) in zip(axes, panels, strict=True):
-            pairs = [(s["gnc_time_s"], s[point]) for s in samples
-                     if isinstance(s.get(point), int | float) and isinstance(s.get("gnc_time_s"), int | float)
-                     and math.isfinite(s[point])]
-            axis.plot([p[0] for p in pairs], [p[1] for p in pairs], linewidth=1.2)
-            axis.set_ylabel(label, fontsize=8)
-            axis.grid(True, alpha=0.3)
-        axes[0].set_title(f"{vehicle}: powered flight from telemetry")
-        axes[-1].set_xlabel("time since the powered phase began [s]")
-        figure.savefig(run_dir / name, dpi=90)
-        made.append(run_dir / name)
-    return made
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hil.rigs.mission_run", description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
@@ -405,14 +366,15 @@ def main(argv: list[str] | None = None) -> int:
     keys = None if args.unauthenticated else ensure_keys(args.keys)
     print(f"run folder: {run_dir}")
     clock = MissionClock()
-    summary = fly(run_dir, args.seed, keys, args.timeout, clock)
+    background_plots = PlotsInBackground(run_dir)
+    summary = fly(run_dir, args.seed, keys, args.timeout, clock, background_plots)
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print("\nmission summary")
     for key, value in summary.items():
         print(f"  {key:34} {value}")
-    # The plots after the summary: the outcome is known and printed before they are drawn.
+    # The plots after the summary (drawn meanwhile once the powered flights were over, or now).
     clock.mark("plots")
-    plots = plot(run_dir) if (run_dir / "archive.sqlite").exists() else []
+    plots = background_plots.result()
     clock.mark("end")
     timing = timing_report(clock, run_dir / "archive.sqlite")
     write_timing(run_dir / "timing.json", timing)
