@@ -17,6 +17,7 @@ from fsw.devices.descent import ElevationImageReading, ImuReading, pack_heights
 from fsw.link import SerialLink
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.rigs.closed_loop import build_descent
+from tests.hil.bus_doubles import PullableBus
 
 
 def test_readings_round_trip_positionally() -> None:
@@ -118,15 +119,6 @@ class _RecordedEngine:
         return self.engine.read()
 
 
-class _PullableBus(LocalDeviceBus):
-    down = False
-
-    def _post(self, subtype: int, body: Any) -> Any:
-        if self.down:
-            raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return super()._post(subtype, body)
-
-
 def _fly_ten_cycles(pipeline: bool, pause_after: int | None = None) -> tuple[list[float], list[float], Any]:
     plant, devices, _ = build_descent(3)
     engine = _RecordedEngine(devices.main_engine, plant)
@@ -170,7 +162,7 @@ def test_a_pipelined_request_that_cannot_go_keeps_its_commands_for_the_bus_s_ret
     engine = _RecordedEngine(devices.main_engine, plant)
     server = DeviceBusServer({"imu": devices.imu, "engine": engine}, plant.step)
     clock = Clock("afap")
-    bus = _PullableBus(server, clock)
+    bus = PullableBus(server, clock)
     bus.device("imu")
     remote_engine = bus.device("engine")
     failures: list[str] = []

@@ -8,27 +8,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fsw.devices.bus import LINK_LOST, DeviceBusDead
+from fsw.devices.bus import LINK_LOST
 from fsw.gnc.component import GncComponent
 from fsw.gnc.guidance import MAIN_BRAKING
-from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.devicebus import DeviceBusServer
 from hil.plant_process import LanderWorld
 from tests.fsw.gnc.uplink_support import preload_uplink
 from tests.fsw.harness import Harness
+from tests.hil.bus_doubles import PullableBus
 
 SEED = 3
 OUTAGE_S = 5.0
-
-
-class UnpluggableBus(LocalDeviceBus):
-    """The in-process bus, with a link that can be pulled and put back."""
-
-    down = False
-
-    def _post(self, subtype: int, body: Any) -> Any:
-        if self.down:
-            raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return super()._post(subtype, body)
 
 
 def fly_and_pull_the_bus(tmp_path: Path, respond: bool) -> tuple[Harness, GncComponent, LanderWorld,
@@ -37,7 +27,7 @@ def fly_and_pull_the_bus(tmp_path: Path, respond: bool) -> tuple[Harness, GncCom
     server = DeviceBusServer(world.devices, world.advance)
     harness = Harness(tmp_path / "store.sqlite")
     preload_uplink(harness.store, world)
-    bus = UnpluggableBus(server, harness.clock)
+    bus = PullableBus(server, harness.clock)
     gnc = GncComponent(harness.vehicle.ctx, bus)
     harness.vehicle.add(gnc)
     outcomes: list[str] = []

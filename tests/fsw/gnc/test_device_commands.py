@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from fsw.devices.bus import LINK_LOST, DeviceBusDead
 from fsw.gnc.component import GncComponent
 from fsw.gnc.guidance import MAIN_BRAKING
 from fsw.mission.survival import SurvivalHeaters
 from fsw.protocol.errors import FailureCode
 from fsw.services.surface_commands import SurfaceDeviceCommands
-from hil.devicebus import DeviceBusServer, LocalDeviceBus
+from hil.devicebus import DeviceBusServer
 from hil.emulator.surface import SurfaceWorld, make_surface_devices
 from hil.plant_process import LanderWorld
 from tests.fsw.gnc.uplink_support import preload_uplink
 from tests.fsw.harness import Harness
+from tests.hil.bus_doubles import PullableBus
 
 COMPLETED = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
 
@@ -45,15 +45,6 @@ class Rig:
     def failure(self, tc: Any) -> tuple[str, int | None]:
         report = self.harness.reports(tc)[-1]
         return report.subtype.name, report.code
-
-
-class PullableBus(LocalDeviceBus):
-    down = False
-
-    def _post(self, subtype: int, body: Any) -> Any:
-        if self.down:
-            raise DeviceBusDead(LINK_LOST, "test: link pulled")
-        return super()._post(subtype, body)
 
 
 def test_device_commands_reach_the_plant_in_safe(tmp_path: Path) -> None:
