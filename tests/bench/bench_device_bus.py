@@ -9,6 +9,12 @@ as ``make run`` does. The peer is the floor of the transport: two processes pass
 same sizes back and forth through a bare pty with blocking reads and writes, no framing, no CBOR,
 no event loop.
 
+A second row steps a plant process with stand-in work on both sides (the plant busy for
+``PLANT_WORK_S`` a step, the flight side for ``FLIGHT_WORK_S`` a cycle, about what a powered flight's
+two sides spend) with the bus pipelined, as a flying controller uses it, beside the same cycles in
+lock-step: what the plant stepping while the flight side computes buys when the kernel places the two
+processes as it likes.
+
 ``python -m tests.bench.bench_device_bus`` prints the rows.
 """
 
@@ -28,6 +34,14 @@ from tests.bench.rows import Row
 
 DEVICES = ("imu", "altimeter", "velocimeter")
 DEFAULT_SECONDS = 1.0
+PLANT_WORK_S = 0.00025  # stand-in for the plant's answer in a powered flight (docs/hil-bench.md)
+FLIGHT_WORK_S = 0.0003  # stand-in for the flight software's cycle
+
+
+def _busy(seconds: float) -> None:
+    until = time.perf_counter() + seconds
+    while time.perf_counter() < until:
+        pass
 
 
 class _Sensor:
@@ -35,7 +49,7 @@ class _Sensor:
         return [1.5, -2.25, 3.125]
 
 
-async def _serve(path: Path) -> None:
+async def _serve(path: Path, work_s: float = 0.0) -> None:
     from fsw.devices.bus import MAX_PACKET_SIZE
     from fsw.link import SerialLink
     from hil.devicebus import DeviceBusServer, serve
@@ -46,7 +60,7 @@ async def _serve(path: Path) -> None:
     pair.publish(path)
     await link.open_fd(pair.master_fd)
     print("ready", flush=True)
-    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: None))
+    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: _busy(work_s)))
 
 
 def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
@@ -78,6 +92,35 @@ def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
     rate = run_on_clock(main(), clock)
     return rate, link.counters.octets_out // max(1, link.counters.packets_out), \
         link.counters.octets_in // max(1, link.counters.packets_in)
+
+
+def _bus_cycles(path: Path, seconds: float, pipeline: bool) -> float:
+    """Cycles a second of a client that exchanges, works ``FLIGHT_WORK_S`` and waits for its next cycle."""
+    from fsw.clock import Clock
+    from fsw.clock import run as run_on_clock
+    from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
+    from fsw.link import SerialLink
+
+    clock = Clock("afap")
+    bus = DeviceBusClient(SerialLink(str(path), max_packet_size=MAX_PACKET_SIZE), clock)
+    for name in DEVICES:
+        bus.device(name)
+
+    async def main() -> float:
+        await bus.open()
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            for _ in range(50):
+                await bus.exchange(0, 0.02, pipeline=pipeline)
+                _busy(FLIGHT_WORK_S)
+                await clock.sleep(0.02)
+            count += 50
+        rate = count / (time.perf_counter() - started)
+        await bus.exchange(0, 0.02)  # the reply to the request sent ahead
+        await bus.close()
+        return rate
+
+    return run_on_clock(main(), clock)
 
 
 _ECHO = """
@@ -118,28 +161,45 @@ def _pty_ping_pong(request: int, reply: int, seconds: float) -> float:
         os.close(slave)
 
 
+def _with_plant(path: Path, work_s: float) -> subprocess.Popen[str]:
+    plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path), str(work_s)],
+                             stdout=subprocess.PIPE, text=True)
+    assert plant.stdout is not None
+    if plant.stdout.readline().strip() != "ready":
+        plant.kill()
+        raise RuntimeError("the bench's plant process did not start")
+    return plant
+
+
 def run(budget: Any = None) -> list[Row]:
     seconds = max(0.2, 5 * float(getattr(budget, "seconds", DEFAULT_SECONDS / 5)))
     with tempfile.TemporaryDirectory(prefix="ilrs-bench-bus-") as folder:
         path = Path(folder) / "plant.tty"
-        plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path)],
-                                 stdout=subprocess.PIPE, text=True)
+        plant = _with_plant(path, 0.0)
         try:
-            assert plant.stdout is not None
-            if plant.stdout.readline().strip() != "ready":
-                raise RuntimeError("the bench's plant process did not start")
             rate, request, reply = _bus_round_trips(path, seconds)
         finally:
             plant.terminate()
             plant.wait(10)
+        cycles: dict[bool, float] = {}
+        for pipeline in (True, False):
+            plant = _with_plant(Path(folder) / f"plant-{pipeline}.tty", PLANT_WORK_S)
+            try:
+                cycles[pipeline] = _bus_cycles(Path(folder) / f"plant-{pipeline}.tty", seconds, pipeline)
+            finally:
+                plant.terminate()
+                plant.wait(10)
     floor = _pty_ping_pong(request, reply, seconds)
+    work = f"plant {PLANT_WORK_S * 1e3:g} ms, flight {FLIGHT_WORK_S * 1e3:g} ms"
     return [Row("device bus round trip (flight side afap, plant process, pty)", round(rate, 1), "round trip/s",
-                f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1))]
+                f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1)),
+            Row(f"device bus cycle, pipelined (stand-in work: {work})", round(cycles[True], 1), "cycle/s",
+                "the same cycles in lock-step", round(cycles[False], 1))]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
-        asyncio.run(_serve(Path(sys.argv[2])))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--serve":
+        asyncio.run(_serve(Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) == 4 else 0.0))
     else:
         for row in run():
             print(row)
