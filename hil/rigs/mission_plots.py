@@ -11,6 +11,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from hil.rigs.mission_timing import mission_transitions
+
 # The mission phase from which the powered flights' telemetry is complete in the archive: the ascent
 # is over (the ground archives in the order the flight sent).
 AFTER_POWERED_FLIGHTS = "rendezvous_docking"
@@ -49,26 +51,13 @@ class PlotsInBackground:
             self._error = error
 
     def _flights_over(self) -> bool:
-        archive = self.run_dir / "archive.sqlite"
-        if not archive.exists():
-            return False
         try:
-            db = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
-            try:
-                rows = db.execute("SELECT id, decoded FROM packets WHERE id > ? AND kind = 'event' ORDER BY id",
-                                  (self._seen_id,)).fetchall()
-            finally:
-                db.close()
+            transitions = mission_transitions(self.run_dir / "archive.sqlite", self._seen_id)
         except sqlite3.Error:  # the ground is creating it: look again later
             return False
-        over = False
-        for row_id, decoded in rows:
-            self._seen_id = row_id
-            event = json.loads(decoded)
-            args = event.get("args", {})
-            over = over or (event.get("name") == "MISSION_TRANSITION" and args.get("machine") == "mission"
-                            and args.get("dest") == AFTER_POWERED_FLIGHTS)
-        return over
+        if transitions:
+            self._seen_id = max(row_id for row_id, *_ in transitions)
+        return any(dest == AFTER_POWERED_FLIGHTS for *_, dest in transitions)
 
 
 def plot(run_dir: Path) -> list[Path]:

@@ -70,19 +70,20 @@ class MissionClock:
         return dict(before[1])
 
 
-def mission_transitions(archive: Path) -> list[tuple[float, float, str]]:
-    """``(rx wall time, on-board time, new state)`` of each mission-level transition the ground archived."""
+def mission_transitions(archive: Path, after_id: int = 0) -> list[tuple[int, float, float, str]]:
+    """``(archive row id, rx wall time, on-board time, new state)`` of each mission-level transition the
+    ground archived, after row ``after_id`` (a caller watching the archive grow asks only for the new)."""
     if not archive.exists():
         return []
     db = sqlite3.connect(f"file:{archive}?mode=ro", uri=True)
     try:
         rows = db.execute(
-            "SELECT rx_time, onboard_time, json_extract(decoded, '$.args.dest') FROM packets WHERE kind = 'event' "
-            "AND json_extract(decoded, '$.name') = 'MISSION_TRANSITION' "
-            "AND json_extract(decoded, '$.args.machine') = 'mission' ORDER BY rx_time, id").fetchall()
+            "SELECT id, rx_time, onboard_time, json_extract(decoded, '$.args.dest') FROM packets WHERE id > ? "
+            "AND kind = 'event' AND json_extract(decoded, '$.name') = 'MISSION_TRANSITION' "
+            "AND json_extract(decoded, '$.args.machine') = 'mission' ORDER BY rx_time, id", (after_id,)).fetchall()
     finally:
         db.close()
-    return [(float(rx), float(onboard or 0.0), str(dest)) for rx, onboard, dest in rows]
+    return [(int(row_id), float(rx), float(onboard or 0.0), str(dest)) for row_id, rx, onboard, dest in rows]
 
 
 def phase_table(clock: MissionClock, archive: Path) -> list[dict[str, Any]]:
@@ -97,7 +98,7 @@ def phase_table(clock: MissionClock, archive: Path) -> list[dict[str, Any]]:
     if "fsw booted" in clock.marks:
         bounds.append(("start: uplink, go", clock.marks["fsw booted"], None))
     started_descent = False
-    for rx, onboard, dest in transitions:
+    for _, rx, onboard, dest in transitions:
         if dest == "powered_descent":
             started_descent = True
         if started_descent:

@@ -63,10 +63,9 @@ async def _serve(path: Path, work_s: float = 0.0) -> None:
     await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: _busy(work_s)))
 
 
-def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
-    """(round trips a second, request octets, reply octets) of a client stepping the plant at ``path``."""
+def _client(path: Path) -> tuple[Any, Any, Any]:
+    """(afap clock, serial link, device bus client reading every stand-in sensor) for the plant at ``path``."""
     from fsw.clock import Clock
-    from fsw.clock import run as run_on_clock
     from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
     from fsw.link import SerialLink
 
@@ -75,7 +74,14 @@ def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
     bus = DeviceBusClient(link, clock)
     for name in DEVICES:
         bus.device(name)
-    bus.start_polling(DEVICES)
+    return clock, link, bus
+
+
+def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
+    """(round trips a second, request octets, reply octets) of a client stepping the plant at ``path``."""
+    from fsw.clock import run as run_on_clock
+
+    clock, link, bus = _client(path)
 
     async def main() -> float:
         await bus.open()
@@ -96,15 +102,9 @@ def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
 
 def _bus_cycles(path: Path, seconds: float, pipeline: bool) -> float:
     """Cycles a second of a client that exchanges, works ``FLIGHT_WORK_S`` and waits for its next cycle."""
-    from fsw.clock import Clock
     from fsw.clock import run as run_on_clock
-    from fsw.devices.bus import MAX_PACKET_SIZE, DeviceBusClient
-    from fsw.link import SerialLink
 
-    clock = Clock("afap")
-    bus = DeviceBusClient(SerialLink(str(path), max_packet_size=MAX_PACKET_SIZE), clock)
-    for name in DEVICES:
-        bus.device(name)
+    clock, _, bus = _client(path)
 
     async def main() -> float:
         await bus.open()
