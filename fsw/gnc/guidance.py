@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from fsw.devices.descent import MAIN_ENGINE_MAX_THRUST_N, MAIN_ENGINE_MIN_THRUST_N, ElevationImageReading
 from fsw.gnc.coarse_hazard import CoarseStage
-from fsw.gnc.guidance_laws import e_guidance, full_thrust_braking_distance
+from fsw.gnc.guidance_laws import e_guidance, first_order_lag, full_thrust_braking_distance
 from fsw.gnc.hazard import HazardAssessment, HazardConfig
 from fsw.gnc.navigation import GM_MOON, NavState
 from fsw.gnc.site_selection import AVOIDANCE_MAX_TILT, AimPoint, SiteJudging, SiteSelection
@@ -54,6 +54,9 @@ class GuidanceConfig:
     braking_end_speed_m_s: float = 57.0
     braking_gate_before_target_m: float = 1_600.0
     braking_max_duration_s: float = 850.0  # burn-time limit cross-check (Luna-25 lesson)
+    # [est.] The braking height loop (0.063 rad/s) low-passed, so the metres an altimeter update moves
+    # the navigated height at 15 km do not reach the attitude command as pitch jumps (docs/gnc.md).
+    braking_vertical_filter_s: float = 3.0
     # Powered-descent initiation: ignite where a nominal engine brakes onto the gate at this throttle,
     # leaving the rest for an engine that delivers less than modelled.
     pdi_design_throttle: float = 0.95
@@ -123,6 +126,8 @@ class DescentGuidance(SiteSelection):
     thrust_ceiling_n: float | None = None
     ceiling_exceeded: bool = False  # the remaining descent needed more than the ceiling (the fallback)
     _now: float = 0.0
+    _braking_a_u: float | None = None  # the braking height loop's filtered output (m/s^2), and when
+    _braking_a_u_t: float = 0.0
 
     def __post_init__(self) -> None:
         self.target = AimPoint(self.config.target_downrange_m, self.config.target_crossrange_m)
@@ -323,6 +328,10 @@ class DescentGuidance(SiteSelection):
         vu_ref = -(span_h / span_v) * a_h_now
         a_u = g_eff + 0.004 * (h_ref - h_rel) + 0.15 * (vu_ref - nav.vu)
         a_u = max(-0.3, min(0.7 * a_max, a_u))
+        if self._braking_a_u is not None:  # low-passed: the altimeter updates' steps stay out of the attitude
+            elapsed = self._now - self._braking_a_u_t
+            a_u = first_order_lag(self._braking_a_u, a_u, elapsed, cfg.braking_vertical_filter_s)
+        self._braking_a_u, self._braking_a_u_t = a_u, self._now
         # Range control: predicted distance at full thrust vs distance to the gate.
         predicted = self.predicted_braking_distance(nav, a_u)
         k = 1.0 if range_to_gate <= 0 else max(0.75, min(1.0, predicted / range_to_gate))

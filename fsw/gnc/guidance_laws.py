@@ -1,4 +1,4 @@
-"""Guidance laws shared by the descent and the ascent: closed forms with no state."""
+"""Guidance laws shared by the descent and the ascent: closed forms with no state (a filter's state is its caller's)."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ def full_thrust_braking_distance(v0: float, v1: float, mass: float, force: float
 def e_guidance(r: float, v: float, rf: float, vf: float, tgo: float) -> float:
     """Acceleration (per axis) reaching position rf and velocity vf in tgo with minimum effort."""
     return 6.0 * (rf - r) / (tgo * tgo) - (4.0 * v + 2.0 * vf) / tgo
+
+
+def first_order_lag(previous: float, value: float, dt: float, tau: float) -> float:
+    """A first-order low-pass of time constant ``tau`` moved ``dt`` on from ``previous`` towards
+    ``value`` (``tau`` 0: ``value`` itself)."""
+    if tau <= 0.0:
+        return value
+    return previous + (value - previous) * min(1.0, max(0.0, dt) / tau)

@@ -15,10 +15,12 @@ from hil.emulator.plant import with_faults
 from hil.rigs.closed_loop import ImuFaultProtection, build_descent
 
 DT = 0.02
-# Beresheet's IMU glitched at ~14 km. Where the glitch falls in the attitude manoeuvre decides what
-# firing on the coasted rate does: at 13.9 km it spins the lander up to ~20 deg/s; at 14.0 km the
-# stale rate happens to be near the true one and the estimate stays on without any response.
-DIVERGING_KM, BENIGN_KM = 13.9, 14.0
+# Beresheet's IMU glitched at ~14 km, in the braking, where this lander holds its attitude steady: a
+# glitch there is ridden out with or without the response (the coasted rate is the true one). Where
+# the glitch falls in a manoeuvre decides what firing on the coasted rate does: at 2.8 km, in the
+# rapid adjustment's pitch-up (~6 deg/s), it spins the lander up to ~22 deg/s; at 2.7 km the stale
+# rate happens to be near the true one and the estimate stays on without any response.
+DIVERGING_KM, BENIGN_KM = 2.8, 2.7
 
 
 def glitch_at(km: float) -> dict[str, float]:
@@ -56,24 +58,25 @@ def test_the_thrusters_hold_fire_without_gyros_and_the_attitude_estimate_stays_o
     for km in (DIVERGING_KM, BENIGN_KM):
         error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=True, km=km)
         assert error_deg < 0.2 and rejected == 0, km
-        assert max_rate < 5.0, km  # the engine's torque alone, for the two seconds before the switch
-    # Negative control (at 13.9 km): firing on the coasted rate (which no firing changes) spins the
+        assert max_rate < 7.0, km  # the pitch-up's own slew, and the engine's torque before the switch
+    # Negative control (at 2.8 km): firing on the coasted rate (which no firing changes) spins the
     # lander up past the star tracker's 3 deg/s; the estimate comes back degrees off, outside the
     # tracker's gate, and its solutions are rejected (the filter's re-initialisation, which would end
     # that, off: this is the hold's own effect).
     error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=False)
-    assert max_rate > 6.0
+    assert max_rate > 12.0
     assert error_deg > 2.0 and rejected > 10
 
 
 def test_a_filter_diverged_in_the_spin_up_is_reinitialised_from_the_star_tracker() -> None:
-    # The same glitch without the hold (the spin-up leaves the estimate ~18 deg off with a small
+    # The same glitch without the hold (the spin-up leaves the estimate ~15 deg off with a small
     # covariance): once the rate is back under the tracker's 3 deg/s, its solutions all agree with
-    # each other and all fail the gate; the eighth re-initialises the filter on the tracker, and the
-    # estimate is on the plant's attitude again.
+    # each other and all fail the gate; after the spin's 10 s without an accepted solution the
+    # second of them re-initialises the filter on the tracker (the outage rule; the count rule takes
+    # the eighth), and the estimate is on the plant's attitude again.
     error_deg, max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=True)
-    assert max_rate > 6.0 and rejected == 8
+    assert max_rate > 12.0 and 2 <= rejected <= 8
     assert error_deg < 0.05
-    # Negative control: without the rule the tracker stays shut out and the estimate ~18 deg off.
+    # Negative control: without the rule the tracker stays shut out and the estimate ~15 deg off.
     error_deg, _max_rate, rejected = fly_through_the_switch(1, hold_fire=False, reinit=False)
     assert error_deg > 9.0 and rejected > 30
