@@ -302,7 +302,8 @@ def open_platform(config: FlightConfig, clock: Clock) -> Platform:
 
 
 def dictionary_vehicle() -> Vehicle:
-    """A lander wired as in flight, for exporting the dictionary (no link is opened). Everything the
-    wiring keeps on disk (the store, the emulated hardware's state) goes to a scratch folder."""
+    """A lander wired as in flight, for exporting the dictionary (no link is opened), with its rover
+    relay: the ground must know the relay's housekeeping and events whenever a rover flies. Everything
+    the wiring keeps on disk (the store, the emulated hardware's state) goes to a scratch folder."""
     store = Path(tempfile.mkdtemp(prefix="ilrs-dictionary-")) / "store.sqlite"
-    return lander(FlightConfig(port="loop://", store=store), Clock("afap"), Store(store))
+    return lander(FlightConfig(port="loop://", store=store, rover_port="loop://"), Clock("afap"), Store(store))

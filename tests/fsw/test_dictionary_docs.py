@@ -40,6 +40,16 @@ def test_dictionary_is_complete_and_consistent() -> None:
     assert all(point["structure"] in map(int, data["structures"]) for point in data["telemetry"])
 
 
+def test_the_rover_relay_s_housekeeping_and_events_are_in_the_lander_s_dictionary() -> None:
+    # The lander flies with a relay whenever a rover does (make run): its structure and events must be
+    # named for the ground, or the console shows "structure 66" and unnamed events.
+    from fsw.services.relay import RoverRelay
+
+    data = json.loads((DOCS / "dictionary.json").read_text())
+    assert data["structures"][str(RoverRelay.hk_structure)] == RoverRelay.name
+    assert {event.name for event in RoverRelay.events} <= {event["name"] for event in data["events"]}
+
+
 def test_cli_exports_json_and_markdown() -> None:
     out = subprocess.run([sys.executable, "-m", "fsw.cli", "dictionary", "--format", "json"], capture_output=True,
                          text=True, check=True).stdout
