@@ -23,6 +23,9 @@ class Component:
     name: ClassVar[str] = ""
     hk_structure: ClassVar[int] = 0
     hk_period_s: ClassVar[float] = 1.0
+    # Nothing to watch in a powered flight (a payload, a surface machine): its report then comes at
+    # most every ``hk_flight_quiet_period_s`` (fsw.services.housekeeping).
+    hk_quiet_in_flight: ClassVar[bool] = False
     # Structure whose report carries this component's points, when another component reports them.
     reported_in: ClassVar[int] = 0
     telemetry: ClassVar[tuple[TelemetryDef, ...]] = ()

@@ -29,6 +29,7 @@ from fsw.gnc.setup import make_descent_controller
 from fsw.gnc.uplink import UPLINK_EVENTS, UPLINK_PARAMETERS, UPLINK_TELEMETRY, DescentUplink, sensor_time
 from fsw.mission.drivers import Report
 from fsw.protocol.errors import FailureCode
+from fsw.services.housekeeping import POWERED_FLIGHT_TOPIC
 
 STRUCTURE = 30
 SETTLE_AFTER_LANDING_S = 2.0
@@ -181,6 +182,7 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
         self.coarse_shift_m: float | None = None  # the approach's coarse aim move (None: none judged)
         self._subscription = ctx.bus.subscribe("mission.state", depth=256)
         self._watcher: asyncio.Task[None] | None = None
+        self._powered_flight_told = False
         self._init_bus_fdir()
         self.descent_driver = _Driver(self._begin_descent, self.descent_go_refusal)
         self.ascent_driver = _Driver(self._begin_ascent)
@@ -209,10 +211,14 @@ class GncComponent(GncCheckpoints, BusFaultHandling, DeviceCommands, DescentUpli
             self._update_activity()
 
     def _update_activity(self) -> None:
-        busy = self.descent is not None or self.ascent is not None or any(
+        flying = self.descent is not None or self.ascent is not None
+        busy = flying or any(
             getattr(self._machines.get(name), "state", None) in states for name, states in ACTIVE_STATES.items()
         )
         self.ctx.dormancy.set_dormant(not busy)
+        if flying != self._powered_flight_told:  # housekeeping's flight telemetry mode
+            self._powered_flight_told = flying
+            self.ctx.bus.publish(POWERED_FLIGHT_TOPIC, flying)
 
     # --- drivers -----------------------------------------------------------------------------
     def _begin_descent(self, report: Report, resumed: bool) -> None:

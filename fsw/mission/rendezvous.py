@@ -68,6 +68,7 @@ class RendezvousMachine(MissionMachine):
     spec = SPEC
     event_prefix = "RENDEZVOUS"
     hk_structure = 43
+    hk_quiet_in_flight = True
     telemetry = (
         *machine_telemetry(SPEC),
         TelemetryDef("range_m", "f64", "m", "radar range to the ascender"),

@@ -62,6 +62,7 @@ class ReturnMachine(MissionMachine):
     spec = SPEC
     event_prefix = "RETURN"
     hk_structure = 44
+    hk_quiet_in_flight = True
     telemetry = (
         *machine_telemetry(SPEC),
         TelemetryDef("tei_1_delta_v_m_s", "f32", "m/s", "first injection burn delta-v (measured)"),

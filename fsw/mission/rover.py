@@ -98,6 +98,7 @@ class RoverMachine(MissionMachine):
     spec = SPEC
     event_prefix = "ROVER"
     hk_structure = 45
+    hk_quiet_in_flight = True
     telemetry = (
         *machine_telemetry(SPEC),
         TelemetryDef("rover_east_m", "f32", "m", "rover position east of the lander"),

@@ -91,6 +91,7 @@ class SamplingMachine(MissionMachine):
     spec = SPEC
     event_prefix = "SAMPLING"
     hk_structure = 41
+    hk_quiet_in_flight = True
     telemetry = (
         *machine_telemetry(SPEC),
         TelemetryDef("sample_mass_g", "f32", "g", "container mass (load cell)"),

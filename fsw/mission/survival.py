@@ -17,6 +17,7 @@ from fsw.protocol.errors import FailureCode
 class SurvivalHeaters(Component):
     name = "survival"
     hk_structure = 47
+    hk_quiet_in_flight = True
     telemetry = (
         TelemetryDef("survival_heaters", "bool", "", "lander survival heaters enabled (thermal controller reading)"),
         TelemetryDef("avionics_temperature", "f32", "degC", "lander avionics temperature"),

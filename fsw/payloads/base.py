@@ -55,6 +55,7 @@ class PayloadComponent(Component):
 
     prefix: ClassVar[str] = ""
     product_extension: ClassVar[str] = "bin"
+    hk_quiet_in_flight = True  # a surface instrument: nothing to watch in a powered flight
 
     def __init__(self, ctx: Context, seed: int = 1, device: Any = None) -> None:
         super().__init__(ctx)

@@ -129,6 +129,7 @@ class FileTransferService(Component):
 
     name = "filetransfer"
     hk_structure = 23
+    hk_quiet_in_flight = True
     telemetry = (
         TelemetryDef("ft_active", "u16", "", "downlink transactions in progress"),
         TelemetryDef("ft_suspended", "u16", "", "downlink transactions suspended"),

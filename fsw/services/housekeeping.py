@@ -3,6 +3,11 @@
 Report TM 3,25 carries CBOR ``[structure_id, {point_name: value}]``. Requests: 3,5 enable and 3,6
 disable periodic generation (CBOR list of structure ids), 3,27 one-shot report, 3,31 change the
 collection interval (CBOR list of [structure_id, seconds]).
+
+While a vehicle flies under power (GNC says so on ``POWERED_FLIGHT_TOPIC``) the structures of
+components marked ``hk_quiet_in_flight`` (payloads, the surface machines, file transfer...) report at
+most every ``hk_flight_quiet_period_s``, as a lander's descent telemetry mode keeps the downlink for
+what the descent needs; their periods come back when the flight ends.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from fsw.core.component import Component
 from fsw.core.context import Context
-from fsw.core.declarations import EventDef, Severity
+from fsw.core.declarations import EventDef, ParameterDef, Severity
 from fsw.core.errors import CommandRejected, NotAvailable
 from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
@@ -25,6 +30,8 @@ MIN_PERIOD_S = 0.05
 # housekeeping (monitoring, sequences) take the values as they are instead of decoding the packet.
 HK_TOPIC = "hk"
 HK_BEAT_LIMIT_S = 5.0
+# Software bus: True when a vehicle begins a powered flight, False when it ends (from GNC).
+POWERED_FLIGHT_TOPIC = "powered_flight"
 DORMANT_HK_SCALE = 3600.0  # a 1 s report comes every hour while dormant on the afap clock (days of coast)
 MAX_PERIOD_S = 86_400.0
 
@@ -47,6 +54,13 @@ class HousekeepingService(Component):
     events = (
         EventDef(0x0601, "HK_REPORT_FAILED", Severity.MEDIUM,
                  "housekeeping structure {sid} ({component}) could not be collected: {reason} ({count} times)"),
+        EventDef(0x0602, "HK_FLIGHT_QUIET", Severity.INFO,
+                 "powered flight {state}: {count} structures idle in flight {change}"),
+    )
+    parameters = (
+        ParameterDef(0x0601, "hk_flight_quiet_period_s", "f64", 10.0,
+                     "in powered flight, the shortest period of the structures idle in flight (0: as set)",
+                     0.0, MAX_PERIOD_S, unit="s"),
     )
 
     def __init__(self, ctx: Context) -> None:
@@ -55,13 +69,39 @@ class HousekeepingService(Component):
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.period_scale = 1.0  # > 1 in dormant afap phases: fewer reports over quiet days
+        self.in_powered_flight = False
+        self._powered_flight = ctx.bus.subscribe(POWERED_FLIGHT_TOPIC, depth=16)
+
+    def interval(self, structure: Structure) -> float:
+        """Seconds from one report of ``structure`` to the next, as things stand."""
+        period = structure.period
+        if self.in_powered_flight and structure.component.hk_quiet_in_flight:
+            period = max(period, float(self.param("hk_flight_quiet_period_s")))
+        return period * self.period_scale
 
     def set_period_scale(self, scale: float) -> None:
-        now = self.clock.monotonic()
         self.period_scale = scale
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        """A structure whose interval got shorter reports within the new one."""
+        now = self.clock.monotonic()
         for structure in self.structures.values():
-            structure.next_due = min(structure.next_due, now + structure.period * scale)
+            structure.next_due = min(structure.next_due, now + self.interval(structure))
         self._changed.set()
+
+    def _follow_powered_flight(self) -> None:
+        changed = False
+        while (flying := self._powered_flight.get_nowait()) is not None:
+            changed |= bool(flying) != self.in_powered_flight
+            self.in_powered_flight = bool(flying)
+        if changed:
+            quiet = [s for s in self.structures.values() if s.component.hk_quiet_in_flight]
+            period = float(self.param("hk_flight_quiet_period_s"))
+            change = f"report every {period:g} s at most" if self.in_powered_flight else "report at their own periods"
+            self.emit("HK_FLIGHT_QUIET", state="begun" if self.in_powered_flight else "ended", count=len(quiet),
+                      change=change)
+            self._reschedule()
 
     def register_component(self, component: Component) -> None:
         sid = component.hk_structure
@@ -116,13 +156,14 @@ class HousekeepingService(Component):
 
     async def _run(self) -> None:
         while True:
+            self._follow_powered_flight()
             now = self.clock.monotonic()
             due = [s for s in self.structures.values() if s.enabled and s.next_due <= now + 1e-9]
             for structure in sorted(due, key=lambda s: s.sid):
                 self.report(structure.sid)
                 # Keep the grid: a late report does not shift later ones.
                 while structure.next_due <= now + 1e-9:
-                    structure.next_due += structure.period * self.period_scale
+                    structure.next_due += self.interval(structure)
             self.ctx.health.beat("hk")
             pending = [s.next_due for s in self.structures.values() if s.enabled]
             self._changed.clear()

@@ -31,6 +31,7 @@ RELAY_DEPTH = 1024  # packets either way [est.: minutes of rover housekeeping]
 class RoverRelay(Component):
     name = "relay"
     hk_structure = 66
+    hk_quiet_in_flight = True
     telemetry = (
         TelemetryDef("relay_apid", "u16", "", "APID relayed to the rover"),
         TelemetryDef("relay_link_connected", "bool", "", "proximity radio port open"),

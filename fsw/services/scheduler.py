@@ -62,6 +62,7 @@ class Entry:
 class Scheduler(Component):
     name = "scheduler"
     hk_structure = 11
+    hk_quiet_in_flight = True
     telemetry = (
         TelemetryDef("sched_entries", "u16", "", "time-tagged TCs waiting"),
         TelemetryDef("sched_enabled", "bool", "", "release function enabled"),

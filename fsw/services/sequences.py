@@ -76,6 +76,7 @@ class Run:
 class SequenceService(Component):
     name = "sequences"
     hk_structure = 15
+    hk_quiet_in_flight = True
     telemetry = (
         TelemetryDef("seq_loaded", "u8", "", "sequences stored on board"),
         TelemetryDef("seq_running", "u8", "", "sequences running now"),

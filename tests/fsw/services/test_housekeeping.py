@@ -82,3 +82,51 @@ def test_a_device_not_read_yet_is_reported_not_available_quietly_a_broken_one_is
         assert len(failed) == 1 and failed[0]["sid"] == 91
 
     h.run(scenario)
+
+
+class IdleInFlight(Component):
+    """A surface instrument: nothing to watch while the vehicle flies under power."""
+
+    name = "idle_in_flight"
+    hk_structure = 92
+    hk_quiet_in_flight = True
+    telemetry = (TelemetryDef("idle_counter", "u32", "", "a counter"),)
+
+    def housekeeping(self) -> dict[str, Any]:
+        return {"idle_counter": 0}
+
+
+def reports_over(h: Harness, sid: int, seconds: float) -> Any:
+    async def count() -> int:
+        before = len(h.hk(sid))
+        await h.clock.sleep(seconds)
+        return len(h.hk(sid)) - before
+    return count()
+
+
+def test_in_powered_flight_the_structures_idle_in_flight_report_every_ten_seconds(tmp_path: Path) -> None:
+    from fsw.services.housekeeping import POWERED_FLIGHT_TOPIC
+
+    h = Harness(tmp_path / "s.db")
+    h.vehicle.add(IdleInFlight(h.vehicle.ctx))
+    quiet_period = h.vehicle.parameters.by_name["hk_flight_quiet_period_s"].id
+
+    async def scenario(h: Harness) -> None:
+        await h.clock.sleep(0.5)
+        assert await reports_over(h, 92, 10.0) == 10  # 1 s on the ground
+        h.vehicle.ctx.bus.publish(POWERED_FLIGHT_TOPIC, True)
+        await h.clock.sleep(1.0)  # the report due in this second is the last at 1 s
+        assert await reports_over(h, 92, 30.0) == 3
+        assert await reports_over(h, 1, 10.0) == 10  # the executive's structure keeps its period
+        assert [args["state"] for name, args in h.events() if name == "HK_FLIGHT_QUIET"] == ["begun"]
+        # Negative control: the parameter at 0 leaves every structure at its own period.
+        assert await h.submit(h.tc(20, 3, [[quiet_period, 0.0]])) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        await h.clock.sleep(10.0)  # the report already planned 10 s on
+        assert await reports_over(h, 92, 10.0) == 10
+        assert await h.submit(h.tc(20, 3, [[quiet_period, 10.0]])) == ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
+        h.vehicle.ctx.bus.publish(POWERED_FLIGHT_TOPIC, False)
+        await h.clock.sleep(1.5)  # the end of the flight is followed at the next report of any structure
+        assert await reports_over(h, 92, 10.0) == 10
+        assert [args["state"] for name, args in h.events() if name == "HK_FLIGHT_QUIET"] == ["begun", "ended"]
+
+    h.run(scenario)
