@@ -91,11 +91,10 @@ class HousekeepingService(Component):
         self._changed.set()
 
     def _follow_powered_flight(self) -> None:
-        changed = False
+        before = self.in_powered_flight
         while (flying := self._powered_flight.get_nowait()) is not None:
-            changed |= bool(flying) != self.in_powered_flight
             self.in_powered_flight = bool(flying)
-        if changed:
+        if self.in_powered_flight != before:
             quiet = [s for s in self.structures.values() if s.component.hk_quiet_in_flight]
             period = float(self.param("hk_flight_quiet_period_s"))
             change = f"report every {period:g} s at most" if self.in_powered_flight else "report at their own periods"
