@@ -19,8 +19,7 @@ import heapq
 import itertools
 import selectors
 import time
-from collections.abc import Awaitable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Awaitable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -126,14 +125,9 @@ class Clock:
             await asyncio.sleep(remaining)
 
     # --- holding virtual time ------------------------------------------------------------------
-    @contextmanager
-    def hold(self) -> Iterator[None]:
-        """Keep afap time still while awaiting another process."""
-        self._holds += 1
-        try:
-            yield
-        finally:
-            self._holds -= 1
+    def hold(self) -> _Hold:
+        """Keep afap time still while awaiting another process (``with clock.hold(): ...``)."""
+        return _Hold(self)
 
     def acquire_hold(self) -> None:
         """Like :meth:`hold`, for a wait that does not fit a ``with`` block; pair with release_hold."""
@@ -154,6 +148,22 @@ class Clock:
 
     def _advance(self, seconds: float) -> None:
         self._virtual += seconds
+
+
+class _Hold:
+    """The context of :meth:`Clock.hold`: a plain class, as the device bus takes one per exchange (a
+    generator-based context manager costs several times as much)."""
+
+    __slots__ = ("_clock",)
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __enter__(self) -> None:
+        self._clock.acquire_hold()
+
+    def __exit__(self, *exc: object) -> None:
+        self._clock.release_hold()
 
 
 class _RealtimeLoop(asyncio.SelectorEventLoop):
