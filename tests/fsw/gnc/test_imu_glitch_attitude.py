@@ -6,6 +6,7 @@ attitude and body rate."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 
@@ -27,6 +28,7 @@ def glitch_at(km: float) -> dict[str, float]:
     return with_faults(imu_glitch_altitude_m=km * 1000.0)
 
 
+@functools.cache  # both tests fly the same negative control (800 s of descent)
 def fly_through_the_switch(seed: int, hold_fire: bool, reinit: bool = True,
                            km: float = DIVERGING_KM) -> tuple[float, float, int]:
     """Fly to 20 s after the glitch begins: (the estimate's error from the plant's attitude then, deg;
