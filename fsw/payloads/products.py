@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from fsw.protocol.file_pdu import PRODUCT_NAME
 
 NAME_PATTERN = PRODUCT_NAME
+# A folder's modification time ticks with the kernel's coarse clock (a few ms): two arrivals closer
+# than this may share one, so a listing taken this soon after the folder's time is not trusted.
+LISTING_RACE_NS = 50_000_000
 
 
 class ProductError(ValueError):
@@ -42,6 +46,7 @@ def check_name(name: str) -> str:
 class ProductStore:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
+        self._listing: tuple[int, list[tuple[str, int]]] | None = None  # (the folder's time, listing)
         self.directory.mkdir(parents=True, exist_ok=True)
         for stale in self.directory.glob(".*.tmp"):  # a write cut short by a reset
             stale.unlink(missing_ok=True)
@@ -78,7 +83,17 @@ class ProductStore:
         return sorted(p.name for p in self.directory.iterdir() if p.is_file() and NAME_PATTERN.match(p.name))
 
     def listing(self) -> list[tuple[str, int]]:
-        return [(name, self.path(name).stat().st_size) for name in self.names()]
+        """(name, size) of every product, by name. Products arrive by rename and never change, so the
+        folder's modification time moves with every arrival and deletion (whichever store made it):
+        the folder is read again only then (housekeeping asks every second)."""
+        stamp = self.directory.stat().st_mtime_ns
+        if self._listing is not None and self._listing[0] == stamp:
+            return list(self._listing[1])
+        taken = time.time_ns()
+        listing = [(name, self.path(name).stat().st_size) for name in self.names()]
+        # Kept only once the folder's time is safely past: a later arrival then moves it.
+        self._listing = (stamp, listing) if taken - stamp > LISTING_RACE_NS else None
+        return list(listing)
 
     def delete(self, name: str) -> None:
         try:

@@ -188,3 +188,26 @@ def test_a_partner_module_outside_the_tree_plugs_in_through_the_entry_point_grou
     assert len(spectrum["counts"]) == 16
     assert harness.hk(30)[-1]["ena_products"] == 1
     assert "ENA_ACQUIRE" in {c["name"] for c in harness.vehicle.dictionary.to_dict(100)["commands"]}
+
+
+def test_the_product_listing_follows_every_store_on_the_folder_and_reads_it_only_when_it_changed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    ours, theirs = ProductStore(tmp_path / "p"), ProductStore(tmp_path / "p")
+    assert ours.listing() == []
+    theirs.write("a.bin", b"12345")  # at once, within the file system clock's tick of the last look
+    assert ours.listing() == [("a.bin", 5)]
+    theirs.write("b.bin", b"1")
+    ours.delete("a.bin")
+    assert ours.listing() == [("b.bin", 1)]
+    # The folder unchanged for a while: its listing is kept, the folder not read again.
+    past = ours.directory.stat().st_mtime_ns - 1_000_000_000
+    os.utime(ours.directory, ns=(past, past))
+    reads = []
+    untimed_names = ProductStore.names
+    monkeypatch.setattr(ProductStore, "names", lambda self: reads.append(1) or untimed_names(self))
+    assert ours.listing() == ours.listing() == [("b.bin", 1)]
+    assert len(reads) == 1
+    theirs.write("c.bin", b"123")
+    assert ours.listing() == [("b.bin", 1), ("c.bin", 3)] and len(reads) == 2
