@@ -135,7 +135,8 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     python = sys.executable
     with running_link(run_dir / "fsw.tty", run_dir / "ground.tty"):
         plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(run_dir / "plant.tty"),
-                                  "--seed", str(SEED), "--report", str(run_dir / "plant-report.json")],
+                                  "--seed", str(SEED), "--report", str(run_dir / "plant-report.json"),
+                                  "--od-product", str(run_dir / "od-product.json")],
                                  stdout=subprocess.PIPE, text=True)
         fsw_log = log_path.open("w")
         fsw: subprocess.Popen[Any] | None = None
@@ -150,7 +151,9 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
                 stdout=(run_dir / "ground.log").open("w"), stderr=subprocess.STDOUT,
                 env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
                      "ILRS_MISSION_TIMEOUT_S": str(MISSION_TIMEOUT_S),
-                     "ILRS_MISSION_TIME_TAGGED_PING_S": str(TIME_TAGGED_PING_S)},
+                     "ILRS_MISSION_TIME_TAGGED_PING_S": str(TIME_TAGGED_PING_S),
+                     # The ground's orbit determination, which it uplinks before the go (as make run).
+                     "ILRS_MISSION_OD_PRODUCT": str(run_dir / "od-product.json")},
             )
             deadline = time.monotonic() + MISSION_TIMEOUT_S + 30
             while ground.poll() is None and time.monotonic() < deadline:
