@@ -167,9 +167,7 @@ def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: floa
             ground_command += ["--keys", str(keys)]
         ground = subprocess.Popen(
             [*ground_command, "run", str(PROCEDURE)],
-            env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(run_dir / "mission-ground.json"),
-                 "ILRS_MISSION_OD_PRODUCT": str(run_dir / "od-product.json"),
-                 "ILRS_MISSION_TIMEOUT_S": str(timeout_s), "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
+            env={**ground_environment(run_dir, timeout_s), "ILRS_MISSION_ROVER_DICTIONARY": str(rover_dictionary),
                  "ILRS_MISSION_ROVER_WAYPOINTS": json.dumps(ROVER_WAYPOINTS)},
         )
         clock.watch("ground", ground)
@@ -190,6 +188,13 @@ def fly_with_plants(run_dir: Path, seed: int, keys: Path | None, timeout_s: floa
         stop_together([rover, fsw])  # the flight software first: the plants then write their reports
         fsw_log.close()
         rover_log.close()
+
+
+def ground_environment(run_dir: Path, timeout_s: float) -> dict[str, str]:
+    """The mission procedure's environment: where it writes its figures, the orbit-determination
+    product it uplinks before the go (the plant's, ``start_plant``), how long it waits for the end."""
+    return {**os.environ, "ILRS_MISSION_GROUND_JSON": str(run_dir / "mission-ground.json"),
+            "ILRS_MISSION_OD_PRODUCT": str(run_dir / "od-product.json"), "ILRS_MISSION_TIMEOUT_S": str(timeout_s)}
 
 
 def start_plant(run_dir: Path, seed: int) -> subprocess.Popen[str]:

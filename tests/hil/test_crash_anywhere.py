@@ -35,8 +35,10 @@ from hil.rigs.mission_run import (
     PROCEDURE,
     SEPARATIONS,
     ensure_keys,
+    ground_environment,
     hardware_record,
     start_fsw,
+    start_plant,
     stop,
     truth_problems,
     wait_for_line,
@@ -134,10 +136,7 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
     kills: list[dict[str, Any]] = []
     python = sys.executable
     with running_link(run_dir / "fsw.tty", run_dir / "ground.tty"):
-        plant = subprocess.Popen([python, "-m", "hil.cli", "plant", "--pty", str(run_dir / "plant.tty"),
-                                  "--seed", str(SEED), "--report", str(run_dir / "plant-report.json"),
-                                  "--od-product", str(run_dir / "od-product.json")],
-                                 stdout=subprocess.PIPE, text=True)
+        plant = start_plant(run_dir, SEED)
         fsw_log = log_path.open("w")
         fsw: subprocess.Popen[Any] | None = None
         ground: subprocess.Popen[Any] | None = None
@@ -149,11 +148,8 @@ def test_mission_survives_seeded_sigkills_of_the_flight_software(tmp_path: Path)
                  "--sequence-file", str(run_dir / "ground-sequence"), "--keys", str(keys),
                  "run", str(PROCEDURE)],
                 stdout=(run_dir / "ground.log").open("w"), stderr=subprocess.STDOUT,
-                env={**os.environ, "ILRS_MISSION_GROUND_JSON": str(ground_json),
-                     "ILRS_MISSION_TIMEOUT_S": str(MISSION_TIMEOUT_S),
-                     "ILRS_MISSION_TIME_TAGGED_PING_S": str(TIME_TAGGED_PING_S),
-                     # The ground's orbit determination, which it uplinks before the go (as make run).
-                     "ILRS_MISSION_OD_PRODUCT": str(run_dir / "od-product.json")},
+                env={**ground_environment(run_dir, MISSION_TIMEOUT_S),
+                     "ILRS_MISSION_TIME_TAGGED_PING_S": str(TIME_TAGGED_PING_S)},
             )
             deadline = time.monotonic() + MISSION_TIMEOUT_S + 30
             while ground.poll() is None and time.monotonic() < deadline:
