@@ -227,10 +227,15 @@ class AttitudeController:
 
     def quiet_cycles(self, limit: int) -> int:
         """How many coming cycles (up to ``limit``) will fire nothing if the demand stays as it is now:
-        the cycles a device bus may fly in one round trip. A margin covers the demand's drift."""
+        the cycles a device bus may fly in one round trip. The prediction is the firing rule itself,
+        with no margin: should the demand grow meanwhile, the impulse waits for the first cycle after
+        the promise (``step(may_fire=False)``). (A margin below the minimum impulse bit made an axis
+        whose leftover impulse sat between the margin and the bit, with nothing asked to push it over,
+        refuse every promise: most cycles of a braking were a round trip of their own.)"""
+        accumulator, demand = self.accumulator, self.demand
+        bits = [torque * self.min_on_s for torque in self.group_torque_nm]
         for k in range(1, limit + 1):
-            if any(abs(self.accumulator[a] + k * self.demand[a]) >= 0.7 * self.group_torque_nm[a] * self.min_on_s
-                   for a in range(3)):
+            if any(abs(accumulator[a] + k * demand[a]) >= bits[a] for a in range(3)):
                 return k - 1
         return limit
 

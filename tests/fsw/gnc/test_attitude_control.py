@@ -69,3 +69,18 @@ def test_slim_thrust_axis_jump_at_50_m_is_held_and_lands_and_without_rcs_it_tips
     assert lost.plant.rcs_lost and lost.plant.thrust_axis_jumped_at is not None
     assert lost.touchdown is not None and not lost.touchdown.safe
     assert lost.touchdown.tilt_deg > 30.0, lost.touchdown
+
+
+def test_the_cycles_promised_quiet_are_the_firing_rules_own() -> None:
+    """The device bus flies the promised cycles in one round trip: the promise must end where the
+    firing rule would fire, not earlier (a leftover impulse under the minimum bit, with nothing asked,
+    once made every cycle a round trip of its own) and not later."""
+    control = AttitudeController()
+    bit = [torque * control.min_on_s for torque in control.group_torque_nm]
+    control.accumulator = [0.8 * bit[0], -0.9 * bit[1], 0.0]
+    control.demand = [0.0, 0.0, 0.0]
+    assert control.quiet_cycles(4) == 4  # nothing asked: nothing will fire
+    control.demand = [0.15 * bit[0], 0.0, 0.0]  # the roll axis reaches its bit in the second cycle
+    assert control.quiet_cycles(4) == 1
+    control.accumulator, control.demand = [0.0, 0.0, 0.0], [0.0, 0.0, -0.3 * bit[2]]
+    assert control.quiet_cycles(4) == 3  # 0.9 bit after three cycles, 1.2 after the fourth
