@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import statistics
 from dataclasses import dataclass, field
 
 from fsw.devices.rover import NO_MATCH_MM, ElevationImage
@@ -53,13 +52,16 @@ def detect(image: ElevationImage, east: float, north: float, heading: float,
     ground: list[list[float | None]] = [[None] * cols for _ in range(rows)]
     spread: list[list[float]] = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
+        band = heights[max(0, i - w):i + w + 1]
         for j in range(cols):
             if heights[i][j] is None:
                 continue
-            valid = [x for a in range(max(0, i - w), min(rows, i + w + 1))
-                     for b in range(max(0, j - w), min(cols, j + w + 1)) if (x := heights[a][b]) is not None]
-            ground[i][j] = statistics.median(valid)
-            spread[i][j] = max(valid) - min(valid)
+            first, last = max(0, j - w), j + w + 1
+            # One sort gives the median and the spread (the rover judges every image it takes).
+            valid = sorted(x for row in band for x in row[first:last] if x is not None)
+            n = len(valid)
+            ground[i][j] = valid[n // 2] if n % 2 else (valid[n // 2 - 1] + valid[n // 2]) / 2
+            spread[i][j] = valid[-1] - valid[0]
     c, s = math.cos(heading), math.sin(heading)
     found: list[Detection] = []
     roughness: dict[tuple[float, float], float] = {}
