@@ -9,7 +9,7 @@ import math
 from fsw.gnc.guidance import MAIN_BRAKING, DescentGuidance, GuidanceConfig
 from fsw.gnc.navigation import NavState
 from hil.emulator.plant import PlantConfig
-from hil.rigs.closed_loop import build_descent
+from hil.rigs.closed_loop import fly_descent
 
 
 def braking_state(t: float, h: float, vu: float) -> NavState:
@@ -40,13 +40,9 @@ def braking_thruster_propellant_kg(filter_s: float, seconds: float = 300.0) -> f
     """The propellant the plant's attitude thrusters burnt over the first ``seconds`` of a descent
     (seed 1: the height loop leaves its clamp 89 s after the go)."""
     config = GuidanceConfig(target_downrange_m=PlantConfig().target_downrange_m, braking_vertical_filter_s=filter_s)
-    plant, _devices, controller = build_descent(1, guidance_config=config)
-    dt = 0.02
-    for n in range(round(seconds / dt)):
-        controller.step(n * dt, dt)
-        plant.step(dt)
-    assert controller.phase == MAIN_BRAKING
-    return plant.rcs_propellant_used
+    run = fly_descent(1, None, config, max_time_s=seconds)
+    assert run.final_phase == MAIN_BRAKING
+    return run.plant.rcs_propellant_used
 
 
 def test_the_braking_attitude_holds_with_fewer_pulses_than_without_the_filter() -> None:
