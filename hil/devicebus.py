@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from fsw.devices.bus import (
@@ -14,6 +14,7 @@ from fsw.devices.bus import (
     MAX_PACKET_SIZE,
     PLANT_APID,
     SERVICE,
+    STEP_LATER,
     STEP_REPLY,
     STEP_REQUEST,
     DeviceBusClient,
@@ -44,12 +45,26 @@ class DeviceBusServer:
         self.poll: list[list[str]] = []
         # The plant's record of the actuator calls that reached it: (exchange, device, method, args).
         self.applied: deque[tuple[int, str, str, tuple[Any, ...]]] = deque(maxlen=APPLIED_RECORD)
-        self._last: tuple[int, int, bytes, PusTm] | None = None  # (subtype, seq count, request, reply)
+        self._last: tuple[int, int, bytes, list[PusTm]] | None = None  # (subtype, seq count, request, replies)
         self._last_readings: list[Any] | None = None  # of the last step, in poll order
 
     def step(self, request: dict[str, Any], in_process: bool = False) -> dict[str, Any]:
-        """Apply one step request; the reply's values in their travelling form, or (``in_process``,
-        for a client in this process) as :func:`fsw.devices.codec.carry` hands them over."""
+        """Apply one step request; the whole reply, the readings of the cycles flown ahead under
+        ``later``, its values in their travelling form, or (``in_process``, for a client in this
+        process) as :func:`fsw.devices.codec.carry` hands them over."""
+        replies = self.stepping(request, in_process)
+        reply = next(replies)
+        later = []
+        for cycle in replies:
+            later.append(cycle["readings"])
+            reply["errors"] += cycle["errors"]
+        if later:
+            reply["later"] = later
+        return reply
+
+    def stepping(self, request: dict[str, Any], in_process: bool = False) -> Iterator[dict[str, Any]]:
+        """Apply one step request: its reply, then one message for each cycle flown ahead, each made
+        as the plant has flown it (the plant flies those cycles only as they are drawn)."""
         errors: list[str] = []
         convert = carry if in_process else encode
         if request.get("n") == 0 and self.exchanges > 0:
@@ -90,17 +105,21 @@ class DeviceBusServer:
             "results": self._read(wanted, errors, convert) if wanted else [],
             "errors": errors,
         }
-        # Cycles ahead with no new commands (until the flight's next guidance cycle): one round trip
-        # carries them all, each cycle's readings as the flight would have had them in lock-step.
+        # Cycles ahead with no new commands (until the flight's next guidance cycle): one request
+        # flies them all, each cycle's readings as the flight would have had them in lock-step, each
+        # on its way as soon as it is flown (the flight computes a cycle while the plant flies the next).
         ahead, step_dt = int(request.get("ahead", 0)), float(request.get("step_dt", 0.0))
-        if ahead > 0 and step_dt > 0:
-            later = []
-            for _ in range(ahead):
-                self.advance(step_dt)
-                later.append(self._read_values(self.poll, errors, convert))
-            reply["later"] = later
-            self._last_readings = later[-1]
-        return reply
+        if ahead <= 0 or step_dt <= 0:
+            yield reply
+            return
+        reply["ahead"] = ahead
+        yield reply
+        for index in range(1, ahead + 1):
+            errors = []
+            self.advance(step_dt)
+            readings = self._read_values(self.poll, errors, convert)
+            self._last_readings = readings
+            yield {"n": request.get("n"), "i": index, "readings": readings, "errors": errors}
 
     def _read(self, wanted: Sequence[list[str]], errors: list[str],
               convert: Callable[[Any], Any] = encode) -> list[list[Any]]:
@@ -123,39 +142,45 @@ class DeviceBusServer:
                 keep(None)
         return out
 
-    def handle_packet(self, tc: PusTc) -> PusTm | None:
+    def replies(self, tc: PusTc) -> Iterator[PusTm]:
+        """The packets answering one request, each made as the plant gets there: the step's reply
+        (130,2), then one packet for each cycle flown ahead (130,3). Draw them all: the plant flies
+        a cycle ahead as its packet is drawn."""
         if tc.apid != FLIGHT_APID or tc.service != SERVICE:
-            return None
+            return
         last = self._last
         if last is not None and last[:3] == (tc.subtype, tc.seq_count, tc.app_data):
-            # The flight side's retry of a request already applied (its reply was late or lost):
-            # the same reply again, never a second step.
+            # The flight side's retry of a request already applied (a reply late or lost): the same
+            # replies again, never a second step.
             self.repeats += 1
-            return last[3]
-        if tc.subtype == STEP_REQUEST:
-            reply, subtype = self.step(appdata.decode(tc.app_data)), STEP_REPLY
-        else:
-            return None
-        # The reply's message counter echoes the request's sequence count, to pair them.
-        tm = PusTm(PLANT_APID, SERVICE, subtype, travelling_cbor(reply), msg_counter=tc.seq_count)
-        self._last = (tc.subtype, tc.seq_count, tc.app_data, tm)
-        return tm
+            yield from last[3]
+            return
+        if tc.subtype != STEP_REQUEST:
+            return
+        sent: list[PusTm] = []
+        self._last = (tc.subtype, tc.seq_count, tc.app_data, sent)
+        for reply in self.stepping(appdata.decode(tc.app_data)):
+            # Each reply's message counter echoes the request's sequence count, to pair them.
+            tm = PusTm(PLANT_APID, SERVICE, STEP_LATER if "i" in reply else STEP_REPLY, travelling_cbor(reply),
+                       msg_counter=tc.seq_count)
+            sent.append(tm)
+            yield tm
 
 
 async def serve(link: SerialLink, server: DeviceBusServer) -> None:
     """Answer device bus requests on ``link`` until cancelled. Each request is answered in the
-    link's reader callback, as it is read: the flight side's wait is one pass of the loop shorter."""
+    link's reader callback, as it is read, each packet written as soon as it is made: the flight
+    side's wait is one pass of the loop shorter, and it computes a cycle flown ahead while the plant
+    flies the next."""
     sequence = SequenceCounters()
 
     def answer(raw: bytes, _: Any) -> None:
         try:
-            tc = PusTc.unpack(raw, MAX_PACKET_SIZE)
-            reply = server.handle_packet(tc)
+            for reply in server.replies(PusTc.unpack(raw, MAX_PACKET_SIZE)):
+                reply.seq_count = sequence.next(PLANT_APID)
+                link.send(reply.pack(MAX_PACKET_SIZE), now=True)  # the flight side waits for it alone
         except PacketError:
             return
-        if reply is not None:
-            reply.seq_count = sequence.next(PLANT_APID)
-            link.send(reply.pack(MAX_PACKET_SIZE), now=True)  # the flight side waits for it alone
 
     while (queued := link.receive_nowait()) is not None:  # what came before the server was ready
         answer(*queued)
@@ -180,5 +205,6 @@ class LocalDeviceBus(DeviceBusClient):
         # The plant answers as the request reaches it, as the plant process does.
         return self.server.step(body, in_process=True)
 
-    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
+    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None,
+                       index: int | None = None) -> Any:
         return posted

@@ -7,7 +7,10 @@ the plant answers with one reply (TM APID 301, service 130,2), both CBOR:
   "poll": [[device, method]...] (only when it changed: the plant keeps the last one),
   "requests": [[device, method]...]}``;
 - reply ``{"n": ..., "readings": [value, ...] (in poll order), "results": [[device, method, value]...],
-  "errors": [text...]}``, a reading being ``{type name: [field values...]}``.
+  "errors": [text...]}``, a reading being ``{type name: [field values...]}``;
+- a request may ask the plant to fly ``ahead`` cycles more (``step_dt`` each) that no command will
+  come in: its reply then says ``"ahead": k`` and k packets follow (TM 130,3), ``{"n": ..., "i": 1..k,
+  "readings": [...], "errors": [...]}``, each sent as soon as the plant has flown that cycle.
 
 The plant applies the actuator calls, advances by ``dt``, then reads every polled method: so a
 reading is always of the plant state at the start of the flight cycle that uses it. ``requests``
@@ -50,6 +53,7 @@ PLANT_APID = 301
 SERVICE = 130  # a private PUS service of its own (128 is file delivery)
 STEP_REQUEST = 1
 STEP_REPLY = 2
+STEP_LATER = 3  # one cycle flown ahead, sent as the plant has flown it
 # Wall seconds per attempt: a loaded host may hold a plant's answer up for a second, never for this long.
 REPLY_TIMEOUT_S = 2.0
 REPLY_RETRIES = 2  # re-sends after a timeout before the bus is declared dead
@@ -161,6 +165,9 @@ class DeviceBusClient:
         self._later: list[list[Any]] = []  # readings of cycles the plant has already flown, in order
         self._later_keys: list[tuple[str, str]] = []
         self._later_dt = 0.0
+        self._later_due = 0  # cycles the plant is flying ahead whose readings are still on their way
+        self._later_token: Any = None  # the request they answer (what _collect needs to send it again)
+        self._later_next = 0  # the index of the next one
         self.exchanges = 0
         self.round_trips = 0
         self.requests_made = 0  # step requests numbered as they are made; their commands go with them
@@ -247,11 +254,13 @@ class DeviceBusClient:
         link.send(packet, now=True)  # the plant waits for this packet alone
         return tc.seq_count, packet
 
-    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        """The reply to a request :meth:`_post` sent, the request sent again up to ``retries`` times
-        after a timeout (the same packet: the plant answers a repeat with the reply it gave, it never
-        applies a request twice). Raises :class:`DeviceBusDead` with the reason when no reply comes
-        or the link is gone. The flight clock stands still meanwhile."""
+    async def _collect(self, posted: Any, reply_subtype: int, retries: int | None = None,
+                       index: int | None = None) -> Any:
+        """The reply to a request :meth:`_post` sent (``index``: the one of its cycles flown ahead),
+        the request sent again up to ``retries`` times after a timeout (the same packet: the plant
+        answers a repeat with the replies it gave, it never applies a request twice). Raises
+        :class:`DeviceBusDead` with the reason when no reply comes or the link is gone. The flight
+        clock stands still meanwhile."""
         seq_count, packet = posted
         link = self.link
         assert link is not None  # _post refused to send without one
@@ -262,19 +271,17 @@ class DeviceBusClient:
                 if attempt:
                     self.retries_sent += 1
                     link.send(packet, now=True)
-                reply = await self._await_reply(link, seq_count, reply_subtype, timeout)
+                reply = await self._await_reply(link, seq_count, reply_subtype, timeout, index)
                 if reply is not _NO_REPLY:
                     return reply
                 self.timeouts += 1
         raise DeviceBusDead(TIMEOUT, f"plant did not answer request {seq_count} in {attempts} x {timeout:g} s")
 
-    async def _transact(self, subtype: int, body: Any, reply_subtype: int, retries: int | None = None) -> Any:
-        """One request and its reply (see :meth:`_post` and :meth:`_collect`)."""
-        return await self._collect(self._post(subtype, body), reply_subtype, retries)
-
-    async def _await_reply(self, link: SerialLink, seq_count: int, reply_subtype: int, timeout_s: float) -> Any:
-        """The reply to request ``seq_count`` within ``timeout_s`` of wall time, or ``_NO_REPLY``.
-        Replies to earlier requests (a repeat answered twice, a late answer) are dropped."""
+    async def _await_reply(self, link: SerialLink, seq_count: int, reply_subtype: int, timeout_s: float,
+                           index: int | None = None) -> Any:
+        """The reply to request ``seq_count`` (``index``: its cycle flown ahead of that index) within
+        ``timeout_s`` of wall time, or ``_NO_REPLY``. Replies to earlier requests (a repeat answered
+        twice, a late answer) are dropped."""
         deadline = time.monotonic() + timeout_s
         while True:
             if not link.connected:
@@ -298,7 +305,9 @@ class DeviceBusClient:
             except PacketError:
                 continue
             if (tm.apid, tm.service, tm.subtype, tm.msg_counter) == (PLANT_APID, SERVICE, reply_subtype, seq_count):
-                return appdata.decode(tm.source_data)
+                reply = appdata.decode(tm.source_data)
+                if index is None or (isinstance(reply, dict) and reply.get("i") == index):
+                    return reply
             self.stale_replies += 1
 
     async def exchange(self, ahead: int = 0, step_dt: float = 0.0, retries: int | None = None,
@@ -322,10 +331,13 @@ class DeviceBusClient:
                 self._post_next(ahead, step_dt, pipeline)  # on time (or between two cycles)
                 return
             # Late (a pause, an overrun), or commands that must go now: a round trip to now.
-            self._later = []
-        if self._later and self._last_exchange is not None and now - self._last_exchange > 1.5 * self._later_dt:
-            self._later = []  # the flight paused (dormant): those cycles' readings are stale
-        if self._later:
+            self._drop_later()
+        if (self._later or self._later_due) and self._last_exchange is not None \
+                and now - self._last_exchange > 1.5 * self._later_dt:
+            self._drop_later()  # the flight paused (dormant): those cycles' readings are stale
+        if self._later or self._later_due:
+            if not self._later:
+                await self._take_later(retries)
             self._apply_readings(self._later_keys, self._later.pop(0))
             self._last_exchange = now
             self.exchanges += 1
@@ -335,7 +347,8 @@ class DeviceBusClient:
         self._last_exchange = now
         request, outgoing = self._request(dt, ahead, step_dt, now)
         try:
-            reply = await self._transact(STEP_REQUEST, request, STEP_REPLY, retries)
+            outgoing.token = self._post(STEP_REQUEST, request)
+            reply = await self._collect(outgoing.token, STEP_REPLY, retries)
         except DeviceBusDead as error:
             self._put_back(outgoing, error)
             raise
@@ -361,7 +374,7 @@ class DeviceBusClient:
     def _post_next(self, ahead: int, step_dt: float, pipeline: bool) -> None:
         """Pipelined: send the request for the next cycle now (see :meth:`exchange`). A bus found dead
         here keeps the commands queued; the next exchange finds it dead and says so."""
-        if not pipeline or self._later or step_dt <= 0:
+        if not pipeline or self._later or self._later_due or step_dt <= 0:
             return
         now = self.clock.monotonic()
         last = now if self._last_exchange is None else self._last_exchange
@@ -397,11 +410,34 @@ class DeviceBusClient:
         self.round_trips += 1
         self.requests_answered = answered.number
         self._apply_readings(answered.poll, reply["readings"])
-        self._later, self._later_keys, self._later_dt = list(reply.get("later", [])), answered.poll, answered.step_dt
+        later = reply.get("later")
+        self._later, self._later_keys, self._later_dt = list(later or ()), answered.poll, answered.step_dt
+        # Over a serial link the cycles flown ahead follow the reply, one packet each.
+        self._later_due = 0 if later is not None else int(reply.get("ahead", 0))
+        self._later_token, self._later_next = answered.token, 1
         for name, method, value in reply["results"]:
             if value is not None:
                 self._results[(name, method)] = decode(value)
         self.errors += reply.get("errors", [])
+
+    async def _take_later(self, retries: int | None) -> None:
+        """The next cycle flown ahead, as the plant sends it after the reply. None coming (retries
+        exhausted, the link gone): no cycle more is owed, and the bus is dead until an exchange
+        answers again."""
+        try:
+            cycle = await self._collect(self._later_token, STEP_LATER, retries, index=self._later_next)
+        except DeviceBusDead as error:
+            self._drop_later()
+            self.dead = error.reason
+            raise
+        self._later_due -= 1
+        self._later_next += 1
+        self._later.append(cycle["readings"])
+        self.errors += cycle.get("errors", [])
+
+    def _drop_later(self) -> None:
+        self._later = []
+        self._later_due = 0
 
     def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
         readings = self._readings

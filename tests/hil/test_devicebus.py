@@ -12,9 +12,23 @@ from typing import Any
 import pytest
 
 from fsw.clock import Clock, run
-from fsw.devices.bus import LINK_LOST, MAX_PACKET_SIZE, DeviceBusClient, DeviceBusDead, decode, encode
+from fsw.devices.bus import (
+    FLIGHT_APID,
+    LINK_LOST,
+    MAX_PACKET_SIZE,
+    SERVICE,
+    STEP_LATER,
+    STEP_REPLY,
+    STEP_REQUEST,
+    DeviceBusClient,
+    DeviceBusDead,
+    decode,
+    encode,
+)
 from fsw.devices.descent import ElevationImageReading, ImuReading, pack_heights
 from fsw.link import SerialLink
+from fsw.protocol import appdata
+from fsw.protocol.packet import ACK_ALL, PusTc
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.rigs.closed_loop import build_descent
 from tests.hil.bus_doubles import PullableBus
@@ -79,6 +93,27 @@ def test_cycles_flown_ahead_read_as_in_lock_step() -> None:
         flown += [reply["readings"], *reply["later"]]
     assert [[decode(v) for v in cycle] for cycle in flown] == [[decode(v) for v in cycle] for cycle in one_by_one]
     assert batched.exchanges == 2 and decode(flown[-1][0]).t == pytest.approx(0.2)
+
+
+def test_each_cycle_flown_ahead_is_a_packet_of_its_own_made_as_it_is_flown() -> None:
+    plant, devices, _ = build_descent(3)
+    advanced: list[float] = []
+
+    def advance(dt: float) -> None:
+        advanced.append(dt)
+        plant.step(dt)
+
+    server = DeviceBusServer({"imu": devices.imu}, advance)
+    body = {"n": 0, "dt": 0.02, "ahead": 2, "step_dt": 0.02, "calls": [], "requests": [], "poll": [["imu", "read"]]}
+    replies = server.replies(PusTc(FLIGHT_APID, SERVICE, STEP_REQUEST, appdata.encode(body), 7, ACK_ALL))
+    flown = []
+    for count, subtype in ((1, STEP_REPLY), (2, STEP_LATER), (3, STEP_LATER)):
+        tm = next(replies)
+        assert len(advanced) == count and (tm.subtype, tm.msg_counter) == (subtype, 7)
+        flown.append(appdata.decode(tm.source_data))
+    assert next(replies, None) is None
+    assert flown[0]["ahead"] == 2 and [cycle["i"] for cycle in flown[1:]] == [1, 2]
+    assert [decode(cycle["readings"][0]).t for cycle in flown] == pytest.approx([0.02, 0.04, 0.06])
 
 
 def test_the_client_serves_cycles_flown_ahead_one_per_cycle_and_sends_commands_after_them() -> None:

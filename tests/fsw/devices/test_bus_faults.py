@@ -1,12 +1,13 @@
 """Device bus faults on the flight side: a silent plant times out on wall time even on the afap clock,
-a lost reply is retried without the plant stepping twice, a lost link is told apart from a timeout."""
+a lost reply (or a lost cycle flown ahead) is retried without the plant stepping twice, a lost link is
+told apart from a timeout."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -69,11 +70,14 @@ def test_negative_control_the_loop_clock_timeout_never_fires_under_a_hold(silent
 
 
 class LossyLink:
-    """A link straight to a device bus server that loses the first ``lose`` replies."""
+    """A link straight to a device bus server that loses the first ``lose`` reply packets, and those
+    numbered (from 0, in the order sent) in ``lose_packets``."""
 
-    def __init__(self, server: DeviceBusServer, lose: int = 0) -> None:
+    def __init__(self, server: DeviceBusServer, lose: int = 0, lose_packets: Iterable[int] = ()) -> None:
         self.server = server
         self.lose = lose
+        self.lose_packets = set(lose_packets)
+        self.packets = 0
         self.port = "lossy"
         self.connected = True
         self.counters = LinkCounters()
@@ -81,13 +85,12 @@ class LossyLink:
         self.closed = False
 
     def send(self, packet: bytes, *, now: bool = False) -> None:
-        reply = self.server.handle_packet(PusTc.unpack(packet, 0xFFFF + 7))
-        if reply is None:
-            return
-        if self.lose > 0:
-            self.lose -= 1
-            return
-        self.queue.put_nowait((reply.pack(0xFFFF + 7), None))
+        for reply in self.server.replies(PusTc.unpack(packet, 0xFFFF + 7)):
+            self.packets += 1
+            if self.lose > 0 or self.packets - 1 in self.lose_packets:
+                self.lose = max(0, self.lose - 1)
+                continue
+            self.queue.put_nowait((reply.pack(0xFFFF + 7), None))
 
     async def receive(self) -> tuple[bytes, Any]:
         return await self.queue.get()
@@ -122,6 +125,54 @@ def test_a_lost_reply_is_retried_and_the_plant_steps_once() -> None:
     assert bus.retries_sent == 1 and bus.timeouts == 1 and bus.round_trips == 2
     assert server.repeats == 1 and server.exchanges == 2  # the repeat answered from the last reply
     assert advanced == [pytest.approx(0.02)]
+
+
+class _Timer:
+    """A plant whose one device reads the plant's time."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def advance(self, dt: float) -> None:
+        self.t += dt
+
+    def read(self) -> float:
+        return round(self.t, 9)
+
+
+def _fly_ahead(lose_packets: Iterable[int] = ()) -> tuple[list[float], DeviceBusClient, DeviceBusServer, _Timer]:
+    """Nine pipelined cycles, each request flying three cycles ahead, on a link losing those packets."""
+    clock = Clock("afap")
+    timer = _Timer()
+    server = DeviceBusServer({"timer": timer}, timer.advance)
+    link = LossyLink(server, lose_packets=lose_packets)
+    bus = DeviceBusClient(link, clock, reply_timeout_s=0.2, retries=2)  # type: ignore[arg-type]
+    port = bus.device("timer")
+    seen: list[float] = []
+
+    async def cycles() -> None:
+        for _ in range(9):
+            await bus.exchange(3, 0.02, pipeline=True)
+            seen.append(port.read())
+            await clock.sleep(0.02)
+
+    run(cycles(), clock)
+    return seen, bus, server, timer
+
+
+def test_cycles_flown_ahead_come_one_packet_each_and_a_lost_one_is_asked_again() -> None:
+    seen, bus, server, timer = _fly_ahead()
+    assert seen == pytest.approx([0.02 * cycle for cycle in range(9)])
+    # A reply and three cycles flown ahead a request: 9 cycles in 3 round trips (a 4th request is on its way).
+    assert bus.round_trips == 3 and bus.exchanges == 9 and bus.retries_sent == 0
+    # The second packet of the second request lost (its first cycle flown ahead): asked again, the
+    # plant answers the repeat from what it sent, never flying those cycles twice.
+    lossy_seen, lossy_bus, lossy_server, lossy_timer = _fly_ahead(lose_packets=[5])
+    assert lossy_seen == seen and lossy_timer.t == pytest.approx(timer.t)
+    assert lossy_bus.retries_sent == 1 and lossy_bus.timeouts == 1 and lossy_server.repeats == 1
+    assert lossy_server.exchanges == server.exchanges
+    # Dropped: the two cycles that came after the lost one, and the repeat's reply, already taken.
+    assert lossy_bus.stale_replies == 3
 
 
 def test_a_lost_link_is_reported_as_such_and_the_commands_wait_for_the_next_exchange() -> None:
