@@ -32,7 +32,8 @@ APPLIED_RECORD = 1000  # actuator calls the plant remembers, newest last
 class DeviceBusServer:
     """Sans-IO plant side: turns a request into a reply against real (emulated) devices."""
 
-    def __init__(self, devices: dict[str, Any], advance: Callable[[float], None], reset_outage_s: float = 0.0) -> None:
+    def __init__(self, devices: dict[str, Any], advance: Callable[[float], None], reset_outage_s: float = 0.0,
+                 stream_ahead: bool = True) -> None:
         self.devices = devices
         self.advance = advance
         # The hardware runs on while the flight computer reboots: a client whose exchange count
@@ -40,6 +41,9 @@ class DeviceBusServer:
         # last commanded (the engine keeps burning).
         self.reset_outage_s = reset_outage_s
         self.flight_restarts = 0
+        # Each cycle flown ahead in a packet of its own, sent as flown; False: all of them in the reply
+        # (``later``), sent when the last is flown (what ``make bench`` compares against).
+        self.stream_ahead = stream_ahead
         self.exchanges = 0
         self.repeats = 0  # requests the flight side sent again (its retry): answered from the last reply
         self.poll: list[list[str]] = []
@@ -159,7 +163,8 @@ class DeviceBusServer:
             return
         sent: list[PusTm] = []
         self._last = (tc.subtype, tc.seq_count, tc.app_data, sent)
-        for reply in self.stepping(appdata.decode(tc.app_data)):
+        request = appdata.decode(tc.app_data)
+        for reply in self.stepping(request) if self.stream_ahead else (self.step(request),):
             # Each reply's message counter echoes the request's sequence count, to pair them.
             tm = PusTm(PLANT_APID, SERVICE, STEP_LATER if "i" in reply else STEP_REPLY, travelling_cbor(reply),
                        msg_counter=tc.seq_count)

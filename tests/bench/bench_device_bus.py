@@ -13,7 +13,9 @@ A second row steps a plant process with stand-in work on both sides (the plant b
 ``PLANT_WORK_S`` a step, the flight side for ``FLIGHT_WORK_S`` a cycle, about what a powered flight's
 two sides spend) with the bus pipelined, as a flying controller uses it, beside the same cycles in
 lock-step: what the plant stepping while the flight side computes buys when the kernel places the two
-processes as it likes.
+processes as it likes. A third row has each request fly four cycles ahead, as a powered flight's
+requests mostly do between two guidance cycles, each of them sent as soon as the plant has flown it,
+beside the same cycles with all four in the reply (sent when the last is flown).
 
 ``python -m tests.bench.bench_device_bus`` prints the rows.
 """
@@ -36,6 +38,7 @@ DEVICES = ("imu", "altimeter", "velocimeter")
 DEFAULT_SECONDS = 1.0
 PLANT_WORK_S = 0.00025  # stand-in for the plant's answer in a powered flight (docs/hil-bench.md)
 FLIGHT_WORK_S = 0.0003  # stand-in for the flight software's cycle
+AHEAD = 4  # cycles flown ahead a request between two 10 Hz guidance cycles
 
 
 def _busy(seconds: float) -> None:
@@ -49,7 +52,7 @@ class _Sensor:
         return [1.5, -2.25, 3.125]
 
 
-async def _serve(path: Path, work_s: float = 0.0) -> None:
+async def _serve(path: Path, work_s: float = 0.0, stream_ahead: bool = True) -> None:
     from fsw.devices.bus import MAX_PACKET_SIZE
     from fsw.link import SerialLink
     from hil.devicebus import DeviceBusServer, serve
@@ -60,7 +63,8 @@ async def _serve(path: Path, work_s: float = 0.0) -> None:
     pair.publish(path)
     await link.open_fd(pair.master_fd)
     print("ready", flush=True)
-    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: _busy(work_s)))
+    await serve(link, DeviceBusServer({name: _Sensor() for name in DEVICES}, lambda dt: _busy(work_s),
+                                      stream_ahead=stream_ahead))
 
 
 def _client(path: Path) -> tuple[Any, Any, Any]:
@@ -100,8 +104,9 @@ def _bus_round_trips(path: Path, seconds: float) -> tuple[float, int, int]:
         link.counters.octets_in // max(1, link.counters.packets_in)
 
 
-def _bus_cycles(path: Path, seconds: float, pipeline: bool) -> float:
-    """Cycles a second of a client that exchanges, works ``FLIGHT_WORK_S`` and waits for its next cycle."""
+def _bus_cycles(path: Path, seconds: float, pipeline: bool, ahead: int = 0) -> float:
+    """Cycles a second of a client that exchanges (asking ``ahead`` cycles flown ahead), works
+    ``FLIGHT_WORK_S`` and waits for its next cycle."""
     from fsw.clock import run as run_on_clock
 
     clock, _, bus = _client(path)
@@ -111,7 +116,7 @@ def _bus_cycles(path: Path, seconds: float, pipeline: bool) -> float:
         count, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
             for _ in range(50):
-                await bus.exchange(0, 0.02, pipeline=pipeline)
+                await bus.exchange(ahead, 0.02, pipeline=pipeline)
                 _busy(FLIGHT_WORK_S)
                 await clock.sleep(0.02)
             count += 50
@@ -161,9 +166,9 @@ def _pty_ping_pong(request: int, reply: int, seconds: float) -> float:
         os.close(slave)
 
 
-def _with_plant(path: Path, work_s: float) -> subprocess.Popen[str]:
-    plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path), str(work_s)],
-                             stdout=subprocess.PIPE, text=True)
+def _with_plant(path: Path, work_s: float, stream_ahead: bool = True) -> subprocess.Popen[str]:
+    plant = subprocess.Popen([sys.executable, "-m", "tests.bench.bench_device_bus", "--serve", str(path), str(work_s),
+                              "stream" if stream_ahead else "batch"], stdout=subprocess.PIPE, text=True)
     assert plant.stdout is not None
     if plant.stdout.readline().strip() != "ready":
         plant.kill()
@@ -181,11 +186,12 @@ def run(budget: Any = None) -> list[Row]:
         finally:
             plant.terminate()
             plant.wait(10)
-        cycles: dict[bool, float] = {}
-        for pipeline in (True, False):
-            plant = _with_plant(Path(folder) / f"plant-{pipeline}.tty", PLANT_WORK_S)
+        cycles: dict[str, float] = {}
+        for name, pipeline, ahead, stream in (("pipelined", True, 0, True), ("lock-step", False, 0, True),
+                                              ("streamed", True, AHEAD, True), ("batched", True, AHEAD, False)):
+            plant = _with_plant(Path(folder) / f"plant-{name}.tty", PLANT_WORK_S, stream)
             try:
-                cycles[pipeline] = _bus_cycles(Path(folder) / f"plant-{pipeline}.tty", seconds, pipeline)
+                cycles[name] = _bus_cycles(Path(folder) / f"plant-{name}.tty", seconds, pipeline, ahead)
             finally:
                 plant.terminate()
                 plant.wait(10)
@@ -193,13 +199,17 @@ def run(budget: Any = None) -> list[Row]:
     work = f"plant {PLANT_WORK_S * 1e3:g} ms, flight {FLIGHT_WORK_S * 1e3:g} ms"
     return [Row("device bus round trip (flight side afap, plant process, pty)", round(rate, 1), "round trip/s",
                 f"bare pty ping-pong of the same octets ({request} out, {reply} back)", round(floor, 1)),
-            Row(f"device bus cycle, pipelined (stand-in work: {work})", round(cycles[True], 1), "cycle/s",
-                "the same cycles in lock-step", round(cycles[False], 1))]
+            Row(f"device bus cycle, pipelined (stand-in work: {work})", round(cycles["pipelined"], 1), "cycle/s",
+                "the same cycles in lock-step", round(cycles["lock-step"], 1)),
+            Row(f"device bus cycle, {AHEAD} flown ahead a request, each sent as flown (stand-in work: {work})",
+                round(cycles["streamed"], 1), "cycle/s", f"the same with the {AHEAD} in the reply",
+                round(cycles["batched"], 1))]
 
 
 if __name__ == "__main__":
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "--serve":
-        asyncio.run(_serve(Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) == 4 else 0.0))
+    if len(sys.argv) in (3, 4, 5) and sys.argv[1] == "--serve":
+        asyncio.run(_serve(Path(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) >= 4 else 0.0,
+                           sys.argv[4:] != ["batch"]))
     else:
         for row in run():
             print(row)

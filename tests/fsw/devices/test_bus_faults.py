@@ -140,11 +140,12 @@ class _Timer:
         return round(self.t, 9)
 
 
-def _fly_ahead(lose_packets: Iterable[int] = ()) -> tuple[list[float], DeviceBusClient, DeviceBusServer, _Timer]:
+def _fly_ahead(lose_packets: Iterable[int] = (), stream_ahead: bool = True
+               ) -> tuple[list[float], DeviceBusClient, DeviceBusServer, _Timer]:
     """Nine pipelined cycles, each request flying three cycles ahead, on a link losing those packets."""
     clock = Clock("afap")
     timer = _Timer()
-    server = DeviceBusServer({"timer": timer}, timer.advance)
+    server = DeviceBusServer({"timer": timer}, timer.advance, stream_ahead=stream_ahead)
     link = LossyLink(server, lose_packets=lose_packets)
     bus = DeviceBusClient(link, clock, reply_timeout_s=0.2, retries=2)  # type: ignore[arg-type]
     port = bus.device("timer")
@@ -165,6 +166,10 @@ def test_cycles_flown_ahead_come_one_packet_each_and_a_lost_one_is_asked_again()
     assert seen == pytest.approx([0.02 * cycle for cycle in range(9)])
     # A reply and three cycles flown ahead a request: 9 cycles in 3 round trips (a 4th request is on its way).
     assert bus.round_trips == 3 and bus.exchanges == 9 and bus.retries_sent == 0
+    # The same cycles from a plant that puts them all in its reply: the same readings.
+    batched_seen, batched_bus, batched_server, _ = _fly_ahead(stream_ahead=False)
+    assert batched_seen == seen and batched_bus.round_trips == 3 and batched_bus.stale_replies == 0
+    assert batched_server.exchanges == server.exchanges
     # The second packet of the second request lost (its first cycle flown ahead): asked again, the
     # plant answers the repeat from what it sent, never flying those cycles twice.
     lossy_seen, lossy_bus, lossy_server, lossy_timer = _fly_ahead(lose_packets=[5])
