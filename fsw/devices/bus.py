@@ -160,6 +160,9 @@ class DeviceBusClient:
         self._poll_sent: list[tuple[str, str]] | None = None
         self._requests: dict[tuple[str, str], None] = {}
         self._readings: dict[tuple[str, str], Any] = {}
+        # Readings as they travelled, decoded when first read: a cycle reads its gyros and star tracker,
+        # the rest of the dozen polled readings only every fifth cycle or for housekeeping.
+        self._undecoded: dict[tuple[str, str], Any] = {}
         self._results: dict[tuple[str, str], Any] = {}
         self._last_exchange: float | None = None
         self._later: list[list[Any]] = []  # readings of cycles the plant has already flown, in order
@@ -184,17 +187,18 @@ class DeviceBusClient:
         return RemoteDevice(self, name, read_methods, request_methods)
 
     def reading(self, name: str, method: str) -> Any:
-        try:
-            return self._readings[(name, method)]
-        except KeyError as error:
-            raise ReadingNotAvailable(f"no reading of {name}.{method} yet") from error
+        """This cycle's reading of ``name.method``. Raises :class:`ReadingNotAvailable` before the first,
+        and what :func:`decode` raises for a reading the plant sent malformed."""
+        return self.reading_port(name, method)()
 
     def reading_port(self, name: str, method: str) -> Callable[[], Any]:
         """``reading(name, method)`` as a function of nothing: a remote device's read method, called
         a dozen times a cycle."""
-        readings, key = self._readings, (name, method)
+        readings, undecoded, key = self._readings, self._undecoded, (name, method)
 
         def read() -> Any:
+            if key in undecoded:
+                readings[key] = decode(undecoded.pop(key))
             try:
                 return readings[key]
             except KeyError as error:
@@ -440,11 +444,16 @@ class DeviceBusClient:
         self._later_due = 0
 
     def _apply_readings(self, keys: list[tuple[str, str]], values: list[Any]) -> None:
-        readings = self._readings
+        readings, undecoded = self._readings, self._undecoded
         for key, value in zip(keys, values, strict=True):
-            if value is not None:
-                # A reading handed over in process is the reading already (decode would return it as it is).
-                readings[key] = value if type(value) in READING_CLASSES else decode(value)
+            if value is None:
+                continue
+            if type(value) in READING_CLASSES:  # handed over in process: the reading already
+                readings[key] = value
+                if undecoded:
+                    undecoded.pop(key, None)
+            else:
+                undecoded[key] = value
 
 
 register_readings(descent, surface)

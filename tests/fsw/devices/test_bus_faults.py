@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from fsw.clock import WALL_TIMEOUT, Clock, run, wait_wall
-from fsw.devices.bus import LINK_LOST, NO_LINK, TIMEOUT, DeviceBusClient, DeviceBusDead
+from fsw.devices.bus import LINK_LOST, NO_LINK, TIMEOUT, DeviceBusClient, DeviceBusDead, encode
 from fsw.link import LinkCounters, SerialLink
+from fsw.protocol.errors import PacketError
 from fsw.protocol.packet import PusTc
 from hil.devicebus import DeviceBusServer
 
@@ -178,6 +179,24 @@ def test_cycles_flown_ahead_come_one_packet_each_and_a_lost_one_is_asked_again()
     assert lossy_server.exchanges == server.exchanges
     # Dropped: the two cycles that came after the lost one, and the repeat's reply, already taken.
     assert lossy_bus.stale_replies == 3
+
+
+def test_a_malformed_reading_fails_its_reader_alone() -> None:
+    class GarblingPlant(DeviceBusServer):
+        def _read_values(self, wanted: Iterable[list[str]], errors: list[str], convert: Any = encode) -> list[Any]:
+            keys = list(wanted)
+            values = super()._read_values(keys, errors, convert)
+            return [{"NoSuchReading": [1]} if name == "bad" else value
+                    for (name, _), value in zip(keys, values, strict=True)]
+
+    clock = Clock("afap")
+    timer = _Timer()
+    bus = DeviceBusClient(LossyLink(GarblingPlant({"timer": timer, "bad": _Timer()}, timer.advance)), clock)  # type: ignore[arg-type]
+    good, bad = bus.device("timer"), bus.device("bad")
+    run(bus.exchange(), clock)  # the exchange itself goes through
+    assert good.read() == 0.0
+    with pytest.raises(PacketError, match="unknown reading type 'NoSuchReading'"):
+        bad.read()
 
 
 def test_a_lost_link_is_reported_as_such_and_the_commands_wait_for_the_next_exchange() -> None:
