@@ -212,6 +212,8 @@ class DescentController(ImuChecks, ThrustLimitResponse):
 
         For the mission state machine and telemetry: ``(t, name, detail)``, time ordered.
         """
+        if self._drained == len(self.events) and self._nav_drained == len(self.nav.events):
+            return []  # (most cycles: asked every cycle)
         fresh = self.events[self._drained :] + self.nav.events[self._nav_drained :]
         self._drained, self._nav_drained = len(self.events), len(self.nav.events)
         return sorted(fresh, key=lambda e: e[0])
