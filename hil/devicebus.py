@@ -161,9 +161,9 @@ class DeviceBusServer:
             return
         if tc.subtype != STEP_REQUEST:
             return
+        request = appdata.decode(tc.app_data)  # undecodable: a PacketError, and nothing recorded as answered
         sent: list[PusTm] = []
         self._last = (tc.subtype, tc.seq_count, tc.app_data, sent)
-        request = appdata.decode(tc.app_data)
         for reply in self.stepping(request) if self.stream_ahead else (self.step(request),):
             # Each reply's message counter echoes the request's sequence count, to pair them.
             tm = PusTm(PLANT_APID, SERVICE, STEP_LATER if "i" in reply else STEP_REPLY, travelling_cbor(reply),

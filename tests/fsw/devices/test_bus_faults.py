@@ -13,10 +13,20 @@ from typing import Any
 import pytest
 
 from fsw.clock import WALL_TIMEOUT, Clock, run, wait_wall
-from fsw.devices.bus import LINK_LOST, NO_LINK, TIMEOUT, DeviceBusClient, DeviceBusDead, encode
+from fsw.devices.bus import (
+    FLIGHT_APID,
+    LINK_LOST,
+    NO_LINK,
+    SERVICE,
+    STEP_REQUEST,
+    TIMEOUT,
+    DeviceBusClient,
+    DeviceBusDead,
+    encode,
+)
 from fsw.link import LinkCounters, SerialLink
 from fsw.protocol.errors import PacketError
-from fsw.protocol.packet import PusTc
+from fsw.protocol.packet import ACK_ALL, PusTc
 from hil.devicebus import DeviceBusServer
 
 
@@ -197,6 +207,15 @@ def test_a_malformed_reading_fails_its_reader_alone() -> None:
     assert good.read() == 0.0
     with pytest.raises(PacketError, match="unknown reading type 'NoSuchReading'"):
         bad.read()
+
+
+def test_an_undecodable_request_is_refused_each_time_it_comes_and_never_counted_as_answered() -> None:
+    server = DeviceBusServer({}, lambda dt: None)
+    garbage = PusTc(FLIGHT_APID, SERVICE, STEP_REQUEST, b"\xff\x00", 3, ACK_ALL)
+    for _ in range(2):
+        with pytest.raises(PacketError):
+            list(server.replies(garbage))
+    assert server.repeats == 0 and server.exchanges == 0
 
 
 def test_a_lost_link_is_reported_as_such_and_the_commands_wait_for_the_next_exchange() -> None:
