@@ -1,10 +1,12 @@
 """The telemetry archive: every received packet in SQLite (WAL), written as it arrives.
 
 One row per packet: reception time, on-board time, APID, service, subtype, sequence count, the kind
-the dictionary gave it, the raw octets and the decoded values as JSON. Each packet is its own
-transaction, so a console that crashes loses nothing it already received; WAL lets a plot or a
-query read the archive while a console writes it. ``synchronous=NORMAL`` is durable against a
-process crash (a power cut may lose the last few packets, never corrupt the file).
+the dictionary gave it, the raw octets and the decoded values as JSON. A live session commits
+the packets that came together (those it took from the link before it had to wait for more, at
+most 64) in one transaction before it waits again, so a console that crashes loses at most the
+packets it was still taking in; WAL lets a plot or a query read the archive while a console
+writes it. ``synchronous=NORMAL`` is durable against a process crash (a power cut may lose the last
+few packets, never corrupt the file).
 """
 
 from __future__ import annotations
@@ -84,8 +86,10 @@ class Archive:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         self.written = 0
+        self.pending = 0  # added, not yet committed
 
     def close(self) -> None:
+        self.commit()
         self.db.close()
 
     def __enter__(self) -> Archive:
@@ -95,7 +99,28 @@ class Archive:
         self.close()
 
     def write(self, received: Received) -> None:
-        """Store one packet now (its own transaction)."""
+        """Store one packet now (its own transaction, unless packets added are waiting for :meth:`commit`)."""
+        self._insert(received)
+
+    def add(self, received: Received) -> None:
+        """Store one packet in the transaction that :meth:`commit` ends."""
+        if not self.pending:
+            self.db.execute("BEGIN")
+        self.pending += 1
+        self._insert(received)
+
+    def commit(self) -> None:
+        if not self.pending:
+            return
+        self.pending = 0
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error:
+            if self.db.in_transaction:  # (what it held is lost, and said so: the next add starts afresh)
+                self.db.execute("ROLLBACK")
+            raise
+
+    def _insert(self, received: Received) -> None:
         self.db.execute(
             "INSERT INTO packets (rx_time, onboard_time, apid, service, subtype, seq, kind, raw, decoded)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -106,10 +131,9 @@ class Archive:
 
     def write_many(self, items: list[Received]) -> None:
         """Store a batch in one transaction (bulk import and the size measurement)."""
-        self.db.execute("BEGIN")
         for item in items:
-            self.write(item)
-        self.db.execute("COMMIT")
+            self.add(item)
+        self.commit()
 
     # --- reading -----------------------------------------------------------------------------
     def count(self) -> int:

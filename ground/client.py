@@ -140,6 +140,8 @@ class GroundClient:
         self.listeners: list[Callable[[PusTm], None]] = []
         # Called with (raw octets, the TM or None when it did not decode, reception time in Unix seconds).
         self.packet_listeners: list[Callable[[bytes, PusTm | None, float], None]] = []
+        # Called when every packet received so far has been handed on, before waiting for more.
+        self.caught_up_listeners: list[Callable[[], None]] = []
         self.tm_received = 0
         self.tm_rejected = 0
         self._reader: asyncio.Task[None] | None = None
@@ -173,7 +175,12 @@ class GroundClient:
 
     async def _read(self) -> None:
         while True:
-            raw, _ = await self.link.receive()
+            item = self.link.receive_nowait()
+            if item is None:
+                for caught_up in list(self.caught_up_listeners):
+                    caught_up()
+                item = await self.link.receive()
+            raw, _ = item
             received_at = time.time()
             try:
                 tm = PusTm.unpack(raw)

@@ -46,6 +46,10 @@ log = logging.getLogger("ground.session")
 
 DEFAULT_VEHICLE = "vehicle"
 RECENT_EVENTS = 200  # kept for a display that opens later (a console attaching to a server)
+# The archive commits the packets taken in since the session last caught up with the link in one
+# transaction (a transaction a packet cost 70 us against 20 for 16 together; at a thousand packets a
+# second that is the ground's busiest work), and never more than this many in one.
+ARCHIVE_BATCH_MAX = 64
 
 
 class CommandError(RuntimeError):
@@ -122,6 +126,7 @@ class GroundSession:
         self.last_verification_onboard: float | None = None
         self.received = asyncio.Event()  # set on every packet; waiters clear it
         self.client.packet_listeners.append(self._on_packet)
+        self.client.caught_up_listeners.append(self._commit_archive)
         # Called when an entry is created, gets a stage, or finishes (the server mirrors them).
         self.entry_listeners: list[EntryListener] = []
         # The uplink queue: commands go out in the order they were asked for, and nothing goes out
@@ -141,6 +146,7 @@ class GroundSession:
     async def close(self) -> None:
         await self.client.close()
         if self.archive is not None:
+            self._commit_archive()
             self.archive.close()
 
     async def __aenter__(self) -> GroundSession:
@@ -163,6 +169,20 @@ class GroundSession:
         return [LinkStatus(relayed.name, f"via {self.vehicle}", own.state, own.detail, relayed.last_rx,
                            relayed.packets, self.link_delay) for relayed in self.relayed.values()]
 
+    def _commit_archive(self) -> None:
+        if self.archive is not None:
+            try:
+                self.archive.commit()
+            except sqlite3.Error as error:
+                self._archive_failed(error)
+
+    def _archive_failed(self, error: sqlite3.Error) -> None:
+        # Keep receiving and showing telemetry; say loudly that the archive is failing.
+        self.archive_errors += 1
+        if self.archive_errors == 1:
+            log.error("archive %s: %s (further errors counted, not logged)", self.archive.path if self.archive else "",
+                      error)
+
     def _on_packet(self, raw: bytes, tm: PusTm | None, rx_time: float) -> None:
         relayed = self.relayed.get(tm.apid) if tm is not None else None
         received = decode_packet(raw, relayed.vehicle.dictionary if relayed else self.dictionary, rx_time, tm)
@@ -170,12 +190,12 @@ class GroundSession:
         self.last_rx = rx_time
         if self.archive is not None:
             try:
-                self.archive.write(received)
+                # Committed with the packets that came with it, once the session has caught up.
+                self.archive.add(received)
+                if self.archive.pending >= ARCHIVE_BATCH_MAX:
+                    self.archive.commit()
             except sqlite3.Error as error:
-                # Keep receiving and showing telemetry; say loudly that the archive is failing.
-                self.archive_errors += 1
-                if self.archive_errors == 1:
-                    log.error("archive %s: %s (further errors counted, not logged)", self.archive.path, error)
+                self._archive_failed(error)
         if relayed is not None:
             # Its own table of values: the rover's names (mode, uptime_s...) repeat the lander's.
             if received.kind == "event":

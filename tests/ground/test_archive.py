@@ -184,3 +184,69 @@ def test_a_failing_listener_does_not_stop_the_others(dictionary: Dictionary) -> 
     state.take(decode_packet(hk(dictionary, 0, {"uptime_s": 1.0}), dictionary, 1.0))
     assert seen == ["hk"] and state.listener_errors == 1
     assert state.value("uptime_s") == 1.0
+
+
+async def test_a_session_commits_the_packets_that_came_together_once_it_has_caught_up(
+        dictionary: Dictionary, tmp_path: Path) -> None:
+    """Over a real pty: a burst of 100 packets is archived in a few transactions (at most 64 packets
+    each), every packet of it readable by another process's connection once the session has taken them
+    all in; a packet that comes alone after that is committed before the session waits again."""
+    import asyncio
+    import tty
+
+    from fsw.protocol.framing import frame
+    from ground.session import ARCHIVE_BATCH_MAX, GroundSession
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    archive = Archive(tmp_path / "live.sqlite")
+    commits = 0
+    commit = archive.commit
+
+    def counted_commit() -> None:
+        nonlocal commits
+        commits += archive.pending > 0
+        commit()
+
+    archive.commit = counted_commit  # type: ignore[method-assign]
+    session = GroundSession(os.ttyname(slave), dictionary, archive=archive)
+    await session.open()
+    reader = Archive(tmp_path / "live.sqlite", readonly=True)
+    try:
+        os.write(master, b"".join(frame(hk(dictionary, seq, {"uptime_s": float(seq)})) for seq in range(100)))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if reader.count() == 100:
+                break
+        assert reader.count() == 100 and archive.pending == 0
+        assert 2 <= commits <= 100 // 2, commits  # never more than ARCHIVE_BATCH_MAX in one
+        assert ARCHIVE_BATCH_MAX < 100
+        before = commits
+        os.write(master, frame(hk(dictionary, 100, {"uptime_s": 100.0})))
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if reader.count() == 101:
+                break
+        assert reader.count() == 101 and commits == before + 1
+    finally:
+        reader.close()
+        await session.close()
+        os.close(master)
+        os.close(slave)
+    with Archive(tmp_path / "live.sqlite", readonly=True) as stored:
+        assert [p.seq for p in stored.packets()] == list(range(101))
+
+
+def test_a_packet_the_archive_refuses_leaves_the_others_of_its_batch_stored(dictionary: Dictionary,
+                                                                          tmp_path: Path) -> None:
+    archive = Archive(tmp_path / "a.sqlite")
+    archive.add(decode_packet(hk(dictionary, 1, {"uptime_s": 1.0}), dictionary, T0))
+    archive.db.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON packets BEGIN SELECT RAISE(FAIL, 'full'); END")
+    with pytest.raises(sqlite3.Error):
+        archive.add(decode_packet(hk(dictionary, 2, {"uptime_s": 2.0}), dictionary, T0))
+    archive.db.execute("DROP TRIGGER refuse")
+    archive.commit()
+    archive.add(decode_packet(hk(dictionary, 3, {"uptime_s": 3.0}), dictionary, T0))
+    archive.commit()
+    assert [p.seq for p in archive.packets()] == [1, 3]
+    archive.close()
