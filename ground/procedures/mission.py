@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ TIME_TAGGED_PING_S = os.environ.get("ILRS_MISSION_TIME_TAGGED_PING_S")
 # fill the relay and the ground's archive with hundreds of packets a wall second for the rest of the
 # mission.
 PARKED_ROVER_HK_S = 600.0
+# The one-shot reports (3,27) go down before the request's completion report: they are normally in
+# when it is; a loaded host may hold a few back this long at most.
+FINAL_HOUSEKEEPING_TIMEOUT_S = 2.0
 # The orbit-determination product to uplink before the go for powered descent (JSON).
 OD_PRODUCT = os.environ.get("ILRS_MISSION_OD_PRODUCT")
 
@@ -51,6 +55,7 @@ async def procedure(p: Procedure) -> None:
     transitions: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     values: dict[str, Any] = {}
     seen_events: list[str] = []
+    reported: set[int] = set()  # structures whose housekeeping came since the last clear
 
     def on_packet(received: Received) -> None:
         if received.kind == "event":
@@ -66,6 +71,8 @@ async def procedure(p: Procedure) -> None:
                 p.log(f"  event {name}: {received.decoded.get('text', '')}")
         elif received.kind == "hk":
             values.update(received.decoded.get("values", {}))
+            if received.apid == session.dictionary.apid:
+                reported.add(received.decoded.get("sid", -1))
 
     session.add_listener(on_packet)
     await p.ping()
@@ -116,8 +123,9 @@ async def procedure(p: Procedure) -> None:
             rover = {"failed": str(failure) or type(failure).__name__}
     # Fresh housekeeping of every structure for the final figures.
     structures = sorted(int(sid) for sid in session.dictionary.structures)
+    reported.clear()
     await session.request(3, 27, structures)
-    await asyncio.sleep(0.5)
+    await _until(session.received, lambda: reported.issuperset(structures), FINAL_HOUSEKEEPING_TIMEOUT_S)
     summary = {
         "outcome": outcome,
         # The mass measured at sealing: a fresh load-cell reading differs with when it is asked for.
@@ -162,6 +170,18 @@ async def deploy_and_drive(p: Procedure) -> dict[str, Any]:
     products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
     return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S,
                           parked_hk_s=PARKED_ROVER_HK_S)
+
+
+async def _until(arrival: asyncio.Event, done: Callable[[], bool], timeout_s: float) -> bool:
+    """Wait until ``done()`` (asked again on each packet's arrival) or ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not done():
+                arrival.clear()
+                await arrival.wait()
+    except TimeoutError:
+        return False
+    return True
 
 
 def _sum(*values: Any) -> float | None:
