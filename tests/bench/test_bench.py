@@ -65,3 +65,8 @@ def test_device_bus_bench_row_is_well_formed() -> None:
     for row in rows:
         assert row.value > 0 and row.peer_value is not None and row.peer_value > 0
         assert row.ratio == row.value / row.peer_value
+
+
+def test_archive_bench_row_is_well_formed() -> None:
+    [row] = run_all(TINY, modules=["tests.bench.bench_archive"])
+    assert row.unit == "packets/s" and row.value > 0 and row.peer_value is not None and row.peer_value > 0

@@ -104,6 +104,8 @@ def test_time_arguments() -> None:
 
 
 def test_a_killed_writer_loses_nothing_it_wrote(dictionary_path: Path, tmp_path: Path) -> None:
+    """Killed with SIGKILL: every packet written or committed is there; the five added since the last
+    commit (a session still taking in a burst) are not."""
     db = tmp_path / "crash.sqlite"
     script = (
         "import sys, time\n"
@@ -115,6 +117,10 @@ def test_a_killed_writer_loses_nothing_it_wrote(dictionary_path: Path, tmp_path:
         f"a = Archive({str(db)!r})\n"
         "for seq in range(50):\n"
         "    a.write(decode_packet(hk(d, seq, {'uptime_s': float(seq)}), d, 1.0 + seq))\n"
+        "for seq in range(50, 85):\n"  # a live session's way: added, committed once it has caught up
+        "    a.add(decode_packet(hk(d, seq, {'uptime_s': float(seq)}), d, 1.0 + seq))\n"
+        "    if seq == 79:\n"
+        "        a.commit()\n"
         "print('written', flush=True)\n"
         "time.sleep(60)\n"
     )
@@ -125,7 +131,7 @@ def test_a_killed_writer_loses_nothing_it_wrote(dictionary_path: Path, tmp_path:
     finally:
         writer.wait(10)
     with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM packets").fetchone()[0] == 50
+        assert connection.execute("SELECT count(*) FROM packets").fetchone()[0] == 80
 
 
 def test_simulated_hour_gives_a_size_per_packet(dictionary: Dictionary, tmp_path: Path) -> None:
