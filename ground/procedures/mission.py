@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +124,10 @@ async def procedure(p: Procedure) -> None:
     structures = sorted(int(sid) for sid in session.dictionary.structures)
     reported.clear()
     await session.request(3, 27, structures)
-    await _until(session.received, lambda: reported.issuperset(structures), FINAL_HOUSEKEEPING_TIMEOUT_S)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FINAL_HOUSEKEEPING_TIMEOUT_S
+    while not reported.issuperset(structures) and loop.time() < deadline:
+        await session.wait_for_packet(deadline - loop.time())
     summary = {
         "outcome": outcome,
         # The mass measured at sealing: a fresh load-cell reading differs with when it is asked for.
@@ -170,18 +172,6 @@ async def deploy_and_drive(p: Procedure) -> dict[str, Any]:
     products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
     return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S,
                           parked_hk_s=PARKED_ROVER_HK_S)
-
-
-async def _until(arrival: asyncio.Event, done: Callable[[], bool], timeout_s: float) -> bool:
-    """Wait until ``done()`` (asked again on each packet's arrival) or ``timeout_s``."""
-    try:
-        async with asyncio.timeout(timeout_s):
-            while not done():
-                arrival.clear()
-                await arrival.wait()
-    except TimeoutError:
-        return False
-    return True
 
 
 def _sum(*values: Any) -> float | None:
