@@ -30,6 +30,7 @@ from fsw.services.filetransfer import FileTransferService
 from fsw.topology import FlightConfig, Vehicle, add_safing, standard_services
 
 ROVER_APID = 120
+ROVER_HK_PERIOD_S = 5.0
 ROVER_RATE_GROUPS: tuple[tuple[str, float], ...] = (("fast", 2.0), ("medium", 2.0), ("slow", 1.0))
 
 register_readings(rover_devices)
@@ -61,6 +62,12 @@ def rover(config: FlightConfig, clock: Clock, store: Store, bus: DeviceBusClient
                       RoverSurvival(ctx, hardware), RoverArray(ctx, hardware), FileTransferService(ctx)):
         vehicle.add(component)
     add_safing(vehicle)
+    # Everything the rover sends crosses the lander's relay: each structure every 5 s at most, the
+    # standard services' included (at their 1 s default, seven of its thirteen structures were 85 % of
+    # what it sent while driving).
+    for sid, structure in vehicle.housekeeping.structures.items():
+        if structure.period < ROVER_HK_PERIOD_S:
+            vehicle.housekeeping.set_period(sid, ROVER_HK_PERIOD_S)
     for name, value in config.parameters:
         try:
             vehicle.parameters.preset(name, value)

@@ -224,10 +224,14 @@ class HousekeepingService(Component):
                 )
 
         def apply() -> None:
-            now = self.clock.monotonic()
             for sid, period in pairs:
-                self.structures[sid].period = float(period)
-                self.structures[sid].next_due = now + float(period)
-            self._changed.set()
+                self.set_period(sid, float(period))
 
         return apply
+
+    def set_period(self, sid: int, seconds: float) -> None:
+        """Report structure ``sid`` every ``seconds`` from now (3,31, or a vehicle's wiring)."""
+        structure = self.structures[sid]
+        structure.period = seconds
+        structure.next_due = self.clock.monotonic() + seconds
+        self._changed.set()
