@@ -26,6 +26,9 @@ from fsw.protocol.packet import PusTc
 
 AFAP_TIME_KEY = "afap_onboard_time"
 AFAP_TIME_SAVE_S = 10.0  # of flight time: a restart repeats at most this much
+# Dormant (days of coasting, a slow cycle a flight minute), a write every cycle was the store's
+# busiest work; a restart there repeats at most ten minutes of coast.
+AFAP_TIME_SAVE_DORMANT_S = 600.0
 STORE_KEY = "time_correlation"
 CORRELATION_TOPIC = "time_correlation"
 MAX_REPORT_PERIOD_S = 86_400
@@ -73,7 +76,8 @@ class TimeManager(Component):
 
     def _remember_afap_time(self) -> None:
         now = self.clock.onboard_time()
-        if now - self._afap_time_saved >= AFAP_TIME_SAVE_S:
+        every = AFAP_TIME_SAVE_DORMANT_S if self.ctx.dormancy.dormant else AFAP_TIME_SAVE_S
+        if now - self._afap_time_saved >= every:
             self._afap_time_saved = now
             self.ctx.store.put(AFAP_TIME_KEY, now, durable=False)
 
