@@ -65,9 +65,7 @@ def rover(config: FlightConfig, clock: Clock, store: Store, bus: DeviceBusClient
     # Everything the rover sends crosses the lander's relay: each structure every 5 s at most, the
     # standard services' included (at their 1 s default, seven of its thirteen structures were 85 % of
     # what it sent while driving).
-    for sid, structure in vehicle.housekeeping.structures.items():
-        if structure.period < ROVER_HK_PERIOD_S:
-            vehicle.housekeeping.set_period(sid, ROVER_HK_PERIOD_S)
+    vehicle.housekeeping.set_minimum_period(ROVER_HK_PERIOD_S)
     for name, value in config.parameters:
         try:
             vehicle.parameters.preset(name, value)

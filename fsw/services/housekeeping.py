@@ -229,6 +229,13 @@ class HousekeepingService(Component):
 
         return apply
 
+    def set_minimum_period(self, seconds: float) -> None:
+        """No structure registered so far reports more often than every ``seconds`` (a vehicle whose
+        telemetry crosses a relay)."""
+        for sid, structure in self.structures.items():
+            if structure.period < seconds:
+                self.set_period(sid, seconds)
+
     def set_period(self, sid: int, seconds: float) -> None:
         """Report structure ``sid`` every ``seconds`` from now (3,31, or a vehicle's wiring)."""
         structure = self.structures[sid]
