@@ -89,8 +89,10 @@ class Archive:
         self.pending = 0  # added, not yet committed
 
     def close(self) -> None:
-        self.commit()
-        self.db.close()
+        try:
+            self.commit()
+        finally:  # (a commit that fails still lets the file go)
+            self.db.close()
 
     def __enter__(self) -> Archive:
         return self

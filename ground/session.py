@@ -174,14 +174,13 @@ class GroundSession:
             try:
                 self.archive.commit()
             except sqlite3.Error as error:
-                self._archive_failed(error)
+                self._archive_failed(self.archive, error)
 
-    def _archive_failed(self, error: sqlite3.Error) -> None:
+    def _archive_failed(self, archive: Archive, error: sqlite3.Error) -> None:
         # Keep receiving and showing telemetry; say loudly that the archive is failing.
         self.archive_errors += 1
         if self.archive_errors == 1:
-            log.error("archive %s: %s (further errors counted, not logged)", self.archive.path if self.archive else "",
-                      error)
+            log.error("archive %s: %s (further errors counted, not logged)", archive.path, error)
 
     def _on_packet(self, raw: bytes, tm: PusTm | None, rx_time: float) -> None:
         relayed = self.relayed.get(tm.apid) if tm is not None else None
@@ -195,7 +194,7 @@ class GroundSession:
                 if self.archive.pending >= ARCHIVE_BATCH_MAX:
                     self.archive.commit()
             except sqlite3.Error as error:
-                self._archive_failed(error)
+                self._archive_failed(self.archive, error)
         if relayed is not None:
             # Its own table of values: the rover's names (mode, uptime_s...) repeat the lander's.
             if received.kind == "event":
