@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -168,7 +169,8 @@ async def test_every_payload_product_arrives_byte_identical_through_ten_percent_
             assert len(original) == size
             assert hashlib.sha256((tmp_path / "received" / name).read_bytes()).digest() == \
                 hashlib.sha256(original).digest()
-        await asyncio.sleep(2.5)  # the sender's housekeeping after its last FINISHED
+        # The sender's housekeeping after its last FINISHED.
+        assert await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == len(listing), 30.0)
     finally:
         await session.close()
         await client.close()
@@ -207,10 +209,11 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
         assert (await send_reliably(client, 8, 1, [0x2201])).completed
         assert (await send_reliably(client, 8, 1, [0x2203, 32], timeout_each=5.0)).completed
         assert (await request_downlink(client, "gpr_0001.cbor")).completed
-        # Killed once half the file is down, not after a fixed wait: on a loaded host the request's
-        # completion report can come down late, when the transfer is nearly over. By then the sender has
-        # saved its progress (every 0.5 s of sending), which the restarted sender goes on from.
-        assert await part_received(receiver, txn=1, octets=8192, timeout=30.0)
+        # Killed once half the file is down: on a loaded host the request's completion report can come
+        # down when the transfer is nearly over. By then the sender has saved its progress (every 0.5 s
+        # of sending), which the restarted sender goes on from.
+        assert await until(lambda: 1 in receiver.transactions and receiver.transactions[1].received.covered() >= 8192,
+                           30.0)
         flight.kill9()
         before = receiver.transactions[1].received.covered()
         size = receiver.transactions[1].size
@@ -220,7 +223,7 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
         path = await receiver.wait_for("gpr_0001.cbor", timeout=60.0)
         original = (products_directory(store) / "gpr_0001.cbor").read_bytes()
         assert path.read_bytes() == original
-        await asyncio.sleep(2.5)
+        assert await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == 1, 30.0)
     finally:
         await session.close()
         await client.close()
@@ -233,15 +236,15 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
           f"restart; receiver {receiver.statistics()}")
 
 
-async def part_received(receiver: FileReceiver, txn: int, octets: int, timeout: float) -> bool:
-    """Wait until at least ``octets`` of transaction ``txn`` have arrived (False at the timeout)."""
+async def until(predicate: Callable[[], object], timeout: float) -> bool:
+    """Wait until ``predicate()`` holds, looking every 20 ms (False at the timeout): these runs wait for
+    what they mean, not for a fixed time a loaded host can outlast."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        transaction = receiver.transactions.get(txn)
-        if transaction is not None and transaction.received.covered() >= octets:
-            return True
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
         await asyncio.sleep(0.02)
-    return False
+    return True
 
 
 def test_data_past_the_announced_size_is_refused(tmp_path: Path) -> None:
