@@ -1,5 +1,6 @@
 """The flight process: open the store, wire the lander (``fsw.topology``) or the rover
-(``fsw.rover.topology``), arm the watchdog, run until SIGINT/SIGTERM, shut down in order."""
+(``fsw.rover.topology``), arm the watchdog, run until SIGINT/SIGTERM, shut down in order. Each
+topology is imported by the run that wires it: a rover's process loads none of the lander's modules."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import signal
 from fsw.clock import Clock
 from fsw.core.store import Store
 from fsw.devices.platform import PlatformError, load_watchdog
-from fsw.topology import FlightConfig, Vehicle, lander
+from fsw.vehicle import FlightConfig, Vehicle
 
 log = logging.getLogger("fsw")
 
@@ -39,6 +40,8 @@ def attach_watchdog(vehicle: Vehicle, config: FlightConfig, clock: Clock) -> Non
 
 
 async def run_flight(config: FlightConfig, clock: Clock) -> int:
+    from fsw.topology import lander
+
     store = Store(config.store)
     return await run_vehicle(lander(config, clock, store), config, clock, store)
 

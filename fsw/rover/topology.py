@@ -27,7 +27,7 @@ from fsw.rover.proximity import ProximityLink
 from fsw.rover.survival import RoverSurvival
 from fsw.rover.traverse import RoverTraverse
 from fsw.services.filetransfer import FileTransferService
-from fsw.topology import FlightConfig, Vehicle, add_safing, standard_services
+from fsw.vehicle import FlightConfig, Vehicle, add_safing, standard_services
 
 ROVER_APID = 120
 ROVER_HK_PERIOD_S = 5.0

@@ -1,7 +1,7 @@
 """A powered descent flown by the flight software against the emulator plant, with seeded faults.
 
 The flight side is wired as the flight process wires it (``ilrs-fsw run``, :func:`fsw.topology.lander`):
-the executive and the standard services (:func:`fsw.topology.core_vehicle`), the GNC component and
+the executive and the standard services (:func:`fsw.vehicle.core_vehicle`), the GNC component and
 the mission machines (:func:`fsw.topology.add_mission`) on a device bus client and the emulated
 surface mechanisms as the ``emulator`` platform provides them, then the fault protection table and
 the safing sequence; the ground link, device status, file delivery and payloads are left out.
@@ -41,7 +41,8 @@ from fsw.protocol import appdata
 from fsw.protocol.errors import FailureCode
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm
 from fsw.protocol.verification import FAILURE_SUBTYPES, Subtype, VerificationReport
-from fsw.topology import add_fault_protection, add_mission, add_safing, core_vehicle
+from fsw.topology import add_fault_protection, add_mission
+from fsw.vehicle import add_safing, core_vehicle
 from ground.descent_uplink import uplink_commands
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.orbit_determination import orbit_determination

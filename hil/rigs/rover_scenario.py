@@ -30,7 +30,7 @@ from fsw.mission.mission import MissionControl
 from fsw.mission.rover import RoverMachine
 from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc
-from fsw.topology import Vehicle, core_vehicle
+from fsw.vehicle import Vehicle, core_vehicle
 from hil.emulator.surface import SYNODIC_MONTH_S, SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices
 
 DAY_S = 86_400.0

@@ -17,7 +17,7 @@ from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc
 from fsw.rover.topology import rover
-from fsw.topology import FlightConfig, Vehicle
+from fsw.vehicle import FlightConfig, Vehicle
 from hil.devicebus import DeviceBusServer, LocalDeviceBus
 from hil.emulator.rover import RoverPlant, RoverPlantConfig, make_rover_devices
 

@@ -44,7 +44,8 @@ from fsw.payloads import build_payloads
 from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc
 from fsw.services.linkmon import LinkMonitor
-from fsw.topology import Vehicle, add_fault_protection, core_vehicle
+from fsw.topology import add_fault_protection
+from fsw.vehicle import Vehicle, core_vehicle
 from hil.emulator.devices import make_lander_devices
 from hil.emulator.plant import LunarLanderPlant
 from hil.emulator.surface import PowerTruth, SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices

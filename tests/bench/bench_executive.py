@@ -134,7 +134,7 @@ def afap_speed(virtual_s: float = AFAP_VIRTUAL_S) -> dict[str, float]:
     from fsw.clock import Clock
     from fsw.clock import run as run_on_clock
     from fsw.core.store import Store
-    from fsw.topology import core_vehicle
+    from fsw.vehicle import core_vehicle
 
     logging.getLogger("fsw").setLevel(logging.ERROR)  # events would go to stderr
     with tempfile.TemporaryDirectory(prefix="ilrs-bench-afap-") as directory:

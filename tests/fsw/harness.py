@@ -13,7 +13,7 @@ from fsw.protocol import appdata
 from fsw.protocol.packet import ACK_ALL, PusTc, PusTm, SequenceCounters
 from fsw.protocol.security import KeyRing
 from fsw.protocol.verification import VerificationReport
-from fsw.topology import core_vehicle
+from fsw.vehicle import core_vehicle
 
 
 class Harness:

@@ -11,7 +11,8 @@ import pytest
 from fsw.cli import _parameter
 from fsw.clock import Clock
 from fsw.core.store import Store
-from fsw.topology import FlightConfig, lander
+from fsw.topology import lander
+from fsw.vehicle import FlightConfig
 
 
 def test_a_start_up_parameter_is_set_and_survives_the_restore(tmp_path: Path) -> None:

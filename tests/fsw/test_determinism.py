@@ -12,7 +12,8 @@ from fsw.clock import Clock, run
 from fsw.core.store import Store
 from fsw.protocol import appdata
 from fsw.protocol.packet import PusTm
-from fsw.topology import FlightConfig, lander
+from fsw.topology import lander
+from fsw.vehicle import FlightConfig
 from hil.emulator.plant import LunarLanderPlant
 from tests.fsw.gnc.uplink_support import preload_uplink
 

@@ -15,7 +15,7 @@ from fsw.protocol.errors import PacketError
 from fsw.protocol.framing import Deframer
 from fsw.protocol.packet import PusTc, PusTm, unpack_packet
 from fsw.protocol.verification import VerificationReport
-from fsw.topology import core_vehicle
+from fsw.vehicle import core_vehicle
 
 
 def deframe(data: bytes) -> int:

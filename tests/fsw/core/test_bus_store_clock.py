@@ -131,7 +131,7 @@ def test_a_future_of_ones_own_is_set_after_wall_seconds_unless_set_before(mode: 
 
 def test_sequence_counters_are_written_when_they_changed_and_not_for_a_quiet_flush(tmp_path: Path) -> None:
     from fsw.core.executive import SEQUENCE_KEY
-    from fsw.topology import core_vehicle
+    from fsw.vehicle import core_vehicle
 
     store = Store(tmp_path / "store.sqlite")
     vehicle = core_vehicle(Clock("afap"), store)

@@ -12,7 +12,7 @@ import pytest
 
 from fsw.mission import MissionComponents, MissionDevices, build_mission
 from fsw.mission.drivers import Report
-from fsw.topology import Vehicle
+from fsw.vehicle import Vehicle
 from hil.emulator.devices import make_lander_devices
 from hil.emulator.plant import FaultConfig, LunarLanderPlant, PlantConfig
 from hil.emulator.surface import SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices

@@ -12,7 +12,7 @@ import pytest
 
 from fsw.payloads import BUILTIN, available, build_payloads, load
 from fsw.payloads.products import ProductError, ProductStore, products_directory
-from fsw.topology import Vehicle
+from fsw.vehicle import Vehicle
 from hil.emulator.surface import SurfaceWorld, make_surface_devices
 from tests.fsw.harness import Harness
 

@@ -10,7 +10,8 @@ from gpiozero.pins.mock import MockFactory
 
 from fsw.clock import Clock
 from fsw.services.devices import DeviceStatusService
-from fsw.topology import FlightConfig, open_platform
+from fsw.topology import open_platform
+from fsw.vehicle import FlightConfig
 from hil.config import parse_config
 from hil.pi.devices import build_devices
 from hil.pi.simulated import Mpu6050Model, SimulatedI2cBus

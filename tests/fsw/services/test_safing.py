@@ -4,7 +4,7 @@ arm, instrument power, rover wheels, heaters), never from the flight software's 
 
 The rig is the lander's wiring in-process on the afap clock: the mission machines with the rover and
 the survival heaters on the emulated surface, the three payloads, and the safing response exactly as
-``fsw.topology.add_safing`` wires it."""
+``fsw.vehicle.add_safing`` wires it."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fsw.mission import MissionComponents, MissionDevices, build_mission
 from fsw.payloads import build_payloads
 from fsw.protocol.packet import PusTm
 from fsw.services.safing import SAFING_SEQUENCE
-from fsw.topology import add_safing
+from fsw.vehicle import add_safing
 from hil.emulator.devices import make_lander_devices
 from hil.emulator.plant import LunarLanderPlant, PlantConfig
 from hil.emulator.surface import SurfaceDevices, SurfaceWorld, make_surface_devices
