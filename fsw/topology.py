@@ -3,7 +3,7 @@
 As in F Prime, the components do not know each other; this module wires them. The lander is a
 vehicle (:mod:`fsw.vehicle`: the executive core, the standard services, the safing response) with
 its ground link, device status, file delivery, payloads, GNC and mission machines, and its default
-fault protection table (:func:`lander`), and last the safing response (:func:`add_safing`), made from
+fault protection table (:func:`lander`), and last the safing response (:func:`fsw.vehicle.add_safing`), made from
 what every component declares.
 Order matters twice: components start in the order added, and the registrars (dispatcher, events,
 parameters, housekeeping) index every component added before or after them.
