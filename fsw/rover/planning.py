@@ -53,12 +53,17 @@ def detect(image: ElevationImage, east: float, north: float, heading: float,
     spread: list[list[float]] = [[0.0] * cols for _ in range(rows)]
     for i in range(rows):
         band = heights[max(0, i - w):i + w + 1]
+        # The band's valid heights column by column, so that a cell's window is a few list joins.
+        columns = [[x for x in column if x is not None] for column in zip(*band, strict=True)]
+        line = heights[i]
         for j in range(cols):
-            if heights[i][j] is None:
+            if line[j] is None:
                 continue
-            first, last = max(0, j - w), j + w + 1
+            valid = []
+            for column in columns[max(0, j - w):j + w + 1]:
+                valid += column
             # One sort gives the median and the spread (the rover judges every image it takes).
-            valid = sorted(x for row in band for x in row[first:last] if x is not None)
+            valid.sort()
             n = len(valid)
             ground[i][j] = valid[n // 2] if n % 2 else (valid[n // 2 - 1] + valid[n // 2]) / 2
             spread[i][j] = valid[-1] - valid[0]

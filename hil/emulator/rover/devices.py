@@ -80,13 +80,15 @@ class EmulatedHazardCameras(_RoverDevice):
         e0, n0, psi = plant.east, plant.north, plant.heading
         base = plant.terrain.ground(e0, n0)
         c, s = math.cos(psi), math.sin(psi)
-        heights = []
+        cells = []
         for i in range(self.ROWS):
             forward = self.NEAR_M + i * self.CELL_M
             for j in range(self.COLS):
                 left = (j - (self.COLS - 1) / 2) * self.CELL_M
-                height = plant.terrain.height(e0 + forward * c - left * s, n0 + forward * s + left * c) - base
-                heights.append(round((height + self.rng.gauss(0, STEREO_NOISE_M)) * 1000))
+                cells.append((e0 + forward * c - left * s, n0 + forward * s + left * c))
+        gauss = self.rng.gauss
+        heights = [round((height - base + gauss(0, STEREO_NOISE_M)) * 1000)
+                   for height in plant.terrain.heights(cells)]
         moved = 0.0 if self._last is None else math.hypot(e0 - self._last[0], n0 - self._last[1])
         self._last = (e0, n0)
         moved *= 1.0 + self.rng.gauss(0, VO_NOISE)
