@@ -101,6 +101,9 @@ class RoverPlant:
         self.collisions: list[dict[str, float]] = []
         self.distance = 0.0  # truth path length
         self.path: list[tuple[float, float]] = [(self.east, self.north)]
+        # The last axes worked out, with the pose they are for: the array, the IMU and the power all
+        # ask for them every cycle, and the rover stands still most of them.
+        self._axes: tuple[tuple[float, float, float], tuple[Vector, Vector, Vector]] | None = None
         self.battery_wh = BATTERY_WH * 0.9
         self.battery_min_wh = self.battery_wh
         self.energy_used_wh = 0.0
@@ -144,6 +147,9 @@ class RoverPlant:
     def body_axes(self) -> tuple[Vector, Vector, Vector]:
         """(forward, left, up) of the rover in (east, north, up): up is the ground's normal under it
         (its slope taken over the wheelbase), forward its heading laid on that ground."""
+        pose = (self.east, self.north, self.heading)
+        if self._axes is not None and self._axes[0] == pose:
+            return self._axes[1]
         span, ground = ROVER_HALF_LENGTH_M, self.terrain.ground
         d_east = (ground(self.east + span, self.north) - ground(self.east - span, self.north)) / (2 * span)
         d_north = (ground(self.east, self.north + span) - ground(self.east, self.north - span)) / (2 * span)
@@ -152,6 +158,7 @@ class RoverPlant:
         along = _dot(level, up)
         forward = _unit((level[0] - along * up[0], level[1] - along * up[1], level[2] - along * up[2]))
         left = _cross(up, forward)
+        self._axes = (pose, (forward, left, up))
         return forward, left, up
 
     def array_normal(self) -> Vector:

@@ -105,6 +105,8 @@ class RoverTerrain:
         azimuth = math.radians(cfg.slope_azimuth_deg)
         self._grad = (tilt * math.cos(azimuth), tilt * math.sin(azimuth))
         self._buckets: dict[tuple[int, int], list[Rock]] = {}
+        # The slopes last asked for (the rover's pitch and roll, asked again while it stands still).
+        self._slopes: dict[tuple[float, float, float, float], float] = {}
         for rock in rocks:
             self._buckets.setdefault(_bucket(rock.east, rock.north), []).append(rock)
 
@@ -187,9 +189,16 @@ class RoverTerrain:
 
     def slope_deg(self, east: float, north: float, heading: float, span_m: float = 0.5) -> float:
         """Slope of the ground along ``heading`` (positive uphill)."""
-        dx, dy = math.cos(heading) * span_m, math.sin(heading) * span_m
-        rise = self.ground(east + dx, north + dy) - self.ground(east - dx, north - dy)
-        return math.degrees(math.atan2(rise, 2 * span_m))
+        key = (east, north, heading, span_m)
+        slope = self._slopes.get(key)
+        if slope is None:
+            dx, dy = math.cos(heading) * span_m, math.sin(heading) * span_m
+            rise = self.ground(east + dx, north + dy) - self.ground(east - dx, north - dy)
+            slope = math.degrees(math.atan2(rise, 2 * span_m))
+            if len(self._slopes) >= 16:
+                self._slopes.clear()
+            self._slopes[key] = slope
+        return slope
 
 
 def _bucket(east: float, north: float) -> tuple[int, int]:
