@@ -105,6 +105,7 @@ class RoverTerrain:
         azimuth = math.radians(cfg.slope_azimuth_deg)
         self._grad = (tilt * math.cos(azimuth), tilt * math.sin(azimuth))
         self._buckets: dict[tuple[int, int], list[Rock]] = {}
+        self._crater_buckets: dict[tuple[int, int], list[Crater]] = {}
         # The slopes last asked for (the rover's pitch and roll, asked again while it stands still).
         self._slopes: dict[tuple[float, float, float, float], float] = {}
         for rock in rocks:
@@ -124,13 +125,26 @@ class RoverTerrain:
     def ground(self, east: float, north: float) -> float:
         """The ground without rocks: regional slope and craters."""
         height = self._grad[0] * east + self._grad[1] * north
-        for crater in self.craters:
+        for crater in self._craters_at(_bucket(east, north)):
             r = math.hypot(east - crater.east, north - crater.north) / crater.radius
             if r < 1.0:
                 height += crater.depth * (r * r - 1.0)
             elif r < 1.5:
                 height += 0.1 * crater.depth * (1.0 - (r - 1.0) / 0.5)
         return height
+
+    def _craters_at(self, bucket: tuple[int, int]) -> list[Crater]:
+        """The craters that can change the ground in ``bucket`` (out to 1.5 radii, 1.6 leaving room for
+        rounding), in their order: a crater further away adds nothing to :meth:`ground`."""
+        craters = self._crater_buckets.get(bucket)
+        if craters is None:
+            east0, north0 = bucket[0] * _BUCKET_M, bucket[1] * _BUCKET_M
+            east1, north1 = east0 + _BUCKET_M, north0 + _BUCKET_M
+            craters = self._crater_buckets[bucket] = [
+                crater for crater in self.craters
+                if east0 - 1.6 * crater.radius <= crater.east <= east1 + 1.6 * crater.radius
+                and north0 - 1.6 * crater.radius <= crater.north <= north1 + 1.6 * crater.radius]
+        return craters
 
     def height(self, east: float, north: float) -> float:
         """The ground plus the rocks (each a spherical cap)."""
