@@ -3,14 +3,16 @@ behind ``ilrs-hil link`` (real ptys, real processes) for the modules that need o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,3 +97,20 @@ def _wait_until_answering(vehicle: LiveVehicle, fsw: subprocess.Popen[str]) -> N
 @pytest.fixture(scope="module")
 def vehicle(tmp_path_factory: pytest.TempPathFactory, dictionary_path: Path) -> Iterator[LiveVehicle]:
     yield from start_vehicle(tmp_path_factory.mktemp("vehicle"), dictionary_path)
+
+
+async def until(condition: Callable[[], object], timeout: float = 8.0) -> None:
+    """Until ``condition()`` holds, looking every 20 ms; the test fails at the timeout. Live runs wait
+    for what they mean, not for a fixed time that a loaded host can outlast."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def until_shown(condition: Callable[[], object], pilot: Any, timeout: float = 8.0) -> None:
+    """:func:`until` for a console under test: its pilot's pauses let the app run meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,9 @@ from ground.console import GroundConsole, complete
 from ground.dictionary import Dictionary
 from ground.session import GroundSession
 from ground.telemetry import Received
-from tests.ground.conftest import LiveVehicle
+from tests.ground.conftest import LiveVehicle, until_shown
 
 pytestmark = pytest.mark.slow
-
-
-async def until(condition: Callable[[], bool], pilot: object, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
 
 
 def history_rows(app: GroundConsole) -> list[dict[str, str]]:
@@ -53,7 +45,7 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
         app = GroundConsole(session)
         async with app.run_test(size=(160, 50)) as pilot:
             # Telemetry pages fill from live housekeeping, with units.
-            await until(lambda: cell(app, 1, "uptime_s", "value").endswith(" s"), pilot)
+            await until_shown(lambda: cell(app, 1, "uptime_s", "value").endswith(" s"), pilot)
 
             # Tab completion in the command line, inline validation, then send.
             await pilot.press(*"MODE_")
@@ -66,11 +58,11 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
             await pilot.press("N", "tab")
             assert app.query_one("#command").value == "MODE_SET mode=NOMINAL "
             await pilot.press("enter")
-            await until(lambda: any(row["status"] == "completed" for row in history_rows(app)), pilot)
+            await until_shown(lambda: any(row["status"] == "completed" for row in history_rows(app)), pilot)
             row = history_rows(app)[0]
             assert row["command"] == "MODE_SET mode=NOMINAL"
             assert row["stages"] == "accepted, started, completed"
-            await until(lambda: cell(app, 1, "mode", "value") == "NOMINAL", pilot)
+            await until_shown(lambda: cell(app, 1, "mode", "value") == "NOMINAL", pilot)
 
             # A limit violation raises an alarm the operator acknowledges; events are logged.
             session.state.take(Received(time.time(), b"", "hk", 100, 3, 25, 0, None,
@@ -86,14 +78,14 @@ async def test_console_live(vehicle: LiveVehicle, dictionary: Dictionary) -> Non
                 assert [str(c) for c in alarms.get_row("fast_jitter_p99_ms")][5] == "yes"
             # The next live value replaces the injected one: back in limits clears the acknowledged
             # alarm, still out of limits keeps it with the live state (a loaded bench may jitter).
-            await until(lambda: "fast_jitter_p99_ms" not in session.state.alarms
-                        or session.state.alarms["fast_jitter_p99_ms"].value != 15.0, pilot)
+            await until_shown(lambda: "fast_jitter_p99_ms" not in session.state.alarms
+                              or session.state.alarms["fast_jitter_p99_ms"].value != 15.0, pilot)
             live = session.state.value("fast_jitter_p99_ms")
             state = dictionary.points["fast_jitter_p99_ms"].limit_state(live)
             assert ("fast_jitter_p99_ms" in session.state.alarms) == (state != "ok")
             # The mode change came down as an event, shown with its severity and formatted text.
-            await until(lambda: any("LOW    MODE_CHANGED: mode SAFE -> NOMINAL (commanded)" in line
-                                    for line in app.event_lines), pilot)
+            await until_shown(lambda: any("LOW    MODE_CHANGED: mode SAFE -> NOMINAL (commanded)" in line
+                              for line in app.event_lines), pilot)
             assert len(app.query_one("#events", RichLog).lines) >= 1
     finally:
         await session.close()
@@ -122,7 +114,7 @@ async def test_console_critical_command_asks_then_arms(vehicle: LiveVehicle, dic
             await pilot.press("enter")
             await pilot.pause(0.1)
             await pilot.press("y")
-            await until(lambda: bool(history_rows(app)) and history_rows(app)[0]["status"] != "arming", pilot)
+            await until_shown(lambda: bool(history_rows(app)) and history_rows(app)[0]["status"] != "arming", pilot)
             row = history_rows(app)[0]
             assert row["status"] == "arm failed at completion: BAD_ARGUMENT (0x0202 is not a critical command)"
             assert row["code"] == "BAD_ARGUMENT"
@@ -143,7 +135,7 @@ async def test_console_replays_an_archive_read_only(dictionary: Dictionary, tmp_
     app = GroundConsole(replay)
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            await until(lambda: replay.finished.is_set(), pilot)
+            await until_shown(lambda: replay.finished.is_set(), pilot)
             await pilot.pause(0.3)
             assert replay.packets == 11
             assert cell(app, 1, "mode", "value") == "NOMINAL"

@@ -7,7 +7,7 @@ import asyncio
 import os
 import pty
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from ground.console.widgets import PageBar, PlotPane, sparkline
 from ground.dictionary import Dictionary
 from ground.session import GroundSession
 from ground.telemetry import Received
+from tests.ground.conftest import until_shown
 
 
 @pytest.fixture
@@ -102,13 +103,6 @@ def cell(app: GroundConsole, sid: int, point: str, column: str) -> Any:
     return app.query_one(f"#tlm-{sid}", DataTable).get_cell(point, column)
 
 
-async def until(condition: Callable[[], bool], pilot: Any, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
-
-
 async def test_status_bar_and_staleness(session: GroundSession) -> None:
     app = GroundConsole(session)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -143,7 +137,7 @@ async def test_status_bar_and_staleness(session: GroundSession) -> None:
         await pilot.press("enter")
         await pilot.pause(0.1)
         await pilot.press("y")
-        await until(lambda: "CRITICAL IN FLIGHT: GO_DESCENT" in status(app), pilot)
+        await until_shown(lambda: "CRITICAL IN FLIGHT: GO_DESCENT" in status(app), pilot)
 
 
 async def test_page_keys_and_a_page_bar_that_fits(session: GroundSession, dictionary: Dictionary) -> None:
@@ -205,8 +199,8 @@ async def test_history_keeps_stages_and_failure_code_at_80_columns(session: Grou
                 app.query_one("#command").value = line  # type: ignore[attr-defined]
                 await pilot.press("enter")
             history = app.query_one("#history", DataTable)
-            await until(lambda: len(session.history) == 2 and all(e.finished.is_set() for e in session.history),
-                        pilot)
+            await until_shown(lambda: len(session.history) == 2 and all(e.finished.is_set() for e in session.history),
+                              pilot)
             app.refresh_panels()
             rows = {str(history.get_row(key)[1]): [str(cell) for cell in history.get_row(key)]
                     for key in history.rows}

@@ -10,7 +10,7 @@ import os
 import pty
 import select
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from ground.dictionary import Dictionary
 from ground.session import GroundSession
 from ground.telemetry import Received
 from ground.vehicles import Vehicle, VehicleRegistry
+from tests.ground.conftest import until_shown
 
 
 @pytest.fixture
@@ -62,13 +63,6 @@ def uplinked(master: int) -> list[PusTc]:
     return packets
 
 
-async def until(condition: Callable[[], bool], pilot: Any, timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await pilot.pause(0.05)
-
-
 def cell(app: GroundConsole, table: str, point: str, column: str = "value") -> str:
     return str(app.query_one(f"#{table}", DataTable).get_cell(point, column))
 
@@ -90,7 +84,7 @@ async def test_console_shows_and_commands_both_vehicles(session: GroundSession, 
         downlink(master, 120, 3, 25, [61, {"rnav_east_m": 12.5}])
         reached = next(e.id for e in rover_dictionary.events.values() if e.name == "ROVER_WAYPOINT_REACHED")
         downlink(master, 120, 5, 1, [reached, {"index": 2, "east_m": 12.5, "north_m": 3.0}])
-        await until(lambda: any("rover:ROVER_WAYPOINT_REACHED" in line for line in app.event_lines), pilot)
+        await until_shown(lambda: any("rover:ROVER_WAYPOINT_REACHED" in line for line in app.event_lines), pilot)
         assert any("waypoint 2 reached at (12.5, 3.0) m" in line for line in app.event_lines)
         assert cell(app, "tlm-1", "mode") == "NOMINAL"
         assert cell(app, "tlm-rover-1", "mode") == "SAFE"
@@ -139,7 +133,7 @@ async def test_console_shows_and_commands_both_vehicles(session: GroundSession, 
         await pilot.pause(0.05)
         assert "ok: rover:MODE_SET mode=NOMINAL" in text(app, "hint")
         await pilot.press("enter")
-        await until(lambda: bool(session.history), pilot)
+        await until_shown(lambda: bool(session.history), pilot)
         await pilot.pause(0.2)
         sent = uplinked(master)
         assert [(tc.apid, decode_cbor(tc.app_data)) for tc in sent] == [
@@ -151,7 +145,7 @@ async def test_console_shows_and_commands_both_vehicles(session: GroundSession, 
         # A bare command still goes to the lander.
         app.query_one("#command").value = "NOOP"  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await until(lambda: len(session.history) == 2, pilot)
+        await until_shown(lambda: len(session.history) == 2, pilot)
         await pilot.pause(0.2)
         assert [tc.apid for tc in uplinked(master)] == [100]
 

@@ -4,10 +4,8 @@ three partner payloads downlinked byte-identical."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +28,7 @@ from ground.client import GroundClient
 from ground.filetransfer import FileReceiver, attach, request_downlink, request_listing, send_reliably
 from hil.link import parse_counters, start_link_process, stop_link_process
 from tests.fsw.flight_process import FlightProcess
+from tests.ground.conftest import until
 
 DATA = bytes(range(256)) * 20  # 5120 octets
 DIGEST = hashlib.sha256(DATA).digest()
@@ -170,7 +169,7 @@ async def test_every_payload_product_arrives_byte_identical_through_ten_percent_
             assert hashlib.sha256((tmp_path / "received" / name).read_bytes()).digest() == \
                 hashlib.sha256(original).digest()
         # The sender's housekeeping after its last FINISHED.
-        assert await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == len(listing), 30.0)
+        await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == len(listing), 30.0)
     finally:
         await session.close()
         await client.close()
@@ -212,8 +211,8 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
         # Killed once half the file is down: on a loaded host the request's completion report can come
         # down when the transfer is nearly over. By then the sender has saved its progress (every 0.5 s
         # of sending), which the restarted sender goes on from.
-        assert await until(lambda: 1 in receiver.transactions and receiver.transactions[1].received.covered() >= 8192,
-                           30.0)
+        await until(lambda: 1 in receiver.transactions and receiver.transactions[1].received.covered() >= 8192,
+                    30.0)
         flight.kill9()
         before = receiver.transactions[1].received.covered()
         size = receiver.transactions[1].size
@@ -223,7 +222,7 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
         path = await receiver.wait_for("gpr_0001.cbor", timeout=60.0)
         original = (products_directory(store) / "gpr_0001.cbor").read_bytes()
         assert path.read_bytes() == original
-        assert await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == 1, 30.0)
+        await until(lambda: flight_hk and flight_hk[-1]["ft_completed"] == 1, 30.0)
     finally:
         await session.close()
         await client.close()
@@ -234,17 +233,6 @@ async def test_downlink_resumes_after_the_flight_process_is_killed_mid_transfer(
     assert after_restart["ft_bytes_sent"] < size  # the restarted sender sent what was missing, not the whole file
     print(f"\n{size} octets: {before} received before the kill, {after_restart['ft_bytes_sent']} sent after the "
           f"restart; receiver {receiver.statistics()}")
-
-
-async def until(predicate: Callable[[], object], timeout: float) -> bool:
-    """Wait until ``predicate()`` holds, looking every 20 ms (False at the timeout): these runs wait for
-    what they mean, not for a fixed time a loaded host can outlast."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
 
 
 def test_data_past_the_announced_size_is_refused(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.widgets import DataTable
@@ -23,6 +22,7 @@ from ground.server import GroundServer
 from ground.session import GroundSession
 from ground.vehicles import Vehicle, VehicleRegistry
 from ground.wire import Address
+from tests.ground.conftest import until
 from tests.ground.test_console_vehicles import downlink, link, uplinked  # noqa: F401  (link: a fixture)
 
 ROVER = 120
@@ -43,13 +43,6 @@ async def served(dictionary: Dictionary, rover_dictionary: Dictionary, link: tup
     finally:
         await remote.close()
         await server.close()
-
-
-async def until(condition: Callable[[], Any], timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def sent(master: int, condition: Callable[[PusTc], bool], timeout: float = 8.0) -> PusTc:

@@ -99,6 +99,12 @@ async def quiet_start(executive: Vehicle) -> None:
     executive.modes.boot_complete(None)
 
 
+async def until(machine: Any, *states: str) -> None:
+    """Until the state machine is in one of ``states`` (it says when it changes)."""
+    while machine.state not in states:
+        await machine.changed()
+
+
 def make_rig(store: Path, *, seed: int = 1, surface_faults: SurfaceFaults | None = None,
              lander_faults: FaultConfig | None = None, params: dict[str, Any] | None = None,
              descent_outcome: str = "landed", ascent_fail_at: str | None = None,

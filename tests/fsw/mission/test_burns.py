@@ -9,14 +9,10 @@ import pytest
 
 from fsw.gnc.burn import DeltaVMeter
 from hil.emulator.surface import SurfaceFaults
-from tests.fsw.mission.conftest import make_rig
+from tests.fsw.mission.conftest import make_rig, until
 
 WEAK_ENGINE = SurfaceFaults(orbit_engine_thrust_scale=0.95)
 
-
-async def until(machine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
 
 
 def _fly_return(store: Path, faults: SurfaceFaults):

@@ -12,14 +12,10 @@ from fsw.mission.machine import MachineSpec, StateSpec, TransitionSpec
 from fsw.protocol.errors import FailureCode
 from hil.emulator.plant import FaultConfig
 from hil.emulator.surface import SurfaceFaults
-from tests.fsw.mission.conftest import make_rig
+from tests.fsw.mission.conftest import make_rig, until
 
 ROOT = Path(__file__).resolve().parents[3]
 
-
-async def until(machine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
 
 
 def test_no_valid_altimeter_holds_in_orbit(store: Path) -> None:

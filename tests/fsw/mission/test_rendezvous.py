@@ -10,14 +10,10 @@ import pytest
 from fsw.gnc.relnav import cw_propagate, cw_velocity_to_reach, mean_motion
 from hil.emulator.surface import SurfaceFaults
 from hil.rigs.ascent_loop import fly_ascent
-from tests.fsw.mission.conftest import Rig, make_rig
+from tests.fsw.mission.conftest import Rig, make_rig, until
 
 PHASING_S = 600.0  # far range is ground-guided and not flown: a short one keeps the test short
 
-
-async def until(machine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
 
 
 def fly_rendezvous(store: Path, seed: int, insertion: tuple[float, float, float] | None = None,

@@ -13,7 +13,7 @@ from fsw.mission.mission import MissionControl
 from fsw.mission.rover import RoverMachine
 from hil.emulator.surface import SurfaceDevices, SurfaceFaults, SurfaceWorld, make_surface_devices
 from tests.fsw.harness import Harness
-from tests.fsw.mission.conftest import quiet_start
+from tests.fsw.mission.conftest import quiet_start, until
 
 WAYPOINTS = ((10.0, 0.0), (10.0, 12.0), (0.0, 20.0))
 HAZARD_SEED = 3  # the mobility emulator draws a hazard on a leg of this plan with this seed
@@ -58,10 +58,6 @@ def make_rover_rig(store: Path, *, seed: int = HAZARD_SEED, faults: SurfaceFault
         harness.vehicle.parameters.set(name, value)
     return RoverRig(harness, surface, rover)
 
-
-async def until(machine: RoverMachine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
 
 
 async def deploy_with_plan(rig: RoverRig, h: Harness) -> None:

@@ -9,14 +9,10 @@ from fsw.protocol.errors import FailureCode
 from fsw.services.linkmon import LinkMonitor
 from hil.emulator.surface import SurfaceFaults
 from tests.fsw.harness import Harness
-from tests.fsw.mission.conftest import make_rig
+from tests.fsw.mission.conftest import make_rig, until
 
 OK = ["ACCEPTANCE_OK", "START_OK", "COMPLETION_OK"]
 
-
-async def until(machine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
 
 
 def test_power_housekeeping_is_what_the_pdu_measures_and_load_set_switches_the_plant(store: Path) -> None:

@@ -8,12 +8,7 @@ import pytest
 
 from fsw.core.errors import CommandStartFailed
 from fsw.protocol.errors import FailureCode
-from tests.fsw.mission.conftest import make_rig
-
-
-async def until(machine, *states: str) -> None:
-    while machine.state not in states:
-        await machine.changed()
+from tests.fsw.mission.conftest import make_rig, until
 
 
 def test_a_go_ascent_before_the_window_waits_for_it_and_one_after_it_is_refused(store: Path) -> None:
