@@ -38,8 +38,20 @@ class Received:
     decoded: dict[str, Any] = field(default_factory=dict)
 
 
+_AS_THEY_ARE = frozenset({float, int, str, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """CBOR values as JSON-friendly values (octets become hex text)."""
+    kind = type(value)
+    # Housekeeping is maps and lists of plain numbers: those first, without a call per value.
+    if kind in _AS_THEY_ARE:
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): item if type(item) in _AS_THEY_ARE else jsonable(item)
+                for key, item in value.items()}
+    if kind is list or kind is tuple:
+        return [item if type(item) in _AS_THEY_ARE else jsonable(item) for item in value]
     if isinstance(value, bytes | bytearray):
         return value.hex()
     if isinstance(value, dict):
@@ -123,7 +135,7 @@ def onboard_utc_text(tai_seconds: float | None) -> str:
     return tai_as_utc(tai_seconds)
 
 
-@dataclass
+@dataclass(slots=True)
 class Sample:
     value: Any
     rx_time: float
@@ -162,11 +174,14 @@ class TelemetryState:
         if received.kind == "hk":
             sid = received.decoded["sid"]
             self.reports_by_structure[sid] = self.reports_by_structure.get(sid, 0) + 1
+            points, latest, alarms = self.dictionary.points, self.latest, self.alarms
+            rx_time, onboard_time = received.rx_time, received.onboard_time
             for name, value in received.decoded["values"].items():
-                spec = self.dictionary.points.get(name)
+                spec = points.get(name)
                 state = spec.limit_state(value) if spec else "ok"
-                self.latest[name] = Sample(value, received.rx_time, received.onboard_time, state)
-                self._judge(name, value, state, received.rx_time)
+                latest[name] = Sample(value, rx_time, onboard_time, state)
+                if state != "ok" or name in alarms:  # (in limits with no alarm: nothing to judge)
+                    self._judge(name, value, state, rx_time)
                 updated.append(name)
         for listener in list(self.listeners):
             try:
