@@ -4,7 +4,9 @@ Runs ``python -m hil.rigs.mission_run`` (link, plant, rover plant, flight softwa
 as separate processes over ptys) in a temporary folder and reads its ``timing.json``: the whole run's
 wall seconds, the wall seconds of the powered flights and of the coasts, and the CPU seconds of the
 lander's flight software and plant. A loaded machine stretches the wall rows (the processes wait for
-each other over ptys) far more than the CPU rows.
+each other over ptys) far more than the CPU rows. The same host's speed swings by up to two times
+within an hour, so the rows include the wall time of a fixed Python loop timed just before and just
+after the mission: read the mission's figures against them, not against another hour's.
 
 ``python -m tests.bench.bench_make_run`` prints the rows.
 """
@@ -15,6 +17,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.bench.rows import Row
@@ -23,7 +26,17 @@ SEED = 1
 COASTS = ("rendezvous_docking", "sample_transfer", "lunar_orbit_wait", "trans_earth_injection", "coast")
 
 
+def host_loop_s(steps: int = 10_000_000) -> float:
+    """Wall seconds of an empty Python loop: this host's speed at the moment (its share of a processor,
+    its clock, what the hypervisor takes)."""
+    started = time.perf_counter()
+    for _ in range(steps):
+        pass
+    return time.perf_counter() - started
+
+
 def run(budget: object = None) -> list[Row]:
+    loop_before = host_loop_s()
     with tempfile.TemporaryDirectory(prefix="ilrs-bench-run-") as folder:
         run_dir = Path(folder) / "run"
         out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", str(SEED), "--run-dir",
@@ -32,6 +45,7 @@ def run(budget: object = None) -> list[Row]:
         if out.returncode != 0:
             raise RuntimeError(f"make run failed: {out.stdout[-2000:]}")
         timing = json.loads((run_dir / "timing.json").read_text())
+    loop_after = host_loop_s()
     phases = {row["phase"]: row for row in timing["phases"]}
 
     def wall(*names: str) -> float:
@@ -47,10 +61,15 @@ def run(budget: object = None) -> list[Row]:
         Row("make run: summary and plots, wall", wall("summary", "plots"), "s"),
         Row("make run: lander flight software, CPU", round(timing["cpu_s"].get("fsw", 0.0), 1), "s"),
         Row("make run: lander plant, CPU", round(timing["cpu_s"].get("plant", 0.0), 1), "s"),
+        Row("make run: rover flight software, CPU", round(timing["cpu_s"].get("rover", 0.0), 1), "s"),
+        Row("make run: rover plant, CPU", round(timing["cpu_s"].get("rover-plant", 0.0), 1), "s"),
+        Row("make run: ground, CPU", round(timing["cpu_s"].get("ground", 0.0), 1), "s"),
         Row("make run: all processes, CPU", round(sum(timing["cpu_s"].values()), 1), "s"),
+        Row("host speed: 10-million-step Python loop just before the run, wall", round(loop_before, 2), "s"),
+        Row("host speed: 10-million-step Python loop just after the run, wall", round(loop_after, 2), "s"),
     ]
 
 
 if __name__ == "__main__":
     for row in run():
-        print(f"{row.name:48} {row.value:10.1f} {row.unit}")
+        print(f"{row.name:66} {row.value:10.2f} {row.unit}")
