@@ -36,20 +36,22 @@ AFAP_VIRTUAL_S = 300.0
 # --- child: the flight software, recording its fast group's lateness ---------------------------
 def _child(port: str, store: str, output: str) -> int:
     import fsw.app as app
+    import fsw.topology as topology
     from fsw.clock import Clock
     from fsw.clock import run as run_on_clock
+    from fsw.vehicle import FlightConfig
 
     captured: list[Any] = []
-    build = app.lander
+    build = topology.lander  # (the flight process imports the lander's wiring when it runs it)
 
     def capturing_build(*args: Any, **kwargs: Any) -> Any:
         vehicle = build(*args, **kwargs)
         captured.append(vehicle)
         return vehicle
 
-    app.lander = capturing_build  # type: ignore[assignment]
+    topology.lander = capturing_build  # type: ignore[assignment]
     clock = Clock("realtime")
-    config = app.FlightConfig(port=port, store=Path(store), watchdog="emulator")
+    config = FlightConfig(port=port, store=Path(store), watchdog="emulator")
     try:
         run_on_clock(app.run_flight(config, clock), clock)
     finally:

@@ -203,7 +203,7 @@ async def test_two_consoles_and_a_send_attached_to_one_server(served: Served, di
     from textual.widgets import DataTable, Static
 
     from ground.console import GroundConsole
-    from tests.ground.test_console_status import until
+    from tests.ground.conftest import until_shown
 
     sent: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     seen: dict[str, list[bytes]] = {}
@@ -221,7 +221,7 @@ async def test_two_consoles_and_a_send_attached_to_one_server(served: Served, di
                 def bar() -> str:
                     return str(app.query_one("#status", Static).render())
 
-                await until(lambda: "● vehicle 0." in bar() and "mode " in bar(), pilot, 20)
+                await until_shown(lambda: "● vehicle 0." in bar() and "mode " in bar(), pilot, 20)
                 pid = await sent
                 history = app.query_one("#history", DataTable)
 
@@ -232,7 +232,7 @@ async def test_two_consoles_and_a_send_attached_to_one_server(served: Served, di
                             return cells
                     return []
 
-                await until(lambda: row()[2:3] == ["completed"], pilot, 20)
+                await until_shown(lambda: row()[2:3] == ["completed"], pilot, 20)
                 rows[name], bars[name] = row(), bar()
         finally:
             await session.close()
