@@ -246,9 +246,15 @@ def rover_command(run_dir: Path, seed: int, keys: Path | None) -> list[str]:
     return command
 
 
-def rover_released(run_dir: Path, seen: dict[str, Any] | None = None) -> bool:
+REREAD_UNCHANGED_S = 1.0
+
+
+def rover_released(run_dir: Path, seen: dict[str, Any] | None = None, now: float | None = None) -> bool:
     """The lander's deploy mechanism has let the rover go (its own record). With ``seen`` (kept by the
-    caller between calls), a hardware-state file unchanged since the last look is not read again."""
+    caller between calls), a hardware-state file unchanged since the last look is read again only once
+    ``REREAD_UNCHANGED_S`` has passed: a file's times are as coarse as the kernel's clock tick, and
+    SQLite writes a WAL it has checkpointed over again at the same size, so a write can leave both as
+    they were."""
     from hil.emulator.surface.hardware import SurfaceHardwareFile
     from hil.platforms import surface_state_path_for
 
@@ -262,14 +268,16 @@ def rover_released(run_dir: Path, seen: dict[str, Any] | None = None) -> bool:
                          for f in (path, path.with_name(path.name + "-wal")) if f.exists()]
         except OSError:
             signature = None
-        if signature is not None and signature == seen.get("signature"):
+        now = time.monotonic() if now is None else now
+        if signature is not None and signature == seen.get("signature") \
+                and now - seen.get("read_at", now) < REREAD_UNCHANGED_S:
             return False
     try:
         state = SurfaceHardwareFile(path).load() or {}
     except Exception:  # the lander is writing it: look again next time
         return False
     if seen is not None:
-        seen["signature"] = signature
+        seen["signature"], seen["read_at"] = signature, now
     return state.get("devices", {}).get("rover_deploy", {}).get("released_at") is not None
 
 

@@ -14,6 +14,7 @@ after the mission: read the mission's figures against them, not against another 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -37,14 +38,17 @@ def host_loop_s(steps: int = 10_000_000) -> float:
 
 def run(budget: object = None) -> list[Row]:
     loop_before = host_loop_s()
-    with tempfile.TemporaryDirectory(prefix="ilrs-bench-run-") as folder:
-        run_dir = Path(folder) / "run"
-        out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", str(SEED), "--run-dir",
-                              str(run_dir), "--keys", str(Path(folder) / "keys.toml"), "--timeout", "1500"],
-                             capture_output=True, text=True, timeout=1800)
-        if out.returncode != 0:
-            raise RuntimeError(f"make run failed: {out.stdout[-2000:]}")
-        timing = json.loads((run_dir / "timing.json").read_text())
+    folder = Path(tempfile.mkdtemp(prefix="ilrs-bench-run-"))
+    run_dir = folder / "run"
+    out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", str(SEED), "--run-dir",
+                          str(run_dir), "--keys", str(folder / "keys.toml"), "--timeout", "1500"],
+                         capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        # Kept for the post-mortem: the processes' logs, the archive and the procedure's whole output.
+        (folder / "mission_run.out").write_text(out.stdout + out.stderr)
+        raise RuntimeError(f"make run failed (exit {out.returncode}); everything it left is in {folder}")
+    timing = json.loads((run_dir / "timing.json").read_text())
+    shutil.rmtree(folder, ignore_errors=True)
     loop_after = host_loop_s()
     phases = {row["phase"]: row for row in timing["phases"]}
 

@@ -61,9 +61,30 @@ def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_pa
     db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
     db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
     seen: dict[str, object] = {}
-    assert not rover_released(tmp_path, seen) and "signature" in seen
-    assert not rover_released(tmp_path, seen)  # unchanged: not read again
+    assert not rover_released(tmp_path, seen, now=100.0) and "signature" in seen
+    assert not rover_released(tmp_path, seen, now=100.2)  # unchanged: not read again
     db.execute("UPDATE hardware SET state = '{\"released_at\": 12.5}' WHERE name = 'rover_deploy'")
-    assert rover_released(tmp_path, seen)
+    assert rover_released(tmp_path, seen, now=100.4)
     assert rover_released(tmp_path)  # without a memory of the last look: read every time
+    db.close()
+
+
+def test_a_release_written_without_changing_the_files_signature_is_seen_within_a_second(tmp_path: Path) -> None:
+    """A write in the same clock tick as the last look, to a WAL of the same size: the file's times
+    and sizes say nothing changed. The rig reads it again a second later."""
+    from hil.platforms import surface_state_path_for
+    from hil.rigs.mission_run import rover_released
+
+    path = surface_state_path_for(tmp_path / "fsw-store.sqlite")
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
+    db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
+    seen: dict[str, object] = {}
+    assert not rover_released(tmp_path, seen, now=100.0)
+    db.execute("UPDATE hardware SET state = '{\"released_at\": 12.5}' WHERE name = 'rover_deploy'")
+    seen["signature"] = [(f.stat().st_mtime_ns, f.stat().st_size)  # as if the write had left them as they were
+                         for f in (path, path.with_name(path.name + "-wal")) if f.exists()]
+    assert not rover_released(tmp_path, seen, now=100.5)  # control: within the second, not read
+    assert rover_released(tmp_path, seen, now=101.1)
     db.close()
