@@ -157,31 +157,13 @@ class RoverTerrain:
 
     def heights(self, points: list[tuple[float, float]]) -> list[float]:
         """:meth:`height` at each point, the same sums in the same order, for a camera's whole image:
-        the craters that can reach the points are picked once, and each bucket's neighbourhood of
-        rocks once."""
-        if not points:
-            return []
-        east0 = min(e for e, _ in points)
-        east1 = max(e for e, _ in points)
-        north0 = min(n for _, n in points)
-        north1 = max(n for _, n in points)
-        # A crater changes the ground out to 1.5 radii (:meth:`ground`; 1.6 leaves room for rounding).
-        craters = [crater for crater in self.craters
-                   if east0 - 1.6 * crater.radius <= crater.east <= east1 + 1.6 * crater.radius
-                   and north0 - 1.6 * crater.radius <= crater.north <= north1 + 1.6 * crater.radius]
-        ge, gn = self._grad
+        the rocks around each 4 m square are gathered once, not again for every cell in it."""
         reach = math.ceil(self.config.max_rock_m / _BUCKET_M)
-        buckets = self._buckets
+        buckets, ground = self._buckets, self.ground
         near: dict[tuple[int, int], list[Rock]] = {}
         out = []
         for east, north in points:
-            height = ge * east + gn * north
-            for crater in craters:
-                r = math.hypot(east - crater.east, north - crater.north) / crater.radius
-                if r < 1.0:
-                    height += crater.depth * (r * r - 1.0)
-                elif r < 1.5:
-                    height += 0.1 * crater.depth * (1.0 - (r - 1.0) / 0.5)
+            height = ground(east, north)
             key = _bucket(east, north)
             rocks = near.get(key)
             if rocks is None:
@@ -190,7 +172,7 @@ class RoverTerrain:
                                      for j in range(bj - reach, bj + reach + 1) for rock in buckets.get((i, j), ())]
             for rock in rocks:
                 d = math.hypot(rock.east - east, rock.north - north)
-                if d <= rock.radius:
+                if d <= rock.radius:  # (as rocks_near picks them)
                     r = d / rock.radius
                     if r < 1.0:
                         height += rock.height * math.sqrt(1.0 - r * r)
