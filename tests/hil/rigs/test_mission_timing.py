@@ -51,15 +51,23 @@ def test_cpu_seconds_of_this_process_and_of_none() -> None:
     assert cpu_seconds(2**22 + 12345) is None
 
 
-def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_path: Path) -> None:
+def hardware_file(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    """The surface hardware's state file as the lander keeps it (SQLite in WAL mode), the rover not
+    released yet: its path and a connection to write it."""
     from hil.platforms import surface_state_path_for
-    from hil.rigs.mission_run import rover_released
 
     path = surface_state_path_for(tmp_path / "fsw-store.sqlite")
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
     db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
+    return path, db
+
+
+def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_path: Path) -> None:
+    from hil.rigs.mission_run import rover_released
+
+    _, db = hardware_file(tmp_path)
     seen: dict[str, object] = {}
     assert not rover_released(tmp_path, seen, now=100.0) and "signature" in seen
     assert not rover_released(tmp_path, seen, now=100.2)  # unchanged: not read again
@@ -72,14 +80,9 @@ def test_the_rig_sees_the_rover_released_and_reads_an_unchanged_file_once(tmp_pa
 def test_a_release_written_without_changing_the_files_signature_is_seen_within_a_second(tmp_path: Path) -> None:
     """A write in the same clock tick as the last look, to a WAL of the same size: the file's times
     and sizes say nothing changed. The rig reads it again a second later."""
-    from hil.platforms import surface_state_path_for
     from hil.rigs.mission_run import rover_released
 
-    path = surface_state_path_for(tmp_path / "fsw-store.sqlite")
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("CREATE TABLE hardware (name TEXT PRIMARY KEY, state TEXT, rng TEXT)")
-    db.execute("INSERT INTO hardware VALUES ('world', '{}', NULL), ('rover_deploy', '{\"released_at\": null}', NULL)")
+    path, db = hardware_file(tmp_path)
     seen: dict[str, object] = {}
     assert not rover_released(tmp_path, seen, now=100.0)
     db.execute("UPDATE hardware SET state = '{\"released_at\": 12.5}' WHERE name = 'rover_deploy'")
