@@ -26,14 +26,15 @@ SEEDS = [11, 12, 13, 14]
 
 @pytest.fixture(scope="module")
 def one_worker() -> Iterator[str]:
-    """A LocalCluster of one worker process, shared by the tests (a cluster takes seconds to start)."""
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    """A LocalCluster of one worker process, shared by the tests (a cluster takes seconds to start); its
+    dashboard, and the other cluster's, on a free port (two at once would both want the default)."""
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
 @pytest.fixture(scope="module")
 def two_workers() -> Iterator[str]:
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         yield cluster.scheduler_address
 
 
