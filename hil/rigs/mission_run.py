@@ -29,6 +29,7 @@ from typing import IO, Any
 
 from hil.link.process import running_link
 from hil.platforms import ascender_record_path_for
+from hil.rigs.keep_awake import KeepAwake
 from hil.rigs.mission_plots import PlotsInBackground
 from hil.rigs.mission_timing import MissionClock, format_report
 from hil.rigs.mission_timing import report as timing_report
@@ -375,22 +376,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keys", type=Path, default=DEFAULT_KEYS, help="key file (made on first use)")
     parser.add_argument("--unauthenticated", action="store_true", help="fly without signed commands")
     parser.add_argument("--timeout", type=float, default=600.0, help="wall seconds the mission may take")
+    parser.add_argument("--leave-processors-idle", action="store_true",
+                        help="no idle-priority spinner keeping each processor awake (hil.rigs.keep_awake)")
     args = parser.parse_args(argv)
     run_dir = args.run_dir or REPO / "runs" / f"{time.strftime('%Y%m%d-%H%M%S')}-seed{args.seed}"
     run_dir.mkdir(parents=True, exist_ok=True)
     keys = None if args.unauthenticated else ensure_keys(args.keys)
     print(f"run folder: {run_dir}")
-    clock = MissionClock()
-    background_plots = PlotsInBackground(run_dir)
-    summary = fly(run_dir, args.seed, keys, args.timeout, clock, background_plots)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print("\nmission summary")
-    for key, value in summary.items():
-        print(f"  {key:34} {value}")
-    # The plots after the summary (drawn meanwhile once the powered flights were over, or now).
-    clock.mark("plots")
-    plots = background_plots.result()
-    clock.mark("end")
+    with KeepAwake(not args.leave_processors_idle) as awake:
+        print(awake.describe())
+        clock = MissionClock()
+        background_plots = PlotsInBackground(run_dir)
+        summary = fly(run_dir, args.seed, keys, args.timeout, clock, background_plots)
+        (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        print("\nmission summary")
+        for key, value in summary.items():
+            print(f"  {key:34} {value}")
+        # The plots after the summary (drawn meanwhile once the powered flights were over, or now).
+        clock.mark("plots")
+        plots = background_plots.result()
+        clock.mark("end")
     timing = timing_report(clock, run_dir / "archive.sqlite")
     write_timing(run_dir / "timing.json", timing)
     print("\nwhere the wall time went")

@@ -5,6 +5,11 @@ The rig samples every process's CPU time (``/proc/<pid>/stat``, Linux; elsewhere
 for the ground, and notes a few marks of its own (processes up, the flight software booted, flight
 over, summary, plots). The phases come from the ground's archive afterwards: each
 ``MISSION_TRANSITION`` event with the wall time it reached the ground and its on-board time.
+
+Each stretch also gets the floor its CPU sets on its wall time: no stretch can take less than its
+busiest process's CPU seconds, nor less than all the processes' CPU seconds shared over the host's
+processors. What the wall time has above the floor is waiting (a process for another's answer, or for
+a processor); the floor itself moves only when the processes do less work.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+PROCESSORS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -86,6 +92,14 @@ def mission_transitions(archive: Path, after_id: int = 0) -> list[tuple[int, flo
     return [(int(row_id), float(rx), float(onboard or 0.0), str(dest)) for row_id, rx, onboard, dest in rows]
 
 
+def cpu_floor_s(cpu_s: dict[str, float], processors: int = PROCESSORS) -> float:
+    """The least wall time in which these CPU seconds fit: the busiest process's alone, or all of them
+    spread evenly over the processors, whichever is longer."""
+    if not cpu_s:
+        return 0.0
+    return round(max(max(cpu_s.values()), sum(cpu_s.values()) / max(1, processors)), 2)
+
+
 def phase_table(clock: MissionClock, archive: Path) -> list[dict[str, Any]]:
     """One row per stretch of the run: its name, wall and flight seconds, and CPU seconds per process.
     The stretches: the rig's start to powered descent (start-up), each mission phase from the ground's
@@ -109,12 +123,13 @@ def phase_table(clock: MissionClock, archive: Path) -> list[dict[str, Any]]:
     rows = []
     for (name, start, onboard_start), (_, end, onboard_end) in itertools.pairwise(bounds):
         at_start, at_end = clock.cpu_at(start), clock.cpu_at(end)
+        cpu_s = {process: round(at_end.get(process, 0.0) - at_start.get(process, 0.0), 2)
+                 for process in (*clock.processes, "rig")}
         rows.append({
             "phase": name, "wall_s": round(end - start, 2),
             "flight_s": (round(onboard_end - onboard_start, 1)
                          if onboard_start is not None and onboard_end is not None else None),
-            "cpu_s": {process: round(at_end.get(process, 0.0) - at_start.get(process, 0.0), 2)
-                      for process in (*clock.processes, "rig")},
+            "floor_s": cpu_floor_s(cpu_s), "cpu_s": cpu_s,
         })
     return rows
 
@@ -123,18 +138,21 @@ def report(clock: MissionClock, archive: Path) -> dict[str, Any]:
     rows = phase_table(clock, archive)
     end = clock.marks.get("end", time.time())
     totals = clock.cpu_at(end)
+    # The whole run's floor is its stretches' floors added: the CPU of one stretch cannot fill another's.
     return {"wall_s": round(end - clock.started, 2), "phases": rows,
+            "floor_s": round(sum(row["floor_s"] for row in rows), 2), "processors": PROCESSORS,
             "cpu_s": {name: round(totals.get(name, 0.0), 2) for name in (*clock.processes, "rig")}}
 
 
 def format_report(timing: dict[str, Any]) -> str:
     names = list(timing["cpu_s"])
-    lines = [f"  {'stretch':24}{'wall s':>8}{'flight s':>11}  CPU s: " + " ".join(f"{n:>11}" for n in names)]
+    lines = [f"  {'stretch':24}{'wall s':>8}{'floor s':>9}{'flight s':>11}  CPU s: "
+             + " ".join(f"{n:>11}" for n in names)]
     for row in timing["phases"]:
         flight = f"{row['flight_s']:.0f}" if row["flight_s"] is not None else "-"
-        lines.append(f"  {row['phase']:24}{row['wall_s']:8.1f}{flight:>11}         "
+        lines.append(f"  {row['phase']:24}{row['wall_s']:8.1f}{row.get('floor_s', 0.0):9.1f}{flight:>11}         "
                      + " ".join(f"{row['cpu_s'].get(n, 0.0):11.1f}" for n in names))
-    lines.append(f"  {'whole run':24}{timing['wall_s']:8.1f}{'':>11}         "
+    lines.append(f"  {'whole run':24}{timing['wall_s']:8.1f}{timing.get('floor_s', 0.0):9.1f}{'':>11}         "
                  + " ".join(f"{timing['cpu_s'][n]:11.1f}" for n in names))
     return "\n".join(lines)
 

@@ -2,11 +2,13 @@
 
 Runs ``python -m hil.rigs.mission_run`` (link, plant, rover plant, flight software, rover and ground
 as separate processes over ptys) in a temporary folder and reads its ``timing.json``: the whole run's
-wall seconds, the wall seconds of the powered flights and of the coasts, and the CPU seconds of the
-lander's flight software and plant. A loaded machine stretches the wall rows (the processes wait for
-each other over ptys) far more than the CPU rows. The same host's speed swings by up to two times
+wall seconds, the wall seconds of the powered flights and of the coasts, the CPU seconds of each
+process, and the floor that CPU sets on the wall time. A loaded machine stretches the wall rows (the
+processes wait for each other over ptys) far more than the CPU rows. The same host's speed swings by up to two times
 within an hour, so the rows include the wall time of a fixed Python loop timed just before and just
-after the mission: read the mission's figures against them, not against another hour's.
+after the mission: read the mission's figures against them, not against another hour's. The mission
+flies twice in turn: as ``make run`` flies it, with an idle-priority spinner keeping each processor
+awake, and with the processors left to idle (``--leave-processors-idle``), the peer of the first row.
 
 ``python -m tests.bench.bench_make_run`` prints the rows.
 """
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tests.bench.rows import Row
 
@@ -36,19 +39,27 @@ def host_loop_s(steps: int = 10_000_000) -> float:
     return time.perf_counter() - started
 
 
-def run(budget: object = None) -> list[Row]:
-    loop_before = host_loop_s()
+def fly(*options: str) -> dict[str, Any]:
+    """``make run``'s mission once (with ``options``); its ``timing.json``."""
     folder = Path(tempfile.mkdtemp(prefix="ilrs-bench-run-"))
     run_dir = folder / "run"
     out = subprocess.run([sys.executable, "-m", "hil.rigs.mission_run", "--seed", str(SEED), "--run-dir",
-                          str(run_dir), "--keys", str(folder / "keys.toml"), "--timeout", "1500"],
+                          str(run_dir), "--keys", str(folder / "keys.toml"), "--timeout", "1500", *options],
                          capture_output=True, text=True, timeout=1800)
     if out.returncode != 0:
         # Kept for the post-mortem: the processes' logs, the archive and the procedure's whole output.
         (folder / "mission_run.out").write_text(out.stdout + out.stderr)
         raise RuntimeError(f"make run failed (exit {out.returncode}); everything it left is in {folder}")
-    timing = json.loads((run_dir / "timing.json").read_text())
+    timing: dict[str, Any] = json.loads((run_dir / "timing.json").read_text())
     shutil.rmtree(folder, ignore_errors=True)
+    return timing
+
+
+def run(budget: object = None) -> list[Row]:
+    loop_before = host_loop_s()
+    timing = fly()
+    # The same mission with no spinner keeping the processors awake (hil.rigs.keep_awake), just after.
+    idle = fly("--leave-processors-idle")
     loop_after = host_loop_s()
     phases = {row["phase"]: row for row in timing["phases"]}
 
@@ -56,7 +67,14 @@ def run(budget: object = None) -> list[Row]:
         return round(sum(phases[name]["wall_s"] for name in names if name in phases), 1)
 
     return [
-        Row("make run: whole mission, wall", timing["wall_s"], "s"),
+        Row("make run: whole mission, wall", timing["wall_s"], "s",
+            "the same with the processors left to idle", idle["wall_s"]),
+        Row("make run: powered descent, wall, processors left to idle",
+            round(sum(row["wall_s"] for row in idle["phases"] if row["phase"] == "powered_descent"), 1), "s"),
+        # The least wall time the run's CPU allows (each stretch: its busiest process, or all of them
+        # over the processors); the whole wall above it is waiting.
+        Row(f"make run: wall-time floor from its processes' CPU ({timing['processors']} processors)",
+            timing["floor_s"], "s", "the whole mission's wall", timing["wall_s"]),
         Row("make run: start to powered descent, wall",
             wall("start: plants", "start: flight boot", "start: uplink, go"), "s"),
         Row("make run: powered descent, wall", wall("powered_descent"), "s"),
@@ -76,4 +94,5 @@ def run(budget: object = None) -> list[Row]:
 
 if __name__ == "__main__":
     for row in run():
-        print(f"{row.name:66} {row.value:10.2f} {row.unit}")
+        peer = f"   {row.peer}: {row.peer_value:.2f} {row.unit}" if row.peer is not None else ""
+        print(f"{row.name:66} {row.value:10.2f} {row.unit}{peer}")

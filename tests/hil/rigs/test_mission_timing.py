@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hil.rigs.mission_timing import MissionClock, cpu_seconds, format_report, report
+from hil.rigs.mission_timing import MissionClock, cpu_floor_s, cpu_seconds, format_report, report
 
 
 def archive_with(path: Path, transitions: list[tuple[float, float, str]]) -> Path:
@@ -43,6 +43,20 @@ def test_each_phase_gets_its_wall_flight_and_cpu_seconds(tmp_path: Path) -> None
     assert rows["start: plants"]["cpu_s"]["fsw"] == 4.0
     assert timing["wall_s"] == 31.0
     assert "powered_descent" in format_report(timing)
+    # One process's CPU alone: each stretch's floor is that process's CPU, the run's their sum.
+    assert rows["powered_descent"]["floor_s"] == 3.0
+    assert timing["floor_s"] == sum(row["floor_s"] for row in timing["phases"]) == 10.0
+    assert "floor s" in format_report(timing)
+
+
+def test_the_floor_is_the_busiest_process_or_all_of_them_over_the_processors() -> None:
+    # Lock-step partners: the flight software's own CPU is the floor, whatever the plant adds.
+    assert cpu_floor_s({"fsw": 20.0, "plant": 12.0, "ground": 2.0}, processors=2) == 20.0
+    # Many busy processes: they cannot share two processors in less than half their CPU.
+    assert cpu_floor_s({"fsw": 8.0, "plant": 4.4, "rover": 3.4, "rover-plant": 2.1, "ground": 1.6},
+                       processors=2) == 9.75
+    assert cpu_floor_s({"fsw": 8.0, "plant": 4.4}, processors=1) == 12.4
+    assert cpu_floor_s({}, processors=2) == 0.0
 
 
 def test_cpu_seconds_of_this_process_and_of_none() -> None:
