@@ -20,7 +20,7 @@ import subprocess
 import sys
 from types import TracebackType
 
-# Loop passes between looks at the parent: a few milliseconds of spinning.
+# Loop passes between looks at the parent: some hundredths of a second of spinning.
 PARENT_CHECK_PASSES = 200_000
 
 
