@@ -101,13 +101,19 @@ async def procedure(p: Procedure) -> None:
                 go = GO_COMMANDS.get((str(machine), str(dest)))
                 if machine == "mission" or go:
                     p.log(f"phase {machine}: {change.get('source')} -> {dest}")
+                if (machine, dest) == ("mission", "surface_operations") and ROVER_DICTIONARY and rover_task is None:
+                    # The deploy before the sampling's go: until that go the lander's time stands
+                    # still (ground_hold), so the deploy's arm and fire come at one instant of flight
+                    # time. After it, flight time runs on with the drilling, and a fire that reached
+                    # the lander later than the arm's window (10 flight seconds, a fraction of a wall
+                    # millisecond on the surface) was refused: the rover was never deployed.
+                    deploy_refused = await deploy_rover(p)
+                    rover_task = asyncio.ensure_future(drive_rover(p, deploy_refused))
                 if go:
                     try:
                         await p.send(go)
                     except ProcedureFailed as failure:  # lost to a restart: the RESUMED event asks again
                         p.log(f"  {go} not completed: {failure}")
-                if (machine, dest) == ("mission", "surface_operations") and ROVER_DICTIONARY and rover_task is None:
-                    rover_task = asyncio.ensure_future(deploy_and_drive(p))
                 if machine == "mission" and dest in END_STATES:
                     outcome = "success" if dest == "complete" else "safe"
                     break
@@ -163,12 +169,23 @@ async def uplink_descent(p: Procedure) -> None:
     p.log(f"  terrain map uplinked in {segments} segments")
 
 
-async def deploy_and_drive(p: Procedure) -> dict[str, Any]:
-    """ROVER_DEPLOY on the lander (critical: armed first), then the rover's traverse through the relay."""
+async def deploy_rover(p: Procedure) -> str | None:
+    """ROVER_DEPLOY on the lander (critical: armed first); why it was refused, or None."""
+    try:
+        await p.send("ROVER_DEPLOY")
+    except ProcedureFailed as failure:
+        p.log(f"  ROVER_DEPLOY not completed: {failure}")
+        return str(failure) or type(failure).__name__
+    return None
+
+
+async def drive_rover(p: Procedure, deploy_refused: str | None) -> dict[str, Any]:
+    """The rover's traverse through the relay, once deployed."""
     from ground.procedures.rover import traverse
 
     assert ROVER_DICTIONARY is not None
-    await p.send("ROVER_DEPLOY")
+    if deploy_refused is not None:
+        return {"failed": f"ROVER_DEPLOY: {deploy_refused}"}
     products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
     return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S,
                           parked_hk_s=PARKED_ROVER_HK_S)
