@@ -185,7 +185,7 @@ async def drive_rover(p: Procedure, deploy_refused: str | None) -> dict[str, Any
 
     assert ROVER_DICTIONARY is not None
     if deploy_refused is not None:
-        return {"failed": f"ROVER_DEPLOY: {deploy_refused}"}
+        return {"failed": deploy_refused}
     products = Path(os.environ.get("ILRS_MISSION_GROUND_JSON", "mission-ground.json")).with_name("rover-products")
     return await traverse(p, Path(ROVER_DICTIONARY), products, ROVER_WAYPOINTS, MISSION_TIMEOUT_S,
                           parked_hk_s=PARKED_ROVER_HK_S)
