@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -74,7 +75,7 @@ class StandInVehicle:
         return SimpleNamespace(ok=True)
 
 
-async def fly_surface(vehicle: StandInVehicle, monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+async def fly_surface(vehicle: StandInVehicle, monkeypatch: pytest.MonkeyPatch, folder: Path) -> list[str | None]:
     deployed: list[str | None] = []
 
     async def drive(p: Any, refused: str | None) -> dict[str, Any]:
@@ -84,6 +85,7 @@ async def fly_surface(vehicle: StandInVehicle, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(mission, "ROVER_DICTIONARY", "rover-dictionary.json")
     monkeypatch.setattr(mission, "OD_PRODUCT", None)
     monkeypatch.setattr(mission, "drive_rover", drive)
+    monkeypatch.setenv("ILRS_MISSION_GROUND_JSON", str(folder / "mission-ground.json"))  # its summary
     flying = asyncio.ensure_future(mission.procedure(vehicle))  # type: ignore[arg-type]
     while vehicle.listener is None or "MODE_SET" not in vehicle.sent:
         await asyncio.sleep(0)
@@ -98,11 +100,13 @@ async def fly_surface(vehicle: StandInVehicle, monkeypatch: pytest.MonkeyPatch) 
     return deployed
 
 
-def test_the_rover_is_deployed_while_the_lander_waits_for_the_sampling_go(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_rover_is_deployed_while_the_lander_waits_for_the_sampling_go(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
     vehicle = StandInVehicle()
-    deployed = asyncio.run(fly_surface(vehicle, monkeypatch))
+    deployed = asyncio.run(fly_surface(vehicle, monkeypatch, tmp_path))
     assert vehicle.sent.index("ROVER_DEPLOY") < vehicle.sent.index("GO_SAMPLING")
     assert vehicle.refused == [] and deployed == [None]
+    assert (tmp_path / "mission-ground.json").exists()
 
 
 def test_a_deploy_sent_after_the_sampling_go_finds_its_arm_expired() -> None:
