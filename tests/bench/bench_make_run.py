@@ -61,16 +61,15 @@ def run(budget: object = None) -> list[Row]:
     # The same mission with no spinner keeping the processors awake (hil.rigs.keep_awake), just after.
     idle = fly("--leave-processors-idle")
     loop_after = host_loop_s()
-    phases = {row["phase"]: row for row in timing["phases"]}
 
-    def wall(*names: str) -> float:
-        return round(sum(phases[name]["wall_s"] for name in names if name in phases), 1)
+    def wall(*names: str, of: dict[str, Any] = timing) -> float:
+        return round(sum(row["wall_s"] for row in of["phases"] if row["phase"] in names), 1)
 
     return [
         Row("make run: whole mission, wall", timing["wall_s"], "s",
             "the same with the processors left to idle", idle["wall_s"]),
         Row("make run: powered descent, wall, processors left to idle",
-            round(sum(row["wall_s"] for row in idle["phases"] if row["phase"] == "powered_descent"), 1), "s"),
+            wall("powered_descent", of=idle), "s"),
         # The least wall time the run's CPU allows (each stretch: its busiest process, or all of them
         # over the processors); the whole wall above it is waiting.
         Row(f"make run: wall-time floor from its processes' CPU ({timing['processors']} processors)",
