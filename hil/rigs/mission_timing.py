@@ -25,6 +25,20 @@ from typing import Any
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PROCESSORS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+# What an idle processor does (Linux): a guest whose driver halts it wakes a process late, one whose
+# driver polls first (haltpoll) or a physical machine wakes it at once; the same run's wall time
+# differs by half between the two (docs/hil-bench.md).
+IDLE_DRIVER = Path("/sys/devices/system/cpu/cpuidle/current_driver")
+
+
+def idle_driver(path: Path = IDLE_DRIVER) -> str | None:
+    """The kernel's cpuidle driver (``haltpoll``, ``intel_idle``, ...), or None where it has none (the
+    kernel then writes ``none``, or has no such file)."""
+    try:
+        driver = path.read_text().strip()
+    except OSError:
+        return None
+    return driver if driver and driver != "none" else None
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -141,6 +155,7 @@ def report(clock: MissionClock, archive: Path) -> dict[str, Any]:
     # The whole run's floor is its stretches' floors added: the CPU of one stretch cannot fill another's.
     return {"wall_s": round(end - clock.started, 2), "phases": rows,
             "floor_s": round(sum(row["floor_s"] for row in rows), 2), "processors": PROCESSORS,
+            "idle_driver": idle_driver(),
             "cpu_s": {name: round(totals.get(name, 0.0), 2) for name in (*clock.processes, "rig")}}
 
 
@@ -154,6 +169,9 @@ def format_report(timing: dict[str, Any]) -> str:
                      + " ".join(f"{row['cpu_s'].get(n, 0.0):11.1f}" for n in names))
     lines.append(f"  {'whole run':24}{timing['wall_s']:8.1f}{timing.get('floor_s', 0.0):9.1f}{'':>11}         "
                  + " ".join(f"{timing['cpu_s'][n]:11.1f}" for n in names))
+    if "processors" in timing:
+        lines.append(f"  host: {timing['processors']} processors, cpuidle driver "
+                     f"{timing.get('idle_driver') or 'none (an idle processor halts)'}")
     return "\n".join(lines)
 
 

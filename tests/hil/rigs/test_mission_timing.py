@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hil.rigs.mission_timing import MissionClock, cpu_floor_s, cpu_seconds, format_report, report
+from hil.rigs.mission_timing import MissionClock, cpu_floor_s, cpu_seconds, format_report, idle_driver, report
 
 
 def archive_with(path: Path, transitions: list[tuple[float, float, str]]) -> Path:
@@ -47,6 +47,8 @@ def test_each_phase_gets_its_wall_flight_and_cpu_seconds(tmp_path: Path) -> None
     assert rows["powered_descent"]["floor_s"] == 3.0
     assert timing["floor_s"] == sum(row["floor_s"] for row in timing["phases"]) == 10.0
     assert "floor s" in format_report(timing)
+    assert timing["idle_driver"] == idle_driver()
+    assert f"host: {timing['processors']} processors, cpuidle driver" in format_report(timing)
 
 
 def test_the_floor_is_the_busiest_process_or_all_of_them_over_the_processors() -> None:
@@ -105,3 +107,12 @@ def test_a_release_written_without_changing_the_files_signature_is_seen_within_a
     assert not rover_released(tmp_path, seen, now=100.5)  # control: within the second, not read
     assert rover_released(tmp_path, seen, now=101.1)
     db.close()
+
+
+def test_the_idle_driver_is_read_from_the_kernel_or_none(tmp_path: Path) -> None:
+    driver = tmp_path / "current_driver"
+    driver.write_text("haltpoll\n")
+    assert idle_driver(driver) == "haltpoll"
+    driver.write_text("none\n")
+    assert idle_driver(driver) is None  # cpuidle without a driver: an idle processor halts
+    assert idle_driver(tmp_path / "absent") is None  # no cpuidle in the kernel (or not Linux)
