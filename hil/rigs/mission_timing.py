@@ -26,8 +26,8 @@ from typing import Any
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 PROCESSORS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 # What an idle processor does (Linux): a guest whose driver halts it wakes a process late, one whose
-# driver polls first (haltpoll) or a physical machine wakes it at once; the same run's wall time
-# differs by half between the two (docs/hil-bench.md).
+# driver polls first (haltpoll) or a physical machine wakes it at once; the same run takes about
+# twice as long on the first (docs/hil-bench.md).
 IDLE_DRIVER = Path("/sys/devices/system/cpu/cpuidle/current_driver")
 
 
