@@ -393,15 +393,18 @@ class RoverTraverse(Component):
         if image.valid:
             detections, roughness = detect(image, east, north, heading, HazardLimits())
             known = len(self.map.hazards)
-            self.map.add(detections, roughness)
+            newly_closed = self.map.add(detections, roughness)
             new = self.map.hazards[known:]
             if new:
                 nearest = min(new, key=lambda d: math.dist((d.east_m, d.north_m), (east, north)))
                 self.emit("ROVER_HAZARD_SEEN", count=len(new), kind=nearest.kind, east_m=nearest.east_m,
                           north_m=nearest.north_m)
-                if self.param("rover_hazard_avoidance") and self._path_blocked():
-                    self._replan()
-                    return
+            # A rock beside one already mapped is no new hazard but closes cells of its own, which may
+            # lie on the path: the path is checked whenever the map closes a cell, not only when it
+            # gains a hazard.
+            if newly_closed and self.param("rover_hazard_avoidance") and self._path_blocked():
+                self._replan()
+                return
         self.state = "return" if self._returning else "drive"
 
     def _path_blocked(self) -> bool:

@@ -30,6 +30,16 @@ def test_the_rover_finds_the_rock_field_in_its_images_and_drives_round_it() -> N
     assert abs(result.housekeeping["rnav_east_m"] - truth["east_m"]) < 0.6
 
 
+# Fields whose rocks stand close together: a rock beside one already mapped closes cells on the path
+# without being a new hazard, and the rover once drove on into it (13 of the first 80 seeds did).
+@pytest.mark.parametrize("seed", [7, 13, 37, 46, 62, 76])
+def test_a_rock_beside_one_already_mapped_is_driven_round_too(seed: int) -> None:
+    result = run_traverse(seed, LEG, 900.0, config=rock_field())
+    assert result.truth["collisions"] == []
+    assert abs(result.truth["east_m"] - 20.0) < 1.0 and abs(result.truth["north_m"]) < 1.0
+    assert not result.named("ROVER_SLIP_STOP") and not result.named("ROVER_NO_PATH")
+
+
 def test_negative_control_without_hazard_avoidance_the_rover_runs_into_the_rocks() -> None:
     result = run_traverse(SEED, LEG, 900.0, config=rock_field(), parameters={"rover_hazard_avoidance": False})
     assert result.truth["collisions"]
