@@ -30,6 +30,8 @@ Vector = tuple[float, float, float]  # (east, north, up)
 SYNODIC_MONTH_S = 29.530589 * 86_400.0
 ROVER_HALF_WIDTH_M = 0.5  # [est. Yutu class: 1.5 m x 1.0 m]
 ROVER_HALF_LENGTH_M = 0.75
+# A hazard rock whose edge comes this close to the rover's centre stops it: half its width and a margin.
+ROCK_CONTACT_M = 0.6
 BASE_SLIP = 0.05  # on level regolith [est.]
 SLIP_PER_DEG_UPHILL = 0.02  # [est.]
 SAND_SLIP = 0.9
@@ -265,7 +267,7 @@ class RoverPlant:
     def _rock_in_the_way(self, east: float, north: float) -> Any:
         limit = self.config.terrain.hazard_height_m
         for rock in self.terrain.rocks_near(east, north, ROVER_HALF_LENGTH_M):
-            if rock.height >= limit and math.hypot(rock.east - east, rock.north - north) < rock.radius + 0.6:
+            if rock.height >= limit and math.hypot(rock.east - east, rock.north - north) < rock.radius + ROCK_CONTACT_M:
                 return rock
         return None
 

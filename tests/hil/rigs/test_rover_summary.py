@@ -50,3 +50,15 @@ def test_the_flights_energy_agrees_with_the_plants_at_the_same_moment_after_a_tr
     assert abs(hk["rsurv_energy_used_wh"] - plant) < 0.1  # measured: 0.02 Wh
     # The same figure against the plant's at a later moment (a stale figure) would not agree.
     assert energy_check({**ground, "energy_at_s": hk["rsurv_energy_at_s"] - 600.0}, result.truth)[1] is not None
+
+
+def test_a_rock_is_avoided_only_if_the_plant_saw_no_contact_and_the_path_kept_clear_of_it() -> None:
+    path = [[3.0 + 0.5 * k, 0.0] for k in range(35)]  # straight east to (20, 0)
+    kept_clear, hit, grazed = [10.0, 1.2, 0.3, 0.3], [15.0, 1.2, 0.3, 0.3], [12.0, 0.85, 0.3, 0.3]
+    truth = {"path": path, "east_m": 20.0, "north_m": 0.0, "hazard_rocks": [kept_clear, hit, grazed],
+             "collisions": [{"t": 100.0, "east_m": 15.0, "north_m": 1.2, "height_m": 0.3}]}
+    summary = rover_summary({}, truth, [[20.0, 0.0, False]])
+    assert summary["hazards_in_the_way"] == 3
+    # The grazed rock's edge came within the plant's contact distance; the hit one is in its record.
+    assert summary["hazards_avoided"] == 1
+    assert "rover: ran into 1 rock(s)" in summary["problems"]
