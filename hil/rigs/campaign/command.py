@@ -61,7 +61,7 @@ def _manifest(folder: Path, args: argparse.Namespace) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     from hil.rigs.campaign.engine import run_campaign
-    from hil.rigs.campaign.report import wilson, write_report
+    from hil.rigs.campaign.report import wilson, workers_text, write_report
     from hil.rigs.campaign.store import ResultsFile
 
     folder: Path = args.out or Path("build/campaign") / f"{args.segment}-seed{args.seed}"
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     succeeded = sum(bool(row["success"]) for row in rows)
     low, high = wilson(succeeded, len(rows))
     print(f"{succeeded}/{len(rows)} succeeded (95 % Wilson interval {low:.1%}..{high:.1%}); flown now {engine.flown}, "
-          f"already in the file {engine.skipped}, resubmitted {engine.resubmitted}, on {engine.workers} workers "
+          f"already in the file {engine.skipped}, resubmitted {engine.resubmitted}, on {workers_text(engine.workers)} "
           f"in {engine.wall_s:.0f} s")
     for row in rows:
         if not row["success"]:

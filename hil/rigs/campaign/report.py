@@ -31,6 +31,11 @@ TOUCHDOWN = (("vertical_speed_m_s", "vertical speed", "m/s"), ("horizontal_speed
 MARGIN_PERCENTILES = (1, 5, 50)
 
 
+def workers_text(workers: object) -> str:
+    """``1 worker``, ``2 workers``."""
+    return f"{workers} worker" + ("" if workers == 1 else "s")
+
+
 def wilson(successes: int, runs: int, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval of a success proportion."""
     if runs == 0:
@@ -108,7 +113,7 @@ def write_report(folder: Path, rows: Sequence[dict[str, Any]], meta: dict[str, A
                   "than CPU on a loaded one).", ""]
     if meta.get("throughput_per_hour"):
         lines += [f"Throughput of the last session: {meta['throughput_per_hour']:.0f} runs/hour on "
-                  f"{meta.get('workers')} workers ({meta.get('session_wall_s', 0):.0f} s wall).", ""]
+                  f"{workers_text(meta.get('workers'))} ({meta.get('session_wall_s', 0):.0f} s wall).", ""]
     lines += ["## Success", "",
               f"**{successes}/{runs} succeeded** ({successes / runs:.1%}); 95 % Wilson interval "
               f"[{low:.1%}, {high:.1%}].", "" if runs else "No runs yet.", ""]

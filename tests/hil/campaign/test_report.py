@@ -9,7 +9,7 @@ import pytest
 
 from hil.emulator.plant import TouchdownReport
 from hil.rigs.campaign.dispersions import plant_config
-from hil.rigs.campaign.report import LIMITS, dispersion_ellipse, failures_by_cause, wilson, write_report
+from hil.rigs.campaign.report import LIMITS, dispersion_ellipse, failures_by_cause, wilson, workers_text, write_report
 
 
 def test_wilson_interval_matches_the_published_formula() -> None:
@@ -84,3 +84,7 @@ def test_each_seed_draws_its_own_dispersions_the_same_every_time() -> None:
     assert one.initial_crossrange_m != other.initial_crossrange_m
     assert one.terrain is not None and one.terrain.target_downrange_m == one.target_downrange_m
     assert one.thrust_dispersion == 0.025 and one.exhaust_velocity_dispersion == 0.025
+
+
+def test_the_worker_count_reads_as_english() -> None:
+    assert workers_text(1) == "1 worker" and workers_text(2) == "2 workers"
