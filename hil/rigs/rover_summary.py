@@ -13,9 +13,6 @@ MIN_TRAVERSE_M = 50.0
 MIN_WAYPOINTS = 3
 REACHED_WITHIN_M = 2.5  # the planner may stop short of a waypoint that sits on a hazard (GOAL_SLACK_M)
 NEAR_ROUTE_M = 1.0  # a hazard this close to the straight route (plus its radius) was in the way
-# A hazard the plant never recorded the rover running into, whose edge the path kept farther off than
-# the plant's contact distance, was avoided.
-CLEARED_M = ROCK_CONTACT_M
 # The flight's energy figure against the plant's at the same moment: the flight integrates the power
 # device's load reading once a cycle (1 Hz awake, once a minute hibernating), the plant every step,
 # and the plant's record is kept every 10 s (a load change inside one costs at most ~0.2 Wh).
@@ -70,9 +67,11 @@ def rover_summary(ground: dict[str, Any] | None, truth: dict[str, Any],
     in_the_way = [rock for rock in truth.get("hazard_rocks", [])
                   if any(_segment_distance((rock[0], rock[1]), a, b) <= rock[2] + NEAR_ROUTE_M
                          for a, b in itertools.pairwise(route))]
+    # Avoided: no contact in the plant's record, and the path kept the rock's edge beyond the plant's
+    # contact distance.
     hit = {(collision["east_m"], collision["north_m"]) for collision in truth.get("collisions", [])}
     avoided = [rock for rock in in_the_way if (rock[0], rock[1]) not in hit
-               and min(math.dist((rock[0], rock[1]), point) for point in path) > rock[2] + CLEARED_M]
+               and min(math.dist((rock[0], rock[1]), point) for point in path) > rock[2] + ROCK_CONTACT_M]
     products_truth = {shot["sha256"] for shot in truth.get("pancam", [])}
     products_ground = set((ground.get("products") or {}).values())
     claimed = ground.get("position_m") or [None, None]
