@@ -234,6 +234,9 @@ async def test_two_consoles_and_a_send_attached_to_one_server(served: Served, di
 
                 await until_shown(lambda: row()[2:3] == ["completed"], pilot, 20)
                 rows[name], bars[name] = row(), bar()
+                # Attached long enough for a stretch of packets both consoles saw (the window below),
+                # however soon the command completed.
+                await until_shown(lambda: len(seen[name]) >= 60, pilot, 40)
         finally:
             await session.close()
 
