@@ -23,8 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hil.rigs.keep_awake import processors
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-PROCESSORS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+PROCESSORS = len(processors()) or os.cpu_count() or 1
 # What an idle processor does (Linux): a guest whose driver halts it wakes a process late, one whose
 # driver polls first (haltpoll) or a physical machine wakes it at once; the same run takes about
 # twice as long on the first (docs/hil-bench.md).
