@@ -25,6 +25,11 @@ from fsw.protocol.framing import Deframer, frame
 from fsw.protocol.packet import DEFAULT_MAX_PACKET_SIZE
 
 RECEIVE_QUEUE_DEPTH = 1024
+# Octets queued for a device that is gone or does not read, at most: about 45 s of a 115,200 baud
+# line (11.5 kB/s) [est.], a few minutes of the lander's housekeeping. Beyond it the oldest frames
+# not yet begun give way, counted: after an outage the ground wants the newest state first, and a
+# flight computer's memory must not grow with the length of the outage.
+OUTPUT_BACKLOG_OCTETS = 512 * 1024
 
 
 class LinkClosedError(ConnectionError):
@@ -38,6 +43,7 @@ class LinkCounters:
     packets_in: int = 0
     packets_out: int = 0
     receive_overflows: int = 0
+    output_dropped: int = 0  # queued packets given up, oldest first, when the backlog was full
     disconnects: int = 0
     reconnects: int = 0
     write_errors: int = 0
@@ -59,8 +65,13 @@ class SerialLink:
         max_packet_size: int = DEFAULT_MAX_PACKET_SIZE,
         reconnect_interval: float = 0.5,
         on_state: Callable[[str, str], None] | None = None,
+        max_backlog_octets: int = OUTPUT_BACKLOG_OCTETS,
     ) -> None:
+        if max_backlog_octets < 2 * max_packet_size + 4:
+            raise ValueError(f"max_backlog_octets {max_backlog_octets} holds less than two packets "
+                             f"of {max_packet_size}")
         self.port = port
+        self.max_backlog_octets = max_backlog_octets
         self.baud = baud
         self.reconnect_interval = reconnect_interval
         self.deframer = Deframer(validate, max_packet_size)
@@ -230,7 +241,10 @@ class SerialLink:
         alone and a pass of the loop is latency on every exchange."""
         if self._closed:
             raise LinkClosedError(self.port)
-        self._pending_out += frame(packet)
+        framed = frame(packet)
+        if len(self._pending_out) + len(framed) > self.max_backlog_octets:
+            self._shed(len(framed))
+        self._pending_out += framed
         self.counters.packets_out += 1
         if now and self._connected.is_set():
             self._flush()
@@ -243,6 +257,34 @@ class SerialLink:
             return
         self._flush_scheduled = True
         loop.call_soon(self._scheduled_flush)
+
+    @property
+    def backlog_octets(self) -> int:
+        """Octets queued for the device and not yet taken by it."""
+        return len(self._pending_out)
+
+    def _shed(self, incoming: int) -> None:
+        """Drop the oldest whole frames not yet begun until ``incoming`` more octets fit. The rest of a
+        frame partly written stays, so that the far end never sees half a frame glued to another."""
+        pending = self._pending_out
+        # Every frame is 0x00, COBS data (never 0x00, never empty), 0x00.
+        if not pending:
+            return
+        if pending[0] != 0:
+            start = pending.find(0) + 1  # the rest of a frame partly written, through its end
+        elif len(pending) == 1 or pending[1] == 0:
+            start = 1  # a frame written but for its closing delimiter
+        else:
+            start = 0
+        excess = len(pending) + incoming - self.max_backlog_octets
+        end = start
+        dropped = 0
+        while end - start < excess and end < len(pending):
+            close = pending.find(0, end + 1)
+            end = len(pending) if close < 0 else close + 1
+            dropped += 1
+        del pending[start:end]
+        self.counters.output_dropped += dropped
 
     def _scheduled_flush(self) -> None:
         self._flush_scheduled = False

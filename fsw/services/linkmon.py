@@ -25,6 +25,7 @@ from fsw.services.relay import RELAY_DEPTH, RELAY_DOWNLINK_TOPIC, RELAY_UPLINK_T
 
 SEQUENCE_STORE_KEY = "sdls_last_sequence"
 EVENT_INTERVAL_S = 1.0  # at most one rejection event per reason per second: garbage must not flood
+SHED_EVENT_INTERVAL_S = 10.0  # a ground that stops reading for hours: one event each 10 s while it lasts
 
 
 class LinkMonitor(Component):
@@ -41,6 +42,10 @@ class LinkMonitor(Component):
         TelemetryDef("link_bad_crc", "u32", "", "packets with a bad CRC (never executed)"),
         TelemetryDef("link_reconnects", "u16", "", "times the device came back after a loss"),
         TelemetryDef("link_receive_overflows", "u32", "", "packets dropped because intake fell behind"),
+        TelemetryDef("link_output_backlog", "u32", "octet",
+                     "octets queued for the device, not yet taken (the far end reads slowly, or the device is gone)"),
+        TelemetryDef("link_output_dropped", "u32", "",
+                     "queued packets given up, oldest first, when the output backlog was full", yellow=Limits(high=0)),
         TelemetryDef("link_auth_rejected", "u32", "", "TCs refused by authentication (SPI, MAC, replay)",
                      yellow=Limits(high=0)),
         TelemetryDef("link_uplink_silence_s", "f64", "s",
@@ -49,6 +54,8 @@ class LinkMonitor(Component):
     events = (
         EventDef(0x0501, "PACKET_REJECTED", Severity.LOW, "packet rejected: {reason} ({count} so far)"),
         EventDef(0x0502, "LINK_STATE", Severity.MEDIUM, "ground link {state}: {detail}"),
+        EventDef(0x0503, "OUTPUT_SHED", Severity.MEDIUM,
+                 "ground link output backlog full ({backlog} octets): oldest packets given up, {dropped} so far"),
     )
 
     def __init__(self, ctx: Context, link: SerialLink) -> None:
@@ -83,8 +90,20 @@ class LinkMonitor(Component):
             self._send(await self._relayed.get())
 
     def _send(self, packet: bytes) -> None:
+        link = self.link
+        dropped = link.counters.output_dropped
         with contextlib.suppress(LinkClosedError):
-            self.link.send(packet)
+            link.send(packet)
+        if link.counters.output_dropped != dropped:
+            self._shed()
+
+    def _shed(self) -> None:
+        """Say so when the backlog gives packets up, at most every ``SHED_EVENT_INTERVAL_S`` (the event
+        joins the backlog)."""
+        now = self.clock.monotonic()
+        if now - self._last_event.get("OUTPUT_SHED", -1e9) >= SHED_EVENT_INTERVAL_S:
+            self._last_event["OUTPUT_SHED"] = now
+            self.emit("OUTPUT_SHED", backlog=self.link.backlog_octets, dropped=self.link.counters.output_dropped)
 
     async def _intake(self) -> None:
         while True:
@@ -165,6 +184,8 @@ class LinkMonitor(Component):
             "link_bad_crc": self.packet_rejections.get("BAD_CRC", 0),
             "link_reconnects": counters.reconnects,
             "link_receive_overflows": counters.receive_overflows,
+            "link_output_backlog": self.link.backlog_octets,
+            "link_output_dropped": counters.output_dropped,
             "link_auth_rejected": sum(self.security_rejections.values()),
             "link_uplink_silence_s": round(self.clock.monotonic() - self.last_uplink, 1),
         }

@@ -20,8 +20,9 @@ from tests.fsw.gnc.uplink_support import preload_uplink
 
 WALL_DEPENDENT_STRUCTURES = {1}
 LINK_STATE_EVENT = 0x0502  # cycle-time and jitter figures are measured in wall time
-# The octets the tty has taken so far: as many as its far end has read, at the far end's own pace.
-WALL_DEPENDENT_POINTS = {"link_octets_out"}
+# The octets the tty has taken so far, and those still waiting for it: as many as its far end has
+# read, at the far end's own pace.
+WALL_DEPENDENT_POINTS = {"link_octets_out", "link_output_backlog"}
 
 
 def fly(tmp: Path, seed: int, seconds: float, read_pause_s: float = 0.0) -> list[tuple[int, int, float, object]]:
