@@ -34,9 +34,9 @@ class LinkMonitor(Component):
     telemetry = (
         TelemetryDef("link_connected", "bool", "", "ground link device open"),
         TelemetryDef("link_octets_in", "u32", "octet", "octets received"),
-        TelemetryDef("link_octets_out", "u32", "octet", "octets sent"),
+        TelemetryDef("link_octets_out", "u32", "octet", "octets the device has taken"),
         TelemetryDef("link_packets_in", "u32", "", "frames deframed"),
-        TelemetryDef("link_packets_out", "u32", "", "packets sent"),
+        TelemetryDef("link_packets_out", "u32", "", "packets queued for the device (those given up included)"),
         TelemetryDef("link_frames_rejected", "u32", "", "frames that did not decode (COBS) or were oversize"),
         TelemetryDef("link_packets_rejected", "u32", "", "packets rejected by the codec (CRC, length, version...)"),
         TelemetryDef("link_bad_crc", "u32", "", "packets with a bad CRC (never executed)"),
