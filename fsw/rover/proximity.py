@@ -1,5 +1,6 @@
 """The rover's link to the lander: TC intake (authenticated as on the lander) and TM out over the UHF
-proximity radio, held in a bounded queue while the radio has no carrier lock.
+proximity radio, held in a bounded queue while the radio has no carrier lock, and fed to the link
+only while the link's own backlog is under half full (that one gives its oldest up when full).
 
 Nothing is lost up to the queue's depth: packets wait in order and go out as soon as the receiver
 locks again; beyond the depth the newest are dropped and counted (``prox_tm_dropped``). Contact
@@ -8,7 +9,6 @@ changes go on the software bus (topic ``rover_contact``) for the traverse.
 
 from __future__ import annotations
 
-import contextlib
 from collections import deque
 from typing import Any, ClassVar
 
@@ -50,6 +50,7 @@ class ProximityLink(LinkMonitor):
         self.outages = 0
         self.locked = False  # no lock until the radio says so: boot events wait in the queue
         self.rssi = -140.0
+        self._high_water = link.max_backlog_octets // 2
         super().__init__(ctx, link)
 
     async def start(self) -> None:
@@ -78,9 +79,8 @@ class ProximityLink(LinkMonitor):
             self._flush()
 
     def _send(self, packet: bytes) -> None:
-        if self.locked and not self.queue:
-            with contextlib.suppress(LinkClosedError):
-                self.link.send(packet)
+        if self.locked and not self.queue and self.link.backlog_octets < self._high_water:
+            super()._send(packet)
             return
         if len(self.queue) >= TM_QUEUE_DEPTH:
             self.dropped += 1
@@ -89,7 +89,9 @@ class ProximityLink(LinkMonitor):
         self.queued_max = max(self.queued_max, len(self.queue))
 
     def _flush(self) -> None:
-        while self.queue:
+        # What the radio has not taken stays in this queue, not in the link's: the link's backlog
+        # gives the oldest up when full, and after an outage the queue's hours must all come down.
+        while self.queue and self.link.backlog_octets < self._high_water:
             try:
                 self.link.send(self.queue[0])
             except LinkClosedError:
