@@ -4,8 +4,6 @@ oldest whole frames given up first, never half a frame."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 
 import pytest
 
@@ -13,21 +11,13 @@ from fsw.link import SerialLink
 from fsw.protocol.framing import Deframer, frame
 from fsw.protocol.packet import PusTc
 from hil.link.bridge import PtyPair
+from tests.fsw.link.pty_support import read_waiting
 
 LIMIT = 16 * 1024
 
 
 def packet(seq: int, size: int) -> bytes:
     return PusTc(100, 17, 1, bytes(size), seq_count=seq).pack()
-
-
-def read_all(fd: int) -> bytes:
-    os.set_blocking(fd, False)
-    data = bytearray()
-    with contextlib.suppress(BlockingIOError, OSError):
-        while chunk := os.read(fd, 65536):
-            data += chunk
-    return bytes(data)
 
 
 async def fill(limit: int, size: int, count: int) -> tuple[SerialLink, list[int], int]:
@@ -45,11 +35,11 @@ async def fill(limit: int, size: int, count: int) -> tuple[SerialLink, list[int]
                 await asyncio.sleep(0)  # the loop's passes write what the pty takes
         written = bytearray()
         for _ in range(1000):  # the far end reads now, and the backlog flows
-            written += read_all(pair.master_fd)
+            written += read_waiting(pair.master_fd)
             if not link.backlog_octets:
                 break
             await asyncio.sleep(0.005)
-        written += read_all(pair.master_fd)
+        written += read_waiting(pair.master_fd)
         deframer = Deframer(PusTc.unpack)
         seqs = [tc.seq_count for _, tc in deframer.feed(bytes(written))]
         assert deframer.rejected_total == 0  # never half a frame glued to another

@@ -3,8 +3,6 @@ none of it is given up by the link's own bounded backlog, all of it comes down."
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 
 from fsw.devices.rover import RadioStatus
@@ -13,6 +11,7 @@ from fsw.protocol.framing import Deframer
 from fsw.rover.proximity import ProximityLink
 from hil.link.bridge import PtyPair
 from tests.fsw.harness import Harness
+from tests.fsw.link.pty_support import read_waiting
 
 LIMIT = 16 * 1024
 
@@ -23,14 +22,6 @@ class Radio:
 
     def read(self) -> RadioStatus:
         return RadioStatus(0.0, self.locked, -80.0 if self.locked else -140.0, True)
-
-
-def read_all(fd: int) -> bytes:
-    data = bytearray()
-    with contextlib.suppress(BlockingIOError, OSError):
-        while chunk := os.read(fd, 65536):
-            data += chunk
-    return bytes(data)
 
 
 def outage_then_contact(store: Path, paced: bool) -> tuple[Harness, int, int]:
@@ -57,7 +48,7 @@ def outage_then_contact(store: Path, paced: bool) -> tuple[Harness, int, int]:
                 await h.clock.sleep(0.1)
                 largest = max(largest, link.backlog_octets)
             for _ in range(3000):
-                received += len(deframer.feed(read_all(pair.master_fd)))
+                received += len(deframer.feed(read_waiting(pair.master_fd)))
                 await h.clock.sleep(0.02)
             await link.close()
 
